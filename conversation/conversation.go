@@ -1,0 +1,257 @@
+// Package conversation is the one home of conversation state: the
+// conversation record, its ordered messages, the events that tell other
+// instances about changes, and idempotency keys for channels whose providers
+// retry (Telegram update_id, Twilio MessageSid).
+//
+// Two backends implement Store, Bus and Idempotency with the same behaviour:
+// an in-memory one for a single instance (NewMemory) and Redis for several
+// instances behind a load balancer (NewRedis). One contract test suite
+// (contract_test.go) runs against both.
+//
+// Consumers (dialog, handoff, channels, web) declare the small interfaces
+// they need; the Store interface here exists for the contract suite and for
+// wiring in cmd/civibot.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them; callers test with errors.Is.
+var (
+	ErrNotFound    = errors.New("conversation: not found")
+	ErrExists      = errors.New("conversation: already exists")
+	ErrConflict    = errors.New("conversation: concurrent update, try again")
+	ErrUnavailable = errors.New("conversation: store unavailable")
+)
+
+// Channel names. A conversation lives on exactly one channel.
+const (
+	ChannelWeb      = "web"
+	ChannelTelegram = "telegram"
+	ChannelSMS      = "sms"
+	ChannelVoice    = "voice"
+)
+
+// Status is where a conversation stands in the handoff flow.
+type Status string
+
+const (
+	// StatusBot: the bot answers.
+	StatusBot Status = "bot"
+	// StatusWaiting: a handoff was requested; the conversation is in the
+	// queue. The bot may still answer general questions.
+	StatusWaiting Status = "waiting"
+	// StatusClaimed: a caseworker has it; the bot stays silent.
+	StatusClaimed Status = "claimed"
+	// StatusTicket: no caseworker was available; the citizen was offered (or
+	// left) a callback ticket which stays for the next shift.
+	StatusTicket Status = "ticket"
+	// StatusClosed: a caseworker closed it with an outcome. A new citizen
+	// message re-opens it with the bot.
+	StatusClosed Status = "closed"
+)
+
+// Roles of a message's author.
+const (
+	RoleCitizen    = "citizen"
+	RoleBot        = "bot"
+	RoleCaseworker = "caseworker"
+	RoleSystem     = "system" // status notices shown to the citizen ("a caseworker joined")
+	RoleNote       = "note"   // private caseworker note, never delivered to the citizen
+)
+
+// Conversation is the record of one citizen's conversation on one channel.
+type Conversation struct {
+	ID      string `json:"id"`
+	Channel string `json:"channel"`
+	// Address is where the channel delivers: a Telegram chat id, a phone
+	// number in E.164. Empty for web chat (delivery follows the socket).
+	// It is personal data: never log it.
+	Address  string    `json:"address,omitempty"`
+	Language string    `json:"language,omitempty"`
+	Status   Status    `json:"status"`
+	Assignee string    `json:"assignee,omitempty"`
+	Handoff  *Handoff  `json:"handoff,omitempty"`
+	Contact  *Contact  `json:"contact,omitempty"`
+	Context  Context   `json:"context"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	// LastSeq is the sequence number of the newest message.
+	LastSeq int64 `json:"last_seq"`
+}
+
+// Context is what the dialog engine remembers between turns to resolve
+// follow-ups ("und was kostet das?").
+type Context struct {
+	LastPageID   string   `json:"last_page_id,omitempty"`
+	LastQuestion string   `json:"last_question,omitempty"`
+	LastTopic    string   `json:"last_topic,omitempty"`
+	Candidates   []string `json:"candidates,omitempty"` // page ids offered in a clarifying question
+	// HandedOffFor is the normalised question that last caused a handoff, so
+	// that giving a conversation back does not loop into the same handoff.
+	HandedOffFor string `json:"handed_off_for,omitempty"`
+	Turns        int    `json:"turns,omitempty"`
+	// Misunderstood counts consecutive turns the bot could not use (voice
+	// no-match, silence); reset by an understood turn.
+	Misunderstood int `json:"misunderstood,omitempty"`
+	// AwaitingContact is set while the bot is asking for callback details.
+	AwaitingContact bool `json:"awaiting_contact,omitempty"`
+}
+
+// Handoff describes the current (or last) request for a person.
+type Handoff struct {
+	Reason     string       `json:"reason"` // low_confidence, human_request, case_specific, urgent, prompt_injection, out_of_scope, button, no_match
+	Requested  time.Time    `json:"requested"`
+	Claimed    time.Time    `json:"claimed,omitzero"`
+	Candidates []PageRef    `json:"candidates,omitempty"`
+	Outcome    string       `json:"outcome,omitempty"`
+	Audit      []AuditEntry `json:"audit,omitempty"`
+}
+
+// PageRef names a knowledge page the bot considered.
+type PageRef struct {
+	ID    string  `json:"id"`
+	Title string  `json:"title"`
+	URL   string  `json:"url,omitempty"`
+	Score float64 `json:"score,omitempty"`
+}
+
+// AuditEntry records who did what to a handed-off conversation, and when.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`  // caseworker username, "bot" or "system"
+	Action string    `json:"action"` // requested, claimed, replied, transferred, gave_back, closed, ticket, noted
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Contact holds callback details the citizen chose to give.
+type Contact struct {
+	Name  string    `json:"name,omitempty"`
+	Phone string    `json:"phone,omitempty"`
+	Email string    `json:"email,omitempty"`
+	Note  string    `json:"note,omitempty"`
+	Given time.Time `json:"given"`
+}
+
+// Message is one entry of a conversation's transcript.
+type Message struct {
+	// Seq orders messages in a conversation (1, 2, 3 …); assigned by Append.
+	Seq int64 `json:"seq"`
+	// ID is the server message id, unique across conversations; assigned by
+	// Append as "<conversation id>-<seq>".
+	ID string `json:"id"`
+	// ClientID is the sender's id for idempotency: Append with a ClientID
+	// already stored returns the stored message and duplicate=true.
+	ClientID     string       `json:"client_id,omitempty"`
+	Role         string       `json:"role"`
+	Author       string       `json:"author,omitempty"` // caseworker username for RoleCaseworker and RoleNote
+	Text         string       `json:"text"`
+	Language     string       `json:"language,omitempty"`
+	Sources      []Source     `json:"sources,omitempty"`
+	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
+	Decision     *Decision    `json:"decision,omitempty"` // bot turns only
+	Feedback     int          `json:"feedback,omitempty"` // -1, 0, +1 (bot turns)
+	At           time.Time    `json:"at"`
+}
+
+// Source is a link to the page an answer came from.
+type Source struct {
+	PageID string `json:"page_id"`
+	Title  string `json:"title"`
+	URL    string `json:"url,omitempty"`
+}
+
+// QuickReply is a suggested answer the citizen can pick. Payload is the text
+// sent when picked (it may equal Label).
+type QuickReply struct {
+	Label   string `json:"label"`
+	Payload string `json:"payload"`
+}
+
+// Decision is what the dialog engine decided on a turn and why. It is kept
+// with the bot's message for the console, analytics and evaluation.
+type Decision struct {
+	Kind       string    `json:"kind"` // answer, clarify, handoff, smalltalk, emergency, silent, error
+	Intent     string    `json:"intent,omitempty"`
+	Reason     string    `json:"reason,omitempty"` // handoff reason
+	Confidence float64   `json:"confidence"`
+	Reasons    []string  `json:"reasons,omitempty"` // human-readable evidence
+	Candidates []PageRef `json:"candidates,omitempty"`
+}
+
+// EventType says what changed.
+type EventType string
+
+const (
+	EventMessage EventType = "message" // a message was appended (Message set)
+	EventStatus  EventType = "status"  // the record changed (Conversation set)
+	EventDeleted EventType = "deleted" // the conversation was deleted
+)
+
+// Event tells subscribers about a change to one conversation.
+type Event struct {
+	Type           EventType     `json:"type"`
+	ConversationID string        `json:"conversation_id"`
+	Message        *Message      `json:"message,omitempty"`
+	Conversation   *Conversation `json:"conversation,omitempty"`
+}
+
+// Topic returns the bus topic for one conversation's events.
+func Topic(conversationID string) string { return "conv:" + conversationID }
+
+// Store keeps conversations and their transcripts. Every mutating call
+// publishes an Event on Topic(id) through the backend's Bus, so a socket held
+// by another instance learns about it.
+type Store interface {
+	// Create stores a new conversation (ID must be set). ErrExists if taken.
+	Create(ctx context.Context, c Conversation) (Conversation, error)
+	// Get returns the conversation or ErrNotFound.
+	Get(ctx context.Context, id string) (Conversation, error)
+	// Update applies fn atomically (optimistic retry on the Redis backend;
+	// fn may run more than once and must not have side effects). Returning
+	// an error from fn aborts the update and returns that error.
+	Update(ctx context.Context, id string, fn func(*Conversation) error) (Conversation, error)
+	// Append adds a message, assigning Seq, ID and At (if zero). If
+	// m.ClientID is set and already stored for this conversation, it stores
+	// nothing and returns the earlier message with duplicate=true.
+	Append(ctx context.Context, id string, m Message) (stored Message, duplicate bool, err error)
+	// Messages returns messages with Seq > after, oldest first, at most limit
+	// (limit <= 0: all).
+	Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error)
+	// SetFeedback records a citizen's thumbs up (+1) or down (-1) on a bot
+	// message. ErrNotFound if there is no such message.
+	SetFeedback(ctx context.Context, id string, seq int64, value int) error
+	// Delete removes the conversation and everything stored with it (GDPR).
+	Delete(ctx context.Context, id string) error
+	// List returns conversations updated at or after since, newest first, at
+	// most limit (limit <= 0: all). For the console, analytics and purge.
+	List(ctx context.Context, since time.Time, limit int) ([]Conversation, error)
+	// Purge deletes conversations last updated before cutoff and returns how
+	// many it deleted.
+	Purge(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Bus delivers events to every instance. Delivery is at-most-once (Redis
+// pub/sub): a subscriber that may have missed events re-reads Messages after
+// its last seen Seq.
+type Bus interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	// Subscribe delivers payloads published on topic until ctx ends or the
+	// returned cancel func is called. The channel is closed then.
+	Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error)
+}
+
+// Idempotency remembers keys of work already done, for providers that retry
+// (Telegram update_id, Twilio MessageSid).
+type Idempotency interface {
+	// Begin reserves key for lease. It returns false if the key is done or
+	// another worker holds an unexpired lease.
+	Begin(ctx context.Context, key string, lease time.Duration) (bool, error)
+	// Done marks key finished for keep.
+	Done(ctx context.Context, key string, keep time.Duration) error
+	// Abandon releases a lease so a retry can do the work.
+	Abandon(ctx context.Context, key string) error
+}
