@@ -240,7 +240,9 @@ type Store interface {
 type Bus interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
 	// Subscribe delivers payloads published on topic until ctx ends or the
-	// returned cancel func is called. The channel is closed then.
+	// returned cancel func is called. The channel is closed then. An empty
+	// (zero-length) payload means "the connection to the bus was re-made:
+	// you may have missed events, catch up from the store".
 	Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error)
 }
 
