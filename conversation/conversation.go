@@ -257,3 +257,27 @@ type Idempotency interface {
 	// Abandon releases a lease so a retry can do the work.
 	Abandon(ctx context.Context, key string) error
 }
+
+// HandoffRequest asks the handoff desk to give a conversation to a person.
+type HandoffRequest struct {
+	Reason     string    `json:"reason"`
+	Language   string    `json:"language"`
+	Channel    string    `json:"channel"`
+	Question   string    `json:"question,omitempty"` // the citizen's message that led to it
+	Candidates []PageRef `json:"candidates,omitempty"`
+}
+
+// QueueStatus tells a citizen where their handoff stands.
+type QueueStatus struct {
+	// Queued: the conversation waits for a caseworker.
+	Queued bool `json:"queued"`
+	// Position in the queue, 1 = next; 0 when not queued.
+	Position int `json:"position,omitempty"`
+	// Wait is the estimated wait; 0 when unknown.
+	Wait time.Duration `json:"wait,omitempty"`
+	// Ticket: no caseworker is available now (outside office hours, or
+	// nobody online); the citizen is offered a callback instead.
+	Ticket bool `json:"ticket,omitempty"`
+	// NextOpen is when caseworkers are next expected (zero: unknown).
+	NextOpen time.Time `json:"next_open,omitzero"`
+}
