@@ -25,6 +25,9 @@ var (
 	ErrExists      = errors.New("conversation: already exists")
 	ErrConflict    = errors.New("conversation: concurrent update, try again")
 	ErrUnavailable = errors.New("conversation: store unavailable")
+	// ErrInvalid: the arguments cannot be stored (empty id, unknown role,
+	// feedback value out of range). Retrying does not help.
+	ErrInvalid = errors.New("conversation: invalid argument")
 )
 
 // Channel names. A conversation lives on exactly one channel.
@@ -60,7 +63,12 @@ const (
 	RoleBot        = "bot"
 	RoleCaseworker = "caseworker"
 	RoleSystem     = "system" // status notices shown to the citizen ("a caseworker joined")
-	RoleNote       = "note"   // private caseworker note, never delivered to the citizen
+	// RoleNote is a private caseworker note, never delivered to the citizen.
+	// Notes are stored in the transcript and published as EventMessage like
+	// every other message (the console shows them live), so every channel
+	// adapter must skip messages with RoleNote when delivering events or
+	// catching up from Messages.
+	RoleNote = "note"
 )
 
 // Conversation is the record of one citizen's conversation on one channel.
@@ -189,6 +197,10 @@ const (
 	EventMessage EventType = "message" // a message was appended (Message set)
 	EventStatus  EventType = "status"  // the record changed (Conversation set)
 	EventDeleted EventType = "deleted" // the conversation was deleted
+	// EventFeedback: the feedback of a stored message changed (Message set,
+	// carrying the updated message). It is not a new message: channels must
+	// not deliver it again.
+	EventFeedback EventType = "feedback"
 )
 
 // Event tells subscribers about a change to one conversation.
@@ -199,8 +211,51 @@ type Event struct {
 	Conversation   *Conversation `json:"conversation,omitempty"`
 }
 
+// Options configure a backend (NewMemory, NewRedis). The zero value is
+// usable: every field has a default.
+type Options struct {
+	// Prefix starts every Redis key and pub/sub channel (default
+	// DefaultPrefix). It must not contain '{' or '}' (hash tags). Unused by
+	// the memory backend.
+	Prefix string
+	// Retention is how long a conversation is kept after its last write
+	// (default DefaultRetention). Redis keys carry it as TTL; the memory
+	// backend treats older conversations as gone.
+	Retention time.Duration
+	// Now is the clock (default time.Now). Stored timestamps (Created,
+	// Updated, Message.At) come from it, in UTC.
+	Now func() time.Time
+}
+
+// Defaults for Options.
+const (
+	DefaultPrefix    = "civibot:"
+	DefaultRetention = 30 * 24 * time.Hour
+)
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
 // Topic returns the bus topic for one conversation's events.
 func Topic(conversationID string) string { return "conv:" + conversationID }
+
+// TopicQueue is the bus topic on which the handoff desk announces that the
+// queue changed (a request, a claim, a give-back, a close): consoles refresh
+// their list and citizens' channels refresh their queue position.
+const TopicQueue = "queue"
+
+// TopicPresence is the bus topic on which caseworker presence changes.
+const TopicPresence = "presence"
 
 // Store keeps conversations and their transcripts. Every mutating call
 // publishes an Event on Topic(id) through the backend's Bus, so a socket held
