@@ -1,0 +1,38 @@
+# civibot — the two commands a newcomer needs:
+#   make run    run civibot with the bundled sample city on http://127.0.0.1:8080
+#   make test   install what the tests need (redis-server, chromium), vet, and run every test
+GO      ?= go
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
+
+.PHONY: run test deps vet build bench fmt clean
+
+run:
+	$(GO) run ./cmd/civibot serve
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/civibot ./cmd/civibot
+
+# deps installs the real services the tests talk to. The tests start their
+# own redis-server processes on free ports (internal/redistest) and their own
+# headless Chromium (internal/browsertest); they only need the binaries.
+deps:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./knowledge/ ./dialog/ ./conversation/
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,367 @@
+// Package config is civibot's one configuration model, layered:
+// defaults ← YAML file (--config, CIVIBOT_CONFIG) ← CIVIBOT_* environment ←
+// flags. Every option has an environment variable named after its YAML path
+// (server.addr → CIVIBOT_SERVER_ADDR); a string option may instead be read
+// from a file named by the variable with _FILE appended
+// (CIVIBOT_TELEGRAM_TOKEN_FILE), which is how secrets should arrive.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/knowledge"
+)
+
+// Config is everything civibot can be told.
+type Config struct {
+	City      City             `yaml:"city"`
+	Server    Server           `yaml:"server"`
+	Knowledge Knowledge        `yaml:"knowledge"`
+	Dialog    dialog.Config    `yaml:"dialog"`
+	LLM       dialog.LLMConfig `yaml:"llm"`
+	Security  Security         `yaml:"security"`
+	Log       Log              `yaml:"log"`
+}
+
+// City is how the city presents itself in the widget and the bot's texts.
+type City struct {
+	Name string `yaml:"name"`
+	// LogoURL is shown in the widget header (optional).
+	LogoURL string `yaml:"logo_url"`
+	// PrimaryColor and its text colour; the pair must keep a 4.5:1 contrast.
+	PrimaryColor   string `yaml:"primary_color"`
+	OnPrimaryColor string `yaml:"on_primary_color"`
+	// PrivacyURL links the privacy notice shown on first open.
+	PrivacyURL string `yaml:"privacy_url"`
+}
+
+// Server is the HTTP server.
+type Server struct {
+	// Addr is where to listen, e.g. ":8080" or "127.0.0.1:8080".
+	Addr string `yaml:"addr"`
+	// PublicURL is the URL citizens and providers reach civibot at
+	// (https://chat.city.example). Webhook signatures are checked against it.
+	PublicURL string `yaml:"public_url"`
+	// AllowedOrigins may open the chat WebSocket (the city's websites).
+	// The server's own origin is always allowed.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// FrameAncestors may embed civibot's pages in a frame (CSP frame-ancestors).
+	FrameAncestors  []string      `yaml:"frame_ancestors"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxBodyBytes limits request bodies (webhooks, console API).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Knowledge is where the city's pages come from.
+type Knowledge struct {
+	// Dir is a knowledge base written by `civibot ingest`. Empty: the bundled
+	// sample city.
+	Dir      string                   `yaml:"dir"`
+	Embedder knowledge.EmbedderConfig `yaml:"embedder"`
+	// Lexicon lists extra synonym files for this city.
+	Lexicon []string `yaml:"lexicon"`
+}
+
+// Security holds keys. Give them through *_FILE variables in production.
+type Security struct {
+	// IDKey keys the ids derived from chat ids and phone numbers. Empty: a
+	// key is generated and kept in DataDir.
+	IDKey string `yaml:"id_key"`
+	// DataDir keeps generated keys (default ./data).
+	DataDir string `yaml:"data_dir"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // auto (text on a terminal, else JSON), json, text
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		City: City{Name: "Musterstadt", PrimaryColor: "#00507a", OnPrimaryColor: "#ffffff"},
+		Server: Server{
+			Addr:            "127.0.0.1:8080",
+			ReadTimeout:     15 * time.Second,
+			WriteTimeout:    30 * time.Second,
+			IdleTimeout:     120 * time.Second,
+			ShutdownTimeout: 15 * time.Second,
+			MaxBodyBytes:    1 << 20,
+		},
+		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
+		Dialog: dialog.Config{
+			DefaultLanguage:  "de",
+			AnswerThreshold:  dialog.DefaultAnswerThreshold,
+			HandoffThreshold: dialog.DefaultHandoffThreshold,
+			ClarifyMargin:    dialog.DefaultClarifyMargin,
+			SearchLimit:      dialog.DefaultSearchLimit,
+		},
+		Security: Security{DataDir: "data"},
+		Log:      Log{Level: "info", Format: "auto"},
+	}
+}
+
+// Load builds the configuration: defaults, then the YAML file at path (if
+// path is not empty), then CIVIBOT_* variables from getenv.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: read %s: %w", path, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+			return cfg, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "CIVIBOT", getenv); err != nil {
+		return cfg, err
+	}
+	cfg.Dialog.CityName = cfg.City.Name
+	return cfg, nil
+}
+
+// Validate checks the whole configuration; the message says how to fix it.
+func (c Config) Validate() error {
+	var errs []error
+	if c.City.Name == "" {
+		errs = append(errs, errors.New("city.name is required (the name the bot introduces itself with)"))
+	}
+	if c.Server.Addr == "" {
+		errs = append(errs, errors.New("server.addr is required (e.g. \":8080\")"))
+	}
+	if c.Server.PublicURL != "" && !strings.HasPrefix(c.Server.PublicURL, "http://") && !strings.HasPrefix(c.Server.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("server.public_url must start with https:// (got %q)", c.Server.PublicURL))
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("server.max_body_bytes must be positive (default 1048576)"))
+	}
+	switch c.Knowledge.Embedder.Kind {
+	case "", "local":
+	case "ollama", "openai":
+		if c.Knowledge.Embedder.URL == "" {
+			errs = append(errs, fmt.Errorf("knowledge.embedder.url is required for kind %q", c.Knowledge.Embedder.Kind))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("knowledge.embedder.kind must be local, ollama or openai (got %q)", c.Knowledge.Embedder.Kind))
+	}
+	if err := c.Dialog.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.LLM.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level must be debug, info, warn or error (got %q)", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "auto", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("log.format must be auto, json or text (got %q)", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// applyEnv overlays CIVIBOT_* variables on v, walking the YAML paths.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+			if err := applyEnv(fv, name, getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		val, ok, err := envValue(name, getenv)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := setValue(fv, val); err != nil {
+			return fmt.Errorf("config: %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// envValue reads NAME, or the file named by NAME_FILE.
+func envValue(name string, getenv func(string) string) (string, bool, error) {
+	if file := getenv(name + "_FILE"); file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, fmt.Errorf("config: %s_FILE: %w", name, err)
+		}
+		return strings.TrimRight(string(raw), "\r\n"), true, nil
+	}
+	if val := getenv(name); val != "" {
+		return val, true, nil
+	}
+	return "", false, nil
+}
+
+// setValue parses s into a field of one of the kinds the config uses.
+func setValue(fv reflect.Value, s string) error {
+	if fv.Type() == reflect.TypeOf(time.Duration(0)) {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("want a duration like 30s or 5m: %w", err)
+		}
+		fv.SetInt(int64(d))
+		return nil
+	}
+	switch fv.Kind() {
+	case reflect.String:
+		fv.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("want true or false: %w", err)
+		}
+		fv.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want a whole number: %w", err)
+		}
+		fv.SetInt(n)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("want a number: %w", err)
+		}
+		fv.SetFloat(f)
+	case reflect.Slice:
+		if fv.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list type %s", fv.Type())
+		}
+		var items []string
+		for _, it := range strings.Split(s, ",") {
+			if it = strings.TrimSpace(it); it != "" {
+				items = append(items, it)
+			}
+		}
+		fv.Set(reflect.ValueOf(items))
+	case reflect.Map:
+		if fv.Type().Key().Kind() != reflect.String || fv.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported map type %s", fv.Type())
+		}
+		m := map[string]string{}
+		for _, kv := range strings.Split(s, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return fmt.Errorf("want key=value pairs separated by commas, got %q", kv)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		fv.Set(reflect.ValueOf(m))
+	default:
+		return fmt.Errorf("unsupported type %s", fv.Type())
+	}
+	return nil
+}
+
+// Set applies one "path=value" override (a flag), e.g. "redis.url=redis://…".
+func (c *Config) Set(assignment string) error {
+	path, val, ok := strings.Cut(assignment, "=")
+	if !ok {
+		return fmt.Errorf("config: --set wants path=value, got %q", assignment)
+	}
+	fv, err := field(reflect.ValueOf(c).Elem(), strings.Split(path, "."))
+	if err != nil {
+		return fmt.Errorf("config: --set %s: %w", path, err)
+	}
+	if err := setValue(fv, val); err != nil {
+		return fmt.Errorf("config: --set %s: %w", path, err)
+	}
+	return nil
+}
+
+func field(v reflect.Value, path []string) (reflect.Value, error) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag != path[0] {
+			continue
+		}
+		if len(path) == 1 {
+			return v.Field(i), nil
+		}
+		if v.Field(i).Kind() != reflect.Struct {
+			return reflect.Value{}, fmt.Errorf("%s is not a section", path[0])
+		}
+		return field(v.Field(i), path[1:])
+	}
+	return reflect.Value{}, fmt.Errorf("unknown option %q", path[0])
+}
+
+// secretNames are option names whose values are masked when printed.
+var secretNames = []string{"token", "secret", "password", "api_key", "auth_token", "id_key", "session_key", "key"}
+
+// Masked returns the configuration as YAML with secrets replaced by "***".
+func (c Config) Masked() (string, error) {
+	var node yaml.Node
+	if err := node.Encode(c); err != nil {
+		return "", fmt.Errorf("config: encode: %w", err)
+	}
+	mask(&node)
+	out, err := yaml.Marshal(&node)
+	if err != nil {
+		return "", fmt.Errorf("config: encode: %w", err)
+	}
+	return string(out), nil
+}
+
+func mask(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && v.Value != "" && isSecret(k.Value) {
+				v.Value = "***"
+				v.Tag = "!!str"
+				v.Style = 0
+			}
+			mask(v)
+		}
+		return
+	}
+	for _, c := range n.Content {
+		mask(c)
+	}
+}
+
+func isSecret(name string) bool {
+	for _, s := range secretNames {
+		if name == s || strings.HasSuffix(name, "_"+s) {
+			return true
+		}
+	}
+	return false
+}

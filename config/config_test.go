@@ -1,0 +1,212 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadLayers(t *testing.T) {
+	yamlFile := writeFile(t, "c.yaml", `
+city:
+  name: Beispielstadt
+server:
+  addr: ":9000"
+  read_timeout: 5s
+  allowed_origins: [https://www.beispielstadt.example]
+dialog:
+  answer_threshold: 0.6
+`)
+	secret := writeFile(t, "key", "s3cret-from-file\n")
+	tests := []struct {
+		name  string
+		path  string
+		env   map[string]string
+		sets  []string
+		check func(t *testing.T, c Config)
+	}{
+		{name: "defaults", check: func(t *testing.T, c Config) {
+			if c.City.Name != "Musterstadt" || c.Server.Addr != "127.0.0.1:8080" || c.Knowledge.Embedder.Kind != "local" {
+				t.Errorf("defaults = %+v", c)
+			}
+			if c.Dialog.CityName != "Musterstadt" {
+				t.Errorf("dialog city name not derived from city.name: %q", c.Dialog.CityName)
+			}
+		}},
+		{name: "yaml over defaults", path: yamlFile, check: func(t *testing.T, c Config) {
+			if c.City.Name != "Beispielstadt" || c.Server.Addr != ":9000" || c.Server.ReadTimeout != 5*time.Second {
+				t.Errorf("yaml not applied: %+v", c.Server)
+			}
+			if c.Server.WriteTimeout != 30*time.Second {
+				t.Errorf("default lost under yaml: write_timeout = %v", c.Server.WriteTimeout)
+			}
+			if c.Dialog.AnswerThreshold != 0.6 || len(c.Server.AllowedOrigins) != 1 {
+				t.Errorf("yaml not applied: %+v", c.Dialog)
+			}
+		}},
+		{name: "env over yaml", path: yamlFile, env: map[string]string{
+			"CIVIBOT_SERVER_ADDR":              ":7000",
+			"CIVIBOT_SERVER_ALLOWED_ORIGINS":   "https://a.example, https://b.example",
+			"CIVIBOT_DIALOG_WHERE":             "city=muenchen",
+			"CIVIBOT_SERVER_SHUTDOWN_TIMEOUT":  "3s",
+			"CIVIBOT_SECURITY_ID_KEY_FILE":     secret,
+			"CIVIBOT_KNOWLEDGE_EMBEDDER_MODEL": "nomic-embed-text",
+		}, check: func(t *testing.T, c Config) {
+			if c.Server.Addr != ":7000" || c.City.Name != "Beispielstadt" {
+				t.Errorf("env layering wrong: addr %q city %q", c.Server.Addr, c.City.Name)
+			}
+			if strings.Join(c.Server.AllowedOrigins, "|") != "https://a.example|https://b.example" {
+				t.Errorf("list from env = %q", c.Server.AllowedOrigins)
+			}
+			if c.Dialog.Where["city"] != "muenchen" || c.Server.ShutdownTimeout != 3*time.Second {
+				t.Errorf("map/duration from env wrong: %v %v", c.Dialog.Where, c.Server.ShutdownTimeout)
+			}
+			if c.Security.IDKey != "s3cret-from-file" {
+				t.Errorf("_FILE secret = %q", c.Security.IDKey)
+			}
+			if c.Knowledge.Embedder.Model != "nomic-embed-text" {
+				t.Errorf("nested env = %q", c.Knowledge.Embedder.Model)
+			}
+		}},
+		{name: "flags over env", env: map[string]string{"CIVIBOT_SERVER_ADDR": ":7000"}, sets: []string{"server.addr=:6000", "log.level=debug"},
+			check: func(t *testing.T, c Config) {
+				if c.Server.Addr != ":6000" || c.Log.Level != "debug" {
+					t.Errorf("flags not applied: %q %q", c.Server.Addr, c.Log.Level)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.path, envMap(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.sets {
+				if err := c.Set(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "unknown yaml option", yaml: "server:\n  adress: x\n", wantErr: "adress"},
+		{name: "bad duration in env", env: map[string]string{"CIVIBOT_SERVER_READ_TIMEOUT": "soon"}, wantErr: "CIVIBOT_SERVER_READ_TIMEOUT: want a duration"},
+		{name: "missing secret file", env: map[string]string{"CIVIBOT_SECURITY_ID_KEY_FILE": "/nonexistent/key"}, wantErr: "CIVIBOT_SECURITY_ID_KEY_FILE"},
+		{name: "bad number", env: map[string]string{"CIVIBOT_DIALOG_ANSWER_THRESHOLD": "high"}, wantErr: "want a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.yaml != "" {
+				path = writeFile(t, "c.yaml", tt.yaml)
+			}
+			_, err := Load(path, envMap(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestEmptyFileIsDefaults(t *testing.T) {
+	c, err := Load(writeFile(t, "empty.yaml", ""), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.Addr != Default().Server.Addr {
+		t.Errorf("addr = %q", c.Server.Addr)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		wantErr string
+	}{
+		{"ok", func(c *Config) {}, ""},
+		{"no city", func(c *Config) { c.City.Name = "" }, "city.name is required"},
+		{"bad public url", func(c *Config) { c.Server.PublicURL = "chat.city.example" }, "server.public_url must start with https://"},
+		{"embedder without url", func(c *Config) { c.Knowledge.Embedder.Kind = "ollama" }, "knowledge.embedder.url is required"},
+		{"unknown embedder", func(c *Config) { c.Knowledge.Embedder.Kind = "magic" }, "must be local, ollama or openai"},
+		{"thresholds swapped", func(c *Config) { c.Dialog.AnswerThreshold = 0.2; c.Dialog.HandoffThreshold = 0.4 }, "must not be above"},
+		{"llm without model", func(c *Config) { c.LLM.URL = "https://api.example/v1" }, "dialog.llm.model is required"},
+		{"bad log level", func(c *Config) { c.Log.Level = "loud" }, "log.level must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Dialog.CityName = c.City.Name
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestMaskedHidesSecrets(t *testing.T) {
+	c := Default()
+	c.Security.IDKey = "very-secret-key"
+	c.LLM.APIKey = "sk-live-123"
+	c.Knowledge.Embedder.APIKey = "emb-key"
+	out, err := c.Masked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"very-secret-key", "sk-live-123", "emb-key"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("masked output contains %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "id_key: '***'") && !strings.Contains(out, `id_key: "***"`) {
+		t.Errorf("id_key not shown masked:\n%s", out)
+	}
+	if !strings.Contains(out, "addr: 127.0.0.1:8080") {
+		t.Errorf("non-secret value missing:\n%s", out)
+	}
+}
+
+func TestSetUnknownOption(t *testing.T) {
+	c := Default()
+	if err := c.Set("server.nope=1"); err == nil || !strings.Contains(err.Error(), `unknown option "nope"`) {
+		t.Fatalf("err = %v", err)
+	}
+	if err := c.Set("server"); err == nil {
+		t.Fatal("want an error for a missing =")
+	}
+}
