@@ -25,6 +25,11 @@ type ImportOptions struct {
 	Language string
 	// IDPrefix is put before every page id (e.g. "berlin-"), optional.
 	IDPrefix string
+	// RepairGlued says whether to split words a scraper glued together in
+	// JSONL text fields ("UnterlagenAntrag", "sein.Die", "oderSie"):
+	// "auto" (default) repairs a field only when its file shows the pattern
+	// often (≥ 4 per 1,000 words), "on" always, "off" never.
+	RepairGlued string
 }
 
 // Problem is one input record or file that could not be imported. Import
