@@ -717,6 +717,9 @@ func splitCamel(run []rune, offset int, insert map[int]string) {
 		}
 	}
 	for p, c := range cuts {
+		if gluedKeep[string(run[bounds[p]:bounds[p+2]])] {
+			continue // "AusweisAppZum": keep "AusweisApp" whole
+		}
 		left := strings.ToLower(string(run[bounds[p]:c]))
 		sep := "\n"
 		if functionWords[left] {

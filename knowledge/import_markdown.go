@@ -291,10 +291,12 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			continue // the title repeated as the first line
 		}
 		started = true
-		para = append(para, strings.TrimSuffix(text, "\\"))
 		if strings.HasSuffix(raw, "  ") || strings.HasSuffix(text, "\\") {
-			flushPara() // a hard line break: the next line starts a new line
+			// A hard line break: the paragraph goes on on a new line (kept
+			// in one piece so that emphasis across the break is removed).
+			text = strings.TrimSuffix(text, "\\") + "\n"
 		}
+		para = append(para, text)
 	}
 	flushPara()
 	return h1, sb.done()
@@ -302,17 +304,17 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 
 var (
 	mdImage     = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
-	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)`)
+	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\(([^()]*(?:\([^()]*\)[^()]*)*)\)`)
 	mdRefLink   = regexp.MustCompile(`\[([^\]]+)\]\[[^\]]*\]`)
 	mdAutoLink  = regexp.MustCompile(`<((?:https?://|mailto:)[^>\s]+|[^>\s@]+@[^>\s@]+\.[a-zA-Z]{2,})>`)
-	mdBold      = regexp.MustCompile(`(\*\*|__)(\S(?:.*?\S)?)(\*\*|__)`)
+	mdBold      = regexp.MustCompile(`(?s)(\*\*|__)(\S(?:.*?\S)?)(\*\*|__)`)
 	mdItalicA   = regexp.MustCompile(`(^|[\s(\[„"])\*(\S(?:[^*]*?\S)?)\*($|[\s).,;:!?\]"“])`)
 	mdItalicU   = regexp.MustCompile(`(^|[\s(\[„"])_(\S(?:[^_]*?\S)?)_($|[\s).,;:!?\]"“])`)
 	mdCode      = regexp.MustCompile("`+([^`]*)`+")
 	mdBreakTag  = regexp.MustCompile(`(?i)<br\s*/?>`)
 	mdHTMLTag   = regexp.MustCompile(`</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>`)
 	mdEscape    = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])")
-	mdStrikeOut = regexp.MustCompile(`~~(\S(?:.*?\S)?)~~`)
+	mdStrikeOut = regexp.MustCompile(`(?s)~~(\S(?:.*?\S)?)~~`)
 )
 
 // inlineMarkdown turns inline Markdown into plain text: links keep their
@@ -323,7 +325,11 @@ func inlineMarkdown(s string) string {
 	s = mdImage.ReplaceAllString(s, "$1")
 	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
 		sub := mdLink.FindStringSubmatch(m)
-		text, target := strings.TrimSpace(sub[1]), sub[2]
+		text, target := strings.TrimSpace(sub[1]), strings.TrimSpace(sub[2])
+		if i := strings.Index(target, ` "`); i >= 0 && strings.HasSuffix(target, `"`) {
+			target = strings.TrimSpace(target[:i]) // [text](url "title")
+		}
+		target = strings.TrimSuffix(strings.TrimPrefix(target, "<"), ">")
 		for _, scheme := range []string{"mailto:", "tel:"} {
 			if strings.HasPrefix(strings.ToLower(target), scheme) {
 				addr := target[len(scheme):]
