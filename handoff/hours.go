@@ -233,6 +233,11 @@ func (s *Schedule) NextOpen(t time.Time) time.Time {
 		}
 		for _, sp := range s.days[day.Weekday()] {
 			start := time.Date(dy, dm, dd, sp.start/60, sp.start%60, 0, 0, s.loc)
+			if start.Hour()*60+start.Minute() != sp.start {
+				// The start fell in a daylight-saving gap (02:30 on the
+				// spring-forward night): it opens when the clocks jump.
+				start, _ = start.ZoneBounds()
+			}
 			if start.After(t) {
 				return start
 			}
