@@ -1,0 +1,189 @@
+package samplecity
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The evaluation case sets under testdata/eval refer to the sample city's
+// page ids (sample_*.jsonl) and to the Berlin service ids. These tests keep
+// the files well-formed and their expected ids real.
+
+const evalDir = "../../testdata/eval"
+
+// berlinData is the shared Berlin data set; it is not part of the repository
+// (its licence forbids copying), so the id check skips when it is absent.
+const berlinData = "../../../shared/data/berlin/berlin_services.jsonl"
+
+type evalCase struct {
+	Q             string   `json:"q"`
+	Lang          string   `json:"lang"`
+	Expect        []string `json:"expect"`
+	ExpectHandoff bool     `json:"expect_handoff"`
+	Kind          string   `json:"kind"`
+}
+
+var (
+	answerKinds  = map[string]bool{"formal": true, "colloquial": true, "typo": true, "compound": true, "english_for_german": true}
+	handoffKinds = map[string]bool{"out_of_scope": true, "human_request": true, "case_specific": true, "urgent": true, "prompt_injection": true}
+)
+
+func readCases(t *testing.T, name string) []evalCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(evalDir, name))
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	var cases []evalCase
+	seen := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		dec := json.NewDecoder(strings.NewReader(sc.Text()))
+		dec.DisallowUnknownFields()
+		var c evalCase
+		if err := dec.Decode(&c); err != nil {
+			t.Errorf("%s:%d: %v", name, line, err)
+			continue
+		}
+		if strings.TrimSpace(c.Q) == "" {
+			t.Errorf("%s:%d: empty question", name, line)
+		}
+		if c.Lang != "de" && c.Lang != "en" {
+			t.Errorf("%s:%d: lang %q, want de or en", name, line, c.Lang)
+		}
+		switch {
+		case c.ExpectHandoff && len(c.Expect) > 0:
+			t.Errorf("%s:%d: both expect and expect_handoff", name, line)
+		case c.ExpectHandoff && !handoffKinds[c.Kind]:
+			t.Errorf("%s:%d: handoff case with kind %q", name, line, c.Kind)
+		case !c.ExpectHandoff && len(c.Expect) == 0:
+			t.Errorf("%s:%d: neither expect nor expect_handoff", name, line)
+		case !c.ExpectHandoff && !answerKinds[c.Kind]:
+			t.Errorf("%s:%d: answerable case with kind %q", name, line, c.Kind)
+		}
+		if c.Kind == "english_for_german" && c.Lang != "en" {
+			t.Errorf("%s:%d: english_for_german case must have lang en", name, line)
+		}
+		key := strings.ToLower(strings.TrimSpace(c.Q))
+		if prev, dup := seen[key]; dup {
+			t.Errorf("%s:%d: question repeats line %d", name, line, prev)
+		}
+		seen[key] = line
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("scan %s: %v", name, err)
+	}
+	return cases
+}
+
+func count(cases []evalCase, handoff bool) int {
+	n := 0
+	for _, c := range cases {
+		if c.ExpectHandoff == handoff {
+			n++
+		}
+	}
+	return n
+}
+
+func TestEvalSampleCases(t *testing.T) {
+	ids := map[string]bool{}
+	for _, p := range loadPages(t) {
+		ids[p.fm.ID] = true
+	}
+	for _, tc := range []struct {
+		file     string
+		lang     string
+		minCases int
+	}{
+		{"sample_de.jsonl", "de", 120},
+		{"sample_en.jsonl", "en", 100},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			cases := readCases(t, tc.file)
+			if len(cases) < tc.minCases {
+				t.Errorf("%d cases, want at least %d", len(cases), tc.minCases)
+			}
+			if h := count(cases, true); h*100 < len(cases)*15 {
+				t.Errorf("%d of %d cases are handoff cases, want about 20%%", h, len(cases))
+			}
+			for _, c := range cases {
+				if c.Lang != tc.lang {
+					t.Errorf("%q: lang %q, want %q", c.Q, c.Lang, tc.lang)
+				}
+				for _, id := range c.Expect {
+					if !ids[id] {
+						t.Errorf("%q expects %q, which is no sample page", c.Q, id)
+					}
+					if !strings.HasSuffix(id, "-"+tc.lang) {
+						t.Errorf("%q expects %q, want a %s page", c.Q, id, tc.lang)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestEvalBerlinCases(t *testing.T) {
+	cases := readCases(t, "berlin_colloquial.jsonl")
+	if len(cases) < 150 {
+		t.Errorf("%d cases, want at least 150", len(cases))
+	}
+	if h := count(cases, true); h < 40 {
+		t.Errorf("%d handoff cases, want at least 40", h)
+	}
+	data, err := os.ReadFile(berlinData)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("Berlin data not present at %s; ids not checked", berlinData)
+	}
+	if err != nil {
+		t.Fatalf("read Berlin data: %v", err)
+	}
+	ids := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<24)
+	for sc.Scan() {
+		var rec struct {
+			ServiceID string `json:"service_id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("Berlin data: %v", err)
+		}
+		ids[rec.ServiceID] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("scan Berlin data: %v", err)
+	}
+	for _, c := range cases {
+		for _, id := range c.Expect {
+			if !ids[id] {
+				t.Errorf("%q expects %q, which is no Berlin service_id", c.Q, id)
+			}
+		}
+	}
+}
+
+func TestEvalGenericHandoffCases(t *testing.T) {
+	cases := readCases(t, "handoff_generic.jsonl")
+	if len(cases) < 60 {
+		t.Errorf("%d cases, want at least 60", len(cases))
+	}
+	langs := map[string]int{}
+	for _, c := range cases {
+		if !c.ExpectHandoff {
+			t.Errorf("%q: every generic case must expect a handoff", c.Q)
+		}
+		langs[c.Lang]++
+	}
+	if langs["de"] == 0 || langs["en"] == 0 {
+		t.Errorf("languages %v, want German and English cases", langs)
+	}
+}
