@@ -1,0 +1,230 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the HTTP server (the "server" section of civibot's config).
+type Config struct {
+	// Addr is where to listen, e.g. ":8080" or "127.0.0.1:8080".
+	Addr string `yaml:"addr"`
+	// PublicURL is the URL citizens and providers reach civibot at
+	// (https://chat.city.example). Webhook signatures are checked against it.
+	PublicURL string `yaml:"public_url"`
+	// AllowedOrigins may open the chat WebSocket (the city's websites).
+	// The server's own origin is always allowed.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// FrameAncestors may embed civibot's pages in a frame (CSP frame-ancestors).
+	// Empty: only civibot's own pages ('self').
+	FrameAncestors  []string      `yaml:"frame_ancestors"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxBodyBytes limits request bodies (webhooks, console API).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TrustProxy takes the client address from X-Forwarded-For (the last
+	// address, the one the proxy in front of civibot added). Set it only
+	// when civibot is reachable through that proxy alone.
+	TrustProxy bool `yaml:"trust_proxy"`
+}
+
+// Defaults for Config.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultReadTimeout     = 15 * time.Second
+	DefaultWriteTimeout    = 30 * time.Second
+	DefaultIdleTimeout     = 120 * time.Second
+	DefaultShutdownTimeout = 15 * time.Second
+	DefaultMaxBodyBytes    = 1 << 20
+)
+
+// DefaultConfig returns the server settings used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		ReadTimeout:     DefaultReadTimeout,
+		WriteTimeout:    DefaultWriteTimeout,
+		IdleTimeout:     DefaultIdleTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = d.ReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = d.WriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	return c
+}
+
+// Validate reports settings that cannot work; the messages say how to fix them.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("server.addr is required (e.g. \":8080\")"))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("server.public_url must start with https:// (got %q)", c.PublicURL))
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("server.max_body_bytes must be positive (default 1048576)"))
+	}
+	for _, o := range c.AllowedOrigins {
+		if _, err := NormalizeOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("server.allowed_origins: %w", err))
+		}
+	}
+	for _, a := range c.FrameAncestors {
+		if !validSource(a) {
+			errs = append(errs, fmt.Errorf("server.frame_ancestors: %q is not an origin like https://www.city.example (or 'self')", a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NormalizeOrigin turns "https://www.City.example/" into
+// "https://www.city.example", the form browsers send in the Origin header.
+func NormalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", fmt.Errorf("%q is not an origin like https://www.city.example", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// validSource accepts what may appear in a CSP source list here: 'self',
+// 'none', or an http(s) origin (a leading "*." wildcard host is allowed).
+func validSource(s string) bool {
+	if s == "'self'" || s == "'none'" {
+		return true
+	}
+	o := strings.Replace(s, "://*.", "://wildcard.", 1)
+	_, err := NormalizeOrigin(o)
+	return err == nil && !strings.ContainsAny(s, " ;,'\"")
+}
+
+// Branding is how the city presents itself in the widget (the "city"
+// section of civibot's config).
+type Branding struct {
+	Name string `yaml:"name"`
+	// LogoURL is shown in the widget header (optional, http(s)).
+	LogoURL string `yaml:"logo_url"`
+	// PrimaryColor and its text colour (#rrggbb); the pair must keep a
+	// 4.5:1 contrast (WCAG 2.1 AA).
+	PrimaryColor   string `yaml:"primary_color"`
+	OnPrimaryColor string `yaml:"on_primary_color"`
+	// PrivacyURL links the privacy notice shown on first open (http(s)).
+	PrivacyURL string `yaml:"privacy_url"`
+}
+
+// Default branding colours (contrast 8.65:1).
+const (
+	DefaultPrimaryColor   = "#00507a"
+	DefaultOnPrimaryColor = "#ffffff"
+)
+
+// DefaultBranding returns the sample city's branding.
+func DefaultBranding() Branding {
+	return Branding{Name: "Musterstadt", PrimaryColor: DefaultPrimaryColor, OnPrimaryColor: DefaultOnPrimaryColor}
+}
+
+func (b Branding) withDefaults() Branding {
+	if b.PrimaryColor == "" {
+		b.PrimaryColor = DefaultPrimaryColor
+	}
+	if b.OnPrimaryColor == "" {
+		b.OnPrimaryColor = DefaultOnPrimaryColor
+	}
+	return b
+}
+
+// Validate checks the branding; the messages say how to fix it.
+func (b Branding) Validate() error {
+	var errs []error
+	if b.Name == "" {
+		errs = append(errs, errors.New("city.name is required (the name the bot introduces itself with)"))
+	}
+	b = b.withDefaults()
+	fg, errF := parseHexColor(b.OnPrimaryColor)
+	if errF != nil {
+		errs = append(errs, fmt.Errorf("city.on_primary_color: %w", errF))
+	}
+	bg, errB := parseHexColor(b.PrimaryColor)
+	if errB != nil {
+		errs = append(errs, fmt.Errorf("city.primary_color: %w", errB))
+	}
+	if errF == nil && errB == nil {
+		if r := ContrastRatio(fg, bg); r < 4.5 {
+			errs = append(errs, fmt.Errorf("city.primary_color %s and city.on_primary_color %s have a contrast of %.2f:1; WCAG AA needs at least 4.5:1 (darken the primary colour or change the text colour)",
+				b.PrimaryColor, b.OnPrimaryColor, r))
+		}
+	}
+	for name, u := range map[string]string{"city.logo_url": b.LogoURL, "city.privacy_url": b.PrivacyURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be an http(s) URL (got %q)", name, u))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RGB is a colour with 8-bit channels.
+type RGB struct{ R, G, B uint8 }
+
+func parseHexColor(s string) (RGB, error) {
+	if len(s) != 7 || s[0] != '#' {
+		return RGB{}, fmt.Errorf("want a colour like #00507a, got %q", s)
+	}
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil {
+		return RGB{}, fmt.Errorf("want a colour like #00507a, got %q", s)
+	}
+	return RGB{uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
+}
+
+// ContrastRatio is the WCAG 2.1 contrast ratio of two colours (1 to 21).
+func ContrastRatio(a, b RGB) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+func luminance(c RGB) float64 {
+	ch := func(v uint8) float64 {
+		s := float64(v) / 255
+		if s <= 0.03928 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*ch(c.R) + 0.7152*ch(c.G) + 0.0722*ch(c.B)
+}

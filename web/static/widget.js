@@ -1,0 +1,776 @@
+/*
+ * civibot chat widget. One line on any page opens a chat bubble:
+ *
+ *   <script src="https://chat.city.example/widget.js" data-lang="de" defer></script>
+ *
+ * Attributes: data-lang ("de" or "en"; default: the page's lang, then the
+ * browser's), data-mode ("bubble", the default, or "page": a full-page chat).
+ *
+ * Plain JavaScript, no build step. The UI lives in a shadow root so the host
+ * page's styles do not leak in. Message text is never parsed as HTML: it is
+ * set with textContent, and links are built with createElement from http(s)
+ * URLs only. Protocol: docs/webchat-protocol.md (version 1).
+ */
+(function () {
+  'use strict';
+
+  var PROTOCOL = 1;
+  var script = document.currentScript;
+  if (!script || !script.src) { return; }
+  var base = new URL(script.src, location.href);
+  var ORIGIN = base.origin;
+  var MODE = script.getAttribute('data-mode') === 'page' ? 'page' : 'bubble';
+  var STORE_KEY = 'civibot:' + ORIGIN;
+  if (document.getElementById('civibot-widget')) { return; } // loaded twice
+
+  var TEXT = {
+    de: {
+      bubble: 'Chat',
+      open: 'Chat mit {city} öffnen',
+      openUnread: 'Chat mit {city} öffnen (neue Nachricht)',
+      title: 'Chat mit {city}',
+      subtitle: 'Digitaler Assistent (KI)',
+      close: 'Chat schließen',
+      noticeTitle: 'Bevor Sie beginnen',
+      notice: 'Sie schreiben mit einem KI-Assistenten der Stadt {city}. Er antwortet mit Informationen von den Seiten der Stadt und kann sich irren. Bitte geben Sie keine persönlichen Daten wie Namen, Adressen oder Ausweisnummern ein. Sie können jederzeit mit einem Menschen sprechen.',
+      privacy: 'Datenschutzhinweise',
+      noticeOk: 'Verstanden',
+      log: 'Chatverlauf',
+      inputLabel: 'Ihre Frage',
+      placeholder: 'Ihre Frage …',
+      send: 'Senden',
+      person: 'Mit einem Menschen sprechen',
+      forget: 'Chat löschen',
+      forgetConfirm: 'Diesen Chat und alle gespeicherten Nachrichten löschen?',
+      forgotten: 'Ihr Chat wurde gelöscht.',
+      you: 'Sie',
+      bot: 'KI-Assistent',
+      staff: 'Mitarbeiterin oder Mitarbeiter der Stadt',
+      staffNamed: '{name}, Mitarbeiterin oder Mitarbeiter der Stadt',
+      system: 'Hinweis',
+      source: 'Quelle:',
+      sources: 'Quellen:',
+      suggestions: 'Antwortvorschläge',
+      helpful: 'Hilfreich',
+      unhelpful: 'Nicht hilfreich',
+      thanks: 'Danke für Ihre Rückmeldung.',
+      typing: 'Der Assistent schreibt …',
+      typingStaff: 'Die Mitarbeiterin oder der Mitarbeiter schreibt …',
+      sending: 'wird gesendet …',
+      retrying: 'noch nicht gesendet – wird wiederholt',
+      connecting: 'Verbindung wird hergestellt …',
+      reconnecting: 'Verbindung unterbrochen. Neuer Versuch in {s} Sekunden …',
+      reconnectNow: 'Jetzt verbinden',
+      waiting: 'Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter – Position {n}',
+      waitingNoPos: 'Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter',
+      waitMinutes: ' (etwa {m} Minuten)',
+      waitMinute: ' (etwa 1 Minute)',
+      claimed: 'Eine Mitarbeiterin oder ein Mitarbeiter ist jetzt für Sie da.',
+      ticket: 'Im Moment ist niemand erreichbar. Ihre Anfrage ist gespeichert, wir melden uns.',
+      errRate: 'Sie schreiben sehr schnell. Bitte warten Sie einen Moment.',
+      errTooLong: 'Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.',
+      errEmpty: 'Bitte geben Sie eine Frage ein.',
+      errUnavailable: 'Der Dienst ist gerade gestört. Ihre Nachricht wird automatisch erneut gesendet.',
+      errInternal: 'Etwas ist schiefgegangen. Bitte versuchen Sie es noch einmal.'
+    },
+    en: {
+      bubble: 'Chat',
+      open: 'Open chat with {city}',
+      openUnread: 'Open chat with {city} (new message)',
+      title: 'Chat with {city}',
+      subtitle: 'Digital assistant (AI)',
+      close: 'Close chat',
+      noticeTitle: 'Before you start',
+      notice: 'You are writing with an AI assistant of the City of {city}. It answers with information from the city\u2019s pages and can make mistakes. Please do not enter personal data such as names, addresses or ID numbers. You can talk to a person at any time.',
+      privacy: 'Privacy notice',
+      noticeOk: 'Got it',
+      log: 'Chat messages',
+      inputLabel: 'Your question',
+      placeholder: 'Your question …',
+      send: 'Send',
+      person: 'Talk to a person',
+      forget: 'Delete chat',
+      forgetConfirm: 'Delete this chat and all stored messages?',
+      forgotten: 'Your chat has been deleted.',
+      you: 'You',
+      bot: 'AI assistant',
+      staff: 'City staff member',
+      staffNamed: '{name}, city staff member',
+      system: 'Notice',
+      source: 'Source:',
+      sources: 'Sources:',
+      suggestions: 'Suggested replies',
+      helpful: 'Helpful',
+      unhelpful: 'Not helpful',
+      thanks: 'Thank you for your feedback.',
+      typing: 'The assistant is typing …',
+      typingStaff: 'The caseworker is typing …',
+      sending: 'sending …',
+      retrying: 'not sent yet – retrying',
+      connecting: 'Connecting …',
+      reconnecting: 'Connection lost. Retrying in {s} seconds …',
+      reconnectNow: 'Reconnect now',
+      waiting: 'You are waiting for a caseworker – position {n}',
+      waitingNoPos: 'You are waiting for a caseworker',
+      waitMinutes: ' (about {m} minutes)',
+      waitMinute: ' (about 1 minute)',
+      claimed: 'A caseworker is with you now.',
+      ticket: 'Nobody is available right now. Your request is saved and we will get back to you.',
+      errRate: 'You are writing very fast. Please wait a moment.',
+      errTooLong: 'Your message is too long. Please shorten it.',
+      errEmpty: 'Please enter a question.',
+      errUnavailable: 'The service is disrupted right now. Your message will be sent again automatically.',
+      errInternal: 'Something went wrong. Please try again.'
+    }
+  };
+
+  function pickLang() {
+    var cands = [script.getAttribute('data-lang')];
+    if (MODE === 'page') {
+      cands.push(new URLSearchParams(location.search).get('lang'));
+      cands = cands.concat(navigator.languages || []);
+    }
+    cands.push(document.documentElement.getAttribute('lang'), navigator.language);
+    for (var i = 0; i < cands.length; i++) {
+      var l = (cands[i] || '').toLowerCase().slice(0, 2);
+      if (l === 'de' || l === 'en') { return l; }
+    }
+    return 'de';
+  }
+  var LANG = pickLang();
+  var T = TEXT[LANG];
+  if (MODE === 'page') { document.documentElement.lang = LANG; }
+  var city = 'Musterstadt';
+  function t(key, vars) {
+    var s = T[key];
+    vars = vars || {};
+    if (!('city' in vars)) { vars.city = city; }
+    return s.replace(/\{(\w+)\}/g, function (_, k) { return k in vars ? String(vars[k]) : ''; });
+  }
+
+  // ---- storage (localStorage may be blocked: fall back to memory) ----
+  var memStore = {};
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE_KEY) || '{}') || {}; } catch (e) { return memStore; }
+  }
+  function save(s) {
+    memStore = s;
+    try { localStorage.setItem(STORE_KEY, JSON.stringify(s)); } catch (e) { /* memory only */ }
+  }
+  var state = load();
+
+  // ---- DOM helpers: text only, never HTML ----
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text != null) { e.textContent = text; }
+    return e;
+  }
+  function safeURL(u) {
+    try {
+      var p = new URL(u, ORIGIN);
+      return (p.protocol === 'https:' || p.protocol === 'http:') ? p.href : null;
+    } catch (e) { return null; }
+  }
+  function link(href, text) {
+    var a = el('a', null, text);
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+  // appendText adds text, turning http(s) URLs into links.
+  function appendText(parent, text) {
+    var re = /https?:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?]/g;
+    var last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) { parent.appendChild(document.createTextNode(text.slice(last, m.index))); }
+      var href = safeURL(m[0]);
+      parent.appendChild(href ? link(href, m[0]) : document.createTextNode(m[0]));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) { parent.appendChild(document.createTextNode(text.slice(last))); }
+  }
+  function randomID() {
+    var b = new Uint8Array(12);
+    crypto.getRandomValues(b);
+    return 'c' + Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+  }
+  function svg(path) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var s = document.createElementNS(ns, 'svg');
+    s.setAttribute('viewBox', '0 0 24 24');
+    s.setAttribute('aria-hidden', 'true');
+    s.setAttribute('focusable', 'false');
+    var p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', path);
+    s.appendChild(p);
+    return s;
+  }
+  var ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z';
+  var ICON_CLOSE = 'M6 6l12 12M18 6L6 18';
+  var ICON_UP = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13 1 7.6 6.6A2 2 0 0 0 7 8v11a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
+  var ICON_DOWN = 'M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.4c0 .4.2.8.4 1.1L11 23l5.4-5.6A2 2 0 0 0 17 16V5a2 2 0 0 0-2-2H6a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z';
+
+  // ---- build the UI ----
+  var host = el('div');
+  host.id = 'civibot-widget';
+  host.setAttribute('data-mode', MODE);
+  var root = host.attachShadow({ mode: 'open' });
+  var css = document.createElement('link');
+  css.rel = 'stylesheet';
+  css.href = ORIGIN + '/widget.css';
+  root.appendChild(css);
+
+  var wrap = el('div', 'cb cb-mode-' + MODE);
+  wrap.setAttribute('lang', LANG);
+  wrap.hidden = true; // shown once the stylesheet has loaded
+  root.appendChild(wrap);
+
+  var bubble = null;
+  if (MODE === 'bubble') {
+    bubble = el('button', 'cb-bubble');
+    bubble.type = 'button';
+    bubble.setAttribute('aria-expanded', 'false');
+    bubble.setAttribute('aria-controls', 'cb-panel');
+    bubble.appendChild(svg(ICON_CHAT));
+    bubble.appendChild(el('span', 'cb-bubble-label', t('bubble')));
+    bubble.appendChild(el('span', 'cb-dot'));
+    wrap.appendChild(bubble);
+  }
+
+  var panel = el('section', 'cb-panel');
+  panel.id = 'cb-panel';
+  panel.setAttribute('aria-labelledby', 'cb-title');
+  if (MODE === 'bubble') { panel.setAttribute('role', 'dialog'); panel.hidden = true; }
+  wrap.appendChild(panel);
+
+  var header = el('header', 'cb-header');
+  var logo = el('img', 'cb-logo');
+  logo.alt = '';
+  logo.hidden = true;
+  var titles = el('div', 'cb-titles');
+  var title = el(MODE === 'page' ? 'h1' : 'h2', 'cb-title');
+  title.id = 'cb-title';
+  var subtitle = el('p', 'cb-subtitle', t('subtitle'));
+  titles.appendChild(title);
+  titles.appendChild(subtitle);
+  header.appendChild(logo);
+  header.appendChild(titles);
+  var closeBtn = null;
+  if (MODE === 'bubble') {
+    closeBtn = el('button', 'cb-close');
+    closeBtn.type = 'button';
+    closeBtn.setAttribute('aria-label', t('close'));
+    closeBtn.appendChild(svg(ICON_CLOSE));
+    header.appendChild(closeBtn);
+  }
+  panel.appendChild(header);
+
+  var banner = el('div', 'cb-banner');
+  banner.setAttribute('role', 'status');
+  var bannerText = el('span', 'cb-banner-text');
+  var reconnectBtn = el('button', 'cb-link-button', t('reconnectNow'));
+  reconnectBtn.type = 'button';
+  reconnectBtn.hidden = true;
+  banner.appendChild(bannerText);
+  banner.appendChild(reconnectBtn);
+  banner.hidden = true;
+  panel.appendChild(banner);
+
+  var handoff = el('div', 'cb-handoff');
+  handoff.setAttribute('role', 'status');
+  handoff.hidden = true;
+  panel.appendChild(handoff);
+
+  var notice = el('div', 'cb-notice');
+  notice.setAttribute('role', 'note');
+  notice.setAttribute('aria-labelledby', 'cb-notice-title');
+  var noticeTitle = el('h3', 'cb-notice-title', t('noticeTitle'));
+  noticeTitle.id = 'cb-notice-title';
+  var noticeText = el('p', null, '');
+  var noticeActions = el('p', 'cb-notice-actions');
+  var privacyLink = link('#', t('privacy'));
+  privacyLink.hidden = true;
+  var noticeOk = el('button', 'cb-button', t('noticeOk'));
+  noticeOk.type = 'button';
+  noticeActions.appendChild(privacyLink);
+  noticeActions.appendChild(noticeOk);
+  notice.appendChild(noticeTitle);
+  notice.appendChild(noticeText);
+  notice.appendChild(noticeActions);
+  notice.hidden = !!state.noticeSeen;
+  panel.appendChild(notice);
+
+  var log = el('div', 'cb-log');
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  log.setAttribute('aria-label', t('log'));
+  log.tabIndex = 0;
+  panel.appendChild(log);
+
+  var typing = el('div', 'cb-typing');
+  typing.setAttribute('role', 'status');
+  var typingText = el('span', 'cb-typing-text');
+  typing.appendChild(el('span', 'cb-typing-dots'));
+  typing.appendChild(typingText);
+  typing.hidden = true;
+  panel.appendChild(typing);
+
+  var form = el('form', 'cb-form');
+  form.noValidate = true;
+  var inputLabel = el('label', 'cb-sr', t('inputLabel'));
+  inputLabel.htmlFor = 'cb-input';
+  var input = el('textarea', 'cb-input');
+  input.id = 'cb-input';
+  input.rows = 1;
+  input.maxLength = 2000;
+  input.placeholder = t('placeholder');
+  input.setAttribute('autocomplete', 'off');
+  var sendBtn = el('button', 'cb-send cb-button', t('send'));
+  sendBtn.type = 'submit';
+  form.appendChild(inputLabel);
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+  panel.appendChild(form);
+
+  var actions = el('div', 'cb-actions');
+  var personBtn = el('button', 'cb-action', t('person'));
+  personBtn.type = 'button';
+  var forgetBtn = el('button', 'cb-action', t('forget'));
+  forgetBtn.type = 'button';
+  actions.appendChild(personBtn);
+  actions.appendChild(forgetBtn);
+  panel.appendChild(actions);
+
+  function applyBranding(cfg) {
+    if (cfg.name) { city = String(cfg.name); }
+    title.textContent = t('title');
+    noticeText.textContent = t('notice');
+    if (bubble) { bubble.setAttribute('aria-label', t('open')); }
+    var hex = /^#[0-9a-fA-F]{6}$/;
+    if (hex.test(cfg.primary_color || '')) { host.style.setProperty('--cb-primary', cfg.primary_color); }
+    if (hex.test(cfg.on_primary_color || '')) { host.style.setProperty('--cb-on-primary', cfg.on_primary_color); }
+    var logoURL = cfg.logo_url && safeURL(cfg.logo_url);
+    if (logoURL) { logo.src = logoURL; logo.hidden = false; }
+    var privacyURL = cfg.privacy_url && safeURL(cfg.privacy_url);
+    if (privacyURL) { privacyLink.href = privacyURL; privacyLink.hidden = false; }
+    if (typeof cfg.socket === 'string' && cfg.socket.charAt(0) === '/') { socketPath = cfg.socket; }
+  }
+  var socketPath = '/ws';
+  applyBranding({});
+
+  // ---- transcript ----
+  var seen = {};         // seq -> element
+  var pending = {};      // client id -> {el, frame}
+  var pendingOrder = []; // client ids, oldest first
+  var lastSeq = 0;
+  var lastQuick = null;
+  var unread = false;
+
+  function label(m) {
+    switch (m.role) {
+      case 'citizen': return t('you');
+      case 'bot': return t('bot');
+      case 'caseworker': return m.author ? t('staffNamed', { name: m.author }) : t('staff');
+      default: return t('system');
+    }
+  }
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function renderMessage(m) {
+    var role = ({ citizen: 1, bot: 1, caseworker: 1, system: 1 })[m.role] ? m.role : 'system';
+    var item = el('div', 'cb-msg cb-' + role);
+    item.setAttribute('data-seq', String(m.seq));
+    var who = el('p', 'cb-who', label(m));
+    if (role === 'citizen') { who.className = 'cb-who cb-sr'; }
+    item.appendChild(who);
+    var body = el('p', 'cb-text');
+    appendText(body, String(m.text || ''));
+    item.appendChild(body);
+    var srcs = (m.sources || []).filter(function (s) { return s && safeURL(s.url); });
+    if (srcs.length) {
+      var sp = el('p', 'cb-sources');
+      sp.appendChild(el('span', 'cb-sources-label', srcs.length > 1 ? t('sources') : t('source')));
+      srcs.forEach(function (s) {
+        sp.appendChild(document.createTextNode(' '));
+        sp.appendChild(link(safeURL(s.url), String(s.title || s.url)));
+      });
+      item.appendChild(sp);
+    }
+    if (role === 'bot' && (m.kind === 'answer' || m.kind === 'clarify')) {
+      item.appendChild(feedbackButtons(m));
+    }
+    var qr = (m.quick_replies || []).filter(function (q) { return q && q.label; });
+    if (qr.length && (role === 'bot' || role === 'caseworker')) {
+      var group = el('div', 'cb-quick');
+      group.setAttribute('role', 'group');
+      group.setAttribute('aria-label', t('suggestions'));
+      qr.forEach(function (q) {
+        var b = el('button', 'cb-chip', String(q.label));
+        b.type = 'button';
+        b.addEventListener('click', function () { sendText(String(q.payload || q.label)); });
+        group.appendChild(b);
+      });
+      item.appendChild(group);
+      if (lastQuick) { lastQuick.remove(); }
+      lastQuick = group;
+    } else if (lastQuick && role !== 'system') {
+      lastQuick.remove();
+      lastQuick = null;
+    }
+    return item;
+  }
+
+  function feedbackButtons(m) {
+    var box = el('div', 'cb-feedback');
+    var up = el('button', 'cb-thumb');
+    var down = el('button', 'cb-thumb');
+    [[up, 1, ICON_UP, 'helpful'], [down, -1, ICON_DOWN, 'unhelpful']].forEach(function (x) {
+      var b = x[0];
+      b.type = 'button';
+      b.setAttribute('aria-label', t(x[3]));
+      b.title = t(x[3]);
+      b.setAttribute('aria-pressed', m.feedback === x[1] ? 'true' : 'false');
+      b.appendChild(svg(x[2]));
+      b.addEventListener('click', function () {
+        up.setAttribute('aria-pressed', x[1] === 1 ? 'true' : 'false');
+        down.setAttribute('aria-pressed', x[1] === -1 ? 'true' : 'false');
+        thanks.textContent = t('thanks');
+        send({ type: 'feedback', id: randomID(), seq: m.seq, value: x[1] });
+      });
+      box.appendChild(b);
+    });
+    var thanks = el('span', 'cb-thanks');
+    thanks.setAttribute('role', 'status');
+    box.appendChild(thanks);
+    return box;
+  }
+
+  function addMessage(m) {
+    if (typeof m.seq !== 'number' || seen[m.seq]) { return; }
+    var item = renderMessage(m);
+    seen[m.seq] = item;
+    if (m.client_id && pending[m.client_id]) {
+      // Our own message came back from the server: replace the pending copy.
+      var p = pending[m.client_id];
+      delete pending[m.client_id];
+      pendingOrder = pendingOrder.filter(function (id) { return id !== m.client_id; });
+      p.el.remove();
+    }
+    // Keep the log in seq order; pending messages stay last.
+    var before = null;
+    var kids = log.children;
+    for (var i = 0; i < kids.length; i++) {
+      var s = kids[i].getAttribute('data-seq');
+      if (s === null || Number(s) > m.seq) { before = kids[i]; break; }
+    }
+    log.insertBefore(item, before);
+    if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; save(state); }
+    if (m.role !== 'citizen') { typing.hidden = true; }
+    if (!isOpen() && m.role !== 'citizen' && !replaying) { setUnread(true); }
+    scrollDown();
+  }
+
+  function addPending(frame) {
+    var item = el('div', 'cb-msg cb-citizen cb-pending');
+    item.appendChild(el('p', 'cb-who cb-sr', t('you')));
+    var body = el('p', 'cb-text');
+    appendText(body, frame.text || t('person'));
+    item.appendChild(body);
+    var st = el('p', 'cb-state', t('sending'));
+    item.appendChild(st);
+    log.appendChild(item);
+    pending[frame.id] = { el: item, frame: frame, state: st };
+    pendingOrder.push(frame.id);
+    scrollDown();
+  }
+
+  function systemNote(text) {
+    var item = el('div', 'cb-msg cb-system cb-local');
+    item.appendChild(el('p', 'cb-who', t('system')));
+    item.appendChild(el('p', 'cb-text', text));
+    log.appendChild(item);
+    scrollDown();
+  }
+
+  // ---- open / close ----
+  function isOpen() { return MODE === 'page' || !panel.hidden; }
+  function setUnread(u) {
+    unread = u;
+    if (!bubble) { return; }
+    bubble.classList.toggle('cb-unread', u);
+    bubble.setAttribute('aria-label', t(u ? 'openUnread' : 'open'));
+  }
+  function open() {
+    if (!bubble) { return; }
+    panel.hidden = false;
+    bubble.setAttribute('aria-expanded', 'true');
+    wrap.classList.add('cb-open');
+    setUnread(false);
+    connect();
+    scrollDown();
+    (notice.hidden ? input : noticeOk).focus();
+  }
+  function close() {
+    if (!bubble) { return; }
+    panel.hidden = true;
+    bubble.setAttribute('aria-expanded', 'false');
+    wrap.classList.remove('cb-open');
+    bubble.focus();
+  }
+  if (bubble) {
+    bubble.addEventListener('click', function () { if (panel.hidden) { open(); } else { close(); } });
+    closeBtn.addEventListener('click', close);
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { e.preventDefault(); close(); }
+    });
+  }
+  noticeOk.addEventListener('click', function () {
+    notice.hidden = true;
+    state.noticeSeen = true;
+    save(state);
+    input.focus();
+  });
+
+  // ---- sending ----
+  function sendText(text) {
+    text = String(text).trim();
+    if (!text) { systemNote(t('errEmpty')); return; }
+    var frame = { type: 'message', id: randomID(), text: text };
+    addPending(frame);
+    send(frame);
+  }
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = input.value;
+    if (!text.trim()) { input.focus(); return; }
+    input.value = '';
+    autoSize();
+    sendText(text);
+    input.focus();
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (form.requestSubmit) { form.requestSubmit(); } else { sendBtn.click(); }
+    }
+  });
+  function autoSize() {
+    input.style.height = 'auto';
+    input.style.height = Math.min(input.scrollHeight, 160) + 'px';
+  }
+  input.addEventListener('input', autoSize);
+  personBtn.addEventListener('click', function () {
+    var frame = { type: 'person', id: randomID() };
+    addPending(frame);
+    send(frame);
+  });
+  forgetBtn.addEventListener('click', function () {
+    if (!window.confirm(t('forgetConfirm'))) { return; }
+    send({ type: 'forget', id: randomID() });
+  });
+
+  // ---- connection ----
+  var ws = null;
+  var ready = false;      // welcome received
+  var replaying = false;  // between welcome and synced
+  var attempt = 0;
+  var retryTimer = null;
+  var countdownTimer = null;
+  var wanted = false;     // connect() was called
+
+  function send(frame) {
+    if (ws && ready && ws.readyState === 1) {
+      ws.send(JSON.stringify(frame));
+      return true;
+    }
+    connect();
+    return false; // pending frames are sent after the next welcome
+  }
+
+  function showBanner(text, withButton) {
+    bannerText.textContent = text;
+    reconnectBtn.hidden = !withButton;
+    banner.hidden = false;
+  }
+  function hideBanner() { banner.hidden = true; }
+
+  function connect() {
+    wanted = true;
+    if (ws && ws.readyState <= 1) { return; }
+    clearTimeout(retryTimer);
+    clearInterval(countdownTimer);
+    var url = ORIGIN.replace(/^http/, 'ws') + socketPath;
+    ready = false;
+    try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    if (attempt > 0) { showBanner(t('connecting'), false); }
+    ws.onopen = function () {
+      ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL, token: state.token || '', last_seq: lastSeq, lang: LANG }));
+    };
+    ws.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f.type === 'string') { onFrame(f); }
+    };
+    ws.onclose = function (ev) {
+      ws = null;
+      ready = false;
+      if (ev.code === 1000 && forgotten) { forgotten = false; attempt = 0; connect(); return; }
+      scheduleReconnect(ev.code === 1012 ? 500 : 0);
+    };
+  }
+
+  function scheduleReconnect(hint) {
+    if (!wanted) { return; }
+    attempt++;
+    var delay = hint || Math.min(30000, 1000 * Math.pow(2, Math.min(attempt - 1, 5)));
+    delay += Math.floor(Math.random() * 500);
+    var until = Date.now() + delay;
+    function tick() {
+      showBanner(t('reconnecting', { s: Math.max(1, Math.ceil((until - Date.now()) / 1000)) }), true);
+    }
+    tick();
+    clearInterval(countdownTimer);
+    countdownTimer = setInterval(tick, 1000);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () { clearInterval(countdownTimer); connect(); }, delay);
+  }
+  reconnectBtn.addEventListener('click', function () { attempt = 0; connect(); });
+
+  var forgotten = false;
+  var resendTimer = null;
+  function resendPending(delay) {
+    clearTimeout(resendTimer);
+    resendTimer = setTimeout(function () {
+      pendingOrder.forEach(function (id) { if (pending[id]) { send(pending[id].frame); } });
+    }, delay || 0);
+  }
+
+  function clearTranscript() {
+    log.textContent = '';
+    seen = {};
+    lastSeq = 0;
+    lastQuick = null;
+    pendingOrder.forEach(function (id) { log.appendChild(pending[id].el); });
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome':
+        ready = true;
+        attempt = 0;
+        hideBanner();
+        if (f.token && f.token !== state.token) { state.token = f.token; }
+        if (f.reset) { clearTranscript(); }
+        state.last_seq = lastSeq;
+        save(state);
+        replaying = true;
+        log.setAttribute('aria-busy', 'true');
+        break;
+      case 'message':
+        if (f.message) { addMessage(f.message); }
+        break;
+      case 'synced':
+        replaying = false;
+        log.removeAttribute('aria-busy');
+        resendPending(0);
+        break;
+      case 'typing':
+        typingText.textContent = f.from === 'caseworker' ? t('typingStaff') : t('typing');
+        typing.hidden = !f.on;
+        break;
+      case 'handoff':
+        showHandoff(f);
+        break;
+      case 'ack':
+        break;
+      case 'error':
+        onError(f);
+        break;
+      case 'forgotten':
+        forgotten = true;
+        state = { noticeSeen: state.noticeSeen };
+        save(state);
+        pending = {};
+        pendingOrder = [];
+        clearTranscript();
+        handoff.hidden = true;
+        systemNote(t('forgotten'));
+        break;
+      case 'server_shutdown':
+        showBanner(t('connecting'), false);
+        break;
+    }
+  }
+
+  function showHandoff(f) {
+    var text = '';
+    switch (f.status) {
+      case 'waiting':
+        text = f.position > 0 ? t('waiting', { n: f.position }) : t('waitingNoPos');
+        if (f.wait_seconds > 0) {
+          var m = Math.max(1, Math.round(f.wait_seconds / 60));
+          text += m === 1 ? t('waitMinute') : t('waitMinutes', { m: m });
+        }
+        break;
+      case 'claimed': text = t('claimed'); break;
+      case 'ticket': text = t('ticket'); break;
+    }
+    handoff.textContent = text;
+    handoff.hidden = !text;
+  }
+
+  function onError(f) {
+    var p = f.ref && pending[f.ref];
+    switch (f.code) {
+      case 'unavailable':
+      case 'internal':
+        if (p) { p.state.textContent = t('retrying'); }
+        showBanner(t(f.code === 'unavailable' ? 'errUnavailable' : 'errInternal'), false);
+        if (f.ref === 'hello') {
+          setTimeout(function () {
+            if (ws && ws.readyState === 1) {
+              ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL, token: state.token || '', last_seq: lastSeq, lang: LANG }));
+            }
+          }, f.retry_after_ms || 2000);
+        } else if (p) {
+          resendPending(f.retry_after_ms || 2000);
+        }
+        return;
+      case 'rate_limited':
+        if (p) { p.state.textContent = t('retrying'); resendPending(f.retry_after_ms || 5000); }
+        systemNote(t('errRate'));
+        return;
+    }
+    if (p) {
+      p.el.remove();
+      delete pending[f.ref];
+      pendingOrder = pendingOrder.filter(function (id) { return id !== f.ref; });
+    }
+    if (f.code === 'message_too_long') { systemNote(t('errTooLong')); } else if (f.code === 'empty_message') { systemNote(t('errEmpty')); } else { systemNote(t('errInternal')); }
+  }
+
+  // ---- start ----
+  function show() {
+    wrap.hidden = false;
+    if (MODE === 'page') {
+      connect();
+      (notice.hidden ? input : noticeOk).focus();
+    } else if (state.token) {
+      connect(); // a conversation is going on: follow it (caseworker replies)
+    }
+  }
+  css.addEventListener('load', show);
+  css.addEventListener('error', show);
+
+  fetch(ORIGIN + '/widget/config.json', { credentials: 'omit' })
+    .then(function (r) { return r.ok ? r.json() : {}; })
+    .then(applyBranding, function () { /* defaults */ });
+
+  function mount() {
+    var target = MODE === 'page' ? (document.getElementById('civibot-page') || document.body) : document.body;
+    target.appendChild(host);
+  }
+  if (document.body) { mount(); } else { document.addEventListener('DOMContentLoaded', mount); }
+})();
