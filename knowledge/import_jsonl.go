@@ -617,14 +617,31 @@ func repairGlued(s string) (string, int) {
 }
 
 func isURLish(tok string) bool {
-	t := strings.ToLower(tok)
-	return strings.Contains(t, "://") || strings.Contains(t, "www.") || strings.Contains(t, "@") ||
-		strings.Contains(t, "/") || strings.Contains(t, "\\")
+	return strings.Contains(tok, "://") || strings.Contains(tok, "www.") || strings.Contains(tok, "WWW.") ||
+		strings.ContainsAny(tok, "@/\\")
+}
+
+// mayBeGlued is a quick test for a glue point: an uppercase letter right
+// after a letter or after ".!?;:)", or a letter right after a comma.
+func mayBeGlued(tok string) bool {
+	var prev rune
+	for i, r := range tok {
+		if i > 0 {
+			switch {
+			case unicode.IsUpper(r) && (unicode.IsLetter(prev) || strings.ContainsRune(".!?;:)", prev)):
+				return true
+			case prev == ',' && unicode.IsLetter(r):
+				return true
+			}
+		}
+		prev = r
+	}
+	return false
 }
 
 // repairToken repairs one whitespace-free token.
 func repairToken(tok string) (string, int) {
-	if isURLish(tok) {
+	if !mayBeGlued(tok) || isURLish(tok) {
 		return tok, 0
 	}
 	rs := []rune(tok)

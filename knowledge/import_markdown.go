@@ -232,9 +232,10 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			sb.line(raw)
 			continue
 		}
-		if m := mdFence.FindStringSubmatch(raw); m != nil {
+		first := firstNonSpace(raw)
+		if m := fenceMatch(raw, first); m != "" {
 			flushPara()
-			fence = m[1]
+			fence = m
 			continue
 		}
 		line := strings.TrimRight(raw, " \t")
@@ -242,37 +243,42 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			flushPara()
 			continue
 		}
-		if m := mdATX.FindStringSubmatch(line); m != nil {
-			heading(len(m[1]), m[2])
-			continue
+		if first == '#' {
+			if m := mdATX.FindStringSubmatch(line); m != nil {
+				heading(len(m[1]), m[2])
+				continue
+			}
 		}
 		// Setext heading: one paragraph line underlined with "=" or "-".
-		if len(para) == 1 && mdSetextH1.MatchString(line) {
+		if len(para) == 1 && first == '=' && mdSetextH1.MatchString(line) {
 			t := para[0]
 			para = nil
 			heading(1, t)
 			continue
 		}
-		if len(para) == 1 && mdSetextH2.MatchString(line) && !mdBullet.MatchString(para[0]) {
+		if len(para) == 1 && first == '-' && mdSetextH2.MatchString(line) && !mdBullet.MatchString(para[0]) {
 			t := para[0]
 			para = nil
 			heading(2, t)
 			continue
 		}
-		if mdRule.MatchString(line) {
+		if strings.ContainsRune("-*_", first) && mdRule.MatchString(line) {
 			flushPara()
 			continue
 		}
-		if mdTableSep.MatchString(line) && strings.Contains(line, "|") {
+		if strings.Contains(line, "|") && mdTableSep.MatchString(line) {
 			continue
 		}
-		line = mdQuote.ReplaceAllString(line, "")
-		if m := mdBullet.FindStringSubmatch(line); m != nil {
+		if first == '>' {
+			line = mdQuote.ReplaceAllString(line, "")
+			first = firstNonSpace(line)
+		}
+		if m := bulletMatch(line, first); m != nil {
 			flushPara()
 			para = []string{"- " + m[1]}
 			continue
 		}
-		if m := mdOrdered.FindStringSubmatch(line); m != nil {
+		if m := orderedMatch(line, first); m != nil {
 			flushPara()
 			para = []string{m[1] + ". " + m[2]}
 			continue
@@ -302,6 +308,40 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 	return h1, sb.done()
 }
 
+// firstNonSpace returns the first rune of s that is not a space or tab.
+func firstNonSpace(s string) rune {
+	for _, r := range s {
+		if r != ' ' && r != '\t' {
+			return r
+		}
+	}
+	return 0
+}
+
+func fenceMatch(line string, first rune) string {
+	if first != '`' && first != '~' {
+		return ""
+	}
+	if m := mdFence.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func bulletMatch(line string, first rune) []string {
+	if first != '-' && first != '*' && first != '+' {
+		return nil
+	}
+	return mdBullet.FindStringSubmatch(line)
+}
+
+func orderedMatch(line string, first rune) []string {
+	if first < '0' || first > '9' {
+		return nil
+	}
+	return mdOrdered.FindStringSubmatch(line)
+}
+
 var (
 	mdImage     = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
 	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\(([^()]*(?:\([^()]*\)[^()]*)*)\)`)
@@ -322,43 +362,73 @@ var (
 // emphasis and code marks go, HTML tags go, entities are decoded. A "*"
 // inside a word ("Bürger*innen") is kept.
 func inlineMarkdown(s string) string {
-	s = mdImage.ReplaceAllString(s, "$1")
-	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
-		sub := mdLink.FindStringSubmatch(m)
-		text, target := strings.TrimSpace(sub[1]), strings.TrimSpace(sub[2])
-		if i := strings.Index(target, ` "`); i >= 0 && strings.HasSuffix(target, `"`) {
-			target = strings.TrimSpace(target[:i]) // [text](url "title")
+	if !strings.ContainsAny(s, "[]<>*_`~\\&") {
+		return s // plain text: nothing to do (the common case)
+	}
+	if strings.Contains(s, "![") {
+		s = mdImage.ReplaceAllString(s, "$1")
+	}
+	if strings.Contains(s, "](") {
+		s = mdLink.ReplaceAllStringFunc(s, markdownLink)
+	}
+	if strings.Contains(s, "][") {
+		s = mdRefLink.ReplaceAllString(s, "$1")
+	}
+	if strings.Contains(s, "<") {
+		s = mdAutoLink.ReplaceAllStringFunc(s, func(m string) string {
+			return strings.TrimPrefix(strings.Trim(m, "<>"), "mailto:")
+		})
+	}
+	if strings.Contains(s, "`") {
+		s = mdCode.ReplaceAllString(s, "$1")
+	}
+	if strings.Contains(s, "**") || strings.Contains(s, "__") {
+		s = mdBold.ReplaceAllString(s, "$2")
+	}
+	if strings.Contains(s, "~~") {
+		s = mdStrikeOut.ReplaceAllString(s, "$1")
+	}
+	if strings.ContainsAny(s, "*_") {
+		for range 2 { // adjacent emphasis shares a boundary character
+			s = mdItalicA.ReplaceAllString(s, "$1$2$3")
+			s = mdItalicU.ReplaceAllString(s, "$1$2$3")
 		}
-		target = strings.TrimSuffix(strings.TrimPrefix(target, "<"), ">")
-		for _, scheme := range []string{"mailto:", "tel:"} {
-			if strings.HasPrefix(strings.ToLower(target), scheme) {
-				addr := target[len(scheme):]
-				if text == "" {
-					return addr
-				}
-				if !strings.Contains(text, addr) {
-					return text + " (" + addr + ")"
-				}
+	}
+	if strings.Contains(s, "<") {
+		s = mdBreakTag.ReplaceAllString(s, "\n")
+		s = mdHTMLTag.ReplaceAllString(s, "")
+	}
+	if strings.Contains(s, "\\") {
+		s = mdEscape.ReplaceAllString(s, "$1")
+	}
+	if strings.Contains(s, "&") {
+		s = html.UnescapeString(s)
+	}
+	return s
+}
+
+// markdownLink renders one [text](target) link: the text, plus the address
+// of a mailto:/tel: link when the text does not show it.
+func markdownLink(m string) string {
+	sub := mdLink.FindStringSubmatch(m)
+	text, target := strings.TrimSpace(sub[1]), strings.TrimSpace(sub[2])
+	if i := strings.Index(target, ` "`); i >= 0 && strings.HasSuffix(target, `"`) {
+		target = strings.TrimSpace(target[:i]) // [text](url "title")
+	}
+	target = strings.TrimSuffix(strings.TrimPrefix(target, "<"), ">")
+	for _, scheme := range []string{"mailto:", "tel:"} {
+		if len(target) > len(scheme) && strings.EqualFold(target[:len(scheme)], scheme) {
+			addr := target[len(scheme):]
+			if text == "" {
+				return addr
+			}
+			if !strings.Contains(text, addr) {
+				return text + " (" + addr + ")"
 			}
 		}
-		if text == "" {
-			return target
-		}
-		return text
-	})
-	s = mdRefLink.ReplaceAllString(s, "$1")
-	s = mdAutoLink.ReplaceAllStringFunc(s, func(m string) string {
-		return strings.TrimPrefix(strings.Trim(m, "<>"), "mailto:")
-	})
-	s = mdCode.ReplaceAllString(s, "$1")
-	s = mdBold.ReplaceAllString(s, "$2")
-	s = mdStrikeOut.ReplaceAllString(s, "$1")
-	for range 2 { // adjacent emphasis shares a boundary character
-		s = mdItalicA.ReplaceAllString(s, "$1$2$3")
-		s = mdItalicU.ReplaceAllString(s, "$1$2$3")
 	}
-	s = mdBreakTag.ReplaceAllString(s, "\n")
-	s = mdHTMLTag.ReplaceAllString(s, "")
-	s = mdEscape.ReplaceAllString(s, "$1")
-	return html.UnescapeString(s)
+	if text == "" {
+		return target
+	}
+	return text
 }
