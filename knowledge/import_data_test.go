@@ -301,3 +301,29 @@ func TestImportDataGluedWords(t *testing.T) {
 		}
 	}
 }
+
+// Import speed on the real files (bytes are the file size).
+//
+//	go test ./knowledge/ -run XXX -bench BenchmarkImport -benchmem
+func BenchmarkImportBerlin(b *testing.B) {
+	benchmarkImport(b, "berlin/berlin_services.jsonl", berlinLikeOpts)
+}
+
+func BenchmarkImportHamburg(b *testing.B) {
+	benchmarkImport(b, "hamburg/hamburg_service_pages.jsonl", ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}})
+}
+
+func benchmarkImport(b *testing.B, rel string, opts ImportOptions) {
+	p := filepath.Join("..", "..", "shared", "data", filepath.FromSlash(rel))
+	info, err := os.Stat(p)
+	if err != nil {
+		b.Skipf("shared data %s not found; skipping", p)
+	}
+	b.SetBytes(info.Size())
+	for b.Loop() {
+		pages, _, err := Import(b.Context(), []string{p}, opts)
+		if err != nil || len(pages) == 0 {
+			b.Fatalf("%d pages, %v", len(pages), err)
+		}
+	}
+}

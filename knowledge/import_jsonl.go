@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -251,12 +250,20 @@ func isMarkdownField(name string) bool {
 	return n == "md" || strings.Contains(n, "markdown") || strings.HasSuffix(n, "_md")
 }
 
-var mdHeadingLine = regexp.MustCompile(`(?m)^#{2,3}[ \t]+\S`)
-
 // looksLikeMarkdown reports whether plain text has "## " or "### " heading
 // lines, which only Markdown has.
 func looksLikeMarkdown(s string) bool {
-	return mdHeadingLine.MatchString(s)
+	for {
+		i := strings.Index(s, "## ")
+		if i < 0 {
+			return false
+		}
+		start := strings.LastIndexByte(s[:i], '\n') + 1
+		if prefix := s[start:i]; prefix == "" || prefix == "#" {
+			return true
+		}
+		s = s[i+3:]
+	}
 }
 
 // plainSections turns the text of one plain-text field into sections: the
@@ -317,7 +324,7 @@ func stripLeadingHeading(text string, kind SectionKind) (heading, rest string) {
 	}
 	t := strings.TrimLeftFunc(text, unicode.IsSpace)
 	best := 0
-	for _, c := range headingCandidates(kind) {
+	for _, c := range headingCandidates[kind] {
 		n, ok := hasPrefixFold(t, c)
 		if !ok || n <= best {
 			continue
@@ -340,26 +347,24 @@ func stripLeadingHeading(text string, kind SectionKind) (heading, rest string) {
 	return heading, rest
 }
 
-// headingCandidates lists the headings (lowercase, single spaces) that may
-// lead a field of the given kind.
-func headingCandidates(kind SectionKind) []string {
-	var out []string
+// headingCandidates lists, per kind, the headings (lowercase, single
+// spaces) that may lead a field of that kind. Built once; read only.
+var headingCandidates = func() map[SectionKind][]string {
+	out := map[SectionKind][]string{}
 	for w, k := range strictHeadingWords {
-		if k != kind {
-			continue
-		}
-		out = append(out, w)
+		out[k] = append(out[k], w)
 		for a := range headingAdjectives {
-			out = append(out, a+" "+w)
+			out[k] = append(out[k], a+" "+w)
 		}
 	}
 	for _, p := range strictHeadingPhrases {
-		if p.kind == kind {
-			out = append(out, strings.Join(p.words, " "))
-		}
+		out[p.kind] = append(out[p.kind], strings.Join(p.words, " "))
+	}
+	for _, list := range out {
+		sort.Strings(list)
 	}
 	return out
-}
+}()
 
 // hasPrefixFold reports whether s starts with prefix, ignoring case, and
 // how many bytes of s the prefix covers.

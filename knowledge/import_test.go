@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
 const fixtures = "testdata/import"
@@ -712,5 +714,55 @@ func TestImportMarkdownInline(t *testing.T) {
 				t.Errorf("inlineMarkdown(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// The bundled sample city imports cleanly, and every heading its pages use
+// is recognised (no "other" sections).
+func TestImportSampleCity(t *testing.T) {
+	pages, problems, err := ImportFS(context.Background(), samplecity.FS(), ".", ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNoProblems(t, problems)
+	if len(pages) == 0 {
+		t.Fatal("no pages")
+	}
+	langs := map[string]int{}
+	for _, p := range pages {
+		langs[p.Language]++
+		if _, ok := p.Section(SectionDescription); !ok {
+			t.Errorf("page %s has no description", p.ID)
+		}
+		for _, s := range p.Sections {
+			if s.Kind == SectionOther {
+				t.Errorf("page %s: heading %q is not recognised", p.ID, s.Heading)
+			}
+		}
+		if p.Meta["service"] == "" {
+			t.Errorf("page %s has no service in Meta", p.ID)
+		}
+	}
+	if langs["de"] == 0 || langs["de"] != langs["en"] {
+		t.Errorf("pages per language: %v", langs)
+	}
+}
+
+func TestImportLooksLikeMarkdown(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"## Kosten\n20 Euro", true},
+		{"Text\n### Kosten\n20 Euro", true},
+		{"Text ## nicht am Zeilenanfang", false},
+		{"#### zu tief", false},
+		{"# nur ein Titel\nText", false},
+		{"Kein Markdown", false},
+	}
+	for _, tt := range tests {
+		if got := looksLikeMarkdown(tt.in); got != tt.want {
+			t.Errorf("looksLikeMarkdown(%q) = %v, want %v", tt.in, got, tt.want)
+		}
 	}
 }
