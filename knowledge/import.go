@@ -67,7 +67,7 @@ func Import(ctx context.Context, paths []string, opts ImportOptions) (pages []Pa
 			if dir == "" {
 				dir = "."
 			}
-			err = im.file(ctx, os.DirFS(dir), base, p, true)
+			err = im.file(ctx, os.DirFS(dir), base, p)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -93,7 +93,7 @@ func ImportFS(ctx context.Context, fsys fs.FS, root string, opts ImportOptions) 
 	if info.IsDir() {
 		err = im.walk(ctx, fsys, root, func(rel string) string { return path.Join(root, rel) })
 	} else {
-		err = im.file(ctx, fsys, root, root, true)
+		err = im.file(ctx, fsys, root, root)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -246,7 +246,7 @@ func (im *importer) walk(ctx context.Context, fsys fs.FS, root string, display f
 }
 
 // file imports one file named explicitly (not found by walking a folder).
-func (im *importer) file(ctx context.Context, fsys fs.FS, name, shown string, explicit bool) error {
+func (im *importer) file(ctx context.Context, fsys fs.FS, name, shown string) error {
 	f := im.opts.Format
 	if f == "" {
 		f = formatOf(name)

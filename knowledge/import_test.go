@@ -181,6 +181,14 @@ func TestImportJSONLWhereAndMeta(t *testing.T) {
 		t.Errorf("meta = %v, want %v", en.Meta, wantMeta)
 	}
 
+	// A keywords field: a list (or a comma-separated string) becomes
+	// Keywords and leaves Meta.
+	pages, _ = mustImport(t, ImportOptions{KeywordsField: "tags", Where: map[string]string{"city": "musterstadt"}}, fixture("jsonl", "pages.jsonl"))
+	en = pageByID(t, pages, "musterstadt-2")
+	if !reflect.DeepEqual(en.Keywords, []string{"books", "reading"}) || en.Meta["tags"] != "" {
+		t.Errorf("keywords %q, meta %v", en.Keywords, en.Meta)
+	}
+
 	// Without the filter all three come in, and the clean file is not
 	// "repaired": brand names stay whole.
 	pages, _ = mustImport(t, ImportOptions{}, fixture("jsonl", "pages.jsonl"))
