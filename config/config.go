@@ -19,51 +19,26 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/civibot/civibot/channels/webchat"
+	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/web"
 )
 
 // Config is everything civibot can be told.
 type Config struct {
-	City      City             `yaml:"city"`
-	Server    Server           `yaml:"server"`
-	Knowledge Knowledge        `yaml:"knowledge"`
-	Dialog    dialog.Config    `yaml:"dialog"`
-	LLM       dialog.LLMConfig `yaml:"llm"`
-	Security  Security         `yaml:"security"`
-	Log       Log              `yaml:"log"`
-}
-
-// City is how the city presents itself in the widget and the bot's texts.
-type City struct {
-	Name string `yaml:"name"`
-	// LogoURL is shown in the widget header (optional).
-	LogoURL string `yaml:"logo_url"`
-	// PrimaryColor and its text colour; the pair must keep a 4.5:1 contrast.
-	PrimaryColor   string `yaml:"primary_color"`
-	OnPrimaryColor string `yaml:"on_primary_color"`
-	// PrivacyURL links the privacy notice shown on first open.
-	PrivacyURL string `yaml:"privacy_url"`
-}
-
-// Server is the HTTP server.
-type Server struct {
-	// Addr is where to listen, e.g. ":8080" or "127.0.0.1:8080".
-	Addr string `yaml:"addr"`
-	// PublicURL is the URL citizens and providers reach civibot at
-	// (https://chat.city.example). Webhook signatures are checked against it.
-	PublicURL string `yaml:"public_url"`
-	// AllowedOrigins may open the chat WebSocket (the city's websites).
-	// The server's own origin is always allowed.
-	AllowedOrigins []string `yaml:"allowed_origins"`
-	// FrameAncestors may embed civibot's pages in a frame (CSP frame-ancestors).
-	FrameAncestors  []string      `yaml:"frame_ancestors"`
-	ReadTimeout     time.Duration `yaml:"read_timeout"`
-	WriteTimeout    time.Duration `yaml:"write_timeout"`
-	IdleTimeout     time.Duration `yaml:"idle_timeout"`
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MaxBodyBytes limits request bodies (webhooks, console API).
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// City is how the city presents itself in the widget and the bot's texts.
+	City web.Branding `yaml:"city"`
+	// Server is the HTTP server.
+	Server    web.Config               `yaml:"server"`
+	Webchat   webchat.Config           `yaml:"webchat"`
+	Redis     conversation.RedisConfig `yaml:"redis"`
+	Knowledge Knowledge                `yaml:"knowledge"`
+	Dialog    dialog.Config            `yaml:"dialog"`
+	LLM       dialog.LLMConfig         `yaml:"llm"`
+	Security  Security                 `yaml:"security"`
+	Log       Log                      `yaml:"log"`
 }
 
 // Knowledge is where the city's pages come from.
@@ -94,15 +69,9 @@ type Log struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		City: City{Name: "Musterstadt", PrimaryColor: "#00507a", OnPrimaryColor: "#ffffff"},
-		Server: Server{
-			Addr:            "127.0.0.1:8080",
-			ReadTimeout:     15 * time.Second,
-			WriteTimeout:    30 * time.Second,
-			IdleTimeout:     120 * time.Second,
-			ShutdownTimeout: 15 * time.Second,
-			MaxBodyBytes:    1 << 20,
-		},
+		City:      web.DefaultBranding(),
+		Server:    web.DefaultConfig(),
+		Webchat:   webchat.DefaultConfig(),
 		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
 		Dialog: dialog.Config{
 			DefaultLanguage:  "de",
@@ -141,17 +110,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 // Validate checks the whole configuration; the message says how to fix it.
 func (c Config) Validate() error {
 	var errs []error
-	if c.City.Name == "" {
-		errs = append(errs, errors.New("city.name is required (the name the bot introduces itself with)"))
-	}
-	if c.Server.Addr == "" {
-		errs = append(errs, errors.New("server.addr is required (e.g. \":8080\")"))
-	}
-	if c.Server.PublicURL != "" && !strings.HasPrefix(c.Server.PublicURL, "http://") && !strings.HasPrefix(c.Server.PublicURL, "https://") {
-		errs = append(errs, fmt.Errorf("server.public_url must start with https:// (got %q)", c.Server.PublicURL))
-	}
-	if c.Server.MaxBodyBytes <= 0 {
-		errs = append(errs, errors.New("server.max_body_bytes must be positive (default 1048576)"))
+	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate())
+	if c.Redis.URL != "" || len(c.Redis.Addrs) > 0 {
+		errs = append(errs, c.Redis.Validate())
 	}
 	switch c.Knowledge.Embedder.Kind {
 	case "", "local":
