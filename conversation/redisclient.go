@@ -56,9 +56,9 @@ func (c RedisConfig) Validate() error {
 	var errs []error
 	switch {
 	case c.URL == "" && len(c.Addrs) == 0:
-		errs = append(errs, errors.New("redis: set redis.url or redis.addrs (example: redis://localhost:6379/0)"))
+		errs = append(errs, errors.New("redis.url: not set; set redis.url (example: redis://localhost:6379/0) or redis.addrs"))
 	case c.URL != "" && len(c.Addrs) > 0:
-		errs = append(errs, errors.New("redis: set either redis.url or redis.addrs, not both"))
+		errs = append(errs, errors.New("redis.url and redis.addrs: both set; set either redis.url or redis.addrs, not both"))
 	case c.URL != "":
 		if _, err := c.urlOptions(); err != nil {
 			errs = append(errs, err)
