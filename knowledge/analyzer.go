@@ -1,0 +1,418 @@
+package knowledge
+
+import (
+	"sort"
+	"strings"
+)
+
+// Analyzer turns text into the terms the index holds: stems, compound parts,
+// lexicon expansions and — when it knows a knowledge base's vocabulary —
+// corrections of misspelt words. A KB's Analyzer (KB.Analyzer) knows the
+// KB's words; it is safe for concurrent use.
+type Analyzer struct {
+	lex   *lexicon
+	split *splitter
+	vocab map[string]int32 // index term → number of chunks holding it; nil without a KB
+	fuzzy *fuzzyIndex
+}
+
+// Weights of the ways a question word can match, relative to the word itself.
+const (
+	weightExact        = 1.0
+	weightCompoundOOV  = 0.9 // parts of a compound the KB does not hold as a whole
+	weightCompoundPart = 0.6 // parts of a compound the KB also holds as a whole
+	weightLexicon      = 0.8
+	weightFuzzy1       = 0.7 // one edit away
+	weightFuzzy2       = 0.55
+)
+
+// newAnalyzer returns an analyzer with the built-in lexicon plus extra
+// lexicon files, without a KB vocabulary. germanFreq holds the folded words
+// of German text with their frequencies for compound splitting (may be nil).
+func newAnalyzer(extraLexicon []string, germanFreq map[string]int32) (*Analyzer, error) {
+	lx, err := loadLexicon(extraLexicon)
+	if err != nil {
+		return nil, err
+	}
+	return &Analyzer{lex: lx, split: newSplitter(germanFreq)}, nil
+}
+
+// setVocabulary gives the analyzer the KB's index terms (term → chunk
+// frequency) for fuzzy matching and compound decisions.
+func (a *Analyzer) setVocabulary(vocab map[string]int32) {
+	a.vocab = vocab
+	a.fuzzy = newFuzzyIndex(vocab)
+}
+
+// termCache memoises the index terms of a word while one knowledge base is
+// built. It is not safe for concurrent use.
+type termCache map[string][]string
+
+// wordTerms returns the index terms of one document word in lang: its stem
+// and the German stems of its compound parts — in English pages too, which
+// in a German city are full of German names ("Bürgeramt", "Kindergeld").
+func (a *Analyzer) wordTerms(w word, lang string, cache termCache) []string {
+	key := lang + ":" + w.lower
+	if cache != nil {
+		if t, ok := cache[key]; ok {
+			return t
+		}
+	}
+	terms := []string{stem(w.lower, lang)}
+	if !w.joined {
+		for _, p := range a.split.split(w.folded) {
+			terms = append(terms, stem(p, "de"))
+		}
+	}
+	if cache != nil {
+		cache[key] = terms
+	}
+	return terms
+}
+
+// docTerms appends the index terms of text (a page's language lang) to dst:
+// stop words removed, every word stemmed, compounds also as their parts.
+func (a *Analyzer) docTerms(dst []string, text, lang string, cache termCache) []string {
+	for _, w := range splitWords(text) {
+		if isStop(w.folded, lang) {
+			continue
+		}
+		dst = append(dst, a.wordTerms(w, lang, cache)...)
+	}
+	return dst
+}
+
+// qslot is one position of a query option: any of its terms may fill it.
+type qslot []string
+
+// qoption is one way a question word can be found in a page: all slots
+// (usually one; several for compound parts and multi-word expansions).
+type qoption struct {
+	slots  []qslot
+	weight float64
+}
+
+// qconcept is one content word of a question with all the ways to find it.
+type qconcept struct {
+	text    string // the word as asked (lower case)
+	options []qoption
+}
+
+// analyzeQuery turns a question into concepts: one per content word, each
+// with its stems (German and English), compound parts, lexicon expansions
+// and — for words the KB does not know — near spellings from the KB.
+// lang chooses the stop words ("" → detected; unsure → German and English).
+// It also returns the lexicon expansions it applied, as written in the
+// lexicon, so the caller can embed them with the question.
+func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
+	if lang == "" {
+		if l, conf := DetectLanguage(text); conf >= 0.5 {
+			lang = l
+		}
+	}
+	all := splitWords(text)
+	var words []word
+	var joined []word
+	for _, w := range all {
+		if isStop(w.folded, lang) {
+			continue
+		}
+		if w.joined {
+			joined = append(joined, w)
+			continue
+		}
+		words = append(words, w)
+	}
+	qkeys := make([][]string, len(words))
+	for i, w := range words {
+		qkeys[i] = wordKeys(w)
+	}
+	concepts := make([]qconcept, 0, len(words))
+	index := make(map[string]int) // German stem → concept
+	conceptOf := make([]int, len(words))
+	unknown := make(map[int]string) // concept → its stem the KB does not know
+	for i, w := range words {
+		main := qslot(wordStems(w))
+		if ci, ok := index[main[0]]; ok {
+			conceptOf[i] = ci
+			continue
+		}
+		c := qconcept{text: w.lower, options: []qoption{{slots: []qslot{main}, weight: weightExact}}}
+		known := a.knows(main)
+		if top := a.split.parts(w.folded); len(top) > 0 {
+			// The top-level parts form the option; an unknown part is also
+			// found by its own parts.
+			slots := make([]qslot, 0, len(top))
+			for _, p := range top {
+				s := qslot{stem(p, "de")}
+				if sub := a.split.segment(p); len(sub) >= 2 && !a.knows(s) {
+					// An unknown part ("steuerid") is found by its own parts.
+					for _, sp := range sub {
+						s = append(s, stem(sp, "de"))
+					}
+				}
+				slots = append(slots, s)
+			}
+			wt := weightCompoundOOV
+			if known {
+				wt = weightCompoundPart
+			}
+			c.options = append(c.options, qoption{slots: slots, weight: wt})
+			known = true
+		}
+		if !known {
+			unknown[len(concepts)] = main[0]
+		}
+		index[main[0]] = len(concepts)
+		conceptOf[i] = len(concepts)
+		concepts = append(concepts, c)
+	}
+	// Hyphenated words also count as written together ("Steuer-ID" →
+	// "steuerid") — an alternative for the concepts of their parts.
+	for _, j := range joined {
+		s := qslot{stem(j.lower, "de"), stem(j.lower, "en")}
+		if !a.knows(s) {
+			continue
+		}
+		for i, w := range words {
+			if strings.HasPrefix(j.lower, w.lower) {
+				c := &concepts[conceptOf[i]]
+				c.options = append(c.options, qoption{slots: []qslot{dedupe(s)}, weight: weightExact})
+				break
+			}
+		}
+	}
+	// Lexicon expansions attach to the concepts of the words they matched.
+	var expansions []string
+	for _, m := range a.lex.match(qkeys) {
+		var opts []qoption
+		for _, p := range m.expand {
+			expansions = append(expansions, p.text)
+			o := qoption{weight: weightLexicon}
+			for _, pw := range p.words {
+				o.slots = append(o.slots, qslot(pw.stems))
+			}
+			opts = append(opts, o)
+		}
+		for _, wi := range m.words {
+			c := &concepts[conceptOf[wi]]
+			for _, o := range opts {
+				if !c.has(o) {
+					c.options = append(c.options, o)
+				}
+			}
+			delete(unknown, conceptOf[wi])
+		}
+	}
+	// Words the KB does not know, that are no compound of known words and
+	// that the lexicon does not name, may be misspelt: near spellings from
+	// the KB stand in.
+	if a.fuzzy != nil {
+		for ci, t := range unknown {
+			for _, f := range a.fuzzy.near(t) {
+				wt := weightFuzzy1
+				if f.dist > 1 {
+					wt = weightFuzzy2
+				}
+				concepts[ci].options = append(concepts[ci].options, qoption{slots: []qslot{{f.term}}, weight: wt})
+			}
+		}
+	}
+	return concepts, dedupe(expansions)
+}
+
+// has reports whether c already has an option with the same slots.
+func (c *qconcept) has(o qoption) bool {
+	for _, x := range c.options {
+		if len(x.slots) != len(o.slots) {
+			continue
+		}
+		same := true
+		for i := range x.slots {
+			if strings.Join(x.slots[i], " ") != strings.Join(o.slots[i], " ") {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return false
+}
+
+// knows reports whether the KB holds any of the terms. Without a
+// vocabulary every term counts as known.
+func (a *Analyzer) knows(terms []string) bool {
+	if a.vocab == nil {
+		return true
+	}
+	for _, t := range terms {
+		if a.vocab[t] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Terms returns the terms of text as the knowledge base sees them: stems
+// (German and English), compound parts, lexicon expansions and, for words
+// the KB does not know, near spellings it does — stop words removed, each
+// term once, in order of appearance. lang ("de", "en") chooses the stop
+// words; "" detects the language. Two texts share a term when they talk
+// about the same thing, so the overlap of Terms of a question and of a
+// sentence measures how well the sentence covers the question.
+func (a *Analyzer) Terms(text, lang string) []string {
+	var out []string
+	seen := make(map[string]bool)
+	concepts, _ := a.analyzeQuery(text, lang)
+	for _, c := range concepts {
+		for _, o := range c.options {
+			for _, s := range o.slots {
+				for _, t := range s {
+					if !seen[t] {
+						seen[t] = true
+						out = append(out, t)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dedupe returns s without repeated strings, keeping the first of each.
+func dedupe(s []string) []string {
+	out := make([]string, 0, len(s))
+	for _, x := range s {
+		dup := false
+		for _, y := range out {
+			if x == y {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// fuzzyIndex finds index terms near a misspelt word: same first letter,
+// similar length, at most one edit (two for long words).
+type fuzzyIndex struct {
+	buckets map[fuzzyKey][]fuzzyTerm
+}
+
+type fuzzyKey struct {
+	first byte
+	n     int
+}
+
+type fuzzyTerm struct {
+	term string
+	df   int32
+}
+
+type fuzzyHit struct {
+	term string
+	dist int
+	df   int32
+}
+
+const minFuzzyLen = 5 // shorter words are not corrected
+
+func newFuzzyIndex(vocab map[string]int32) *fuzzyIndex {
+	fi := &fuzzyIndex{buckets: make(map[fuzzyKey][]fuzzyTerm)}
+	for t, df := range vocab {
+		if len(t) < minFuzzyLen-2 || hasDigit(t) {
+			continue
+		}
+		k := fuzzyKey{t[0], len(t)}
+		fi.buckets[k] = append(fi.buckets[k], fuzzyTerm{t, df})
+	}
+	for _, b := range fi.buckets {
+		sort.Slice(b, func(i, j int) bool { return b[i].term < b[j].term })
+	}
+	return fi
+}
+
+// near returns at most two terms within the allowed edit distance of t,
+// nearest and most frequent first.
+func (fi *fuzzyIndex) near(t string) []fuzzyHit {
+	if fi == nil || len(t) < minFuzzyLen || hasDigit(t) {
+		return nil
+	}
+	maxd := 1
+	if len(t) >= 9 {
+		maxd = 2
+	}
+	var hits []fuzzyHit
+	for n := len(t) - maxd; n <= len(t)+maxd; n++ {
+		for _, c := range fi.buckets[fuzzyKey{t[0], n}] {
+			if d := editDistance(t, c.term, maxd); d <= maxd {
+				hits = append(hits, fuzzyHit{c.term, d, c.df})
+			}
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].dist != hits[j].dist {
+			return hits[i].dist < hits[j].dist
+		}
+		if hits[i].df != hits[j].df {
+			return hits[i].df > hits[j].df
+		}
+		return hits[i].term < hits[j].term
+	})
+	if len(hits) > 2 {
+		hits = hits[:2]
+	}
+	return hits
+}
+
+// editDistance returns the optimal-string-alignment distance of a and b
+// (insertions, deletions, substitutions, transpositions of neighbours) in
+// bytes, or max+1 once it exceeds max.
+func editDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := prev[j] + 1
+			if x := cur[j-1] + 1; x < v {
+				v = x
+			}
+			if x := prev[j-1] + cost; x < v {
+				v = x
+			}
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				if x := prev2[j-2] + 1; x < v {
+					v = x
+				}
+			}
+			cur[j] = v
+			if v < rowMin {
+				rowMin = v
+			}
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,137 @@
+package knowledge
+
+import (
+	"math"
+	"unicode/utf8"
+)
+
+// German compounds ("Anwohnerparkausweis", "Hundesteueranmeldung") are split
+// into known words so that a question for the parts finds a page with the
+// whole word and the other way round. Known words are the words of the
+// knowledge base's German pages plus a built-in list of base words; parts
+// may be joined by a linking element (s, es, n, en, e). The whole word is
+// always kept as well.
+
+const (
+	minCompoundLen = 6  // shorter words are not split
+	minPartLen     = 3  // shortest part
+	maxCompoundLen = 60 // longer "words" are not split (bytes)
+)
+
+// linkers are the German linking elements between compound parts.
+var linkers = []string{"s", "es", "n", "en", "e"}
+
+// splitter splits German compounds using a dictionary of folded words.
+type splitter struct {
+	words map[string]int32 // folded word → frequency in the knowledge base (base list: 1)
+}
+
+// newSplitter builds a splitter from word frequencies of German text; the
+// built-in base words are added with frequency 1.
+func newSplitter(freq map[string]int32) *splitter {
+	s := &splitter{words: make(map[string]int32, len(freq)+512)}
+	for w, n := range freq {
+		if len(w) >= minPartLen && !isStopAny(w) {
+			s.words[w] = n
+		}
+	}
+	for _, w := range tables().compoundBase {
+		if len(w) >= minPartLen && s.words[w] == 0 {
+			s.words[w] = 1
+		}
+	}
+	return s
+}
+
+// split returns the parts of a folded word: the parts of the segmentation
+// into the fewest known words (at least two), followed by the parts of each
+// part that is itself a compound. It returns nil if the word is no compound
+// of known words.
+func (s *splitter) split(folded string) []string {
+	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
+		return nil
+	}
+	parts := s.segment(folded)
+	if len(parts) < 2 {
+		return nil
+	}
+	out := append([]string(nil), parts...)
+	for _, p := range parts {
+		if len(p) >= 2*minPartLen {
+			if sub := s.segment(p); len(sub) >= 2 {
+				out = append(out, sub...)
+			}
+		}
+	}
+	return out
+}
+
+// parts returns the top-level segmentation of a folded word, or nil if it
+// is no compound of known words.
+func (s *splitter) parts(folded string) []string {
+	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
+		return nil
+	}
+	return s.segment(folded)
+}
+
+// segment finds the segmentation of w into the fewest known words (at least
+// two), ties broken by the larger product of word frequencies. Linking
+// elements between parts are dropped.
+func (s *splitter) segment(w string) []string {
+	n := len(w)
+	type state struct {
+		parts int
+		score float64
+		prev  int // start of the last part
+		end   int // end of the last part (before a linker)
+		ok    bool
+	}
+	// best[i]: the best segmentation of w[:i] ending at i (possibly after a
+	// linker).
+	best := make([]state, n+1)
+	best[0] = state{ok: true}
+	for i := 0; i < n; i++ {
+		if !best[i].ok || !utf8.RuneStart(w[i]) {
+			continue
+		}
+		for j := i + minPartLen; j <= n; j++ {
+			if j < n && !utf8.RuneStart(w[j]) {
+				continue
+			}
+			if i == 0 && j == n {
+				continue // the whole word is not a split
+			}
+			f, known := s.words[w[i:j]]
+			if !known {
+				continue
+			}
+			cand := state{parts: best[i].parts + 1, score: best[i].score + math.Log(float64(f)+1), prev: i, end: j, ok: true}
+			relax := func(at int) {
+				b := &best[at]
+				if !b.ok || cand.parts < b.parts || (cand.parts == b.parts && cand.score > b.score) {
+					*b = cand
+				}
+			}
+			relax(j)
+			if j < n {
+				for _, l := range linkers {
+					if j+len(l) < n && w[j:j+len(l)] == l {
+						relax(j + len(l))
+					}
+				}
+			}
+		}
+	}
+	if !best[n].ok || best[n].parts < 2 {
+		return nil
+	}
+	parts := make([]string, best[n].parts)
+	at := n
+	for k := len(parts) - 1; k >= 0; k-- {
+		st := best[at]
+		parts[k] = w[st.prev:st.end]
+		at = st.prev
+	}
+	return parts
+}
