@@ -259,33 +259,52 @@ const TopicPresence = "presence"
 
 // Store keeps conversations and their transcripts. Every mutating call
 // publishes an Event on Topic(id) through the backend's Bus, so a socket held
-// by another instance learns about it.
+// by another instance learns about it. Events of one conversation are
+// published in the order of the writes; a failed publish never fails a
+// write. Values passed in and returned are copies: changing them does not
+// change what is stored.
+//
+// Every write (Create, Update, Append, SetFeedback) sets Updated; a
+// conversation is deleted Options.Retention after its last write. Failures
+// of the storage itself wrap ErrUnavailable.
 type Store interface {
 	// Create stores a new conversation (ID must be set). ErrExists if taken.
+	// Created and Updated are set to now, LastSeq to 0, an empty Status to
+	// StatusBot. ErrInvalid for an id that is empty, longer than 200 bytes
+	// or contains '{', '}', spaces or control characters.
 	Create(ctx context.Context, c Conversation) (Conversation, error)
 	// Get returns the conversation or ErrNotFound.
 	Get(ctx context.Context, id string) (Conversation, error)
 	// Update applies fn atomically (optimistic retry on the Redis backend;
-	// fn may run more than once and must not have side effects). Returning
-	// an error from fn aborts the update and returns that error.
+	// fn may run more than once and must not have side effects; on the
+	// memory backend it runs under the store's lock and must not call the
+	// store). Returning an error from fn aborts the update and returns that
+	// error. ID, Created and LastSeq keep their values whatever fn does.
+	// ErrConflict if other writers won every retry.
 	Update(ctx context.Context, id string, fn func(*Conversation) error) (Conversation, error)
-	// Append adds a message, assigning Seq, ID and At (if zero). If
-	// m.ClientID is set and already stored for this conversation, it stores
-	// nothing and returns the earlier message with duplicate=true.
+	// Append adds a message, assigning Seq, ID and At (if zero), and moves
+	// the record's LastSeq and Updated. If m.ClientID is set and already
+	// stored for this conversation, it stores (and publishes) nothing and
+	// returns the earlier message with duplicate=true. Seq has no gaps and
+	// no duplicates, whatever the number of concurrent writers. ErrInvalid
+	// for an unknown role or a feedback value out of range.
 	Append(ctx context.Context, id string, m Message) (stored Message, duplicate bool, err error)
 	// Messages returns messages with Seq > after, oldest first, at most limit
 	// (limit <= 0: all).
 	Messages(ctx context.Context, id string, after int64, limit int) ([]Message, error)
 	// SetFeedback records a citizen's thumbs up (+1) or down (-1) on a bot
-	// message. ErrNotFound if there is no such message.
+	// message (0 clears it) and publishes EventFeedback. ErrNotFound if
+	// there is no such message, ErrInvalid for another value or a message
+	// that is not RoleBot.
 	SetFeedback(ctx context.Context, id string, seq int64, value int) error
 	// Delete removes the conversation and everything stored with it (GDPR).
+	// ErrNotFound if there is none.
 	Delete(ctx context.Context, id string) error
 	// List returns conversations updated at or after since, newest first, at
 	// most limit (limit <= 0: all). For the console, analytics and purge.
 	List(ctx context.Context, since time.Time, limit int) ([]Conversation, error)
-	// Purge deletes conversations last updated before cutoff and returns how
-	// many it deleted.
+	// Purge deletes conversations last updated before cutoff, publishing
+	// EventDeleted for each, and returns how many it deleted.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 }
 
@@ -309,7 +328,9 @@ type Idempotency interface {
 	Begin(ctx context.Context, key string, lease time.Duration) (bool, error)
 	// Done marks key finished for keep.
 	Done(ctx context.Context, key string, keep time.Duration) error
-	// Abandon releases a lease so a retry can do the work.
+	// Abandon releases a lease so a retry can do the work. A key that is
+	// done stays done. Leases carry no owner: a worker whose lease expired
+	// must not Abandon (it would release the next worker's lease).
 	Abandon(ctx context.Context, key string) error
 }
 

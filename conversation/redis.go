@@ -197,6 +197,9 @@ func fail(op string, err error) error {
 // conversation's own write and its failure does not fail that write: List
 // and Purge reconcile.
 func (r *Redis) index(ctx context.Context, id string, updated time.Time) {
+	// The write is done: finish the bookkeeping even if the caller gives up
+	// now (the client's own timeouts still bound it).
+	ctx = context.WithoutCancel(ctx)
 	_ = r.client.ZAddGT(ctx, r.indexKey(), redis.Z{Score: score(updated), Member: id}).Err()
 }
 
