@@ -1,0 +1,293 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// NewMemoryAccounts returns Accounts for a single instance. Accounts and
+// canned replies are kept in the JSON file at path (mode 0600), so
+// `civibot user add` and a running `civibot serve` share them: every write
+// re-reads the file under a lock and replaces it atomically, and reads pick
+// up changes another process made. Sessions and login limits live in
+// memory only (a restart logs everyone out). path "" keeps everything in
+// memory.
+func NewMemoryAccounts(cfg AccountsConfig, path string, opts ...AccountsOption) (*Accounts, error) {
+	return newAccounts(cfg, &memAccounts{
+		path:     path,
+		data:     accountsFile{Users: map[string]User{}},
+		sessions: map[string]Session{},
+		logins:   map[string]memLogin{},
+	}, opts)
+}
+
+// accountsFile is the JSON file's content.
+type accountsFile struct {
+	Users  map[string]User `json:"users"`
+	Canned []CannedReply   `json:"canned,omitempty"`
+}
+
+type memLogin struct {
+	n            int
+	start, until time.Time
+}
+
+type memAccounts struct {
+	path string
+
+	mu       sync.Mutex
+	data     accountsFile
+	stamp    fileStamp // of the file data was read from
+	sessions map[string]Session
+	logins   map[string]memLogin
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// load re-reads the file if it changed. m.mu is held.
+func (m *memAccounts) load() error {
+	if m.path == "" {
+		return nil
+	}
+	st, err := os.Stat(m.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		m.data, m.stamp = accountsFile{Users: map[string]User{}}, fileStamp{}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read accounts: %w", err)
+	}
+	stamp := fileStamp{st.ModTime(), st.Size()}
+	if stamp == m.stamp {
+		return nil
+	}
+	raw, err := os.ReadFile(m.path)
+	if err != nil {
+		return fmt.Errorf("read accounts: %w", err)
+	}
+	var data accountsFile
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return fmt.Errorf("read accounts: %s is not valid: %w", m.path, err)
+	}
+	if data.Users == nil {
+		data.Users = map[string]User{}
+	}
+	m.data, m.stamp = data, stamp
+	return nil
+}
+
+// write applies fn to the current file content under the file lock and
+// replaces the file. m.mu is held.
+func (m *memAccounts) write(fn func(*accountsFile) error) error {
+	if m.path == "" {
+		return fn(&m.data)
+	}
+	if err := os.MkdirAll(filepath.Dir(m.path), 0o700); err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	unlock, err := lockFile(m.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	defer unlock()
+	m.stamp = fileStamp{} // force a fresh read under the lock
+	if err := m.load(); err != nil {
+		return err
+	}
+	data := cloneFile(m.data)
+	if err := fn(&data); err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(data, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(m.path), ".users-*.json")
+	if err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	if _, err := tmp.Write(append(raw, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), m.path); err != nil {
+		return fmt.Errorf("write accounts: %w", err)
+	}
+	m.data = data
+	m.stamp = fileStamp{}
+	if st, err := os.Stat(m.path); err == nil {
+		m.stamp = fileStamp{st.ModTime(), st.Size()}
+	}
+	return nil
+}
+
+func cloneFile(f accountsFile) accountsFile {
+	out := accountsFile{Users: make(map[string]User, len(f.Users)), Canned: slices.Clone(f.Canned)}
+	for k, v := range f.Users {
+		out.Users[k] = v
+	}
+	return out
+}
+
+func (m *memAccounts) user(ctx context.Context, name string) (User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.load(); err != nil {
+		return User{}, err
+	}
+	u, ok := m.data.Users[name]
+	if !ok {
+		return User{}, ErrUserNotFound
+	}
+	return u, nil
+}
+
+func (m *memAccounts) addUser(ctx context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.write(func(f *accountsFile) error {
+		if _, ok := f.Users[u.Name]; ok {
+			return ErrUserExists
+		}
+		f.Users[u.Name] = u
+		return nil
+	})
+}
+
+func (m *memAccounts) updateUser(ctx context.Context, name string, fn func(*User) error) (User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out User
+	err := m.write(func(f *accountsFile) error {
+		u, ok := f.Users[name]
+		if !ok {
+			return ErrUserNotFound
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		f.Users[name] = u
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func (m *memAccounts) users(ctx context.Context) ([]User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(m.data.Users))
+	for _, u := range m.data.Users {
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (m *memAccounts) putSession(ctx context.Context, key string, s Session, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sessions[key] = s
+	return nil
+}
+
+func (m *memAccounts) session(ctx context.Context, key string) (Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[key]
+	if !ok {
+		return Session{}, ErrNoSession
+	}
+	return s, nil
+}
+
+func (m *memAccounts) deleteSession(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, key)
+	return nil
+}
+
+// failure applies one failed login to l; shared by both backends' logic.
+func (l memLogin) failure(now time.Time, window time.Duration, max int, lockout time.Duration) memLogin {
+	if now.Sub(l.start) > window {
+		l.n, l.start = 0, now
+	}
+	l.n++
+	if l.n >= max {
+		l.until, l.n, l.start = now.Add(lockout), 0, now
+	}
+	return l
+}
+
+func (m *memAccounts) loginFailure(ctx context.Context, key string, now time.Time, window time.Duration, max int, lockout time.Duration) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.logins[key].failure(now, window, max, lockout)
+	m.logins[key] = l
+	// Forget stale records so the map does not grow without bound.
+	if len(m.logins) > 10000 {
+		for k, v := range m.logins {
+			if now.Sub(v.start) > window && !now.Before(v.until) {
+				delete(m.logins, k)
+			}
+		}
+	}
+	return l.until, nil
+}
+
+func (m *memAccounts) loginLocked(ctx context.Context, key string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.logins[key].until, nil
+}
+
+func (m *memAccounts) clearLogin(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.logins, key)
+	return nil
+}
+
+func (m *memAccounts) canned(ctx context.Context) ([]CannedReply, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(m.data.Canned), nil
+}
+
+func (m *memAccounts) setCanned(ctx context.Context, list []CannedReply) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.write(func(f *accountsFile) error {
+		f.Canned = slices.Clone(list)
+		return nil
+	})
+}
