@@ -226,7 +226,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 		if plain.Status != StatusBot {
 			t.Errorf("default status %q, want %q", plain.Status, StatusBot)
 		}
-		for _, id := range []string{"", "a{b", "a}b", "a b", "a\nb", string(make([]byte, maxIDLen+1))} {
+		for _, id := range []string{"", "a{b", "a}b", "a b", "a\nb", "a\xffb", string(make([]byte, maxIDLen+1))} {
 			_, err := b.s.Create(ctx, Conversation{ID: id})
 			wantErr(t, err, ErrInvalid)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // maxIDLen bounds conversation ids, client ids and idempotency keys. Real
@@ -20,6 +21,9 @@ func checkID(what, id string) error {
 	}
 	if len(id) > maxIDLen {
 		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, what, maxIDLen)
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
 	}
 	if strings.IndexFunc(id, func(r rune) bool {
 		return r == '{' || r == '}' || unicode.IsSpace(r) || unicode.IsControl(r)

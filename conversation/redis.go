@@ -182,11 +182,10 @@ func fail(op string, err error) error {
 	}
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		for _, p := range []string{"LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY", "NOREPLICAS"} {
-			if strings.HasPrefix(msg, p) {
-				return fmt.Errorf("conversation: %s: %w: %w", op, ErrUnavailable, err)
-			}
+		code, _, _ := strings.Cut(rerr.Error(), " ")
+		switch code {
+		case "LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY", "NOREPLICAS":
+			return fmt.Errorf("conversation: %s: %w: %w", op, ErrUnavailable, err)
 		}
 		return fmt.Errorf("conversation: %s: %w", op, err)
 	}

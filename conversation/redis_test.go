@@ -490,3 +490,38 @@ func TestRedisCorruptRecord(t *testing.T) {
 		t.Fatalf("append to a corrupt record stored %d messages", n)
 	}
 }
+
+func TestFailClassifies(t *testing.T) {
+	for _, tc := range []struct {
+		err         error
+		unavailable bool
+	}{
+		{errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), true},
+		{context.DeadlineExceeded, true},
+		{redis.ErrClosed, true},
+		{proto("LOADING Redis is loading the dataset in memory"), true},
+		{proto("READONLY You can't write against a read only replica."), true},
+		{proto("CLUSTERDOWN The cluster is down"), true},
+		{proto("BUSY Redis is busy running a script."), true},
+		{proto("BUSYGROUP Consumer Group name already exists"), false},
+		{proto("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{proto("ERR conversation record has an unexpected layout"), false},
+		{context.Canceled, false},
+	} {
+		err := fail("op", tc.err)
+		if errors.Is(err, ErrUnavailable) != tc.unavailable {
+			t.Errorf("%v: unavailable=%v, want %v", tc.err, !tc.unavailable, tc.unavailable)
+		}
+		if !errors.Is(err, tc.err) || !strings.HasPrefix(err.Error(), "conversation: op: ") {
+			t.Errorf("%v: wrapped as %q, cause lost", tc.err, err)
+		}
+	}
+}
+
+// proto makes a server error reply (a redis.Error) like go-redis returns.
+func proto(msg string) error { return redisError(msg) }
+
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
