@@ -79,7 +79,7 @@ func testConfig() Config {
 
 var ctx = context.Background()
 
-func newFixture(t *testing.T, backend string, cfg Config) *fixture {
+func newFixture(t testing.TB, backend string, cfg Config) *fixture {
 	t.Helper()
 	f := &fixture{backend: backend, clock: newTestClock(), sent: &recorder{}, reg: channels.NewRegistry(), cfg: cfg}
 	f.reg.Register(conversation.ChannelTelegram, f.sent)
@@ -114,7 +114,7 @@ func newFixture(t *testing.T, backend string, cfg Config) *fixture {
 
 // redisParts connects another "instance" to the fixture's Redis: its own
 // client, store, queue and accounts.
-func (f *fixture) redisParts(t *testing.T) (storeBus, Queue, *Accounts) {
+func (f *fixture) redisParts(t testing.TB) (storeBus, Queue, *Accounts) {
 	t.Helper()
 	client := f.srv.Client(t)
 	q, err := NewRedisQueue(client, "")
@@ -128,7 +128,7 @@ func (f *fixture) redisParts(t *testing.T) (storeBus, Queue, *Accounts) {
 	return conversation.NewRedis(client, conversation.Options{Now: f.clock.Now}), q, fast(users)
 }
 
-func (f *fixture) newDesk(t *testing.T, store storeBus, q Queue, users *Accounts, opts ...Option) *Desk {
+func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, users *Accounts, opts ...Option) *Desk {
 	t.Helper()
 	d, err := New(f.cfg, store, q, store, f.reg, users, nil, append([]Option{WithClock(f.clock.Now)}, opts...)...)
 	if err != nil {
@@ -138,7 +138,7 @@ func (f *fixture) newDesk(t *testing.T, store storeBus, q Queue, users *Accounts
 }
 
 // instance is a second civibot instance on the same Redis.
-func (f *fixture) instance(t *testing.T, opts ...Option) (*Desk, storeBus) {
+func (f *fixture) instance(t testing.TB, opts ...Option) (*Desk, storeBus) {
 	t.Helper()
 	store, q, users := f.redisParts(t)
 	return f.newDesk(t, store, q, users, opts...), store
@@ -160,7 +160,7 @@ func run(t *testing.T, d *Desk) (stop func()) {
 }
 
 // conv creates a conversation with one citizen message.
-func (f *fixture) conv(t *testing.T, id, channel, lang, question string) conversation.Conversation {
+func (f *fixture) conv(t testing.TB, id, channel, lang, question string) conversation.Conversation {
 	t.Helper()
 	addr := ""
 	if channel != conversation.ChannelWeb {
@@ -176,7 +176,7 @@ func (f *fixture) conv(t *testing.T, id, channel, lang, question string) convers
 	return c
 }
 
-func (f *fixture) get(t *testing.T, id string) conversation.Conversation {
+func (f *fixture) get(t testing.TB, id string) conversation.Conversation {
 	t.Helper()
 	c, err := f.store.Get(ctx, id)
 	if err != nil {
@@ -185,7 +185,7 @@ func (f *fixture) get(t *testing.T, id string) conversation.Conversation {
 	return c
 }
 
-func (f *fixture) request(t *testing.T, id, question string) conversation.QueueStatus {
+func (f *fixture) request(t testing.TB, id, question string) conversation.QueueStatus {
 	t.Helper()
 	q, err := f.desk.Request(ctx, id, conversation.HandoffRequest{
 		Reason: "low_confidence", Language: "de", Channel: conversation.ChannelWeb, Question: question,
@@ -197,7 +197,7 @@ func (f *fixture) request(t *testing.T, id, question string) conversation.QueueS
 	return q
 }
 
-func (f *fixture) online(t *testing.T, names ...string) {
+func (f *fixture) online(t testing.TB, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if err := f.desk.Heartbeat(ctx, n); err != nil {
@@ -256,7 +256,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 // events subscribes to a bus topic and decodes payloads into T (catch-up
 // notices are skipped).
-func events[T any](t *testing.T, bus conversation.Bus, topic string) <-chan T {
+func events[T any](t testing.TB, bus conversation.Bus, topic string) <-chan T {
 	t.Helper()
 	c, cancel := context.WithCancel(context.Background())
 	ch, stop, err := bus.Subscribe(c, topic)
