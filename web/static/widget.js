@@ -208,6 +208,7 @@
     return s;
   }
   var ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z';
+  var ICON_PERSON = 'M12 12a5 5 0 1 0 0-10 5 5 0 0 0 0 10zm0 2c-4.4 0-9 2.2-9 5v3h18v-3c0-2.8-4.6-5-9-5z';
   var ICON_CLOSE = 'M6 6l12 12M18 6L6 18';
   var ICON_UP = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13 1 7.6 6.6A2 2 0 0 0 7 8v11a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
   var ICON_DOWN = 'M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6v.4c0 .4.2.8.4 1.1L11 23l5.4-5.6A2 2 0 0 0 17 16V5a2 2 0 0 0-2-2H6a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z';
@@ -376,13 +377,24 @@
       default: return t('system');
     }
   }
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // Keep the newest message in view while the reader is at the bottom,
+  // also when banners above the log come and go.
+  var atBottom = true;
+  function scrollDown() { log.scrollTop = log.scrollHeight; atBottom = true; }
+  log.addEventListener('scroll', function () {
+    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  });
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (atBottom) { log.scrollTop = log.scrollHeight; } }).observe(log);
+  }
 
   function renderMessage(m) {
     var role = ({ citizen: 1, bot: 1, caseworker: 1, system: 1 })[m.role] ? m.role : 'system';
     var item = el('div', 'cb-msg cb-' + role);
     item.setAttribute('data-seq', String(m.seq));
-    var who = el('p', 'cb-who', label(m));
+    var who = el('p', 'cb-who');
+    if (role === 'caseworker') { who.appendChild(svg(ICON_PERSON)); }
+    who.appendChild(document.createTextNode(label(m)));
     if (role === 'citizen') { who.className = 'cb-who cb-sr'; }
     item.appendChild(who);
     var body = el('p', 'cb-text');
@@ -412,7 +424,9 @@
         b.addEventListener('click', function () { sendText(String(q.payload || q.label)); });
         group.appendChild(b);
       });
-      item.appendChild(group);
+      // Shown under the message, until the next answer.
+      group.setAttribute('data-seq', String(m.seq + 0.5));
+      item.quick = group;
       if (lastQuick) { lastQuick.remove(); }
       lastQuick = group;
     } else if (lastQuick && role !== 'system') {
@@ -466,10 +480,11 @@
       if (s === null || Number(s) > m.seq) { before = kids[i]; break; }
     }
     log.insertBefore(item, before);
+    if (item.quick) { log.insertBefore(item.quick, before); }
     if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; save(state); }
     if (m.role !== 'citizen') { typing.hidden = true; }
     if (!isOpen() && m.role !== 'citizen' && !replaying) { setUnread(true); }
-    scrollDown();
+    if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); }
   }
 
   function addPending(frame) {
@@ -555,6 +570,9 @@
       e.preventDefault();
       if (form.requestSubmit) { form.requestSubmit(); } else { sendBtn.click(); }
     }
+  });
+  input.addEventListener('keypress', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); } // no stray newline
   });
   function autoSize() {
     input.style.height = 'auto';
