@@ -2,11 +2,16 @@ package webchat
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
 )
 
 func TestHappyPath(t *testing.T) {
@@ -275,5 +280,74 @@ func TestHandoffStatus(t *testing.T) {
 	}
 	if f := second.expect("handoff"); f.Status != "waiting" || f.Position != 1 {
 		t.Errorf("second after claim = %s", f.Raw)
+	}
+}
+
+func TestForget(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	a := h.dial(nil)
+	w, _ := a.hello("", 0)
+	id := conversation.WebID(w.Token)
+	a.ask("c1", "Wie melde ich meinen Hund an?")
+	other := h.dial(nil) // the same chat in another tab
+	other.hello(w.Token, 2)
+
+	a.send(map[string]any{"type": "forget", "id": "x1"})
+	a.expect("forgotten")
+	if code := a.closeCode(); code != websocket.CloseNormalClosure {
+		t.Errorf("close after forget = %d, want 1000", code)
+	}
+	other.expect("forgotten")
+	if code := other.closeCode(); code != websocket.CloseNormalClosure {
+		t.Errorf("other tab close = %d, want 1000", code)
+	}
+	if _, err := h.store.Get(ctx, id); !errors.Is(err, conversation.ErrNotFound) {
+		t.Errorf("conversation after forget: %v", err)
+	}
+	// The old token now starts afresh.
+	c := h.dial(nil)
+	w2, backlog := c.hello(w.Token, 2)
+	if w2.Token == w.Token || w2.Resumed || !w2.Reset || len(backlog) != 0 {
+		t.Errorf("hello with a forgotten token: %s", w2.Raw)
+	}
+}
+
+func TestTypingIndicator(t *testing.T) {
+	called := make(chan struct{}, 1)
+	llm := slowLLM(t, 600*time.Millisecond, called)
+	phraser, err := dialog.NewOpenAIPhraser(dialog.LLMConfig{URL: llm.URL, Model: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, harnessOptions{phraser: phraser, cfg: Config{TypingDelay: 100 * time.Millisecond}})
+	c := h.dial(nil)
+	c.hello("", 0)
+	c.ask("c1", "Hallo") // fast: no typing frames (c.ask skips them; check below)
+	c.send(map[string]any{"type": "message", "id": "c2", "text": "Personalausweis beantragen"})
+	var order []string
+	for len(order) < 4 {
+		select {
+		case f := <-c.frames:
+			switch f.Type {
+			case "typing":
+				order = append(order, fmt.Sprintf("typing:%v", f.On))
+			case "message":
+				order = append(order, f.Message.Role)
+			default:
+				t.Fatalf("unexpected %s", f.Raw)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("timed out; got %v", order)
+		}
+	}
+	// The echo comes as soon as the message is stored (it may beat the
+	// typing indicator); the answer comes while "typing", which ends after it.
+	pos := map[string]int{}
+	for i, o := range order {
+		pos[o] = i
+	}
+	if len(pos) != 4 || pos["typing:true"] > pos["bot"] || pos["citizen"] > pos["bot"] || pos["bot"] > pos["typing:false"] {
+		t.Errorf("frames in order %v", order)
 	}
 }

@@ -139,6 +139,9 @@ func (f *follower) closeSocket(code int, text string, err error) {
 	if (err == nil || errors.Is(err, errClosed)) && !c.gotClose.Load() {
 		select {
 		case <-c.readerDone:
+			if c.gotClose.Load() {
+				break // the reader has read the client's answer
+			}
 			// The reader is gone: read (and drop) the client's close answer
 			// straight from the socket.
 			nc := c.ws.NetConn()
