@@ -1,7 +1,7 @@
 // Package redistest runs a real redis-server for tests: one process per
 // test on a free loopback port, with its data in the test's temp dir
-// (append-only file on, so Stop and Start keep the data, as a restarted
-// production Redis with AOF would).
+// (append-only file on; Stop is a clean SHUTDOWN, so Stop and Start keep the
+// data, as a restarted production Redis with AOF would).
 //
 // The binary is found as $REDIS_SERVER_BIN, then redis-server on PATH, then
 // /usr/bin/redis-server. `make test` installs it when it is missing. A test
@@ -96,7 +96,7 @@ func (s *Server) start(t testing.TB) {
 		"--bind", host, "--port", port,
 		"--dir", s.dir,
 		"--save", "",
-		"--appendonly", "yes", "--appendfsync", "always",
+		"--appendonly", "yes", "--appendfsync", "everysec", // Stop is a clean SHUTDOWN, which flushes the AOF
 		"--protected-mode", "no",
 		"--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
