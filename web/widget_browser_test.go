@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ type stack struct {
 	accounts *handoff.Accounts
 	civibot  *httptest.Server
 	city     *httptest.Server
+	// widgetBase (a string) is where the city page loads the widget from
+	// (default: the civibot server; a test may put a proxy in between).
+	widgetBase atomic.Value
 }
 
 func newStack(t *testing.T) *stack {
@@ -55,7 +59,6 @@ func newStack(t *testing.T) *stack {
 	}
 	s := &stack{store: conversation.NewMemory(conversation.Options{})}
 	// The city's page: one script tag, German.
-	var civibotURL string
 	s.city = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -69,7 +72,7 @@ func newStack(t *testing.T) *stack {
 <body><h1>Stadt Musterstadt</h1><p>Willkommen beim Bürgerservice. <a href="#leistungen">Leistungen von A bis Z</a></p>
 <p id="leistungen">Personalausweis, Reisepass, Wohnsitz, Hundesteuer, Sperrmüll …</p>
 <script src="%s/widget.js" data-lang="de"></script>
-</body></html>`, civibotURL)
+</body></html>`, s.widgetBase.Load())
 	}))
 	t.Cleanup(s.city.Close)
 
@@ -106,7 +109,7 @@ func newStack(t *testing.T) *stack {
 	}
 	srv.Handle("GET /ws", chat)
 	s.civibot = httptest.NewServer(srv.Handler())
-	civibotURL = s.civibot.URL
+	s.widgetBase.Store(s.civibot.URL)
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()

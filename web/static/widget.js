@@ -59,7 +59,8 @@
       sending: 'wird gesendet …',
       retrying: 'noch nicht gesendet – wird wiederholt',
       connecting: 'Verbindung wird hergestellt …',
-      reconnecting: 'Verbindung unterbrochen. Neuer Versuch in {s} Sekunden …',
+      reconnecting: 'Verbindung unterbrochen.',
+      retryIn: 'Neuer Versuch in {s} Sekunden …',
       reconnectNow: 'Jetzt verbinden',
       waiting: 'Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter – Position {n}',
       waitingNoPos: 'Sie warten auf eine Mitarbeiterin oder einen Mitarbeiter',
@@ -108,7 +109,8 @@
       sending: 'sending …',
       retrying: 'not sent yet – retrying',
       connecting: 'Connecting …',
-      reconnecting: 'Connection lost. Retrying in {s} seconds …',
+      reconnecting: 'Connection lost.',
+      retryIn: 'Retrying in {s} seconds …',
       reconnectNow: 'Reconnect now',
       waiting: 'You are waiting for a caseworker – position {n}',
       waitingNoPos: 'You are waiting for a caseworker',
@@ -271,10 +273,14 @@
   var banner = el('div', 'cb-banner');
   banner.setAttribute('role', 'status');
   var bannerText = el('span', 'cb-banner-text');
+  // The countdown changes every second: shown, but not read out each time.
+  var bannerCount = el('span', 'cb-banner-count');
+  bannerCount.setAttribute('aria-hidden', 'true');
   var reconnectBtn = el('button', 'cb-link-button', t('reconnectNow'));
   reconnectBtn.type = 'button';
   reconnectBtn.hidden = true;
   banner.appendChild(bannerText);
+  banner.appendChild(bannerCount);
   banner.appendChild(reconnectBtn);
   banner.hidden = true;
   panel.appendChild(banner);
@@ -607,8 +613,9 @@
     return false; // pending frames are sent after the next welcome
   }
 
-  function showBanner(text, withButton) {
-    bannerText.textContent = text;
+  function showBanner(text, withButton, count) {
+    if (bannerText.textContent !== text) { bannerText.textContent = text; }
+    bannerCount.textContent = count || '';
     reconnectBtn.hidden = !withButton;
     banner.hidden = false;
   }
@@ -646,7 +653,7 @@
     delay += Math.floor(Math.random() * 500);
     var until = Date.now() + delay;
     function tick() {
-      showBanner(t('reconnecting', { s: Math.max(1, Math.ceil((until - Date.now()) / 1000)) }), true);
+      showBanner(t('reconnecting'), true, t('retryIn', { s: Math.max(1, Math.ceil((until - Date.now()) / 1000)) }));
     }
     tick();
     clearInterval(countdownTimer);

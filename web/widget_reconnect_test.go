@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/internal/browsertest"
+)
+
+// tcpProxy forwards connections to target; it can drop every open
+// connection and refuse new ones, like a network outage.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	down  bool
+	conns map[net.Conn]struct{}
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	t.Cleanup(func() { ln.Close(); p.cut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	return p
+}
+
+func (p *tcpProxy) serve(c net.Conn) {
+	p.mu.Lock()
+	if p.down {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	c.Close()
+	up.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+// cut drops all connections; down refuses new ones until cut(false).
+func (p *tcpProxy) cut(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+func (p *tcpProxy) url() string { return "http://" + p.ln.Addr().String() }
+
+// TestWidgetReconnects drops the network under an open chat: the widget
+// shows the reconnect banner, reconnects by itself, gets what was said
+// meanwhile once, and a message typed while offline is sent once.
+func TestWidgetReconnects(t *testing.T) {
+	s := newStack(t)
+	proxy := newTCPProxy(t, strings.TrimPrefix(s.civibot.URL, "http://"))
+	s.widgetBase.Store(proxy.url())
+	ctx := context.Background()
+	if _, err := s.accounts.AddUser(ctx, "ben", "Ben Weber", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.desk.Heartbeat(ctx, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE"})
+	p := newPage(t, b)
+	p.do(chromedp.Navigate(s.city.URL))
+	p.waitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
+	p.click(".cb-bubble")
+	p.click(".cb-notice .cb-button")
+	p.click(".cb-action") // talk to a person
+	p.waitFor("the queue position", `return R.querySelector('.cb-handoff').textContent.includes('Position 1');`)
+	id := s.conversations(t)[0].ID
+	if _, err := s.desk.Claim(ctx, id, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the claim", `return R.querySelector('.cb-handoff').textContent.includes('jetzt für Sie da');`)
+
+	proxy.cut(true)
+	p.waitFor("the reconnect banner", `const b = R.querySelector('.cb-banner'); return !b.hidden && b.textContent.includes('Verbindung unterbrochen');`)
+	b.Screenshot(t, p.ctx, "widget-reconnecting")
+	// Said while the citizen is offline, and typed while offline.
+	if _, err := s.desk.Reply(ctx, id, "ben", "Sind Sie noch da?"); err != nil {
+		t.Fatal(err)
+	}
+	p.click(".cb-input")
+	p.keys("Ja, ich bin noch da." + "\r")
+	p.waitFor("the pending message", `return !!R.querySelector('.cb-pending');`)
+
+	proxy.restore()
+	p.waitFor("the reconnect", `return R.querySelector('.cb-banner').hidden && !R.querySelector('.cb-pending');`)
+	p.waitFor("the missed message", `return [...R.querySelectorAll('.cb-caseworker .cb-text')].some(e => e.textContent === 'Sind Sie noch da?');`)
+	if n := evalJS[int](p, `[...`+root+`.querySelectorAll('.cb-text')].filter(e => e.textContent === 'Ja, ich bin noch da.').length`); n != 1 {
+		t.Errorf("offline message shown %d times", n)
+	}
+	msgs, err := s.store.Messages(ctx, id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	for _, m := range msgs {
+		if m.Text == "Ja, ich bin noch da." {
+			stored++
+		}
+	}
+	if stored != 1 {
+		t.Errorf("offline message stored %d times", stored)
+	}
+	// Every seq once, in order.
+	seqs := evalJS[[]float64](p, `[...`+root+`.querySelectorAll('.cb-msg[data-seq]')].map(e => Number(e.dataset.seq))`)
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			t.Fatalf("transcript seqs %v: not once each, in order", seqs)
+		}
+	}
+	if len(seqs) != len(msgs) {
+		t.Errorf("transcript shows %d messages, the store has %d", len(seqs), len(msgs))
+	}
+	p.noErrors()
+}
