@@ -13,6 +13,11 @@ import (
 	"time"
 )
 
+// AccountsFile is the name of the accounts file in the data directory
+// (security.data_dir) when there is no Redis: `civibot user` writes it and
+// `civibot serve` reads it.
+const AccountsFile = "accounts.json"
+
 // NewMemoryAccounts returns Accounts for a single instance. Accounts and
 // canned replies are kept in the JSON file at path (mode 0600), so
 // `civibot user add` and a running `civibot serve` share them: every write

@@ -30,7 +30,10 @@ var errUsage = errors.New("usage")
 func commands() map[string]command {
 	// Each command lives in its own file (serve.go, ingest.go, …); add one
 	// line here when adding a command.
-	return map[string]command{}
+	return map[string]command{
+		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
+		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
+	}
 }
 
 // run executes one civibot command and returns the process exit code.
