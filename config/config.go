@@ -22,6 +22,7 @@ import (
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/knowledge"
 	"github.com/civibot/civibot/web"
 )
@@ -34,6 +35,7 @@ type Config struct {
 	Server    web.Config               `yaml:"server"`
 	Webchat   webchat.Config           `yaml:"webchat"`
 	Redis     conversation.RedisConfig `yaml:"redis"`
+	Handoff   handoff.Config           `yaml:"handoff"`
 	Knowledge Knowledge                `yaml:"knowledge"`
 	Dialog    dialog.Config            `yaml:"dialog"`
 	LLM       dialog.LLMConfig         `yaml:"llm"`
@@ -72,6 +74,7 @@ func Default() Config {
 		City:      web.DefaultBranding(),
 		Server:    web.DefaultConfig(),
 		Webchat:   webchat.DefaultConfig(),
+		Handoff:   handoff.DefaultConfig(),
 		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
 		Dialog: dialog.Config{
 			DefaultLanguage:  "de",
@@ -110,7 +113,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 // Validate checks the whole configuration; the message says how to fix it.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate())
+	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate())
 	if c.Redis.URL != "" || len(c.Redis.Addrs) > 0 {
 		errs = append(errs, c.Redis.Validate())
 	}
