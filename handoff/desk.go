@@ -112,8 +112,8 @@ func (d *Desk) Consumer() string { return d.consumer }
 // the queue, the tickets or an assignment changed. Consoles refresh their
 // lists; citizens' channels refresh the position they show.
 type QueueEvent struct {
-	// Type is the audit action (requested, ticket, claimed, transferred,
-	// gave_back, closed) or "deleted".
+	// Type is the audit action (requested, ticket, claimed, replied, noted,
+	// transferred, gave_back, closed) or "deleted".
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	// Actor is the caseworker who acted ("" for the citizen or the system).
@@ -490,6 +490,7 @@ func (d *Desk) Reply(ctx context.Context, id, caseworker, text string) (conversa
 	if err != nil {
 		return conversation.Message{}, fmt.Errorf("handoff: reply %s: %w", id, err)
 	}
+	d.announce(ctx, QueueEvent{Type: ActionReplied, ConversationID: id, Actor: caseworker})
 	if err := d.registry.Deliver(ctx, c, m); err != nil {
 		d.log.WarnContext(ctx, "handoff: reply not delivered", "conversation_id", id, "channel", c.Channel, "error", err)
 		return m, fmt.Errorf("handoff: reply %s: %w: %w", id, ErrNotDelivered, err)
@@ -518,6 +519,7 @@ func (d *Desk) Note(ctx context.Context, id, caseworker, text string) (conversat
 	if err != nil {
 		return conversation.Message{}, fmt.Errorf("handoff: note %s: %w", id, err)
 	}
+	d.announce(ctx, QueueEvent{Type: ActionNoted, ConversationID: id, Actor: caseworker})
 	return m, nil
 }
 

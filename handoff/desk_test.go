@@ -490,10 +490,12 @@ func testDesk(t *testing.T, backend string) {
 		}
 		_, err = f.desk.Reply(ctx, "tg", "max", "Ich mische mich ein")
 		wantErr(t, err, ErrNotAssignee)
+		queue := events[QueueEvent](t, f.store, conversation.TopicQueue)
 		m, err := f.desk.Reply(ctx, "tg", "erika", "  Guten Tag, wie kann ich helfen?  ")
 		if err != nil {
 			t.Fatal(err)
 		}
+		expect(t, queue, "replied", func(e QueueEvent) bool { return e == QueueEvent{ActionReplied, "tg", "erika"} })
 		if m.Role != conversation.RoleCaseworker || m.Author != "erika" || m.Text != "Guten Tag, wie kann ich helfen?" || m.Seq == 0 {
 			t.Errorf("reply = %+v", m)
 		}
@@ -534,6 +536,7 @@ func testDesk(t *testing.T, backend string) {
 			t.Fatal(err)
 		}
 		before := len(f.sent.messages())
+		queue := events[QueueEvent](t, f.store, conversation.TopicQueue)
 		n, err := f.desk.Note(ctx, "tg", "max", "Bürger hat schon zweimal angerufen")
 		if err != nil {
 			t.Fatal(err)
@@ -541,6 +544,7 @@ func testDesk(t *testing.T, backend string) {
 		if n.Role != conversation.RoleNote || n.Author != "max" {
 			t.Errorf("note = %+v", n)
 		}
+		expect(t, queue, "noted", queueEvent(ActionNoted, "tg"))
 		if after := len(f.sent.messages()); after != before {
 			t.Errorf("a note was pushed to the citizen (%d → %d pushes)", before, after)
 		}
