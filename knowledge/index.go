@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -412,7 +413,10 @@ type termStore struct {
 	avgTitl float64
 
 	// Whole pages (all chunks' bodies together).
-	pchunk  []int   // chunks of page p: pchunk[p] to pchunk[p+1]
+	pchunk  []int    // chunks of page p: pchunk[p] to pchunk[p+1]
+	goff    []uint32 // body terms of page p: gtid/gtf[goff[p]:goff[p+1]], sorted
+	gtid    []uint32
+	gtf     []uint16
 	dfPage  []int32 // pages holding the term in a chunk body
 	pageLen []uint32
 	avgPage float64
@@ -515,18 +519,32 @@ func (ts *termStore) computeStats() {
 	np := len(ts.pchunk) - 1
 	ts.dfPage = make([]int32, len(ts.terms))
 	ts.pageLen = make([]uint32, max(np, 0))
-	seen := make([]int32, len(ts.terms)) // last page (+1) that counted the term
+	// Page body terms: the chunks' terms summed per page.
+	ts.goff = make([]uint32, 1, np+1)
+	ts.gtid = ts.gtid[:0]
+	ts.gtf = ts.gtf[:0]
+	tf := make([]uint32, len(ts.terms))
+	var touched []uint32
 	sum = 0
 	for p := 0; p < np; p++ {
+		touched = touched[:0]
 		for c := ts.pchunk[p]; c < ts.pchunk[p+1]; c++ {
 			ts.pageLen[p] += ts.clen[c]
-			for _, id := range ts.ctid[ts.coff[c]:ts.coff[c+1]] {
-				if seen[id] != int32(p+1) {
-					seen[id] = int32(p + 1)
-					ts.dfPage[id]++
+			for i, id := range ts.ctid[ts.coff[c]:ts.coff[c+1]] {
+				if tf[id] == 0 {
+					touched = append(touched, id)
 				}
+				tf[id] += uint32(ts.ctf[ts.coff[c]+uint32(i)])
 			}
 		}
+		slices.Sort(touched)
+		for _, id := range touched {
+			ts.dfPage[id]++
+			ts.gtid = append(ts.gtid, id)
+			ts.gtf = append(ts.gtf, uint16(min(tf[id], 65535)))
+			tf[id] = 0
+		}
+		ts.goff = append(ts.goff, uint32(len(ts.gtid)))
 		sum += float64(ts.pageLen[p])
 	}
 	if np > 0 {
@@ -562,24 +580,14 @@ func tfIn(ids []uint32, tfs []uint16, id uint32) int {
 	return 0
 }
 
-// chunkTF returns the body frequency of term id in chunk c.
-func (ts *termStore) chunkTF(c int, id uint32) int {
-	a, b := ts.coff[c], ts.coff[c+1]
-	return tfIn(ts.ctid[a:b], ts.ctf[a:b], id)
-}
-
 // titleTF returns the title frequency of term id in page p.
 func (ts *termStore) titleTF(p int, id uint32) int {
 	a, b := ts.poff[p], ts.poff[p+1]
 	return tfIn(ts.ptid[a:b], ts.ptf[a:b], id)
 }
 
-// chunkTermIDs returns the body term ids of chunk c.
-func (ts *termStore) chunkTermIDs(c int) []uint32 {
-	return ts.ctid[ts.coff[c]:ts.coff[c+1]]
-}
-
-// titleTermIDs returns the title term ids of page p.
-func (ts *termStore) titleTermIDs(p int) []uint32 {
-	return ts.ptid[ts.poff[p]:ts.poff[p+1]]
+// pageTF returns the body frequency of term id in page p (all chunks).
+func (ts *termStore) pageTF(p int, id uint32) int {
+	a, b := ts.goff[p], ts.goff[p+1]
+	return tfIn(ts.gtid[a:b], ts.gtf[a:b], id)
 }

@@ -79,8 +79,8 @@ func defaultSearchParams(emb Embedder) searchParams {
 		k1: 1.2, b: 0.75,
 		titleK1: 1.2, titleB: 0.5,
 		titleWeight:   1,
-		lexCandidates: 200,
-		vecCandidates: 100,
+		lexCandidates: 100,
+		vecCandidates: 50,
 		vecWeight:     remoteVecWeight,
 		langBoost:     0.03,
 	}
@@ -197,10 +197,7 @@ func (kb *KB) pageTermScores(p int, pq *pquery, out []float64) {
 	pa, pb := ts.poff[p], ts.poff[p+1]
 	plen, blen := float64(ts.plen[p]), float64(ts.pageLen[p])
 	for i, id := range pq.ids {
-		tf := 0
-		for c := ts.pchunk[p]; c < ts.pchunk[p+1]; c++ {
-			tf += ts.chunkTF(c, id)
-		}
+		tf := ts.pageTF(p, id)
 		var s float64
 		if tf > 0 {
 			s = pq.idfPage[i] * bm25TF(float64(tf), blen, ts.avgPage, prm.k1, prm.b)
@@ -380,16 +377,7 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 	present := make([]bool, len(pq.ids))
 	ts := kb.terms
 	for i, id := range pq.ids {
-		if ts.titleTF(p, id) > 0 {
-			present[i] = true
-			continue
-		}
-		for c := kb.pchunk[p]; c < kb.pchunk[p+1]; c++ {
-			if ts.chunkTF(c, id) > 0 {
-				present[i] = true
-				break
-			}
-		}
+		present[i] = ts.titleTF(p, id) > 0 || ts.pageTF(p, id) > 0
 	}
 	for _, c := range pq.concepts {
 		if c.matched(present) {
