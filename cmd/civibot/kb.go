@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/samplecity"
+)
+
+// kbSource says where a command's knowledge comes from: a knowledge base
+// written by `civibot ingest` (dir), pages imported on the fly (paths), or,
+// when neither is given, the bundled sample city.
+type kbSource struct {
+	dir      string
+	paths    []string
+	imp      knowledge.ImportOptions
+	embedder knowledge.EmbedderConfig
+	lexicon  []string
+}
+
+// describe names the source for people.
+func (s kbSource) describe() string {
+	switch {
+	case s.dir != "":
+		return "knowledge base " + s.dir
+	case len(s.paths) > 0:
+		return fmt.Sprintf("%d imported path(s)", len(s.paths))
+	}
+	return "the bundled sample city " + samplecity.Name
+}
+
+// open loads the knowledge base. Import problems go to warn.
+func (s kbSource) open(ctx context.Context, warn io.Writer) (*knowledge.KB, error) {
+	emb, err := knowledge.NewEmbedder(s.embedder, &http.Client{Timeout: 60 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	opts := knowledge.Options{Embedder: emb, LexiconFiles: s.lexicon}
+	if s.dir != "" {
+		return knowledge.Open(ctx, s.dir, opts)
+	}
+	pages, err := s.pages(ctx, warn)
+	if err != nil {
+		return nil, err
+	}
+	return knowledge.Build(ctx, pages, opts)
+}
+
+// pages imports the pages of an on-the-fly or sample source.
+func (s kbSource) pages(ctx context.Context, warn io.Writer) ([]knowledge.Page, error) {
+	var (
+		pages    []knowledge.Page
+		problems []knowledge.Problem
+		err      error
+	)
+	if len(s.paths) > 0 {
+		pages, problems, err = knowledge.Import(ctx, s.paths, s.imp)
+	} else {
+		pages, problems, err = knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(warn, "skipped %s\n", p)
+	}
+	if len(pages) == 0 {
+		return nil, fmt.Errorf("no pages imported from %s", s.describe())
+	}
+	return pages, nil
+}

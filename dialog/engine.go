@@ -1,0 +1,444 @@
+package dialog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/knowledge"
+)
+
+// Config tunes the engine. Zero values take the Default* values.
+type Config struct {
+	// CityName appears in the AI disclosure.
+	CityName string `yaml:"city_name"`
+	// DefaultLanguage is used when a message's language cannot be told.
+	DefaultLanguage string `yaml:"default_language"`
+	// AnswerThreshold: a confidence at or above it is answered outright.
+	AnswerThreshold float64 `yaml:"answer_threshold"`
+	// HandoffThreshold: a confidence below it goes to a person. Between the
+	// two the bot answers with a hint that it is not sure, and offers a
+	// person, or asks which of two close pages is meant.
+	HandoffThreshold float64 `yaml:"handoff_threshold"`
+	// ClarifyMargin: when the second page's fused score is within this share
+	// of the first's, and they are different services, the bot asks.
+	ClarifyMargin float64 `yaml:"clarify_margin"`
+	// SearchLimit is how many pages are retrieved per turn.
+	SearchLimit int `yaml:"search_limit"`
+	// Where restricts search to pages whose metadata match (e.g. city).
+	Where map[string]string `yaml:"where"`
+}
+
+// Default engine settings, calibrated on testdata/eval (see docs/benchmarks.md).
+const (
+	DefaultAnswerThreshold  = 0.5
+	DefaultHandoffThreshold = 0.3
+	DefaultClarifyMargin    = 0.08
+	DefaultSearchLimit      = 5
+)
+
+// Validate reports settings that cannot work, with how to fix them.
+func (c Config) Validate() error {
+	if c.AnswerThreshold < 0 || c.AnswerThreshold > 1 {
+		return fmt.Errorf("dialog.answer_threshold must be between 0 and 1, got %v", c.AnswerThreshold)
+	}
+	if c.HandoffThreshold < 0 || c.HandoffThreshold > 1 {
+		return fmt.Errorf("dialog.handoff_threshold must be between 0 and 1, got %v", c.HandoffThreshold)
+	}
+	if c.AnswerThreshold != 0 && c.HandoffThreshold > c.AnswerThreshold {
+		return fmt.Errorf("dialog.handoff_threshold (%v) must not be above dialog.answer_threshold (%v)", c.HandoffThreshold, c.AnswerThreshold)
+	}
+	if c.DefaultLanguage != "" && c.DefaultLanguage != "de" && c.DefaultLanguage != "en" {
+		return fmt.Errorf("dialog.default_language must be \"de\" or \"en\", got %q", c.DefaultLanguage)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.CityName == "" {
+		c.CityName = "Musterstadt"
+	}
+	if c.DefaultLanguage == "" {
+		c.DefaultLanguage = "de"
+	}
+	if c.AnswerThreshold == 0 {
+		c.AnswerThreshold = DefaultAnswerThreshold
+	}
+	if c.HandoffThreshold == 0 {
+		c.HandoffThreshold = DefaultHandoffThreshold
+	}
+	if c.ClarifyMargin == 0 {
+		c.ClarifyMargin = DefaultClarifyMargin
+	}
+	if c.SearchLimit == 0 {
+		c.SearchLimit = DefaultSearchLimit
+	}
+	return c
+}
+
+// retriever is what the engine needs of the knowledge base.
+type retriever interface {
+	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
+	Page(id string) (*knowledge.Page, bool)
+}
+
+// analyzer turns text into the terms retrieval matches on.
+type analyzer interface {
+	Terms(text, lang string) []string
+}
+
+// Phraser rewrites extracted passages into a fluent answer (an optional
+// LLM). It must only use the passages it is given.
+type Phraser interface {
+	Phrase(ctx context.Context, question, lang string, passages []Passage) (string, error)
+}
+
+// Passage is a quoted piece of a page handed to a Phraser.
+type Passage struct {
+	Title string
+	URL   string
+	Text  string
+}
+
+// Engine answers one turn. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	kb      retriever
+	an      analyzer
+	phraser Phraser
+	intents *intentMatcher
+	aspects []aspectRule
+	fillers map[string]bool
+	log     *slog.Logger
+}
+
+// NewEngine builds an engine over a knowledge base. phraser may be nil
+// (extractive answers only, the default).
+func NewEngine(cfg Config, kb *knowledge.KB, phraser Phraser, log *slog.Logger) (*Engine, error) {
+	if kb == nil {
+		return nil, fmt.Errorf("dialog: new engine: knowledge base is required")
+	}
+	return newEngine(cfg, kb, kb.Analyzer(), phraser, log)
+}
+
+func newEngine(cfg Config, kb retriever, an analyzer, phraser Phraser, log *slog.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dialog: new engine: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg: cfg.withDefaults(), kb: kb, an: an, phraser: phraser,
+		intents: newIntentMatcher(), aspects: newAspectRules(), log: log,
+	}
+	e.fillers = map[string]bool{}
+	for _, lang := range []string{"de", "en"} {
+		for _, t := range an.Terms(followUpFillers, lang) {
+			e.fillers[t] = true
+		}
+	}
+	return e, nil
+}
+
+// followUpFillers are words of a follow-up that name no topic of their own
+// ("und was kostet das?", "what documents do I need for it?").
+const followUpFillers = `und was wie wo wann welche welcher kostet kosten kosten gebühr gebühren preis teuer bezahlen
+unterlagen dokumente mitbringen brauche benötige frist fristen dauert dauer lange öffnungszeiten geöffnet adresse termin
+voraussetzungen ablauf beantragen dafür dazu davon damit darum das dies es muss man ich noch auch bitte genau
+and what how where when which cost costs fee fees price pay documents papers bring need deadline long take open opening hours
+address appointment requirements apply procedure it that this for about then also please exactly`
+
+// anaphora mark a message that refers back to the previous topic.
+var anaphora = re(`\b(das|dafür|dazu|davon|damit|dort|dahin|es|ihn|sie|it|that|this|there|them|those)\b|^(und|and|what about|wie ist es mit|und wenn)\b`)
+
+// Respond answers one turn.
+func (e *Engine) Respond(ctx context.Context, t Turn) (Reply, error) {
+	text := strings.TrimSpace(t.Text)
+	lang := e.language(text, t.Language)
+	p := phrasesFor(lang)
+	r := Reply{Language: lang, Context: t.Context}
+	r.Context.Candidates = nil
+
+	it, question := e.intents.classify(text)
+	switch it {
+	case intentEmergency:
+		r = e.fixed(r, p.Emergency, KindEmergency, string(it), ReasonUrgent)
+	case intentDistress:
+		r = e.fixed(r, p.Distress, KindEmergency, string(it), ReasonUrgent)
+	case intentInjection:
+		r = e.fixed(r, p.HandoffInjection, KindHandoff, string(it), ReasonPromptInjection)
+	case intentHuman:
+		r = e.fixed(r, p.HandoffHuman, KindHandoff, string(it), ReasonHumanRequest)
+	case intentCaseSpecific:
+		r = e.fixed(r, p.HandoffCase, KindHandoff, string(it), ReasonCaseSpecific)
+	case intentGreeting:
+		r = e.fixed(r, p.Greeting, KindSmallTalk, string(it), "")
+		r.QuickReplies = topicReplies(p)
+	case intentThanks:
+		r = e.fixed(r, p.Thanks, KindSmallTalk, string(it), "")
+	case intentGoodbye:
+		r = e.fixed(r, p.Goodbye, KindSmallTalk, string(it), "")
+	case intentCapabilities:
+		r = e.fixed(r, p.Capabilities, KindSmallTalk, string(it), "")
+		r.QuickReplies = topicReplies(p)
+	default:
+		var err error
+		r, err = e.answer(ctx, question, lang, t, r)
+		if err != nil {
+			return Reply{}, err
+		}
+	}
+	if t.Context.Turns == 0 {
+		r.Text = joinText(fmt.Sprintf(p.Disclosure, e.cfg.CityName), r.Text)
+	}
+	return r, nil
+}
+
+func (e *Engine) fixed(r Reply, text, kind, intent, handoff string) Reply {
+	r.Text = text
+	r.Handoff = handoff
+	r.Decision = conversation.Decision{Kind: kind, Intent: intent, Reason: handoff, Confidence: 1,
+		Reasons: []string{"intent: " + intent}}
+	return r
+}
+
+func topicReplies(p phrases) []conversation.QuickReply {
+	out := make([]conversation.QuickReply, len(p.Topics))
+	for i, t := range p.Topics {
+		out[i] = conversation.QuickReply{Label: t, Payload: t}
+	}
+	return out
+}
+
+// language picks the reply language: what the text clearly is, else the
+// channel's hint, else the default.
+func (e *Engine) language(text, hint string) string {
+	lang, conf := knowledge.DetectLanguage(text)
+	if (lang == "de" || lang == "en") && conf >= 0.5 {
+		return lang
+	}
+	if hint == "de" || hint == "en" {
+		return hint
+	}
+	if lang == "de" || lang == "en" {
+		return lang
+	}
+	return e.cfg.DefaultLanguage
+}
+
+// answer handles a question: follow-up or clarification choice, retrieval,
+// confidence, decision, composition.
+func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Reply) (Reply, error) {
+	p := phrasesFor(lang)
+	aspect := detectAspect(e.aspects, question)
+	qterms := e.an.Terms(question, lang)
+
+	// A quick reply picked from a clarifying question names its page.
+	if id := e.chosenCandidate(question, t.Context.Candidates); id != "" {
+		if page, ok := e.kb.Page(id); ok {
+			return e.compose(ctx, r, page, nil, question, qterms, aspect, t.Style, lang, 1,
+				[]string{"citizen chose this page from the clarifying question"}, nil), nil
+		}
+	}
+	// "Und was kostet das?" — the topic is the previous answer's page.
+	if page, ok := e.followUpPage(question, qterms, t.Context); ok {
+		return e.compose(ctx, r, page, nil, question, qterms, aspect, t.Style, lang, 1,
+			[]string{"follow-up on " + page.ID}, nil), nil
+	}
+
+	hits, err := e.kb.Search(ctx, knowledge.Query{Text: question, Language: lang, Limit: e.cfg.SearchLimit, Where: e.cfg.Where})
+	if err != nil {
+		return Reply{}, fmt.Errorf("dialog: search: %w", err)
+	}
+	candidates := pageRefs(hits)
+	conf, reasons := confidence(hits, len(qterms))
+
+	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
+		r.Text = p.HandoffLowConf
+		r.Handoff = ReasonLowConfidence
+		r.Decision = conversation.Decision{Kind: KindHandoff, Reason: ReasonLowConfidence, Confidence: conf,
+			Reasons:    append(reasons, fmt.Sprintf("confidence %.2f below handoff threshold %.2f", conf, e.cfg.HandoffThreshold)),
+			Candidates: candidates}
+		return r, nil
+	}
+	top := hits[0]
+	if second, ok := e.closeSecond(hits); ok {
+		r.Text = p.Clarify
+		r.QuickReplies = []conversation.QuickReply{
+			{Label: top.Page.Title, Payload: top.Page.Title},
+			{Label: second.Page.Title, Payload: second.Page.Title},
+			{Label: p.PersonButton, Payload: p.PersonButton},
+		}
+		r.Context.Candidates = []string{top.Page.ID, second.Page.ID}
+		r.Context.LastQuestion = question
+		r.Decision = conversation.Decision{Kind: KindClarify, Confidence: conf,
+			Reasons: append(reasons, "two different services score within the clarify margin"), Candidates: candidates}
+		return r, nil
+	}
+	var hedge []conversation.QuickReply
+	if conf < e.cfg.AnswerThreshold {
+		reasons = append(reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: answer with a person offered", conf, e.cfg.AnswerThreshold))
+		hedge = []conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}
+	}
+	return e.compose(ctx, r, top.Page, &top, question, qterms, aspect, t.Style, lang, conf, reasons, candidates, hedge...), nil
+}
+
+// compose builds an answer from one page.
+func (e *Engine) compose(ctx context.Context, r Reply, page *knowledge.Page, hit *knowledge.Hit, question string, qterms []string,
+	aspect knowledge.SectionKind, style Style, lang string, conf float64, reasons []string, candidates []conversation.PageRef,
+	extra ...conversation.QuickReply) Reply {
+	p := phrasesFor(lang)
+	lim := limitsFor(style)
+	qset := make(map[string]bool, len(qterms))
+	for _, t := range qterms {
+		qset[t] = true
+	}
+	var sections []knowledge.SectionHit
+	if hit != nil {
+		sections = hit.Sections
+	}
+	pageLang := page.Language
+	terms := func(s string) []string { return e.an.Terms(s, pageLang) }
+	ps := selectPassage(page, qset, terms, aspect, sections, lim)
+	text := render(page.Title, ps, style, lim)
+	if e.phraser != nil && style == StyleFull && len(ps.sentences) > 0 {
+		if phrased, err := e.phrase(ctx, question, lang, page, ps); err == nil {
+			text = phrased
+			reasons = append(reasons, "phrased by the configured LLM from the quoted passage")
+		} else {
+			e.log.WarnContext(ctx, "llm phrasing failed, answering extractively", "error", err)
+		}
+	}
+	if page.Language != "" && page.Language != lang {
+		text = joinText(text, p.OtherLanguage)
+	}
+	if style == StyleSpoken {
+		text = joinText(text, fmt.Sprintf(p.SeePage, page.Title))
+	}
+	if candidates == nil {
+		candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: conf}}
+	}
+	r.Text = text
+	r.Sources = []conversation.Source{{PageID: page.ID, Title: page.Title, URL: page.URL}}
+	r.QuickReplies = append(followUps(page, aspect, p), extra...)
+	r.Decision = conversation.Decision{Kind: KindAnswer, Confidence: conf, Reasons: reasons, Candidates: candidates}
+	if aspect != "" {
+		r.Decision.Reasons = append(r.Decision.Reasons, "asked about: "+string(aspect))
+	}
+	r.Context.LastPageID = page.ID
+	r.Context.LastTopic = page.Title
+	r.Context.LastQuestion = question
+	return r
+}
+
+func (e *Engine) phrase(ctx context.Context, question, lang string, page *knowledge.Page, ps passage) (string, error) {
+	var b strings.Builder
+	for _, s := range ps.sentences {
+		b.WriteString(s.text)
+		b.WriteString("\n")
+	}
+	return e.phraser.Phrase(ctx, question, lang, []Passage{{Title: page.Title, URL: page.URL, Text: b.String()}})
+}
+
+// chosenCandidate returns the id of the clarification candidate whose title
+// the citizen sent back.
+func (e *Engine) chosenCandidate(question string, candidates []string) string {
+	q := normalizeQuestion(question)
+	for _, id := range candidates {
+		if page, ok := e.kb.Page(id); ok && normalizeQuestion(page.Title) == q {
+			return id
+		}
+	}
+	return ""
+}
+
+// followUpPage returns the previous answer's page when the question names
+// no topic of its own.
+func (e *Engine) followUpPage(question string, qterms []string, c conversation.Context) (*knowledge.Page, bool) {
+	if c.LastPageID == "" {
+		return nil, false
+	}
+	page, ok := e.kb.Page(c.LastPageID)
+	if !ok {
+		return nil, false
+	}
+	content := 0
+	for _, t := range qterms {
+		if !e.fillers[t] {
+			content++
+		}
+	}
+	if content == 0 || (content == 1 && anaphora.MatchString(strings.ToLower(question))) {
+		return page, true
+	}
+	return nil, false
+}
+
+// closeSecond returns the second hit when it is a different service that
+// scores almost as well as the first.
+func (e *Engine) closeSecond(hits []knowledge.Hit) (knowledge.Hit, bool) {
+	if len(hits) < 2 || hits[0].Score <= 0 {
+		return knowledge.Hit{}, false
+	}
+	a, b := hits[0], hits[1]
+	if sameService(a.Page, b.Page) {
+		return knowledge.Hit{}, false
+	}
+	margin := (a.Score - b.Score) / a.Score
+	if margin < e.cfg.ClarifyMargin && b.Coverage >= a.Coverage*0.9 {
+		return b, true
+	}
+	return knowledge.Hit{}, false
+}
+
+func sameService(a, b *knowledge.Page) bool {
+	if a.ID == b.ID {
+		return true
+	}
+	sa, sb := a.Meta["service"], b.Meta["service"]
+	if sa != "" && sa == sb {
+		return true
+	}
+	return strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title))
+}
+
+// confidence scores the retrieval evidence of the best page: how much of
+// the question it covers, how similar it is, and how clearly it beats the
+// next page.
+func confidence(hits []knowledge.Hit, nterms int) (float64, []string) {
+	if len(hits) == 0 || nterms == 0 {
+		return 0, []string{"no page matched the question"}
+	}
+	top := hits[0]
+	margin := 1.0
+	if len(hits) > 1 && top.Score > 0 {
+		margin = (top.Score - hits[1].Score) / top.Score
+	}
+	vec := clamp01((top.Vector - 0.1) / 0.5)
+	conf := 0.6*top.Coverage + 0.25*vec + 0.15*clamp01(margin*3)
+	if nterms == 1 && top.Coverage < 1 {
+		conf *= 0.7
+	}
+	reasons := []string{
+		fmt.Sprintf("top page %s: coverage %.2f (%s), vector %.2f, margin %.2f", top.Page.ID, top.Coverage,
+			strings.Join(top.Matched, " "), top.Vector, margin),
+	}
+	if len(top.Missing) > 0 {
+		reasons = append(reasons, "not found in the page: "+strings.Join(top.Missing, " "))
+	}
+	return math.Round(conf*1000) / 1000, reasons
+}
+
+func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }
+
+func pageRefs(hits []knowledge.Hit) []conversation.PageRef {
+	out := make([]conversation.PageRef, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, conversation.PageRef{ID: h.Page.ID, Title: h.Page.Title, URL: h.Page.URL, Score: math.Round(h.Score*10000) / 10000})
+	}
+	return out
+}
