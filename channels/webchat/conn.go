@@ -15,8 +15,8 @@ import (
 	"github.com/civibot/civibot/dialog"
 )
 
-// conn is one chat socket. The reader (the HTTP handler's goroutine) reads
-// frames and runs turns one at a time; the writer goroutine is the only one
+// conn is one chat socket. The reader goroutine reads frames and runs
+// turns one at a time; the writer goroutine is the only one
 // that writes to the socket and the only one that decides which messages
 // are sent (lastSent), so nothing goes out twice or out of order.
 type conn struct {
@@ -76,7 +76,7 @@ func newConn(h *Handler, ip string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
 		h: h, ip: ip, ctx: ctx, cancel: cancel,
-		out:        make(chan outItem, 8),
+		out:        make(chan outItem, 4),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}

@@ -39,7 +39,7 @@ type backend interface {
 }
 
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	store    backend
 	desk     *handoff.Desk
 	accounts *handoff.Accounts
@@ -57,7 +57,7 @@ type harnessOptions struct {
 	server  func(http.Handler) http.Handler // wrap the handler (default: as is)
 }
 
-func newHarness(t *testing.T, ho harnessOptions) *harness {
+func newHarness(t testing.TB, ho harnessOptions) *harness {
 	t.Helper()
 	kb, err := sampleKB()
 	if err != nil {
@@ -126,7 +126,7 @@ func (n accountNames) DisplayName(ctx context.Context, username string) (string,
 
 // client is a test WebSocket client that records every frame it gets.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	frames chan frame
 	closed chan error // the read error that ended the connection
@@ -317,7 +317,7 @@ func (c *client) ask(id, text string) (wireMessage, wireMessage) {
 	return echo, reply
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -189,7 +189,7 @@ type Handler struct {
 // larger than a buffer are read and written in several steps. Write buffers
 // are pooled and only held while a frame is being written.
 const (
-	readBufferSize  = 1024
+	readBufferSize  = 512
 	writeBufferSize = 2048
 )
 
@@ -281,12 +281,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "shutting_down", "the server is restarting; connect again", time.Second)
 		return
 	}
-	defer h.unregister(c)
 	ws, err := h.up.Upgrade(w, r, nil)
 	if err != nil {
+		h.unregister(c)
 		return // the upgrader has answered
 	}
-	c.serve(ws)
+	// The connection gets goroutines of its own, and this one returns: the
+	// HTTP server's per-request buffers (8 KB) and its deep stack are freed
+	// for as long as the socket stays open.
+	go func() {
+		defer h.unregister(c)
+		c.serve(ws)
+	}()
 }
 
 func (h *Handler) register(ip string) (*conn, bool) {

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
 )
 
 // errClosed ends the writer after a close frame was sent on purpose.
@@ -295,15 +296,25 @@ func (f *follower) catchUp() error {
 		f.scheduleRetry()
 		return nil
 	}
+	// The status is re-read while a handoff is going on, and when a message
+	// hints at a change: a handoff answer (from another tab), or a notice
+	// or caseworker message. Our own turns report their status directly.
+	needStatus := f.status != "" && f.status != conversation.StatusBot
 	for _, m := range msgs {
 		if err := f.sendMessage(m, false); err != nil {
 			return err
+		}
+		switch {
+		case m.Role == conversation.RoleCitizen:
+		case m.Role == conversation.RoleBot && (m.Decision == nil || m.Decision.Kind != dialog.KindHandoff):
+		default:
+			needStatus = true
 		}
 	}
 	if len(msgs) > 0 {
 		f.existed = true
 	}
-	if len(msgs) > 0 || (f.status != "" && f.status != conversation.StatusBot) {
+	if needStatus {
 		return f.refreshStatus(ctx)
 	}
 	return nil
