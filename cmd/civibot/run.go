@@ -31,6 +31,7 @@ func commands() map[string]command {
 	// Each command lives in its own file (serve.go, ingest.go, …); add one
 	// line here when adding a command.
 	return map[string]command{
+		"serve":         {"serve the web chat (and the other channels) with the city's knowledge", runServe},
 		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
 		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
 	}

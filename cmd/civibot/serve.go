@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/channels"
+	"github.com/civibot/civibot/channels/webchat"
+	"github.com/civibot/civibot/config"
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/web"
+)
+
+// stringList is a repeatable string flag (--set a=b --set c=d).
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// runServe serves the web chat (and, as they are wired in, the other
+// channels and the console) until SIGTERM or SIGINT.
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "serve", "[flags]")
+	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML); also CIVIBOT_CONFIG")
+	addr := fs.String("addr", "", "listen address, e.g. :8080 (default: server.addr from config, 127.0.0.1:8080)")
+	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest` (default: knowledge.dir from config, else the sample city)")
+	var sets stringList
+	fs.Var(&sets, "set", "override one option, e.g. --set redis.url=redis://localhost:6379/0 (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	cfg, err := config.Load(*cfgPath, c.getenv)
+	if err != nil {
+		return err
+	}
+	for _, s := range sets {
+		if err := cfg.Set(s); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if *addr != "" {
+		cfg.Server.Addr = *addr
+	}
+	if *kbDir != "" {
+		cfg.Knowledge.Dir = *kbDir
+	}
+	cfg.Dialog.CityName = cfg.City.Name
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log, c.stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, c.stdout, c.stderr)
+}
+
+// serve wires civibot together and serves until ctx ends.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) (err error) {
+	// Background work (the handoff watcher, …) stops with ctx and is waited for.
+	ctx, stop := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer background.Wait()
+	defer stop()
+
+	// Knowledge and the dialog engine.
+	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon}
+	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
+	kb, err := src.open(ctx, stderr)
+	if err != nil {
+		return fmt.Errorf("knowledge: %w", err)
+	}
+	defer kb.Close()
+	engine, err := newEngine(cfg, kb)
+	if err != nil {
+		return err
+	}
+
+	// Conversations, the handoff queue and caseworker accounts: in memory
+	// for one instance, in Redis for several.
+	var (
+		store    backend
+		queue    handoff.Queue
+		accounts *handoff.Accounts
+		rdb      redis.UniversalClient
+	)
+	if cfg.Redis.URL != "" || len(cfg.Redis.Addrs) > 0 {
+		rdb, err = conversation.NewRedisClient(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		prefix := cfg.Redis.Prefix
+		if prefix == "" {
+			prefix = conversation.DefaultPrefix
+		}
+		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix})
+		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
+			return err
+		}
+		if accounts, err = handoff.NewRedisAccounts(cfg.Handoff.Accounts, rdb, prefix); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "state in redis", "prefix", prefix)
+	} else {
+		store = conversation.NewMemory(conversation.Options{})
+		queue = handoff.NewMemoryQueue()
+		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if accounts, err = handoff.NewMemoryAccounts(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, handoff.AccountsFile)); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "state in memory (one instance; set redis.url for several)")
+	}
+
+	// Outbound delivery per channel (Telegram and Twilio register here), the
+	// handoff desk and the dialog service every channel calls.
+	registry := channels.NewRegistry()
+	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accounts, log)
+	if err != nil {
+		return err
+	}
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		if err := desk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.ErrorContext(ctx, "handoff watcher stopped", "error", err)
+		}
+	}()
+	svc, err := dialog.NewService(dialog.ServiceConfig{DefaultLanguage: cfg.Dialog.DefaultLanguage}, engine, store, store, desk, log)
+	if err != nil {
+		return err
+	}
+
+	// The HTTP server and what is mounted on it.
+	srv, err := web.New(cfg.Server, cfg.City, log)
+	if err != nil {
+		return err
+	}
+	srv.AddReadiness("store", storeReady(store))
+
+	chat, err := webchat.New(cfg.Webchat, svc, webchat.Options{
+		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
+		Names: accountNames{accounts}, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	srv.Handle("GET /ws", chat)
+	srv.OnShutdown("webchat", chat.Shutdown)
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	log.InfoContext(ctx, "listening", "addr", ln.Addr().String())
+	fmt.Fprintf(stdout, "civibot is running: open %s\n", localURL(ln.Addr()))
+	return srv.Serve(ctx, ln)
+}
+
+// backend is a conversation store that is also the event bus.
+type backend interface {
+	conversation.Store
+	conversation.Bus
+}
+
+// storeReady is the /readyz check of the conversation store: a read that
+// finds nothing is fine, a store that does not answer is not.
+func storeReady(st conversation.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := st.Get(ctx, "readyz-probe")
+		if err != nil && !errors.Is(err, conversation.ErrNotFound) {
+			return err
+		}
+		return nil
+	}
+}
+
+// accountNames shows caseworkers to citizens by their display name.
+type accountNames struct{ a *handoff.Accounts }
+
+func (n accountNames) DisplayName(ctx context.Context, username string) (string, error) {
+	u, err := n.a.User(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	return u.DisplayName, nil
+}
+
+// localURL is the URL to open in a browser on this machine.
+func localURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// newLogger builds the one logger: JSON unless stderr is a terminal (or
+// log.format says otherwise), at log.level.
+func newLogger(cfg config.Log, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
