@@ -18,12 +18,13 @@ type Analyzer struct {
 
 // Weights of the ways a question word can match, relative to the word itself.
 const (
-	weightExact        = 1.0
-	weightCompoundOOV  = 0.9 // parts of a compound the KB does not hold as a whole
-	weightCompoundPart = 0.6 // parts of a compound the KB also holds as a whole
-	weightLexicon      = 0.8
-	weightFuzzy1       = 0.7 // one edit away
-	weightFuzzy2       = 0.55
+	weightExact         = 1.0
+	weightCompoundOOV   = 0.9 // parts of a compound the KB does not hold as a whole
+	weightCompoundPart  = 0.6 // parts of a compound the KB also holds as a whole
+	weightLexicon       = 0.8
+	weightLexiconPhrase = 1.0 // expansions of a matched phrase of several words
+	weightFuzzy1        = 0.7 // one edit away
+	weightFuzzy2        = 0.55
 )
 
 // newAnalyzer returns an analyzer with the built-in lexicon plus extra
@@ -186,9 +187,13 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	var expansions []string
 	for _, m := range a.lex.match(qkeys) {
 		var opts []qoption
+		wt := weightLexicon
+		if m.phrase() {
+			wt = weightLexiconPhrase
+		}
 		for _, p := range m.expand {
 			expansions = append(expansions, p.text)
-			o := qoption{weight: weightLexicon}
+			o := qoption{weight: wt}
 			for _, pw := range p.words {
 				o.slots = append(o.slots, qslot(pw.stems))
 			}

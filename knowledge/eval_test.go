@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
 // Evaluation on third-party data from ../shared/data (see its README). The
@@ -196,6 +200,159 @@ func TestIntegreatRetrieval(t *testing.T) {
 			}
 			if _, h3, _, _ := all.rates(); h3 < 0.5 {
 				t.Errorf("hit@3 = %.3f, want > 0.5 (retrieval broke)", h3)
+			}
+		})
+	}
+}
+
+// evalCase is one line of testdata/eval/*.jsonl (see its README).
+type evalCase struct {
+	Q             string   `json:"q"`
+	Lang          string   `json:"lang"`
+	Expect        []string `json:"expect"`
+	ExpectHandoff bool     `json:"expect_handoff"`
+	Kind          string   `json:"kind"`
+}
+
+// colloquialSet is a case file with the knowledge base it runs against.
+type colloquialSet struct {
+	name  string
+	cases string // under ../testdata/eval
+	pages func(t testing.TB) []Page
+}
+
+func colloquialSets() []colloquialSet {
+	berlin := func(t testing.TB) []Page {
+		pages, _, err := Import(context.Background(), []string{evalData(t, "berlin/berlin_services.jsonl")},
+			ImportOptions{IDField: "service_id", BodyFields: []string{"description", "voraussetzungen", "unterlagen"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pages
+	}
+	sample := func(t testing.TB) []Page {
+		pages, _, err := ImportFS(context.Background(), samplecity.FS(), ".", ImportOptions{Format: "markdown"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pages
+	}
+	return []colloquialSet{
+		{"sample_de", "sample_de.jsonl", sample},
+		{"sample_en", "sample_en.jsonl", sample},
+		{"berlin", "berlin_colloquial.jsonl", berlin},
+	}
+}
+
+// colloquialFigures are the results of one case set.
+type colloquialFigures struct {
+	all    retrievalFigures
+	byKind map[string]*retrievalFigures
+	// Evidence of the first hit: for answerable cases and for cases that
+	// must go to a person (plus the generic handoff cases).
+	answerCov, answerVec, handoffCov, handoffVec []float64
+	misses                                       []string
+}
+
+// evalColloquial searches every case of a set in its KB.
+func evalColloquial(t testing.TB, set colloquialSet, kb *KB) colloquialFigures {
+	t.Helper()
+	ctx := context.Background()
+	cases := readJSONL[evalCase](t, filepath.Join("..", "testdata", "eval", set.cases))
+	cases = append(cases, readJSONL[evalCase](t, filepath.Join("..", "testdata", "eval", "handoff_generic.jsonl"))...)
+	f := colloquialFigures{byKind: make(map[string]*retrievalFigures)}
+	for _, c := range cases {
+		hits, err := kb.Search(ctx, Query{Text: c.Q, Language: c.Lang, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cov, vec float64
+		if len(hits) > 0 {
+			cov, vec = hits[0].Coverage, hits[0].Vector
+		}
+		if c.ExpectHandoff {
+			f.handoffCov = append(f.handoffCov, cov)
+			f.handoffVec = append(f.handoffVec, vec)
+			continue
+		}
+		f.answerCov = append(f.answerCov, cov)
+		f.answerVec = append(f.answerVec, vec)
+		rank := 0
+		for i, h := range hits {
+			if slices.Contains(c.Expect, h.Page.ID) {
+				rank = i + 1
+				break
+			}
+		}
+		f.all.add(rank)
+		k := f.byKind[c.Kind]
+		if k == nil {
+			k = &retrievalFigures{}
+			f.byKind[c.Kind] = k
+		}
+		k.add(rank)
+		if rank != 1 {
+			got := "-"
+			if len(hits) > 0 {
+				got = hits[0].Page.ID + " " + hits[0].Page.Title
+			}
+			f.misses = append(f.misses, fmt.Sprintf("[%s] %q rank %d, first %s", c.Kind, c.Q, rank, got))
+		}
+	}
+	return f
+}
+
+// mean returns the average of xs.
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(len(xs), 1))
+}
+
+// TestColloquialRetrieval measures retrieval on the team's hand-written
+// case sets (testdata/eval): the sample city in German and English and the
+// Berlin services (when ../shared/data is there). It logs hit rates by kind
+// and the evidence (coverage, cosine) of the first hit for answerable cases
+// against cases that must go to a person.
+//
+//	go test ./knowledge -run TestColloquialRetrieval -v
+func TestColloquialRetrieval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluation skipped in -short mode")
+	}
+	for _, set := range colloquialSets() {
+		t.Run(set.name, func(t *testing.T) {
+			kb, err := Build(context.Background(), set.pages(t), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer kb.Close()
+			f := evalColloquial(t, set, kb)
+			if os.Getenv("CIVIBOT_EVAL_MISSES") != "" {
+				for _, m := range f.misses {
+					t.Log("miss:", m)
+				}
+			}
+			h1, h3, h5, mrr := f.all.rates()
+			t.Logf("%s: n=%d hit@1=%.3f hit@3=%.3f hit@5=%.3f MRR=%.3f", set.name, f.all.n, h1, h3, h5, mrr)
+			kinds := make([]string, 0, len(f.byKind))
+			for k := range f.byKind {
+				kinds = append(kinds, k)
+			}
+			slices.Sort(kinds)
+			for _, k := range kinds {
+				h1, h3, _, _ := f.byKind[k].rates()
+				t.Logf("  %-20s n=%3d hit@1=%.3f hit@3=%.3f", k, f.byKind[k].n, h1, h3)
+			}
+			t.Logf("  first-hit evidence: answerable coverage %.2f cosine %.2f; handoff coverage %.2f cosine %.2f",
+				mean(f.answerCov), mean(f.answerVec), mean(f.handoffCov), mean(f.handoffVec))
+			if _, h3, _, _ := f.all.rates(); h3 < 0.5 {
+				t.Errorf("hit@3 = %.3f, want > 0.5 (retrieval broke)", h3)
+			}
+			if mean(f.answerCov) <= mean(f.handoffCov) {
+				t.Errorf("answerable questions have no more coverage than handoff ones")
 			}
 		})
 	}

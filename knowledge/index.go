@@ -47,7 +47,10 @@ type KB struct {
 	bidx   bleve.Index
 	hashes []string // content hash per page
 	pchunk []int    // chunks of page p: pchunk[p] to pchunk[p+1]
-	params searchParams
+	// titleWords holds, per page, the words of its title (stop words
+	// removed), each as the term ids it is indexed by (stem, compound parts).
+	titleWords [][][]uint32
+	params     searchParams
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -296,6 +299,7 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 	}
 	kb.terms = tb.finish(kb.pchunk)
 	an.setVocabulary(kb.terms.vocabulary())
+	kb.computeTitleWords(cache)
 	prog.done()
 
 	// Vectors.
@@ -314,6 +318,28 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 	}
 	prog.done()
 	return kb, st, nil
+}
+
+// computeTitleWords fills kb.titleWords from the page titles.
+func (kb *KB) computeTitleWords(cache termCache) {
+	kb.titleWords = make([][][]uint32, len(kb.pages))
+	for pi := range kb.pages {
+		sl := stemLang(kb.lang[pi])
+		for _, w := range splitWords(kb.pages[pi].Title) {
+			if w.joined || isStop(w.folded, sl) {
+				continue
+			}
+			var ids []uint32
+			for _, t := range kb.an.wordTerms(w, sl, cache) {
+				if id, ok := kb.terms.ids[t]; ok {
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) > 0 {
+				kb.titleWords[pi] = append(kb.titleWords[pi], ids)
+			}
+		}
+	}
 }
 
 // embedChunks embeds every chunk, reusing vectors from prev where the page

@@ -57,6 +57,10 @@ type lexMatch struct {
 	expand []lexPhrase // the phrases to add
 }
 
+// phrase reports whether the match is of several words: "police clearance
+// certificate" says more than any of its words.
+func (m lexMatch) phrase() bool { return len(m.words) > 1 }
+
 // loadLexicon reads the built-in files and then extra files from disk.
 func loadLexicon(extra []string) (*lexicon, error) {
 	lx := &lexicon{byKey: make(map[string][]lexRef)}

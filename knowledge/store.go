@@ -379,6 +379,7 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 	}
 	kb.an = &Analyzer{lex: lx, split: &splitter{words: dict}}
 	kb.an.setVocabulary(ts.vocabulary())
+	kb.computeTitleWords(make(termCache))
 	idx, err := bleve.OpenUsing(filepath.Join(gdir, bleveDir), map[string]any{"read_only": true})
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: open %s: bleve index: %w", dir, err)
