@@ -86,7 +86,7 @@ func Start(t testing.TB, o Options) *Browser {
 		chromedp.Flag("force-color-profile", "srgb"),
 		chromedp.Flag("lang", o.Lang),
 		chromedp.Flag("accept-lang", o.Lang),
-		chromedp.Env("LANGUAGE="+strings.ReplaceAll(o.Lang, "-", "_")),
+		chromedp.Env("LANGUAGE=" + strings.ReplaceAll(o.Lang, "-", "_")),
 		chromedp.WindowSize(o.Width, o.Height),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -167,6 +167,9 @@ func (b *Browser) Screenshot(t testing.TB, ctx context.Context, name string) str
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
+	// Let layout and paint catch up with the last DOM change.
+	_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
+		`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))`, chromedp.EvalAwaitPromise))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("browsertest: screenshot %s: %v", name, err)
