@@ -32,6 +32,7 @@ func commands() map[string]command {
 	// line here when adding a command.
 	return map[string]command{
 		"serve":         {"serve the web chat (and the other channels) with the city's knowledge", runServe},
+		"ingest":        {"import a city's service pages into a knowledge base", runIngest},
 		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
 		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
 	}

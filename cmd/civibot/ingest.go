@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/civibot/civibot/knowledge"
+)
+
+// runIngest imports a city's pages and writes them to a knowledge base
+// directory; run again, it embeds only what changed.
+func runIngest(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "ingest", "--kb DIR [flags] PATH...")
+	kbDir := fs.String("kb", "", "knowledge base directory to write (required)")
+	imp := addImportFlags(fs)
+	embKind := fs.String("embedder", "local", "embedder: local, ollama or openai")
+	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1")
+	embModel := fs.String("embedder-model", "", "embedding model, e.g. nomic-embed-text (API key: CIVIBOT_EMBEDDER_API_KEY or CIVIBOT_EMBEDDER_API_KEY_FILE)")
+	var lexicons []string
+	fs.Func("lexicon", "extra lexicon file with the city's own names (repeatable; format: see knowledge/lexicon/de.txt)", func(s string) error {
+		lexicons = append(lexicons, s)
+		return nil
+	})
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *kbDir == "" {
+		return fmt.Errorf("%w: --kb DIR is required", errUsage)
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return fmt.Errorf("%w: no PATH to import", errUsage)
+	}
+	key, err := embedderKey(c)
+	if err != nil {
+		return err
+	}
+	cfg := knowledge.EmbedderConfig{Kind: *embKind, URL: *embURL, Model: *embModel, APIKey: key}
+	emb, err := knowledge.NewEmbedder(cfg, &http.Client{Timeout: knowledge.DefaultEmbedderTimeout})
+	if err != nil {
+		return err
+	}
+	pages, problems, err := knowledge.Import(ctx, paths, imp.options())
+	for _, p := range problems {
+		fmt.Fprintln(c.stderr, p)
+	}
+	if err != nil {
+		return err
+	}
+	if len(pages) == 0 {
+		return fmt.Errorf("no pages imported from %s", strings.Join(paths, ", "))
+	}
+	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr})
+	if err != nil {
+		return err
+	}
+	embedded := fmt.Sprintf("%d chunks", sum.Chunks)
+	if sum.Embedded != sum.Chunks {
+		embedded = fmt.Sprintf("%d of %d chunks", sum.Embedded, sum.Chunks)
+	}
+	fmt.Fprintf(c.stdout, "%d pages: %d added, %d updated, %d unchanged, %d removed; %s embedded in %s\n",
+		len(pages), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, embedded, roundDuration(sum.Duration))
+	return nil
+}
+
+// embedderKey returns the embedder API key from CIVIBOT_EMBEDDER_API_KEY or
+// the file named by CIVIBOT_EMBEDDER_API_KEY_FILE.
+func embedderKey(c *cli) (string, error) {
+	if k := c.getenv("CIVIBOT_EMBEDDER_API_KEY"); k != "" {
+		return k, nil
+	}
+	path := c.getenv("CIVIBOT_EMBEDDER_API_KEY_FILE")
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("CIVIBOT_EMBEDDER_API_KEY_FILE: %w", err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// roundDuration shows a duration to a tenth of a second (milliseconds below
+// one second).
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
