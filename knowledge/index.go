@@ -52,6 +52,8 @@ type KB struct {
 	titleWords [][][]uint32
 	params     searchParams
 
+	cosPool sync.Pool // *[]float32 of len(chunks): cosines of one search
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -276,6 +278,7 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 		kb.chunks = append(kb.chunks, chunkPage(i, &pages[i])...)
 	}
 	kb.pchunk[len(pages)] = len(kb.chunks)
+	kb.initPools()
 
 	// Terms.
 	prog.start("analysing", len(pages))
@@ -318,6 +321,15 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 	}
 	prog.done()
 	return kb, st, nil
+}
+
+// initPools prepares the buffers searches reuse.
+func (kb *KB) initPools() {
+	n := len(kb.chunks)
+	kb.cosPool.New = func() any {
+		b := make([]float32, n)
+		return &b
+	}
 }
 
 // computeTitleWords fills kb.titleWords from the page titles.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -276,11 +277,8 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	prm := &kb.params
 
 	// Lexical candidates from bleve.
-	terms := make([]string, len(pq.ids))
-	for i, id := range pq.ids {
-		terms[i] = kb.terms.terms[id]
-	}
-	lexChunks, err := bleveCandidates(ctx, kb.bidx, terms, pq.weights, q.Where, prm.lexCandidates)
+	terms, weights := kb.candidateTerms(pq)
+	lexChunks, err := bleveCandidates(ctx, kb.bidx, terms, weights, q.Where, prm.lexCandidates)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +296,9 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		return nil, fmt.Errorf("knowledge: embedder %s returned %d dimensions, the knowledge base has %d", kb.emb.Name(), len(qv), kb.vecs.dims)
 	}
 	qv = normalize(qv)
-	cos := make([]float32, len(kb.chunks))
+	cosBuf := kb.cosPool.Get().(*[]float32)
+	defer kb.cosPool.Put(cosBuf)
+	cos := *cosBuf
 	kb.vecs.scores(qv, cos)
 	vecChunks := topChunks(cos, allowed, kb.chunks, prm.vecCandidates)
 
@@ -360,6 +360,48 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	return hits, nil
 }
 
+// Candidate terms: bleve looks for at most maxCandidateTerms of the
+// question's terms, the most telling first, and skips terms that occur in
+// more than commonTermShare of the chunks unless nothing else is left — they
+// select nothing and cost the most. Every term still counts when the
+// candidates are scored.
+const (
+	maxCandidateTerms = 10
+	commonTermShare   = 0.05
+)
+
+// candidateTerms picks the terms (and their weights) bleve searches for.
+func (kb *KB) candidateTerms(pq *pquery) ([]string, []float64) {
+	ts := kb.terms
+	order := make([]int, len(pq.ids))
+	for i := range order {
+		order[i] = i
+	}
+	value := func(i int) float64 { return pq.weights[i] * pq.idfBody[i] }
+	sort.SliceStable(order, func(a, b int) bool { return value(order[a]) > value(order[b]) })
+	limit := int32(commonTermShare * float64(len(ts.clen)))
+	var terms []string
+	var weights []float64
+	for _, i := range order {
+		if len(terms) == maxCandidateTerms {
+			break
+		}
+		if ts.dfBody[pq.ids[i]]+ts.dfTitle[pq.ids[i]] > limit && limit >= 10 {
+			continue
+		}
+		terms = append(terms, ts.terms[pq.ids[i]])
+		weights = append(weights, pq.weights[i])
+	}
+	if len(terms) == 0 {
+		// Only common terms: the rarest few.
+		for _, i := range order[:min(3, len(order))] {
+			terms = append(terms, ts.terms[pq.ids[i]])
+			weights = append(weights, pq.weights[i])
+		}
+	}
+	return terms, weights
+}
+
 // titleMatch measures how well the question and the page title cover each
 // other (0..1): the mean of the share of title words the question holds and
 // the share of the question's concepts the title holds. A question that
@@ -369,19 +411,22 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
 	if len(words) == 0 || len(pq.concepts) == 0 {
 		return 0
 	}
-	inTitle := make(map[uint32]bool, 2*len(words))
 	covered := 0
 	for _, ids := range words {
-		hit := false
 		for _, id := range ids {
-			inTitle[id] = true
 			if inQuery[id] {
-				hit = true
+				covered++
+				break
 			}
 		}
-		if hit {
-			covered++
+	}
+	inTitle := func(id uint32) bool {
+		for _, ids := range words {
+			if slices.Contains(ids, id) {
+				return true
+			}
 		}
+		return false
 	}
 	named := 0
 	for _, c := range pq.concepts {
@@ -389,7 +434,7 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
 		for _, o := range c.options {
 			for _, slot := range o.slots {
 				for _, i := range slot {
-					if inTitle[pq.ids[i]] {
+					if inTitle(pq.ids[i]) {
 						named++
 						break options
 					}

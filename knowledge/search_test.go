@@ -347,3 +347,36 @@ func TestTopChunks(t *testing.T) {
 		t.Errorf("topChunks(all) = %v", got)
 	}
 }
+
+func TestSearchConcurrent(t *testing.T) {
+	kb := buildFixture(t)
+	want := make(map[string][]string)
+	queries := []string{"Perso verlängern", "Hundesteuer", "bulky waste", "Kita", "Führerschein umtauschen"}
+	for _, q := range queries {
+		want[q] = hitIDs(search(t, kb, Query{Text: q}))
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 50; i++ {
+				q := queries[(g+i)%len(queries)]
+				hits, err := kb.Search(context.Background(), Query{Text: q})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := hitIDs(hits); !slices.Equal(got, want[q]) {
+					errs <- errors.New(q + ": " + strings.Join(got, ",") + " differs from " + strings.Join(want[q], ","))
+					return
+				}
+				kb.Analyzer().Terms(q, "")
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -357,6 +357,7 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		}
 	}
 	kb.pchunk[len(kb.pages)] = len(kb.chunks)
+	kb.initPools()
 	ts := &termStore{
 		terms: snap.Terms,
 		ids:   make(map[string]uint32, len(snap.Terms)),
