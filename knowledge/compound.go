@@ -45,8 +45,8 @@ func newSplitter(freq map[string]int32) *splitter {
 
 // split returns the parts of a folded word: the parts of the segmentation
 // into the fewest known words (at least two), followed by the parts of each
-// part that is itself a compound. It returns nil if the word is no compound
-// of known words.
+// part that is itself a compound — modifiers ("hoch", "neu") left out. It
+// returns nil if the word is no compound of known words.
 func (s *splitter) split(folded string) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
@@ -55,24 +55,43 @@ func (s *splitter) split(folded string) []string {
 	if len(parts) < 2 {
 		return nil
 	}
-	out := append([]string(nil), parts...)
+	mod := tables().modifiers
+	var out []string
+	for _, p := range parts {
+		if !mod[p] {
+			out = append(out, p)
+		}
+	}
 	for _, p := range parts {
 		if len(p) >= 2*minPartLen {
-			if sub := s.segment(p); len(sub) >= 2 {
-				out = append(out, sub...)
+			for _, sp := range s.segment(p) {
+				if !mod[sp] {
+					out = append(out, sp)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// parts returns the top-level segmentation of a folded word, or nil if it
-// is no compound of known words.
+// parts returns the top-level segmentation of a folded word without its
+// modifiers, or nil if it is no compound of known words.
 func (s *splitter) parts(folded string) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
 	}
-	return s.segment(folded)
+	seg := s.segment(folded)
+	if len(seg) < 2 {
+		return nil
+	}
+	mod := tables().modifiers
+	var out []string
+	for _, p := range seg {
+		if !mod[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // segment finds the segmentation of w into the fewest known words (at least

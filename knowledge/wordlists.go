@@ -13,6 +13,7 @@ var wordlistFS embed.FS
 type wordTables struct {
 	stopDE, stopEN map[string]bool // folded stop words
 	compoundBase   []string        // folded base words for compound splitting
+	modifiers      map[string]bool // folded compound modifiers, not indexed as parts
 	germanWords    map[string]bool // folded words of the German lexicon (language evidence)
 }
 
@@ -23,6 +24,7 @@ var tables = sync.OnceValue(func() *wordTables {
 		stopDE:       readWordSet("wordlists/stop_de.txt"),
 		stopEN:       readWordSet("wordlists/stop_en.txt"),
 		compoundBase: readWordList("wordlists/compound_de.txt"),
+		modifiers:    readWordSet("wordlists/compound_modifiers_de.txt"),
 		germanWords:  make(map[string]bool),
 	}
 	for _, w := range lexiconFileWords("lexicon/de.txt") {
