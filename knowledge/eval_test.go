@@ -251,6 +251,7 @@ type colloquialFigures struct {
 	// Evidence of the first hit: for answerable cases and for cases that
 	// must go to a person (plus the generic handoff cases).
 	answerCov, answerVec, handoffCov, handoffVec []float64
+	outCov, outVec                               []float64 // out_of_scope cases only
 	misses                                       []string
 }
 
@@ -273,6 +274,10 @@ func evalColloquial(t testing.TB, set colloquialSet, kb *KB) colloquialFigures {
 		if c.ExpectHandoff {
 			f.handoffCov = append(f.handoffCov, cov)
 			f.handoffVec = append(f.handoffVec, vec)
+			if c.Kind == "out_of_scope" {
+				f.outCov = append(f.outCov, cov)
+				f.outVec = append(f.outVec, vec)
+			}
 			continue
 		}
 		f.answerCov = append(f.answerCov, cov)
@@ -311,6 +316,17 @@ func mean(xs []float64) float64 {
 	return s / float64(max(len(xs), 1))
 }
 
+// shareAtLeast returns the share of xs that are at least min.
+func shareAtLeast(xs []float64, min float64) float64 {
+	n := 0
+	for _, x := range xs {
+		if x >= min {
+			n++
+		}
+	}
+	return float64(n) / float64(max(len(xs), 1))
+}
+
 // TestColloquialRetrieval measures retrieval on the team's hand-written
 // case sets (testdata/eval): the sample city in German and English and the
 // Berlin services (when ../shared/data is there). It logs hit rates by kind
@@ -346,8 +362,11 @@ func TestColloquialRetrieval(t *testing.T) {
 				h1, h3, _, _ := f.byKind[k].rates()
 				t.Logf("  %-20s n=%3d hit@1=%.3f hit@3=%.3f", k, f.byKind[k].n, h1, h3)
 			}
-			t.Logf("  first-hit evidence: answerable coverage %.2f cosine %.2f; handoff coverage %.2f cosine %.2f",
-				mean(f.answerCov), mean(f.answerVec), mean(f.handoffCov), mean(f.handoffVec))
+			t.Logf("  first-hit evidence (mean, share ≥ 0.5 / ≥ 0.3): answerable coverage %.2f %.2f, cosine %.2f %.2f; handoff coverage %.2f %.2f, cosine %.2f %.2f",
+				mean(f.answerCov), shareAtLeast(f.answerCov, 0.5), mean(f.answerVec), shareAtLeast(f.answerVec, 0.3),
+				mean(f.handoffCov), shareAtLeast(f.handoffCov, 0.5), mean(f.handoffVec), shareAtLeast(f.handoffVec, 0.3))
+			t.Logf("  out of scope only (n=%d): coverage %.2f %.2f, cosine %.2f %.2f", len(f.outCov),
+				mean(f.outCov), shareAtLeast(f.outCov, 0.5), mean(f.outVec), shareAtLeast(f.outVec, 0.3))
 			if _, h3, _, _ := f.all.rates(); h3 < 0.5 {
 				t.Errorf("hit@3 = %.3f, want > 0.5 (retrieval broke)", h3)
 			}
