@@ -90,6 +90,7 @@ type chat struct {
 	echoed     map[string]bool
 	answered   map[string]bool
 	lastSeq    int64
+	lastReply  time.Time
 	latencies  []time.Duration
 	duplicated int
 	outOfOrder int
@@ -187,6 +188,7 @@ func (c *chat) read() {
 				if id, ok := c.echoOf[m.Seq-1]; ok && !c.answered[id] {
 					c.answered[id] = true
 					c.latencies = append(c.latencies, now.Sub(c.sentAt[id]))
+					c.lastReply = now
 				}
 			}
 		case "error":
@@ -214,8 +216,10 @@ type report struct {
 	chats, sent, answered, lost, duplicated, outOfOrder int
 	sendErrors                                          int
 	errors                                              map[string]int
-	window                                              time.Duration
-	latencies                                           []time.Duration
+	// window is the sending time; answering is from the start to the
+	// last answer (longer than window when the server falls behind).
+	window, answering time.Duration
+	latencies         []time.Duration
 }
 
 func runChats(ctx context.Context, o options, log io.Writer) (report, error) {
@@ -293,6 +297,9 @@ func runChats(ctx context.Context, o options, log io.Writer) (report, error) {
 		r.duplicated += c.duplicated
 		r.outOfOrder += c.outOfOrder
 		r.latencies = append(r.latencies, c.latencies...)
+		if d := c.lastReply.Sub(start); d > r.answering {
+			r.answering = d
+		}
 		for k, v := range c.errors {
 			r.errors[k] += v
 		}
@@ -371,11 +378,13 @@ func (r report) print(w io.Writer) {
 	secs := r.window.Seconds()
 	fmt.Fprintf(w, "chats:        %d for %.1fs\n", r.chats, secs)
 	fmt.Fprintf(w, "sent:         %d messages (%.0f/s)\n", r.sent, float64(r.sent)/secs)
-	fmt.Fprintf(w, "answered:     %d (%.0f messages/s answered; %.0f frames/s incl. echoes)\n", r.answered, float64(r.answered)/secs, 2*float64(r.answered)/secs)
+	asecs := max(r.answering.Seconds(), secs)
+	fmt.Fprintf(w, "answered:     %d in %.1fs: %.0f answers/s (%.0f messages/s with the citizens' own, echoed)\n",
+		r.answered, asecs, float64(r.answered)/asecs, 2*float64(r.answered)/asecs)
 	fmt.Fprintf(w, "latency:      p50 %v  p90 %v  p99 %v  max %v\n",
 		percentile(r.latencies, 0.50).Round(10*time.Microsecond), percentile(r.latencies, 0.90).Round(10*time.Microsecond),
 		percentile(r.latencies, 0.99).Round(10*time.Microsecond), percentile(r.latencies, 1).Round(10*time.Microsecond))
-	fmt.Fprintf(w, "lost:         %d\nduplicated:   %d\nout of order: %d\n", r.lost, r.duplicated, r.outOfOrder)
+	fmt.Fprintf(w, "lost:         %d (no answer by the end of -drain)\nduplicated:   %d\nout of order: %d\n", r.lost, r.duplicated, r.outOfOrder)
 	if r.sendErrors > 0 || len(r.errors) > 0 {
 		fmt.Fprintf(w, "errors:       send %d, error frames %v\n", r.sendErrors, r.errors)
 	}
