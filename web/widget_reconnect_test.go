@@ -4,10 +4,14 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/civibot/civibot/handoff"
@@ -156,6 +160,61 @@ func TestWidgetReconnects(t *testing.T) {
 	}
 	if len(seqs) != len(msgs) {
 		t.Errorf("transcript shows %d messages, the store has %d", len(seqs), len(msgs))
+	}
+	p.noErrors()
+}
+
+// TestWidgetForget deletes the chat from the widget: the browser's confirm
+// dialog is accepted, the conversation is gone from the store, the widget
+// says so and starts afresh with a new token.
+func TestWidgetForget(t *testing.T) {
+	s := newStack(t)
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE"})
+	p := newPage(t, b)
+	dialogs := chromedp.Events(p.ctx, cdppage.JavascriptDialogOpening)
+	p.do(chromedp.Navigate(s.city.URL))
+	p.waitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
+	p.click(".cb-bubble")
+	p.click(".cb-notice .cb-button")
+	p.click(".cb-input")
+	p.ask("Wie melde ich meinen Hund an?")
+	before := evalJS[string](p, `JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`')).token`)
+	if len(s.conversations(t)) != 1 {
+		t.Fatal("no conversation stored")
+	}
+
+	// Accept the confirm dialog when it opens.
+	accepted := make(chan string, 1)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			_ = chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+				return err
+			}))
+			accepted <- ev.Message
+			return
+		}
+	}()
+	p.clickLast(".cb-action") // "Chat löschen"
+	select {
+	case msg := <-accepted:
+		if msg != "Diesen Chat und alle gespeicherten Nachrichten löschen?" {
+			t.Errorf("confirm text = %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no confirm dialog")
+	}
+	p.waitFor("the notice of deletion", `return [...R.querySelectorAll('.cb-system .cb-text')].some(e => e.textContent === 'Ihr Chat wurde gelöscht.') && R.querySelectorAll('.cb-msg[data-seq]').length === 0;`)
+	waitStored(t, "the conversation to be deleted", func() bool { return len(s.conversations(t)) == 0 })
+	p.waitFor("a new token", `const s = JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`') || '{}'); return !!s.token && s.token !== `+strconv.Quote(before)+`;`)
+	// The chat goes on, as a new conversation.
+	p.click(".cb-input")
+	p.ask("Hallo")
+	if n := len(s.conversations(t)); n != 1 {
+		t.Errorf("%d conversations after a new question, want 1", n)
 	}
 	p.noErrors()
 }
