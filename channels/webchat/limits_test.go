@@ -228,3 +228,18 @@ func TestBucket(t *testing.T) {
 		t.Error("bucket not full after an hour")
 	}
 }
+
+func TestNotAWebSocket(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	resp, err := http.Get(h.srv.URL + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body httpErrorBody
+	if resp.StatusCode != http.StatusBadRequest || json.NewDecoder(resp.Body).Decode(&body) != nil || body.Error != "bad_handshake" {
+		t.Errorf("plain GET /ws = %d %+v", resp.StatusCode, body)
+	}
+	waitFor(t, "the slot to be released", func() bool { return h.h.Open() == 0 })
+	h.alive()
+}
