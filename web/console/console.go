@@ -1,0 +1,375 @@
+// Package console is the caseworker console at /console: login with
+// caseworker accounts (or a trusted SSO proxy), a JSON API for the handoff
+// desk's operations, a live WebSocket with the queue and the open
+// conversation, and the embedded page (plain HTML, CSS and JavaScript, no
+// build step).
+//
+// Security: the session lives in an HttpOnly, SameSite=Strict cookie
+// (Secure and __Host- prefixed over HTTPS) whose token only the accounts
+// store can map to a session; every state-changing request carries the
+// session's CSRF secret in the X-CSRF-Token header and must come from the
+// console's own origin; the live socket checks the origin and the cookie.
+// Citizen text reaches the page as JSON and is rendered as text. Logs carry
+// conversation ids and caseworker names, never message text or contact
+// details.
+//
+// Routes (all under /console):
+//
+//	GET    /console/                          the page
+//	GET    /console/console.js, console.css   its assets
+//	GET    /console/api/me                    who is logged in (+ CSRF token); SSO login
+//	POST   /console/api/login                 {username, password}
+//	POST   /console/api/logout
+//	POST   /console/api/leave                 mark me offline (page closed)
+//	GET    /console/api/queue                 waiting, tickets, mine, claimed, online
+//	GET    /console/api/colleagues            online colleagues (transfer targets)
+//	GET    /console/api/conversations/{id}    full transcript
+//	POST   /console/api/conversations/{id}/claim
+//	POST   /console/api/conversations/{id}/reply     {text}
+//	POST   /console/api/conversations/{id}/note      {text}
+//	POST   /console/api/conversations/{id}/transfer  {to}
+//	POST   /console/api/conversations/{id}/giveback
+//	POST   /console/api/conversations/{id}/close     {outcome}
+//	DELETE /console/api/conversations/{id}    forget (admin)
+//	GET    /console/api/canned                canned replies
+//	PUT    /console/api/canned                replace them (admin)
+//	GET    /console/api/live                  the live WebSocket
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/handoff"
+)
+
+// Desk is what the console needs of *handoff.Desk.
+type Desk interface {
+	Claim(ctx context.Context, id, caseworker string) (conversation.Conversation, error)
+	Reply(ctx context.Context, id, caseworker, text string) (conversation.Message, error)
+	Note(ctx context.Context, id, caseworker, text string) (conversation.Message, error)
+	Transfer(ctx context.Context, id, from, to string) (conversation.Conversation, error)
+	GiveBack(ctx context.Context, id, caseworker string) (conversation.Conversation, error)
+	Close(ctx context.Context, id, caseworker, outcome string) (conversation.Conversation, error)
+	Waiting(ctx context.Context) ([]handoff.Summary, error)
+	Tickets(ctx context.Context) ([]handoff.Summary, error)
+	Claimed(ctx context.Context) ([]handoff.Summary, error)
+	Transcript(ctx context.Context, id string) (handoff.Transcript, error)
+	Heartbeat(ctx context.Context, caseworker string) error
+	Leave(ctx context.Context, caseworker string) error
+	Online(ctx context.Context) ([]handoff.Presence, error)
+	Forget(ctx context.Context, id string) error
+}
+
+var _ Desk = (*handoff.Desk)(nil)
+
+// Accounts is what the console needs of *handoff.Accounts.
+type Accounts interface {
+	Authenticate(ctx context.Context, name, password, ip string) (handoff.User, error)
+	NewSession(ctx context.Context, u handoff.User) (string, handoff.Session, error)
+	Session(ctx context.Context, token string) (handoff.Session, error)
+	EndSession(ctx context.Context, token string) error
+	User(ctx context.Context, name string) (handoff.User, error)
+	CannedReplies(ctx context.Context) ([]handoff.CannedReply, error)
+	SetCannedReplies(ctx context.Context, actor string, list []handoff.CannedReply) error
+}
+
+var _ Accounts = (*handoff.Accounts)(nil)
+
+// Store is what the live socket reads of the conversation store.
+type Store interface {
+	Get(ctx context.Context, id string) (conversation.Conversation, error)
+	Messages(ctx context.Context, id string, after int64, limit int) ([]conversation.Message, error)
+}
+
+// Bus is the event bus the live socket follows (conversation.TopicQueue,
+// conversation.TopicPresence, conversation.Topic(id)).
+type Bus interface {
+	Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error)
+}
+
+// Options are the console's collaborators and server facts.
+type Options struct {
+	Desk     Desk
+	Accounts Accounts
+	Store    Store
+	Bus      Bus
+	// PublicURL is server.public_url: its origin is the console's own, and
+	// an https URL makes the session cookie Secure.
+	PublicURL string
+	// TrustProxy is server.trust_proxy: X-Forwarded-Proto then counts for
+	// the cookie's Secure flag.
+	TrustProxy bool
+	Log        *slog.Logger
+	// RefreshInterval: the live socket re-reads the queue this often even
+	// without events (default 15s), to notice an unreachable store and to
+	// repair anything the bus missed.
+	RefreshInterval time.Duration
+	// PingInterval and PongTimeout keep the live socket alive (defaults 25s
+	// and 15s).
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	// MaxTextChars is handoff.max_text_chars, shown in the reply box (0:
+	// handoff.DefaultMaxTextChars).
+	MaxTextChars int
+}
+
+// Handler serves the console. Mount it at "/console/" and "GET /console".
+type Handler struct {
+	cfg       Config
+	desk      Desk
+	accounts  Accounts
+	store     Store
+	bus       Bus
+	log       *slog.Logger
+	publicURL *url.URL
+	trust     bool
+	assets    *assets
+	mux       *http.ServeMux
+	up        websocket.Upgrader
+	refresh   time.Duration
+	ping      time.Duration
+	pong      time.Duration
+	names     *nameCache
+	maxChars  int
+
+	mu       sync.Mutex
+	socks    map[*liveConn]struct{}
+	draining bool
+	wg       sync.WaitGroup
+}
+
+// Request body limits: actions are small; the canned replies list may be
+// long (the server's own limit, server.max_body_bytes, applies on top).
+const (
+	maxActionBody = 64 << 10
+	maxCannedBody = 1 << 20
+)
+
+// New builds the console.
+func New(cfg Config, opts Options) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("console: config: %w", err)
+	}
+	if opts.Desk == nil || opts.Accounts == nil || opts.Store == nil || opts.Bus == nil {
+		return nil, errors.New("console: new: desk, accounts, store and bus are required")
+	}
+	h := &Handler{
+		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
+		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(), socks: map[*liveConn]struct{}{},
+		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
+	}
+	if h.maxChars <= 0 {
+		h.maxChars = handoff.DefaultMaxTextChars
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.refresh <= 0 {
+		h.refresh = 15 * time.Second
+	}
+	if h.ping <= 0 {
+		h.ping = 25 * time.Second
+	}
+	if h.pong <= 0 {
+		h.pong = 15 * time.Second
+	}
+	if opts.PublicURL != "" {
+		u, err := url.Parse(opts.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("console: public url %q is not an http(s) URL", opts.PublicURL)
+		}
+		h.publicURL = u
+	}
+	a, err := newAssets()
+	if err != nil {
+		return nil, err
+	}
+	h.assets = a
+	h.names = newNameCache(opts.Accounts, time.Minute)
+	h.up = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		// The origin is checked before Upgrade (sameOrigin), with a JSON answer.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, &apiError{status: status, code: "bad_handshake", msg: reason.Error()})
+		},
+	}
+	h.routes()
+	return h, nil
+}
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
+	})
+	h.assets.mount(m)
+
+	m.Handle("GET /console/api/me", h.api(h.me, apiOpts{public: true}))
+	m.Handle("POST /console/api/login", h.api(h.login, apiOpts{public: true, body: maxActionBody}))
+	m.Handle("POST /console/api/logout", h.api(h.logout, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/leave", h.api(h.leave, apiOpts{body: maxActionBody}))
+	m.Handle("GET /console/api/queue", h.api(h.queue, apiOpts{}))
+	m.Handle("GET /console/api/colleagues", h.api(h.colleagues, apiOpts{}))
+	m.Handle("GET /console/api/conversations/{id}", h.api(h.transcript, apiOpts{}))
+	m.Handle("POST /console/api/conversations/{id}/claim", h.api(h.claim, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/reply", h.api(h.reply, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/note", h.api(h.note, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/transfer", h.api(h.transfer, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/giveback", h.api(h.giveBack, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/close", h.api(h.close, apiOpts{body: maxActionBody}))
+	m.Handle("DELETE /console/api/conversations/{id}", h.api(h.forget, apiOpts{body: maxActionBody, admin: true}))
+	m.Handle("GET /console/api/canned", h.api(h.canned, apiOpts{}))
+	m.Handle("PUT /console/api/canned", h.api(h.setCanned, apiOpts{body: maxCannedBody, admin: true}))
+	m.HandleFunc("GET /console/api/live", h.live)
+	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
+		setAPIHeaders(w)
+		writeError(w, &apiError{status: http.StatusNotFound, code: "no_such_route", msg: "no such console API route: " + r.Method + " " + r.URL.Path})
+	})
+}
+
+// ServeHTTP serves the console's routes with its own security headers: a
+// CSP stricter than the widget's (no framing at all).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self' "+wsSource(r)+"; font-src 'self'; manifest-src 'self'; "+
+		"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Referrer-Policy", "no-referrer")
+	h.mux.ServeHTTP(w, r)
+}
+
+// wsSource names the server's own WebSocket origin for connect-src.
+func wsSource(r *http.Request) string {
+	host := r.Host
+	if host == "" || strings.ContainsAny(host, " ;,'\"") {
+		return ""
+	}
+	if r.TLS != nil {
+		return "wss://" + host
+	}
+	return "ws://" + host + " wss://" + host
+}
+
+// Open returns the number of open live sockets.
+func (h *Handler) Open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.socks)
+}
+
+// Shutdown refuses new live sockets and tells open ones that the server is
+// going away (server_shutdown, close 1012), so consoles reconnect to
+// another instance. Sockets still open when ctx ends are cut.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.draining = true
+	socks := make([]*liveConn, 0, len(h.socks))
+	for c := range h.socks {
+		socks = append(socks, c)
+	}
+	h.mu.Unlock()
+	for _, c := range socks {
+		c.drain()
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.mu.Lock()
+		n := len(h.socks)
+		for c := range h.socks {
+			c.kill()
+		}
+		h.mu.Unlock()
+		return fmt.Errorf("console: shutdown: %d live sockets cut: %w", n, ctx.Err())
+	}
+}
+
+// localSockets counts this instance's live sockets of one caseworker.
+func (h *Handler) localSockets(user string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.socks {
+		if c.user == user {
+			n++
+		}
+	}
+	return n
+}
+
+// nameCache maps user names to display names for a short while.
+type nameCache struct {
+	accounts Accounts
+	ttl      time.Duration
+	mu       sync.Mutex
+	m        map[string]cachedName
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
+}
+
+func newNameCache(a Accounts, ttl time.Duration) *nameCache {
+	return &nameCache{accounts: a, ttl: ttl, m: map[string]cachedName{}}
+}
+
+// get returns the display name of user, or user itself when there is none
+// (or the account cannot be read).
+func (n *nameCache) get(ctx context.Context, user string) string {
+	if user == "" {
+		return ""
+	}
+	n.mu.Lock()
+	c, ok := n.m[user]
+	n.mu.Unlock()
+	if ok && time.Since(c.at) < n.ttl {
+		return c.name
+	}
+	name := user
+	u, err := n.accounts.User(ctx, user)
+	if err == nil && u.DisplayName != "" {
+		name = u.DisplayName
+	}
+	if err != nil && !errors.Is(err, handoff.ErrUserNotFound) {
+		return name // do not cache a store failure
+	}
+	n.mu.Lock()
+	if len(n.m) > 1000 {
+		clear(n.m)
+	}
+	n.m[user] = cachedName{name: name, at: time.Now()}
+	n.mu.Unlock()
+	return name
+}
+
+// people maps every user name in names to its display name.
+func (n *nameCache) people(ctx context.Context, names ...string) map[string]string {
+	out := map[string]string{}
+	for _, u := range names {
+		if u != "" && u != "bot" && u != "system" && u != "citizen" {
+			if _, ok := out[u]; !ok {
+				out[u] = n.get(ctx, u)
+			}
+		}
+	}
+	return out
+}
