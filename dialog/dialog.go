@@ -41,6 +41,7 @@ const (
 // Handoff reasons.
 const (
 	ReasonLowConfidence   = "low_confidence"
+	ReasonOutOfScope      = "out_of_scope"
 	ReasonHumanRequest    = "human_request"
 	ReasonCaseSpecific    = "case_specific"
 	ReasonUrgent          = "urgent"

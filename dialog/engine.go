@@ -30,6 +30,29 @@ type Config struct {
 	SearchLimit int `yaml:"search_limit"`
 	// Where restricts search to pages whose metadata match (e.g. city).
 	Where map[string]string `yaml:"where"`
+	// Calibration turns retrieval evidence into a confidence (0..1).
+	Calibration Calibration `yaml:"calibration"`
+}
+
+// Calibration is a logistic model of "this question is answered by the
+// best page" over the retrieval evidence: confidence = 1/(1+e^-z) with
+// z = Bias + Coverage·coverage + Vector·cosine + Unknown·(share of question
+// words the knowledge base does not know) + Margin·min(1, 3·margin to the
+// second page). The defaults were fitted on testdata/eval (sample city and
+// Berlin, answerable against out-of-scope questions) with the local
+// embedder; a remote embedder's cosines have another scale: recalibrate
+// (see docs/benchmarks.md).
+type Calibration struct {
+	Bias     float64 `yaml:"bias"`
+	Coverage float64 `yaml:"coverage"`
+	Vector   float64 `yaml:"vector"`
+	Unknown  float64 `yaml:"unknown"`
+	Margin   float64 `yaml:"margin"`
+}
+
+// DefaultCalibration is fitted for the local embedder.
+func DefaultCalibration() Calibration {
+	return Calibration{Bias: -7.4, Coverage: 5.6, Vector: 13.7, Unknown: -1.8, Margin: 1.0}
 }
 
 // Default engine settings, calibrated on testdata/eval (see docs/benchmarks.md).
@@ -75,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SearchLimit == 0 {
 		c.SearchLimit = DefaultSearchLimit
+	}
+	if c.Calibration == (Calibration{}) {
+		c.Calibration = DefaultCalibration()
 	}
 	return c
 }
@@ -175,6 +201,8 @@ func (e *Engine) Respond(ctx context.Context, t Turn) (Reply, error) {
 		r = e.fixed(r, p.HandoffHuman, KindHandoff, string(it), ReasonHumanRequest)
 	case intentCaseSpecific:
 		r = e.fixed(r, p.HandoffCase, KindHandoff, string(it), ReasonCaseSpecific)
+	case intentOffTopic:
+		r = e.fixed(r, p.OffTopic, KindHandoff, string(it), ReasonOutOfScope)
 	case intentGreeting:
 		r = e.fixed(r, p.Greeting, KindSmallTalk, string(it), "")
 		r.QuickReplies = topicReplies(p)
@@ -255,7 +283,7 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		return Reply{}, fmt.Errorf("dialog: search: %w", err)
 	}
 	candidates := pageRefs(hits)
-	conf, reasons := confidence(hits, len(qterms))
+	conf, reasons := e.cfg.Calibration.confidence(hits)
 
 	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
 		r.Text = p.HandoffLowConf
@@ -407,10 +435,11 @@ func sameService(a, b *knowledge.Page) bool {
 }
 
 // confidence scores the retrieval evidence of the best page: how much of
-// the question it covers, how similar it is, and how clearly it beats the
+// the question it covers, how similar it is, how many of the question's
+// words the city's pages do not know at all, and how clearly it beats the
 // next page.
-func confidence(hits []knowledge.Hit, nterms int) (float64, []string) {
-	if len(hits) == 0 || nterms == 0 {
+func (cal Calibration) confidence(hits []knowledge.Hit) (float64, []string) {
+	if len(hits) == 0 {
 		return 0, []string{"no page matched the question"}
 	}
 	top := hits[0]
@@ -418,17 +447,22 @@ func confidence(hits []knowledge.Hit, nterms int) (float64, []string) {
 	if len(hits) > 1 && top.Score > 0 {
 		margin = (top.Score - hits[1].Score) / top.Score
 	}
-	vec := clamp01((top.Vector - 0.1) / 0.5)
-	conf := 0.6*top.Coverage + 0.25*vec + 0.15*clamp01(margin*3)
-	if nterms == 1 && top.Coverage < 1 {
-		conf *= 0.7
+	words := len(top.Matched) + len(top.Missing)
+	unknown := 0.0
+	if words > 0 {
+		unknown = float64(len(top.Unknown)) / float64(words)
 	}
+	z := cal.Bias + cal.Coverage*top.Coverage + cal.Vector*top.Vector + cal.Unknown*unknown + cal.Margin*clamp01(3*margin)
+	conf := 1 / (1 + math.Exp(-z))
 	reasons := []string{
 		fmt.Sprintf("top page %s: coverage %.2f (%s), vector %.2f, margin %.2f", top.Page.ID, top.Coverage,
 			strings.Join(top.Matched, " "), top.Vector, margin),
 	}
 	if len(top.Missing) > 0 {
 		reasons = append(reasons, "not found in the page: "+strings.Join(top.Missing, " "))
+	}
+	if len(top.Unknown) > 0 {
+		reasons = append(reasons, "unknown to the city's pages: "+strings.Join(top.Unknown, " "))
 	}
 	return math.Round(conf*1000) / 1000, reasons
 }

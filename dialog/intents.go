@@ -19,6 +19,7 @@ const (
 	intentThanks       intent = "thanks"
 	intentGoodbye      intent = "goodbye"
 	intentCapabilities intent = "capabilities"
+	intentOffTopic     intent = "out_of_scope"
 )
 
 // intentRules are checked in order; the first match wins. Patterns run on
@@ -57,8 +58,8 @@ func newIntentMatcher() *intentMatcher {
 			}},
 			{intentDistress, []*regexp.Regexp{
 				re(`\b(werde|wird|wurde|werden|bin|ist|sind|fuehle mich)\b[^.?!]{0,40}\b(bedroht|geschlagen|missbraucht)\b`),
-				re(`\b(bedroht mich|bedrohen mich|droht mir|drohen mir|schlaegt mich|schlagen mich|verpruegelt|misshandelt|vergewaltigt|erpresst|haeusliche gewalt|gewalt gegen mich|umbringen|bringe mich um|suizid|selbstmord|nicht mehr leben|will sterben|mir (etwas|was) antun|tue mir (etwas|was) an|mich (selbst )?verletzen|stalkt mich|verfolgt mich|angst um mein leben)\b`),
-				re(`\b(threaten(s|ed|ing)?( to hurt)? me|threatening to|being threatened|hits me|beats me|beat me up|abus(es|ed|ing) me|being abused|domestic violence|violent (partner|husband|wife|boyfriend|girlfriend|father|mother)|raped|blackmail(ed|ing)?|kill myself|hurt myself|harm myself|self-harm|suicid(e|al)|want to die|end my life|stalk(s|ing)? me|following me|afraid for my life|hurts me|sleeping (on the street|rough)|homeless tonight|kicked (me )?out|evicted today|nowhere to sleep)\b`),
+				re(`\b(bedroht mich|bedrohen mich|droht mir|drohen mir|schlaegt mich|schlagen mich|verpruegelt|misshandelt|vergewaltigt|erpresst|haeusliche gewalt|gewalt gegen mich|umbringen|bringe mich um|suizid|selbstmord|nicht mehr leben|will sterben|mir (etwas|was) antun|tue mir (etwas|was) an|(mir )?das leben (zu )?nehmen|nicht mehr leben (will|moechte)|mich (selbst )?verletzen|stalkt mich|verfolgt mich|angst um mein leben)\b`),
+				re(`\b(threaten(s|ed|ing)?( to hurt)? me|threatening to|being threatened|hits me|beats me|beat me up|abus(es|ed|ing) me|being abused|domestic violence|violent (partner|husband|wife|boyfriend|girlfriend|father|mother)|raped|blackmail(ed|ing)?|kill myself|hurt myself|harm myself|self-harm|suicid(e|al)|want to die|end(ing)? my life|(don'?t|do not) want to (live|be alive)|hurting me|stalk(s|ing)? me|following me|afraid for my life|hurts me|sleeping (on the street|rough)|homeless tonight|kicked (me )?out|evicted today|nowhere to sleep)\b`),
 				re(`\b(obdachlos|auf der strasse (schlafen|leben)|keine unterkunft|nirgends (zu )?schlafen|rausgeworfen|zwangsgeraeumt)\b`),
 			}},
 			{intentInjection, []*regexp.Regexp{
@@ -68,7 +69,18 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(you are now|du bist (jetzt|ab jetzt|nun)|pretend (you are|to be|that|the)|tu so,? als (ob )?(du|waerst)|act as (an? )?(unrestricted|evil|different))\b`),
 				re(`\b(ab jetzt|von nun an|from now on)\b[^.?!]{0,30}\b(antwortest|antworte|answer|reply|respond|sagst|say)\b`),
 				re(`\b(reveal|show|print|repeat|zeig\w*|gib|wiederhole)\b[^.?!]{0,20}\b(your|deine[nm]?|everything above|alles (was )?oben|all (stored|saved)|alle gespeicherten)\b`),
-				re(`^\s*(system|assistant|admin|developer)\s*:`),
+				re(`^\s*[\[<(]?/?(system|assistant|admin|developer)\b`),
+				re(`\b(disregard|override|bypass|umgehe|missachte)\b[^.?!]{0,30}\b(guidelines|instructions|rules|anweisungen|regeln|vorgaben|restrictions)\b|\b(system override|systemanweisung|neue anweisung|new instructions?|admin-?modus|admin mode)\b`),
+				re(`\b(wiederhole|repeat)\b[^.?!]{0,30}\b(text|nachricht|words|message|prompt)\b[^.?!]{0,30}\b(ueber|oben|above|before)\b`),
+			}},
+			{intentOffTopic, []*regexp.Regexp{
+				// Requests to write or entertain: what a general chatbot is
+				// asked, never a city service.
+				re(`\b(schreib|schreibe|dichte|verfass\w*)\b[^.?!]{0,20}\b(gedicht|lied|songtext|geschichte|maerchen|aufsatz|hausarbeit|rede|witz|liebesbrief)\b`),
+				re(`\b(gedicht|lied|songtext|geschichte|maerchen|aufsatz|hausarbeit|liebesbrief)\b[^.?!]{0,40}\b(schreiben|dichten|verfassen)\b`),
+				re(`\b(write|compose)\b[^.?!]{0,20}\b(poem|song|lyrics|story|essay|haiku|limerick|joke|love letter|speech)\b`),
+				re(`\b(erzaehl|erzaehle|sag)\b[^.?!]{0,15}\b(witz|flachwitz|geschichte)\b|\b(tell|give)\b[^.?!]{0,10}\b(a joke|me a joke|something funny|a story)\b`),
+				re(`\b(hausaufgaben|homework|schulaufgabe)\b`),
 			}},
 			{intentHuman, []*regexp.Regexp{
 				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
@@ -76,6 +88,7 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(jemand\w*)\b[^.?!]{0,30}\b(sprechen|reden|anrufen|telefonieren|verbinden|fragen|zurueckrufen)\b`),
 				re(`\b(verbinden|weiterleiten|durchstellen)\b[^.?!]{0,30}\b(mitarbeiter\w*|person|mensch\w*|sachbearbeiter\w*)\b`),
 				re(`\b(rueckruf|ruft mich[^.?!]{0,20}an|mich[^.?!]{0,20}zurueckrufen)\b`),
+				re(`\b(rede|spreche|schreibe) nicht mit (robotern|maschinen|bots?|einer ki|computern)\b|\b(don'?t|do not|won'?t) (talk|speak|chat) (to|with) (an? |the )?(robots?|machines?|bots?|ai|computers?)\b`),
 				re(`\b(nicht (mit )?(der|einer|dieser) maschine|kein(en)? bot|nicht (mit )?(einem|dem) (chat)?bot|kein(en)? chatbot|keine ki)\b`),
 				re(`\b(talk|speak|chat)\s+(to|with)\s+(a |an |some |the )?(real |actual |human |live )?(human|person|someone|somebody|agent|operator|staff|representative|employee|caseworker|clerk)\b`),
 				re(`\b(connect|transfer|put)\s+me\s+(through\s+)?(to|with)\b`),
@@ -91,7 +104,7 @@ func newIntentMatcher() *intentMatcher {
 		caseStatus: re(`\b(stand|status|abgelehnt|ablehnung|bearbeitet|bearbeitung|falsch|fehlerhaft|warum|wieso|weshalb|noch nicht|immer noch|noch keine|dauert|erhalten|angekommen|eingegangen|fertig|rejected|denied|declined|refused|processed|processing|wrong|incorrect|why|still|yet|not received|received|arrived|ready|taking so long|liegt|wann kommt|wann bekomme|when will|when do i get)\b`),
 		caseOwner:  re(`\b(mein|meine|meinen|meinem|meiner|meines|unser|unsere|unseren|unserem|my|our|ich habe|i have|i got|i sent|i applied|ich war|i was)\b`),
 		caseID:     re(`\b(aktenzeichen|antragsnummer|vorgangsnummer|kundennummer|kassenzeichen|geschaeftszeichen|reference number|case number|application number|file number)\b|\b(antrag|vorgang|bescheid|application|case|reference|ref|az)\.?\s*(nr\.?|nummer|number|no\.?|#|:)?\s*[\w-]*\d{2,}`),
-		caseStrong: re(`\b(mein|meine|meinen|my|our)\b[^.?!]{0,40}\b(abgelehnt|rejected|denied|refused)\b|\b(doppelt|zweimal|twice|double)\b[^.?!]{0,20}\b(abgebucht|bezahlt|berechnet|charged|paid|billed)\b|\b(charged|billed)\b[^.?!]{0,30}\b(twice|double)\b|\b(ich war (das|es) nicht|i was ?n'?o?t (even )?(there|in town|driving)|wasn'?t (me|even))\b|\b(frau|herr)\s+\w+\s+(vom|von der|aus dem)\b|\b(mein(e|en)? sachbearbeiter\w*|my caseworker|my case worker|my case officer)\b|\bwo bleib(t|en) (mein|meine)\b|\b(did|have) you (receive|get|got)\b|\b(sind|ist) (meine|mein)\b[^.?!]{0,40}\b(angekommen|eingegangen)\b|\bwhere is my\b[^.?!]{0,30}\b(application|money|payment|card|passport|licen[cs]e|decision|permit)\b`),
+		caseStrong: re(`\b(mein|meine|meinen|my|our)\b[^.?!]{0,40}\b(abgelehnt|rejected|denied|refused)\b|\b(doppelt|zweimal|twice|double)\b[^.?!]{0,20}\b(abgebucht|bezahlt|berechnet|charged|paid|billed)\b|\b(charged|billed)\b[^.?!]{0,30}\b(twice|double)\b|\b(ich war (das|es) nicht|i was ?n'?o?t (even )?(there|in town|driving)|wasn'?t (me|even))\b|\b(frau|herr)\s+\w+\s+(vom|von der|aus dem)\b|\b(bescheid|mahnung|rechnung|strafzettel|knoellchen|bussgeld\w*|fine|ticket|bill|letter|notice)\b[^.?!]{0,30}\b(bekommen|erhalten|got|received)\b[^.?!]{0,10}\b(aber|obwohl|but|although|though)\b|\b(mein(e|en)? sachbearbeiter\w*|my caseworker|my case worker|my case officer)\b|\bwo bleib(t|en) (mein|meine)\b|\b(did|have) you (receive|get|got)\b|\b(sind|ist) (meine|mein)\b[^.?!]{0,40}\b(angekommen|eingegangen)\b|\bwhere is my\b[^.?!]{0,30}\b(application|money|payment|card|passport|licen[cs]e|decision|permit)\b`),
 		smallTalk: map[string]intent{
 			"danke": intentThanks, "danke schoen": intentThanks, "dankeschoen": intentThanks, "vielen dank": intentThanks,
 			"super danke": intentThanks, "danke sehr": intentThanks, "perfekt danke": intentThanks, "ok danke": intentThanks,

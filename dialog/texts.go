@@ -24,6 +24,7 @@ type phrases struct {
 	HandoffCase           string
 	HandoffLowConf        string
 	HandoffInjection      string
+	OffTopic              string
 	NoAnswerAfterGiveBack string
 	HandoffFailed         string
 	TurnFailed            string
@@ -54,6 +55,7 @@ func phrasesFor(lang string) phrases {
 			HandoffCase:           "I can't see personal files or the status of applications. A member of staff can help you with that — I'll put you through.",
 			HandoffLowConf:        "I'm not sure I can answer that correctly from the city's pages, so I'll ask a member of staff.",
 			HandoffInjection:      "I can only help with the city's services. I'll pass your message on to a member of staff.",
+			OffTopic:              "I can only help with the city's services, so I can't do that. If your question is about a city matter, a member of staff will look at it.",
 			NoAnswerAfterGiveBack: "I'm sorry, I couldn't find an answer to that in the city's pages, and a member of staff has already looked at it. Please ask me something else, or ask for a person again.",
 			HandoffFailed:         "Unfortunately I can't reach our staff right now. Please try again in a few minutes.",
 			TurnFailed:            "Sorry, something went wrong on my side. Please try again in a moment.",
@@ -84,6 +86,7 @@ func phrasesFor(lang string) phrases {
 		HandoffCase:           "Persönliche Akten und den Stand von Anträgen kann ich nicht einsehen. Dabei hilft Ihnen eine Mitarbeiterin oder ein Mitarbeiter – ich verbinde Sie.",
 		HandoffLowConf:        "Ich bin nicht sicher, ob ich das mit den Seiten der Stadt richtig beantworten kann. Ich frage deshalb eine Mitarbeiterin oder einen Mitarbeiter.",
 		HandoffInjection:      "Ich kann nur bei Leistungen der Stadt helfen. Ich gebe Ihre Nachricht an eine Mitarbeiterin oder einen Mitarbeiter weiter.",
+		OffTopic:              "Dabei kann ich leider nicht helfen – ich bin nur für Leistungen der Stadt da. Falls es doch um ein Anliegen bei der Stadt geht, sieht sich eine Mitarbeiterin oder ein Mitarbeiter Ihre Nachricht an.",
 		NoAnswerAfterGiveBack: "Dazu habe ich auf den Seiten der Stadt leider keine Antwort gefunden, und eine Mitarbeiterin oder ein Mitarbeiter hat sich die Frage schon angesehen. Fragen Sie mich gern etwas anderes, oder bitten Sie erneut um eine Person.",
 		HandoffFailed:         "Leider kann ich gerade niemanden erreichen. Bitte versuchen Sie es in ein paar Minuten noch einmal.",
 		TurnFailed:            "Entschuldigung, bei mir ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.",

@@ -25,6 +25,9 @@ const (
 	weightLexiconPhrase = 1.0 // expansions of a matched phrase of several words
 	weightFuzzy1        = 0.7 // one edit away
 	weightFuzzy2        = 0.55
+	// weakFactor scales every way of matching a weak question word
+	// (wordlists/weak.txt: "beantragen", "bestellen", "apply").
+	weakFactor = 1.0 / 3
 )
 
 // newAnalyzer returns an analyzer with the built-in lexicon plus extra
@@ -185,7 +188,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	// Lexicon expansions attach to the concepts of the words they matched.
 	var expansions []string
-	for _, m := range a.lex.match(qkeys) {
+	for _, m := range a.lex.match(qkeys, normLang(lang)) {
 		var opts []qoption
 		wt := weightLexicon
 		if m.phrase() {
@@ -220,6 +223,14 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 					wt = weightFuzzy2
 				}
 				concepts[ci].options = append(concepts[ci].options, qoption{slots: []qslot{{f.term}}, weight: wt})
+			}
+		}
+	}
+	weak := tables().weak
+	for ci := range concepts {
+		if weak[foldWord(concepts[ci].text)] {
+			for oi := range concepts[ci].options {
+				concepts[ci].options[oi].weight *= weakFactor
 			}
 		}
 	}

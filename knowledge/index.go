@@ -50,6 +50,9 @@ type KB struct {
 	// titleWords holds, per page, the words of its title (stop words
 	// removed), each as the term ids it is indexed by (stem, compound parts).
 	titleWords [][][]uint32
+	// titlePages lists, per term id, the pages whose title holds it, so a
+	// page a question names by its title is always a candidate.
+	titlePages map[uint32][]int32
 	params     searchParams
 
 	cosPool sync.Pool // *[]float32 of len(chunks): cosines of one search
@@ -349,6 +352,16 @@ func (kb *KB) computeTitleWords(cache termCache) {
 			}
 			if len(ids) > 0 {
 				kb.titleWords[pi] = append(kb.titleWords[pi], ids)
+			}
+		}
+	}
+	kb.titlePages = make(map[uint32][]int32)
+	for pi, words := range kb.titleWords {
+		for _, ids := range words {
+			for _, id := range ids {
+				if l := kb.titlePages[id]; len(l) == 0 || l[len(l)-1] != int32(pi) {
+					kb.titlePages[id] = append(l, int32(pi))
+				}
 			}
 		}
 	}

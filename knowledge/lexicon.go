@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 )
 
@@ -39,6 +40,11 @@ type lexEntry struct {
 	to   []lexPhrase // what they expand to; for equivalences the same as from
 	eq   bool        // equivalence: every phrase expands to all others
 	src  string      // file:line, for error messages
+	// lang is the language of the file the entry comes from ("de", "en";
+	// "" for a city's own files). An entry only expands questions in its
+	// language: a German question is not searched for the English names an
+	// English entry lists (they match unrelated German pages).
+	lang string
 }
 
 // lexicon is a compiled set of entries, read-only after loading.
@@ -69,7 +75,7 @@ func loadLexicon(extra []string) (*lexicon, error) {
 		if err != nil {
 			return nil, fmt.Errorf("knowledge: lexicon: %w", err)
 		}
-		err = lx.read(f, name)
+		err = lx.read(f, name, strings.TrimSuffix(path.Base(name), ".txt"))
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -80,7 +86,7 @@ func loadLexicon(extra []string) (*lexicon, error) {
 		if err != nil {
 			return nil, fmt.Errorf("knowledge: lexicon: %w", err)
 		}
-		err = lx.read(f, name)
+		err = lx.read(f, name, "")
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -90,7 +96,7 @@ func loadLexicon(extra []string) (*lexicon, error) {
 }
 
 // read parses one lexicon file and adds its entries.
-func (lx *lexicon) read(r io.Reader, name string) error {
+func (lx *lexicon) read(r io.Reader, name, lang string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	line := 0
@@ -105,7 +111,7 @@ func (lx *lexicon) read(r io.Reader, name string) error {
 			continue
 		}
 		src := fmt.Sprintf("%s:%d", name, line)
-		e := lexEntry{src: src}
+		e := lexEntry{src: src, lang: lang}
 		if strings.Count(text, "=>") > 1 {
 			return fmt.Errorf("knowledge: lexicon %s: more than one \"=>\"", src)
 		}
@@ -181,7 +187,9 @@ func wordStems(w word) []string {
 // match finds the lexicon phrases among the question words (each given by
 // its keys) and returns them with their expansions. A phrase matches when
 // each of its words matches some question word, in any order.
-func (lx *lexicon) match(qkeys [][]string) []lexMatch {
+// match finds the entries a question triggers. lang is the question's
+// language; "" (unsure) lets entries of every language expand it.
+func (lx *lexicon) match(qkeys [][]string, lang string) []lexMatch {
 	if lx == nil || len(qkeys) == 0 {
 		return nil
 	}
@@ -195,6 +203,9 @@ func (lx *lexicon) match(qkeys [][]string) []lexMatch {
 				}
 				seen[ref] = true
 				e := &lx.entries[ref.entry]
+				if lang != "" && e.lang != "" && e.lang != lang {
+					continue
+				}
 				p := e.from[ref.phrase]
 				idx, ok := matchPhrase(p, qkeys)
 				if !ok {

@@ -39,6 +39,12 @@ type Hit struct {
 	Matched, Missing []string
 	// Sections are the page's matching chunks, best first.
 	Sections []SectionHit
+	// Unknown are the question's content words the knowledge base does not
+	// know in any form — no stem, compound part, lexicon expansion or near
+	// spelling of them occurs on any page (the same for every hit of a
+	// search). "Wetter" in a city's service pages is a sign the question is
+	// out of scope.
+	Unknown []string
 }
 
 // SectionHit is one matching chunk of a page: its section with the chunk's
@@ -115,6 +121,26 @@ type poption struct {
 	slots  [][]int // per slot: indexes into pquery.ids (may be empty)
 }
 
+// unknown lists the concepts none of whose options maps to a term the KB
+// knows.
+func (pq *pquery) unknown() []string {
+	var out []string
+	for _, c := range pq.concepts {
+		known := false
+		for _, o := range c.options {
+			for _, slot := range o.slots {
+				if len(slot) > 0 {
+					known = true
+				}
+			}
+		}
+		if !known {
+			out = append(out, c.text)
+		}
+	}
+	return out
+}
+
 // prepare maps the analysed concepts to the KB's term ids.
 func (kb *KB) prepare(concepts []qconcept) *pquery {
 	ts := kb.terms
@@ -158,7 +184,7 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 		pq.idfBody[i] = bm25IDF(nc, float64(ts.dfBody[id]))
 		// A title word counts as much as it is rare among page bodies: a
 		// title with "Deutschland" says little about a question with it.
-		pq.idfTitle[i] = pq.idfPage[i]
+		pq.idfTitle[i] = math.Sqrt(pq.idfPage[i] * bm25IDF(np, float64(ts.dfTitle[id])))
 	}
 	return pq
 }
@@ -323,6 +349,26 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		}
 		pc.bestLex = math.Max(pc.bestLex, s)
 	}
+	// Pages whose title holds a telling word of the question are candidates
+	// too, even when that word is common in page bodies (in Berlin's pages
+	// "Geburtsurkunde" is a required document of dozens of services; the
+	// page named "Geburtsurkunde beantragen" must still be found).
+	for i, id := range pq.ids {
+		pages := kb.titlePages[id]
+		if len(pages) == 0 || len(pages) > maxTitleCandidates || pq.weights[i] < 0.5 {
+			continue
+		}
+		for _, p32 := range pages {
+			p := int(p32)
+			if cands[p] != nil || (allowed != nil && !allowed[p]) {
+				continue
+			}
+			pc := &pageCand{page: p, vec: kb.pageVector(p, cos)}
+			kb.pageTermScores(p, pq, scratch)
+			pc.lex = pq.score(scratch)
+			cands[p] = pc
+		}
+	}
 	list := make([]*pageCand, 0, len(cands))
 	var maxLex float64
 	for _, pc := range cands {
@@ -353,9 +399,11 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if len(list) > limit {
 		list = list[:limit]
 	}
+	unknown := pq.unknown()
 	hits := make([]Hit, len(list))
 	for i, pc := range list {
 		hits[i] = kb.hit(pc, pq, cos, lexOf)
+		hits[i].Unknown = unknown
 	}
 	return hits, nil
 }
@@ -368,6 +416,12 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 const (
 	maxCandidateTerms = 10
 	commonTermShare   = 0.05
+	// maxTitleCandidates: a question word in more page titles than this
+	// ("beantragen") selects no title candidates.
+	maxTitleCandidates = 40
+	// titleCoveredWeight: in titleMatch, the weight of "the question holds
+	// the title's words" against "the title holds the question's words".
+	titleCoveredWeight = 0.3
 )
 
 // candidateTerms picks the terms (and their weights) bleve searches for.
@@ -428,21 +482,44 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
 		}
 		return false
 	}
-	named := 0
+	// How much of each question concept the title holds: for a compound
+	// ("Anwohnerparkausweis") the share of its parts the title names, so
+	// "Parkausweis für Anwohner" beats "Parkausweis für Gäste". Concepts
+	// count by how rare they are among titles: a title that names
+	// "Geburtsurkunde" says more than one that names "beantragen".
+	np := float64(len(kb.titleWords))
+	var named, total float64
 	for _, c := range pq.concepts {
-	options:
+		var best, weight float64
 		for _, o := range c.options {
+			if len(o.slots) == 0 {
+				continue
+			}
+			hit := 0
 			for _, slot := range o.slots {
 				for _, i := range slot {
+					weight = math.Max(weight, bm25IDF(np, float64(kb.terms.dfTitle[pq.ids[i]])))
 					if inTitle(pq.ids[i]) {
-						named++
-						break options
+						hit++
+						break
 					}
 				}
 			}
+			best = math.Max(best, float64(hit)/float64(len(o.slots)))
 		}
+		// Weak words ("beantragen") count as little here as in the score.
+		var strength float64
+		for _, o := range c.options {
+			strength = math.Max(strength, math.Min(1, o.weight))
+		}
+		named += strength * weight * best
+		total += strength * weight
 	}
-	return 0.5*float64(covered)/float64(len(words)) + 0.5*float64(named)/float64(len(pq.concepts))
+	share := 0.0
+	if total > 0 {
+		share = named / total
+	}
+	return titleCoveredWeight*float64(covered)/float64(len(words)) + (1-titleCoveredWeight)*share
 }
 
 // fuse combines a page's BM25 (relative to the best page's) and its cosine

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -117,10 +118,17 @@ func TestSearchLanguagePreference(t *testing.T) {
 		t.Errorf("Search(dog tax) = %v, want a Hundesteuer page", hitIDs(hits))
 	}
 	// And a clearly better page in the other language beats a weak one in
-	// the preferred language.
-	hits = search(t, fix, Query{Text: "Wie melde ich Sperrmüll an?", Language: "en"})
+	// the preferred language: words only the German page has
+	// ("Stadtreinigung", "Möbel") outweigh the language preference.
+	hits = search(t, fix, Query{Text: "Stadtreinigung Möbel Abholung", Language: "en"})
 	if len(hits) == 0 || hits[0].Page.ID != "sperrmuell" {
-		t.Errorf("Search(Sperrmüll, en) = %v, want sperrmuell first", hitIDs(hits))
+		t.Errorf("Search(Stadtreinigung Möbel Abholung, en) = %v, want sperrmuell first", hitIDs(hits))
+	}
+	// Lexicon entries expand questions in their own language: an English
+	// speaker who types the German word finds the English page.
+	hits = search(t, fix, Query{Text: "Sperrmüll", Language: "en"})
+	if len(hits) == 0 || hits[0].Page.ID != "bulky-waste" {
+		t.Errorf("Search(Sperrmüll, en) = %v, want bulky-waste first", hitIDs(hits))
 	}
 }
 
@@ -378,5 +386,55 @@ func TestSearchConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestSearchFindsPageNamedByCommonWord(t *testing.T) {
+	// "Geburtsurkunde" is a required document on a third of the pages, far
+	// too common to select candidates by body (see commonTermShare); the
+	// page named by it must still be found, and first.
+	var pages []Page
+	for i := 0; i < 60; i++ {
+		text := "Bitte bringen Sie Ihren Personalausweis und eine Meldebescheinigung mit."
+		if i%2 == 0 {
+			text = "Bitte bringen Sie Ihre Geburtsurkunde und Ihren Personalausweis mit."
+		}
+		pages = append(pages, Page{ID: fmt.Sprintf("svc-%d", i), Title: fmt.Sprintf("Leistung Nummer %d beantragen", i), Language: "de",
+			Sections: []Section{{Kind: SectionDocuments, Text: text}}})
+	}
+	for i := 0; i < 5; i++ {
+		pages = append(pages, Page{ID: fmt.Sprintf("bestellung-%d", i), Title: fmt.Sprintf("Öffentliche Bestellung von Sachverständigen, Gebiet %d", i), Language: "de",
+			Sections: []Section{{Kind: SectionDescription, Text: "Die Bestellung erfolgt auf Antrag. Sie bestellen die Prüfung schriftlich."}}})
+	}
+	pages = append(pages, Page{ID: "geburtsurkunde", Title: "Geburtsurkunde beantragen", Language: "de",
+		Sections: []Section{{Kind: SectionDescription, Text: "Das Standesamt stellt die Urkunde aus, in dessen Bezirk das Kind geboren ist."}}})
+	kb, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	hits := search(t, kb, Query{Text: "geburtsurkunde bestellen", Language: "de"})
+	if len(hits) == 0 || hits[0].Page.ID != "geburtsurkunde" {
+		t.Fatalf("Search(geburtsurkunde bestellen) = %v, want geburtsurkunde first", hitIDs(hits))
+	}
+}
+
+func TestSearchReportsUnknownWords(t *testing.T) {
+	kb := buildFixture(t)
+	hits := search(t, kb, Query{Text: "Wie hoch ist die Zugspitze im Winter?", Language: "de"})
+	if len(hits) == 0 {
+		t.Skip("nothing found at all, nothing to check")
+	}
+	if !slices.Contains(hits[0].Unknown, "zugspitze") {
+		t.Errorf("Unknown = %q, want it to name zugspitze", hits[0].Unknown)
+	}
+	for _, h := range hits {
+		if !slices.Equal(h.Unknown, hits[0].Unknown) {
+			t.Errorf("Unknown differs between hits: %q vs %q", h.Unknown, hits[0].Unknown)
+		}
+	}
+	hits = search(t, kb, Query{Text: "Was kostet der Personalausweis?", Language: "de"})
+	if len(hits) == 0 || len(hits[0].Unknown) != 0 {
+		t.Errorf("known question: Unknown = %q", hits[0].Unknown)
 	}
 }

@@ -15,6 +15,7 @@ type wordTables struct {
 	compoundBase   []string        // folded base words for compound splitting
 	modifiers      map[string]bool // folded compound modifiers, not indexed as parts
 	germanWords    map[string]bool // folded words of the German lexicon (language evidence)
+	weak           map[string]bool // folded generic request verbs, weighed less in questions
 }
 
 // tables returns the parsed embedded word lists. They never change after
@@ -26,6 +27,7 @@ var tables = sync.OnceValue(func() *wordTables {
 		compoundBase: readWordList("wordlists/compound_de.txt"),
 		modifiers:    readWordSet("wordlists/compound_modifiers_de.txt"),
 		germanWords:  make(map[string]bool),
+		weak:         readWordSet("wordlists/weak.txt"),
 	}
 	for _, w := range lexiconFileWords("lexicon/de.txt") {
 		// Short words of the German lexicon are often English ("id",
