@@ -25,6 +25,7 @@ import (
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/knowledge"
 	"github.com/civibot/civibot/web"
+	"github.com/civibot/civibot/web/console"
 )
 
 // Config is everything civibot can be told.
@@ -36,6 +37,7 @@ type Config struct {
 	Webchat   webchat.Config           `yaml:"webchat"`
 	Redis     conversation.RedisConfig `yaml:"redis"`
 	Handoff   handoff.Config           `yaml:"handoff"`
+	Console   console.Config           `yaml:"console"`
 	Knowledge Knowledge                `yaml:"knowledge"`
 	Dialog    dialog.Config            `yaml:"dialog"`
 	LLM       dialog.LLMConfig         `yaml:"llm"`
@@ -75,6 +77,7 @@ func Default() Config {
 		Server:    web.DefaultConfig(),
 		Webchat:   webchat.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
+		Console:   console.DefaultConfig(),
 		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
 		Dialog: dialog.Config{
 			DefaultLanguage:  "de",
@@ -113,7 +116,10 @@ func Load(path string, getenv func(string) string) (Config, error) {
 // Validate checks the whole configuration; the message says how to fix it.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate())
+	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate(), c.Console.Validate())
+	if hb, pt := c.Console.HeartbeatInterval, c.Handoff.PresenceTimeout; hb > 0 && pt > 0 && hb*2 > pt {
+		errs = append(errs, fmt.Errorf("console.heartbeat_interval (%v) must be at most half of handoff.presence_timeout (%v), or caseworkers flicker offline", hb, pt))
+	}
 	if c.Redis.URL != "" || len(c.Redis.Addrs) > 0 {
 		errs = append(errs, c.Redis.Validate())
 	}

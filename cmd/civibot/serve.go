@@ -21,6 +21,7 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/web"
+	"github.com/civibot/civibot/web/console"
 )
 
 // stringList is a repeatable string flag (--set a=b --set c=d).
@@ -70,8 +71,14 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	return serve(ctx, cfg, log, c.stdout, c.stderr)
 }
 
-// serve wires civibot together and serves until ctx ends.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) (err error) {
+// serve wires civibot together and serves on server.addr until ctx ends.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) error {
+	return serveWith(ctx, cfg, log, stdout, stderr, func() (net.Listener, error) { return net.Listen("tcp", cfg.Server.Addr) })
+}
+
+// serveWith is serve on the listener listen returns once everything is
+// wired (tests run several instances on listeners of their own).
+func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer, listen func() (net.Listener, error)) (err error) {
 	// Background work (the handoff watcher, …) stops with ctx and is waited for.
 	ctx, stop := context.WithCancel(ctx)
 	var background sync.WaitGroup
@@ -165,12 +172,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, std
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
 
-	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	// The caseworker console.
+	con, err := console.New(cfg.Console, console.Options{
+		Desk: desk, Accounts: accounts, Store: store, Bus: store,
+		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log, MaxTextChars: cfg.Handoff.MaxTextChars,
+	})
+	if err != nil {
+		return err
+	}
+	srv.Handle("/console/", con)
+	srv.Handle("GET /console", con)
+	srv.OnShutdown("console", con.Shutdown)
+	if users, err := accounts.Users(ctx); err == nil && len(users) == 0 {
+		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
+	}
+
+	ln, err := listen()
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	log.InfoContext(ctx, "listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "civibot is running: open %s\n", localURL(ln.Addr()))
+	fmt.Fprintf(stdout, "caseworker console: %sconsole/\n", localURL(ln.Addr()))
 	return srv.Serve(ctx, ln)
 }
 
