@@ -26,7 +26,7 @@
       onlineHeading: 'Wer ist online',
       online: 'Online: {names}',
       onlineNobody: 'Niemand online',
-      me: 'Angemeldet als {user}. Bürgerinnen und Bürger sehen: „{shown}“',
+      me: 'Angemeldet: {shown} ({user})',
       staffAnon: 'eine Mitarbeiterin oder ein Mitarbeiter der Stadt',
       loginTitle: 'Anmelden',
       loginHint: 'Melden Sie sich mit Ihrem Konto für die Sachbearbeitung an.',
@@ -162,7 +162,7 @@
       onlineHeading: 'Who is online',
       online: 'Online: {names}',
       onlineNobody: 'Nobody online',
-      me: 'Logged in as {user}. Citizens see: “{shown}”',
+      me: 'Logged in: {shown} ({user})',
       staffAnon: 'a city staff member',
       loginTitle: 'Log in',
       loginHint: 'Log in with your caseworker account.',
@@ -510,7 +510,7 @@
   function renderMe() {
     if (!S.me) { return; }
     var u = S.me.user;
-    $('me').textContent = t('me', { user: u.name, shown: u.display_name || t('staffAnon') });
+    $('me').textContent = t('me', { user: u.name, shown: u.display_name || u.name });
   }
 
   function renderPresence() {
@@ -924,6 +924,7 @@
 
   function renderCanned() {
     var sel = $('canned');
+    var keep = sel.value;
     clear(sel);
     var none = el('option', '', t('cannedNone'));
     none.value = '';
@@ -935,7 +936,9 @@
       o.value = String(i);
       sel.appendChild(o);
     });
-    $('insert-canned').disabled = S.canned.length === 0;
+    sel.value = keep;
+    if (sel.value !== keep) { sel.value = ''; }
+    $('canned-group').hidden = sel.options.length < 2;
   }
 
   function insertCanned() {
