@@ -3,6 +3,7 @@ package dialog
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -15,25 +16,26 @@ import (
 // aspectRule maps words in a question to the section that answers it.
 type aspectRule struct {
 	kind    knowledge.SectionKind
-	pattern *regexp.Regexp
+	pattern pattern
 }
 
-// aspectRules are checked in order: the first that matches decides.
+// aspectRules are checked in order: the first that matches decides. They
+// match folded text (see fold).
 func newAspectRules() []aspectRule {
 	return []aspectRule{
-		{knowledge.SectionFees, re(`(kost|gebühr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|cost|\bfees?\b|price|how much|\bpay\b|charge)`)},
+		{knowledge.SectionFees, re(`(kost|gebuehr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|cost|\bfees?\b|price|how much|\bpay\b|charge)`)},
 		{knowledge.SectionDocuments, re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|was brauche ich|welche papiere|documents?\b|bring\b|paperwork|papers|what do i need)`)},
-		{knowledge.SectionDeadlines, re(`(frist|wie lange|bis wann|dauert|dauer\b|bearbeitungszeit|gültig|deadline|how long|until when|by when|processing time|valid\b|validity|expire)`)},
-		{knowledge.SectionContact, re(`(\bwo\b|wohin|öffnungszeit|adresse|telefon|erreichbar|termin|sprechzeit|geöffnet|where\b|opening hours|open\b|address|phone|appointment|which office|contact)`)},
+		{knowledge.SectionDeadlines, re(`(frist|wie lange|bis wann|dauert|dauer\b|bearbeitungszeit|gueltig|deadline|how long|until when|by when|processing time|valid\b|validity|expire)`)},
+		{knowledge.SectionContact, re(`(\bwo\b|wohin|oeffnungszeit|adresse|telefon|erreichbar|termin|sprechzeit|geoeffnet|where\b|opening hours|open\b|address|phone|appointment|which office|contact)`)},
 		{knowledge.SectionPrerequisites, re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|requirement|eligib|who can|am i allowed|entitled|qualify)`)},
 		{knowledge.SectionProcedure, re(`(wie beantrage|beantragen|ablauf|antrag stellen|wie geht|wie kann ich|wie funktioniert|online|how do i|how can i|how to|apply|procedure|steps|process)`)},
 	}
 }
 
 func detectAspect(rules []aspectRule, text string) knowledge.SectionKind {
-	lower := strings.ToLower(text)
+	folded := fold(text)
 	for _, r := range rules {
-		if r.pattern.MatchString(lower) {
+		if r.pattern.MatchString(folded) {
 			return r.kind
 		}
 	}
@@ -46,7 +48,25 @@ type sentence struct {
 	item    bool // a list item
 	section int  // index of the section in the page
 	pos     int  // position in the section
+	terms   []string
 	score   float64
+}
+
+// pageSentences are a page's sentences per section, with their terms.
+type pageSentences [][]sentence
+
+// analyze splits every section of page into sentences and analyses them.
+func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
+	out := make(pageSentences, len(page.Sections))
+	for i, s := range page.Sections {
+		sents := splitSentences(s.Text)
+		for j := range sents {
+			sents[j].section, sents[j].pos = i, j
+			sents[j].terms = terms(sents[j].text)
+		}
+		out[i] = sents
+	}
+	return out
 }
 
 // abbreviations that end with a dot but do not end a sentence.
@@ -172,16 +192,17 @@ type passage struct {
 // selectPassage picks the sentences of page that answer the question:
 // the section of the asked aspect if the page has one, else the
 // best-scoring sentences across the page.
-func selectPassage(page *knowledge.Page, qterms map[string]bool, terms func(string) []string, aspect knowledge.SectionKind, hitSections []knowledge.SectionHit, lim composeLimits) passage {
+//
+// ps holds the page's analysed sentences; selectPassage does not change it.
+func selectPassage(page *knowledge.Page, ps pageSentences, qterms map[string]bool, aspect knowledge.SectionKind, hitSections []knowledge.SectionHit, lim composeLimits) passage {
 	if aspect != "" {
 		for i, s := range page.Sections {
-			if s.Kind != aspect || strings.TrimSpace(s.Text) == "" {
+			if s.Kind != aspect || len(ps[i]) == 0 {
 				continue
 			}
-			sents := splitSentences(s.Text)
+			sents := slices.Clone(ps[i])
 			for j := range sents {
-				sents[j].section, sents[j].pos = i, j
-				sents[j].score = overlap(qterms, terms(sents[j].text))
+				sents[j].score = overlap(qterms, sents[j].terms)
 			}
 			return passage{sentences: pickInSection(sents, lim), kind: aspect}
 		}
@@ -199,10 +220,9 @@ func selectPassage(page *knowledge.Page, qterms map[string]bool, terms func(stri
 		if s.Kind == knowledge.SectionContact && aspect != knowledge.SectionContact {
 			continue // addresses and hours only when asked
 		}
-		sents := splitSentences(s.Text)
+		sents := slices.Clone(ps[i])
 		for j := range sents {
-			sents[j].section, sents[j].pos = i, j
-			sc := overlap(qterms, terms(sents[j].text))
+			sc := overlap(qterms, sents[j].terms)
 			sc += sectionBoost[string(s.Kind)+"\x00"+s.Heading]
 			if s.Kind == knowledge.SectionDescription {
 				sc += 0.15

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/knowledge"
@@ -139,6 +140,9 @@ type Engine struct {
 	aspects []aspectRule
 	fillers map[string]bool
 	log     *slog.Logger
+	// pages caches each page's analysed sentences (page id →
+	// pageSentences); a knowledge base's pages do not change.
+	pages sync.Map
 }
 
 // NewEngine builds an engine over a knowledge base. phraser may be nil
@@ -179,7 +183,7 @@ and what how where when which cost costs fee fees price pay documents papers bri
 address appointment requirements apply procedure it that this for about then also please exactly`
 
 // anaphora mark a message that refers back to the previous topic.
-var anaphora = re(`\b(das|dafür|dazu|davon|damit|dort|dahin|es|ihn|sie|it|that|this|there|them|those)\b|^(und|and|what about|wie ist es mit|und wenn)\b`)
+var anaphora = re(`\b(das|dafuer|dazu|davon|damit|dort|dahin|es|ihn|sie|it|that|this|there|them|those)\b|^(und|and|what about|wie ist es mit|und wenn)\b`)
 
 // Respond answers one turn.
 func (e *Engine) Respond(ctx context.Context, t Turn) (Reply, error) {
@@ -329,9 +333,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, page *knowledge.Page, hit
 	if hit != nil {
 		sections = hit.Sections
 	}
-	pageLang := page.Language
-	terms := func(s string) []string { return e.an.Terms(s, pageLang) }
-	ps := selectPassage(page, qset, terms, aspect, sections, lim)
+	ps := selectPassage(page, e.sentences(page), qset, aspect, sections, lim)
 	text := render(page.Title, ps, style, lim)
 	if e.phraser != nil && style == StyleFull && len(ps.sentences) > 0 {
 		if phrased, err := e.phrase(ctx, question, lang, page, ps); err == nil {
@@ -372,6 +374,17 @@ func (e *Engine) phrase(ctx context.Context, question, lang string, page *knowle
 	return e.phraser.Phrase(ctx, question, lang, []Passage{{Title: page.Title, URL: page.URL, Text: b.String()}})
 }
 
+// sentences returns the page's analysed sentences, analysing it once.
+func (e *Engine) sentences(page *knowledge.Page) pageSentences {
+	if ps, ok := e.pages.Load(page.ID); ok {
+		return ps.(pageSentences)
+	}
+	lang := page.Language
+	ps := analyze(page, func(s string) []string { return e.an.Terms(s, lang) })
+	e.pages.Store(page.ID, ps)
+	return ps
+}
+
 // chosenCandidate returns the id of the clarification candidate whose title
 // the citizen sent back.
 func (e *Engine) chosenCandidate(question string, candidates []string) string {
@@ -400,7 +413,7 @@ func (e *Engine) followUpPage(question string, qterms []string, c conversation.C
 			content++
 		}
 	}
-	if content == 0 || (content == 1 && anaphora.MatchString(strings.ToLower(question))) {
+	if content == 0 || (content == 1 && anaphora.MatchString(fold(question))) {
 		return page, true
 	}
 	return nil, false

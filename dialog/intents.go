@@ -1,7 +1,6 @@
 package dialog
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -26,29 +25,29 @@ const (
 // the lower-cased message, German and English together (citizens mix).
 type intentRule struct {
 	intent   intent
-	patterns []*regexp.Regexp
+	patterns []pattern
 }
 
 // intentMatcher holds the compiled rules; build it once with newIntentMatcher.
 type intentMatcher struct {
 	rules      []intentRule
-	greeting   *regexp.Regexp
-	caseNoun   *regexp.Regexp
-	caseStatus *regexp.Regexp
-	caseOwner  *regexp.Regexp
-	caseID     *regexp.Regexp
-	caseStrong *regexp.Regexp
+	greeting   pattern
+	caseNoun   pattern
+	caseStatus pattern
+	caseOwner  pattern
+	caseID     pattern
+	caseStrong pattern
 	smallTalk  map[string]intent
 }
 
-func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+func re(s string) pattern { return newPattern(s) }
 
 func newIntentMatcher() *intentMatcher {
 	// Patterns are written for folded text (see fold): lower case, umlauts
 	// and ß spelled out (ä → ae, ß → ss), so RE2's ASCII \b works.
 	return &intentMatcher{
 		rules: []intentRule{
-			{intentEmergency, []*regexp.Regexp{
+			{intentEmergency, []pattern{
 				re(`\b(es brennt|brennt|feuer ausgebrochen|notarzt|krankenwagen|rettungswagen|bewusstlos|herzinfarkt|schlaganfall|atemnot|bekomme keine luft|blutet stark|ertrinkt|gasgeruch|riecht nach gas|einbrecher|bricht (gerade )?ein|ueberfallen|ueberfall|angegriffen|messer|waffe|pistole|gestuerzt|hingefallen|kann nicht (mehr )?aufstehen)\b`),
 				re(`\b(es ist ein|ich habe einen|wir haben einen|medizinischer) notfall\b|^notfall\W*$`),
 				re(`\b(on fire|there'?s a fire|there is a fire|fire in (my|the|our) (house|flat|apartment|building|home)|ambulance|unconscious|heart attack|having a stroke|can'?t breathe|cannot breathe|bleeding (heavily|badly)|drowning|smell gas|gas leak|breaking in(to)?|broke in(to)?|burglar|intruder|mugged|robbed|attacked|knife|gun|weapon|fell (down|over)?\s*and can'?t get up|can'?t get up)\b`),
@@ -56,13 +55,13 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(kind|tochter|sohn|vater|mutter|mann|frau|oma|opa|nachbar\w*|child|son|daughter|mother|father|husband|wife|neighbou?r|grandmother|grandfather)\b[^.?!]{0,50}\b(verschwunden|vermisst|missing|disappeared)\b`),
 				re(`\b(seit tagen nicht (mehr )?gesehen|riecht (so )?komisch|haven'?t seen [^.?!]{0,30} for days|strange smell)\b`),
 			}},
-			{intentDistress, []*regexp.Regexp{
+			{intentDistress, []pattern{
 				re(`\b(werde|wird|wurde|werden|bin|ist|sind|fuehle mich)\b[^.?!]{0,40}\b(bedroht|geschlagen|missbraucht)\b`),
 				re(`\b(bedroht mich|bedrohen mich|droht mir|drohen mir|schlaegt mich|schlagen mich|verpruegelt|misshandelt|vergewaltigt|erpresst|haeusliche gewalt|gewalt gegen mich|umbringen|bringe mich um|suizid|selbstmord|nicht mehr leben|will sterben|mir (etwas|was) antun|tue mir (etwas|was) an|(mir )?das leben (zu )?nehmen|nicht mehr leben (will|moechte)|mich (selbst )?verletzen|stalkt mich|verfolgt mich|angst um mein leben)\b`),
 				re(`\b(threaten(s|ed|ing)?( to hurt)? me|threatening to|being threatened|hits me|beats me|beat me up|abus(es|ed|ing) me|being abused|domestic violence|violent (partner|husband|wife|boyfriend|girlfriend|father|mother)|raped|blackmail(ed|ing)?|kill myself|hurt myself|harm myself|self-harm|suicid(e|al)|want to die|end(ing)? my life|(don'?t|do not) want to (live|be alive)|hurting me|stalk(s|ing)? me|following me|afraid for my life|hurts me|sleeping (on the street|rough)|homeless tonight|kicked (me )?out|evicted today|nowhere to sleep)\b`),
 				re(`\b(obdachlos|auf der strasse (schlafen|leben)|keine unterkunft|nirgends (zu )?schlafen|rausgeworfen|zwangsgeraeumt)\b`),
 			}},
-			{intentInjection, []*regexp.Regexp{
+			{intentInjection, []pattern{
 				re(`\bignor\w*\s+(\w+\s+){0,3}(anweisungen|instruktionen|regeln|vorgaben|instructions|rules|prompts?|guidelines)\b`),
 				re(`\b(vergiss|forget)\b[^.?!]{0,30}\b(anweisungen|regeln|instructions|rules|everything|alles|dass du|that you)\b`),
 				re(`\b(system ?prompt|jailbreak|developer mode|entwicklermodus|dan mode|do anything now)\b`),
@@ -73,7 +72,7 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(disregard|override|bypass|umgehe|missachte)\b[^.?!]{0,30}\b(guidelines|instructions|rules|anweisungen|regeln|vorgaben|restrictions)\b|\b(system override|systemanweisung|neue anweisung|new instructions?|admin-?modus|admin mode)\b`),
 				re(`\b(wiederhole|repeat)\b[^.?!]{0,30}\b(text|nachricht|words|message|prompt)\b[^.?!]{0,30}\b(ueber|oben|above|before)\b`),
 			}},
-			{intentOffTopic, []*regexp.Regexp{
+			{intentOffTopic, []pattern{
 				// Requests to write or entertain: what a general chatbot is
 				// asked, never a city service.
 				re(`\b(schreib|schreibe|dichte|verfass\w*)\b[^.?!]{0,20}\b(gedicht|lied|songtext|geschichte|maerchen|aufsatz|hausarbeit|rede|witz|liebesbrief)\b`),
@@ -82,7 +81,7 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(erzaehl|erzaehle|sag)\b[^.?!]{0,15}\b(witz|flachwitz|geschichte)\b|\b(tell|give)\b[^.?!]{0,10}\b(a joke|me a joke|something funny|a story)\b`),
 				re(`\b(hausaufgaben|homework|schulaufgabe)\b`),
 			}},
-			{intentHuman, []*regexp.Regexp{
+			{intentHuman, []pattern{
 				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
 				re(`^(mensch|mitarbeiter\w*|sachbearbeiter\w*|person)(\s+bitte)?\W*$`),
 				re(`\b(jemand\w*)\b[^.?!]{0,30}\b(sprechen|reden|anrufen|telefonieren|verbinden|fragen|zurueckrufen)\b`),

@@ -87,7 +87,9 @@ func TestVectorIndex(t *testing.T) {
 	if _, err := newVectorIndex([][]float32{{}}); err == nil {
 		t.Error("empty vector accepted")
 	}
-	// The parallel scan gives the same as the sequential one.
+	// The parallel scan gives the same as the sequential one; a sparse
+	// question ("Hundesteuer") is scanned by columns, which adds in another
+	// order: equal up to rounding.
 	n, d := 5000, 256
 	big := make([][]float32, n)
 	e := NewLocalEmbedder(d)
@@ -104,8 +106,20 @@ func TestVectorIndex(t *testing.T) {
 	seq := make([]float32, n)
 	vi.scan(q, seq, 0, n)
 	for i := range par {
+		if math.Abs(float64(par[i]-seq[i])) > 1e-5 {
+			t.Fatalf("parallel column scan differs at %d: %v vs %v", i, par[i], seq[i])
+		}
+	}
+	// A dense question takes the row scan and must agree exactly.
+	dense := make([]float32, d)
+	for i := range dense {
+		dense[i] = 1 / float32(math.Sqrt(float64(d)))
+	}
+	vi.scores(dense, par)
+	vi.scan(dense, seq, 0, n)
+	for i := range par {
 		if par[i] != seq[i] {
-			t.Fatalf("parallel scan differs at %d", i)
+			t.Fatalf("dense scan differs at %d", i)
 		}
 	}
 }

@@ -13,7 +13,14 @@ import (
 type vectorIndex struct {
 	dims int
 	n    int
-	data []float32 // n*dims
+	data []float32 // n*dims, row by row
+
+	// cols is data column by column (dims*n), made on the first sparse
+	// question: the local embedder's question vectors have few non-zero
+	// dimensions, and summing only those columns is several times less work
+	// than a dot product with every row.
+	colsOnce sync.Once
+	cols     []float32
 }
 
 // newVectorIndex copies vecs (one per chunk) into a vector index,
@@ -66,9 +73,21 @@ const parallelScanMin = 1 << 20
 // scores writes the cosine of q with every chunk into out (len n). q must
 // be unit length and of the index's dimensions.
 func (vi *vectorIndex) scores(q []float32, out []float32) {
+	var nz []int
+	for j, x := range q {
+		if x != 0 {
+			nz = append(nz, j)
+		}
+	}
+	scan, work := vi.scan, vi.n*vi.dims
+	if len(nz)*sparseShare < vi.dims {
+		vi.colsOnce.Do(vi.transpose)
+		scan = func(q, out []float32, s, e int) { vi.scanCols(q, nz, out, s, e) }
+		work = vi.n * len(nz)
+	}
 	workers := runtime.GOMAXPROCS(0)
-	if vi.n*vi.dims < parallelScanMin || workers < 2 {
-		vi.scan(q, out, 0, vi.n)
+	if work < parallelScanMin || workers < 2 {
+		scan(q, out, 0, vi.n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -78,10 +97,38 @@ func (vi *vectorIndex) scores(q []float32, out []float32) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			vi.scan(q, out, s, e)
+			scan(q, out, s, e)
 		}()
 	}
 	wg.Wait()
+}
+
+// sparseShare: a question vector with fewer than dims/sparseShare non-zero
+// dimensions is scanned by columns.
+const sparseShare = 3
+
+func (vi *vectorIndex) transpose() {
+	vi.cols = make([]float32, len(vi.data))
+	for i := 0; i < vi.n; i++ {
+		for j := 0; j < vi.dims; j++ {
+			vi.cols[j*vi.n+i] = vi.data[i*vi.dims+j]
+		}
+	}
+}
+
+// scanCols sums, for chunks s to e, the question's non-zero dimensions nz
+// times the chunks' values in those dimensions.
+func (vi *vectorIndex) scanCols(q []float32, nz []int, out []float32, s, e int) {
+	dst := out[s:e]
+	clear(dst)
+	for _, j := range nz {
+		qj := q[j]
+		col := vi.cols[j*vi.n+s : j*vi.n+e]
+		col = col[:len(dst)]
+		for k, x := range col {
+			dst[k] += qj * x
+		}
+	}
 }
 
 func (vi *vectorIndex) scan(q []float32, out []float32, s, e int) {

@@ -1,0 +1,125 @@
+package dialog_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/samplecity"
+)
+
+// benchQuestions mix what citizens ask: answers, aspects, small talk,
+// handoffs and out-of-scope questions, German and English.
+var benchQuestions = []string{
+	"Was kostet ein Personalausweis?",
+	"perso abgelaufen was tun",
+	"Wo melde ich meinen Hund an?",
+	"What does a residents' parking permit cost?",
+	"Welche Unterlagen brauche ich für die Anmeldung?",
+	"Sperrmüll abholen lassen kosten",
+	"How do I register my address?",
+	"Ich möchte mit einem Menschen sprechen",
+	"Wie wird das Wetter morgen?",
+	"Hallo",
+	"Führungszeugnis beantragen",
+	"wie lange dauert ein reisepass",
+}
+
+func benchTurns(b *testing.B, kb *knowledge.KB) {
+	b.Helper()
+	ctx := context.Background()
+	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	turn := func(i int) {
+		if _, err := e.Respond(ctx, dialog.Turn{Text: benchQuestions[i%len(benchQuestions)], Context: conversation.Context{Turns: 1}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range benchQuestions { // warm up
+		turn(i)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		turn(i)
+		lat = append(lat, time.Since(t0))
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "turns/s")
+}
+
+// BenchmarkTurnSampleCity measures one dialog turn on the bundled sample city.
+//
+//	go test ./dialog -run '^$' -bench TurnSampleCity -benchtime 3000x
+func BenchmarkTurnSampleCity(b *testing.B) {
+	kb, err := sampleKB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchTurns(b, kb)
+}
+
+// BenchmarkTurn10kChunks measures one dialog turn over a knowledge base of
+// at least 10,000 chunks: the Berlin and Hamburg pages from ../shared/data
+// when present, else the sample city copied until it is that large.
+//
+//	go test ./dialog -run '^$' -bench Turn10kChunks -benchtime 3000x
+func BenchmarkTurn10kChunks(b *testing.B) {
+	ctx := context.Background()
+	pages := sharedPages(ctx)
+	src := "shared data (Berlin, Hamburg)"
+	if pages == nil {
+		src = "sample city, copied"
+		base, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for copyN := 0; len(pages) < 1500; copyN++ {
+			for _, p := range base {
+				p.ID = fmt.Sprintf("%s-%d", p.ID, copyN)
+				pages = append(pages, p)
+			}
+		}
+	}
+	kb, err := knowledge.Build(ctx, pages, knowledge.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kb.Close()
+	b.Logf("%d pages (%s)", kb.Len(), src)
+	benchTurns(b, kb)
+}
+
+func sharedPages(ctx context.Context) []knowledge.Page {
+	dir := os.Getenv("CIVIBOT_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "data")
+	}
+	berlin, _, err := knowledge.Import(ctx, []string{filepath.Join(dir, "berlin", "berlin_services.jsonl")},
+		knowledge.ImportOptions{IDField: "service_id", BodyFields: []string{"description", "voraussetzungen", "unterlagen"}, IDPrefix: "berlin-"})
+	if err != nil {
+		return nil
+	}
+	hamburg, _, err := knowledge.Import(ctx, []string{filepath.Join(dir, "hamburg", "hamburg_service_pages.jsonl")},
+		knowledge.ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}, IDPrefix: "hamburg-"})
+	if err != nil {
+		return nil
+	}
+	return append(berlin, hamburg...)
+}
