@@ -1,6 +1,8 @@
 package conversation
 
 import (
+	"strings"
+
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,4 +51,12 @@ func keyed(key []byte, value string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// NormalizeQuestion folds a citizen's question for comparing it with an
+// earlier one: lower case, outer punctuation and extra spaces removed. The
+// dialog service and the handoff desk both use it for
+// Context.HandedOffFor.
+func NormalizeQuestion(q string) string {
+	return strings.Join(strings.Fields(strings.ToLower(strings.Trim(q, " ?!.\t\n"))), " ")
 }

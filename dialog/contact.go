@@ -44,7 +44,7 @@ func digits(s string) int {
 
 // isDecline reports whether a short message declines an offer.
 func isDecline(text string) bool {
-	switch normalizeQuestion(text) {
+	switch conversation.NormalizeQuestion(text) {
 	case "nein", "nein danke", "nein, danke", "no", "no thanks", "no, thanks", "no thank you", "nö", "lieber nicht", "nicht nötig":
 		return true
 	}

@@ -388,9 +388,9 @@ func (e *Engine) sentences(page *knowledge.Page) pageSentences {
 // chosenCandidate returns the id of the clarification candidate whose title
 // the citizen sent back.
 func (e *Engine) chosenCandidate(question string, candidates []string) string {
-	q := normalizeQuestion(question)
+	q := conversation.NormalizeQuestion(question)
 	for _, id := range candidates {
-		if page, ok := e.kb.Page(id); ok && normalizeQuestion(page.Title) == q {
+		if page, ok := e.kb.Page(id); ok && conversation.NormalizeQuestion(page.Title) == q {
 			return id
 		}
 	}

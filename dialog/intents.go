@@ -2,6 +2,8 @@ package dialog
 
 import (
 	"strings"
+
+	"github.com/civibot/civibot/conversation"
 )
 
 // intent is what a message is, before any retrieval.
@@ -162,7 +164,7 @@ func (m *intentMatcher) classify(text string) (intent, string) {
 	if m.isCaseSpecific(folded) {
 		return intentCaseSpecific, text
 	}
-	if it, ok := m.smallTalk[normalizeQuestion(strings.Trim(folded, "!.,?:; "))]; ok {
+	if it, ok := m.smallTalk[conversation.NormalizeQuestion(strings.Trim(folded, "!.,?:; "))]; ok {
 		return it, text
 	}
 	if m.greeting.MatchString(folded) {
@@ -170,7 +172,7 @@ func (m *intentMatcher) classify(text string) (intent, string) {
 		if rest == "" {
 			return intentGreeting, text
 		}
-		if it, ok := m.smallTalk[normalizeQuestion(strings.Trim(fold(rest), "!.,?:; "))]; ok {
+		if it, ok := m.smallTalk[conversation.NormalizeQuestion(strings.Trim(fold(rest), "!.,?:; "))]; ok {
 			return it, rest
 		}
 		return intentQuestion, rest

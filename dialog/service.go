@@ -37,6 +37,9 @@ type Desk interface {
 	Position(ctx context.Context, conversationID string) (conversation.QueueStatus, error)
 	// Ticket stores callback details the citizen gave.
 	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
+	// Forget deletes the conversation and its queue, ticket and assignment
+	// entries (the citizen's right to erasure).
+	Forget(ctx context.Context, conversationID string) error
 }
 
 // ServiceConfig limits what the Service accepts.
@@ -218,7 +221,7 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 			if err == nil {
 				reply.Text = joinText(reply.Text, p.alreadyQueued(q))
 			}
-		case reply.Handoff == ReasonLowConfidence && question != "" && normalizeQuestion(question) == conv.Context.HandedOffFor:
+		case reply.Handoff == ReasonLowConfidence && question != "" && conversation.NormalizeQuestion(question) == conv.Context.HandedOffFor:
 			// Given back after a handoff for this very question: don't loop.
 			reply.Handoff = ""
 			reply.Decision.Kind = KindAnswer
@@ -231,7 +234,8 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 				Question: question, Candidates: reply.Decision.Candidates,
 			})
 			if err == nil {
-				reply.Context.HandedOffFor = normalizeQuestion(question)
+				// The desk recorded the question in Context.HandedOffFor.
+				reply.Context.HandedOffFor = ""
 				if q.Ticket {
 					reply.Context.AwaitingContact = true
 				}
@@ -442,7 +446,7 @@ func (s *Service) Feedback(ctx context.Context, conversationID string, seq int64
 // Forget deletes the conversation and everything stored with it (the
 // citizen's right to erasure: /delete on Telegram, "delete my chat" on the web).
 func (s *Service) Forget(ctx context.Context, conversationID string) error {
-	if err := s.store.Delete(ctx, conversationID); err != nil && !errors.Is(err, conversation.ErrNotFound) {
+	if err := s.desk.Forget(ctx, conversationID); err != nil && !errors.Is(err, conversation.ErrNotFound) {
 		return fmt.Errorf("dialog: forget: %w", err)
 	}
 	return nil

@@ -396,3 +396,27 @@ func TestServiceRedisDownAndBack(t *testing.T) {
 		t.Fatalf("after outage: %d messages, %d from the citizen; want 4 and 2", len(msgs), citizen)
 	}
 }
+
+func TestServiceForgetClearsTheQueue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, conversation.NewMemory(conversation.Options{}), true)
+	if _, err := f.svc.Handle(ctx, web("w7", "1", "Mitarbeiter bitte")); err != nil {
+		t.Fatal(err)
+	}
+	if waiting, err := f.desk.Waiting(ctx); err != nil || len(waiting) != 1 {
+		t.Fatalf("waiting = %v, %v", waiting, err)
+	}
+	if err := f.svc.Forget(ctx, "w7"); err != nil {
+		t.Fatal(err)
+	}
+	if waiting, err := f.desk.Waiting(ctx); err != nil || len(waiting) != 0 {
+		t.Fatalf("after Forget: waiting = %v, %v", waiting, err)
+	}
+	if _, err := f.svc.Conversation(ctx, "w7"); !errors.Is(err, conversation.ErrNotFound) {
+		t.Fatalf("after Forget: %v", err)
+	}
+	// Forgetting twice (or an unknown conversation) is not an error.
+	if err := f.svc.Forget(ctx, "w7"); err != nil {
+		t.Fatal(err)
+	}
+}

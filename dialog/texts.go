@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/civibot/civibot/conversation"
@@ -196,9 +195,4 @@ func (p phrases) openText(t time.Time) string {
 	}
 	days := [...]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"}
 	return fmt.Sprintf("am %s um %s Uhr", days[t.Weekday()], t.Format("15:04"))
-}
-
-// normalizeQuestion folds a question for comparing it with an earlier one.
-func normalizeQuestion(q string) string {
-	return strings.Join(strings.Fields(strings.ToLower(strings.Trim(q, " ?!.\t\n"))), " ")
 }

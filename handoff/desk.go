@@ -154,12 +154,6 @@ func audit(c *conversation.Conversation, e conversation.AuditEntry) {
 	c.Handoff.Audit = append(c.Handoff.Audit, e)
 }
 
-// normalizeQuestion is how the dialog service normalises the question it
-// keeps in Context.HandedOffFor (dialog.normalizeQuestion); they must agree.
-func normalizeQuestion(q string) string {
-	return strings.Join(strings.Fields(strings.ToLower(strings.Trim(q, " ?!.\t\n"))), " ")
-}
-
 // unstaffed says whether a request now becomes a ticket: outside office
 // hours, or nobody online within OfflineAfter. nextOpen is set when
 // closed.
@@ -237,7 +231,7 @@ func (d *Desk) Request(ctx context.Context, id string, r conversation.HandoffReq
 		if c.Language == "" {
 			c.Language = r.Language
 		}
-		if q := normalizeQuestion(r.Question); q != "" {
+		if q := conversation.NormalizeQuestion(r.Question); q != "" {
 			c.Context.HandedOffFor = q
 		}
 		return nil
