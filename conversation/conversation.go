@@ -78,12 +78,16 @@ type Conversation struct {
 	// Address is where the channel delivers: a Telegram chat id, a phone
 	// number in E.164. Empty for web chat (delivery follows the socket).
 	// It is personal data: never log it.
-	Address  string    `json:"address,omitempty"`
-	Language string    `json:"language,omitempty"`
-	Status   Status    `json:"status"`
-	Assignee string    `json:"assignee,omitempty"`
-	Handoff  *Handoff  `json:"handoff,omitempty"`
-	Contact  *Contact  `json:"contact,omitempty"`
+	Address  string   `json:"address,omitempty"`
+	Language string   `json:"language,omitempty"`
+	Status   Status   `json:"status"`
+	Assignee string   `json:"assignee,omitempty"`
+	Handoff  *Handoff `json:"handoff,omitempty"`
+	Contact  *Contact `json:"contact,omitempty"`
+	// OptedOut: the citizen sent STOP by SMS. Nothing is sent to Address
+	// until they send START. The flag lives (and expires) with the
+	// conversation.
+	OptedOut bool      `json:"opted_out,omitempty"`
 	Context  Context   `json:"context"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
