@@ -1,0 +1,332 @@
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+// poll polls until ctx ends. With Redis, only the holder of the polling
+// lock polls; the others wait to take it over when the holder stops or
+// dies (the lock expires LockTTL after its last renewal).
+func (c *Channel) poll(ctx context.Context) error {
+	if c.rdb == nil {
+		c.pollAsHolder(ctx)
+		return nil
+	}
+	lock, err := newPollLock(c.rdb, c.lockKey, c.cfg.LockTTL)
+	if err != nil {
+		return err
+	}
+	warned := false
+	for ctx.Err() == nil {
+		ok, err := lock.acquire(ctx)
+		if err != nil && ctx.Err() == nil && !warned {
+			c.log.WarnContext(ctx, "telegram: polling lock unavailable, retrying", "error", err)
+			warned = true
+		}
+		if !ok {
+			if c.sleep(ctx, c.cfg.LockTTL/3) != nil {
+				break
+			}
+			continue
+		}
+		warned = false
+		c.log.InfoContext(ctx, "telegram polling: this instance holds the lock")
+		hctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cancel()
+			c.keepLock(hctx, lock)
+		}()
+		c.pollAsHolder(hctx)
+		cancel()
+		wg.Wait()
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
+		if err := lock.release(rctx); err != nil {
+			c.log.WarnContext(ctx, "telegram: release polling lock failed (it expires by itself)", "error", err)
+		}
+		rcancel()
+		c.log.InfoContext(ctx, "telegram polling: lock released")
+	}
+	return nil
+}
+
+// keepLock renews the lock every LockTTL/3 and returns when ctx ends or the
+// lock is lost: taken by another instance, or not renewed in time while
+// Redis was away.
+func (c *Channel) keepLock(ctx context.Context, lock *pollLock) {
+	every := c.cfg.LockTTL / 3
+	lastOK := time.Now()
+	for {
+		if sleepCtx(ctx, every) != nil {
+			return
+		}
+		ok, err := lock.renew(ctx)
+		switch {
+		case err == nil && ok:
+			lastOK = time.Now()
+		case err == nil:
+			c.log.WarnContext(ctx, "telegram polling: lock lost to another instance")
+			return
+		case time.Since(lastOK)+every >= c.cfg.LockTTL:
+			c.log.WarnContext(ctx, "telegram polling: could not renew the lock in time, stopping", "error", err)
+			return
+		}
+	}
+}
+
+// poller is the offset bookkeeping of one polling session.
+type poller struct {
+	offset int
+	// completed: handled in this session but maybe not yet confirmed to
+	// Telegram (the offset stops at the first update that is not).
+	completed map[int]bool
+	// waiting: updates another worker held when first seen, since when.
+	waiting map[int]time.Time
+}
+
+// pollAsHolder polls until ctx ends. The offset only moves past updates
+// that are done, so a failed update comes back with the next getUpdates;
+// on the way out the offset is confirmed to Telegram, so the next poller
+// starts after what this one did.
+func (c *Channel) pollAsHolder(ctx context.Context) {
+	if err := c.retry(ctx, "delete webhook", c.deleteWebhook); err != nil {
+		c.log.ErrorContext(ctx, "telegram polling: cannot switch off the webhook", "error", err)
+		return
+	}
+	p := &poller{completed: map[int]bool{}, waiting: map[int]time.Time{}}
+	failures := 0
+	warned := false
+	for ctx.Err() == nil {
+		raws, err := c.getUpdates(ctx, p.offset, c.cfg.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			failures++
+			if !warned {
+				msg := "telegram polling: getUpdates failed, retrying"
+				var e *apiError
+				if errors.As(err, &e) && e.code == http.StatusConflict {
+					msg = "telegram polling: conflict (a webhook is set, or another process polls with this token), retrying"
+				}
+				c.log.WarnContext(ctx, msg, "error", err)
+				warned = true
+			}
+			_ = c.sleep(ctx, c.pollWait(failures))
+			continue
+		}
+		if warned {
+			c.log.InfoContext(ctx, "telegram polling: getUpdates works again")
+			warned = false
+		}
+		failed, waiting := c.handleBatch(ctx, p, raws)
+		switch {
+		case failed:
+			failures++
+			_ = c.sleep(ctx, c.pollWait(failures))
+		case waiting:
+			failures = 0
+			_ = c.sleep(ctx, c.busyPollWait)
+		default:
+			failures = 0
+		}
+	}
+	if p.offset > 0 {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
+		if _, err := c.getUpdates(cctx, p.offset, 0); err != nil {
+			c.log.WarnContext(ctx, "telegram polling: confirming the offset failed (the next poller sees some updates again and skips them)", "error", err)
+		}
+		cancel()
+	}
+}
+
+func (c *Channel) pollWait(failures int) time.Duration {
+	d := c.backoff
+	for i := 1; i < failures && d < c.maxPollWait; i++ {
+		d *= 2
+	}
+	return min(d, c.maxPollWait)
+}
+
+// getUpdates asks for updates from offset on, waiting up to timeout for
+// one. Each update comes back raw: one that does not decode must not
+// block the others.
+func (c *Channel) getUpdates(ctx context.Context, offset int, timeout time.Duration) ([]json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout+c.cfg.RequestTimeout)
+	defer cancel()
+	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(timeout / time.Second), AllowedUpdates: c.cfg.AllowedUpdates}
+	resp, err := c.request(ctx, "getUpdates", chattable(cfg))
+	if err != nil {
+		return nil, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, &apiError{method: "getUpdates", kind: ErrUnavailable, err: fmt.Errorf("result is not a list of updates: %w", err)}
+	}
+	return raws, nil
+}
+
+// handleBatch handles updates in order. An update that fails for now
+// keeps the offset before it and holds back later updates of the same chat
+// (their order matters); other chats go on. It reports whether an update
+// failed and whether one is held by another worker.
+func (c *Channel) handleBatch(ctx context.Context, p *poller, raws []json.RawMessage) (failed, waiting bool) {
+	var ids []int
+	heldChats := map[int64]bool{}
+	for _, raw := range raws {
+		var head struct {
+			UpdateID int `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil || head.UpdateID <= 0 {
+			c.log.WarnContext(ctx, "telegram polling: skipped an update without update_id")
+			continue
+		}
+		id := head.UpdateID
+		ids = append(ids, id)
+		if p.completed[id] {
+			continue
+		}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			c.log.WarnContext(ctx, "telegram polling: skipped an update that does not decode", "update_id", id, "error", err)
+			p.completed[id] = true
+			continue
+		}
+		chat := chatOf(u)
+		if chat != 0 && heldChats[chat] {
+			continue
+		}
+		res, _ := c.process(ctx, u)
+		switch res {
+		case handled:
+			p.completed[id] = true
+			delete(p.waiting, id)
+		case busy:
+			// Done earlier (by a poller that died before confirming it) or
+			// held by a worker that died: a lease ends within updateLease,
+			// so an update still held after that is done.
+			first, seen := p.waiting[id]
+			if !seen {
+				p.waiting[id] = c.now()
+			} else if c.now().Sub(first) > c.updateLease() {
+				p.completed[id] = true
+				delete(p.waiting, id)
+				continue
+			}
+			waiting = true
+			heldChats[chat] = chat != 0
+		case retry:
+			failed = true
+			heldChats[chat] = chat != 0
+		}
+	}
+	p.advance(ids)
+	return failed, waiting
+}
+
+// advance moves the offset to the first update of the batch that is not
+// completed (or past the batch) and forgets what lies before it.
+func (p *poller) advance(ids []int) {
+	if len(ids) == 0 {
+		return
+	}
+	sort.Ints(ids)
+	next := ids[len(ids)-1] + 1
+	for _, id := range ids {
+		if !p.completed[id] {
+			next = id
+			break
+		}
+	}
+	p.offset = max(p.offset, next)
+	for id := range p.completed {
+		if id < p.offset {
+			delete(p.completed, id)
+		}
+	}
+	for id := range p.waiting {
+		if id < p.offset {
+			delete(p.waiting, id)
+		}
+	}
+}
+
+// chatOf is the chat an update belongs to (0 if none).
+func chatOf(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// pollLock is a lock in Redis with an owner token: taken with SET NX PX
+// semantics, renewed and released only by its owner (Lua on one key, so
+// it works on Redis Cluster too).
+type pollLock struct {
+	rdb                                 redis.UniversalClient
+	key                                 string
+	token                               string
+	ttl                                 time.Duration
+	takeScript, renewScript, freeScript *redis.Script
+}
+
+func newPollLock(rdb redis.UniversalClient, key string, ttl time.Duration) (*pollLock, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("telegram: polling lock token: %w", err)
+	}
+	return &pollLock{
+		rdb: rdb, key: key, token: hex.EncodeToString(b), ttl: ttl,
+		// Taking a lock this process already holds counts as taking it.
+		takeScript: redis.NewScript(`local v = redis.call("GET", KEYS[1])
+if v == false then redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2]) return 1 end
+if v == ARGV[1] then redis.call("PEXPIRE", KEYS[1], ARGV[2]) return 1 end
+return 0`),
+		renewScript: redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`),
+		freeScript:  redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`),
+	}, nil
+}
+
+func (l *pollLock) acquire(ctx context.Context) (bool, error) {
+	n, err := l.takeScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("telegram: take polling lock: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (l *pollLock) renew(ctx context.Context) (bool, error) {
+	n, err := l.renewScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("telegram: renew polling lock: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (l *pollLock) release(ctx context.Context) error {
+	if err := l.freeScript.Run(ctx, l.rdb, []string{l.key}, l.token).Err(); err != nil {
+		return fmt.Errorf("telegram: release polling lock: %w", err)
+	}
+	return nil
+}
