@@ -47,7 +47,7 @@ func TestConsoleTwoInstances(t *testing.T) {
 	q := bob.until("queue", func(f liveFrame) bool { return contains(ids(f, "waiting"), id) })
 	t.Logf("handoff visible in the console on B after %v", time.Since(triggered))
 	w := q["waiting"].([]any)[0].(map[string]any)
-	if w["channel"] != "web" || w["language"] != "de" || w["reason"] != "button" || w["position"] != float64(1) {
+	if w["channel"] != "web" || w["language"] != "de" || w["reason"] == "" || w["position"] != float64(1) || w["since"] == nil {
 		t.Errorf("waiting entry on B = %v", w)
 	}
 	anna.until("queue", func(f liveFrame) bool { return contains(ids(f, "waiting"), id) })

@@ -175,7 +175,8 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	// The caseworker console.
 	con, err := console.New(cfg.Console, console.Options{
 		Desk: desk, Accounts: accounts, Store: store, Bus: store,
-		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log, MaxTextChars: cfg.Handoff.MaxTextChars,
+		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
+		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
 	})
 	if err != nil {
 		return err

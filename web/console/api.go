@@ -134,6 +134,8 @@ func (h *Handler) secure(r *http.Request) bool {
 		h.trust && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
+// setCookie sets the session cookie. It lives as long as the session can
+// (session_max after login); the server ends it earlier when it is idle.
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	c := &http.Cookie{
 		Name: cookiePlain, Value: token, Path: "/console", HttpOnly: true, SameSite: http.SameSiteStrictMode,

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -90,7 +91,8 @@ func TestLoginCookie(t *testing.T) {
 				t.Fatal("no cookie")
 			}
 			if ck.Name != tt.cookie || ck.Secure != tt.secure || ck.Path != tt.path || !ck.HttpOnly ||
-				ck.SameSite != http.SameSiteStrictMode || ck.Domain != "" || ck.MaxAge <= 0 || len(ck.Value) < 40 {
+				ck.SameSite != http.SameSiteStrictMode || ck.Domain != "" || len(ck.Value) < 40 ||
+				ck.MaxAge < int((handoff.DefaultSessionMax-time.Minute).Seconds()) || ck.MaxAge > int(handoff.DefaultSessionMax.Seconds()) {
 				t.Errorf("cookie = %+v", ck)
 			}
 			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
@@ -139,6 +141,30 @@ func TestLoginLockout(t *testing.T) {
 	h.clock.Add(handoff.DefaultLockout + time.Second)
 	if code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}); code != 200 {
 		t.Errorf("after the lockout = %d %v", code, body)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	h := newHarness(t, harnessOpts{logins: 4})
+	c := h.newClient()
+	for i := 0; i < 4; i++ {
+		// Different names: the per-name lockout never triggers.
+		if code, body := c.do("POST", "/console/api/login", map[string]string{"username": fmt.Sprintf("guess%d", i), "password": "wrong horse battery"}); code != 401 {
+			t.Fatalf("attempt %d: %d %v", i+1, code, body)
+		}
+	}
+	resp := c.raw("POST", "/console/api/login", map[string]string{"username": "anna", "password": password})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("fifth attempt = %d, Retry-After %q; want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password})
+	if code != http.StatusTooManyRequests || body["error"] != "rate_limited" || !strings.Contains(body["message"].(string), "too many login attempts") {
+		t.Errorf("limited login = %d %v", code, body)
+	}
+	h.clock.Add(time.Minute)
+	if code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}); code != 200 {
+		t.Errorf("a minute later = %d %v", code, body)
 	}
 }
 

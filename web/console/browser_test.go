@@ -538,4 +538,19 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	p.waitFor("the note at 200% zoom", `return [...document.querySelectorAll('#transcript .role-note')].some(e => e.textContent.includes('Zoom note'));`)
 	b.Screenshot(t, p.ctx, "console-zoom-200")
 	p.noErrors()
+
+	// Closing the console (leaving the page) marks the caseworker offline
+	// at once, without waiting for the presence timeout.
+	onlineNow := func() bool {
+		ps, err := s.desk.Online(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ps) == 1 && ps[0].Caseworker == "rita"
+	}
+	if !onlineNow() {
+		t.Fatal("rita is not online with the console open")
+	}
+	p.do(chromedp.Navigate("about:blank"))
+	waitFor(t, "rita offline after leaving the console", func() bool { return !onlineNow() })
 }

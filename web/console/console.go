@@ -122,26 +122,37 @@ type Options struct {
 	// MaxTextChars is handoff.max_text_chars, shown in the reply box (0:
 	// handoff.DefaultMaxTextChars).
 	MaxTextChars int
+	// SessionMax is handoff.accounts.session_max, the session cookie's
+	// lifetime (0: handoff.DefaultSessionMax).
+	SessionMax time.Duration
+	// LoginsPerMinute limits login attempts per client address on this
+	// instance, on top of the accounts' per-name lockout (0: 30).
+	LoginsPerMinute int
+	// Now is the clock of the login limit (default time.Now).
+	Now func() time.Time
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
 type Handler struct {
-	cfg       Config
-	desk      Desk
-	accounts  Accounts
-	store     Store
-	bus       Bus
-	log       *slog.Logger
-	publicURL *url.URL
-	trust     bool
-	assets    *assets
-	mux       *http.ServeMux
-	up        websocket.Upgrader
-	refresh   time.Duration
-	ping      time.Duration
-	pong      time.Duration
-	names     *nameCache
-	maxChars  int
+	cfg        Config
+	desk       Desk
+	accounts   Accounts
+	store      Store
+	bus        Bus
+	log        *slog.Logger
+	publicURL  *url.URL
+	trust      bool
+	assets     *assets
+	mux        *http.ServeMux
+	up         websocket.Upgrader
+	refresh    time.Duration
+	ping       time.Duration
+	pong       time.Duration
+	names      *nameCache
+	maxChars   int
+	sessionMax time.Duration
+	logins     *loginLimit
+	now        func() time.Time
 
 	mu       sync.Mutex
 	socks    map[*liveConn]struct{}
@@ -171,6 +182,17 @@ func New(cfg Config, opts Options) (*Handler, error) {
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars
+	}
+	if h.sessionMax = opts.SessionMax; h.sessionMax <= 0 {
+		h.sessionMax = handoff.DefaultSessionMax
+	}
+	perMinute := opts.LoginsPerMinute
+	if perMinute <= 0 {
+		perMinute = defaultLoginsPerMinute
+	}
+	h.logins = newLoginLimit(perMinute)
+	if h.now = opts.Now; h.now == nil {
+		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -372,4 +394,37 @@ func (n *nameCache) people(ctx context.Context, names ...string) map[string]stri
 		}
 	}
 	return out
+}
+
+// defaultLoginsPerMinute bounds password checks (bcrypt) per address.
+const defaultLoginsPerMinute = 30
+
+// loginLimit counts login attempts per address in fixed one-minute
+// windows: bcrypt is expensive, and the accounts' lockout is per user
+// name, so an address trying many names is stopped here.
+type loginLimit struct {
+	perMinute int
+	mu        sync.Mutex
+	window    time.Time
+	counts    map[string]int
+}
+
+func newLoginLimit(perMinute int) *loginLimit {
+	return &loginLimit{perMinute: perMinute, counts: map[string]int{}}
+}
+
+// take counts an attempt from ip at now; it returns how long to wait when
+// the address is over its limit (0: go ahead).
+func (l *loginLimit) take(ip string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := now.Truncate(time.Minute); !w.Equal(l.window) {
+		l.window = w
+		clear(l.counts)
+	}
+	if l.counts[ip] >= l.perMinute {
+		return l.window.Add(time.Minute).Sub(now)
+	}
+	l.counts[ip]++
+	return 0
 }

@@ -80,7 +80,7 @@ func (h *Handler) ssoLogin(w http.ResponseWriter, r *http.Request, user string) 
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, r, token, s.Expires)
+	h.setCookie(w, r, token, s.Created.Add(h.sessionMax))
 	h.log.InfoContext(r.Context(), "console login", "method", "sso")
 	return h.sendMe(w, s)
 }
@@ -94,6 +94,11 @@ type loginRequest struct {
 // passwords get the same answer (after the same work); too many failures
 // lock the name and address out (429 with Retry-After).
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if wait := h.logins.take(clientIP(r), h.now()); wait > 0 {
+		h.log.InfoContext(r.Context(), "console login failed", "reason", "rate_limited")
+		return &apiError{status: http.StatusTooManyRequests, code: "rate_limited", retry: wait,
+			msg: "too many login attempts from this address; wait a minute"}
+	}
 	var in loginRequest
 	if err := decode(r, &in); err != nil {
 		return err
@@ -120,7 +125,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *caller) error
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, r, token, s.Expires)
+	h.setCookie(w, r, token, s.Created.Add(h.sessionMax))
 	h.log.InfoContext(r.Context(), "console login", "method", "password")
 	return h.sendMe(w, s)
 }

@@ -83,6 +83,7 @@ type harnessOpts struct {
 	tls     bool
 	public  string
 	refresh time.Duration
+	logins  int
 }
 
 // Test users; every password is "correct horse battery".
@@ -159,7 +160,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.console, err = console.New(o.cfg, console.Options{
 		Desk: h.desk, Accounts: h.accounts, Store: h.store, Bus: h.store, PublicURL: o.public, Log: log,
-		RefreshInterval: o.refresh,
+		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
