@@ -1,0 +1,176 @@
+package twilio
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is the "twilio" section of civibot's config.
+type Config struct {
+	// Enabled mounts the webhooks (/twilio/sms, /twilio/voice, …).
+	Enabled bool `yaml:"enabled"`
+	// AccountSID is the Twilio account ("AC…"); inbound requests from
+	// another account are refused.
+	AccountSID string `yaml:"account_sid"`
+	// AuthToken signs Twilio's webhooks and authenticates REST calls. Give
+	// it through CIVIBOT_TWILIO_AUTH_TOKEN_FILE.
+	AuthToken string `yaml:"auth_token"`
+	// From is the number SMS are sent from (E.164, the number bought for
+	// civibot). MessagingServiceSID ("MG…") may be given instead.
+	From                string `yaml:"from"`
+	MessagingServiceSID string `yaml:"messaging_service_sid"`
+	// PublicURL overrides server.public_url for the webhooks: the https
+	// URL Twilio calls (signatures are computed over it, never over the
+	// Host header).
+	PublicURL string `yaml:"public_url"`
+	// CaseworkerLine is the phone number (E.164) a caller is put through
+	// to during office hours. Empty: callers always get a callback.
+	CaseworkerLine string `yaml:"caseworker_line"`
+	// DialTimeout is how long the caseworker line may ring before the
+	// caller gets a callback instead (5s–10m; default 25s).
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// DialCallerID is the number the caseworker line sees calling (E.164).
+	// Empty: the civibot number the citizen called.
+	DialCallerID string `yaml:"dial_caller_id"`
+	// Voices for <Say>, per language (Twilio voice names, e.g.
+	// Polly.Vicki-Neural).
+	Voices Voices `yaml:"voices"`
+	// SpeechConfidence: a speech result Twilio is less sure of than this
+	// (0–1) counts as not understood (default 0.5).
+	SpeechConfidence float64 `yaml:"speech_confidence"`
+	// MaxSMSSegments bounds a bot answer by SMS (default 3; 1–10). Longer
+	// answers are shortened, the link to the page is kept.
+	MaxSMSSegments int `yaml:"max_sms_segments"`
+	// APIBase replaces https://api.twilio.com (for tests against a local
+	// fake of the REST API).
+	APIBase string `yaml:"api_base"`
+}
+
+// Voices are the <Say> voices by language.
+type Voices struct {
+	DE string `yaml:"de"`
+	EN string `yaml:"en"`
+}
+
+// Defaults for Config.
+const (
+	DefaultDialTimeout      = 25 * time.Second
+	DefaultSpeechConfidence = 0.5
+	DefaultMaxSMSSegments   = 3
+	DefaultVoiceDE          = "Polly.Vicki-Neural"
+	DefaultVoiceEN          = "Polly.Amy-Neural"
+)
+
+// DefaultConfig returns the defaults (disabled).
+func DefaultConfig() Config {
+	return Config{
+		DialTimeout:      DefaultDialTimeout,
+		SpeechConfidence: DefaultSpeechConfidence,
+		MaxSMSSegments:   DefaultMaxSMSSegments,
+		Voices:           Voices{DE: DefaultVoiceDE, EN: DefaultVoiceEN},
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.DialTimeout == 0 {
+		c.DialTimeout = d.DialTimeout
+	}
+	if c.SpeechConfidence == 0 {
+		c.SpeechConfidence = d.SpeechConfidence
+	}
+	if c.MaxSMSSegments == 0 {
+		c.MaxSMSSegments = d.MaxSMSSegments
+	}
+	if c.Voices.DE == "" {
+		c.Voices.DE = d.Voices.DE
+	}
+	if c.Voices.EN == "" {
+		c.Voices.EN = d.Voices.EN
+	}
+	return c
+}
+
+var (
+	e164Re  = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	sidRe   = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
+	alnumRe = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+)
+
+// Validate reports settings that cannot work; the messages say how to fix
+// them. A disabled section is only checked for what is set.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Enabled && c.AccountSID == "" {
+		add("twilio.account_sid is required when twilio.enabled is true (the AC… SID on the Twilio console's dashboard)")
+	}
+	if c.AccountSID != "" {
+		if !strings.HasPrefix(c.AccountSID, "AC") || !sidRe.MatchString(c.AccountSID) {
+			add("twilio.account_sid must be an account SID like AC followed by 32 hex digits (got %d characters starting %q)", len(c.AccountSID), prefix(c.AccountSID, 2))
+		}
+		if c.AuthToken == "" {
+			add("twilio.auth_token is required when twilio.account_sid is set (give it through CIVIBOT_TWILIO_AUTH_TOKEN_FILE)")
+		}
+	}
+	if c.AuthToken != "" && !alnumRe.MatchString(c.AuthToken) {
+		add("twilio.auth_token must be letters and digits only (copy it from the Twilio console; check for a trailing newline or quotes)")
+	}
+	if c.Enabled && c.From == "" && c.MessagingServiceSID == "" {
+		add("twilio.from (the civibot number, e.g. +4930123456) or twilio.messaging_service_sid is required when twilio.enabled is true, to send SMS")
+	}
+	if c.From != "" && !e164Re.MatchString(c.From) {
+		add("twilio.from must be a phone number in E.164 form, e.g. +4930123456 (got %q)", c.From)
+	}
+	if c.MessagingServiceSID != "" && (!strings.HasPrefix(c.MessagingServiceSID, "MG") || !sidRe.MatchString(c.MessagingServiceSID)) {
+		add("twilio.messaging_service_sid must be like MG followed by 32 hex digits (got %q)", c.MessagingServiceSID)
+	}
+	if c.CaseworkerLine != "" && !e164Re.MatchString(c.CaseworkerLine) {
+		add("twilio.caseworker_line must be a phone number in E.164 form, e.g. +4930901820 (got %q)", c.CaseworkerLine)
+	}
+	if c.DialCallerID != "" && !e164Re.MatchString(c.DialCallerID) {
+		add("twilio.dial_caller_id must be a phone number in E.164 form (got %q), or empty for the civibot number", c.DialCallerID)
+	}
+	if c.DialTimeout < 5*time.Second || c.DialTimeout > 10*time.Minute {
+		add("twilio.dial_timeout must be between 5s and 10m (got %v)", c.DialTimeout)
+	}
+	if c.SpeechConfidence < 0 || c.SpeechConfidence > 1 {
+		add("twilio.speech_confidence must be between 0 and 1 (got %v)", c.SpeechConfidence)
+	}
+	if c.MaxSMSSegments < 1 || c.MaxSMSSegments > 10 {
+		add("twilio.max_sms_segments must be between 1 and 10 (got %d)", c.MaxSMSSegments)
+	}
+	if c.PublicURL != "" {
+		if err := checkBaseURL(c.PublicURL); err != nil {
+			add("twilio.public_url %v", err)
+		}
+	}
+	if c.APIBase != "" {
+		if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("twilio.api_base must be an http(s) URL such as http://127.0.0.1:9999 (got %q); leave it empty for Twilio itself", c.APIBase)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkBaseURL accepts the public URL Twilio calls: https (http only for a
+// local test), a host, no query.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("must be the https URL Twilio reaches civibot at, like https://chat.city.example (got %q)", s)
+	}
+	return nil
+}
+
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

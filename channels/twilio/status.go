@@ -1,0 +1,83 @@
+package twilio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// smsStatus receives the delivery status of an SMS civibot sent (the
+// answer in TwiML or one sent through the REST API). A message that
+// failed is logged with its conversation and, once, noted in the
+// transcript for the caseworkers.
+func (c *Channel) smsStatus(w http.ResponseWriter, r *http.Request, f url.Values) {
+	ctx := r.Context()
+	status, code := f.Get("MessageStatus"), f.Get("ErrorCode")
+	convID := f.Get("c")
+	seq, _ := strconv.ParseInt(f.Get("m"), 10, 64)
+	switch status {
+	case "failed", "undelivered":
+		codeNum, _ := strconv.Atoi(code)
+		c.log.WarnContext(ctx, "twilio sms not delivered", "conversation_id", convID, "seq", seq, "status", status, "twilio_code", codeNum)
+		if convID != "" && validSID(f.Get("MessageSid")) {
+			c.noteOnce(ctx, "twilio:status:"+f.Get("MessageSid")+":"+status, convID, smsFailedNote(seq, status, codeNum))
+		}
+	default:
+		c.log.DebugContext(ctx, "twilio sms status", "conversation_id", convID, "seq", seq, "status", status)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func smsFailedNote(seq int64, status string, code int) string {
+	s := "SMS"
+	if seq > 0 {
+		s += fmt.Sprintf(" (message %d)", seq)
+	}
+	s += " not delivered: " + status
+	if code != 0 {
+		s += fmt.Sprintf(", Twilio error %d", code)
+		if d := errorCode(code); d != "" {
+			s += " (" + d + ")"
+		}
+	}
+	return s + "."
+}
+
+// callStatus receives call status changes. A call that ended badly is
+// noted in the caller's transcript.
+func (c *Channel) callStatus(w http.ResponseWriter, r *http.Request, f url.Values) {
+	ctx := r.Context()
+	_, id := c.caller(f.Get("From"), f.Get("CallSid"))
+	status := f.Get("CallStatus")
+	secs, _ := strconv.Atoi(f.Get("CallDuration"))
+	switch status {
+	case "completed":
+		c.log.InfoContext(ctx, "twilio call ended", "conversation_id", id, "status", status, "duration_s", secs)
+	case "failed", "busy", "no-answer", "canceled":
+		c.log.WarnContext(ctx, "twilio call did not complete", "conversation_id", id, "status", status)
+		if _, err := c.o.Store.Get(ctx, id); err == nil && validSID(f.Get("CallSid")) {
+			c.noteOnce(ctx, "twilio:call:"+f.Get("CallSid")+":"+status, id, "Call ended without completing: "+status+".")
+		}
+	default:
+		c.log.DebugContext(ctx, "twilio call status", "conversation_id", id, "status", status)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// noteOnce adds a note unless one was added for key (Twilio may report a
+// status more than once).
+func (c *Channel) noteOnce(ctx context.Context, key, convID, text string) {
+	fresh, err := c.o.Idempotency.Begin(ctx, key, idemLease)
+	if err != nil || !fresh {
+		return
+	}
+	c.note(ctx, convID, text)
+	if err := c.o.Idempotency.Done(ctx, key, idemKeep); err != nil {
+		c.log.WarnContext(ctx, "twilio: mark status done failed", "conversation_id", convID, "error", err)
+	}
+}
+
+// validSID accepts Twilio resource SIDs (two letters and 32 hex digits).
+func validSID(s string) bool { return sidRe.MatchString(s) }
