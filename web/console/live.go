@@ -83,7 +83,9 @@ type liveConn struct {
 	draining atomic.Bool
 	ending   atomic.Value // string: why the session ended (set by endSockets)
 	wake     chan struct{}
-	killOnce sync.Once
+
+	wsMu     sync.Mutex // guards wsShared: what kill sees of ws
+	wsShared *websocket.Conn
 }
 
 func (h *Handler) live(w http.ResponseWriter, r *http.Request) {
@@ -183,16 +185,20 @@ func (c *liveConn) drain() {
 	c.nudge()
 }
 
+// kill cuts the connection at once.
 func (c *liveConn) kill() {
-	c.killOnce.Do(func() {
-		if c.ws != nil {
-			_ = c.ws.NetConn().Close()
-		}
-	})
+	c.wsMu.Lock()
+	defer c.wsMu.Unlock()
+	if c.wsShared != nil {
+		_ = c.wsShared.NetConn().Close()
+	}
 }
 
 func (c *liveConn) serve(ws *websocket.Conn) {
 	c.ws = ws
+	c.wsMu.Lock()
+	c.wsShared = ws
+	c.wsMu.Unlock()
 	ws.SetReadLimit(maxLiveFrame)
 	go c.writeLoop()
 	c.readLoop()

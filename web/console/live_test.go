@@ -298,3 +298,17 @@ func TestLiveShutdown(t *testing.T) {
 		t.Errorf("a new socket during shutdown: %v %v", err, resp)
 	}
 }
+
+// TestLiveShutdownCut: a console that does not answer the close is cut
+// when the shutdown deadline passes.
+func TestLiveShutdownCut(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.login("anna").live() // never read again
+	ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
+	defer cancel()
+	err := h.console.Shutdown(ctx)
+	if err == nil || !strings.Contains(err.Error(), "1 live sockets cut") {
+		t.Errorf("Shutdown = %v", err)
+	}
+	waitFor(t, "the socket to be gone", func() bool { return h.console.Open() == 0 })
+}
