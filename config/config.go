@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -35,6 +36,7 @@ type Config struct {
 	// Server is the HTTP server.
 	Server    web.Config               `yaml:"server"`
 	Webchat   webchat.Config           `yaml:"webchat"`
+	Twilio    twilio.Config            `yaml:"twilio"`
 	Redis     conversation.RedisConfig `yaml:"redis"`
 	Handoff   handoff.Config           `yaml:"handoff"`
 	Console   console.Config           `yaml:"console"`
@@ -76,6 +78,7 @@ func Default() Config {
 		City:      web.DefaultBranding(),
 		Server:    web.DefaultConfig(),
 		Webchat:   webchat.DefaultConfig(),
+		Twilio:    twilio.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
 		Console:   console.DefaultConfig(),
 		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
@@ -117,6 +120,10 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate(), c.Console.Validate())
+	errs = append(errs, c.Twilio.Validate())
+	if c.Twilio.Enabled && c.Twilio.PublicURL == "" && c.Server.PublicURL == "" {
+		errs = append(errs, errors.New("server.public_url (or twilio.public_url) is required when twilio.enabled is true: the https URL Twilio reaches civibot at, against which webhook signatures are checked"))
+	}
 	if hb, pt := c.Console.HeartbeatInterval, c.Handoff.PresenceTimeout; hb > 0 && pt > 0 && hb*2 > pt {
 		errs = append(errs, fmt.Errorf("console.heartbeat_interval (%v) must be at most half of handoff.presence_timeout (%v), or caseworkers flicker offline", hb, pt))
 	}

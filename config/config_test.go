@@ -210,3 +210,37 @@ func TestSetUnknownOption(t *testing.T) {
 		t.Fatal("want an error for a missing =")
 	}
 }
+
+func TestTwilioSection(t *testing.T) {
+	token := writeFile(t, "token", "f00dfeedf00dfeedf00dfeedf00dfeed\n")
+	c, err := Load("", envMap(map[string]string{
+		"CIVIBOT_TWILIO_ENABLED":         "true",
+		"CIVIBOT_TWILIO_ACCOUNT_SID":     "AC0123456789abcdef0123456789abcdef",
+		"CIVIBOT_TWILIO_AUTH_TOKEN_FILE": token,
+		"CIVIBOT_TWILIO_FROM":            "+4930555000",
+		"CIVIBOT_TWILIO_VOICES_DE":       "Polly.Daniel-Neural",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Twilio.AuthToken != "f00dfeedf00dfeedf00dfeedf00dfeed" || c.Twilio.Voices.DE != "Polly.Daniel-Neural" || c.Twilio.MaxSMSSegments != 3 {
+		t.Fatalf("twilio = %+v", c.Twilio)
+	}
+	c.Dialog.CityName = c.City.Name
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "server.public_url (or twilio.public_url) is required when twilio.enabled is true") {
+		t.Fatalf("err = %v", err)
+	}
+	c.Server.PublicURL = "https://chat.musterstadt.example"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.Twilio.AuthToken = ""
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "twilio.auth_token is required when twilio.account_sid is set") {
+		t.Fatalf("err = %v", err)
+	}
+	c.Twilio.AuthToken = "f00dfeedf00dfeedf00dfeedf00dfeed"
+	out, err := c.Masked()
+	if err != nil || strings.Contains(out, c.Twilio.AuthToken) {
+		t.Fatalf("auth token not masked (%v):\n%s", err, out)
+	}
+}
