@@ -171,6 +171,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
+	if err := serveTwilio(ctx, cfg, srv, svc, store, desk, registry, rdb, log, stdout); err != nil {
+		return err
+	}
 
 	// The caseworker console.
 	con, err := console.New(cfg.Console, console.Options{
