@@ -127,3 +127,29 @@ func TestSplitSMS(t *testing.T) {
 		}
 	}
 }
+
+// TestDocExamples keeps the examples in docs/channels/twilio.md true.
+func TestDocExamples(t *testing.T) {
+	euro := "Der Personalausweis kostet 37,00 € – für Personen unter 24 Jahren 22,80 €."
+	tests := []struct {
+		text     string
+		enc      Encoding
+		units    int
+		segments int
+	}{
+		{"Der Personalausweis kostet 37,00 Euro.", GSM7, 38, 1},
+		{euro, UCS2, 74, 2},
+		{foldGSM(euro), GSM7, 76, 1},
+		{"Bitte bringen Sie Ihren Ausweis mit 😊", UCS2, 38, 1},
+		{strings.Repeat("x", 281), GSM7, 281, 2},
+		{strings.Repeat("x", 370), GSM7, 370, 3},
+		{strings.Repeat("ü", 200), GSM7, 200, 2},
+		{strings.Repeat("ş", 200), UCS2, 200, 3},
+	}
+	for _, tt := range tests {
+		got := EstimateSegments(tt.text)
+		if got.Encoding != tt.enc || got.Units != tt.units || got.Segments != tt.segments {
+			t.Errorf("%q: %+v, want %s %d %d", tt.text, got, tt.enc, tt.units, tt.segments)
+		}
+	}
+}
