@@ -69,9 +69,9 @@ type harness struct {
 }
 
 type harnessOptions struct {
-	mode     string              // default webhook
+	mode     string               // default webhook
 	fake     *telegramtest.Server // share one fake between instances
-	store    backend             // default: memory
+	store    backend              // default: memory
 	rdb      redis.UniversalClient
 	instance string // InstanceHeader value of this instance's Bot API calls
 	online   bool   // caseworker anna is at her desk
@@ -350,8 +350,8 @@ func callbackUpdate(id int, chat int64, lang, data string) string {
 }
 
 const (
-	photoContent = `"photo":[{"file_id":"AgACAgIAAxkBAAIBZ2d","file_unique_id":"AQADq8MxG","file_size":1453,"width":90,"height":67},{"file_id":"AgACAgIAAxkBAAIBZ2e","file_unique_id":"AQADq8MxH","file_size":21456,"width":320,"height":240}],"caption":"Mein Ausweis"`
-	stickerContent = `"sticker":{"width":512,"height":512,"emoji":"👍","set_name":"HotCherry","is_animated":true,"is_video":false,"type":"regular","thumbnail":{"file_id":"AAMCAgADGQEAA","file_unique_id":"AQADv","file_size":5142,"width":128,"height":128},"file_id":"CAACAgIAAxkBAAIB","file_unique_id":"AgADvAADr8ZRGg","file_size":38612}`
+	photoContent    = `"photo":[{"file_id":"AgACAgIAAxkBAAIBZ2d","file_unique_id":"AQADq8MxG","file_size":1453,"width":90,"height":67},{"file_id":"AgACAgIAAxkBAAIBZ2e","file_unique_id":"AQADq8MxH","file_size":21456,"width":320,"height":240}],"caption":"Mein Ausweis"`
+	stickerContent  = `"sticker":{"width":512,"height":512,"emoji":"👍","set_name":"HotCherry","is_animated":true,"is_video":false,"type":"regular","thumbnail":{"file_id":"AAMCAgADGQEAA","file_unique_id":"AQADv","file_size":5142,"width":128,"height":128},"file_id":"CAACAgIAAxkBAAIB","file_unique_id":"AgADvAADr8ZRGg","file_size":38612}`
 	voiceContent    = `"voice":{"duration":3,"mime_type":"audio/ogg","file_id":"AwACAgIAAxkBAAIB","file_unique_id":"AgADbhEAAj","file_size":7328}`
 	locationContent = `"location":{"latitude":52.520008,"longitude":13.404954}`
 	documentContent = `"document":{"file_name":"Bescheid.pdf","mime_type":"application/pdf","file_id":"BQACAgIAAxkBAAIB","file_unique_id":"AgADxxAAAj","file_size":183245}`
