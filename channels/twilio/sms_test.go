@@ -421,3 +421,33 @@ func TestSendLongMessageInParts(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestStoreDown(t *testing.T) {
+	rs := redistest.Start(t)
+	h := newHarness(t, harnessOpts{store: conversation.NewRedis(rs.Client(t), conversation.Options{})})
+	form := smsForm(h.sid("SM"), citizen, "Was kostet ein Personalausweis?")
+	sid := h.sid("CA")
+	rs.Stop(t)
+
+	// SMS: the citizen is asked to send again; nothing half-done stays behind.
+	rep := h.post(twilio.PathSMS, form)
+	if rep.status != http.StatusOK || !strings.Contains(messageText(t, rep), "noch einmal") {
+		t.Fatalf("sms while the store is down: %d %s", rep.status, rep.body)
+	}
+	// A call: an apology in both languages, then the call ends.
+	rep = h.call(twilio.PathVoice, sid, citizen)
+	if strings.Join(rep.doc.verbs(), ",") != "Say,Say,Hangup" {
+		t.Fatalf("call while the store is down:\n%s", rep.body)
+	}
+
+	// Back up: Twilio's retry of the same MessageSid is answered.
+	rs.Restart(t)
+	waitFor(t, "redis", func() bool { _, err := h.store.Get(bg, "probe"); return errors.Is(err, conversation.ErrNotFound) })
+	rep = h.post(twilio.PathSMS, form)
+	if !strings.Contains(messageText(t, rep), "37,00 Euro") {
+		t.Fatalf("retry after the outage: %s", rep.body)
+	}
+	if !strings.Contains(h.logs.String(), "twilio sms: idempotency unavailable") {
+		t.Fatalf("outage not logged:\n%s", h.logs.String())
+	}
+}

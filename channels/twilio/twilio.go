@@ -263,7 +263,9 @@ func (c *Channel) url(path string, q url.Values) string {
 	return c.base + path + "?" + q.Encode()
 }
 
-// anonymousNumbers are the pseudo-numbers Twilio gives withheld callers.
+// anonymous reports a caller without a usable number: withheld (Twilio's
+// pseudo-numbers for anonymous, restricted, blocked, unknown, unavailable)
+// or not E.164.
 func anonymous(from string) bool {
 	switch from {
 	case "", "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253", "anonymous", "Anonymous", "restricted", "unknown":
