@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/civibot/civibot/channels/telegram"
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
@@ -36,6 +37,7 @@ type Config struct {
 	// Server is the HTTP server.
 	Server    web.Config               `yaml:"server"`
 	Webchat   webchat.Config           `yaml:"webchat"`
+	Telegram  telegram.Config          `yaml:"telegram"`
 	Twilio    twilio.Config            `yaml:"twilio"`
 	Redis     conversation.RedisConfig `yaml:"redis"`
 	Handoff   handoff.Config           `yaml:"handoff"`
@@ -78,6 +80,7 @@ func Default() Config {
 		City:      web.DefaultBranding(),
 		Server:    web.DefaultConfig(),
 		Webchat:   webchat.DefaultConfig(),
+		Telegram:  telegram.DefaultConfig(),
 		Twilio:    twilio.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
 		Console:   console.DefaultConfig(),
@@ -120,7 +123,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate(), c.Console.Validate())
-	errs = append(errs, c.Twilio.Validate())
+	errs = append(errs, c.Telegram.ValidateFor(c.Server.PublicURL), c.Twilio.Validate())
 	if c.Twilio.Enabled && c.Twilio.PublicURL == "" && c.Server.PublicURL == "" {
 		errs = append(errs, errors.New("server.public_url (or twilio.public_url) is required when twilio.enabled is true: the https URL Twilio reaches civibot at, against which webhook signatures are checked"))
 	}
