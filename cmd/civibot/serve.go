@@ -174,6 +174,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	if err := serveTwilio(ctx, cfg, srv, svc, store, desk, registry, rdb, log, stdout); err != nil {
 		return err
 	}
+	if err := serveTelegram(ctx, cfg, srv, svc, store, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
+		return err
+	}
 
 	// The caseworker console.
 	con, err := console.New(cfg.Console, console.Options{
