@@ -333,7 +333,9 @@ func (c *Channel) sendLink(w http.ResponseWriter, r *http.Request, f url.Values,
 			Language: st.lang, Sources: m.Sources,
 		})
 		if err == nil && !dup {
-			err = c.Send(ctx, conv, sent)
+			if err = c.Send(ctx, conv, sent); err != nil {
+				c.note(ctx, id, fmt.Sprintf("The link (message %d) was not sent by SMS: %v.", sent.Seq, err))
+			}
 		}
 	}
 	if err != nil {

@@ -416,3 +416,46 @@ func TestCallStatusCallbacks(t *testing.T) {
 		t.Fatalf("call end not logged:\n%s", logs)
 	}
 }
+
+func TestCallLinkNotSent(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.fake.failFor(citizen, 21610) // the number opted out at Twilio
+	sid := h.sid("CA")
+	g := startCall(t, h, sid, citizen, "1")
+	g = gatherOf(t, h, h.call(g.attr("action"), sid, citizen, "SpeechResult", "Was kostet ein Personalausweis?", "Confidence", "0.9"), "de-DE")
+	rep := h.call(g.attr("action"), sid, citizen, "SpeechResult", "Ja bitte", "Confidence", "0.9")
+	g = gatherOf(t, h, rep, "de-DE")
+	if !strings.Contains(g.said(), "nicht verschicken") || !strings.Contains(g.said(), "sonst noch helfen") {
+		t.Fatalf("failed link:\n%s", rep.body)
+	}
+	msgs := h.transcript(phoneID(citizen))
+	if last := msgs[len(msgs)-1]; last.Role != conversation.RoleNote || !strings.Contains(last.Text, "21610") {
+		t.Fatalf("no note about the link that was not sent: %+v", last)
+	}
+	// Now known to be opted out: the next answer offers no link.
+	rep = h.call(g.attr("action"), sid, citizen, "SpeechResult", "Was kostet ein Reisepass?", "Confidence", "0.9")
+	if g = gatherOf(t, h, rep, "de-DE"); strings.Contains(g.said(), "SMS") {
+		t.Fatalf("link offered after 21610:\n%s", rep.body)
+	}
+}
+
+func TestWebhookMissingFields(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	form := smsForm("", citizen, "Hallo")
+	form.Del("SmsSid")
+	if rep := h.post(twilio.PathSMS, form); rep.status != http.StatusBadRequest {
+		t.Fatalf("sms without MessageSid: %d", rep.status)
+	}
+	if rep := h.post(twilio.PathVoice, callForm("", citizen)); rep.status != http.StatusBadRequest {
+		t.Fatalf("call without CallSid: %d", rep.status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+twilio.PathSMS, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %d", resp.StatusCode)
+	}
+}
