@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,6 +50,8 @@ type Redis struct {
 	deleteScript  *redis.Script
 	abandonScript *redis.Script
 	unindexScript *redis.Script
+
+	hub *hub // the pub/sub connection all subscriptions share
 }
 
 var (
@@ -74,6 +75,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		deleteScript:  redis.NewScript(deleteLua),
 		abandonScript: redis.NewScript(abandonLua),
 		unindexScript: redis.NewScript(unindexLua),
+		hub:           newHub(client),
 	}
 }
 
@@ -691,57 +693,4 @@ func (r *Redis) Publish(ctx context.Context, topic string, payload []byte) error
 		return fail("publish", err)
 	}
 	return nil
-}
-
-// subscribeTimeout bounds the wait for Redis to confirm a subscription when
-// ctx has no deadline.
-const subscribeTimeout = 5 * time.Second
-
-// Subscribe implements Bus. It returns once Redis has confirmed the
-// subscription, so a payload published after Subscribe returns is
-// delivered. go-redis re-connects and re-subscribes by itself after a
-// connection loss; each re-subscription is passed on as an empty payload
-// (the catch-up notice). The channel is closed when ctx ends or cancel is
-// called; cancel returns after the channel is closed.
-func (r *Redis) Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error) {
-	ps := r.client.Subscribe(ctx, r.channel(topic))
-	first, err := ps.ReceiveTimeout(ctx, subscribeTimeout)
-	if err == nil {
-		if s, ok := first.(*redis.Subscription); !ok || s.Kind != "subscribe" {
-			err = fmt.Errorf("unexpected first pub/sub reply %v", first)
-		}
-	}
-	if err != nil {
-		_ = ps.Close()
-		return nil, nil, fail("subscribe", err)
-	}
-	in := ps.ChannelWithSubscriptions(redis.WithChannelSize(64))
-	out := make(chan []byte)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		pump(in, decodePubSub, out, done, ctx.Done())
-		_ = ps.Close()
-		for range in { // let go-redis's reader finish: it closes in
-		}
-	}()
-	var once sync.Once
-	cancel := func() {
-		once.Do(func() { close(done) })
-		<-finished
-	}
-	return out, cancel, nil
-}
-
-func decodePubSub(v any) ([]byte, bool) {
-	switch m := v.(type) {
-	case *redis.Message:
-		return []byte(m.Payload), true
-	case *redis.Subscription:
-		if m.Kind == "subscribe" {
-			return notice, true // re-subscribed after a reconnect
-		}
-	}
-	return nil, false
 }

@@ -525,3 +525,56 @@ type redisError string
 
 func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
+
+// TestRedisSubscriptionsShareOneConnection: a socket per chat must not cost
+// a Redis connection per chat.
+func TestRedisSubscriptionsShareOneConnection(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	client := srv.Client(t)
+	r := NewRedis(client, Options{})
+	pubsubConns := func() int {
+		t.Helper()
+		list, err := client.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(list, "cmd=subscribe") + strings.Count(list, "cmd=unsubscribe")
+	}
+	var cancels []func()
+	var chans []<-chan []byte
+	for i := 0; i < 50; i++ {
+		ch, cancel, err := r.Subscribe(ctx, Topic(fmt.Sprintf("c%d", i%25))) // two subscribers per topic
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancels = append(cancels, cancel)
+		chans = append(chans, ch)
+	}
+	if n := pubsubConns(); n != 1 {
+		t.Fatalf("50 subscriptions use %d pub/sub connections, want 1", n)
+	}
+	// Both subscribers of a topic get the payload; others get nothing.
+	if err := r.Publish(ctx, Topic("c3"), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{3, 28} {
+		select {
+		case p := <-chans[i]:
+			if string(p) != "x" {
+				t.Fatalf("subscriber %d got %q", i, p)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("subscriber %d got nothing", i)
+		}
+	}
+	select {
+	case p := <-chans[4]:
+		t.Fatalf("subscriber of another topic got %q", p)
+	case <-time.After(100 * time.Millisecond):
+	}
+	for _, cancel := range cancels {
+		cancel()
+	}
+	waitFor(t, 5*time.Second, "pub/sub connection closed", func() bool { return pubsubConns() == 0 })
+}
