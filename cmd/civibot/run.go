@@ -33,6 +33,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":         {"serve the web chat (and the other channels) with the city's knowledge", runServe},
 		"ingest":        {"import a city's service pages into a knowledge base", runIngest},
+		"ask":           {"ask the bot one question and show its decision", runAsk},
+		"eval":          {"measure retrieval and handoff quality on a case file", runEval},
 		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
 		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
 	}
