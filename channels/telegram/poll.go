@@ -21,8 +21,7 @@ import (
 // dies (the lock expires LockTTL after its last renewal).
 func (c *Channel) poll(ctx context.Context) error {
 	if c.rdb == nil {
-		c.pollAsHolder(ctx)
-		return nil
+		return c.pollAsHolder(ctx)
 	}
 	lock, err := newPollLock(c.rdb, c.lockKey, c.cfg.LockTTL)
 	if err != nil {
@@ -51,7 +50,7 @@ func (c *Channel) poll(ctx context.Context) error {
 			defer cancel()
 			c.keepLock(hctx, lock)
 		}()
-		c.pollAsHolder(hctx)
+		perr := c.pollAsHolder(hctx)
 		cancel()
 		wg.Wait()
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
@@ -60,6 +59,9 @@ func (c *Channel) poll(ctx context.Context) error {
 		}
 		rcancel()
 		c.log.InfoContext(ctx, "telegram polling: lock released")
+		if perr != nil {
+			return perr
+		}
 	}
 	return nil
 }
@@ -101,11 +103,11 @@ type poller struct {
 // pollAsHolder polls until ctx ends. The offset only moves past updates
 // that are done, so a failed update comes back with the next getUpdates;
 // on the way out the offset is confirmed to Telegram, so the next poller
-// starts after what this one did.
-func (c *Channel) pollAsHolder(ctx context.Context) {
+// starts after what this one did. It returns an error only when Telegram
+// refuses to switch the webhook off.
+func (c *Channel) pollAsHolder(ctx context.Context) error {
 	if err := c.retry(ctx, "delete webhook", c.deleteWebhook); err != nil {
-		c.log.ErrorContext(ctx, "telegram polling: cannot switch off the webhook", "error", err)
-		return
+		return err
 	}
 	p := &poller{completed: map[int]bool{}, waiting: map[int]time.Time{}}
 	failures := 0
@@ -152,6 +154,7 @@ func (c *Channel) pollAsHolder(ctx context.Context) {
 		}
 		cancel()
 	}
+	return nil
 }
 
 func (c *Channel) pollWait(failures int) time.Duration {

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -201,5 +202,16 @@ func TestPollingAfterCrash(t *testing.T) {
 	h.fake.WaitFor("all updates to be confirmed", 10*time.Second, func() bool { return len(h.fake.Pending()) == 0 })
 	if len(h.fake.SentTo(erika)) != 1 || len(h.fake.SentTo(john)) != 0 || len(h.fake.Sent()) != 2 {
 		t.Fatalf("after the leases ran out: erika %d, john %d, all %d", len(h.fake.SentTo(erika)), len(h.fake.SentTo(john)), len(h.fake.Sent()))
+	}
+}
+
+func TestPollingWebhookCannotBeRemoved(t *testing.T) {
+	h := newHarness(t, harnessOptions{mode: ModePolling, noRun: true})
+	h.fake.Script("deleteWebhook", telegramtest.Response{Status: 401, Body: `{"ok":false,"error_code":401,"description":"Unauthorized"}`})
+	if err := h.ch.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ch.Run(context.Background()); !errors.Is(err, ErrRejected) {
+		t.Fatalf("Run: %v", err)
 	}
 }

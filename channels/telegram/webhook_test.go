@@ -285,3 +285,46 @@ func TestWebhookNotConnectedYet(t *testing.T) {
 		t.Fatalf("stored before connecting: %v", err)
 	}
 }
+
+// TestCrashAfterStoringQuestion: an earlier attempt stored the citizen's
+// message and died before the answer was stored. The service does not
+// answer a stored message twice, so the citizen is asked to send it again
+// rather than left without a word.
+func TestCrashAfterStoringQuestion(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	id := conversation.TelegramID([]byte(testIDKey), erika)
+	if _, err := h.store.Create(ctx, conversation.Conversation{ID: id, Channel: conversation.ChannelTelegram, Address: "111111111"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: h.ch.clientID(706), Text: "Was kostet ein Personalausweis?"}); err != nil {
+		t.Fatal(err)
+	}
+	h.deliver(textUpdate(706, erika, "de", "Was kostet ein Personalausweis?"))
+	sent := h.fake.SentTo(erika)
+	if len(sent) != 1 || sent[0].Plain != textsDE.resend {
+		t.Fatalf("sent %+v", sent)
+	}
+	h.deliver(textUpdate(707, erika, "de", "Was kostet ein Personalausweis?"))
+	if sent := h.fake.SentTo(erika); len(sent) != 2 || !strings.Contains(sent[1].Plain, "37,00 Euro") {
+		t.Fatalf("the question sent again: %+v", sent)
+	}
+}
+
+func TestSendWithoutChatID(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	err := h.ch.Send(context.Background(), conversation.Conversation{ID: "tx", Channel: conversation.ChannelTelegram},
+		conversation.Message{Role: conversation.RoleCaseworker, Text: "Hallo"})
+	if !errors.Is(err, conversation.ErrInvalid) {
+		t.Fatalf("Send without a chat id: %v", err)
+	}
+	// Notes and citizen messages are never pushed.
+	for _, role := range []string{conversation.RoleNote, conversation.RoleCitizen} {
+		if err := h.ch.Send(context.Background(), conversation.Conversation{ID: "tx", Address: "111111111"}, conversation.Message{Role: role, Text: "intern"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(h.fake.Sent()) != 0 {
+		t.Fatal("a note or a citizen message was sent")
+	}
+}
