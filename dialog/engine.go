@@ -298,7 +298,7 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		return r, nil
 	}
 	top := hits[0]
-	if second, ok := e.closeSecond(hits); ok {
+	if second, ok := e.closeSecond(hits, lang); ok {
 		r.Text = p.Clarify
 		r.QuickReplies = []conversation.QuickReply{
 			{Label: top.Page.Title, Payload: top.Page.Title},
@@ -420,13 +420,15 @@ func (e *Engine) followUpPage(question string, qterms []string, c conversation.C
 }
 
 // closeSecond returns the second hit when it is a different service that
-// scores almost as well as the first.
-func (e *Engine) closeSecond(hits []knowledge.Hit) (knowledge.Hit, bool) {
+// scores almost as well as the first. A page in another language than the
+// citizen's is no alternative to one in their language: it is only there
+// as a fallback.
+func (e *Engine) closeSecond(hits []knowledge.Hit, lang string) (knowledge.Hit, bool) {
 	if len(hits) < 2 || hits[0].Score <= 0 {
 		return knowledge.Hit{}, false
 	}
 	a, b := hits[0], hits[1]
-	if sameService(a.Page, b.Page) {
+	if sameService(a.Page, b.Page) || (a.Page.Language == lang && b.Page.Language != lang) {
 		return knowledge.Hit{}, false
 	}
 	margin := (a.Score - b.Score) / a.Score

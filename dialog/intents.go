@@ -85,7 +85,7 @@ func newIntentMatcher() *intentMatcher {
 			}},
 			{intentHuman, []pattern{
 				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
-				re(`^(mensch|mitarbeiter\w*|sachbearbeiter\w*|person)(\s+bitte)?\W*$`),
+				re(`^(mensch|mitarbeiter\w*|sachbearbeiter\w*|person)(\s+bitte\b|\W*$)`),
 				re(`\b(jemand\w*)\b[^.?!]{0,30}\b(sprechen|reden|anrufen|telefonieren|verbinden|fragen|zurueckrufen)\b`),
 				re(`\b(verbinden|weiterleiten|durchstellen)\b[^.?!]{0,30}\b(mitarbeiter\w*|person|mensch\w*|sachbearbeiter\w*)\b`),
 				re(`\b(rueckruf|ruft mich[^.?!]{0,20}an|mich[^.?!]{0,20}zurueckrufen)\b`),

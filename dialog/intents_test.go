@@ -30,6 +30,8 @@ func TestClassify(t *testing.T) {
 		// Asking for a person.
 		{"Ich möchte mit einem Menschen sprechen", intentHuman, ""},
 		{"Mitarbeiter bitte", intentHuman, ""},
+		{"Mitarbeiterin bitte, es geht um meinen Antrag", intentHuman, ""},
+		{"Mitarbeiter der Stadt arbeiten wann?", intentQuestion, ""},
 		{"Kann ich mit jemandem sprechen?", intentHuman, ""},
 		{"can I talk to a real person", intentHuman, ""},
 		{"human please", intentHuman, ""},

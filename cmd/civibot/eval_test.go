@@ -1,0 +1,217 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// civibot runs one command line with no environment and no input (see
+// runCmd in user_test.go).
+func civibot(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return runCmd(t, nil, "", args...)
+}
+
+func TestAskSampleCity(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		wants []string
+	}{
+		{"fee in german", []string{"ask", "Was kostet ein Personalausweis?"},
+			[]string{"37,00 Euro", "source: Personalausweis beantragen <https://www.musterstadt.example/service/personalausweis>", "decision: answer", "1. personalausweis-de"}},
+		{"english", []string{"ask", "What does a residents' parking permit cost?"},
+			[]string{"Residents' parking permit", "decision: answer", "language: en"}},
+		{"person", []string{"ask", "Ich möchte mit einem Menschen sprechen"},
+			[]string{"decision: handoff (handoff: human_request)"}},
+		{"out of scope", []string{"ask", "Wer hat die Fußball-WM 2014 gewonnen?"},
+			[]string{"decision: handoff", "unknown to the city's pages"}},
+		{"spoken style", []string{"ask", "--style", "spoken", "Was kostet ein Reisepass?"},
+			[]string{"Mehr finden Sie auf der Seite der Stadt „Reisepass beantragen“."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := civibot(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		code, out, errOut := civibot(t, "ask", "--json", "Wo melde ich meinen Hund an?")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var reply struct {
+			Text    string
+			Sources []struct {
+				PageID string `json:"page_id"`
+			}
+			Decision struct{ Kind string }
+		}
+		if err := json.Unmarshal([]byte(out), &reply); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if reply.Decision.Kind != "answer" || len(reply.Sources) != 1 || reply.Sources[0].PageID != "hundesteuer-de" {
+			t.Errorf("reply = %+v", reply)
+		}
+	})
+	t.Run("no question", func(t *testing.T) {
+		code, _, errOut := civibot(t, "ask")
+		if code != 2 || !strings.Contains(errOut, "a question is required") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+}
+
+func writeCases(t *testing.T, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cases.jsonl")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEvalSampleCity(t *testing.T) {
+	cases := writeCases(t,
+		`{"q": "Was kostet ein Personalausweis?", "lang": "de", "expect": ["personalausweis-de"], "kind": "formal"}`,
+		`{"q": "perso abgelaufen was tun", "lang": "de", "expect": ["personalausweis-de"], "kind": "colloquial"}`,
+		`{"q": "How much is a passport?", "lang": "en", "expect": ["reisepass-en"], "kind": "colloquial"}`,
+		`{"q": "Ich will mit einem Menschen reden", "lang": "de", "expect_handoff": true, "kind": "human_request"}`,
+		`{"q": "Wie wird das Wetter morgen?", "lang": "de", "expect_handoff": true, "kind": "out_of_scope"}`,
+		``,
+	)
+	code, out, errOut := civibot(t, "eval", "--json", "--cases", cases)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"n", "hit@1", "hit@3", "mrr", "handoff_recall", "wrong_handoff", "latency_ms", "by_kind"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks key %q: %s", k, out)
+		}
+	}
+	if m["n"].(float64) != 5 || m["hit@1"].(float64) != 1 || m["handoff_recall"].(float64) != 1 || m["wrong_handoff"].(float64) != 0 {
+		t.Errorf("figures: %s", out)
+	}
+	lat := m["latency_ms"].(map[string]any)
+	if lat["p50"].(float64) <= 0 || lat["p99"].(float64) < lat["p50"].(float64) {
+		t.Errorf("latency = %v", lat)
+	}
+	kinds := m["by_kind"].(map[string]any)
+	if kinds["colloquial"].(map[string]any)["n"].(float64) != 2 || kinds["out_of_scope"].(map[string]any)["handoff_recall"].(float64) != 1 {
+		t.Errorf("by_kind = %v", kinds)
+	}
+
+	// The same as a table for people, with the failures listed.
+	code, out, errOut = civibot(t, "eval", "-v", "--cases", cases)
+	if code != 0 || !regexp.MustCompile(`(?m)^hit@1\s+1\.000$`).MatchString(out) || !strings.Contains(out, "out_of_scope") {
+		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
+	}
+}
+
+func TestEvalCountsMissesAndWrongHandoffs(t *testing.T) {
+	cases := writeCases(t,
+		// The expected page is wrong on purpose: a miss at every rank.
+		`{"q": "Was kostet ein Personalausweis?", "lang": "de", "expect": ["sperrmuell-de"]}`,
+		// An answerable question the bot hands off (it asks for a person).
+		`{"q": "Mitarbeiter bitte, wegen Personalausweis", "lang": "de", "expect": ["personalausweis-de"]}`,
+		// A handoff case the bot answers.
+		`{"q": "Was kostet ein Reisepass?", "lang": "de", "expect_handoff": true}`,
+	)
+	code, out, errOut := civibot(t, "eval", "--json", "--cases", cases)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m struct {
+		Hit1          float64 `json:"hit@1"`
+		HandoffRecall float64 `json:"handoff_recall"`
+		WrongHandoff  float64 `json:"wrong_handoff"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Hit1 != 0 || m.HandoffRecall != 0 || m.WrongHandoff != 0.5 {
+		t.Errorf("got %+v, want hit@1 0, handoff recall 0, wrong handoff 0.5\n%s", m, out)
+	}
+}
+
+func TestEvalIntegreatFormat(t *testing.T) {
+	// Integreat QA questions are asked in their city's own knowledge base,
+	// built from a pages file: here two tiny cities of our own.
+	dir := t.TempDir()
+	pages := filepath.Join(dir, "pages.jsonl")
+	if err := os.WriteFile(pages, []byte(strings.Join([]string{
+		`{"id": "alpha-1", "title": "Stadtbibliothek", "city": "alpha", "language": "de", "body": "Stadtbibliothek\nDie Stadtbibliothek verleiht Bücher und Filme.\nDer Ausweis kostet 10 Euro im Jahr."}`,
+		`{"id": "alpha-2", "title": "Schwimmbad", "city": "alpha", "language": "de", "body": "Schwimmbad\nDas Hallenbad ist täglich geöffnet.\nKinder schwimmen kostenlos."}`,
+		`{"id": "beta-1", "title": "Stadtbibliothek", "city": "beta", "language": "de", "body": "Stadtbibliothek\nIn Beta gibt es keine Filme.\nDer Ausweis ist kostenlos."}`,
+	}, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := writeCases(t,
+		`{"id": 1, "question": "Was kostet der Bibliotheksausweis?", "answers": [2], "context": "", "city": "alpha", "pageId": 1, "language": "de"}`,
+		`{"id": 2, "question": "Wann hat das Hallenbad offen?", "answers": [1], "context": "", "city": "alpha", "pageId": 2, "language": "de"}`,
+		`{"id": 3, "question": "Kann man in der Bibliothek Filme leihen?", "answers": [], "context": "", "city": "beta", "pageId": 1, "language": "de"}`,
+	)
+	code, out, errOut := civibot(t, "eval", "--json", "--cases", cases, pages)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m struct {
+		N      int                        `json:"n"`
+		Hit1   float64                    `json:"hit@1"`
+		ByKind map[string]json.RawMessage `json:"by_kind"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	// Each city's question finds its own city's page, never the other's.
+	if m.N != 3 || m.Hit1 != 1 {
+		t.Errorf("n %d hit@1 %v, want 3 and 1\n%s", m.N, m.Hit1, out)
+	}
+	if _, ok := m.ByKind["unanswerable"]; !ok {
+		t.Errorf("empty answers not reported as unanswerable: %s", out)
+	}
+	// Without the pages file, the cities cannot be built.
+	code, _, errOut = civibot(t, "eval", "--cases", cases)
+	if code != 2 || !strings.Contains(errOut, "give the pages file") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestEvalBadCases(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"malformed line", []string{`{"q": "ok", "expect": ["a"]}`, `{"q": `}, ":2:"},
+		{"no question", []string{`{"expect": ["a"]}`}, "no question"},
+		{"no expectation", []string{`{"q": "Hallo"}`}, "needs \"expect\""},
+		{"empty file", []string{""}, "holds no cases"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := civibot(t, "eval", "--cases", writeCases(t, tt.lines...))
+			if code == 0 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q, want it to contain %q", code, errOut, tt.want)
+			}
+		})
+	}
+	if code, _, errOut := civibot(t, "eval"); code != 2 || !strings.Contains(errOut, "--cases FILE is required") {
+		t.Errorf("no --cases: exit %d %q", code, errOut)
+	}
+}
