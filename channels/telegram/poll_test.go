@@ -112,7 +112,16 @@ func TestPollingOneInstance(t *testing.T) {
 		fake.AddUpdate(textUpdate(5400+i, erika+int64(i), "de", "Was kostet ein Personalausweis?"))
 	}
 	fake.WaitSent(5, 15*time.Second)
-	time.Sleep(2 * a.ch.cfg.LockTTL / 3) // B has tried the lock more than once by now
+	lockTries := func() int { // B waits LockTTL/3 after each failed try
+		n := 0
+		for _, w := range b.sleeps.all() {
+			if w == b.ch.cfg.LockTTL/3 {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "B to try the lock twice", func() bool { return lockTries() >= 2 })
 	if slices.Contains(fake.Calls("getUpdates"), "B") {
 		t.Fatal("B polled while A holds the lock")
 	}
@@ -126,7 +135,7 @@ func TestPollingOneInstance(t *testing.T) {
 		fake.AddUpdate(textUpdate(5410+i, erika+int64(i), "de", "Wie melde ich meine Wohnung an?"))
 	}
 	fake.WaitSent(8, 15*time.Second)
-	time.Sleep(200 * time.Millisecond)
+	fake.WaitFor("the updates to be confirmed", 10*time.Second, func() bool { return len(fake.Pending()) == 0 })
 	sent := fake.Sent()
 	if len(sent) != 8 {
 		t.Fatalf("%d answers to 8 updates", len(sent))
@@ -136,7 +145,6 @@ func TestPollingOneInstance(t *testing.T) {
 			t.Errorf("an answer after the takeover came from %q", m.Instance)
 		}
 	}
-	_ = b
 }
 
 // TestPollingLockTakenFromDeadHolder: an instance that died without
