@@ -82,6 +82,8 @@ type Outcome struct {
 	Duplicate bool
 	// Queue is set when this message led to a handoff (or one is pending).
 	Queue *conversation.QueueStatus
+
+	began time.Time // when the message arrived (for observers)
 }
 
 // Service is the conversation flow every channel calls.
@@ -93,10 +95,11 @@ type Service struct {
 	log    *slog.Logger
 	cfg    ServiceConfig
 	now    func() time.Time
+	obs    []Observer
 }
 
 // NewService wires the engine, the store, the event bus and the handoff desk.
-func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.Bus, desk Desk, log *slog.Logger) (*Service, error) {
+func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.Bus, desk Desk, log *slog.Logger, opts ...ServiceOption) (*Service, error) {
 	if engine == nil || st == nil || bus == nil || desk == nil {
 		return nil, errors.New("dialog: new service: engine, store, bus and desk are required")
 	}
@@ -109,7 +112,11 @@ func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now}, nil
+	s := &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Handle stores a citizen message and answers it, unless a caseworker has
@@ -118,6 +125,7 @@ func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.
 // store is down; nothing was answered, the channel should ask the citizen to
 // resend — a resend with the same ClientID is answered once).
 func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	began := time.Now()
 	text, err := s.clean(in.Text)
 	if err != nil {
 		return Outcome{}, err
@@ -135,7 +143,8 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if dup {
 		return s.duplicate(ctx, conv, citizen)
 	}
-	out := Outcome{Conversation: conv, Citizen: citizen}
+	s.received(ctx, conv.Channel)
+	out := Outcome{Conversation: conv, Citizen: citizen, began: began}
 
 	switch conv.Status {
 	case conversation.StatusClaimed:
@@ -176,6 +185,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 // pressed "talk to a person" (or sent /human, or pressed 0 on a call). It is
 // idempotent on in.ClientID.
 func (s *Service) RequestPerson(ctx context.Context, in Inbound) (Outcome, error) {
+	began := time.Now()
 	conv, err := s.conversation(ctx, in)
 	if err != nil {
 		return Outcome{}, err
@@ -190,7 +200,8 @@ func (s *Service) RequestPerson(ctx context.Context, in Inbound) (Outcome, error
 	if dup {
 		return s.duplicate(ctx, conv, citizen)
 	}
-	out := Outcome{Conversation: conv, Citizen: citizen}
+	s.received(ctx, conv.Channel)
+	out := Outcome{Conversation: conv, Citizen: citizen, began: began}
 	if conv.Status == conversation.StatusClaimed {
 		return out, nil
 	}
@@ -211,6 +222,7 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 	conv := out.Conversation
 	p := phrasesFor(reply.Language)
 	reply.Context.Turns = conv.Context.Turns + 1
+	var requested, ticket bool
 	if reply.Handoff != "" {
 		var q conversation.QueueStatus
 		var err error
@@ -234,6 +246,7 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 				Question: question, Candidates: reply.Decision.Candidates,
 			})
 			if err == nil {
+				requested, ticket = true, q.Ticket
 				// The desk recorded the question in Context.HandedOffFor.
 				reply.Context.HandedOffFor = ""
 				if q.Ticket {
@@ -280,6 +293,12 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 	out.Replies = []conversation.Message{bot}
 	s.log.InfoContext(ctx, "dialog turn", "conversation_id", conv.ID, "channel", conv.Channel,
 		"decision", decision.Kind, "reason", decision.Reason, "confidence", round2(decision.Confidence), "language", reply.Language)
+	if len(s.obs) > 0 {
+		s.turned(ctx, TurnRecord{
+			Conversation: conv, Question: question, Language: reply.Language, Decision: decision,
+			Sources: reply.Sources, Handoff: requested, Ticket: ticket, Took: time.Since(out.began),
+		})
+	}
 	return out, nil
 }
 
@@ -439,6 +458,9 @@ func (s *Service) Feedback(ctx context.Context, conversationID string, seq int64
 	}
 	if err := s.store.SetFeedback(ctx, conversationID, seq, value); err != nil {
 		return fmt.Errorf("dialog: feedback: %w", err)
+	}
+	if msgs[0].Feedback != value {
+		s.rated(ctx, FeedbackRecord{ConversationID: conversationID, Sources: msgs[0].Sources, Old: msgs[0].Feedback, New: value, At: msgs[0].At})
 	}
 	return nil
 }
