@@ -143,13 +143,6 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	if err != nil {
 		return err
 	}
-	background.Add(1)
-	go func() {
-		defer background.Done()
-		if err := desk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.ErrorContext(ctx, "handoff watcher stopped", "error", err)
-		}
-	}()
 	svc, err := dialog.NewService(dialog.ServiceConfig{DefaultLanguage: cfg.Dialog.DefaultLanguage}, engine, store, store, desk, log)
 	if err != nil {
 		return err
@@ -193,6 +186,16 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	if users, err := accounts.Users(ctx); err == nil && len(users) == 0 {
 		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
 	}
+
+	// The handoff watcher may deliver to any channel (a reclaimed entry's
+	// notice): start it once every channel has registered its sender.
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		if err := desk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.ErrorContext(ctx, "handoff watcher stopped", "error", err)
+		}
+	}()
 
 	ln, err := listen()
 	if err != nil {
