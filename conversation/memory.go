@@ -117,7 +117,7 @@ func (m *Memory) Create(ctx context.Context, c Conversation) (Conversation, erro
 	}
 	m.convs[c.ID] = &memConv{conv: b, updated: stored.Updated, cids: make(map[string]int64)}
 	m.publishLocked(Event{Type: EventStatus, ConversationID: c.ID, Conversation: &stored})
-	return decodeConv(b), nil
+	return stored, nil // publishLocked encoded the event; stored is the caller's
 }
 
 // Get implements Store.
@@ -154,7 +154,7 @@ func (m *Memory) Update(ctx context.Context, id string, fn func(*Conversation) e
 	mc.conv, mc.updated = b, now
 	stored := decodeConv(b)
 	m.publishLocked(Event{Type: EventStatus, ConversationID: id, Conversation: &stored})
-	return decodeConv(b), nil
+	return stored, nil // publishLocked encoded the event; stored is the caller's
 }
 
 // Append implements Store.
@@ -196,7 +196,7 @@ func (m *Memory) Append(ctx context.Context, id string, msg Message) (Message, b
 	}
 	stored := decodeMsg(b)
 	m.publishLocked(Event{Type: EventMessage, ConversationID: id, Message: &stored})
-	return decodeMsg(b), false, nil
+	return stored, false, nil // publishLocked encoded the event; stored is the caller's
 }
 
 // Messages implements Store.
