@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/civibot/civibot/analytics"
 	"github.com/civibot/civibot/channels/telegram"
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/channels/webchat"
@@ -26,6 +27,7 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/metrics"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
@@ -47,6 +49,20 @@ type Config struct {
 	LLM       dialog.LLMConfig         `yaml:"llm"`
 	Security  Security                 `yaml:"security"`
 	Log       Log                      `yaml:"log"`
+	// Conversations: how long transcripts are kept.
+	Conversations Conversations `yaml:"conversations"`
+	// Analytics: the city's dashboard in the console.
+	Analytics analytics.Config `yaml:"analytics"`
+	// Metrics: Prometheus metrics at /metrics.
+	Metrics metrics.Config `yaml:"metrics"`
+}
+
+// Conversations is how long conversations are kept.
+type Conversations struct {
+	// Retention: a conversation (transcript, callback details, queue
+	// entries) is deleted this long after its last message (default 720h,
+	// 30 days). `civibot conversations purge` uses it as --older-than.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Knowledge is where the city's pages come from.
@@ -57,6 +73,9 @@ type Knowledge struct {
 	Embedder knowledge.EmbedderConfig `yaml:"embedder"`
 	// Lexicon lists extra synonym files for this city.
 	Lexicon []string `yaml:"lexicon"`
+	// ReloadInterval: how often serve checks Dir for a new ingest and
+	// switches to it without a restart (default 1m; 0s: only on SIGHUP).
+	ReloadInterval time.Duration `yaml:"reload_interval"`
 }
 
 // Security holds keys. Give them through *_FILE variables in production.
@@ -84,7 +103,7 @@ func Default() Config {
 		Twilio:    twilio.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
 		Console:   console.DefaultConfig(),
-		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}},
+		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}, ReloadInterval: time.Minute},
 		Dialog: dialog.Config{
 			DefaultLanguage:  "de",
 			AnswerThreshold:  dialog.DefaultAnswerThreshold,
@@ -92,8 +111,11 @@ func Default() Config {
 			ClarifyMargin:    dialog.DefaultClarifyMargin,
 			SearchLimit:      dialog.DefaultSearchLimit,
 		},
-		Security: Security{DataDir: "data"},
-		Log:      Log{Level: "info", Format: "auto"},
+		Security:      Security{DataDir: "data"},
+		Log:           Log{Level: "info", Format: "auto"},
+		Conversations: Conversations{Retention: conversation.DefaultRetention},
+		Analytics:     analytics.DefaultConfig(),
+		Metrics:       metrics.DefaultConfig(),
 	}
 }
 
@@ -148,6 +170,13 @@ func (c Config) Validate() error {
 	if err := c.LLM.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Conversations.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("conversations.retention must be at least 1h (default 720h), got %v", c.Conversations.Retention))
+	}
+	if c.Knowledge.ReloadInterval < 0 || c.Knowledge.ReloadInterval > 0 && c.Knowledge.ReloadInterval < time.Second {
+		errs = append(errs, fmt.Errorf("knowledge.reload_interval must be 0s (reload on SIGHUP only) or at least 1s, got %v", c.Knowledge.ReloadInterval))
+	}
+	errs = append(errs, c.Analytics.Validate(), c.Metrics.Validate())
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -33,6 +33,7 @@ dialog:
   answer_threshold: 0.6
 `)
 	secret := writeFile(t, "key", "s3cret-from-file\n")
+	metricsToken := writeFile(t, "metrics-token", "0123456789abcdef0123456789abcdef\n")
 	tests := []struct {
 		name  string
 		path  string
@@ -60,13 +61,25 @@ dialog:
 			}
 		}},
 		{name: "env over yaml", path: yamlFile, env: map[string]string{
-			"CIVIBOT_SERVER_ADDR":              ":7000",
-			"CIVIBOT_SERVER_ALLOWED_ORIGINS":   "https://a.example, https://b.example",
-			"CIVIBOT_DIALOG_WHERE":             "city=muenchen",
-			"CIVIBOT_SERVER_SHUTDOWN_TIMEOUT":  "3s",
-			"CIVIBOT_SECURITY_ID_KEY_FILE":     secret,
-			"CIVIBOT_KNOWLEDGE_EMBEDDER_MODEL": "nomic-embed-text",
+			"CIVIBOT_SERVER_ADDR":               ":7000",
+			"CIVIBOT_SERVER_ALLOWED_ORIGINS":    "https://a.example, https://b.example",
+			"CIVIBOT_DIALOG_WHERE":              "city=muenchen",
+			"CIVIBOT_SERVER_SHUTDOWN_TIMEOUT":   "3s",
+			"CIVIBOT_SECURITY_ID_KEY_FILE":      secret,
+			"CIVIBOT_KNOWLEDGE_EMBEDDER_MODEL":  "nomic-embed-text",
+			"CIVIBOT_CONVERSATIONS_RETENTION":   "168h",
+			"CIVIBOT_ANALYTICS_ENABLED":         "false",
+			"CIVIBOT_ANALYTICS_TIME_ZONE":       "Europe/Vienna",
+			"CIVIBOT_METRICS_TOKEN_FILE":        metricsToken,
+			"CIVIBOT_KNOWLEDGE_RELOAD_INTERVAL": "0s",
 		}, check: func(t *testing.T, c Config) {
+			if c.Conversations.Retention != 168*time.Hour || c.Analytics.Enabled || c.Analytics.TimeZone != "Europe/Vienna" ||
+				c.Metrics.Token != "0123456789abcdef0123456789abcdef" || c.Knowledge.ReloadInterval != 0 {
+				t.Errorf("operations options from env: %+v %+v %+v %v", c.Conversations, c.Analytics, c.Metrics, c.Knowledge.ReloadInterval)
+			}
+			if c.Analytics.QuestionRetention != 720*time.Hour || !c.Metrics.Enabled {
+				t.Errorf("defaults lost: %+v %+v", c.Analytics, c.Metrics)
+			}
 			if c.Server.Addr != ":7000" || c.City.Name != "Beispielstadt" {
 				t.Errorf("env layering wrong: addr %q city %q", c.Server.Addr, c.City.Name)
 			}
@@ -159,6 +172,13 @@ func TestValidate(t *testing.T) {
 		{"thresholds swapped", func(c *Config) { c.Dialog.AnswerThreshold = 0.2; c.Dialog.HandoffThreshold = 0.4 }, "must not be above"},
 		{"llm without model", func(c *Config) { c.LLM.URL = "https://api.example/v1" }, "dialog.llm.model is required"},
 		{"bad log level", func(c *Config) { c.Log.Level = "loud" }, "log.level must be"},
+		{"short retention", func(c *Config) { c.Conversations.Retention = time.Minute }, "conversations.retention must be at least 1h"},
+		{"tiny reload interval", func(c *Config) { c.Knowledge.ReloadInterval = time.Millisecond }, "knowledge.reload_interval must be 0s"},
+		{"no reload polling", func(c *Config) { c.Knowledge.ReloadInterval = 0 }, ""},
+		{"analytics zone", func(c *Config) { c.Analytics.TimeZone = "Europe/Atlantis" }, `analytics.time_zone "Europe/Atlantis" is not an IANA time zone`},
+		{"questions kept longer than counts", func(c *Config) { c.Analytics.QuestionRetention = 9999 * time.Hour }, "analytics.question_retention (9999h0m0s) must not exceed"},
+		{"low confidence above 1", func(c *Config) { c.Analytics.LowConfidence = 1.5 }, "analytics.low_confidence must be between 0 and 1"},
+		{"short metrics token", func(c *Config) { c.Metrics.Token = "secret" }, "metrics.token must have at least 16 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,11 +204,12 @@ func TestMaskedHidesSecrets(t *testing.T) {
 	c.Security.IDKey = "very-secret-key"
 	c.LLM.APIKey = "sk-live-123"
 	c.Knowledge.Embedder.APIKey = "emb-key"
+	c.Metrics.Token = "metrics-token-0123456789"
 	out, err := c.Masked()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"very-secret-key", "sk-live-123", "emb-key"} {
+	for _, secret := range []string{"very-secret-key", "sk-live-123", "emb-key", "metrics-token-0123456789"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("masked output contains %q:\n%s", secret, out)
 		}
