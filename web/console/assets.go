@@ -36,6 +36,9 @@ func newAssets() (*assets, error) {
 		{"/console/", "static/console.html", "no-cache"},
 		{"/console/console.js", "static/console.js", short},
 		{"/console/console.css", "static/console.css", short},
+		{"/console/analytics", "static/analytics.html", "no-cache"},
+		{"/console/analytics.js", "static/analytics.js", short},
+		{"/console/analytics.css", "static/analytics.css", short},
 	} {
 		body, err := staticFS.ReadFile(f.file)
 		if err != nil {

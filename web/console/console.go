@@ -34,6 +34,7 @@
 //	GET    /console/api/canned                canned replies
 //	PUT    /console/api/canned                replace them (admin)
 //	GET    /console/api/live                  the live WebSocket
+//	GET    /console/analytics                 the city's dashboard (admin; see analytics.go)
 package console
 
 import (
@@ -130,6 +131,9 @@ type Options struct {
 	LoginsPerMinute int
 	// Now is the clock of the login limit (default time.Now).
 	Now func() time.Time
+	// Analytics serves the dashboard at /console/analytics (nil: analytics
+	// are off).
+	Analytics Analytics
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -153,6 +157,7 @@ type Handler struct {
 	sessionMax time.Duration
 	logins     *loginLimit
 	now        func() time.Time
+	analytics  Analytics
 
 	mu       sync.Mutex
 	socks    map[*liveConn]struct{}
@@ -179,6 +184,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(), socks: map[*liveConn]struct{}{},
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
+		analytics: opts.Analytics,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars
@@ -256,6 +262,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /console/api/canned", h.api(h.canned, apiOpts{}))
 	m.Handle("PUT /console/api/canned", h.api(h.setCanned, apiOpts{body: maxCannedBody, admin: true}))
 	m.HandleFunc("GET /console/api/live", h.live)
+	h.analyticsRoutes(m)
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		setAPIHeaders(w)
 		writeError(w, &apiError{status: http.StatusNotFound, code: "no_such_route", msg: "no such console API route: " + r.Method + " " + r.URL.Path})

@@ -84,6 +84,8 @@ type harnessOpts struct {
 	public  string
 	refresh time.Duration
 	logins  int
+	// analytics serves the dashboard (nil: off).
+	analytics console.Analytics
 }
 
 // Test users; every password is "correct horse battery".
@@ -160,7 +162,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.console, err = console.New(o.cfg, console.Options{
 		Desk: h.desk, Accounts: h.accounts, Store: h.store, Bus: h.store, PublicURL: o.public, Log: log,
-		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now,
+		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now, Analytics: o.analytics,
 	})
 	if err != nil {
 		t.Fatal(err)

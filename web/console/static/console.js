@@ -23,6 +23,7 @@
       language: 'Sprache',
       logout: 'Abmelden',
       editCanned: 'Textbausteine bearbeiten',
+      analytics: 'Auswertung',
       onlineHeading: 'Wer ist online',
       online: 'Online: {names}',
       onlineNobody: 'Niemand online',
@@ -159,6 +160,7 @@
       language: 'Language',
       logout: 'Log out',
       editCanned: 'Edit canned replies',
+      analytics: 'Analytics',
       onlineHeading: 'Who is online',
       online: 'Online: {names}',
       onlineNobody: 'Nobody online',
@@ -451,6 +453,7 @@
     $('presence').hidden = true;
     $('logout').hidden = true;
     $('edit-canned').hidden = true;
+    $('analytics-link').hidden = true;
     $('me').hidden = true;
     $('banner').hidden = true;
     $('login-view').hidden = false;
@@ -466,6 +469,7 @@
     $('presence').hidden = false;
     $('logout').hidden = false;
     $('edit-canned').hidden = me.user.role !== 'admin';
+    $('analytics-link').hidden = me.user.role !== 'admin';
     $('me').hidden = false;
     renderMe();
     renderOutcomes();
