@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/conversation"
 )
 
 // Memory is the single-instance Store. Days older than Config.Retention,
@@ -171,7 +173,7 @@ func (r *Redis) Add(ctx context.Context, day string, b Batch) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("analytics: add %s: %w", day, err)
+		return fmt.Errorf("analytics: add %s: %w: %w", day, conversation.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -195,7 +197,7 @@ func (r *Redis) Days(ctx context.Context, days []string) ([]Day, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("analytics: read days: %w", err)
+		return nil, fmt.Errorf("analytics: read days: %w: %w", conversation.ErrUnavailable, err)
 	}
 	out := make([]Day, len(days))
 	for i, day := range days {

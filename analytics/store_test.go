@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
 )
 
@@ -174,10 +175,10 @@ func TestRedisKeysAndTTL(t *testing.T) {
 	}
 	// Redis down: a clear error, nothing else.
 	rs.Stop(t)
-	if err := s.Add(ctx, "2026-03-10", Batch{Counts: map[string]int64{"conv|web": 1}}); err == nil {
-		t.Error("Add with Redis down succeeded")
+	if err := s.Add(ctx, "2026-03-10", Batch{Counts: map[string]int64{"conv|web": 1}}); !errors.Is(err, conversation.ErrUnavailable) {
+		t.Errorf("Add with Redis down: %v", err)
 	}
-	if _, err := s.Days(ctx, []string{"2026-03-10"}); err == nil {
-		t.Error("Days with Redis down succeeded")
+	if _, err := s.Days(ctx, []string{"2026-03-10"}); !errors.Is(err, conversation.ErrUnavailable) {
+		t.Errorf("Days with Redis down: %v", err)
 	}
 }
