@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -334,7 +335,8 @@ func field(v reflect.Value, path []string) (reflect.Value, error) {
 // secretNames are option names whose values are masked when printed.
 var secretNames = []string{"token", "secret", "password", "api_key", "auth_token", "id_key", "session_key", "key"}
 
-// Masked returns the configuration as YAML with secrets replaced by "***".
+// Masked returns the configuration as YAML with secrets replaced by "***"
+// (and passwords in URLs by "xxxxx").
 func (c Config) Masked() (string, error) {
 	var node yaml.Node
 	if err := node.Encode(c); err != nil {
@@ -356,6 +358,14 @@ func mask(n *yaml.Node) {
 				v.Value = "***"
 				v.Tag = "!!str"
 				v.Style = 0
+			}
+			if v.Kind == yaml.ScalarNode && (k.Value == "url" || strings.HasSuffix(k.Value, "_url")) {
+				// A password in a URL (redis://:secret@host) is a secret too.
+				if u, err := url.Parse(v.Value); err == nil && u.User != nil {
+					if _, ok := u.User.Password(); ok {
+						v.Value = u.Redacted()
+					}
+				}
 			}
 			mask(v)
 		}

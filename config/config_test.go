@@ -205,11 +205,15 @@ func TestMaskedHidesSecrets(t *testing.T) {
 	c.LLM.APIKey = "sk-live-123"
 	c.Knowledge.Embedder.APIKey = "emb-key"
 	c.Metrics.Token = "metrics-token-0123456789"
+	c.Redis.URL = "redis://:redis-url-password@redis.example:6379/0"
 	out, err := c.Masked()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"very-secret-key", "sk-live-123", "emb-key", "metrics-token-0123456789"} {
+	if !strings.Contains(out, "url: redis://:xxxxx@redis.example:6379/0") {
+		t.Errorf("redis.url not shown with its password masked:\n%s", out)
+	}
+	for _, secret := range []string{"very-secret-key", "sk-live-123", "emb-key", "metrics-token-0123456789", "redis-url-password"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("masked output contains %q:\n%s", secret, out)
 		}
