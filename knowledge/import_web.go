@@ -16,9 +16,9 @@ import (
 // opts.IDPrefix; the page's URL is its <link rel="canonical"> (resolved
 // against pageURL) or pageURL itself.
 func PageFromHTML(data []byte, pageURL string, opts ImportOptions) (Page, error) {
-	u, err := url.Parse(pageURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Page{}, fmt.Errorf("knowledge: page from html: %q is not an http(s) URL", pageURL)
+	u, err := webURL(pageURL)
+	if err != nil {
+		return Page{}, err
 	}
 	if msg := notText(data); msg != "" {
 		return Page{}, errors.New(msg)
@@ -27,10 +27,7 @@ func PageFromHTML(data []byte, pageURL string, opts ImportOptions) (Page, error)
 	if err != nil {
 		return Page{}, err
 	}
-	rel := strings.Trim(u.Path, "/")
-	if rel == "" {
-		rel = "index"
-	}
+	rel := urlRel(u)
 	p, err := im.htmlPage(data, rel)
 	if err != nil {
 		return Page{}, err
@@ -44,6 +41,34 @@ func PageFromHTML(data []byte, pageURL string, opts ImportOptions) (Page, error)
 		}
 	}
 	return p, nil
+}
+
+// URLPageID is the id PageFromHTML gives the page fetched from pageURL
+// (so that a page that could not be fetched this time can be found in the
+// previous ingest).
+func URLPageID(pageURL string, opts ImportOptions) (string, error) {
+	u, err := webURL(pageURL)
+	if err != nil {
+		return "", err
+	}
+	return opts.IDPrefix + idFromPath(urlRel(u)), nil
+}
+
+func webURL(pageURL string) (*url.URL, error) {
+	u, err := url.Parse(pageURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("knowledge: %q is not an http(s) URL", pageURL)
+	}
+	return u, nil
+}
+
+// urlRel is the path a page id is derived from.
+func urlRel(u *url.URL) string {
+	rel := strings.Trim(u.Path, "/")
+	if rel == "" {
+		rel = "index"
+	}
+	return rel
 }
 
 // canonicalOf is the canonical link htmlPage kept as the page's URL (it

@@ -15,6 +15,9 @@ func TestPageFromHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if id, err := URLPageID("https://www.city.example/en/services/dog-tax.html?x=1", ImportOptions{IDPrefix: "city-"}); err != nil || id != p.ID {
+		t.Errorf("URLPageID = %q, %v; the page's id is %q", id, err, p.ID)
+	}
 	if p.ID != "city-en-services-dog-tax" || p.Title != "Dog tax" || p.Language != "en" || p.URL != "https://www.city.example/en/services/dog-tax" {
 		t.Errorf("page = %+v", p)
 	}
