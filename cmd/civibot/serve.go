@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
@@ -85,17 +87,26 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	defer background.Wait()
 	defer stop()
 
-	// Knowledge and the dialog engine.
+	// Metrics and analytics (observe.go).
+	ops := newOperations(cfg, log)
+
+	// Knowledge and the dialog engine; reloaded after an ingest (reload.go).
 	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon}
 	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
-	kb, err := src.open(ctx, stderr)
+	engine, err := openLiveKB(ctx, cfg, src, ops.metrics.Retrieval, ops.metrics.Reloaded, log, stderr)
 	if err != nil {
 		return fmt.Errorf("knowledge: %w", err)
 	}
-	defer kb.Close()
-	engine, err := newEngine(cfg, kb)
-	if err != nil {
-		return err
+	defer engine.Close()
+	if src.dir != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			engine.watch(ctx, cfg.Knowledge.ReloadInterval, hup)
+		}()
 	}
 
 	// Conversations, the handoff queue and caseworker accounts: in memory
@@ -112,11 +123,15 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 			return err
 		}
 		defer rdb.Close()
+		ops.watchRedis(rdb)
 		prefix := cfg.Redis.Prefix
 		if prefix == "" {
 			prefix = conversation.DefaultPrefix
 		}
-		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix})
+		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix, Retention: cfg.Conversations.Retention})
+		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
+			return err
+		}
 		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
 			return err
 		}
@@ -125,8 +140,11 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
 	} else {
-		store = conversation.NewMemory(conversation.Options{})
+		store = conversation.NewMemory(conversation.Options{Retention: cfg.Conversations.Retention})
 		queue = handoff.NewMemoryQueue()
+		if err := ops.startAnalytics(nil, "", engine.Terms); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
@@ -138,12 +156,14 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 
 	// Outbound delivery per channel (Telegram and Twilio register here), the
 	// handoff desk and the dialog service every channel calls.
+	store, queue = ops.wrapStore(store), ops.wrapQueue(queue)
+	ops.run(ctx, &background)
 	registry := channels.NewRegistry()
 	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accounts, log)
 	if err != nil {
 		return err
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{DefaultLanguage: cfg.Dialog.DefaultLanguage}, engine, store, store, desk, log)
+	svc, err := dialog.NewService(dialog.ServiceConfig{DefaultLanguage: cfg.Dialog.DefaultLanguage}, engine, store, store, desk, log, ops.serviceOptions()...)
 	if err != nil {
 		return err
 	}
@@ -164,10 +184,10 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
-	if err := serveTwilio(ctx, cfg, srv, svc, store, desk, registry, rdb, log, stdout); err != nil {
+	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, desk, registry, rdb, log, stdout); err != nil {
 		return err
 	}
-	if err := serveTelegram(ctx, cfg, srv, svc, store, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
+	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
 		return err
 	}
 
@@ -176,6 +196,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		Desk: desk, Accounts: accounts, Store: store, Bus: store,
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
+		Analytics: ops.consoleAnalytics(),
 	})
 	if err != nil {
 		return err
@@ -183,6 +204,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	srv.Handle("/console/", con)
 	srv.Handle("GET /console", con)
 	srv.OnShutdown("console", con.Shutdown)
+	ops.mount(srv, gauges{webchat: chat.Open, console: con.Open, queue: queue, pages: engine.Pages})
 	if users, err := accounts.Users(ctx); err == nil && len(users) == 0 {
 		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/web"
 )
 
 // telegramStartCheck bounds the first getMe at start-up, which only serves
@@ -28,7 +27,7 @@ const telegramStartCheck = 5 * time.Second
 // caseworkers' replies reach the citizen), mounts the webhook route in
 // webhook mode, and runs the channel (webhook registration or long
 // polling) in the background until ctx ends.
-func serveTelegram(ctx context.Context, cfg config.Config, srv *web.Server, svc *dialog.Service, store backend,
+func serveTelegram(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend,
 	registry *channels.Registry, rdb redis.UniversalClient, names telegram.Names, background *sync.WaitGroup,
 	log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Telegram.Enabled {
@@ -49,7 +48,7 @@ func serveTelegram(ctx context.Context, cfg config.Config, srv *web.Server, svc 
 	ch, err := telegram.New(cfg.Telegram, svc, telegram.Options{
 		IDKey: key, Idempotency: idem, Redis: rdb, RedisPrefix: prefix,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL,
-		Retention: conversation.DefaultRetention, DefaultLanguage: cfg.Dialog.DefaultLanguage,
+		Retention: cfg.Conversations.Retention, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Names: names, Log: log,
 	})
 	if err != nil {

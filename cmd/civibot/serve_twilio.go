@@ -16,12 +16,11 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
-	"github.com/civibot/civibot/web"
 )
 
 // serveTwilio mounts the SMS and voice webhooks and registers the SMS
 // sender for phone conversations, when twilio.enabled is set.
-func serveTwilio(ctx context.Context, cfg config.Config, srv *web.Server, svc *dialog.Service, store backend, desk *handoff.Desk,
+func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, desk *handoff.Desk,
 	registry *channels.Registry, rdb redis.UniversalClient, log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Twilio.Enabled {
 		return nil

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/analytics"
+	"github.com/civibot/civibot/config"
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/metrics"
+	"github.com/civibot/civibot/web/console"
+)
+
+// operations is what serve adds for the people who run civibot:
+// Prometheus metrics and the city's analytics. Both watch from the
+// boundaries — the dialog service's Observer, wrappers around the
+// conversation store (new conversations) and the handoff queue (claim
+// waits), a go-redis hook, the webhook routes and gauges read at scrape
+// time — so the domain packages stay free of them.
+type operations struct {
+	cfg     config.Config
+	log     *slog.Logger
+	metrics *metrics.Metrics // always built; served at /metrics when metrics.enabled
+
+	// Analytics (nil when analytics.enabled is false).
+	recorder *analytics.Recorder
+	reporter *analytics.Reporter
+}
+
+func newOperations(cfg config.Config, log *slog.Logger) *operations {
+	return &operations{cfg: cfg, log: log, metrics: metrics.New()}
+}
+
+// watchRedis counts the client's failed calls.
+func (o *operations) watchRedis(rdb redis.UniversalClient) {
+	rdb.AddHook(o.metrics.RedisHook())
+}
+
+// startAnalytics builds the analytics recorder and reporter on Redis (rdb
+// set) or in memory. terms groups similar questions.
+func (o *operations) startAnalytics(rdb redis.UniversalClient, prefix string, terms analytics.TermsFunc) error {
+	if !o.cfg.Analytics.Enabled {
+		return nil
+	}
+	var st analytics.Store
+	if rdb != nil {
+		st = analytics.NewRedis(rdb, prefix, o.cfg.Analytics)
+	} else {
+		m, err := analytics.NewMemory(o.cfg.Analytics, nil)
+		if err != nil {
+			return err
+		}
+		st = m
+	}
+	rec, err := analytics.NewRecorder(o.cfg.Analytics, st, analytics.RecorderOptions{Log: o.log, Dropped: o.metrics.Dropped})
+	if err != nil {
+		return err
+	}
+	rep, err := analytics.NewReporter(o.cfg.Analytics, st, terms, nil)
+	if err != nil {
+		return err
+	}
+	o.recorder, o.reporter = rec, rep
+	return nil
+}
+
+// run writes analytics in the background until ctx ends.
+func (o *operations) run(ctx context.Context, background *sync.WaitGroup) {
+	if o.recorder == nil {
+		return
+	}
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		if err := o.recorder.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			o.log.ErrorContext(ctx, "analytics recorder stopped", "error", err)
+		}
+	}()
+}
+
+// serviceOptions make metrics and analytics observers of the dialog
+// service.
+func (o *operations) serviceOptions() []dialog.ServiceOption {
+	opts := []dialog.ServiceOption{dialog.WithObserver(o.metrics)}
+	if o.recorder != nil {
+		opts = append(opts, dialog.WithObserver(o.recorder))
+	}
+	return opts
+}
+
+// consoleAnalytics is the reporter for the console's dashboard (nil
+// interface when analytics are off).
+func (o *operations) consoleAnalytics() console.Analytics {
+	if o.reporter == nil {
+		return nil
+	}
+	return o.reporter
+}
+
+// stateStore is the conversation backend serve wires: store, bus and
+// idempotency keys (conversation.Memory and conversation.Redis).
+type stateStore interface {
+	conversation.Store
+	conversation.Bus
+	conversation.Idempotency
+}
+
+// observedStore tells analytics about every new conversation, whichever
+// channel opens it (the dialog service, or the phone channel itself).
+type observedStore struct {
+	stateStore
+	started func(ctx context.Context, c conversation.Conversation)
+}
+
+func (s observedStore) Create(ctx context.Context, c conversation.Conversation) (conversation.Conversation, error) {
+	out, err := s.stateStore.Create(ctx, c)
+	if err == nil {
+		s.started(ctx, out)
+	}
+	return out, err
+}
+
+// wrapStore returns the store every channel and the dialog service use.
+func (o *operations) wrapStore(st backend) backend {
+	full, ok := st.(stateStore)
+	if !ok || o.recorder == nil {
+		return st
+	}
+	return observedStore{stateStore: full, started: o.recorder.Started}
+}
+
+// observedQueue times the conversations caseworkers claim (the desk
+// records each wait in the queue for its own estimate).
+type observedQueue struct {
+	handoff.Queue
+	waited func(ctx context.Context, d time.Duration)
+}
+
+func (q observedQueue) RecordWait(ctx context.Context, d time.Duration, keep int) error {
+	q.waited(ctx, d)
+	return q.Queue.RecordWait(ctx, d, keep)
+}
+
+// wrapQueue returns the queue the desk uses.
+func (o *operations) wrapQueue(q handoff.Queue) handoff.Queue {
+	return observedQueue{Queue: q, waited: func(ctx context.Context, d time.Duration) {
+		o.metrics.Waited(d)
+		if o.recorder != nil {
+			o.recorder.Waited(ctx, d)
+		}
+	}}
+}
+
+// mux is where routes are mounted (*web.Server).
+type mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// webhookMux counts a channel's webhook errors.
+type webhookMux struct {
+	mux
+	m       *metrics.Metrics
+	channel string
+	auth    string
+}
+
+func (w webhookMux) Handle(pattern string, h http.Handler) {
+	w.mux.Handle(pattern, w.m.Webhook(w.channel, w.auth, h))
+}
+
+// webhooks wraps m so that every webhook mounted on it counts its errors
+// for channel; auth names a refused signature or secret.
+func (o *operations) webhooks(m mux, channel, auth string) mux {
+	return webhookMux{mux: m, m: o.metrics, channel: channel, auth: auth}
+}
+
+// gauges are read at scrape time.
+type gauges struct {
+	webchat, console func() int
+	queue            handoff.Queue
+	pages            func() int
+}
+
+// mount serves /metrics (when enabled) and registers the gauges.
+func (o *operations) mount(m mux, g gauges) {
+	o.metrics.TrackConnections("webchat", g.webchat)
+	o.metrics.TrackConnections("console", g.console)
+	o.metrics.TrackKnowledge(g.pages)
+	o.metrics.TrackQueue(func(ctx context.Context) (int, int, error) {
+		w, err := g.queue.Waiting(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		t, err := g.queue.Tickets(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		return len(w), len(t), nil
+	})
+	if o.cfg.Metrics.Enabled {
+		m.Handle("GET "+metrics.Path, o.metrics.Handler(o.cfg.Metrics.Token))
+	}
+}
