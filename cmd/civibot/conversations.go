@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
@@ -15,8 +14,9 @@ import (
 const conversationsSynopsis = `purge [--older-than 720h] [--id ID] [--redis-url URL]
 
 Deletes stored conversations: all last written longer ago than
---older-than, or, with --id, the one conversation ID (a citizen's request
-for erasure), including its place in the handoff queue and the tickets.
+--older-than (default: conversations.retention from the config, 720h), or,
+with --id, the one conversation ID (a citizen's request for erasure),
+including its place in the handoff queue and the tickets.
 Conversations also expire by themselves after the retention time.
 Without Redis, conversations live only in the memory of the running
 civibot serve: there is nothing to purge from outside it.`
@@ -25,7 +25,7 @@ civibot serve: there is nothing to purge from outside it.`
 func runConversations(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "conversations", conversationsSynopsis)
 	state := addStateFlags(fs, c)
-	olderThan := fs.Duration("older-than", 30*24*time.Hour, "purge: delete conversations last written longer ago than this")
+	olderThan := fs.Duration("older-than", 0, "purge: delete conversations last written longer ago than this (default: conversations.retention, 720h)")
 	id := fs.String("id", "", "purge: delete only this conversation (its id as shown in the console)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -35,12 +35,18 @@ func runConversations(ctx context.Context, c *cli, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: the only action is purge", errUsage)
 	}
-	if *olderThan <= 0 {
+	if *olderThan < 0 {
 		return fmt.Errorf("%w: --older-than must be positive, e.g. 720h", errUsage)
 	}
 	cfg, err := state.load(c)
 	if err != nil {
 		return err
+	}
+	if *olderThan == 0 {
+		*olderThan = cfg.Conversations.Retention
+	}
+	if *olderThan <= 0 {
+		return fmt.Errorf("%w: --older-than must be positive, e.g. 720h", errUsage)
 	}
 	if !usesRedis(cfg) {
 		return errors.New("no Redis configured (--redis-url or redis.url): without Redis, conversations live only in the memory of the running `civibot serve`, end with it and expire after the retention time, so there is nothing to purge from here")
@@ -50,7 +56,7 @@ func runConversations(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	store := conversation.NewRedis(rdb, conversation.Options{Prefix: prefix})
+	store := conversation.NewRedis(rdb, conversation.Options{Prefix: prefix, Retention: cfg.Conversations.Retention})
 	queue, err := handoff.NewRedisQueue(rdb, prefix)
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"eval":          {"measure retrieval and handoff quality on a case file", runEval},
 		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
 		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
+		"config":        {"check the configuration (effective values, secrets masked) or print the example", runConfig},
+		"healthcheck":   {"ask a running civibot whether it is ready (for container health checks)", runHealthcheck},
 	}
 }
 
