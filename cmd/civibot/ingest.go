@@ -14,8 +14,11 @@ import (
 // runIngest imports a city's pages and writes them to a knowledge base
 // directory; run again, it embeds only what changed.
 func runIngest(ctx context.Context, c *cli, args []string) error {
-	fs := newFlagSet(c, "ingest", "--kb DIR [flags] PATH...")
+	fs := newFlagSet(c, "ingest", "--kb DIR [flags] [--urls FILE] [PATH...]")
 	kbDir := fs.String("kb", "", "knowledge base directory to write (required)")
+	urlList := fs.String("urls", "", "a file listing the city's page URLs, one per line (# comments), to fetch and import as HTML")
+	fetchConc := fs.Int("fetch-concurrency", defaultFetchConcurrency, "--urls: pages fetched at the same time")
+	fetchTimeout := fs.Duration("fetch-timeout", defaultFetchTimeout, "--urls: time for one page")
 	imp := addImportFlags(fs)
 	embKind := fs.String("embedder", "local", "embedder: local, ollama or openai")
 	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1")
@@ -32,8 +35,15 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: --kb DIR is required", errUsage)
 	}
 	paths := fs.Args()
-	if len(paths) == 0 {
-		return fmt.Errorf("%w: no PATH to import", errUsage)
+	if len(paths) == 0 && *urlList == "" {
+		return fmt.Errorf("%w: no PATH to import and no --urls", errUsage)
+	}
+	var urls []string
+	if *urlList != "" {
+		var err error
+		if urls, err = readURLList(*urlList); err != nil {
+			return fmt.Errorf("%w: --urls: %v", errUsage, err)
+		}
 	}
 	key, err := embedderKey(c)
 	if err != nil {
@@ -44,15 +54,29 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	pages, problems, err := knowledge.Import(ctx, paths, imp.options())
-	for _, p := range problems {
-		fmt.Fprintln(c.stderr, p)
+	var pages []knowledge.Page
+	if len(paths) > 0 {
+		var problems []knowledge.Problem
+		pages, problems, err = knowledge.Import(ctx, paths, imp.options())
+		for _, p := range problems {
+			fmt.Fprintln(c.stderr, p)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
+	if len(urls) > 0 {
+		web, fsum, err := pagesFromURLs(ctx, urls, newFetcher(*fetchTimeout, *fetchConc, imp.options()), *kbDir,
+			knowledge.Options{Embedder: emb, LexiconFiles: lexicons}, c.stderr)
+		if err != nil {
+			return err
+		}
+		pages = append(pages, web...)
+		fmt.Fprintf(c.stdout, "%d URLs: %d fetched, %d kept from the previous ingest (fetch failed), %d left out (gone or not usable), %d failed\n",
+			len(urls), fsum.fetched, fsum.kept, fsum.gone, fsum.failed)
 	}
 	if len(pages) == 0 {
-		return fmt.Errorf("no pages imported from %s", strings.Join(paths, ", "))
+		return fmt.Errorf("no pages imported from %s", strings.Join(append(paths, *urlList), ", "))
 	}
 	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr})
 	if err != nil {
