@@ -5,13 +5,17 @@ GO      ?= go
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 
-.PHONY: run test deps vet build bench fmt clean
+.PHONY: run test deps vet build image bench fmt clean
 
 run:
 	$(GO) run ./cmd/civibot serve
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/civibot ./cmd/civibot
+
+# image builds the container image (Dockerfile; docs/deploy.md).
+image:
+	docker build -t civibot .
 
 # deps installs the real services the tests talk to. The tests start their
 # own redis-server processes on free ports (internal/redistest) and their own
