@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,6 +97,11 @@ type Service struct {
 	cfg    ServiceConfig
 	now    func() time.Time
 	obs    []Observer
+	// turns bounds how many engine turns run at once. A turn is pure CPU:
+	// with more turns than CPUs they only share the CPUs and all finish
+	// late; queued, each finishes as soon as it can (a much shorter tail
+	// under load).
+	turns chan struct{}
 }
 
 // NewService wires the engine, the store, the event bus and the handoff desk.
@@ -112,7 +118,8 @@ func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now}
+	s := &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now,
+		turns: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(s)
 	}
@@ -173,12 +180,23 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		out.Conversation = conv
 	}
 
-	reply, err := s.engine.Respond(ctx, Turn{Text: text, Language: s.language(in, conv), Context: conv.Context, Style: in.Style})
+	reply, err := s.respond(ctx, Turn{Text: text, Language: s.language(in, conv), Context: conv.Context, Style: in.Style})
 	if err != nil {
 		s.log.ErrorContext(ctx, "dialog turn failed", "conversation_id", conv.ID, "channel", conv.Channel, "error", err)
 		reply = s.errorReply(conv, in)
 	}
 	return s.finish(ctx, out, in, text, reply)
+}
+
+// respond runs one engine turn when a CPU is free for it.
+func (s *Service) respond(ctx context.Context, t Turn) (Reply, error) {
+	select {
+	case s.turns <- struct{}{}:
+	case <-ctx.Done():
+		return Reply{}, ctx.Err()
+	}
+	defer func() { <-s.turns }()
+	return s.engine.Respond(ctx, t)
 }
 
 // RequestPerson hands the conversation to a person because the citizen
@@ -405,10 +423,17 @@ func (s *Service) Conversation(ctx context.Context, conversationID string) (conv
 
 // Watch signals on the returned channel whenever the conversation may have
 // changed (a message, a status change, or a bus reconnect); the caller then
-// reads Messages after its last seen Seq. The channel is closed when ctx
-// ends or stop is called.
+// reads Messages after its last seen Seq. Signals coalesce: a burst of
+// events while the caller is busy leaves one pending signal, so it reads
+// once. The channel is closed when ctx ends or stop is called.
 func (s *Service) Watch(ctx context.Context, conversationID string) (<-chan struct{}, func(), error) {
 	return s.watch(ctx, conversation.Topic(conversationID))
+}
+
+// WatchQueue signals whenever the handoff queue changed, so a channel can
+// refresh the queue positions it shows. Same semantics as Watch.
+func (s *Service) WatchQueue(ctx context.Context) (<-chan struct{}, func(), error) {
+	return s.watch(ctx, conversation.TopicQueue)
 }
 
 func (s *Service) watch(ctx context.Context, topic string) (<-chan struct{}, func(), error) {
@@ -427,12 +452,6 @@ func (s *Service) watch(ctx context.Context, topic string) (<-chan struct{}, fun
 		}
 	}()
 	return nudges, stop, nil
-}
-
-// WatchQueue signals whenever the handoff queue changed, so a channel can
-// refresh the queue positions it shows. Same semantics as Watch.
-func (s *Service) WatchQueue(ctx context.Context) (<-chan struct{}, func(), error) {
-	return s.watch(ctx, conversation.TopicQueue)
 }
 
 // QueueStatus tells where the conversation's handoff stands.
