@@ -167,7 +167,15 @@ type Message struct {
 	Decision     *Decision    `json:"decision,omitempty"` // bot turns only
 	Feedback     int          `json:"feedback,omitempty"` // -1, 0, +1 (bot turns)
 	At           time.Time    `json:"at"`
+	// Action is set on a citizen message that records something the
+	// citizen did rather than typed (ActionPerson); its Text is a
+	// description in the citizen's language.
+	Action string `json:"action,omitempty"`
 }
+
+// ActionPerson: the citizen asked for a person with a button, /human or a
+// key press.
+const ActionPerson = "person"
 
 // Source is a link to the page an answer came from.
 type Source struct {

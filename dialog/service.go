@@ -211,6 +211,7 @@ func (s *Service) RequestPerson(ctx context.Context, in Inbound) (Outcome, error
 	lang := s.language(in, conv)
 	citizen, dup, err := s.store.Append(ctx, conv.ID, conversation.Message{
 		Role: conversation.RoleCitizen, ClientID: in.ClientID, Text: phrasesFor(lang).PersonButton, Language: lang,
+		Action: conversation.ActionPerson,
 	})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("dialog: store handoff request: %w", err)

@@ -420,3 +420,25 @@ func TestServiceForgetClearsTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestServiceButtonIsMarkedAndQueueShowsTheConcern(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, conversation.NewMemory(conversation.Options{}), true)
+	if _, err := f.svc.Handle(ctx, web("w8", "1", "Es geht um die Hundesteuer für meinen zweiten Hund")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.svc.RequestPerson(ctx, web("w8", "2", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Citizen.Action != conversation.ActionPerson {
+		t.Errorf("button press stored as %+v", out.Citizen)
+	}
+	waiting, err := f.desk.Waiting(ctx)
+	if err != nil || len(waiting) != 1 {
+		t.Fatalf("waiting = %v, %v", waiting, err)
+	}
+	if waiting[0].Excerpt != "Es geht um die Hundesteuer für meinen zweiten Hund" {
+		t.Errorf("queue excerpt = %q, want the citizen's concern, not the button", waiting[0].Excerpt)
+	}
+}

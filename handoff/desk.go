@@ -625,7 +625,8 @@ type Summary struct {
 	Assignee string    `json:"assignee,omitempty"`
 	// Position in the line (Waiting only; 1 = next).
 	Position int `json:"position,omitempty"`
-	// Excerpt is the start of the citizen's last message. Personal data:
+	// Excerpt is the start of the citizen's last typed message (a pressed
+	// "talk to a person" button only when there is nothing else). Personal data:
 	// the console may show it; it is never logged.
 	Excerpt string `json:"excerpt,omitempty"`
 	// Contact: callback details (tickets). Personal data, as Excerpt.
@@ -648,9 +649,16 @@ func (d *Desk) summary(ctx context.Context, c conversation.Conversation) Summary
 	if err != nil {
 		return s
 	}
+	// The citizen's last own words: a pressed "talk to a person" button says
+	// nothing about the concern (it is only shown when there is nothing else).
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == conversation.RoleCitizen {
+		if msgs[i].Role != conversation.RoleCitizen {
+			continue
+		}
+		if s.Excerpt == "" || msgs[i].Action == "" {
 			s.Excerpt = shorten(msgs[i].Text, excerptChars)
+		}
+		if msgs[i].Action == "" {
 			break
 		}
 	}
