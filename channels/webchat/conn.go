@@ -95,9 +95,9 @@ func (c *conn) serve(ws *websocket.Conn) {
 	<-c.writerDone
 }
 
-// drain asks the connection to finish: stop reading after the current
+// Drain asks the connection to finish: stop reading after the current
 // turn, deliver, say server_shutdown, close with 1012.
-func (c *conn) drain() {
+func (c *conn) Drain() {
 	c.drainOnce.Do(func() {
 		c.draining.Store(true)
 		c.wsMu.Lock()
@@ -108,8 +108,8 @@ func (c *conn) drain() {
 	})
 }
 
-// kill cuts the connection at once.
-func (c *conn) kill() {
+// Kill cuts the connection at once.
+func (c *conn) Kill() {
 	c.wsMu.Lock()
 	defer c.wsMu.Unlock()
 	if c.wsShared != nil {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/sockets"
 )
 
 // service is what the channel needs of dialog.Service.
@@ -179,10 +180,7 @@ type Handler struct {
 	ips     *ipTable
 	up      websocket.Upgrader
 
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	draining bool
-	wg       sync.WaitGroup
+	conns sockets.Set[*conn]
 }
 
 // Socket buffer sizes: small, so that idle connections are cheap; frames
@@ -204,7 +202,7 @@ func New(cfg Config, svc service, opts Options) (*Handler, error) {
 	cfg = cfg.withDefaults()
 	h := &Handler{
 		cfg: cfg, svc: svc, names: opts.Names, log: opts.Log, now: opts.Now,
-		origins: map[string]bool{}, ips: newIPTable(cfg), conns: map[*conn]struct{}{},
+		origins: map[string]bool{}, ips: newIPTable(cfg),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -296,31 +294,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) register(ip string) (*conn, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.draining {
-		return nil, false
-	}
-	c := newConn(h, ip)
-	h.conns[c] = struct{}{}
-	h.wg.Add(1)
-	return c, true
+	return h.conns.Add(func() *conn { return newConn(h, ip) })
 }
 
 func (h *Handler) unregister(c *conn) {
-	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
+	h.conns.Remove(c)
 	h.ips.release(c.ip)
-	h.wg.Done()
 }
 
 // Open returns the number of open chat connections.
-func (h *Handler) Open() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.conns)
-}
+func (h *Handler) Open() int { return h.conns.Len() }
 
 // Shutdown refuses new connections and tells open ones the server is going
 // away: each finishes its in-flight turn, delivers what is left, sends a
@@ -328,30 +311,10 @@ func (h *Handler) Open() int {
 // widget reconnects, to another instance if there is one. Connections
 // still open when ctx ends are cut.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	h.mu.Lock()
-	h.draining = true
-	conns := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
+	if n, err := h.conns.Shutdown(ctx); err != nil {
+		return fmt.Errorf("webchat: shutdown: %d connections cut: %w", n, err)
 	}
-	h.mu.Unlock()
-	for _, c := range conns {
-		c.drain()
-	}
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		h.mu.Lock()
-		n := len(h.conns)
-		for c := range h.conns {
-			c.kill()
-		}
-		h.mu.Unlock()
-		return fmt.Errorf("webchat: shutdown: %d connections cut: %w", n, ctx.Err())
-	}
+	return nil
 }
 
 type httpErrorBody struct {

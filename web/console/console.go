@@ -52,6 +52,7 @@ import (
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/internal/sockets"
 )
 
 // Desk is what the console needs of *handoff.Desk.
@@ -159,10 +160,7 @@ type Handler struct {
 	now        func() time.Time
 	analytics  Analytics
 
-	mu       sync.Mutex
-	socks    map[*liveConn]struct{}
-	draining bool
-	wg       sync.WaitGroup
+	socks sockets.Set[*liveConn]
 }
 
 // Request body limits: actions are small; the canned replies list may be
@@ -182,7 +180,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
-		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(), socks: map[*liveConn]struct{}{},
+		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
 		analytics: opts.Analytics,
 	}
@@ -295,52 +293,26 @@ func wsSource(r *http.Request) string {
 }
 
 // Open returns the number of open live sockets.
-func (h *Handler) Open() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.socks)
-}
+func (h *Handler) Open() int { return h.socks.Len() }
 
 // Shutdown refuses new live sockets and tells open ones that the server is
 // going away (server_shutdown, close 1012), so consoles reconnect to
 // another instance. Sockets still open when ctx ends are cut.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	h.mu.Lock()
-	h.draining = true
-	socks := make([]*liveConn, 0, len(h.socks))
-	for c := range h.socks {
-		socks = append(socks, c)
+	if n, err := h.socks.Shutdown(ctx); err != nil {
+		return fmt.Errorf("console: shutdown: %d live sockets cut: %w", n, err)
 	}
-	h.mu.Unlock()
-	for _, c := range socks {
-		c.drain()
-	}
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		h.mu.Lock()
-		n := len(h.socks)
-		for c := range h.socks {
-			c.kill()
-		}
-		h.mu.Unlock()
-		return fmt.Errorf("console: shutdown: %d live sockets cut: %w", n, ctx.Err())
-	}
+	return nil
 }
 
 // localSockets counts this instance's live sockets of one caseworker.
 func (h *Handler) localSockets(user string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	n := 0
-	for c := range h.socks {
+	h.socks.Each(func(c *liveConn) {
 		if c.user == user {
 			n++
 		}
-	}
+	})
 	return n
 }
 

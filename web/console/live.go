@@ -124,53 +124,40 @@ func newSID() string {
 }
 
 func (h *Handler) register(c *caller) (*liveConn, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.draining {
-		return nil, false
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	lc := &liveConn{
-		h: h, sid: newSID(), user: c.session.User, role: c.session.Role, token: c.token,
-		ctx: ctx, cancel: cancel, out: make(chan liveItem, 8),
-		readerDone: make(chan struct{}), writerDone: make(chan struct{}), wake: make(chan struct{}, 1),
-	}
-	h.socks[lc] = struct{}{}
-	h.wg.Add(1)
-	return lc, true
+	return h.socks.Add(func() *liveConn {
+		ctx, cancel := context.WithCancel(context.Background())
+		return &liveConn{
+			h: h, sid: newSID(), user: c.session.User, role: c.session.Role, token: c.token,
+			ctx: ctx, cancel: cancel, out: make(chan liveItem, 8),
+			readerDone: make(chan struct{}), writerDone: make(chan struct{}), wake: make(chan struct{}, 1),
+		}
+	})
 }
 
 func (h *Handler) unregister(lc *liveConn) {
-	h.mu.Lock()
-	delete(h.socks, lc)
-	h.mu.Unlock()
+	h.socks.Remove(lc)
 	lc.cancel()
-	h.wg.Done()
 }
 
 // otherSockets counts this instance's live sockets of user other than sid.
 func (h *Handler) otherSockets(user, sid string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	n := 0
-	for c := range h.socks {
+	h.socks.Each(func(c *liveConn) {
 		if c.user == user && c.sid != sid {
 			n++
 		}
-	}
+	})
 	return n
 }
 
 // endSockets ends the live sockets of a session (logout).
 func (h *Handler) endSockets(token, reason string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.socks {
+	h.socks.Each(func(c *liveConn) {
 		if c.token == token {
 			c.ending.Store(reason)
 			c.nudge()
 		}
-	}
+	})
 }
 
 func (c *liveConn) nudge() {
@@ -180,13 +167,14 @@ func (c *liveConn) nudge() {
 	}
 }
 
-func (c *liveConn) drain() {
+// Drain asks the socket to say goodbye and close.
+func (c *liveConn) Drain() {
 	c.draining.Store(true)
 	c.nudge()
 }
 
-// kill cuts the connection at once.
-func (c *liveConn) kill() {
+// Kill cuts the connection at once.
+func (c *liveConn) Kill() {
 	c.wsMu.Lock()
 	defer c.wsMu.Unlock()
 	if c.wsShared != nil {
