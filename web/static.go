@@ -2,31 +2,22 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/civibot/civibot/internal/static"
 )
 
 //go:embed static
 var staticFS embed.FS
 
-// asset is one embedded file, ready to serve.
-type asset struct {
-	name         string // for the Content-Type by extension
-	body         []byte
-	etag         string
-	cacheControl string
-	crossOrigin  bool // loaded by city pages: CORS and CORP allow any origin
-}
-
+// assets are the widget's files by URL path.
 type assets struct {
-	files map[string]*asset // by URL path
+	files static.Files
 }
 
 // Cache lifetimes. The widget script is short-lived so a new version reaches
@@ -54,7 +45,7 @@ type widgetConfig struct {
 const ProtocolVersion = 1
 
 func newAssets(brand Branding) (*assets, error) {
-	a := &assets{files: map[string]*asset{}}
+	a := &assets{files: static.Files{}}
 	short := fmt.Sprintf("public, max-age=%d", int(widgetMaxAge.Seconds()))
 	for _, f := range []struct {
 		path, file string
@@ -94,35 +85,11 @@ func newAssets(brand Branding) (*assets, error) {
 }
 
 func (a *assets) add(path, name string, body []byte, cacheControl string, cross bool) {
-	sum := sha256.Sum256(body)
-	a.files[path] = &asset{
-		name: name, body: body, cacheControl: cacheControl, crossOrigin: cross,
-		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
+	f := static.New(name, body, cacheControl)
+	if cross {
+		f.CrossOrigin()
 	}
+	a.files[path] = f
 }
 
-func (a *assets) mount(mux *http.ServeMux) {
-	for path, f := range a.files {
-		pattern := "GET " + path
-		if path == "/" {
-			pattern = "GET /{$}"
-		}
-		mux.Handle(pattern, f)
-	}
-}
-
-func (f *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("ETag", f.etag)
-	h.Set("Cache-Control", f.cacheControl)
-	if f.crossOrigin {
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	}
-	if strings.HasSuffix(f.name, ".json") {
-		h.Set("Content-Type", "application/json; charset=utf-8")
-	}
-	// ServeContent answers If-None-Match with 304, sets the Content-Type by
-	// extension and handles HEAD and ranges.
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
-}
+func (a *assets) mount(mux *http.ServeMux) { a.files.Mount(mux) }
