@@ -221,3 +221,12 @@ func NewRedisClient(cfg RedisConfig) (redis.UniversalClient, error) {
 		}), nil
 	}
 }
+
+// KeyPrefix is the prefix of every key civibot writes: Prefix, or
+// DefaultPrefix when none is set.
+func (c RedisConfig) KeyPrefix() string {
+	if c.Prefix == "" {
+		return DefaultPrefix
+	}
+	return c.Prefix
+}

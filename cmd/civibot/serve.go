@@ -124,10 +124,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		}
 		defer rdb.Close()
 		ops.watchRedis(rdb)
-		prefix := cfg.Redis.Prefix
-		if prefix == "" {
-			prefix = conversation.DefaultPrefix
-		}
+		prefix := cfg.Redis.KeyPrefix()
 		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix, Retention: cfg.Conversations.Retention})
 		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
 			return err
@@ -184,10 +181,17 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
-	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, desk, registry, rdb, log, stdout); err != nil {
+	// The key that turns chat ids and phone numbers into conversation ids.
+	var idKey []byte
+	if cfg.Telegram.Enabled || cfg.Twilio.Enabled {
+		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
+			return err
+		}
+	}
+	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, desk, registry, log, stdout); err != nil {
 		return err
 	}
-	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
+	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
 		return err
 	}
 
@@ -233,6 +237,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 type backend interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }
 
 // storeReady is the /readyz check of the conversation store: a read that

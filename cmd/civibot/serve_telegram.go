@@ -27,26 +27,15 @@ const telegramStartCheck = 5 * time.Second
 // caseworkers' replies reach the citizen), mounts the webhook route in
 // webhook mode, and runs the channel (webhook registration or long
 // polling) in the background until ctx ends.
-func serveTelegram(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend,
+func serveTelegram(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, key []byte,
 	registry *channels.Registry, rdb redis.UniversalClient, names telegram.Names, background *sync.WaitGroup,
 	log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Telegram.Enabled {
 		return nil
 	}
-	idem, ok := store.(conversation.Idempotency)
-	if !ok {
-		return errors.New("telegram: the conversation store keeps no idempotency keys")
-	}
-	prefix := cfg.Redis.Prefix
-	if prefix == "" {
-		prefix = conversation.DefaultPrefix
-	}
-	key, err := installationKey(ctx, cfg.Security, rdb, prefix)
-	if err != nil {
-		return err
-	}
+	prefix := cfg.Redis.KeyPrefix()
 	ch, err := telegram.New(cfg.Telegram, svc, telegram.Options{
-		IDKey: key, Idempotency: idem, Redis: rdb, RedisPrefix: prefix,
+		IDKey: key, Idempotency: store, Redis: rdb, RedisPrefix: prefix,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL,
 		Retention: cfg.Conversations.Retention, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Names: names, Log: log,

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/twilio"
@@ -20,29 +17,17 @@ import (
 
 // serveTwilio mounts the SMS and voice webhooks and registers the SMS
 // sender for phone conversations, when twilio.enabled is set.
-func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, desk *handoff.Desk,
-	registry *channels.Registry, rdb redis.UniversalClient, log *slog.Logger, stdout io.Writer) error {
+func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, key []byte, desk *handoff.Desk,
+	registry *channels.Registry, log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Twilio.Enabled {
 		return nil
-	}
-	idem, ok := store.(conversation.Idempotency)
-	if !ok {
-		return errors.New("twilio: the conversation store keeps no idempotency keys")
-	}
-	prefix := cfg.Redis.Prefix
-	if prefix == "" {
-		prefix = conversation.DefaultPrefix
-	}
-	key, err := installationKey(ctx, cfg.Security, rdb, prefix)
-	if err != nil {
-		return err
 	}
 	hours, err := cfg.Handoff.OfficeHours.Compile()
 	if err != nil {
 		return err
 	}
 	ch, err := twilio.New(cfg.Twilio, twilio.Options{
-		Service: svc, Store: store, Idempotency: idem, Desk: desk, Hours: hours, Key: key,
+		Service: svc, Store: store, Idempotency: store, Desk: desk, Hours: hours, Key: key,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Log: log,
 	})

@@ -61,11 +61,7 @@ func redisState(cfg config.Config) (redis.UniversalClient, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	prefix := cfg.Redis.Prefix
-	if prefix == "" {
-		prefix = conversation.DefaultPrefix
-	}
-	return rdb, prefix, nil
+	return rdb, cfg.Redis.KeyPrefix(), nil
 }
 
 // openAccounts opens the accounts `civibot serve` uses: in Redis when it is
