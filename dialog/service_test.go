@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +13,11 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/redistest"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 )
 
-// sampleKB builds the bundled sample city once per test binary.
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
-	if err != nil {
-		return nil, err
-	}
-	emb, err := knowledge.NewEmbedder(knowledge.EmbedderConfig{}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(ctx, pages, knowledge.Options{Embedder: emb})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 type fixture struct {
 	svc   *dialog.Service

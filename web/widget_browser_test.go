@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,19 +23,12 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/browsertest"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 	"github.com/civibot/civibot/web"
 )
 
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(ctx, pages, knowledge.Options{})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 // stack is civibot as `civibot serve` wires it (memory backends), plus a
 // city web page on another origin that embeds the widget with one line.

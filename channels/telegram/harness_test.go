@@ -21,19 +21,11 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/telegramtest"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 )
 
-// sampleKB builds the bundled sample city once per test binary.
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(ctx, pages, knowledge.Options{})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 // backend is a conversation store that is also the bus and keeps
 // idempotency keys (memory or Redis).
@@ -89,22 +81,7 @@ func (t instanceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testcity.LogBuffer
 
 // sleepRecorder records the waits the channel asks for and waits a
 // little instead (tests check the waits asked for, not the time spent).

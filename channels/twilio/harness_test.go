@@ -1,7 +1,6 @@
 package twilio_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -27,8 +26,7 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 )
 
 var bg = context.Background()
@@ -42,18 +40,8 @@ const (
 	idKey      = "test-installation-key-0123456789"
 )
 
-// sampleKB builds the bundled sample city once per test binary.
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	pages, _, err := knowledge.ImportFS(bg, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
-	if err != nil {
-		return nil, err
-	}
-	emb, err := knowledge.NewEmbedder(knowledge.EmbedderConfig{}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(bg, pages, knowledge.Options{Embedder: emb})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 // clock is a settable clock shared by the desk and the channel.
 type clock struct {
@@ -81,23 +69,8 @@ var (
 	officeHours = handoff.OfficeHours{TimeZone: "Europe/Berlin", Week: map[string]string{"mon-fri": "08:00-16:00"}}
 )
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = testcity.LogBuffer
 
 // fakeTwilio speaks the part of Twilio's REST wire protocol civibot uses:
 // POST /2010-04-01/Accounts/{sid}/Messages.json with a form body and basic

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +17,11 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 )
 
-// sampleKB builds the bundled sample city once per test binary.
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(ctx, pages, knowledge.Options{})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 // backend is a conversation store that is also the bus (memory or Redis).
 type backend interface {

@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/sockets":      {},
 	"internal/static":       {},
 	"internal/redistest":    {},
+	"internal/testcity":     {"knowledge", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
@@ -57,6 +58,7 @@ var never = map[string][]string{
 // testHelpers are the internal packages only tests may use.
 var testHelpers = map[string]bool{
 	"internal/redistest": true, "internal/browsertest": true, "internal/telegramtest": true, "internal/repotest": true,
+	"internal/testcity": true,
 }
 
 type pkgInfo struct {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,19 +23,13 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/browsertest"
-	"github.com/civibot/civibot/knowledge"
-	"github.com/civibot/civibot/knowledge/samplecity"
+	"github.com/civibot/civibot/internal/testcity"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
 
-var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
-	pages, _, err := knowledge.ImportFS(bg, samplecity.FS(), ".", knowledge.ImportOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return knowledge.Build(bg, pages, knowledge.Options{})
-})
+// sampleKB is the sample city, built once per test binary.
+var sampleKB = testcity.KB
 
 // site is civibot as `civibot serve` wires it (memory backends): the web
 // server with the web chat and the console, plus a city page on another

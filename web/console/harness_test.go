@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/internal/testcity"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/civibot/civibot/channels"
@@ -46,23 +48,8 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = testcity.LogBuffer
 
 // harness is the console mounted on civibot's web server (memory
 // backends), as serve wires it, on a real HTTP server.
