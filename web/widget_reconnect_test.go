@@ -109,33 +109,33 @@ func TestWidgetReconnects(t *testing.T) {
 	}
 	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE"})
 	p := newPage(t, b)
-	p.do(chromedp.Navigate(s.city.URL))
-	p.waitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
-	p.click(".cb-bubble")
-	p.click(".cb-notice .cb-button")
-	p.click(".cb-action") // talk to a person
-	p.waitFor("the queue position", `return R.querySelector('.cb-handoff').textContent.includes('Position 1');`)
+	p.Do(chromedp.Navigate(s.city.URL))
+	p.WaitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
+	p.Click(".cb-bubble")
+	p.Click(".cb-notice .cb-button")
+	p.Click(".cb-action") // talk to a person
+	p.WaitFor("the queue position", `return R.querySelector('.cb-handoff').textContent.includes('Position 1');`)
 	id := s.conversations(t)[0].ID
 	if _, err := s.desk.Claim(ctx, id, "ben"); err != nil {
 		t.Fatal(err)
 	}
-	p.waitFor("the claim", `return R.querySelector('.cb-handoff').textContent.includes('jetzt für Sie da');`)
+	p.WaitFor("the claim", `return R.querySelector('.cb-handoff').textContent.includes('jetzt für Sie da');`)
 
 	proxy.cut(true)
-	p.waitFor("the reconnect banner", `const b = R.querySelector('.cb-banner'); return !b.hidden && b.textContent.includes('Verbindung unterbrochen');`)
-	b.Screenshot(t, p.ctx, "widget-reconnecting")
+	p.WaitFor("the reconnect banner", `const b = R.querySelector('.cb-banner'); return !b.hidden && b.textContent.includes('Verbindung unterbrochen');`)
+	b.Screenshot(t, p.Ctx, "widget-reconnecting")
 	// Said while the citizen is offline, and typed while offline.
 	if _, err := s.desk.Reply(ctx, id, "ben", "Sind Sie noch da?"); err != nil {
 		t.Fatal(err)
 	}
-	p.click(".cb-input")
-	p.keys("Ja, ich bin noch da." + "\r")
-	p.waitFor("the pending message", `return !!R.querySelector('.cb-pending');`)
+	p.Click(".cb-input")
+	p.Keys("Ja, ich bin noch da." + "\r")
+	p.WaitFor("the pending message", `return !!R.querySelector('.cb-pending');`)
 
 	proxy.restore()
-	p.waitFor("the reconnect", `return R.querySelector('.cb-banner').hidden && !R.querySelector('.cb-pending');`)
-	p.waitFor("the missed message", `return [...R.querySelectorAll('.cb-caseworker .cb-text')].some(e => e.textContent === 'Sind Sie noch da?');`)
-	if n := evalJS[int](p, `[...`+root+`.querySelectorAll('.cb-text')].filter(e => e.textContent === 'Ja, ich bin noch da.').length`); n != 1 {
+	p.WaitFor("the reconnect", `return R.querySelector('.cb-banner').hidden && !R.querySelector('.cb-pending');`)
+	p.WaitFor("the missed message", `return [...R.querySelectorAll('.cb-caseworker .cb-text')].some(e => e.textContent === 'Sind Sie noch da?');`)
+	if n := browsertest.Eval[int](p, `[...`+root+`.querySelectorAll('.cb-text')].filter(e => e.textContent === 'Ja, ich bin noch da.').length`); n != 1 {
 		t.Errorf("offline message shown %d times", n)
 	}
 	msgs, err := s.store.Messages(ctx, id, 0, 0)
@@ -152,7 +152,7 @@ func TestWidgetReconnects(t *testing.T) {
 		t.Errorf("offline message stored %d times", stored)
 	}
 	// Every seq once, in order.
-	seqs := evalJS[[]float64](p, `[...`+root+`.querySelectorAll('.cb-msg[data-seq]')].map(e => Number(e.dataset.seq))`)
+	seqs := browsertest.Eval[[]float64](p, `[...`+root+`.querySelectorAll('.cb-msg[data-seq]')].map(e => Number(e.dataset.seq))`)
 	for i := 1; i < len(seqs); i++ {
 		if seqs[i] <= seqs[i-1] {
 			t.Fatalf("transcript seqs %v: not once each, in order", seqs)
@@ -161,7 +161,7 @@ func TestWidgetReconnects(t *testing.T) {
 	if len(seqs) != len(msgs) {
 		t.Errorf("transcript shows %d messages, the store has %d", len(seqs), len(msgs))
 	}
-	p.noErrors()
+	p.NoErrors()
 }
 
 // TestWidgetForget deletes the chat from the widget: the browser's confirm
@@ -171,14 +171,14 @@ func TestWidgetForget(t *testing.T) {
 	s := newStack(t)
 	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE"})
 	p := newPage(t, b)
-	dialogs := chromedp.Events(p.ctx, cdppage.JavascriptDialogOpening)
-	p.do(chromedp.Navigate(s.city.URL))
-	p.waitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
-	p.click(".cb-bubble")
-	p.click(".cb-notice .cb-button")
-	p.click(".cb-input")
-	p.ask("Wie melde ich meinen Hund an?")
-	before := evalJS[string](p, `JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`')).token`)
+	dialogs := chromedp.Events(p.Ctx, cdppage.JavascriptDialogOpening)
+	p.Do(chromedp.Navigate(s.city.URL))
+	p.WaitFor("the chat bubble", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
+	p.Click(".cb-bubble")
+	p.Click(".cb-notice .cb-button")
+	p.Click(".cb-input")
+	ask(t, p, "Wie melde ich meinen Hund an?")
+	before := browsertest.Eval[string](p, `JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`')).token`)
 	if len(s.conversations(t)) != 1 {
 		t.Fatal("no conversation stored")
 	}
@@ -190,7 +190,7 @@ func TestWidgetForget(t *testing.T) {
 			if err != nil {
 				return
 			}
-			_ = chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_ = chromedp.Do(p.Ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
 				return err
 			}))
@@ -198,7 +198,7 @@ func TestWidgetForget(t *testing.T) {
 			return
 		}
 	}()
-	p.clickLast(".cb-action") // "Chat löschen"
+	p.ClickLast(".cb-action") // "Chat löschen"
 	select {
 	case msg := <-accepted:
 		if msg != "Diesen Chat und alle gespeicherten Nachrichten löschen?" {
@@ -207,14 +207,14 @@ func TestWidgetForget(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no confirm dialog")
 	}
-	p.waitFor("the notice of deletion", `return [...R.querySelectorAll('.cb-system .cb-text')].some(e => e.textContent === 'Ihr Chat wurde gelöscht.') && R.querySelectorAll('.cb-msg[data-seq]').length === 0;`)
+	p.WaitFor("the notice of deletion", `return [...R.querySelectorAll('.cb-system .cb-text')].some(e => e.textContent === 'Ihr Chat wurde gelöscht.') && R.querySelectorAll('.cb-msg[data-seq]').length === 0;`)
 	waitStored(t, "the conversation to be deleted", func() bool { return len(s.conversations(t)) == 0 })
-	p.waitFor("a new token", `const s = JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`') || '{}'); return !!s.token && s.token !== `+strconv.Quote(before)+`;`)
+	p.WaitFor("a new token", `const s = JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`') || '{}'); return !!s.token && s.token !== `+strconv.Quote(before)+`;`)
 	// The chat goes on, as a new conversation.
-	p.click(".cb-input")
-	p.ask("Hallo")
+	p.Click(".cb-input")
+	ask(t, p, "Hallo")
 	if n := len(s.conversations(t)); n != 1 {
 		t.Errorf("%d conversations after a new question, want 1", n)
 	}
-	p.noErrors()
+	p.NoErrors()
 }

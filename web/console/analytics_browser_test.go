@@ -247,19 +247,19 @@ func TestAnalyticsDashboardInBrowser(t *testing.T) {
 
 	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 900})
 	p := newTab(t, b, docScope)
-	p.do(chromedp.Navigate(d.url + "/console/"))
-	p.waitFor("the login form", `return !R.getElementById('login-view').hidden;`)
-	p.keys("rita" + kb.Tab + password + kb.Enter)
-	p.waitFor("the analytics link", `return !R.getElementById('app').hidden && !R.getElementById('analytics-link').hidden;`)
-	p.click("#analytics-link")
-	p.waitFor("the dashboard", `return location.pathname === '/console/analytics' && !R.getElementById('report').hidden;`)
+	p.Do(chromedp.Navigate(d.url + "/console/"))
+	p.WaitFor("the login form", `return !R.getElementById('login-view').hidden;`)
+	p.Keys("rita" + kb.Tab + password + kb.Enter)
+	p.WaitFor("the analytics link", `return !R.getElementById('app').hidden && !R.getElementById('analytics-link').hidden;`)
+	p.Click("#analytics-link")
+	p.WaitFor("the dashboard", `return location.pathname === '/console/analytics' && !R.getElementById('report').hidden;`)
 	// The default range ends today (the last seeded day); choose the two weeks.
-	if to := js[string](p, `document.getElementById('to').value`); to != "2026-03-15" {
+	if to := browsertest.Eval[string](p, `document.getElementById('to').value`); to != "2026-03-15" {
 		t.Errorf("default range ends %q", to)
 	}
-	js[bool](p, `(() => { document.getElementById('from').value = '2026-03-02'; return true; })()`)
-	p.click("#range button[type=submit]")
-	p.waitFor("the two weeks", `return R.querySelectorAll('#table-days tbody tr').length === 14;`)
+	browsertest.Eval[bool](p, `(() => { document.getElementById('from').value = '2026-03-02'; return true; })()`)
+	p.Click("#range button[type=submit]")
+	p.WaitFor("the two weeks", `return R.querySelectorAll('#table-days tbody tr').length === 14;`)
 
 	// Every chart is drawn, is an image with a name and a description, and
 	// has its table.
@@ -267,39 +267,39 @@ func TestAnalyticsDashboardInBrowser(t *testing.T) {
 		{"chart-days", "rect"}, {"chart-containment", "path.line"}, {"chart-reasons", "rect"},
 		{"chart-wait", "rect"}, {"chart-feedback", "rect"},
 	} {
-		if n := p.count("#" + c.id + " svg " + c.mark); n == 0 {
+		if n := p.Count("#" + c.id + " svg " + c.mark); n == 0 {
 			t.Errorf("%s: no %s drawn", c.id, c.mark)
 		}
-		name := js[string](p, fmt.Sprintf(`(() => { const s = document.querySelector('#%s svg'); return s.getAttribute('role') + '|' + s.querySelector('title').textContent + '|' + s.querySelector('desc').textContent; })()`, c.id))
+		name := browsertest.Eval[string](p, fmt.Sprintf(`(() => { const s = document.querySelector('#%s svg'); return s.getAttribute('role') + '|' + s.querySelector('title').textContent + '|' + s.querySelector('desc').textContent; })()`, c.id))
 		if parts := strings.Split(name, "|"); len(parts) != 3 || parts[0] != "img" || parts[1] == "" || len(parts[2]) < 10 {
 			t.Errorf("%s: accessible name and description = %q", c.id, name)
 		}
 	}
-	if desc := p.text("#chart-days svg desc"); !strings.Contains(desc, fmt.Sprint(d.conversations)) {
+	if desc := p.Text("#chart-days svg desc"); !strings.Contains(desc, fmt.Sprint(d.conversations)) {
 		t.Errorf("days chart description %q lacks the total %d", desc, d.conversations)
 	}
-	if n := p.count("#chart-reasons svg rect"); n != len(rep.Reasons) {
+	if n := p.Count("#chart-reasons svg rect"); n != len(rep.Reasons) {
 		t.Errorf("%d reason bars, want %d", n, len(rep.Reasons))
 	}
-	if tile := p.text("#tiles .tile:first-child dd"); tile != fmt.Sprint(d.conversations) {
+	if tile := p.Text("#tiles .tile:first-child dd"); tile != fmt.Sprint(d.conversations) {
 		t.Errorf("conversations tile = %q, want %d", tile, d.conversations)
 	}
 	for _, tb := range []string{"table-days", "table-containment", "table-reasons", "table-wait", "table-feedback"} {
-		if n := p.count("#" + tb + " tbody tr"); n == 0 {
+		if n := p.Count("#" + tb + " tbody tr"); n == 0 {
 			t.Errorf("%s is empty", tb)
 		}
 	}
 	// The questions to improve: grouped, without the citizen's name or number.
-	p.waitFor("the questions", `return R.querySelectorAll('#table-questions tbody tr').length >= 3;`)
-	questions := p.text("#table-questions")
+	p.WaitFor("the questions", `return R.querySelectorAll('#table-questions tbody tr').length >= 3;`)
+	questions := p.Text("#table-questions")
 	if !strings.Contains(questions, "Boot") || !strings.Contains(questions, "Lastenr") {
 		t.Errorf("questions table = %q", questions)
 	}
-	if body := p.text("body"); strings.Contains(body, "Quendelbrot") || strings.Contains(body, "2345678") || strings.Contains(body, "Zacharias") {
+	if body := p.Text("body"); strings.Contains(body, "Quendelbrot") || strings.Contains(body, "2345678") || strings.Contains(body, "Zacharias") {
 		t.Errorf("personal data on the dashboard: %q", body)
 	}
 	// The CSV link downloads the table.
-	fctx, fcancel := context.WithTimeout(p.ctx, 20*time.Second)
+	fctx, fcancel := context.WithTimeout(p.Ctx, 20*time.Second)
 	csv, err := chromedp.Run(fctx, chromedp.Evaluate[string](`fetch(document.getElementById('csv-days').href, {credentials: 'same-origin'}).then(r => r.text())`, chromedp.EvalAwaitPromise))
 	fcancel()
 	if err != nil {
@@ -309,52 +309,52 @@ func TestAnalyticsDashboardInBrowser(t *testing.T) {
 	if !strings.HasPrefix(strings.TrimPrefix(csv, "\ufeff"), "date,conversations,") || strings.Count(csv, "\n") != 15 {
 		t.Errorf("days.csv from the page = %q", csv)
 	}
-	p.noErrors()
-	p.contrast()
+	p.NoErrors()
+	p.Contrast(15)
 
 	// The picture for the docs: the whole page at 1280 px.
-	height := js[float64](p, `document.documentElement.scrollHeight`)
-	p.do(chromedp.EmulateViewport(1280, int64(height)))
-	p.waitFor("the charts redrawn", `return R.querySelectorAll('#chart-days svg rect').length > 0;`)
-	b.Screenshot(t, p.ctx, "analytics")
-	p.do(chromedp.EmulateViewport(1280, 900))
+	height := browsertest.Eval[float64](p, `document.documentElement.scrollHeight`)
+	p.Do(chromedp.EmulateViewport(1280, int64(height)))
+	p.WaitFor("the charts redrawn", `return R.querySelectorAll('#chart-days svg rect').length > 0;`)
+	b.Screenshot(t, p.Ctx, "analytics")
+	p.Do(chromedp.EmulateViewport(1280, 900))
 
 	// A table opens from the keyboard.
-	p.tabTo("#h-days ~ details summary", 40)
-	p.keys(kb.Enter)
-	p.waitFor("the open table", `return R.querySelector('#h-days ~ details').open;`)
-	p.keys(kb.Enter)
+	p.TabTo("#h-days ~ details summary", 40)
+	p.Keys(kb.Enter)
+	p.WaitFor("the open table", `return R.querySelector('#h-days ~ details').open;`)
+	p.Keys(kb.Enter)
 
 	// English.
-	p.choose("#lang", "en")
-	p.waitFor("English", `return R.querySelector('h1').textContent === 'Analytics for the city' && R.getElementById('legend-days').textContent.includes('Web chat') &&
+	p.Choose("#lang", "en")
+	p.WaitFor("English", `return R.querySelector('h1').textContent === 'Analytics for the city' && R.getElementById('legend-days').textContent.includes('Web chat') &&
 		R.querySelector('#chart-days svg desc').textContent.includes('conversations in 14 days');`)
 
 	// 200% zoom: nothing wider than the window.
-	p.do(chromedp.EmulateViewport(640, 450, chromedp.EmulateScale(2)))
-	p.waitFor("the one-column layout", `return getComputedStyle(document.querySelector('.grid')).gridTemplateColumns.split(' ').length === 1;`)
-	if over := js[float64](p, `document.documentElement.scrollWidth - innerWidth`); over > 1 {
-		wide := js[[]string](p, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
+	p.Do(chromedp.EmulateViewport(640, 450, chromedp.EmulateScale(2)))
+	p.WaitFor("the one-column layout", `return getComputedStyle(document.querySelector('.grid')).gridTemplateColumns.split(' ').length === 1;`)
+	if over := browsertest.Eval[float64](p, `document.documentElement.scrollWidth - innerWidth`); over > 1 {
+		wide := browsertest.Eval[[]string](p, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
 		t.Errorf("the dashboard scrolls sideways by %v px at 200%% zoom: %q", over, wide)
 	}
-	b.Screenshot(t, p.ctx, "analytics-zoom-200")
-	p.noErrors()
+	b.Screenshot(t, p.Ctx, "analytics-zoom-200")
+	p.NoErrors()
 
 	// A caseworker who is not an administrator is told so.
-	p.do(chromedp.EmulateViewport(1280, 900))
-	p.do(chromedp.Navigate(d.url + "/console/"))
-	p.waitFor("the console", `return !R.getElementById('app').hidden;`)
-	p.click("#logout")
-	p.waitFor("the login form", `return !R.getElementById('login-view').hidden;`)
-	p.click("#username")
-	p.keys("anna" + kb.Tab + password + kb.Enter)
-	p.waitFor("anna's console", `return !R.getElementById('app').hidden;`)
-	if !js[bool](p, `document.getElementById('analytics-link').hidden`) {
+	p.Do(chromedp.EmulateViewport(1280, 900))
+	p.Do(chromedp.Navigate(d.url + "/console/"))
+	p.WaitFor("the console", `return !R.getElementById('app').hidden;`)
+	p.Click("#logout")
+	p.WaitFor("the login form", `return !R.getElementById('login-view').hidden;`)
+	p.Click("#username")
+	p.Keys("anna" + kb.Tab + password + kb.Enter)
+	p.WaitFor("anna's console", `return !R.getElementById('app').hidden;`)
+	if !browsertest.Eval[bool](p, `document.getElementById('analytics-link').hidden`) {
 		t.Error("the analytics link is shown to a caseworker")
 	}
-	p.do(chromedp.Navigate(d.url + "/console/analytics"))
-	p.waitFor("the refusal", `return R.getElementById('error').textContent.includes('Administration') || R.getElementById('error').textContent.includes('administrators');`)
-	if !js[bool](p, `document.getElementById('report').hidden`) {
+	p.Do(chromedp.Navigate(d.url + "/console/analytics"))
+	p.WaitFor("the refusal", `return R.getElementById('error').textContent.includes('Administration') || R.getElementById('error').textContent.includes('administrators');`)
+	if !browsertest.Eval[bool](p, `document.getElementById('report').hidden`) {
 		t.Error("a caseworker sees the report")
 	}
 }
