@@ -26,6 +26,7 @@ func newAssets() (*assets, error) {
 	short := fmt.Sprintf("private, max-age=%d", int(assetMaxAge.Seconds()))
 	for _, f := range []struct{ path, file, cache string }{
 		{"/console/", "static/console.html", "no-cache"},
+		{"/console/common.js", "static/common.js", short},
 		{"/console/console.js", "static/console.js", short},
 		{"/console/console.css", "static/console.css", short},
 		{"/console/analytics", "static/analytics.html", "no-cache"},

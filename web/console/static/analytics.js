@@ -9,6 +9,7 @@
  */
 (function () {
   'use strict';
+  var C = window.civibotCommon; // common.js
 
   var API = '/console/api';
   var LANG_KEY = 'civibot-console-lang';
@@ -186,35 +187,11 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function pickLang() {
-    var saved = null;
-    try { saved = localStorage.getItem(LANG_KEY); } catch (e) { /* storage off */ }
-    var cands = [saved].concat(navigator.languages || [], [navigator.language]);
-    for (var i = 0; i < cands.length; i++) {
-      var l = (cands[i] || '').toLowerCase().slice(0, 2);
-      if (l === 'de' || l === 'en') { return l; }
-    }
-    return 'de';
-  }
-
-  function t(key, vars) {
-    var s = TEXT[S.lang][key];
-    if (s === undefined) { s = TEXT.en[key]; }
-    if (s === undefined) { return key; }
-    return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] !== undefined ? String(vars[k]) : ''; });
-  }
-
-  function label(prefix, code) {
-    var k = prefix + (code || '');
-    return TEXT[S.lang][k] !== undefined ? TEXT[S.lang][k] : (code || '');
-  }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    return e;
-  }
+  // Shared helpers (common.js, loaded first).
+  function pickLang() { return C.pickLang(LANG_KEY); }
+  function t(key, vars) { return C.t(TEXT, S.lang, key, vars); }
+  function label(prefix, code) { return C.label(TEXT, S.lang, prefix, code); }
+  function el(tag, cls, text) { return C.el(tag, cls, text); }
 
   function svgEl(tag, attrs, text) {
     var e = document.createElementNS(SVG, tag);

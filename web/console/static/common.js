@@ -1,0 +1,42 @@
+/* civibot console — helpers shared by console.js and analytics.js.
+   Plain JavaScript, no build step. Text is only ever set as textContent. */
+(function () {
+  'use strict';
+
+  window.civibotCommon = {
+    // pickLang: the saved choice, else the browser's first of de/en, else de.
+    pickLang: function (langKey) {
+      var saved = null;
+      try { saved = localStorage.getItem(langKey); } catch (e) { /* storage off */ }
+      var cands = [saved].concat(navigator.languages || [], [navigator.language]);
+      for (var i = 0; i < cands.length; i++) {
+        var l = (cands[i] || '').toLowerCase().slice(0, 2);
+        if (l === 'de' || l === 'en') { return l; }
+      }
+      return 'de';
+    },
+
+    // t translates key into lang (English, then the key, as fallbacks),
+    // filling {name} placeholders from vars.
+    t: function (text, lang, key, vars) {
+      var s = text[lang][key];
+      if (s === undefined) { s = text.en[key]; }
+      if (s === undefined) { return key; }
+      return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] !== undefined ? String(vars[k]) : ''; });
+    },
+
+    // label returns the translation of a prefixed code, or the code itself.
+    label: function (text, lang, prefix, code) {
+      var k = prefix + (code || '');
+      return text[lang][k] !== undefined ? text[lang][k] : (code || '');
+    },
+
+    // el makes an element; its text is set as textContent, never as HTML.
+    el: function (tag, cls, text) {
+      var e = document.createElement(tag);
+      if (cls) { e.className = cls; }
+      if (text !== undefined && text !== null) { e.textContent = String(text); }
+      return e;
+    }
+  };
+})();
