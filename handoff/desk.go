@@ -3,6 +3,7 @@ package handoff
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,7 @@ type Desk struct {
 	log      *slog.Logger
 	now      func() time.Time
 	consumer string
+	idem     conversation.Idempotency
 
 	mu    sync.Mutex
 	owned map[string]Entry // stream entries this instance watches, by conversation id
@@ -60,6 +62,11 @@ type Option func(*Desk)
 
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(d *Desk) { d.now = now } }
+
+// WithIdempotency remembers which caseworker replies went out on Telegram
+// or SMS, so a repeated reply request (ReplyOnce) does not push twice.
+// Without it a repeated request is stored once but pushed again.
+func WithIdempotency(idem conversation.Idempotency) Option { return func(d *Desk) { d.idem = idem } }
 
 // WithConsumer names this instance in the stream's consumer group (default
 // host-pid-random). Entries a previous process with the same name owned are
@@ -465,9 +472,28 @@ func holds(c *conversation.Conversation, caseworker string) error {
 // Only the assignee may reply (ErrNotAssignee). If the push fails the
 // message stays stored and the error wraps ErrNotDelivered.
 func (d *Desk) Reply(ctx context.Context, id, caseworker, text string) (conversation.Message, error) {
+	return d.ReplyOnce(ctx, id, caseworker, "", text)
+}
+
+// deliveryLease bounds one push of a caseworker's reply; deliveryKeep is how
+// long a delivered reply is remembered for retries of the same request.
+const (
+	deliveryLease = 2 * time.Minute
+	deliveryKeep  = 48 * time.Hour
+)
+
+// ReplyOnce is Reply with the console's id for this reply (clientID, may be
+// empty). A request repeated with the same clientID — the caseworker's
+// browser lost the answer and sends again — stores nothing new and returns
+// the stored message; with WithIdempotency it is pushed on Telegram or SMS
+// again only if no earlier attempt got it out.
+func (d *Desk) ReplyOnce(ctx context.Context, id, caseworker, clientID, text string) (conversation.Message, error) {
 	text, err := d.text("reply", id, text)
 	if err != nil {
 		return conversation.Message{}, err
+	}
+	if clientID != "" {
+		clientID = "console:" + clientID
 	}
 	now := d.now().UTC()
 	c, err := d.store.Update(ctx, id, func(c *conversation.Conversation) error {
@@ -480,16 +506,47 @@ func (d *Desk) Reply(ctx context.Context, id, caseworker, text string) (conversa
 	if err != nil {
 		return conversation.Message{}, fmt.Errorf("handoff: reply %s: %w", id, err)
 	}
-	m, _, err := d.store.Append(ctx, id, conversation.Message{Role: conversation.RoleCaseworker, Author: caseworker, Text: text, Language: c.Language})
+	m, dup, err := d.store.Append(ctx, id, conversation.Message{Role: conversation.RoleCaseworker, Author: caseworker, Text: text, Language: c.Language, ClientID: clientID})
 	if err != nil {
 		return conversation.Message{}, fmt.Errorf("handoff: reply %s: %w", id, err)
 	}
-	d.announce(ctx, QueueEvent{Type: ActionReplied, ConversationID: id, Actor: caseworker})
-	if err := d.registry.Deliver(ctx, c, m); err != nil {
+	if !dup {
+		d.announce(ctx, QueueEvent{Type: ActionReplied, ConversationID: id, Actor: caseworker})
+	}
+	if err := d.deliverOnce(ctx, c, m, clientID != ""); err != nil {
 		d.log.WarnContext(ctx, "handoff: reply not delivered", "conversation_id", id, "channel", c.Channel, "error", err)
 		return m, fmt.Errorf("handoff: reply %s: %w: %w", id, ErrNotDelivered, err)
 	}
 	return m, nil
+}
+
+// deliverOnce pushes m on c's channel. With an idempotency store and a
+// message that a retry may bring again (keyed), a push that went out is
+// remembered, and a failed one is released for the retry.
+func (d *Desk) deliverOnce(ctx context.Context, c conversation.Conversation, m conversation.Message, keyed bool) error {
+	if d.idem == nil || !keyed || !d.registry.Pushes(c.Channel) {
+		return d.registry.Deliver(ctx, c, m)
+	}
+	sum := sha256.Sum256([]byte(m.ID))
+	key := "deliver:" + hex.EncodeToString(sum[:16])
+	fresh, err := d.idem.Begin(ctx, key, deliveryLease)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return nil // delivered by an earlier attempt (or being delivered by one now)
+	}
+	if err := d.registry.Deliver(ctx, c, m); err != nil {
+		if aerr := d.idem.Abandon(ctx, key); aerr != nil {
+			d.log.WarnContext(ctx, "handoff: release delivery lease", "conversation_id", c.ID, "error", aerr)
+		}
+		return err
+	}
+	if err := d.idem.Done(ctx, key, deliveryKeep); err != nil {
+		// Delivered; a retry within the lease is still recognised.
+		d.log.WarnContext(ctx, "handoff: remember delivery", "conversation_id", c.ID, "error", err)
+	}
+	return nil
 }
 
 // Note adds a private note (RoleNote) to the transcript. Any caseworker may

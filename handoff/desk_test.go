@@ -28,6 +28,7 @@ var _ interface {
 type storeBus interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }
 
 // recorder is a channels.Sender that records what it is asked to push.
@@ -130,7 +131,7 @@ func (f *fixture) redisParts(t testing.TB) (storeBus, Queue, *Accounts) {
 
 func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, users *Accounts, opts ...Option) *Desk {
 	t.Helper()
-	d, err := New(f.cfg, store, q, store, f.reg, users, nil, append([]Option{WithClock(f.clock.Now)}, opts...)...)
+	d, err := New(f.cfg, store, q, store, f.reg, users, nil, append([]Option{WithClock(f.clock.Now), WithIdempotency(store)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,6 +526,69 @@ func testDesk(t *testing.T, backend string) {
 		if got := actions(f.get(t, "tg")); !slices.Equal(got, []string{ActionRequested, ActionClaimed, ActionReplied, ActionReplied}) {
 			t.Errorf("audit = %v", got)
 		}
+	})
+
+	t.Run("a repeated reply is stored and pushed once", func(t *testing.T) {
+		f := newFixture(t, backend, testConfig())
+		f.online(t, "erika")
+		f.conv(t, "tg", conversation.ChannelTelegram, "de", "Hallo")
+		f.request(t, "tg", "Hallo")
+		if _, err := f.desk.Claim(ctx, "tg", "erika"); err != nil {
+			t.Fatal(err)
+		}
+		pushes := func() int { return len(f.sent.messages()) }
+		before, stored := pushes(), len(f.messages(t, "tg"))
+
+		// The browser lost the answer and sends the same reply again.
+		first, err := f.desk.ReplyOnce(ctx, "tg", "erika", "r1", "Guten Tag")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.desk.ReplyOnce(ctx, "tg", "erika", "r1", "Guten Tag")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Seq != first.Seq || again.ID != first.ID {
+			t.Errorf("repeated reply = seq %d, want the stored seq %d", again.Seq, first.Seq)
+		}
+		if got := pushes() - before; got != 1 {
+			t.Errorf("a reply sent twice with one id was pushed %d times, want 1", got)
+		}
+		if got := len(f.messages(t, "tg")) - stored; got != 1 {
+			t.Errorf("a reply sent twice with one id was stored %d times, want 1", got)
+		}
+
+		// The first push fails: the stored reply goes out on the retry, once.
+		f.sent.setFail(errors.New("telegram says 502"))
+		failed, err := f.desk.ReplyOnce(ctx, "tg", "erika", "r2", "Einen Moment bitte")
+		wantErr(t, err, ErrNotDelivered)
+		f.sent.setFail(nil)
+		for range 2 {
+			m, err := f.desk.ReplyOnce(ctx, "tg", "erika", "r2", "Einen Moment bitte")
+			if err != nil {
+				t.Fatalf("retry after a failed push: %v", err)
+			}
+			if m.Seq != failed.Seq {
+				t.Errorf("retry stored seq %d, want %d", m.Seq, failed.Seq)
+			}
+		}
+		if got := pushes() - before; got != 2 {
+			t.Errorf("after a failed push and two retries: %d pushes, want 2 (r1 and r2 once each)", got)
+		}
+
+		// Without an id (or with a new one) the same text is a new reply.
+		if _, err := f.desk.ReplyOnce(ctx, "tg", "erika", "r3", "Guten Tag"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.desk.Reply(ctx, "tg", "erika", "Guten Tag"); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(f.messages(t, "tg")) - stored; got != 4 {
+			t.Errorf("stored %d replies, want 4 (r1, r2, r3 and one without an id)", got)
+		}
+		// Someone else repeating the assignee's request is still refused.
+		_, err = f.desk.ReplyOnce(ctx, "tg", "max", "r1", "Guten Tag")
+		wantErr(t, err, ErrNotAssignee)
 	})
 
 	t.Run("notes are private", func(t *testing.T) {

@@ -156,7 +156,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	store, queue = ops.wrapStore(store), ops.wrapQueue(queue)
 	ops.run(ctx, &background)
 	registry := channels.NewRegistry()
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accounts, log)
+	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accounts, log, handoff.WithIdempotency(store))
 	if err != nil {
 		return err
 	}

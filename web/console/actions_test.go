@@ -107,6 +107,28 @@ func TestActions(t *testing.T) {
 		t.Errorf("conversation = %v", conv)
 	}
 
+	// The same reply sent again with its client id (the browser lost the
+	// answer) is stored once.
+	retry := map[string]string{"text": "Ich melde mich gleich.", "client_id": "0f3a9c2e-b1"}
+	code, first := anna.do("POST", "/console/api/conversations/w1/reply", retry)
+	code2, again := anna.do("POST", "/console/api/conversations/w1/reply", retry)
+	if code != 200 || code2 != 200 {
+		t.Fatalf("reply with a client id = %d %v, again %d %v", code, first, code2, again)
+	}
+	if s1, s2 := first["message"].(map[string]any)["seq"], again["message"].(map[string]any)["seq"]; s1 != s2 {
+		t.Errorf("the repeated reply got seq %v, the first %v: stored twice", s2, s1)
+	}
+	_, tr := anna.transcript("w1")
+	n := 0
+	for _, m := range tr {
+		if m["text"] == retry["text"] {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the repeated reply is %d times in the transcript, want once", n)
+	}
+
 	// Transfer to a colleague; not to an unknown or disabled one.
 	for _, to := range []string{"bert", "dora", "not a name"} {
 		if code, body := anna.do("POST", "/console/api/conversations/w1/transfer", map[string]string{"to": to}); code != http.StatusUnprocessableEntity || body["error"] != "unknown_caseworker" {
@@ -281,6 +303,8 @@ func TestBadRequests(t *testing.T) {
 		{"form post", "POST", "/console/api/conversations/w1/reply", `text=x`, []reqOpt{header("Content-Type", "application/x-www-form-urlencoded")}, 415, "bad_content_type"},
 		{"empty text", "POST", "/console/api/conversations/w1/reply", map[string]string{"text": "  \n "}, nil, 400, "invalid"},
 		{"text too long", "POST", "/console/api/conversations/w1/reply", map[string]string{"text": strings.Repeat("ä", 4001)}, nil, 400, "invalid"},
+		{"client id with spaces", "POST", "/console/api/conversations/w1/reply", map[string]string{"text": "x", "client_id": "a b"}, nil, 400, "invalid"},
+		{"client id too long", "POST", "/console/api/conversations/w1/reply", map[string]string{"text": "x", "client_id": strings.Repeat("a", 65)}, nil, 400, "invalid"},
 		{"oversized body", "POST", "/console/api/conversations/w1/note", map[string]string{"text": strings.Repeat("x", 70<<10)}, nil, 413, "too_large"},
 		{"oversized chunked", "POST", "/console/api/conversations/w1/note", []byte(`{"text":"` + strings.Repeat("x", 70<<10) + `"}`), []reqOpt{func(r *http.Request) { r.ContentLength = -1 }}, 413, "too_large"},
 		{"unknown conversation", "POST", "/console/api/conversations/w0123456789abcdef0123456789abcdef/claim", nil, nil, 404, "not_found"},

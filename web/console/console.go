@@ -58,7 +58,7 @@ import (
 // Desk is what the console needs of *handoff.Desk.
 type Desk interface {
 	Claim(ctx context.Context, id, caseworker string) (conversation.Conversation, error)
-	Reply(ctx context.Context, id, caseworker, text string) (conversation.Message, error)
+	ReplyOnce(ctx context.Context, id, caseworker, clientID, text string) (conversation.Message, error)
 	Note(ctx context.Context, id, caseworker, text string) (conversation.Message, error)
 	Transfer(ctx context.Context, id, from, to string) (conversation.Conversation, error)
 	GiveBack(ctx context.Context, id, caseworker string) (conversation.Conversation, error)

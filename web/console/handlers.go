@@ -374,6 +374,27 @@ type textRequest struct {
 	Text string `json:"text"`
 }
 
+// replyRequest is a reply with the browser's id for it: the same request
+// sent again (the answer to the first was lost) is stored and pushed once.
+type replyRequest struct {
+	Text     string `json:"text"`
+	ClientID string `json:"client_id"`
+}
+
+// validClientID accepts what the console's script generates: up to 64
+// letters, digits, '-' and '_'.
+func validClientID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // reply sends the caseworker's answer on the citizen's channel. A reply
 // that is stored but could not be pushed (Telegram, SMS) is answered with
 // delivered: false.
@@ -382,11 +403,14 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 	if err != nil {
 		return err
 	}
-	var in textRequest
+	var in replyRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := h.desk.Reply(r.Context(), id, c.session.User, in.Text)
+	if !validClientID(in.ClientID) {
+		return errorf(http.StatusBadRequest, "invalid", "client_id: up to 64 letters, digits, - and _")
+	}
+	m, err := h.desk.ReplyOnce(r.Context(), id, c.session.User, in.ClientID, in.Text)
 	delivered := true
 	if errors.Is(err, handoff.ErrNotDelivered) {
 		delivered, err = false, nil

@@ -303,6 +303,7 @@
     conv: null,        // its record
     lastSeq: 0,        // highest seq shown
     notDelivered: {},  // seq -> true
+    pendingReply: null, // {text, conv, id} of a reply whose answer has not arrived
     shown: {},         // seq -> message shown (re-rendered on a language switch)
     canned: [],
     ws: null,
@@ -864,13 +865,26 @@
     });
   }
 
+  function newClientID() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+  }
+
   function sendReply(ev) {
     ev.preventDefault();
     var box = $('reply');
     var text = box.value.trim();
     if (!text) { $('action-error').textContent = t('emptyText'); box.focus(); return; }
     $('send').disabled = true;
-    act('/reply', { text: text }, null, function (res) {
+    // One id per reply. Sent again after a lost answer (network error, 5xx),
+    // the same text keeps its id: the server stores and pushes it once.
+    var p = S.pendingReply;
+    if (!p || p.text !== text || p.conv !== S.open) {
+      p = S.pendingReply = { text: text, conv: S.open, id: newClientID() };
+    }
+    act('/reply', { text: text, client_id: p.id }, null, function (res) {
+      S.pendingReply = null;
       box.value = '';
       updateCount();
       if (res.data.delivered === false) {
