@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/knowledge"
 )
 
@@ -15,14 +17,15 @@ import (
 // directory; run again, it embeds only what changed.
 func runIngest(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "ingest", "--kb DIR [flags] [--urls FILE] [PATH...]")
-	kbDir := fs.String("kb", "", "knowledge base directory to write (required)")
+	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) of the serving civibot: its knowledge.dir, knowledge.embedder and knowledge.lexicon are the defaults of --kb, --embedder… and --lexicon; also CIVIBOT_CONFIG")
+	kbDir := fs.String("kb", "", "knowledge base directory to write (default: knowledge.dir from config; required)")
 	urlList := fs.String("urls", "", "a file listing the city's page URLs, one per line (# comments), to fetch and import as HTML")
 	fetchConc := fs.Int("fetch-concurrency", defaultFetchConcurrency, "--urls: pages fetched at the same time")
 	fetchTimeout := fs.Duration("fetch-timeout", defaultFetchTimeout, "--urls: time for one page")
 	imp := addImportFlags(fs)
-	embKind := fs.String("embedder", "local", "embedder: local, ollama or openai")
-	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1")
-	embModel := fs.String("embedder-model", "", "embedding model, e.g. nomic-embed-text (API key: CIVIBOT_EMBEDDER_API_KEY or CIVIBOT_EMBEDDER_API_KEY_FILE)")
+	embKind := fs.String("embedder", "", "embedder: local, ollama or openai (default: knowledge.embedder.kind from config, local)")
+	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1 (default: knowledge.embedder.url from config)")
+	embModel := fs.String("embedder-model", "", "embedding model, e.g. nomic-embed-text (default: knowledge.embedder.model from config; API key: CIVIBOT_EMBEDDER_API_KEY(_FILE), else knowledge.embedder.api_key)")
 	var lexicons []string
 	fs.Func("lexicon", "extra lexicon file with the city's own names (repeatable; format: see knowledge/lexicon/de.txt)", func(s string) error {
 		lexicons = append(lexicons, s)
@@ -31,8 +34,25 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// The serving configuration says which embedder the servers open the
+	// knowledge base with; ingest must use the same. Only the knowledge
+	// part is used (and so checked): a nightly job needs no channel secrets.
+	cfg, err := config.Load(*cfgPath, c.getenv)
+	if err != nil {
+		return err
+	}
 	if *kbDir == "" {
-		return fmt.Errorf("%w: --kb DIR is required", errUsage)
+		*kbDir = cfg.Knowledge.Dir
+	}
+	if *kbDir == "" {
+		return fmt.Errorf("%w: --kb DIR is required (or knowledge.dir in the config)", errUsage)
+	}
+	lexicons = append(slices.Clone(cfg.Knowledge.Lexicon), lexicons...)
+	embCfg := cfg.Knowledge.Embedder
+	for _, f := range []struct{ flag, field *string }{{embKind, &embCfg.Kind}, {embURL, &embCfg.URL}, {embModel, &embCfg.Model}} {
+		if *f.flag != "" {
+			*f.field = *f.flag
+		}
 	}
 	paths := fs.Args()
 	if len(paths) == 0 && *urlList == "" {
@@ -49,8 +69,10 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := knowledge.EmbedderConfig{Kind: *embKind, URL: *embURL, Model: *embModel, APIKey: key}
-	emb, err := knowledge.NewEmbedder(cfg, &http.Client{Timeout: knowledge.DefaultEmbedderTimeout})
+	if key != "" {
+		embCfg.APIKey = key
+	}
+	emb, err := knowledge.NewEmbedder(embCfg, &http.Client{Timeout: knowledge.DefaultEmbedderTimeout})
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,9 @@ func TestComposeFile(t *testing.T) {
 	if !ok || !slices.Contains(ingest.Profiles, "ingest") || ingest.Command[0] != "ingest" || !slices.Contains(ingest.Command, kbMount) {
 		t.Errorf("ingest service = %+v", ingest)
 	}
+	if cfg := bot.Environment["CIVIBOT_CONFIG"]; cfg == "" || ingest.Environment["CIVIBOT_CONFIG"] != cfg {
+		t.Errorf("ingest reads config %q, civibot %q: ingest must embed as the server does", ingest.Environment["CIVIBOT_CONFIG"], cfg)
+	}
 	for _, v := range []string{"redis-data", "kb", "data"} {
 		if _, ok := c.Volumes[v]; !ok {
 			t.Errorf("volume %s is not declared", v)
