@@ -87,12 +87,21 @@ type Conversation struct {
 	// OptedOut: the citizen sent STOP by SMS. Nothing is sent to Address
 	// until they send START. The flag lives (and expires) with the
 	// conversation.
-	OptedOut bool      `json:"opted_out,omitempty"`
+	OptedOut bool `json:"opted_out,omitempty"`
+	// SMSQuota counts the bot's SMS answers to Address in the current
+	// window (the SMS channel's daily limit per number).
+	SMSQuota Quota     `json:"sms_quota,omitzero"`
 	Context  Context   `json:"context"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
 	// LastSeq is the sequence number of the newest message.
 	LastSeq int64 `json:"last_seq"`
+}
+
+// Quota counts what was sent in a window that began at Since.
+type Quota struct {
+	Since time.Time `json:"since"`
+	Count int       `json:"count"`
 }
 
 // Context is what the dialog engine remembers between turns to resolve

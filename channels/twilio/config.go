@@ -45,6 +45,13 @@ type Config struct {
 	// MaxSMSSegments bounds a bot answer by SMS (default 3; 1–10). Longer
 	// answers are shortened, the link to the page is kept.
 	MaxSMSSegments int `yaml:"max_sms_segments"`
+	// SMSAnswersPerDay bounds the bot's SMS answers to one number in 24
+	// hours (default 30; -1: no limit): a citizen asking a lot is served,
+	// an auto-responder answering every SMS (a loop between two bots) or a
+	// flood from one number stops costing money. The message that reaches
+	// the limit gets one notice; later ones are stored, not answered.
+	// Caseworker replies are not counted.
+	SMSAnswersPerDay int `yaml:"sms_answers_per_day"`
 	// APIBase replaces https://api.twilio.com (for tests against a local
 	// fake of the REST API).
 	APIBase string `yaml:"api_base"`
@@ -61,6 +68,7 @@ const (
 	DefaultDialTimeout      = 25 * time.Second
 	DefaultSpeechConfidence = 0.5
 	DefaultMaxSMSSegments   = 3
+	DefaultSMSAnswersPerDay = 30
 	DefaultVoiceDE          = "Polly.Vicki-Neural"
 	DefaultVoiceEN          = "Polly.Amy-Neural"
 )
@@ -71,6 +79,7 @@ func DefaultConfig() Config {
 		DialTimeout:      DefaultDialTimeout,
 		SpeechConfidence: DefaultSpeechConfidence,
 		MaxSMSSegments:   DefaultMaxSMSSegments,
+		SMSAnswersPerDay: DefaultSMSAnswersPerDay,
 		Voices:           Voices{DE: DefaultVoiceDE, EN: DefaultVoiceEN},
 	}
 }
@@ -85,6 +94,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSMSSegments == 0 {
 		c.MaxSMSSegments = d.MaxSMSSegments
+	}
+	if c.SMSAnswersPerDay == 0 {
+		c.SMSAnswersPerDay = d.SMSAnswersPerDay
 	}
 	if c.Voices.DE == "" {
 		c.Voices.DE = d.Voices.DE
@@ -144,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSMSSegments < 1 || c.MaxSMSSegments > 10 {
 		add("twilio.max_sms_segments must be between 1 and 10 (got %d)", c.MaxSMSSegments)
+	}
+	if c.SMSAnswersPerDay < -1 || c.SMSAnswersPerDay > 10000 {
+		add("twilio.sms_answers_per_day must be between 1 and 10000, or -1 for no limit (got %d)", c.SMSAnswersPerDay)
 	}
 	if c.PublicURL != "" {
 		if err := checkBaseURL(c.PublicURL); err != nil {

@@ -35,6 +35,8 @@ func TestConfigValidate(t *testing.T) {
 		{"dial timeout too short", func(c *twilio.Config) { c.DialTimeout = time.Second }, "twilio.dial_timeout must be between 5s and 10m"},
 		{"confidence above 1", func(c *twilio.Config) { c.SpeechConfidence = 1.5 }, "twilio.speech_confidence must be between 0 and 1"},
 		{"too many segments", func(c *twilio.Config) { c.MaxSMSSegments = 20 }, "twilio.max_sms_segments must be between 1 and 10"},
+		{"daily limit below -1", func(c *twilio.Config) { c.SMSAnswersPerDay = -5 }, "twilio.sms_answers_per_day must be between 1 and 10000, or -1"},
+		{"daily limit too high", func(c *twilio.Config) { c.SMSAnswersPerDay = 20000 }, "twilio.sms_answers_per_day must be between 1 and 10000, or -1"},
 		{"public url without scheme", func(c *twilio.Config) { c.PublicURL = "chat.city.example" }, "twilio.public_url must be the https URL"},
 		{"api base not a URL", func(c *twilio.Config) { c.APIBase = "localhost:9999" }, "twilio.api_base must be an http(s) URL"},
 	}

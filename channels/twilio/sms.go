@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -153,6 +154,24 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 		}
 		return out, nil
 	}
+	if conv.Status != conversation.StatusClaimed {
+		// The bot will answer (a caseworker's conversation is not counted).
+		allowed, err := c.takeSMSAnswer(ctx, id)
+		if err != nil {
+			return out, err
+		}
+		if allowed != smsAnswer {
+			if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
+				return out, fmt.Errorf("twilio: store message over the daily limit: %w", err)
+			}
+			c.log.WarnContext(ctx, "twilio sms: daily answer limit of the number reached; not answered",
+				"conversation_id", id, "limit", c.cfg.SMSAnswersPerDay, "notice", allowed == smsLimitNotice)
+			if allowed == smsLimitNotice {
+				out.text = fitSMS("", fmt.Sprintf(t.DailyLimit, c.cfg.SMSAnswersPerDay), "", c.cfg.MaxSMSSegments)
+			}
+			return out, nil
+		}
+	}
 	body = c.pickOption(ctx, conv, body)
 
 	res, err := c.o.Service.Handle(ctx, dialog.Inbound{
@@ -185,6 +204,53 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 	out.text = fitSMS(prefix, smsBody(bot), link(bot), c.cfg.MaxSMSSegments)
 	out.seq = bot.Seq
 	return out, nil
+}
+
+// smsAllowance is what the daily limit allows for an SMS the bot would answer.
+type smsAllowance int
+
+const (
+	smsAnswer      smsAllowance = iota // answer as usual
+	smsLimitNotice                     // this message reaches the limit: say so, once
+	smsSilent                          // over the limit: store it, answer nothing
+)
+
+// errQuotaUnchanged aborts the quota update when nothing is counted.
+var errQuotaUnchanged = errors.New("twilio: quota unchanged")
+
+// takeSMSAnswer counts one answer against the number's limit
+// (twilio.sms_answers_per_day) in a window of 24 hours from the first
+// answer. The count lives on the conversation record, so every instance
+// sees it; it is gone with the conversation.
+func (c *Channel) takeSMSAnswer(ctx context.Context, id string) (smsAllowance, error) {
+	limit := c.cfg.SMSAnswersPerDay
+	if limit < 0 {
+		return smsAnswer, nil
+	}
+	now := c.now().UTC()
+	got := smsAnswer
+	_, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
+		q := cv.SMSQuota
+		if q.Since.IsZero() || now.Sub(q.Since) >= 24*time.Hour || now.Before(q.Since) {
+			q = conversation.Quota{Since: now}
+		}
+		switch {
+		case q.Count < limit:
+			got = smsAnswer
+		case q.Count == limit:
+			got = smsLimitNotice
+		default:
+			got = smsSilent
+			return errQuotaUnchanged
+		}
+		q.Count++
+		cv.SMSQuota = q
+		return nil
+	})
+	if err != nil && !errors.Is(err, errQuotaUnchanged) {
+		return smsAnswer, fmt.Errorf("twilio: count the answer: %w", err)
+	}
+	return got, nil
 }
 
 // smsBody is a bot message as SMS text: with numbered choices when it asks

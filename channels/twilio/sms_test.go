@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/conversation"
@@ -197,6 +198,65 @@ func TestSMSDuplicateAnsweredOnce(t *testing.T) {
 			}
 			if msgs := h.transcript(phoneID(citizen)); len(msgs) != 2 {
 				t.Fatalf("transcript has %d messages, want 2", len(msgs))
+			}
+		})
+	}
+}
+
+// TestSMSDailyLimit: one number gets at most twilio.sms_answers_per_day
+// answers in 24 hours (an auto-responder would otherwise talk to the bot
+// for ever, at the city's cost); nothing it sends is lost, and the count
+// holds across instances (Redis) and starts again after a day.
+func TestSMSDailyLimit(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		store func(t *testing.T) backend
+	}{
+		{"memory", func(*testing.T) backend { return conversation.NewMemory(conversation.Options{}) }},
+		{"redis", func(t *testing.T) backend {
+			return conversation.NewRedis(redistest.Start(t).Client(t), conversation.Options{})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{store: tt.store(t), cfg: func(c *twilio.Config) { c.SMSAnswersPerDay = 3 }})
+			questions := []string{"Was kostet ein Personalausweis?", "Was kostet ein Reisepass?", "Wo melde ich meinen Hund an?"}
+			for _, q := range questions {
+				if text := messageText(t, h.sms(citizen, q)); !strings.Contains(text, "https://") {
+					t.Fatalf("answer %q within the limit:\n%s", q, text)
+				}
+			}
+			notice := messageText(t, h.sms(citizen, "Was kostet ein Anwohnerparkausweis?"))
+			if !strings.Contains(notice, "heute 3 Antworten per SMS") || strings.Contains(notice, "https://") {
+				t.Fatalf("the message over the limit got %q, want the notice", notice)
+			}
+			if text := messageText(t, h.sms(citizen, "Und der Sperrmüll?")); text != "" {
+				t.Fatalf("after the notice the bot still answered: %q", text)
+			}
+			// Another number is not affected.
+			if text := messageText(t, h.sms("+491709876543", "Was kostet ein Personalausweis?")); !strings.Contains(text, "37,00 Euro") {
+				t.Fatalf("another number was limited too: %q", text)
+			}
+			// Nothing was lost: both unanswered messages are in the transcript.
+			msgs := h.transcript(phoneID(citizen))
+			var citizenMsgs, botMsgs int
+			for _, m := range msgs {
+				switch m.Role {
+				case conversation.RoleCitizen:
+					citizenMsgs++
+				case conversation.RoleBot:
+					botMsgs++
+				}
+			}
+			if citizenMsgs != 5 || botMsgs != 3 {
+				t.Errorf("transcript has %d citizen and %d bot messages, want 5 and 3", citizenMsgs, botMsgs)
+			}
+			if !strings.Contains(h.logs.String(), "daily answer limit") {
+				t.Error("reaching the limit was not logged")
+			}
+			// A day after the first answer the count starts again.
+			h.clock.Set(officeOpen.Add(24*time.Hour + time.Minute))
+			if text := messageText(t, h.sms(citizen, "Was kostet ein Personalausweis?")); !strings.Contains(text, "37,00 Euro") {
+				t.Fatalf("the next day: %q", text)
 			}
 		})
 	}

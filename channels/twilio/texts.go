@@ -20,6 +20,7 @@ type texts struct {
 	MediaOnly     string
 	TooLong       string // %d = characters
 	SMSFailed     string
+	DailyLimit    string // %d = answers per day
 	Options       string // "Reply with the number:"
 	PersonOption  string
 
@@ -57,6 +58,7 @@ func textsFor(lang string) texts {
 			MediaOnly:     "Sorry, I can only read text. Please write your question.",
 			TooLong:       "Your message is too long. Please write at most %d characters.",
 			SMSFailed:     "Sorry, something went wrong on our side. Please send your message again in a few minutes.",
+			DailyLimit:    "You have had %d answers by SMS today, the most we send to one number in a day. We answer again tomorrow; until then, please use the chat on our website or call us.",
 			Options:       "Reply with the number:",
 			PersonOption:  "a member of staff",
 
@@ -91,6 +93,7 @@ func textsFor(lang string) texts {
 		MediaOnly:     "Entschuldigung, ich kann nur Text lesen. Bitte schreiben Sie Ihre Frage.",
 		TooLong:       "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens %d Zeichen.",
 		SMSFailed:     "Entschuldigung, bei uns ist ein Fehler aufgetreten. Bitte senden Sie Ihre Nachricht in ein paar Minuten noch einmal.",
+		DailyLimit:    "Sie haben heute %d Antworten per SMS bekommen, mehr senden wir an eine Nummer an einem Tag nicht. Morgen antworten wir wieder; bis dahin nutzen Sie bitte den Chat auf unserer Website oder rufen Sie uns an.",
 		Options:       "Antworten Sie mit der Nummer:",
 		PersonOption:  "eine Mitarbeiterin oder ein Mitarbeiter",
 
