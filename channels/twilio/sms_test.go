@@ -174,16 +174,20 @@ func TestSMSLongAnswerShortened(t *testing.T) {
 	}
 }
 
+// backends are the conversation stores a behaviour is checked on: memory
+// and a real Redis server.
+var backends = []struct {
+	name  string
+	store func(t *testing.T) backend
+}{
+	{"memory", func(*testing.T) backend { return conversation.NewMemory(conversation.Options{}) }},
+	{"redis", func(t *testing.T) backend {
+		return conversation.NewRedis(redistest.Start(t).Client(t), conversation.Options{})
+	}},
+}
+
 func TestSMSDuplicateAnsweredOnce(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		store func(t *testing.T) backend
-	}{
-		{"memory", func(*testing.T) backend { return conversation.NewMemory(conversation.Options{}) }},
-		{"redis", func(t *testing.T) backend {
-			return conversation.NewRedis(redistest.Start(t).Client(t), conversation.Options{})
-		}},
-	} {
+	for _, tt := range backends {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpts{store: tt.store(t)})
 			form := smsForm(h.sid("SM"), citizen, "Was kostet ein Personalausweis?")
@@ -208,15 +212,7 @@ func TestSMSDuplicateAnsweredOnce(t *testing.T) {
 // for ever, at the city's cost); nothing it sends is lost, and the count
 // holds across instances (Redis) and starts again after a day.
 func TestSMSDailyLimit(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		store func(t *testing.T) backend
-	}{
-		{"memory", func(*testing.T) backend { return conversation.NewMemory(conversation.Options{}) }},
-		{"redis", func(t *testing.T) backend {
-			return conversation.NewRedis(redistest.Start(t).Client(t), conversation.Options{})
-		}},
-	} {
+	for _, tt := range backends {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpts{store: tt.store(t), cfg: func(c *twilio.Config) { c.SMSAnswersPerDay = 3 }})
 			questions := []string{"Was kostet ein Personalausweis?", "Was kostet ein Reisepass?", "Wo melde ich meinen Hund an?"}
