@@ -71,6 +71,10 @@ type Reply struct {
 	// when it should not.
 	Handoff  string
 	Decision conversation.Decision
+	// Evidence is what the confidence was computed from, when the turn
+	// searched the knowledge base (nil for intents and follow-ups); civibot
+	// eval --fit-calibration fits the Calibration on it.
+	Evidence *Evidence
 	// Context is the conversation context after this turn.
 	Context conversation.Context
 }

@@ -106,6 +106,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Config returns the engine's settings with the defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
 // retriever is what the engine needs of the knowledge base.
 type retriever interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
@@ -287,7 +290,8 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		return Reply{}, fmt.Errorf("dialog: search: %w", err)
 	}
 	candidates := pageRefs(hits)
-	conf, reasons := e.cfg.Calibration.confidence(hits)
+	conf, ev, reasons := e.cfg.Calibration.confidence(hits)
+	r.Evidence = ev
 
 	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
 		r.Text = p.HandoffLowConf
@@ -453,25 +457,16 @@ func sameService(a, b *knowledge.Page) bool {
 // the question it covers, how similar it is, how many of the question's
 // words the city's pages do not know at all, and how clearly it beats the
 // next page.
-func (cal Calibration) confidence(hits []knowledge.Hit) (float64, []string) {
+func (cal Calibration) confidence(hits []knowledge.Hit) (float64, *Evidence, []string) {
 	if len(hits) == 0 {
-		return 0, []string{"no page matched the question"}
+		return 0, nil, []string{"no page matched the question"}
 	}
+	ev := evidenceOf(hits)
 	top := hits[0]
-	margin := 1.0
-	if len(hits) > 1 && top.Score > 0 {
-		margin = (top.Score - hits[1].Score) / top.Score
-	}
-	words := len(top.Matched) + len(top.Missing)
-	unknown := 0.0
-	if words > 0 {
-		unknown = float64(len(top.Unknown)) / float64(words)
-	}
-	z := cal.Bias + cal.Coverage*top.Coverage + cal.Vector*top.Vector + cal.Unknown*unknown + cal.Margin*clamp01(3*margin)
-	conf := 1 / (1 + math.Exp(-z))
+	conf := cal.Confidence(ev)
 	reasons := []string{
 		fmt.Sprintf("top page %s: coverage %.2f (%s), vector %.2f, margin %.2f", top.Page.ID, top.Coverage,
-			strings.Join(top.Matched, " "), top.Vector, margin),
+			strings.Join(top.Matched, " "), top.Vector, ev.Margin),
 	}
 	if len(top.Missing) > 0 {
 		reasons = append(reasons, "not found in the page: "+strings.Join(top.Missing, " "))
@@ -479,7 +474,7 @@ func (cal Calibration) confidence(hits []knowledge.Hit) (float64, []string) {
 	if len(top.Unknown) > 0 {
 		reasons = append(reasons, "unknown to the city's pages: "+strings.Join(top.Unknown, " "))
 	}
-	return math.Round(conf*1000) / 1000, reasons
+	return math.Round(conf*1000) / 1000, &ev, reasons
 }
 
 func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }

@@ -21,7 +21,9 @@ import (
 func runEval(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "eval", "--cases FILE [--kb DIR | import flags PATH...]")
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) for the engine's thresholds")
-	casesPath := fs.String("cases", "", "case file (JSONL): civibot cases or Integreat QA questions (required)")
+	var casesPaths stringList
+	fs.Var(&casesPaths, "cases", "case file (JSONL): civibot cases or Integreat QA questions (required; repeatable)")
+	fit := fs.Bool("fit-calibration", false, "fit dialog.calibration to the cases (answerable against hand-off questions) and print it with its figures")
 	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest`")
 	asJSON := fs.Bool("json", false, "print one JSON object (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, latency_ms, by_kind)")
 	verbose := fs.Bool("v", false, "list every case the engine got wrong")
@@ -29,12 +31,16 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *casesPath == "" {
+	if len(casesPaths) == 0 {
 		return fmt.Errorf("%w: --cases FILE is required", errUsage)
 	}
-	cases, err := readCases(*casesPath)
-	if err != nil {
-		return err
+	var cases []evalCase
+	for _, path := range casesPaths {
+		cs, err := readCases(path)
+		if err != nil {
+			return err
+		}
+		cases = append(cases, cs...)
 	}
 	cfg, err := config.Load(*cfgPath, c.getenv)
 	if err != nil {
@@ -83,11 +89,19 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("case on line %d: %w", ec.line, err)
 		}
 		r := caseResult{c: ec, decision: reply.Decision.Kind, reason: reply.Handoff, handoff: reply.Handoff != "",
-			confidence: reply.Decision.Confidence, latency: elapsed}
+			confidence: reply.Decision.Confidence, evidence: reply.Evidence, latency: elapsed}
 		for _, p := range reply.Decision.Candidates {
 			r.considered = append(r.considered, p.ID)
 		}
 		results = append(results, r)
+	}
+	if *fit {
+		var cfg dialog.Config
+		for _, e := range engines {
+			cfg = e.Config()
+			break
+		}
+		return printCalibrationFit(c.stdout, results, cfg)
 	}
 	m := summarize(results, true)
 	if *asJSON {
@@ -95,7 +109,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
 	}
-	fmt.Fprintf(c.stdout, "%s against %s\n\n", *casesPath, base.describe())
+	fmt.Fprintf(c.stdout, "%s against %s\n\n", strings.Join(casesPaths, ", "), base.describe())
 	printReport(c.stdout, m)
 	if *verbose {
 		printFailures(c, results)

@@ -5,8 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/civibot/civibot/config"
+	"github.com/civibot/civibot/dialog"
 )
 
 // civibot runs one command line with no environment and no input (see
@@ -146,6 +150,60 @@ func TestEvalCountsMissesAndWrongHandoffs(t *testing.T) {
 	}
 	if m.Hit1 != 0 || m.HandoffRecall != 0 || m.WrongHandoff != 0.5 {
 		t.Errorf("got %+v, want hit@1 0, handoff recall 0, wrong handoff 0.5\n%s", m, out)
+	}
+}
+
+// TestEvalFitCalibration: --fit-calibration fits dialog.calibration to
+// the team's sample-city case sets (given as two --cases), prints what it
+// does, and prints config that civibot reads back with those weights.
+func TestEvalFitCalibration(t *testing.T) {
+	code, out, errOut := civibot(t, "eval", "--fit-calibration",
+		"--cases", "../../testdata/eval/sample_de.jsonl", "--cases", "../../testdata/eval/handoff_generic.jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	m := regexp.MustCompile(`fitted on (\d+) turns decided by search: (\d+) answerable, (\d+) to hand off`).FindStringSubmatch(out)
+	if m == nil || m[2] == "0" || m[3] == "0" {
+		t.Fatalf("no sample counts in:\n%s", out)
+	}
+	rows := regexp.MustCompile(`(?m)^(current weights|fitted weights, on these cases|fitted, 5-fold held out)\s+([0-9.]+)\s+([0-9.]+)$`).FindAllStringSubmatch(out, -1)
+	if len(rows) != 3 {
+		t.Fatalf("want three rows of wrong handoff and recall:\n%s", out)
+	}
+	for _, r := range rows {
+		wrong, _ := strconv.ParseFloat(r[2], 64)
+		recall, _ := strconv.ParseFloat(r[3], 64)
+		// The sample city's questions are written to be told apart: any
+		// sane fit answers nearly all and hands off most of the rest.
+		if wrong > 0.1 || recall < 0.7 {
+			t.Errorf("%s: wrong handoff %.3f, recall %.3f", r[1], wrong, recall)
+		}
+	}
+	i := strings.Index(out, "dialog:\n  calibration:")
+	if i < 0 {
+		t.Fatalf("no config block in:\n%s", out)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "civibot.yaml")
+	if err := os.WriteFile(cfgFile, []byte(out[i:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgFile, func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("the printed config does not load: %v\n%s", err, out[i:])
+	}
+	cal := cfg.Dialog.Calibration
+	if cal == (dialog.Calibration{}) || cal == dialog.DefaultCalibration() || cal.Coverage <= 0 || cal.Unknown >= 0 {
+		t.Errorf("calibration read back = %+v (want fitted weights: coverage up, unknown words down)", cal)
+	}
+	// The engine runs with the fitted weights.
+	if code, _, errOut := civibot(t, "eval", "--config", cfgFile, "--cases", "../../testdata/eval/sample_de.jsonl"); code != 0 {
+		t.Errorf("eval with the fitted config: exit %d: %s", code, errOut)
+	}
+
+	// Cases of one kind only cannot be fitted: a clear error.
+	only := writeCases(t, `{"q": "Was kostet ein Personalausweis?", "lang": "de", "expect": ["personalausweis-de"]}`)
+	if code, _, errOut := civibot(t, "eval", "--fit-calibration", "--cases", only); code != 1 || !strings.Contains(errOut, "need answerable and out-of-scope") {
+		t.Errorf("one kind only: exit %d, stderr %q", code, errOut)
 	}
 }
 

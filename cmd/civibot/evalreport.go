@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/civibot/civibot/dialog"
 )
 
 // evalCase is one line of a case file. Two formats are read: civibot's own
@@ -69,7 +71,8 @@ type caseResult struct {
 	reason     string
 	handoff    bool
 	confidence float64
-	considered []string // page ids the engine considered, best first
+	evidence   *dialog.Evidence // nil when no search decided the turn
+	considered []string         // page ids the engine considered, best first
 	latency    time.Duration
 }
 
