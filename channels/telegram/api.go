@@ -223,6 +223,9 @@ func (c *Channel) sendChunk(ctx context.Context, chatID int64, ch chunk, replyTo
 	if ch.keyboard != nil {
 		msg.ReplyMarkup = *ch.keyboard
 	}
+	if err := c.pace(ctx, chatID); err != nil {
+		return err
+	}
 	_, err := c.call(ctx, "sendMessage", chattable(msg))
 	var e *apiError
 	if errors.As(err, &e) && e.code == http.StatusBadRequest && strings.Contains(strings.ToLower(e.desc), "can't parse entities") {

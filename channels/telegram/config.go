@@ -29,6 +29,11 @@ const (
 	DefaultMaxRetryWait   = 20 * time.Second
 	DefaultMaxUpdateBytes = 256 << 10
 	DefaultLockTTL        = 15 * time.Second
+	// Pacing: Telegram's documented limits for a bot (about 30 messages a
+	// second in all, about one a second to the same chat).
+	DefaultMessagesPerSecond     = 30
+	DefaultChatMessagesPerMinute = 60
+	DefaultChatBurst             = 3
 )
 
 // DefaultAllowedUpdates are the update types the channel handles.
@@ -82,6 +87,16 @@ type Config struct {
 	// retry_after within one send; longer waits fail the send (the update
 	// is retried later).
 	MaxRetryWait time.Duration `yaml:"max_retry_wait"`
+	// MessagesPerSecond paces all messages this instance sends (default
+	// 30, Telegram's limit for a bot), so a burst — many caseworker replies
+	// and answers at once — waits here instead of meeting 429s.
+	MessagesPerSecond int `yaml:"messages_per_second"`
+	// ChatMessagesPerMinute paces the messages to one chat (default 60:
+	// Telegram asks for about one a second per chat), after a burst of
+	// ChatBurst messages (default 3: an answer in several parts goes at
+	// once).
+	ChatMessagesPerMinute int `yaml:"chat_messages_per_minute"`
+	ChatBurst             int `yaml:"chat_burst"`
 	// MaxUpdateBytes limits a webhook request body.
 	MaxUpdateBytes int64 `yaml:"max_update_bytes"`
 	// LockTTL is how long the polling lock in Redis lives without renewal:
@@ -102,6 +117,10 @@ func DefaultConfig() Config {
 		MaxRetryWait:   DefaultMaxRetryWait,
 		MaxUpdateBytes: DefaultMaxUpdateBytes,
 		LockTTL:        DefaultLockTTL,
+
+		MessagesPerSecond:     DefaultMessagesPerSecond,
+		ChatMessagesPerMinute: DefaultChatMessagesPerMinute,
+		ChatBurst:             DefaultChatBurst,
 	}
 }
 
@@ -131,6 +150,16 @@ func (c Config) withDefaults() Config {
 	setD(&c.LockTTL, d.LockTTL)
 	if c.MaxUpdateBytes <= 0 {
 		c.MaxUpdateBytes = d.MaxUpdateBytes
+	}
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{
+		{&c.MessagesPerSecond, d.MessagesPerSecond}, {&c.ChatMessagesPerMinute, d.ChatMessagesPerMinute}, {&c.ChatBurst, d.ChatBurst},
+	} {
+		if *f.v <= 0 {
+			*f.v = f.def
+		}
 	}
 	return c
 }
@@ -191,6 +220,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxUpdateBytes < 4096 {
 		errs = append(errs, fmt.Errorf("telegram.max_update_bytes must be at least 4096 (got %d); updates carry up to 4096 characters of text", c.MaxUpdateBytes))
+	}
+	if c.MessagesPerSecond > 1000 {
+		errs = append(errs, fmt.Errorf("telegram.messages_per_second must be at most 1000 (got %d); Telegram allows about 30", c.MessagesPerSecond))
+	}
+	if c.ChatMessagesPerMinute > 600 || c.ChatBurst > 100 {
+		errs = append(errs, fmt.Errorf("telegram.chat_messages_per_minute must be at most 600 and telegram.chat_burst at most 100 (got %d and %d); Telegram allows about 60 a minute per chat", c.ChatMessagesPerMinute, c.ChatBurst))
 	}
 	if c.LockTTL < 3*time.Second {
 		errs = append(errs, fmt.Errorf("telegram.lock_ttl must be at least 3s (got %v)", c.LockTTL))

@@ -51,6 +51,8 @@ func TestConfigValidate(t *testing.T) {
 		{"poll timeout too long", func() Config { c := valid(); c.PollTimeout = time.Minute; return c }(), "", "telegram.poll_timeout"},
 		{"tiny body limit", func() Config { c := valid(); c.MaxUpdateBytes = 100; return c }(), "", "telegram.max_update_bytes"},
 		{"short lock", func() Config { c := valid(); c.LockTTL = time.Second; return c }(), "", "telegram.lock_ttl"},
+		{"pacing beyond Telegram", func() Config { c := valid(); c.MessagesPerSecond = 5000; return c }(), "", "telegram.messages_per_second must be at most 1000"},
+		{"chat pacing beyond Telegram", func() Config { c := valid(); c.ChatMessagesPerMinute = 6000; return c }(), "", "telegram.chat_messages_per_minute must be at most 600"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

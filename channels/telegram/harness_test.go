@@ -155,6 +155,9 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		WebhookURL: testWebhook, WebhookSecret: testSecret, APIEndpoint: h.fake.URL,
 		PollTimeout: time.Second, RequestTimeout: 3 * time.Second, HandleTimeout: 10 * time.Second,
 		MaxRetryWait: 5 * time.Second, LockTTL: 3 * time.Second,
+		// Tests send faster than a citizen reads; TestPacing checks the
+		// defaults.
+		MessagesPerSecond: 1000, ChatMessagesPerMinute: 600, ChatBurst: 100,
 	}
 	if cfg.Mode == "" {
 		cfg.Mode = ModeWebhook

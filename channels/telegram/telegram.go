@@ -129,6 +129,9 @@ type Channel struct {
 
 	mu      sync.Mutex
 	flights map[int]*flight
+
+	// pacer keeps sends within Telegram's limits (pace.go).
+	pacer *pacer
 }
 
 // Idempotency key lifetimes: a done update is remembered for longer than
@@ -155,7 +158,7 @@ func New(cfg Config, svc service, opts Options) (*Channel, error) {
 		retention: opts.Retention, lang: opts.DefaultLanguage, maxChars: opts.MaxMessageChars,
 		http: opts.HTTPClient, log: opts.Log, now: opts.Now,
 		sleep: sleepCtx, backoff: 500 * time.Millisecond, maxPollWait: 10 * time.Second, busyPollWait: time.Second,
-		flights: map[int]*flight{},
+		flights: map[int]*flight{}, pacer: newPacer(cfg),
 	}
 	prefix := opts.RedisPrefix
 	if prefix == "" {
