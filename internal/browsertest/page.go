@@ -105,11 +105,23 @@ func (p *Page) ClickLast(sel string) {
 	p.clickAt(sel, "[...R.querySelectorAll(%q)].pop()")
 }
 
+// clickAt clicks the middle of the element with the mouse, once the
+// element is visible, has kept its place for one poll (a page still laying
+// out after a live update moves it) and is what the mouse would hit there.
 func (p *Page) clickAt(sel, find string) {
 	p.t.Helper()
 	pick := fmt.Sprintf(find, sel)
-	p.WaitFor("visible "+sel, `const e = `+pick+`; if (!e) return false; const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0;`)
-	xy := Eval[[]float64](p, `(() => { const R = `+p.scope+`; const e = `+pick+`; e.scrollIntoView({block: 'nearest'}); const r = e.getBoundingClientRect(); return [r.left + r.width/2, r.top + r.height/2]; })()`)
+	p.WaitFor("a visible, settled "+sel, `const e = `+pick+`; if (!e) return false;
+		e.scrollIntoView({block: 'nearest'});
+		const r = e.getBoundingClientRect();
+		if (!(r.width > 0 && r.height > 0)) return false;
+		const key = [r.left, r.top, r.width, r.height].join(',');
+		const settled = window.__clickRect === key;
+		window.__clickRect = key;
+		if (!settled) return false;
+		const hit = R.elementFromPoint(r.left + r.width/2, r.top + r.height/2);
+		return !!hit && (hit === e || e.contains(hit));`)
+	xy := Eval[[]float64](p, `(() => { const R = `+p.scope+`; const e = `+pick+`; const r = e.getBoundingClientRect(); window.__clickRect = ''; return [r.left + r.width/2, r.top + r.height/2]; })()`)
 	p.Do(chromedp.MouseClickXY(xy[0], xy[1]))
 }
 

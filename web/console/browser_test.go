@@ -347,7 +347,7 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 	p.WaitFor("the entry", `return R.querySelectorAll('#waiting .item').length === 1;`)
 	p.Click("#waiting .item")
 	p.Click("#claim")
-	p.WaitFor("the reply form", `return !R.getElementById('reply-form').hidden;`)
+	p.WaitFor("the claim", `return !R.getElementById('reply-form').hidden && R.getElementById('announce').textContent.includes('You have claimed');`)
 	p.Choose("#canned", "0")
 	p.Click("#insert-canned")
 	if v := browsertest.Eval[string](p, `document.getElementById('reply').value`); !strings.Contains(v, "Monday to Friday") {
