@@ -49,8 +49,8 @@ type Config struct {
 	// hours (default 30; -1: no limit): a citizen asking a lot is served,
 	// an auto-responder answering every SMS (a loop between two bots) or a
 	// flood from one number stops costing money. The message that reaches
-	// the limit gets one notice; later ones are stored, not answered.
-	// Caseworker replies are not counted.
+	// the limit gets one notice; later ones are stored, not answered. A
+	// link by SMS during a call counts too; caseworker replies do not.
 	SMSAnswersPerDay int `yaml:"sms_answers_per_day"`
 	// APIBase replaces https://api.twilio.com (for tests against a local
 	// fake of the REST API).

@@ -215,6 +215,9 @@ const (
 	smsSilent                          // over the limit: store it, answer nothing
 )
 
+// errSMSLimit: the number has had its SMS for today (twilio.sms_answers_per_day).
+var errSMSLimit = errors.New("twilio: the number's daily SMS limit is reached")
+
 // errQuotaUnchanged aborts the quota update when nothing is counted.
 var errQuotaUnchanged = errors.New("twilio: quota unchanged")
 

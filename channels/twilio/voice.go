@@ -325,6 +325,14 @@ func (c *Channel) sendLink(w http.ResponseWriter, r *http.Request, f url.Values,
 		err = ErrOptedOut
 	}
 	if err == nil {
+		// A link by SMS counts against the number's daily limit like an
+		// SMS answer: calling again and again must not send SMS without end.
+		var allowed smsAllowance
+		if allowed, err = c.takeSMSAnswer(ctx, id); err == nil && allowed != smsAnswer {
+			err = errSMSLimit
+		}
+	}
+	if err == nil {
 		text := fmt.Sprintf(t.LinkSMSBody, title, link(m))
 		var sent conversation.Message
 		var dup bool

@@ -439,6 +439,30 @@ func TestCallLinkNotSent(t *testing.T) {
 	}
 }
 
+// TestCallLinkCountsAgainstSMSLimit: a link by SMS during a call counts
+// against the number's daily SMS limit, so calling again and again sends
+// no SMS beyond it.
+func TestCallLinkCountsAgainstSMSLimit(t *testing.T) {
+	h := newHarness(t, harnessOpts{cfg: func(c *twilio.Config) { c.SMSAnswersPerDay = 1 }})
+	if text := messageText(t, h.sms(citizen, "Was kostet ein Personalausweis?")); !strings.Contains(text, "37,00 Euro") {
+		t.Fatalf("the SMS within the limit was not answered: %q", text)
+	}
+	sid := h.sid("CA")
+	g := startCall(t, h, sid, citizen, "1")
+	g = gatherOf(t, h, h.call(g.attr("action"), sid, citizen, "SpeechResult", "Was kostet ein Reisepass?", "Confidence", "0.9"), "de-DE")
+	rep := h.call(g.attr("action"), sid, citizen, "SpeechResult", "Ja bitte", "Confidence", "0.9")
+	g = gatherOf(t, h, rep, "de-DE")
+	if !strings.Contains(g.said(), "nicht verschicken") || !strings.Contains(g.said(), "sonst noch helfen") {
+		t.Fatalf("the link over the limit:\n%s", rep.body)
+	}
+	if sent := h.fake.messages(); len(sent) != 0 {
+		t.Fatalf("%d SMS sent by REST beyond the daily limit", len(sent))
+	}
+	if !strings.Contains(h.logs.String(), "daily SMS limit") {
+		t.Error("the refused link was not logged with its reason")
+	}
+}
+
 func TestWebhookMissingFields(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	form := smsForm("", citizen, "Hallo")
