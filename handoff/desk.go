@@ -527,7 +527,10 @@ func (d *Desk) deliverOnce(ctx context.Context, c conversation.Conversation, m c
 	if d.idem == nil || !keyed || !d.registry.Pushes(c.Channel) {
 		return d.registry.Deliver(ctx, c, m)
 	}
-	sum := sha256.Sum256([]byte(m.ID))
+	// The message id alone repeats when a deleted conversation starts
+	// again under the same id; with the console's random client id it
+	// does not.
+	sum := sha256.Sum256([]byte(m.ID + "\x00" + m.ClientID))
 	key := "deliver:" + hex.EncodeToString(sum[:16])
 	fresh, err := d.idem.Begin(ctx, key, deliveryLease)
 	if err != nil {
