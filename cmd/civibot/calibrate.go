@@ -34,45 +34,53 @@ func calibrationSamples(results []caseResult) []dialog.Sample {
 	return out
 }
 
-// handoffRates are what a calibration does at the handoff threshold:
-// the share of answerable questions it hands off (wrongly) and of the
-// questions to hand off it does hand off.
-type handoffRates struct {
-	wrong, recall     float64
+// handoffCounts are what a calibration does at the handoff threshold: how
+// many answerable questions it hands off (wrongly), how many of the
+// questions to hand off it does hand off, out of how many of each.
+type handoffCounts struct {
+	wrongN, caughtN   int
 	answerable, other int
 }
 
-func ratesOf(cal dialog.Calibration, samples []dialog.Sample, threshold float64) handoffRates {
-	var r handoffRates
-	var wrong, caught int
+func (h handoffCounts) wrong() float64  { return share(h.wrongN, h.answerable) }
+func (h handoffCounts) recall() float64 { return share(h.caughtN, h.other) }
+
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+// add counts samples under cal into h.
+func (h *handoffCounts) add(cal dialog.Calibration, samples []dialog.Sample, threshold float64) {
 	for _, s := range samples {
 		off := cal.Confidence(s.Evidence) < threshold
-		if s.Answer {
-			r.answerable++
+		switch {
+		case s.Answer:
+			h.answerable++
 			if off {
-				wrong++
+				h.wrongN++
 			}
-		} else {
-			r.other++
+		default:
+			h.other++
 			if off {
-				caught++
+				h.caughtN++
 			}
 		}
 	}
-	if r.answerable > 0 {
-		r.wrong = float64(wrong) / float64(r.answerable)
-	}
-	if r.other > 0 {
-		r.recall = float64(caught) / float64(r.other)
-	}
-	return r
 }
 
-// crossValidated fits on all folds but one and measures on that one, for
-// each fold, and adds up what the held-out questions saw.
-func crossValidated(samples []dialog.Sample, threshold float64) (handoffRates, error) {
-	var wrong, caught float64
-	var total handoffRates
+func countsOf(cal dialog.Calibration, samples []dialog.Sample, threshold float64) handoffCounts {
+	var h handoffCounts
+	h.add(cal, samples, threshold)
+	return h
+}
+
+// crossValidated fits on all folds but one and counts on that one, for
+// each fold: every question is counted once, by a model fitted without it.
+func crossValidated(samples []dialog.Sample, threshold float64) (handoffCounts, error) {
+	var total handoffCounts
 	for k := range calibrationFolds {
 		var train, test []dialog.Sample
 		for i, s := range samples {
@@ -84,19 +92,9 @@ func crossValidated(samples []dialog.Sample, threshold float64) (handoffRates, e
 		}
 		cal, err := dialog.FitCalibration(train, calibrationL2)
 		if err != nil {
-			return handoffRates{}, fmt.Errorf("fold %d of %d: %w", k+1, calibrationFolds, err)
+			return handoffCounts{}, fmt.Errorf("fold %d of %d: %w", k+1, calibrationFolds, err)
 		}
-		r := ratesOf(cal, test, threshold)
-		wrong += r.wrong * float64(r.answerable)
-		caught += r.recall * float64(r.other)
-		total.answerable += r.answerable
-		total.other += r.other
-	}
-	if total.answerable > 0 {
-		total.wrong = wrong / float64(total.answerable)
-	}
-	if total.other > 0 {
-		total.recall = caught / float64(total.other)
+		total.add(cal, test, threshold)
 	}
 	return total, nil
 }
@@ -110,13 +108,13 @@ func printCalibrationFit(w io.Writer, results []caseResult, cfg dialog.Config) e
 	if err != nil {
 		return err
 	}
-	cur := ratesOf(cfg.Calibration, samples, cfg.HandoffThreshold)
-	in := ratesOf(fitted, samples, cfg.HandoffThreshold)
+	cur := countsOf(cfg.Calibration, samples, cfg.HandoffThreshold)
+	in := countsOf(fitted, samples, cfg.HandoffThreshold)
 	fmt.Fprintf(w, "calibration fitted on %d turns decided by search: %d answerable, %d to hand off\n", len(samples), cur.answerable, cur.other)
 	fmt.Fprintf(w, "at dialog.handoff_threshold %.2f:\n\n", cfg.HandoffThreshold)
 	fmt.Fprintf(w, "%-32s %14s %14s\n", "", "wrong handoff", "handoff recall")
-	row := func(name string, r handoffRates) {
-		fmt.Fprintf(w, "%-32s %14.3f %14.3f\n", name, r.wrong, r.recall)
+	row := func(name string, h handoffCounts) {
+		fmt.Fprintf(w, "%-32s %14.3f %14.3f\n", name, h.wrong(), h.recall())
 	}
 	row("current weights", cur)
 	row("fitted weights, on these cases", in)
