@@ -588,3 +588,14 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// CurrentGeneration names the generation a knowledge base directory's
+// manifest points to ("gen-000007"). It changes with every Ingest, so a
+// server can tell that there is something new to Open.
+func CurrentGeneration(dir string) (string, error) {
+	m, err := readManifest(dir)
+	if err != nil {
+		return "", err
+	}
+	return m.Generation, nil
+}

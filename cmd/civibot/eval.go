@@ -13,7 +13,7 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 )
 
 // runEval measures the engine on a case file: retrieval (hit@1, hit@3,
@@ -217,8 +217,8 @@ func addImportFlags(fs interface {
 	return f
 }
 
-func (f *importFlags) options() knowledge.ImportOptions {
-	o := knowledge.ImportOptions{
+func (f *importFlags) options() importer.Options {
+	o := importer.Options{
 		Format: *f.format, IDField: *f.idField, TitleField: *f.titleField, URLField: *f.urlField,
 		LanguageField: *f.langField, KeywordsField: *f.keywordsField, Language: *f.lang, IDPrefix: *f.idPrefix,
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -17,7 +18,7 @@ import (
 type kbSource struct {
 	dir      string
 	paths    []string
-	imp      knowledge.ImportOptions
+	imp      importer.Options
 	embedder knowledge.EmbedderConfig
 	lexicon  []string
 }
@@ -54,13 +55,13 @@ func (s kbSource) open(ctx context.Context, warn io.Writer) (*knowledge.KB, erro
 func (s kbSource) pages(ctx context.Context, warn io.Writer) ([]knowledge.Page, error) {
 	var (
 		pages    []knowledge.Page
-		problems []knowledge.Problem
+		problems []importer.Problem
 		err      error
 	)
 	if len(s.paths) > 0 {
-		pages, problems, err = knowledge.Import(ctx, s.paths, s.imp)
+		pages, problems, err = importer.Import(ctx, s.paths, s.imp)
 	} else {
-		pages, problems, err = knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+		pages, problems, err = importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{Format: "markdown"})
 	}
 	if err != nil {
 		return nil, err
