@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
+	"internal/evaluation":   {"conversation", "dialog", "knowledge"},
 	"config": {"analytics", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }
