@@ -46,7 +46,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon}
+	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	if base.dir != "" && len(base.paths) > 0 {
 		return fmt.Errorf("%w: give either --kb or paths to import, not both", errUsage)
 	}

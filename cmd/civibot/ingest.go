@@ -18,7 +18,7 @@ import (
 // directory; run again, it embeds only what changed.
 func runIngest(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "ingest", "--kb DIR [flags] [--urls FILE] [PATH...]")
-	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) of the serving civibot: its knowledge.dir, knowledge.embedder and knowledge.lexicon are the defaults of --kb, --embedder… and --lexicon; also CIVIBOT_CONFIG")
+	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) of the serving civibot: its knowledge.dir, knowledge.embedder, knowledge.lexicon and knowledge.dictionary are the defaults of --kb, --embedder…, --lexicon and --dictionary; also CIVIBOT_CONFIG")
 	kbDir := fs.String("kb", "", "knowledge base directory to write (default: knowledge.dir from config; required)")
 	urlList := fs.String("urls", "", "a file listing the city's page URLs, one per line (# comments), to fetch and import as HTML")
 	fetchConc := fs.Int("fetch-concurrency", importer.DefaultFetchConcurrency, "--urls: pages fetched at the same time")
@@ -27,6 +27,7 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	embKind := fs.String("embedder", "", "embedder: local, ollama or openai (default: knowledge.embedder.kind from config, local)")
 	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1 (default: knowledge.embedder.url from config)")
 	embModel := fs.String("embedder-model", "", "embedding model, e.g. nomic-embed-text (default: knowledge.embedder.model from config; API key: CIVIBOT_EMBEDDER_API_KEY(_FILE), else knowledge.embedder.api_key)")
+	dictionary := fs.String("dictionary", "", "the German–English dictionary to build the translation table from (default: knowledge.dictionary from config, /usr/share/trans/de-en; \"off\": none)")
 	var lexicons []string
 	fs.Func("lexicon", "extra lexicon file with the city's own names (repeatable; format: see knowledge/lexicon/de.txt)", func(s string) error {
 		lexicons = append(lexicons, s)
@@ -49,6 +50,9 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: --kb DIR is required (or knowledge.dir in the config)", errUsage)
 	}
 	lexicons = append(slices.Clone(cfg.Knowledge.Lexicon), lexicons...)
+	if *dictionary != "" {
+		cfg.Knowledge.Dictionary = *dictionary
+	}
 	embCfg := cfg.Knowledge.Embedder
 	for _, f := range []struct{ flag, field *string }{{embKind, &embCfg.Kind}, {embURL, &embCfg.URL}, {embModel, &embCfg.Model}} {
 		if *f.flag != "" {
@@ -101,7 +105,8 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	if len(pages) == 0 {
 		return fmt.Errorf("no pages imported from %s", strings.Join(append(paths, *urlList), ", "))
 	}
-	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr})
+	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr,
+		Dictionary: cfg.Knowledge.DictionaryPath()})
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,9 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%d pages: %d added, %d updated, %d unchanged, %d removed; %s embedded in %s\n",
 		len(pages), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, embedded, roundDuration(sum.Duration))
+	if sum.Translations > 0 {
+		fmt.Fprintf(c.stdout, "%d translations of words and phrases kept from the dictionary\n", sum.Translations)
+	}
 	return nil
 }
 

@@ -21,6 +21,8 @@ type kbSource struct {
 	imp      importer.Options
 	embedder knowledge.EmbedderConfig
 	lexicon  []string
+	// dictionary is the German–English dictionary ("" translates nothing).
+	dictionary string
 }
 
 // describe names the source for people.
@@ -40,15 +42,23 @@ func (s kbSource) open(ctx context.Context, warn io.Writer) (*knowledge.KB, erro
 	if err != nil {
 		return nil, err
 	}
-	opts := knowledge.Options{Embedder: emb, LexiconFiles: s.lexicon}
+	opts := knowledge.Options{Embedder: emb, LexiconFiles: s.lexicon, Dictionary: s.dictionary}
+	var kb *knowledge.KB
 	if s.dir != "" {
-		return knowledge.Open(ctx, s.dir, opts)
+		kb, err = knowledge.Open(ctx, s.dir, opts)
+	} else {
+		var pages []knowledge.Page
+		if pages, err = s.pages(ctx, warn); err == nil {
+			kb, err = knowledge.Build(ctx, pages, opts)
+		}
 	}
-	pages, err := s.pages(ctx, warn)
 	if err != nil {
 		return nil, err
 	}
-	return knowledge.Build(ctx, pages, opts)
+	for _, w := range kb.Warnings() {
+		fmt.Fprintf(warn, "warning: %s\n", w)
+	}
+	return kb, nil
 }
 
 // pages imports the pages of an on-the-fly or sample source.
