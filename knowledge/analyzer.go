@@ -31,6 +31,11 @@ const (
 	weakFactor = 1.0 / 3
 )
 
+// transEmbedded is how many translations of each phrase of a question are
+// embedded with it, so the question's vector points towards the pages'
+// language too.
+const transEmbedded = 2
+
 // newAnalyzer returns an analyzer with the built-in lexicon plus extra
 // lexicon files, without a KB vocabulary. germanFreq holds the folded words
 // of German text with their frequencies for compound splitting (may be nil).
@@ -215,7 +220,10 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	// Translations into the language of the pages search alongside.
 	for _, m := range a.trans.match(words, normLang(lang)) {
-		for _, t := range m.targets {
+		for ti, t := range m.targets {
+			if ti < transEmbedded {
+				expansions = append(expansions, t.Text)
+			}
 			o := qoption{weight: t.Weight}
 			for _, s := range t.Slots {
 				o.slots = append(o.slots, qslot(s))

@@ -36,6 +36,8 @@ type Options struct {
 	// "" translates nothing. Ingest fails when the file cannot be used;
 	// Build and Open go on without translation and say why in Warnings.
 	Dictionary string
+	// Ranking weighs the evidence for a page; zero: DefaultRanking.
+	Ranking Ranking
 }
 
 // KB is a searchable knowledge base: a city's pages as chunks in a BM25
@@ -289,7 +291,7 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 		emb:    emb,
 		hashes: make([]string, len(pages)),
 		pchunk: make([]int, len(pages)+1),
-		params: defaultSearchParams(emb),
+		params: defaultSearchParams(emb, opts.Ranking),
 	}
 	for i := range pages {
 		kb.byID[pages[i].ID] = i

@@ -37,6 +37,8 @@ type Hit struct {
 	// Matched and Missing are the query's content words found and not found
 	// in the page (lower case, as asked).
 	Matched, Missing []string
+	// Features are the evidence the page was ranked by.
+	Features RankFeatures
 	// Sections are the page's matching chunks, best first.
 	Sections []SectionHit
 	// Unknown are the question's content words the knowledge base does not
@@ -57,6 +59,11 @@ type SectionHit struct {
 // DefaultLimit is the number of pages a search returns when Query.Limit is 0.
 const DefaultLimit = 5
 
+// remoteVectorWeight is the default weight of the cosine with a remote
+// (semantic) embedder: an equal partner of BM25, where the local
+// spelling-level embedder is a second opinion.
+const remoteVectorWeight = 1.0
+
 // maxLimit caps Query.Limit.
 const maxLimit = 100
 
@@ -70,32 +77,24 @@ type searchParams struct {
 	titleWeight     float64 // weight of a title match relative to a body match
 	lexCandidates   int     // chunks taken from bleve
 	vecCandidates   int     // chunks taken from the vector scan
-	vecWeight       float64 // weight of the cosine in the fused score
-	langBoost       float64 // relative boost of pages in the preferred language
-	titleBonus      float64 // weight of titleMatch in the fused score
+	ranking         Ranking // weights of the rank features
 }
 
-// Vector weights in the fusion: the local embedder is a spelling-level
-// model, a second opinion next to BM25; a real embedding model is an equal
-// partner.
-const (
-	localVecWeight  = 0.75
-	remoteVecWeight = 1.0
-)
-
-func defaultSearchParams(emb Embedder) searchParams {
+func defaultSearchParams(emb Embedder, r Ranking) searchParams {
 	p := searchParams{
 		k1: 1.2, b: 0.75,
 		titleK1: 1.2, titleB: 0.5,
 		titleWeight:   1,
 		lexCandidates: 100,
 		vecCandidates: 50,
-		vecWeight:     remoteVecWeight,
-		langBoost:     0.3,
-		titleBonus:    0.2,
+		ranking:       r,
 	}
-	if _, ok := emb.(*LocalEmbedder); ok {
-		p.vecWeight = localVecWeight
+	if r == (Ranking{}) {
+		p.ranking = DefaultRanking()
+		if _, local := emb.(*LocalEmbedder); !local {
+			// A semantic model's cosine says as much as BM25.
+			p.ranking.Vector = remoteVectorWeight
+		}
 	}
 	return p
 }
@@ -277,6 +276,7 @@ type pageCand struct {
 	lex     float64 // BM25 of the whole page
 	bestLex float64 // best chunk BM25
 	vec     float64 // best chunk cosine
+	f       RankFeatures
 	fused   float64
 }
 
@@ -370,32 +370,15 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		}
 	}
 	list := make([]*pageCand, 0, len(cands))
-	var maxLex float64
 	for _, pc := range cands {
 		list = append(list, pc)
-		maxLex = math.Max(maxLex, pc.lex)
 	}
 	lang := normLang(q.Language)
 	inQuery := make(map[uint32]bool, len(pq.ids))
 	for _, id := range pq.ids {
 		inQuery[id] = true
 	}
-	for _, pc := range list {
-		pc.fused = fuse(pc.lex, maxLex, pc.vec, prm.vecWeight)
-		pc.fused += prm.titleBonus * kb.titleMatch(pc.page, pq, inQuery)
-		if lang != "" && kb.lang[pc.page] == lang {
-			pc.fused *= 1 + prm.langBoost
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].fused != list[j].fused {
-			return list[i].fused > list[j].fused
-		}
-		if list[i].lex != list[j].lex {
-			return list[i].lex > list[j].lex
-		}
-		return list[i].page < list[j].page
-	})
+	kb.rank(list, pq, inQuery, lang, prm.ranking)
 	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {
 		list = list[:limit]
@@ -448,9 +431,6 @@ const (
 	// maxTitleCandidates: a question word in more page titles than this
 	// ("beantragen") selects no title candidates.
 	maxTitleCandidates = 40
-	// titleCoveredWeight: in titleMatch, the weight of "the question holds
-	// the title's words" against "the title holds the question's words".
-	titleCoveredWeight = 0.3
 )
 
 // candidateTerms picks the terms (and their weights) bleve searches for.
@@ -486,19 +466,20 @@ func (kb *KB) candidateTerms(pq *pquery) ([]string, []float64) {
 }
 
 // titleMatch measures how well the question and the page title cover each
-// other (0..1): the mean of the share of title words the question holds and
-// the share of the question's concepts the title holds. A question that
-// names a page's title ("Personalausweis beantragen") scores 1.
-func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
+// other: the share of the question's concepts the title names (weighed by
+// their rarity among titles) and the share of title words the question
+// holds. A question that names a page's title ("Personalausweis
+// beantragen") scores 1 and 1.
+func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, covered float64) {
 	words := kb.titleWords[p]
 	if len(words) == 0 || len(pq.concepts) == 0 {
-		return 0
+		return 0, 0
 	}
-	covered := 0
+	nc := 0
 	for _, ids := range words {
 		for _, id := range ids {
 			if inQuery[id] {
-				covered++
+				nc++
 				break
 			}
 		}
@@ -517,7 +498,7 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
 	// count by how rare they are among titles: a title that names
 	// "Geburtsurkunde" says more than one that names "beantragen".
 	np := float64(len(kb.titleWords))
-	var named, total float64
+	var total float64
 	for _, c := range pq.concepts {
 		var best, weight float64
 		for _, o := range c.options {
@@ -544,24 +525,12 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) float64 {
 		named += strength * weight * best
 		total += strength * weight
 	}
-	share := 0.0
 	if total > 0 {
-		share = named / total
+		named /= total
 	}
-	return titleCoveredWeight*float64(covered)/float64(len(words)) + (1-titleCoveredWeight)*share
+	return named, float64(nc) / float64(len(words))
 }
 
-// fuse combines a page's BM25 (relative to the best page's) and its cosine
-// (weighted) into one ranking score. Measured on the Integreat development
-// set, this beat reciprocal rank fusion, which lets the weaker ranking of
-// the local embedder push pages up as much as BM25 does.
-func fuse(lex, maxLex, cos, vecWeight float64) float64 {
-	var f float64
-	if maxLex > 0 {
-		f = lex / maxLex
-	}
-	return f + vecWeight*math.Max(0, cos)
-}
 
 // hit assembles the Hit of a page candidate.
 func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64) Hit {
@@ -569,8 +538,9 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 	h := Hit{
 		Page:    &kb.pages[p],
 		Score:   pc.fused,
-		Lexical: pc.bestLex,
-		Vector:  math.Max(0, pc.vec),
+		Lexical:  pc.bestLex,
+		Vector:   math.Max(0, pc.vec),
+		Features: pc.f,
 	}
 	// Coverage: which concepts the page holds in any way.
 	present := make([]bool, len(pq.ids))

@@ -287,24 +287,6 @@ func TestEvidenceSeparatesOutOfScope(t *testing.T) {
 	}
 }
 
-func TestFuse(t *testing.T) {
-	tests := []struct {
-		name                    string
-		lex, maxLex, cos, vecWt float64
-		want                    float64
-	}{
-		{"best page, no vector weight", 10, 10, 0.5, 0, 1},
-		{"half of best plus cosine", 5, 10, 0.4, 0.5, 0.7},
-		{"no lexical match", 0, 10, 0.6, 1, 0.6},
-		{"nothing lexical at all", 0, 0, 0.3, 1, 0.3},
-		{"negative cosine counts as zero", 10, 10, -0.2, 1, 1},
-	}
-	for _, tt := range tests {
-		if got := fuse(tt.lex, tt.maxLex, tt.cos, tt.vecWt); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("%s: fuse = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
 
 func TestPageAggregation(t *testing.T) {
 	// A page whose evidence is spread over several chunks beats a page with

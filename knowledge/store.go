@@ -356,7 +356,7 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		vecs:   vi,
 		hashes: snap.Hashes,
 		pchunk: make([]int, len(snap.Pages)+1),
-		params: defaultSearchParams(emb),
+		params: defaultSearchParams(emb, opts.Ranking),
 	}
 	for i := range kb.pages {
 		kb.byID[kb.pages[i].ID] = i

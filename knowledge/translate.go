@@ -18,8 +18,7 @@ import (
 // A question's words are looked up as phrases first ("residents parking
 // permit" → "Bewohnerparkausweis"), then one by one; the translations
 // search alongside the question's own words, weighed by how specific they
-// are: a phrase more than a word, an administrative sense ([adm.]) more
-// than others, a word with few translations more than one with many.
+// are: a word with few translations more than one with many.
 
 // transTarget is one translation of a source phrase: the words of the
 // target phrase as the index holds them (one slot per word).
@@ -37,28 +36,26 @@ type transTable struct {
 	MaxWords int
 }
 
-// Weights of translations (see transWeight).
+// Weights of translations (see transWeight), chosen on the Integreat QA
+// development set asked across languages (docs/benchmarks.md): for a
+// question in a language the pages lack, its translations are all it has,
+// so a specific translation weighs as much as a word of the question.
 const (
-	transWordWeight   = 0.7  // a translation of one word
-	transPhraseWeight = 0.9  // a translation of a phrase of several words
-	transOtherSense   = 0.85 // factor for senses not marked administrative
-	// maxTranslations per source phrase, the most specific first.
-	maxTranslations = 8
+	transWeightBase = 1.0
+	// transSpecificity: a phrase with n > 2 translations gives each the
+	// weight divided by (n/2)^transSpecificity.
+	transSpecificity = 0.25
+	// maxTranslations per source phrase are kept: phrases before words,
+	// administrative senses ([adm.]) before others.
+	maxTranslations = 12
 )
 
-// transWeight is the weight of one of n translations of a phrase of words
-// words: phrases and administrative senses count more, and the more
+// transWeight is the weight of one of n translations of a phrase: the more
 // translations a phrase has, the less each says.
-func transWeight(words, n int, adm bool) float64 {
-	w := transWordWeight
-	if words > 1 {
-		w = transPhraseWeight
-	}
-	if !adm {
-		w *= transOtherSense
-	}
+func transWeight(n int) float64 {
+	w := transWeightBase
 	if n > 2 {
-		w /= math.Sqrt(float64(n) / 2)
+		w /= math.Pow(float64(n)/2, transSpecificity)
 	}
 	return w
 }
@@ -159,11 +156,11 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 			words := strings.Count(key, " ") + 1
 			t.MaxWords = max(t.MaxWords, words)
 			for i := range cs {
-				cs[i].target.Weight = transWeight(words, len(cs), cs[i].adm)
+				cs[i].target.Weight = transWeight(len(cs))
 			}
 			sort.SliceStable(cs, func(a, b int) bool {
-				if cs[a].target.Weight != cs[b].target.Weight {
-					return cs[a].target.Weight > cs[b].target.Weight
+				if cs[a].adm != cs[b].adm {
+					return cs[a].adm
 				}
 				return len(cs[a].target.Slots) < len(cs[b].target.Slots)
 			})

@@ -1,0 +1,251 @@
+package knowledge
+
+import (
+	"math"
+	"sort"
+)
+
+// Ranking turns the evidence for a candidate page (RankFeatures) into its
+// score: a weighted sum, the weights fitted on question sets (`civibot
+// eval --fit-ranking`, docs/benchmarks.md). A city that serves with a
+// semantic embedder can refit them: the vector then says more.
+type Ranking struct {
+	Lexical        float64 `yaml:"lexical"`
+	Chunk          float64 `yaml:"chunk"`
+	Vector         float64 `yaml:"vector"`
+	TitleNamed     float64 `yaml:"title_named"`
+	TitleCovered   float64 `yaml:"title_covered"`
+	RareCoverage   float64 `yaml:"rare_coverage"`
+	SiblingNamed   float64 `yaml:"sibling_named"`
+	SiblingMissing float64 `yaml:"sibling_missing"`
+	Language       float64 `yaml:"language"`
+}
+
+// RankFeatures is the evidence for one candidate page of one question.
+// Each is comparable across the candidates of a question.
+type RankFeatures struct {
+	// Lexical is the page's BM25 (title weighted) relative to the best
+	// candidate's (0..1).
+	Lexical float64 `json:"lexical"`
+	// Chunk is the page's best chunk BM25 relative to the best (0..1).
+	Chunk float64 `json:"chunk"`
+	// Vector is the best cosine of the page's chunks to the question (0..1).
+	Vector float64 `json:"vector"`
+	// TitleNamed is the share of the question's words (weighed by how rare
+	// they are among titles) that the title names.
+	TitleNamed float64 `json:"title_named"`
+	// TitleCovered is the share of the title's words the question holds.
+	TitleCovered float64 `json:"title_covered"`
+	// RareCoverage is the share of the question's words the page holds,
+	// each weighed by how rare it is among the pages: a page without the
+	// question's rarest word is rarely the answer.
+	RareCoverage float64 `json:"rare_coverage"`
+	// SiblingNamed and SiblingMissing concern pages with a sibling among
+	// the best candidates (titles sharing a word: "Parkausweis für Gäste",
+	// "Parkausweis für Anwohner"): how much of what tells this page's title
+	// from its siblings' the question names, and how much it does not
+	// (rare title words count more).
+	SiblingNamed   float64 `json:"sibling_named"`
+	SiblingMissing float64 `json:"sibling_missing"`
+	// Language is 1 when the page is in the question's language.
+	Language float64 `json:"language"`
+}
+
+// DefaultRanking are the weights fitted for the local embedder (see
+// docs/benchmarks.md for the data and the held-out figures).
+func DefaultRanking() Ranking {
+	return Ranking{Lexical: 1, Chunk: 0, Vector: 0.75, TitleNamed: 0.14, TitleCovered: 0.06, Language: 0.35}
+}
+
+// Score is the weighted sum of the features.
+func (r Ranking) Score(f RankFeatures) float64 {
+	return r.Lexical*f.Lexical + r.Chunk*f.Chunk + r.Vector*f.Vector + r.TitleNamed*f.TitleNamed +
+		r.TitleCovered*f.TitleCovered + r.RareCoverage*f.RareCoverage + r.SiblingNamed*f.SiblingNamed +
+		r.SiblingMissing*f.SiblingMissing + r.Language*f.Language
+}
+
+// Values returns the features in the order of Ranking's fields (for
+// fitting).
+func (f RankFeatures) Values() []float64 {
+	return []float64{f.Lexical, f.Chunk, f.Vector, f.TitleNamed, f.TitleCovered, f.RareCoverage, f.SiblingNamed, f.SiblingMissing, f.Language}
+}
+
+// RankingFrom builds weights from a vector in the order of Values.
+func RankingFrom(w []float64) Ranking {
+	return Ranking{Lexical: w[0], Chunk: w[1], Vector: w[2], TitleNamed: w[3], TitleCovered: w[4], RareCoverage: w[5],
+		SiblingNamed: w[6], SiblingMissing: w[7], Language: w[8]}
+}
+
+// siblingWindow is how many of the best candidates are compared for
+// siblings.
+const siblingWindow = 12
+
+// features computes the rank features of every candidate.
+func (kb *KB) features(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string) {
+	var maxLex, maxChunk float64
+	for _, pc := range list {
+		maxLex = math.Max(maxLex, pc.lex)
+		maxChunk = math.Max(maxChunk, pc.bestLex)
+	}
+	cidf, total := pq.conceptIDF(len(kb.pages))
+	ts := kb.terms
+	present := make([]bool, len(pq.ids))
+	for _, pc := range list {
+		f := &pc.f
+		if maxLex > 0 {
+			f.Lexical = pc.lex / maxLex
+		}
+		if maxChunk > 0 {
+			f.Chunk = pc.bestLex / maxChunk
+		}
+		f.Vector = math.Max(0, pc.vec)
+		f.TitleNamed, f.TitleCovered = kb.titleMatch(pc.page, pq, inQuery)
+		if total > 0 {
+			for i, id := range pq.ids {
+				present[i] = ts.titleTF(pc.page, id) > 0 || ts.pageTF(pc.page, id) > 0
+			}
+			var got float64
+			for ci := range pq.concepts {
+				if pq.concepts[ci].matched(present) {
+					got += cidf[ci]
+				}
+			}
+			f.RareCoverage = got / total
+		}
+		if lang != "" && kb.lang[pc.page] == lang {
+			f.Language = 1
+		}
+	}
+}
+
+// conceptIDF weighs each concept of the question by how rare it is among
+// the pages: the highest page IDF of its own terms (a word no page knows
+// is as rare as can be). It returns the weights and their sum.
+func (pq *pquery) conceptIDF(pages int) ([]float64, float64) {
+	maxIDF := bm25IDF(float64(pages), 0)
+	out := make([]float64, len(pq.concepts))
+	var total float64
+	for ci, c := range pq.concepts {
+		var w float64
+		known := false
+		for _, o := range c.options {
+			for _, slot := range o.slots {
+				for _, i := range slot {
+					known = true
+					w = math.Max(w, math.Min(1, o.weight)*pq.idfPage[i])
+				}
+			}
+		}
+		if !known {
+			w = maxIDF
+		}
+		out[ci] = w
+		total += w
+	}
+	return out, total
+}
+
+// siblings computes the sibling features of the best candidates (list is
+// sorted by a first score). Pages whose titles share a word are siblings
+// ("Parkausweis für Gäste beantragen", "Parkausweis für Anwohner
+// beantragen"); against each sibling, the words of a page's title that the
+// sibling's title lacks tell the two apart. SiblingNamed is how much of
+// them the question names, SiblingMissing how much it does not (weighed by
+// rarity among titles, averaged over the siblings): the question decides
+// for the page whose particular words it names, and, naming none, for the
+// plain variant over the special one ("Reisepass beantragen" over
+// "Reisepass beantragen (vorläufiger Reisepass)").
+func (kb *KB) siblings(list []*pageCand, inQuery map[uint32]bool) {
+	n := min(len(list), siblingWindow)
+	np := float64(len(kb.pages))
+	maxIDF := bm25IDF(np, 0)
+	titleSet := make([]map[uint32]bool, n)
+	for i := 0; i < n; i++ {
+		set := map[uint32]bool{}
+		for _, w := range kb.titleWords[list[i].page] {
+			set[w[0]] = true // a title word by its stem
+		}
+		titleSet[i] = set
+	}
+	// named: the question holds the word's stem, or all the parts of a
+	// compound ("Hundesteuer" needs "Hund" and "Steuer").
+	named := func(w []uint32) bool {
+		if inQuery[w[0]] {
+			return true
+		}
+		if len(w) < 3 { // stem and at most one part: no compound
+			return false
+		}
+		for _, id := range w[1:] {
+			if !inQuery[id] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < n; i++ {
+		f := &list[i].f
+		words := kb.titleWords[list[i].page]
+		sibs := 0
+		var nm, ms float64
+		for j := 0; j < n; j++ {
+			if j == i || !sharesAny(titleSet[i], titleSet[j]) {
+				continue
+			}
+			sibs++
+			for _, w := range words {
+				if titleSet[j][w[0]] {
+					continue
+				}
+				idf := bm25IDF(np, float64(kb.terms.dfTitle[w[0]])) / maxIDF
+				if named(w) {
+					nm += idf
+				} else {
+					ms += idf
+				}
+			}
+		}
+		if sibs > 0 {
+			f.SiblingNamed = nm / float64(sibs)
+			f.SiblingMissing = ms / float64(sibs)
+		}
+	}
+}
+
+func sharesAny(a, b map[uint32]bool) bool {
+	for id := range a {
+		if b[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// rank scores the candidates with the ranking weights and sorts them, best
+// first: all by the features that need no comparison, then the best again
+// with their siblings in view.
+func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string, r Ranking) {
+	kb.features(list, pq, inQuery, lang)
+	for _, pc := range list {
+		pc.fused = r.Score(pc.f)
+	}
+	sortCands(list)
+	kb.siblings(list, inQuery)
+	n := min(len(list), siblingWindow)
+	for _, pc := range list[:n] {
+		pc.fused = r.Score(pc.f)
+	}
+	sortCands(list)
+}
+
+func sortCands(list []*pageCand) {
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].fused != list[j].fused {
+			return list[i].fused > list[j].fused
+		}
+		if list[i].lex != list[j].lex {
+			return list[i].lex > list[j].lex
+		}
+		return list[i].page < list[j].page
+	})
+}
