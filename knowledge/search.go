@@ -531,13 +531,12 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 	return named, float64(nc) / float64(len(words))
 }
 
-
 // hit assembles the Hit of a page candidate.
 func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64) Hit {
 	p := pc.page
 	h := Hit{
-		Page:    &kb.pages[p],
-		Score:   pc.fused,
+		Page:     &kb.pages[p],
+		Score:    pc.fused,
 		Lexical:  pc.bestLex,
 		Vector:   math.Max(0, pc.vec),
 		Features: pc.f,

@@ -287,7 +287,6 @@ func TestEvidenceSeparatesOutOfScope(t *testing.T) {
 	}
 }
 
-
 func TestPageAggregation(t *testing.T) {
 	// A page whose evidence is spread over several chunks beats a page with
 	// one chunk matching part of the question; its best section comes first.
