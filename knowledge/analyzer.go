@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"math"
 	"sort"
 	"strings"
 )
@@ -15,6 +16,7 @@ type Analyzer struct {
 	vocab map[string]int32 // index term → number of chunks holding it; nil without a KB
 	fuzzy *fuzzyIndex
 	trans *transTable // translations into the pages' languages; nil: none
+	docs  int         // chunks and titles the vocabulary counts in
 }
 
 // Weights of the ways a question word can match, relative to the word itself.
@@ -49,8 +51,9 @@ func newAnalyzer(extraLexicon []string, germanFreq map[string]int32) (*Analyzer,
 
 // setVocabulary gives the analyzer the KB's index terms (term → chunk
 // frequency) for fuzzy matching and compound decisions.
-func (a *Analyzer) setVocabulary(vocab map[string]int32) {
+func (a *Analyzer) setVocabulary(vocab map[string]int32, docs int) {
 	a.vocab = vocab
+	a.docs = docs
 	a.fuzzy = newFuzzyIndex(vocab)
 }
 
@@ -320,6 +323,58 @@ func (a *Analyzer) Terms(text, lang string) []string {
 		}
 	}
 	return out
+}
+
+// Concept is one content word of a question with every term that finds it
+// in a text: its stems, compound parts, lexicon expansions, near
+// spellings and translations.
+type Concept struct {
+	Word  string   // the word as asked (lower case)
+	Own   []string // the word's own stems
+	Terms []string // all terms, the word's own first
+}
+
+// Concepts returns the content words of a question with the terms that
+// find each (see Terms). lang ("de", "en") chooses the stop words; ""
+// detects the language.
+func (a *Analyzer) Concepts(text, lang string) []Concept {
+	concepts, _ := a.analyzeQuery(text, lang)
+	out := make([]Concept, 0, len(concepts))
+	for _, c := range concepts {
+		k := Concept{Word: c.text}
+		seen := map[string]bool{}
+		for oi, o := range c.options {
+			for _, sl := range o.slots {
+				for _, t := range sl {
+					if seen[t] {
+						continue
+					}
+					seen[t] = true
+					k.Terms = append(k.Terms, t)
+					if oi == 0 {
+						k.Own = append(k.Own, t)
+					}
+				}
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// Rarity is how telling a term is in this knowledge base: its inverse
+// document frequency over the chunks, 0..1 (1: in no chunk, or no
+// vocabulary known).
+func (a *Analyzer) Rarity(term string) float64 {
+	if a.vocab == nil {
+		return 1
+	}
+	n := float64(max(a.docs, 1))
+	df := float64(a.vocab[term])
+	if df == 0 {
+		return 1
+	}
+	return math.Log(1+n/df) / math.Log(1+n)
 }
 
 // dedupe returns s without repeated strings, keeping the first of each.

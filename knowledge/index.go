@@ -62,6 +62,8 @@ type KB struct {
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
 	params     searchParams
+	// aliases are the searchable aliases (SetAliases); nil: none.
+	aliases aliasStore
 	// warnings are problems that did not stop Build or Open (see Warnings).
 	warnings []string
 	// dictErr is why the dictionary could not be used (Ingest fails on it).
@@ -324,7 +326,7 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 		prog.step(1)
 	}
 	kb.terms = tb.finish(kb.pchunk)
-	an.setVocabulary(kb.terms.vocabulary())
+	an.setVocabulary(kb.terms.vocabulary(), len(kb.terms.clen)+len(kb.terms.plen))
 	kb.computeTitleWords(cache)
 	prog.done()
 	if opts.Dictionary != "" {

@@ -19,6 +19,7 @@ type Ranking struct {
 	SiblingNamed   float64 `yaml:"sibling_named"`
 	SiblingMissing float64 `yaml:"sibling_missing"`
 	Language       float64 `yaml:"language"`
+	Alias          float64 `yaml:"alias"`
 }
 
 // RankFeatures is the evidence for one candidate page of one question.
@@ -49,32 +50,40 @@ type RankFeatures struct {
 	SiblingMissing float64 `json:"sibling_missing"`
 	// Language is 1 when the page is in the question's language.
 	Language float64 `json:"language"`
+	// Alias is how well the question matches the page's best alias (a
+	// question a caseworker answered with the page), 0..1.
+	Alias float64 `json:"alias"`
 }
 
 // DefaultRanking are the weights fitted for the local embedder (see
 // docs/benchmarks.md for the data and the held-out figures).
 func DefaultRanking() Ranking {
-	return Ranking{Lexical: 1, Chunk: 0, Vector: 0.75, TitleNamed: 0.14, TitleCovered: 0.06, Language: 0.35}
+	return Ranking{Lexical: 1, Chunk: 0, Vector: 0.75, TitleNamed: 0.14, TitleCovered: 0.06, Language: 0.35, Alias: aliasWeight}
 }
 
 // Score is the weighted sum of the features.
 func (r Ranking) Score(f RankFeatures) float64 {
 	return r.Lexical*f.Lexical + r.Chunk*f.Chunk + r.Vector*f.Vector + r.TitleNamed*f.TitleNamed +
 		r.TitleCovered*f.TitleCovered + r.RareCoverage*f.RareCoverage + r.SiblingNamed*f.SiblingNamed +
-		r.SiblingMissing*f.SiblingMissing + r.Language*f.Language
+		r.SiblingMissing*f.SiblingMissing + r.Language*f.Language + r.Alias*f.Alias
 }
 
 // Values returns the features in the order of Ranking's fields (for
 // fitting).
 func (f RankFeatures) Values() []float64 {
-	return []float64{f.Lexical, f.Chunk, f.Vector, f.TitleNamed, f.TitleCovered, f.RareCoverage, f.SiblingNamed, f.SiblingMissing, f.Language}
+	return []float64{f.Lexical, f.Chunk, f.Vector, f.TitleNamed, f.TitleCovered, f.RareCoverage, f.SiblingNamed, f.SiblingMissing, f.Language, f.Alias}
 }
 
 // RankingFrom builds weights from a vector in the order of Values.
 func RankingFrom(w []float64) Ranking {
 	return Ranking{Lexical: w[0], Chunk: w[1], Vector: w[2], TitleNamed: w[3], TitleCovered: w[4], RareCoverage: w[5],
-		SiblingNamed: w[6], SiblingMissing: w[7], Language: w[8]}
+		SiblingNamed: w[6], SiblingMissing: w[7], Language: w[8], Alias: w[9]}
 }
+
+// aliasWeight is the weight of a question's match with a page's alias: a
+// question asked just like one a caseworker answered with the page finds
+// that page first.
+const aliasWeight = 1.0
 
 // siblingWindow is how many of the best candidates are compared for
 // siblings.

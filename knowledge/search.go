@@ -369,11 +369,23 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 			cands[p] = pc
 		}
 	}
+	lang := normLang(q.Language)
+	// Pages whose aliases the question matches are candidates too.
+	aliasOf := kb.aliasMatches(pq, concepts, lang)
+	for p := range aliasOf {
+		if cands[p] != nil || (allowed != nil && !allowed[p]) {
+			continue
+		}
+		pc := &pageCand{page: p, vec: kb.pageVector(p, cos)}
+		kb.pageTermScores(p, pq, scratch)
+		pc.lex = pq.score(scratch)
+		cands[p] = pc
+	}
 	list := make([]*pageCand, 0, len(cands))
 	for _, pc := range cands {
+		pc.f.Alias = aliasOf[pc.page]
 		list = append(list, pc)
 	}
-	lang := normLang(q.Language)
 	inQuery := make(map[uint32]bool, len(pq.ids))
 	for _, id := range pq.ids {
 		inQuery[id] = true

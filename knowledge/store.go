@@ -389,7 +389,7 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		return nil, err
 	}
 	kb.an = &Analyzer{lex: lx, split: &splitter{words: dict}, trans: snap.Trans}
-	kb.an.setVocabulary(ts.vocabulary())
+	kb.an.setVocabulary(ts.vocabulary(), len(ts.clen)+len(ts.plen))
 	if snap.Trans == nil && opts.Dictionary != "" {
 		// Ingested by a civibot without translation: build the table now.
 		kb.useDictionary(opts.Dictionary)

@@ -190,7 +190,7 @@ func TestFitRanking(t *testing.T) {
 
 // rankingValues is a Ranking as a weight vector in the order of Values.
 func rankingValues(r knowledge.Ranking) []float64 {
-	return []float64{r.Lexical, r.Chunk, r.Vector, r.TitleNamed, r.TitleCovered, r.RareCoverage, r.SiblingNamed, r.SiblingMissing, r.Language}
+	return []float64{r.Lexical, r.Chunk, r.Vector, r.TitleNamed, r.TitleCovered, r.RareCoverage, r.SiblingNamed, r.SiblingMissing, r.Language, r.Alias}
 }
 
 // normalise scales weights so the lexical weight is 1 (the scale of a
