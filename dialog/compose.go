@@ -2,314 +2,374 @@ package dialog
 
 import (
 	"math"
-	"regexp"
-	"slices"
-	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/knowledge"
 )
 
-// aspectRule maps words in a question to the section that answers it.
-type aspectRule struct {
-	kind    knowledge.SectionKind
-	pattern pattern
-}
-
-// aspectRules are checked in order: the first that matches decides. They
-// match folded text (see fold).
-func newAspectRules() []aspectRule {
-	return []aspectRule{
-		{knowledge.SectionFees, re(`(kost|gebuehr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|cost|\bfees?\b|price|how much|\bpay\b|charge)`)},
-		{knowledge.SectionDocuments, re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|was brauche ich|welche papiere|documents?\b|bring\b|paperwork|papers|what do i need)`)},
-		{knowledge.SectionDeadlines, re(`(frist|wie lange|bis wann|dauert|dauer\b|bearbeitungszeit|gueltig|deadline|how long|until when|by when|processing time|valid\b|validity|expire)`)},
-		{knowledge.SectionContact, re(`(\bwo\b|wohin|oeffnungszeit|adresse|telefon|erreichbar|termin|sprechzeit|geoeffnet|where\b|opening hours|open\b|address|phone|appointment|which office|contact)`)},
-		{knowledge.SectionPrerequisites, re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|requirement|eligib|who can|am i allowed|entitled|qualify)`)},
-		{knowledge.SectionProcedure, re(`(wie beantrage|beantragen|ablauf|antrag stellen|wie geht|wie kann ich|wie funktioniert|online|how do i|how can i|how to|apply|procedure|steps|process)`)},
-	}
-}
-
-func detectAspect(rules []aspectRule, text string) knowledge.SectionKind {
-	folded := fold(text)
-	for _, r := range rules {
-		if r.pattern.MatchString(folded) {
-			return r.kind
-		}
-	}
-	return ""
-}
-
-// sentence is one quotable unit of a page: a sentence or a list item.
-type sentence struct {
-	text    string
-	item    bool // a list item
-	section int  // index of the section in the page
-	pos     int  // position in the section
-	terms   []string
-	score   float64
-}
-
-// pageSentences are a page's sentences per section, with their terms.
-type pageSentences [][]sentence
-
-// analyze splits every section of page into sentences and analyses them.
-func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
-	out := make(pageSentences, len(page.Sections))
-	for i, s := range page.Sections {
-		sents := splitSentences(s.Text)
-		for j := range sents {
-			sents[j].section, sents[j].pos = i, j
-			sents[j].terms = terms(sents[j].text)
-		}
-		out[i] = sents
-	}
-	return out
-}
-
-// abbreviations that end with a dot but do not end a sentence.
-var abbreviations = map[string]bool{
-	"z.b": true, "bzw": true, "ca": true, "nr": true, "str": true, "tel": true, "mo": true, "di": true,
-	"mi": true, "do": true, "fr": true, "sa": true, "so": true, "e.v": true, "u.a": true, "d.h": true,
-	"dr": true, "st": true, "i.d.r": true, "ggf": true, "inkl": true, "zzgl": true, "gem": true, "vgl": true,
-	"abs": true, "e.g": true, "i.e": true, "approx": true, "no": true, "etc": true, "usw": true, "evtl": true,
-	"bspw": true, "max": true, "min": true, "mr": true, "mrs": true, "ms": true, "jan": true, "feb": true,
-	"aug": true, "sept": true, "okt": true, "nov": true, "dez": true, "hr": true, "fa": true, "v": true,
-}
-
-var listItem = regexp.MustCompile(`^\s*([-*•–]|\d+[.)])\s+`)
-
-// splitSentences splits section text into sentences and list items.
-func splitSentences(text string) []sentence {
-	var out []sentence
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if loc := listItem.FindStringIndex(line); loc != nil {
-			item := strings.TrimSpace(line[loc[1]:])
-			if item != "" {
-				out = append(out, sentence{text: item, item: true})
-			}
-			continue
-		}
-		for _, s := range splitLine(line) {
-			out = append(out, sentence{text: s})
-		}
-	}
-	return out
-}
-
-func splitLine(line string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if c != '.' && c != '!' && c != '?' {
-			continue
-		}
-		// Sentence end: punctuation, then space, then an upper-case letter or digit.
-		j := i + 1
-		for j < len(line) && (line[j] == '"' || line[j] == ')' || line[j] == '\'') {
-			j++
-		}
-		if j >= len(line) || line[j] != ' ' {
-			continue
-		}
-		k := j
-		for k < len(line) && line[k] == ' ' {
-			k++
-		}
-		if k >= len(line) {
-			continue
-		}
-		r, _ := utf8.DecodeRuneInString(line[k:])
-		if !unicode.IsUpper(r) && !unicode.IsDigit(r) && r != '„' && r != '"' {
-			continue
-		}
-		if c == '.' && isAbbreviation(line[start:i]) {
-			continue
-		}
-		out = append(out, strings.TrimSpace(line[start:j]))
-		start = k
-		i = k - 1
-	}
-	if rest := strings.TrimSpace(line[start:]); rest != "" {
-		out = append(out, rest)
-	}
-	return out
-}
-
-func isAbbreviation(before string) bool {
-	idx := strings.LastIndexAny(before, " (\t")
-	word := strings.ToLower(before[idx+1:])
-	if word == "" {
-		return false
-	}
-	if abbreviations[word] {
-		return true
-	}
-	// Single letters ("A.", initials) and ordinals ("1." in "am 1. März").
-	if utf8.RuneCountInString(word) == 1 {
-		return true
-	}
-	allDigits := true
-	for _, r := range word {
-		if !unicode.IsDigit(r) {
-			allDigits = false
-			break
-		}
-	}
-	return allDigits
-}
+// Answers are extractive: the citizen reads sentences of the city's page,
+// verbatim, with its link. Which sentences depends on what was asked: the
+// passage of the page — a few consecutive sentences or list items within
+// one section — that holds most of the question's telling words and, when
+// the question asks an aspect (a fee, a deadline, documents, …), the
+// sentences that look like the answer to it.
 
 // composeLimits depend on the channel's style.
 type composeLimits struct {
-	sentences int
-	items     int
-	chars     int
+	// chars is the budget of quoted text; a passage ends before the
+	// sentence that would exceed it (one sentence is always shown).
+	chars int
+	// items is the most list items shown.
+	items int
 }
 
 func limitsFor(style Style) composeLimits {
 	switch style {
 	case StyleShort:
-		return composeLimits{sentences: 2, items: 4, chars: 320}
+		return composeLimits{chars: 280, items: 4}
 	case StyleSpoken:
-		return composeLimits{sentences: 2, items: 4, chars: 380}
+		return composeLimits{chars: 320, items: 4}
 	}
-	return composeLimits{sentences: 3, items: 8, chars: 900}
+	return composeLimits{chars: fullChars, items: 8}
 }
 
-// passage is what an answer quotes: the chosen sentences of one page.
+// fullChars is the length of a full answer (title and quoted text), so
+// that a citizen reads a short paragraph, not the page.
+const fullChars = 590
+
+// forTitle shortens the budget of a full answer by its title line.
+func (l composeLimits) forTitle(title string, style Style) composeLimits {
+	if style == StyleFull {
+		l.chars = max(l.chars-len([]rune(title))-1, fullChars/2)
+	}
+	return l
+}
+
+// Sentence scoring: a logistic model of "this sentence answers the
+// question" over the features below, fitted on the Integreat QA
+// development set's annotated answer sentences (TestFitSentences,
+// docs/benchmarks.md). A passage is the run of consecutive sentences
+// within one section, inside the budget, with the most probability above
+// passageFloor.
+const (
+	// topicFactor: a question word the page's title names says what the
+	// page is about, not which of its sentences answers; it counts this
+	// much in the question's weight.
+	topicFactor = 0.35
+	// passageFloor: a sentence adds its probability minus this to its
+	// passage.
+	passageFloor = 0.15
+	// unionWeight: a passage scores this much for holding all the question's
+	// telling words together (proportionally for a part): the answer is
+	// where the question's words meet.
+	unionWeight = 3.0
+)
+
+// sentenceFeature indexes the features of a sentence.
+const (
+	sfBias = iota
+	sfOverlap
+	sfTopic
+	sfAspectSection
+	sfAspectCue
+	sfPosition
+	sfEarly
+	sfPrev
+	sfNext
+	sfItem
+	sfLead
+	sfShort
+	sfCount
+)
+
+// sentenceWeights are the fitted weights of the sentence model, in the
+// order of the sf* features.
+var sentenceWeights = [sfCount]float64{-0.88, 1.09, 0.18, -0.09, 0.68, -0.25, 0.97, 0.61, 0.27, 0.33, 0, -0.2}
+
+// question is what composition knows of a question.
+type question struct {
+	text     string
+	lang     string
+	aspect   aspect
+	concepts []knowledge.Concept
+	weights  []float64 // per concept: how telling it is (rarity), topic words damped
+	topic    []bool    // per concept: the page's title names it
+}
+
+// passage is what an answer quotes: consecutive sentences of one page.
 type passage struct {
 	sentences []sentence
-	kind      knowledge.SectionKind // the section kind quoted (or "" if mixed)
+	// support is the share of the question's telling words (besides the
+	// page's topic) the passage holds, 0..1; pageSupport the same for the
+	// whole page.
+	support, pageSupport float64
+	// aspectFound: the page has a section or a sentence for the asked
+	// aspect (true when none was asked).
+	aspectFound bool
 }
 
-// selectPassage picks the sentences of page that answer the question:
-// the section of the asked aspect if the page has one, else the
-// best-scoring sentences across the page.
-//
-// ps holds the page's analysed sentences; selectPassage does not change it.
-func selectPassage(page *knowledge.Page, ps pageSentences, qterms map[string]bool, aspect knowledge.SectionKind, hitSections []knowledge.SectionHit, lim composeLimits) passage {
-	if aspect != "" {
-		for i, s := range page.Sections {
-			if s.Kind != aspect || len(ps[i]) == 0 {
-				continue
-			}
-			sents := slices.Clone(ps[i])
-			for j := range sents {
-				sents[j].score = overlap(qterms, sents[j].terms)
-			}
-			return passage{sentences: pickInSection(sents, lim), kind: aspect}
-		}
+// newQuestion analyses a question against the page it will be answered
+// from.
+func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Page) question {
+	q := question{text: text, lang: lang, aspect: asked, concepts: e.an.Concepts(text, lang)}
+	title := map[string]bool{}
+	for _, t := range e.an.Terms(page.Title, page.Language) {
+		title[t] = true
 	}
-	// Best sentences across the page. Sections the search matched rank first.
-	sectionBoost := map[string]float64{}
-	for rank, sh := range hitSections {
-		key := string(sh.Section.Kind) + "\x00" + sh.Section.Heading
-		if _, ok := sectionBoost[key]; !ok {
-			sectionBoost[key] = 0.3 / float64(rank+1)
+	q.weights = make([]float64, len(q.concepts))
+	q.topic = make([]bool, len(q.concepts))
+	for i, c := range q.concepts {
+		w := 0.0
+		for _, t := range c.Own {
+			w = math.Max(w, e.an.Rarity(t))
 		}
-	}
-	var all []sentence
-	for i, s := range page.Sections {
-		if s.Kind == knowledge.SectionContact && aspect != knowledge.SectionContact {
-			continue // addresses and hours only when asked
+		if w == 0 {
+			w = 0.5
 		}
-		sents := slices.Clone(ps[i])
-		for j := range sents {
-			sc := overlap(qterms, sents[j].terms)
-			sc += sectionBoost[string(s.Kind)+"\x00"+s.Heading]
-			if s.Kind == knowledge.SectionDescription {
-				sc += 0.15
-			}
-			if j == 0 {
-				sc += 0.05
-			}
-			sents[j].score = sc
-			all = append(all, sents[j])
-		}
-	}
-	if len(all) == 0 {
-		return passage{}
-	}
-	sort.SliceStable(all, func(a, b int) bool { return all[a].score > all[b].score })
-	n := min(lim.sentences, len(all))
-	chosen := all[:n]
-	sort.SliceStable(chosen, func(a, b int) bool {
-		if chosen[a].section != chosen[b].section {
-			return chosen[a].section < chosen[b].section
-		}
-		return chosen[a].pos < chosen[b].pos
-	})
-	return passage{sentences: chosen}
-}
-
-// pickInSection quotes a section: its list (with up to two lead sentences)
-// when it has one, else its best sentences in page order.
-func pickInSection(sents []sentence, lim composeLimits) []sentence {
-	var items, prose []sentence
-	for _, s := range sents {
-		if s.item {
-			items = append(items, s)
-		} else {
-			prose = append(prose, s)
-		}
-	}
-	if len(items) > 0 {
-		var out []sentence
-		for i, s := range prose {
-			if i >= 1 || s.pos > items[0].pos {
+		for _, t := range c.Terms {
+			if title[t] {
+				q.topic[i] = true
 				break
 			}
-			out = append(out, s)
 		}
-		if len(items) > lim.items {
-			items = items[:lim.items]
+		if q.topic[i] {
+			w *= topicFactor
 		}
-		return append(out, items...)
+		q.weights[i] = w
 	}
-	if len(prose) <= lim.sentences {
-		return prose
-	}
-	best := make([]sentence, len(prose))
-	copy(best, prose)
-	sort.SliceStable(best, func(a, b int) bool { return best[a].score > best[b].score })
-	best = best[:lim.sentences]
-	sort.SliceStable(best, func(a, b int) bool { return best[a].pos < best[b].pos })
-	// Keep the section's first sentence when nothing in it matched better:
-	// it usually states the rule.
-	if best[0].score == 0 {
-		return prose[:lim.sentences]
-	}
-	return best
+	return q
 }
 
-// overlap scores a sentence by the share of question terms it contains,
-// damped by its length so short precise sentences win.
-func overlap(qterms map[string]bool, sterms []string) float64 {
-	if len(qterms) == 0 || len(sterms) == 0 {
-		return 0
+// matches reports which concepts of q a sentence holds.
+func (q *question) matched(terms []string, out []bool) {
+	set := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		set[t] = true
 	}
-	seen := map[string]bool{}
-	hits := 0
-	for _, t := range sterms {
-		if qterms[t] && !seen[t] {
-			seen[t] = true
-			hits++
+	for i, c := range q.concepts {
+		out[i] = false
+		for _, t := range c.Terms {
+			if set[t] {
+				out[i] = true
+				break
+			}
 		}
 	}
-	if hits == 0 {
-		return 0
-	}
-	return float64(hits) / float64(len(qterms)) / math.Sqrt(1+float64(len(sterms))/12)
 }
 
-// render turns a passage into text for the style.
+// scored is a sentence of the page with its features and score for a
+// question.
+type scored struct {
+	sentence
+	x     [sfCount]float64
+	score float64 // probability that it answers
+	hits  []bool  // concepts of the question it holds
+}
+
+// scoreSentences scores every sentence of the page for the question.
+func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q question) [][]scored {
+	rule := ruleOf(e.aspects, q.aspect)
+	total := 0
+	for _, sents := range ps {
+		total += len(sents)
+	}
+	out := make([][]scored, len(page.Sections))
+	nth := 0
+	for si, sec := range page.Sections {
+		sents := ps[si]
+		out[si] = make([]scored, len(sents))
+		inAspect := rule != nil && rule.answers(sec.Kind)
+		for j, s := range sents {
+			sc := scored{sentence: s, hits: make([]bool, len(q.concepts))}
+			q.matched(s.terms, sc.hits)
+			x := &sc.x
+			x[sfBias] = 1
+			if sh, ok := q.shareOf(sc.hits); ok {
+				x[sfOverlap] = sh
+			}
+			x[sfTopic] = q.topicShare(sc.hits)
+			if rule != nil {
+				if inAspect {
+					x[sfAspectSection] = 1
+				}
+				if rule.cue.MatchString(fold(s.text)) {
+					x[sfAspectCue] = 1
+				}
+			}
+			k := nth + j
+			if total > 1 {
+				x[sfPosition] = float64(k) / float64(total-1)
+			}
+			x[sfEarly] = 1 / float64(1+k)
+			if s.item {
+				x[sfItem] = 1
+			}
+			if strings.HasSuffix(strings.TrimSpace(s.text), ":") {
+				x[sfLead] = 1
+			}
+			if len([]rune(s.text)) < 40 {
+				x[sfShort] = 1
+			}
+			out[si][j] = sc
+		}
+		for j := range out[si] {
+			if j > 0 {
+				out[si][j].x[sfPrev] = out[si][j-1].x[sfOverlap]
+			}
+			if j+1 < len(out[si]) {
+				out[si][j].x[sfNext] = out[si][j+1].x[sfOverlap]
+			}
+			var z float64
+			for f, w := range sentenceWeights {
+				z += w * out[si][j].x[f]
+			}
+			out[si][j].score = 1 / (1 + math.Exp(-z))
+		}
+		nth += len(sents)
+	}
+	return out
+}
+
+// selectPassage picks the passage of the page that answers the question:
+// of all runs of consecutive sentences (across section headings, which are
+// shown) that fit the budget, the one that holds most of the question's
+// telling words together, then most probable answer sentences. A list
+// item comes with the sentence that introduces its list.
+func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q question, lim composeLimits) passage {
+	secs := e.scoreSentences(page, ps, q)
+	p := passage{aspectFound: q.aspect == aspectNone}
+	rule := ruleOf(e.aspects, q.aspect)
+	pageHits := make([]bool, len(q.concepts))
+	// The page's sentences in order; a sentence that opens a section with
+	// a heading of its own shows the heading before it.
+	type unit struct {
+		scored
+		heading string
+	}
+	var flat []unit
+	for si, sents := range secs {
+		sec := page.Sections[si]
+		if rule != nil && len(sents) > 0 && rule.answers(sec.Kind) {
+			p.aspectFound = true
+		}
+		for i := range sents {
+			for k, h := range sents[i].hits {
+				pageHits[k] = pageHits[k] || h
+			}
+			if rule != nil && !p.aspectFound && rule.cue.MatchString(fold(sents[i].text)) {
+				p.aspectFound = true
+			}
+			u := unit{scored: sents[i]}
+			if i == 0 && sec.Heading != "" && !strings.EqualFold(strings.TrimSpace(sec.Heading), strings.TrimSpace(page.Title)) {
+				u.heading = sec.Heading
+			}
+			flat = append(flat, u)
+		}
+	}
+	best, bestFrom, bestTo := math.Inf(-1), -1, 0
+	union := make([]bool, len(q.concepts))
+	for from := range flat {
+		chars, items, val := 0, 0, 0.0
+		clear(union)
+		for to := from; to < len(flat); to++ {
+			u := flat[to]
+			n := len([]rune(u.text))
+			if u.heading != "" && to > from {
+				n += len([]rune(u.heading))
+			}
+			if to > from && (chars+n > lim.chars || (u.item && items >= lim.items)) {
+				break
+			}
+			chars += n
+			if u.item {
+				items++
+			}
+			val += u.score - passageFloor
+			for k, h := range u.hits {
+				union[k] = union[k] || h
+			}
+			v := val
+			if sh, ok := q.shareOf(union); ok {
+				v += unionWeight * sh
+			}
+			if v > best {
+				best, bestFrom, bestTo = v, from, to
+			}
+		}
+	}
+	if bestFrom < 0 {
+		return p
+	}
+	// A passage that starts inside a list starts with the list's lead.
+	if flat[bestFrom].item && bestFrom > 0 && !flat[bestFrom-1].item &&
+		flat[bestFrom-1].section == flat[bestFrom].section && strings.HasSuffix(strings.TrimSpace(flat[bestFrom-1].text), ":") {
+		bestFrom--
+	}
+	hits := make([]bool, len(q.concepts))
+	for i, u := range flat[bestFrom : bestTo+1] {
+		if u.heading != "" && i > 0 {
+			p.sentences = append(p.sentences, sentence{text: u.heading, heading: true, section: u.section})
+		}
+		p.sentences = append(p.sentences, u.sentence)
+		for k, h := range u.hits {
+			hits[k] = hits[k] || h
+		}
+	}
+	p.support, p.pageSupport = q.share(hits), q.share(pageHits)
+	return p
+}
+
+// topicShare is the share of the question's topic concepts (those the
+// page's title names) that hits holds (0 when it has none).
+func (q *question) topicShare(hits []bool) float64 {
+	n, got := 0, 0
+	for i, h := range hits {
+		if q.topic[i] {
+			n++
+			if h {
+				got++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(got) / float64(n)
+}
+
+// share is the weighed share of the question's concepts, besides the
+// page's topic, that hits holds (1 when the question names nothing but
+// the topic).
+func (q *question) share(hits []bool) float64 {
+	if s, ok := q.shareOf(hits); ok {
+		return s
+	}
+	return 1
+}
+
+// shareOf is share, and false when the question names nothing but the
+// page's topic.
+func (q *question) shareOf(hits []bool) (float64, bool) {
+	var got, total float64
+	for i, h := range hits {
+		if q.topic[i] {
+			continue
+		}
+		total += q.weights[i]
+		if h {
+			got += q.weights[i]
+		}
+	}
+	if total == 0 {
+		return 0, false
+	}
+	return got / total, true
+}
+
+// render turns a passage into text for the style: the page title and the
+// sentences (list items as bullets; spoken and short styles run lists into
+// one sentence and leave the title to the link or the closing words).
 func render(title string, p passage, style Style, lim composeLimits) string {
 	var b strings.Builder
 	if style != StyleSpoken {
@@ -317,65 +377,65 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 		b.WriteString("\n")
 	}
 	var items []string
+	flush := func() {
+		if len(items) == 0 {
+			return
+		}
+		if style == StyleSpoken || style == StyleShort {
+			appendSentence(&b, strings.Join(items, ", ")+".")
+		} else {
+			for _, it := range items {
+				b.WriteString("\n• ")
+				b.WriteString(it)
+			}
+		}
+		items = items[:0]
+	}
 	for _, s := range p.sentences {
 		if s.item {
 			items = append(items, strings.TrimRight(s.text, ".;,"))
 			continue
 		}
-		appendBounded(&b, s.text, lim.chars)
-	}
-	if len(items) > 0 {
-		if style == StyleSpoken || style == StyleShort {
-			appendBounded(&b, strings.Join(items, ", ")+".", lim.chars)
-		} else {
-			for _, it := range items {
-				if b.Len()+len(it) > lim.chars {
-					b.WriteString("\n• …")
-					break
-				}
-				b.WriteString("\n• ")
-				b.WriteString(it)
+		flush()
+		if s.heading {
+			if style == StyleSpoken || style == StyleShort {
+				continue
 			}
+			b.WriteString("\n")
+			b.WriteString(s.text)
+			b.WriteString("\n")
+			continue
 		}
+		appendSentence(&b, s.text)
 	}
+	flush()
 	return strings.TrimSpace(b.String())
 }
 
-func appendBounded(b *strings.Builder, s string, limit int) {
+func appendSentence(b *strings.Builder, s string) {
 	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 		b.WriteString(" ")
-	}
-	if b.Len()+len(s) > limit {
-		room := limit - b.Len()
-		if room < 40 {
-			return
-		}
-		cut := strings.LastIndex(s[:room], " ")
-		if cut <= 0 {
-			return
-		}
-		s = s[:cut] + " …"
 	}
 	b.WriteString(s)
 }
 
-// followUps offers the aspects of the page the citizen has not asked about.
-func followUps(page *knowledge.Page, asked knowledge.SectionKind, p phrases) []conversation.QuickReply {
-	type offer struct {
-		kind  knowledge.SectionKind
-		label string
-	}
+// followUps offers the aspects the page can answer that the citizen has
+// not asked about: a section for it, or a sentence that looks like it.
+func (e *Engine) followUps(page *knowledge.Page, ps pageSentences, asked aspect, p phrases) []conversation.QuickReply {
 	var out []conversation.QuickReply
-	for _, o := range []offer{
-		{knowledge.SectionFees, p.AskCost},
-		{knowledge.SectionDocuments, p.AskDocuments},
-		{knowledge.SectionContact, p.AskHours},
-		{knowledge.SectionDeadlines, p.AskDeadline},
+	for _, o := range []struct {
+		a     aspect
+		label string
+	}{
+		{aspectFees, p.AskCost},
+		{aspectDocuments, p.AskDocuments},
+		{aspectDeadline, p.AskDeadline},
+		{aspectHours, p.AskHours},
 	} {
-		if o.kind == asked {
+		if o.a == asked || (asked == aspectPlace && o.a == aspectHours) {
 			continue
 		}
-		if _, ok := page.Section(o.kind); ok {
+		if e.pageAnswers(page, ps, o.a) {
 			out = append(out, conversation.QuickReply{Label: o.label, Payload: o.label})
 		}
 		if len(out) == 3 {
@@ -383,4 +443,24 @@ func followUps(page *knowledge.Page, asked knowledge.SectionKind, p phrases) []c
 		}
 	}
 	return out
+}
+
+// pageAnswers reports whether the page has a section for the aspect or a
+// sentence that looks like its answer.
+func (e *Engine) pageAnswers(page *knowledge.Page, ps pageSentences, a aspect) bool {
+	rule := ruleOf(e.aspects, a)
+	if rule == nil {
+		return false
+	}
+	for si, sec := range page.Sections {
+		if rule.answers(sec.Kind) && len(ps[si]) > 0 {
+			return true
+		}
+		for _, s := range ps[si] {
+			if rule.cue.MatchString(fold(s.text)) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -118,6 +118,8 @@ type retriever interface {
 // analyzer turns text into the terms retrieval matches on.
 type analyzer interface {
 	Terms(text, lang string) []string
+	Concepts(text, lang string) []knowledge.Concept
+	Rarity(term string) float64
 }
 
 // Phraser rewrites extracted passages into a fluent answer (an optional
@@ -269,20 +271,27 @@ func (e *Engine) language(text, hint string) string {
 // confidence, decision, composition.
 func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Reply) (Reply, error) {
 	p := phrasesFor(lang)
-	aspect := detectAspect(e.aspects, question)
-	qterms := e.an.Terms(question, lang)
+	asked := detectAspect(e.aspects, question)
+	base := composition{question: question, aspect: asked, style: t.Style, lang: lang, conf: 1}
 
 	// A quick reply picked from a clarifying question names its page.
 	if id := e.chosenCandidate(question, t.Context.Candidates); id != "" {
 		if page, ok := e.kb.Page(id); ok {
-			return e.compose(ctx, r, page, nil, question, qterms, aspect, t.Style, lang, 1,
-				[]string{"citizen chose this page from the clarifying question"}, nil), nil
+			c := base
+			c.page, c.reasons = page, []string{"citizen chose this page from the clarifying question"}
+			// The question is the one the citizen asked before choosing.
+			if t.Context.LastQuestion != "" {
+				c.question = t.Context.LastQuestion
+				c.aspect = detectAspect(e.aspects, c.question)
+			}
+			return e.compose(ctx, r, c), nil
 		}
 	}
 	// "Und was kostet das?" — the topic is the previous answer's page.
-	if page, ok := e.followUpPage(question, qterms, t.Context); ok {
-		return e.compose(ctx, r, page, nil, question, qterms, aspect, t.Style, lang, 1,
-			[]string{"follow-up on " + page.ID}, nil), nil
+	if page, ok := e.followUpPage(question, lang, t.Context); ok {
+		c := base
+		c.page, c.reasons = page, []string{"follow-up on " + page.ID}
+		return e.compose(ctx, r, c), nil
 	}
 
 	hits, err := e.kb.Search(ctx, knowledge.Query{Text: question, Language: lang, Limit: e.cfg.SearchLimit, Where: e.cfg.Where})
@@ -315,62 +324,100 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 			Reasons: append(reasons, "two different services score within the clarify margin"), Candidates: candidates}
 		return r, nil
 	}
-	var hedge []conversation.QuickReply
+	c := base
+	c.page, c.hit, c.conf, c.reasons, c.candidates = top.Page, &top, conf, reasons, candidates
 	if conf < e.cfg.AnswerThreshold {
-		reasons = append(reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: answer with a person offered", conf, e.cfg.AnswerThreshold))
-		hedge = []conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}
+		c.reasons = append(c.reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: answer with a person offered", conf, e.cfg.AnswerThreshold))
+		c.extra = []conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}
 	}
-	return e.compose(ctx, r, top.Page, &top, question, qterms, aspect, t.Style, lang, conf, reasons, candidates, hedge...), nil
+	return e.compose(ctx, r, c), nil
 }
 
-// compose builds an answer from one page.
-func (e *Engine) compose(ctx context.Context, r Reply, page *knowledge.Page, hit *knowledge.Hit, question string, qterms []string,
-	aspect knowledge.SectionKind, style Style, lang string, conf float64, reasons []string, candidates []conversation.PageRef,
-	extra ...conversation.QuickReply) Reply {
-	p := phrasesFor(lang)
-	lim := limitsFor(style)
-	qset := make(map[string]bool, len(qterms))
-	for _, t := range qterms {
-		qset[t] = true
+// composition is what an answer is composed from.
+type composition struct {
+	page       *knowledge.Page
+	hit        *knowledge.Hit // nil when the page was not found by a search (a follow-up, a choice)
+	question   string
+	aspect     aspect
+	style      Style
+	lang       string
+	conf       float64
+	reasons    []string
+	candidates []conversation.PageRef
+	extra      []conversation.QuickReply // offered after the follow-ups
+}
+
+// compose builds an answer from one page: the passage that answers the
+// question, or — when the page does not say what was asked — that it does
+// not, with the link and a person offered.
+func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
+	p := phrasesFor(c.lang)
+	page := c.page
+	lim := limitsFor(c.style).forTitle(page.Title, c.style)
+	if page.Language != "" && page.Language != c.lang {
+		lim.chars -= len([]rune(p.OtherLanguage)) + 1
 	}
-	var sections []knowledge.SectionHit
-	if hit != nil {
-		sections = hit.Sections
+	ps := e.sentences(page)
+	q := e.newQuestion(c.question, c.lang, c.aspect, page)
+	pass := e.selectPassage(page, ps, q, lim)
+	if c.candidates == nil {
+		c.candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: c.conf}}
 	}
-	ps := selectPassage(page, e.sentences(page), qset, aspect, sections, lim)
-	text := render(page.Title, ps, style, lim)
-	if e.phraser != nil && style == StyleFull && len(ps.sentences) > 0 {
-		if phrased, err := e.phrase(ctx, question, lang, page, ps); err == nil {
+	reasons := c.reasons
+	if c.aspect != aspectNone {
+		reasons = append(reasons, "asked about: "+string(c.aspect))
+	}
+	r.Sources = []conversation.Source{{PageID: page.ID, Title: page.Title, URL: page.URL}}
+	r.Context.LastPageID = page.ID
+	r.Context.LastTopic = page.Title
+	r.Context.LastQuestion = c.question
+	r.Quotes = nil
+
+	if why := e.notCovered(q, pass); why != "" {
+		r.Text = p.notCovered(c.aspect, page.Title)
+		if c.style == StyleSpoken {
+			r.Text = joinText(r.Text, fmt.Sprintf(p.SeePage, page.Title))
+		}
+		r.QuickReplies = append([]conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}, e.followUps(page, ps, c.aspect, p)...)
+		r.Decision = conversation.Decision{Kind: KindNotCovered, Confidence: c.conf, Reasons: append(reasons, why), Candidates: c.candidates}
+		return r
+	}
+
+	text := render(page.Title, pass, c.style, lim)
+	if e.phraser != nil && c.style == StyleFull && len(pass.sentences) > 0 {
+		if phrased, err := e.phrase(ctx, c.question, c.lang, page, pass); err == nil {
 			text = phrased
 			reasons = append(reasons, "phrased by the configured LLM from the quoted passage")
 		} else {
 			e.log.WarnContext(ctx, "llm phrasing failed, answering extractively", "error", err)
 		}
 	}
-	if page.Language != "" && page.Language != lang {
+	if page.Language != "" && page.Language != c.lang {
 		text = joinText(text, p.OtherLanguage)
 	}
-	if style == StyleSpoken {
+	if c.style == StyleSpoken {
 		text = joinText(text, fmt.Sprintf(p.SeePage, page.Title))
 	}
-	if candidates == nil {
-		candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: conf}}
-	}
 	r.Text = text
-	r.Quotes = r.Quotes[:0]
-	for _, s := range ps.sentences {
+	for _, s := range pass.sentences {
 		r.Quotes = append(r.Quotes, s.text)
 	}
-	r.Sources = []conversation.Source{{PageID: page.ID, Title: page.Title, URL: page.URL}}
-	r.QuickReplies = append(followUps(page, aspect, p), extra...)
-	r.Decision = conversation.Decision{Kind: KindAnswer, Confidence: conf, Reasons: reasons, Candidates: candidates}
-	if aspect != "" {
-		r.Decision.Reasons = append(r.Decision.Reasons, "asked about: "+string(aspect))
-	}
-	r.Context.LastPageID = page.ID
-	r.Context.LastTopic = page.Title
-	r.Context.LastQuestion = question
+	r.QuickReplies = append(e.followUps(page, ps, c.aspect, p), c.extra...)
+	r.Decision = conversation.Decision{Kind: KindAnswer, Confidence: c.conf, Reasons: reasons, Candidates: c.candidates}
 	return r
+}
+
+// notCovered says why the page does not answer what was asked, or "" when
+// it does: the question asks an aspect (a fee, a deadline) the page has no
+// section and no sentence for.
+func (e *Engine) notCovered(q question, pass passage) string {
+	if len(pass.sentences) == 0 {
+		return "the page has no text to quote"
+	}
+	if !pass.aspectFound {
+		return "the page says nothing about " + string(q.aspect)
+	}
+	return ""
 }
 
 func (e *Engine) phrase(ctx context.Context, question, lang string, page *knowledge.Page, ps passage) (string, error) {
@@ -407,7 +454,7 @@ func (e *Engine) chosenCandidate(question string, candidates []string) string {
 
 // followUpPage returns the previous answer's page when the question names
 // no topic of its own.
-func (e *Engine) followUpPage(question string, qterms []string, c conversation.Context) (*knowledge.Page, bool) {
+func (e *Engine) followUpPage(question, lang string, c conversation.Context) (*knowledge.Page, bool) {
 	if c.LastPageID == "" {
 		return nil, false
 	}
@@ -416,7 +463,7 @@ func (e *Engine) followUpPage(question string, qterms []string, c conversation.C
 		return nil, false
 	}
 	content := 0
-	for _, t := range qterms {
+	for _, t := range e.an.Terms(question, lang) {
 		if !e.fillers[t] {
 			content++
 		}

@@ -38,7 +38,7 @@ func TestPatternGateNeverChangesAResult(t *testing.T) {
 	}
 	pats = append(pats, m.greeting, m.caseNoun, m.caseStatus, m.caseOwner, m.caseID, m.caseStrong, anaphora)
 	for _, a := range newAspectRules() {
-		pats = append(pats, a.pattern)
+		pats = append(pats, a.question, a.cue)
 	}
 	gated := 0
 	for _, p := range pats {

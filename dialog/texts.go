@@ -35,6 +35,11 @@ type phrases struct {
 	SeePage               string // spoken: "the page is called %s"
 
 	AskCost, AskDocuments, AskHours, AskDeadline string
+	// NotCovered says, per aspect asked, that the page does not say it
+	// (%s = the page's title); "" is for a question of no particular aspect.
+	NotCovered map[aspect]string
+	// NotCoveredOffer follows it: a person can help.
+	NotCoveredOffer string
 	Topics                                       []string // examples for "what can you do"
 }
 
@@ -69,6 +74,20 @@ func phrasesFor(lang string) phrases {
 			AskHours:              "Where and when?",
 			AskDeadline:           "Is there a deadline?",
 			Topics:                []string{"Renew my ID card", "Register my address", "Bulky waste collection"},
+			NotCovered: map[aspect]string{
+				aspectNone:        "The city's page \"%s\" does not answer this question.",
+				aspectFees:        "The city's page \"%s\" does not mention a fee.",
+				aspectDocuments:   "The city's page \"%s\" does not list any documents.",
+				aspectDeadline:    "The city's page \"%s\" does not mention a deadline.",
+				aspectDuration:    "The city's page \"%s\" does not say how long it takes.",
+				aspectPlace:       "The city's page \"%s\" does not say where to go.",
+				aspectHours:       "The city's page \"%s\" does not give opening hours.",
+				aspectContact:     "The city's page \"%s\" does not give contact details.",
+				aspectOnline:      "The city's page \"%s\" does not say whether this can be done online.",
+				aspectEligibility: "The city's page \"%s\" does not say who is eligible.",
+				aspectProcedure:   "The city's page \"%s\" does not describe how to apply.",
+			},
+			NotCoveredOffer: "A member of staff can help you with that.",
 		}
 	}
 	return phrases{
@@ -100,7 +119,30 @@ func phrasesFor(lang string) phrases {
 		AskHours:              "Wo und wann?",
 		AskDeadline:           "Gibt es eine Frist?",
 		Topics:                []string{"Personalausweis verlängern", "Wohnung anmelden", "Sperrmüll anmelden"},
+		NotCovered: map[aspect]string{
+			aspectNone:        "Die Seite der Stadt „%s“ beantwortet diese Frage nicht.",
+			aspectFees:        "Die Seite der Stadt „%s“ nennt keine Gebühr.",
+			aspectDocuments:   "Die Seite der Stadt „%s“ nennt keine Unterlagen.",
+			aspectDeadline:    "Die Seite der Stadt „%s“ nennt keine Frist.",
+			aspectDuration:    "Die Seite der Stadt „%s“ sagt nicht, wie lange es dauert.",
+			aspectPlace:       "Die Seite der Stadt „%s“ sagt nicht, wohin Sie sich wenden.",
+			aspectHours:       "Die Seite der Stadt „%s“ nennt keine Öffnungszeiten.",
+			aspectContact:     "Die Seite der Stadt „%s“ nennt keine Kontaktdaten.",
+			aspectOnline:      "Die Seite der Stadt „%s“ sagt nicht, ob das online geht.",
+			aspectEligibility: "Die Seite der Stadt „%s“ nennt keine Voraussetzungen.",
+			aspectProcedure:   "Die Seite der Stadt „%s“ beschreibt den Ablauf nicht.",
+		},
+		NotCoveredOffer: "Eine Mitarbeiterin oder ein Mitarbeiter kann Ihnen dabei weiterhelfen.",
 	}
+}
+
+// notCovered says that the page titled title does not say what was asked.
+func (p phrases) notCovered(a aspect, title string) string {
+	f, ok := p.NotCovered[a]
+	if !ok {
+		f = p.NotCovered[aspectNone]
+	}
+	return fmt.Sprintf(f, title) + " " + p.NotCoveredOffer
 }
 
 // queued tells the citizen the handoff went through.

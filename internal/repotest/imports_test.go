@@ -38,7 +38,8 @@ var allowed = map[string][]string{
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
-	"internal/evaluation":   {"conversation", "dialog", "knowledge"},
+	"internal/evaluation":   {"conversation", "dialog", "knowledge", "internal/logistic"},
+	"internal/logistic":     {},
 	"config": {"analytics", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }

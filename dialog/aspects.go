@@ -1,0 +1,138 @@
+package dialog
+
+import (
+	"github.com/civibot/civibot/knowledge"
+)
+
+// An aspect is what a question asks about a service: what it costs, which
+// documents to bring, the deadline, how long it takes, where to go, when it
+// is open, how to reach the office, whether it can be done online, who is
+// eligible, how to apply. The answer quotes the sentences of the page that
+// say it: from the section that holds it ("Gebühren", "Unterlagen") or
+// from sentences that look like it (an amount in euros, a weekday and a
+// time) wherever the page puts them.
+type aspect string
+
+const (
+	aspectNone        aspect = ""
+	aspectFees        aspect = "fees"
+	aspectDocuments   aspect = "documents"
+	aspectDeadline    aspect = "deadline"
+	aspectDuration    aspect = "duration"
+	aspectPlace       aspect = "place"
+	aspectHours       aspect = "hours"
+	aspectContact     aspect = "contact"
+	aspectOnline      aspect = "online"
+	aspectEligibility aspect = "eligibility"
+	aspectProcedure   aspect = "procedure"
+)
+
+// aspectRule says how an aspect is asked, which sections answer it and
+// what a sentence that answers it looks like. Patterns match folded text
+// (see fold).
+type aspectRule struct {
+	aspect   aspect
+	question pattern
+	sections []knowledge.SectionKind
+	cue      pattern
+}
+
+// newAspectRules are checked in order: the first whose question pattern
+// matches decides (a question about the fee of an appointment asks the
+// fee).
+func newAspectRules() []aspectRule {
+	return []aspectRule{
+		{aspectFees,
+			re(`(kost|gebuehr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|\bcost|\bfees?\b|price|how much|\bpay\b|charge|free of|umsonst|gratis)`),
+			[]knowledge.SectionKind{knowledge.SectionFees},
+			re(`(\d+([.,]\d+)?\s*(€|euro\b|eur\b)|€|\beuro\b|gebuehr|kosten|kostenlos|kostenfrei|gebuehrenfrei|unentgeltlich|\bfrei\b|\bcosts?\b|\bfees?\b|free of charge|\bfree\b|price|charge)`)},
+		{aspectDocuments,
+			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|brauche ich|benoetige ich|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do i need|need to (bring|provide|show)|proof)`),
+			[]knowledge.SectionKind{knowledge.SectionDocuments},
+			re(`(mitbring|vorleg|vorzeig|unterlagen|nachweis|ausweis|bescheinigung|urkunde|formular|antragsformular|\bfoto|bring|present|\bdocuments?\b|proof|certificate|passport|\bform\b|photo)`)},
+		{aspectDuration,
+			re(`(wie lange dauert|dauert es|wie schnell|bearbeitungszeit|wartezeit|wann bekomme|wann erhalte|how long does|how long will|how long is the wait|processing time|waiting time|when will i (get|receive)|how quickly)`),
+			[]knowledge.SectionKind{knowledge.SectionDeadlines, knowledge.SectionProcedure},
+			re(`(dauert|dauer\b|bearbeitungszeit|wartezeit|\d+\s*(tage|werktage|wochen|monate)|sofort|am selben tag|innerhalb|\btakes?\b|\d+\s*(days|weeks|months)|immediately|same day|within)`)},
+		{aspectDeadline,
+			re(`(frist|bis wann|spaetestens|wie lange habe ich|wie viel zeit|rechtzeitig|gueltig|gueltigkeit|ablaufen|laeuft .* ab|\bdeadline|until when|by when|how long do i have|how much time|in time|\bvalid|validity|expire)`),
+			[]knowledge.SectionKind{knowledge.SectionDeadlines},
+			re(`(frist|innerhalb|spaetestens|bis zum|\d+\s*(tage|wochen|monate|jahre)|gueltig|ablauf|rechtzeitig|deadline|within|at the latest|\d+\s*(days|weeks|months|years)|valid|expire)`)},
+		{aspectHours,
+			re(`(oeffnungszeit|geoeffnet|wann (hat|ist|sind) .*(offen|auf|geoeffnet)|sprechzeit|sprechstunde|opening (hours|times)|\bopen\b|office hours|when (is|are) .* open)`),
+			[]knowledge.SectionKind{knowledge.SectionContact},
+			re(`(\buhr\b|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|\b(mo|di|mi|do|fr|sa)\.?\s*[-–:]|\d{1,2}[:.]\d{2}|oeffnungszeit|sprechzeit|geoeffnet|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d\s*(am|pm)\b|opening hours|open)`)},
+		{aspectContact,
+			re(`(telefon|anrufen|\bruf .* an|e-?mail|kontakt|erreich|ansprechpartner|\bphone|\bcall\b|contact|\bemail|e-mail|reach|get in touch)`),
+			[]knowledge.SectionKind{knowledge.SectionContact},
+			re(`(telefon|\btel\b|\+49|\b0\d{2,5}[ /-]?\d{3,}|@|e-?mail|kontakt|phone|\bfax\b|contact)`)},
+		{aspectPlace,
+			re(`(\bwo\b|wohin|bei wem|an wen|adresse|welche(s|r|m)? (amt|stelle|behoerde|buero)|zustaendig|\bwhere\b|address|which (office|authority|department)|who is responsible|responsible for|to whom)`),
+			[]knowledge.SectionKind{knowledge.SectionContact},
+			re(`(strasse|str\.|platz\b|\bweg\b|\ballee\b|\d{5}|\braum\b|zimmer|etage|gebaeude|\bamt\b|buero|behoerde|stelle|zustaendig|buergeramt|rathaus|street|room|floor|building|office|authority|responsible|online|www\.|https?:)`)},
+		{aspectOnline,
+			re(`(online|im internet|digital|per post|per e-?mail|persoenlich|vor ort|muss ich (hin|vorbei)|in person|by post|by mail|on the internet|do i have to (go|come))`),
+			[]knowledge.SectionKind{knowledge.SectionProcedure},
+			re(`(online|internet|www\.|https?:|digital|portal|per post|persoenlich|vor ort|in person|by post|post)`)},
+		{aspectEligibility,
+			re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|bekomme ich|kann ich .* (bekommen|erhalten|beantragen)|bin ich|requirement|eligib|who can|am i allowed|entitled|qualify|can i (get|apply|receive)|do i need to be|who is)`),
+			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
+			re(`(voraussetzung|wenn sie|sofern|falls|berechtigt|anspruch|nur\b|muessen|mindestens|\bab \d+|jahre alt|if you|provided|must|eligible|entitled|only|at least|years old)`)},
+		{aspectProcedure,
+			re(`(wie beantrage|beantragen|ablauf|antrag stellen|wie geht|wie kann ich|wie muss ich|wie funktioniert|was muss ich (tun|machen)|wie melde|how do i|how can i|how to|how does|\bapply|procedure|steps|process|what do i (have|need) to do)`),
+			[]knowledge.SectionKind{knowledge.SectionProcedure},
+			re(`(antrag|beantragen|stellen sie|fuellen|termin|zunaechst|danach|anschliessend|schritt|online|persoenlich|apply|application|appointment|first|then|step|fill in|online|in person)`)},
+	}
+}
+
+// detectAspect returns what the question asks about, if it names an
+// aspect.
+func detectAspect(rules []aspectRule, text string) aspect {
+	folded := fold(text)
+	for _, r := range rules {
+		if r.question.MatchString(folded) {
+			return r.aspect
+		}
+	}
+	return aspectNone
+}
+
+// rule returns the rule of an aspect (nil for aspectNone).
+func ruleOf(rules []aspectRule, a aspect) *aspectRule {
+	for i := range rules {
+		if rules[i].aspect == a {
+			return &rules[i]
+		}
+	}
+	return nil
+}
+
+// answers reports whether a section kind is one that answers the aspect.
+func (r *aspectRule) answers(kind knowledge.SectionKind) bool {
+	for _, k := range r.sections {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// sectionKind is the section the aspect is mostly answered by, for the
+// decision's reasons and analytics.
+func (a aspect) sectionKind() knowledge.SectionKind {
+	switch a {
+	case aspectFees:
+		return knowledge.SectionFees
+	case aspectDocuments:
+		return knowledge.SectionDocuments
+	case aspectDeadline, aspectDuration:
+		return knowledge.SectionDeadlines
+	case aspectPlace, aspectHours, aspectContact:
+		return knowledge.SectionContact
+	case aspectEligibility:
+		return knowledge.SectionPrerequisites
+	case aspectProcedure, aspectOnline:
+		return knowledge.SectionProcedure
+	}
+	return ""
+}

@@ -1,0 +1,220 @@
+package dialog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/civibot/civibot/internal/logistic"
+	"github.com/civibot/civibot/internal/testcity"
+	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
+)
+
+// TestFitSentences fits the sentence model (sentenceWeights) on the
+// Integreat QA development set: for every question its page answers, the
+// sentences of the page that are part of the annotated answer lines are
+// positive. It prints the weights and the share of answer sentences the
+// chosen passages show, fitted on one language and tested on the other.
+//
+//	CIVIBOT_FIT=1 go test ./dialog -run TestFitSentences -v -timeout 30m
+func TestFitSentences(t *testing.T) {
+	if os.Getenv("CIVIBOT_FIT") == "" {
+		t.Skip("set CIVIBOT_FIT=1 to fit the sentence model on the Integreat development set")
+	}
+	data := map[string][]fitCase{}
+	for _, lang := range []string{"de", "en"} {
+		data[lang] = sentenceCases(t, lang)
+	}
+	saved := sentenceWeights
+	defer func() { sentenceWeights = saved }()
+	report := func(name string) {
+		for _, lang := range []string{"de", "en"} {
+			share, chars := passageShare(data[lang])
+			t.Logf("%-22s %s: answer share %.3f, median %d characters", name, lang, share, chars)
+		}
+	}
+	report("current weights")
+	fit := func(cs []fitCase) [sfCount]float64 {
+		var xs [][]float64
+		var ys []bool
+		var ws []float64
+		for _, c := range cs {
+			n := 0
+			for _, sents := range c.scored {
+				n += len(sents)
+			}
+			for _, sents := range c.scored {
+				for _, s := range sents {
+					xs = append(xs, append([]float64(nil), s.x[:]...))
+					ys = append(ys, c.positive(s.text))
+					ws = append(ws, 1/float64(n))
+				}
+			}
+		}
+		w, err := logistic.Fit(xs, ys, ws, 0.01, map[int]bool{sfBias: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [sfCount]float64
+		for i := range out {
+			out[i] = float64(int(w[i]*100)) / 100
+		}
+		return out
+	}
+	both := append(append([]fitCase(nil), data["de"]...), data["en"]...)
+	sentenceWeights = fit(data["de"])
+	report("fitted on de")
+	sentenceWeights = fit(data["en"])
+	report("fitted on en")
+	sentenceWeights = fit(both)
+	report("fitted on both")
+	t.Logf("weights fitted on both: %#v", sentenceWeights)
+}
+
+// fitCase is an annotated question with its page's scored sentences.
+type fitCase struct {
+	e       *Engine
+	page    *knowledge.Page
+	q       question
+	answers []string // normalised answer lines
+	scored  [][]scored
+}
+
+func (c fitCase) positive(text string) bool {
+	n := normLine(text)
+	for _, a := range c.answers {
+		if n != "" && strings.Contains(" "+a+" ", " "+n+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// passageShare chooses a passage for every case with the current weights
+// and returns the mean share of answer lines it shows and the median
+// length of the text.
+func passageShare(cs []fitCase) (float64, int) {
+	var sum float64
+	var lens []int
+	for _, c := range cs {
+		ps := c.e.sentences(c.page)
+		lim := limitsFor(StyleFull).forTitle(c.page.Title, StyleFull)
+		pass := c.e.selectPassage(c.page, ps, c.q, lim)
+		text := " " + normLine(render(c.page.Title, pass, StyleFull, lim)) + " "
+		got := 0
+		for _, a := range c.answers {
+			if strings.Contains(text, " "+a+" ") {
+				got++
+			}
+		}
+		sum += float64(got) / float64(len(c.answers))
+		lens = append(lens, len([]rune(render(c.page.Title, pass, StyleFull, lim))))
+	}
+	if len(cs) == 0 {
+		return 0, 0
+	}
+	sortInts(lens)
+	return sum / float64(len(cs)), lens[len(lens)/2]
+}
+
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// normLine lower-cases and keeps letters and digits, words separated by
+// one space (as the evaluation compares shown text).
+func normLine(s string) string {
+	var b strings.Builder
+	space := true
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '€' || r == '%' || r == '@' {
+			b.WriteRune(r)
+			space = false
+		} else if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// sentenceCases loads the Integreat development questions of lang whose
+// page answers them, with their pages' scored sentences.
+func sentenceCases(t *testing.T, lang string) []fitCase {
+	t.Helper()
+	ctx := context.Background()
+	pagesPath, err := testcity.SharedData("integreat-qa/pages_" + lang + ".jsonl")
+	if err != nil {
+		t.Skip(err)
+	}
+	qPath, err := testcity.SharedData("integreat-qa/dev_" + lang + ".jsonl")
+	if err != nil {
+		t.Skip(err)
+	}
+	data, err := os.ReadFile(qPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string]*Engine{}
+	var out []fitCase
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var q struct {
+			Question string `json:"question"`
+			Answers  []int  `json:"answers"`
+			Context  string `json:"context"`
+			City     string `json:"city"`
+			PageID   int    `json:"pageId"`
+		}
+		if err := json.Unmarshal([]byte(line), &q); err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Answers) == 0 {
+			continue
+		}
+		e := engines[q.City]
+		if e == nil {
+			pages, _, err := importer.Import(ctx, []string{pagesPath}, importer.Options{Where: map[string]string{"city": q.City}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kb, err := knowledge.Build(ctx, pages, knowledge.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { kb.Close() })
+			if e, err = NewEngine(Config{}, kb, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			engines[q.City] = e
+		}
+		page, ok := e.kb.Page(fmt.Sprintf("%s-%d", q.City, q.PageID))
+		if !ok {
+			continue
+		}
+		lines := strings.Split(q.Context, "\n")
+		c := fitCase{e: e, page: page}
+		for _, i := range q.Answers {
+			if i >= 0 && i < len(lines) {
+				if n := normLine(lines[i]); n != "" {
+					c.answers = append(c.answers, n)
+				}
+			}
+		}
+		if len(c.answers) == 0 {
+			continue
+		}
+		c.q = e.newQuestion(q.Question, lang, detectAspect(e.aspects, q.Question), page)
+		c.scored = e.scoreSentences(page, e.sentences(page), c.q)
+		out = append(out, c)
+	}
+	return out
+}

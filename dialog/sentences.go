@@ -1,0 +1,145 @@
+package dialog
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/civibot/civibot/knowledge"
+)
+
+// sentence is one quotable unit of a page: a sentence or a list item.
+type sentence struct {
+	text    string
+	item    bool // a list item
+	heading bool // a section heading shown in a passage
+	section int  // index of the section in the page
+	pos     int  // position in the section
+	terms   []string
+	score   float64
+}
+
+// pageSentences are a page's sentences per section, with their terms.
+type pageSentences [][]sentence
+
+// analyze splits every section of page into sentences and analyses them.
+func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
+	out := make(pageSentences, len(page.Sections))
+	for i, s := range page.Sections {
+		sents := splitSentences(s.Text)
+		for j := range sents {
+			sents[j].section, sents[j].pos = i, j
+			sents[j].terms = terms(sents[j].text)
+		}
+		out[i] = sents
+	}
+	return out
+}
+
+// abbreviations end with a dot but do not end a sentence (lower case,
+// without the final dot). Channels that cut text at sentence ends use them
+// through IsAbbreviation.
+var abbreviations = map[string]bool{
+	"z.b": true, "z": true, "b": true, "bzw": true, "ca": true, "nr": true, "str": true, "tel": true, "mo": true,
+	"di": true, "mi": true, "do": true, "fr": true, "sa": true, "so": true, "e.v": true, "u.a": true, "d.h": true,
+	"dr": true, "st": true, "i.d.r": true, "ggf": true, "inkl": true, "zzgl": true, "gem": true, "vgl": true,
+	"abs": true, "e.g": true, "i.e": true, "approx": true, "no": true, "etc": true, "usw": true, "evtl": true,
+	"bspw": true, "max": true, "min": true, "mr": true, "mrs": true, "ms": true, "jan": true, "feb": true,
+	"aug": true, "sept": true, "okt": true, "nov": true, "dez": true, "hr": true, "fa": true, "v": true, "s": true,
+	"prof": true, "bzgl": true, "sog": true, "u.ä": true, "o.ä": true, "allg": true, "tägl": true, "ehem": true,
+}
+
+// IsAbbreviation reports whether word (as written before a dot) is an
+// abbreviation or an ordinal number, after which a dot does not end the
+// sentence ("z.B.", "Mo.", "1. März").
+func IsAbbreviation(word string) bool {
+	return isAbbreviation(word)
+}
+
+var listItem = regexp.MustCompile(`^\s*([-*•–]|\d+[.)])\s+`)
+
+// splitSentences splits section text into sentences and list items.
+func splitSentences(text string) []sentence {
+	var out []sentence
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if loc := listItem.FindStringIndex(line); loc != nil {
+			item := strings.TrimSpace(line[loc[1]:])
+			if item != "" {
+				out = append(out, sentence{text: item, item: true})
+			}
+			continue
+		}
+		for _, s := range splitLine(line) {
+			out = append(out, sentence{text: s})
+		}
+	}
+	return out
+}
+
+func splitLine(line string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c != '.' && c != '!' && c != '?' {
+			continue
+		}
+		// Sentence end: punctuation, then space, then an upper-case letter or digit.
+		j := i + 1
+		for j < len(line) && (line[j] == '"' || line[j] == ')' || line[j] == '\'') {
+			j++
+		}
+		if j >= len(line) || line[j] != ' ' {
+			continue
+		}
+		k := j
+		for k < len(line) && line[k] == ' ' {
+			k++
+		}
+		if k >= len(line) {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(line[k:])
+		if !unicode.IsUpper(r) && !unicode.IsDigit(r) && r != '„' && r != '"' {
+			continue
+		}
+		if c == '.' && isAbbreviation(line[start:i]) {
+			continue
+		}
+		out = append(out, strings.TrimSpace(line[start:j]))
+		start = k
+		i = k - 1
+	}
+	if rest := strings.TrimSpace(line[start:]); rest != "" {
+		out = append(out, rest)
+	}
+	return out
+}
+
+func isAbbreviation(before string) bool {
+	idx := strings.LastIndexAny(before, " (\t")
+	word := strings.ToLower(before[idx+1:])
+	if word == "" {
+		return false
+	}
+	if abbreviations[word] {
+		return true
+	}
+	// Single letters ("A.", initials) and ordinals ("1." in "am 1. März").
+	if utf8.RuneCountInString(word) == 1 {
+		return true
+	}
+	allDigits := true
+	for _, r := range word {
+		if !unicode.IsDigit(r) {
+			allDigits = false
+			break
+		}
+	}
+	return allDigits
+}
