@@ -40,7 +40,7 @@ type phrases struct {
 	NotCovered map[aspect]string
 	// NotCoveredOffer follows it: a person can help.
 	NotCoveredOffer string
-	Topics                                       []string // examples for "what can you do"
+	Topics          []string // examples for "what can you do"
 }
 
 func phrasesFor(lang string) phrases {
