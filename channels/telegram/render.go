@@ -9,6 +9,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/civibot/civibot/dialog"
+
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/civibot/civibot/conversation"
@@ -292,13 +294,6 @@ func cutPoint(s string, limit int) int {
 	return end
 }
 
-// abbreviations end with a period but do not end a sentence.
-var abbreviations = map[string]bool{
-	"z": true, "b": true, "nr": true, "bzw": true, "ca": true, "vgl": true, "dr": true, "str": true,
-	"st": true, "inkl": true, "ggf": true, "e.g": true, "i.e": true, "u.a": true, "d.h": true, "s": true,
-	"mo": true, "di": true, "mi": true, "do": true, "fr": true, "sa": true, "so": true,
-}
-
 // lastSentenceEnd returns the offset just after the last sentence end (a
 // line break, or . ! ? … — with closing quotes or brackets — followed by
 // white space) in s, or -1.
@@ -323,7 +318,7 @@ func lastSentenceEnd(s string) int {
 			if k := strings.LastIndexFunc(word, unicode.IsSpace); k >= 0 {
 				word = word[k+1:]
 			}
-			if !abbreviations[strings.ToLower(word)] && !isDigits(word) {
+			if !dialog.IsAbbreviation(word) {
 				return i
 			}
 		}
@@ -334,8 +329,4 @@ func lastSentenceEnd(s string) int {
 func lastRune(s string) rune {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	return r
-}
-
-func isDigits(s string) bool {
-	return s != "" && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
 }
