@@ -107,6 +107,8 @@ type passage struct {
 	// aspectFound: the page has a section or a sentence for the asked
 	// aspect (true when none was asked).
 	aspectFound bool
+	// best is the probability of the passage's likeliest answer sentence.
+	best float64
 }
 
 // newQuestion analyses a question against the page it will be answered
@@ -312,6 +314,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			p.sentences = append(p.sentences, sentence{text: u.heading, heading: true, section: u.section})
 		}
 		p.sentences = append(p.sentences, u.sentence)
+		p.best = math.Max(p.best, u.score)
 		for k, h := range u.hits {
 			hits[k] = hits[k] || h
 		}

@@ -150,6 +150,13 @@ func normLine(s string) string {
 // sentenceCases loads the Integreat development questions of lang whose
 // page answers them, with their pages' scored sentences.
 func sentenceCases(t *testing.T, lang string) []fitCase {
+	return integreatCases(t, lang, false)
+}
+
+// integreatCases loads the Integreat development questions of lang with
+// their pages; with unanswerable, also those their page does not answer
+// (answers empty).
+func integreatCases(t *testing.T, lang string, unanswerable bool) []fitCase {
 	t.Helper()
 	ctx := context.Background()
 	pagesPath, err := testcity.SharedData("integreat-qa/pages_" + lang + ".jsonl")
@@ -177,7 +184,7 @@ func sentenceCases(t *testing.T, lang string) []fitCase {
 		if err := json.Unmarshal([]byte(line), &q); err != nil {
 			t.Fatal(err)
 		}
-		if len(q.Answers) == 0 {
+		if len(q.Answers) == 0 && !unanswerable {
 			continue
 		}
 		e := engines[q.City]
@@ -209,7 +216,7 @@ func sentenceCases(t *testing.T, lang string) []fitCase {
 				}
 			}
 		}
-		if len(c.answers) == 0 {
+		if len(c.answers) == 0 && len(q.Answers) > 0 {
 			continue
 		}
 		c.q = e.newQuestion(q.Question, lang, detectAspect(e.aspects, q.Question), page)
@@ -217,4 +224,72 @@ func sentenceCases(t *testing.T, lang string) []fitCase {
 		out = append(out, c)
 	}
 	return out
+}
+
+// TestFitAnswerable fits the answerability model (answerWeights) on the
+// Integreat QA development set, where people marked whether a question's
+// page answers it, and prints for thresholds what share of the questions
+// the page does not answer is declined and of those it answers.
+//
+//	CIVIBOT_FIT=1 go test ./dialog -run TestFitAnswerable -v -timeout 30m
+func TestFitAnswerable(t *testing.T) {
+	if os.Getenv("CIVIBOT_FIT") == "" {
+		t.Skip("set CIVIBOT_FIT=1 to fit the answerability model on the Integreat development set")
+	}
+	type sample struct {
+		x   [afCount]float64
+		ans bool
+	}
+	var all []sample
+	for _, lang := range []string{"de", "en"} {
+		for _, c := range integreatCases(t, lang, true) {
+			lim := limitsFor(StyleFull).forTitle(c.page.Title, StyleFull)
+			pass := c.e.selectPassage(c.page, c.e.sentences(c.page), c.q, lim)
+			all = append(all, sample{answerFeatures(c.q, pass), len(c.answers) > 0})
+		}
+	}
+	var xs [][]float64
+	var ys []bool
+	var ws []float64
+	var pos, neg int
+	for _, s := range all {
+		if s.ans {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	for _, s := range all {
+		xs = append(xs, append([]float64(nil), s.x[:]...))
+		ys = append(ys, s.ans)
+		w := 0.5 / float64(neg)
+		if s.ans {
+			w = 0.5 / float64(pos)
+		}
+		ws = append(ws, w*float64(len(all)))
+	}
+	w, err := logistic.Fit(xs, ys, ws, 0.1, map[int]bool{afBias: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := answerWeights
+	defer func() { answerWeights = saved }()
+	for i := range answerWeights {
+		answerWeights[i] = float64(int(w[i]*100)) / 100
+	}
+	t.Logf("weights (balanced classes): %#v", answerWeights)
+	for _, th := range []float64{0.2, 0.3, 0.4, 0.5} {
+		var declinedUn, declinedAns int
+		for _, s := range all {
+			if answerable(s.x) < th {
+				if s.ans {
+					declinedAns++
+				} else {
+					declinedUn++
+				}
+			}
+		}
+		t.Logf("threshold %.1f: %.3f of %d unanswerable declined, %.3f of %d answerable declined", th,
+			float64(declinedUn)/float64(neg), neg, float64(declinedAns)/float64(pos), pos)
+	}
 }

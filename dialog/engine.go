@@ -408,16 +408,20 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 }
 
 // notCovered says why the page does not answer what was asked, or "" when
-// it does: the question asks an aspect (a fee, a deadline) the page has no
-// section and no sentence for.
+// it does (see answerable.go).
 func (e *Engine) notCovered(q question, pass passage) string {
 	if len(pass.sentences) == 0 {
 		return "the page has no text to quote"
 	}
-	if !pass.aspectFound {
-		return "the page says nothing about " + string(q.aspect)
+	p := answerable(answerFeatures(q, pass))
+	if p >= answerableThreshold {
+		return ""
 	}
-	return ""
+	why := fmt.Sprintf("the page does not seem to answer the question (answerability %.2f below %.2f; ", p, answerableThreshold)
+	if !pass.aspectFound {
+		why += "nothing about " + string(q.aspect) + "; "
+	}
+	return why + fmt.Sprintf("the passage holds %.0f%%, the page %.0f%% of the question's telling words)", 100*pass.support, 100*pass.pageSupport)
 }
 
 func (e *Engine) phrase(ctx context.Context, question, lang string, page *knowledge.Page, ps passage) (string, error) {
