@@ -268,7 +268,8 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 				requested, ticket = true, q.Ticket
 				// The desk recorded the question in Context.HandedOffFor.
 				reply.Context.HandedOffFor = ""
-				if q.Ticket {
+				if q.Ticket && in.Style != StyleMail {
+					// By e-mail the sender's address is the contact.
 					reply.Context.AwaitingContact = true
 				}
 				reply.Text = joinText(reply.Text, p.queued(q, in.Style))
