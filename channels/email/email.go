@@ -30,8 +30,8 @@ package email
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -71,10 +71,12 @@ type Threads interface {
 	Update(ctx context.Context, id string, fn func(*conversation.Conversation) error) (conversation.Conversation, error)
 }
 
-// Ticketer records callback details: the sender's address is the contact
-// of a callback ticket (the handoff desk's Ticket).
-type Ticketer interface {
+// Desk is what the channel needs of the handoff desk: the sender's address
+// is the contact of a callback ticket, and the attachments of a mail are
+// listed for the caseworkers in a private note.
+type Desk interface {
 	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
+	Note(ctx context.Context, conversationID, author, text string) (conversation.Message, error)
 }
 
 // Names shows caseworkers by their display name in the signature of their
@@ -88,7 +90,7 @@ type Options struct {
 	Service     Service
 	Threads     Threads
 	Idempotency conversation.Idempotency
-	Desk        Ticketer
+	Desk        Desk
 	// Key is the installation key for conversation ids.
 	Key []byte
 	// Redis, when set, holds the mailbox lock (one instance reads) and the
@@ -126,15 +128,15 @@ const (
 
 // Channel reads the mailbox and sends mail.
 type Channel struct {
-	cfg    Config
-	o      Options
-	from   *mail.Address
-	domain string
+	cfg              Config
+	o                Options
+	from             *mail.Address
+	domain           string
 	imapTLS, smtpTLS *tls.Config
-	smtp   *submitter
-	limit  counter
-	log    *slog.Logger
-	now    func() time.Time
+	smtp             *submitter
+	limit            counter
+	log              *slog.Logger
+	now              func() time.Time
 }
 
 // New builds the channel. cfg is validated (defaults applied).
@@ -493,6 +495,13 @@ func (c *Channel) handle(ctx context.Context, in *inbound, perr error, mailKey s
 			c.log.ErrorContext(ctx, "email: record the callback address failed", "conversation_id", conv.ID, "error", err)
 		}
 	}
+	if len(in.Attachments) > 0 && !out.Duplicate {
+		// The caseworker sees what came with the mail (it is in the
+		// processed mailbox).
+		if _, err := c.o.Desk.Note(ctx, conv.ID, noteAuthor, "E-Mail attachments, not read by the assistant: "+attachmentList(in.Attachments)); err != nil {
+			c.log.WarnContext(ctx, "email: note attachments failed", "conversation_id", conv.ID, "error", err)
+		}
+	}
 	if len(out.Replies) == 0 {
 		res.outcome = OutcomeForwarded
 		return res, nil
@@ -523,12 +532,7 @@ func (c *Channel) question(in *inbound, exists bool, lang string) (string, []str
 		body = strings.TrimSpace(subj + "\n\n" + body)
 	}
 	if len(in.Attachments) > 0 {
-		list := attachmentList(in.Attachments)
-		notes = append(notes, fmt.Sprintf(t.Attachments, list))
-		if body != "" {
-			// The caseworker sees them listed with the mail.
-			body += "\n\n[" + list + "]"
-		}
+		notes = append(notes, fmt.Sprintf(t.Attachments, attachmentList(in.Attachments)))
 	}
 	if n := c.o.MaxMessageChars; utf8.RuneCountInString(body) > n {
 		r := []rune(body)
@@ -615,7 +619,10 @@ func (c *Channel) sendOnce(ctx context.Context, key string, in *inbound, conv co
 	}
 	raw, err := o.bytes(c.from)
 	if err == nil {
-		err = c.smtp.send(ctx, o.To, raw)
+		// A send under way finishes even when civibot is stopping (within
+		// email.smtp.timeout): cut off after the server took the mail, the
+		// answer would be sent again after the restart.
+		err = c.smtp.send(context.WithoutCancel(ctx), o.To, raw)
 	}
 	if errors.Is(err, ErrRejected) {
 		// Refused for good (a dead address): not sent again.
@@ -637,6 +644,9 @@ func (c *Channel) sendOnce(ctx context.Context, key string, in *inbound, conv co
 	c.log.InfoContext(ctx, "email: answer sent", "conversation_id", conv.ID)
 	return true, nil
 }
+
+// noteAuthor names the channel's notes in the console.
+const noteAuthor = "email"
 
 // sentKeep is how long a sent answer is remembered: longer than a mail can
 // wait in the mailbox unhandled.

@@ -15,7 +15,7 @@ import (
 func htmlToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
-	skip := 0      // depth inside an element whose content is left out
+	skip := 0 // depth inside an element whose content is left out
 	var stack []atom.Atom
 	var href string
 	var linkText strings.Builder
@@ -164,7 +164,7 @@ var (
 	attributionRe = regexp.MustCompile(`(?i)(^.*[0-9].*(wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev).*:\s*$)|((wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev)\s*:\s*$)`)
 	// Outlook and others put the quoted mail under a separator or a block
 	// of header lines.
-	separatorRe = regexp.MustCompile(`(?i)^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|orijinal ileti|forwarded message|weitergeleitete nachricht)\s*-{2,}|_{10,}|-{20,})\s*$`)
+	separatorRe  = regexp.MustCompile(`(?i)^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|orijinal ileti|forwarded message|weitergeleitete nachricht)\s*-{2,}|_{10,}|-{20,})\s*$`)
 	headerLineRe = regexp.MustCompile(`(?i)^\s*\**(from|von|de|da|van|kimden|od|от|sent|gesendet|envoyé|enviado|date|datum)\s*:\**\s+\S`)
 	// Phone mail apps' footers.
 	mobileRe = regexp.MustCompile(`(?i)^\s*(sent from my |von meinem .* gesendet|gesendet von meinem|get outlook for |outlook für |envoyé de mon |enviado desde mi |inviato da )`)

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"os"
@@ -423,11 +424,22 @@ type SMTP struct {
 	Username string
 	Password string
 
-	srv  *smtp.Server
-	mu   sync.Mutex
-	msgs []Received
-	fail int // refuse the next fail messages with a temporary error
-	seen chan struct{}
+	srv     *smtp.Server
+	mu      sync.Mutex
+	msgs    []Received
+	fail    int // refuse the next fail messages with a temporary error
+	seen    chan struct{}
+	hook    func(n int, data []byte) error
+	offered int
+}
+
+// OnData sets a function called with each message before it is accepted
+// (n counts from 1 over the messages offered); an error refuses it. Tests
+// use it to stop another server or a client at an exact point.
+func (s *SMTP) OnData(f func(n int, data []byte) error) {
+	s.mu.Lock()
+	s.hook = f
+	s.mu.Unlock()
 }
 
 // StartSMTP starts a submission server that offers STARTTLS and requires
@@ -441,6 +453,7 @@ func StartSMTP(t testing.TB, ca *CA, username, password string) *SMTP {
 	s.srv.MaxMessageBytes = 50 << 20
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.EnableSMTPUTF8 = true
+	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("mailtest: smtp listen: %v", err)
@@ -517,6 +530,15 @@ func (ss *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	ss.s.mu.Lock()
+	ss.s.offered++
+	hook, n := ss.s.hook, ss.s.offered
+	ss.s.mu.Unlock()
+	if hook != nil {
+		if err := hook(n, b); err != nil {
+			return err
+		}
 	}
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
