@@ -161,7 +161,8 @@ func tidy(s string) string {
 // Quote introductions of the common mail programs, in the languages
 // citizens write in: a line like "Am 3. März 2026 um 10:15 schrieb …:".
 var (
-	attributionRe = regexp.MustCompile(`(?i)(^.*[0-9].*(wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev).*:\s*$)|((wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev)\s*:\s*$)`)
+	attributionRe      = regexp.MustCompile(`(?i)(^.*[0-9].*(wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev).*:\s*$)|((wrote|schrieb|a écrit|escribió|ha scritto|schreef|yazdı|napisał\(a\)|napisał|написал\(а\)|написал|kirjoitti|skrev)\s*:\s*$)`)
+	attributionStartRe = regexp.MustCompile(`(?i)^\s*(on|am|le|el|il|op)\s.*[0-9]`)
 	// Outlook and others put the quoted mail under a separator or a block
 	// of header lines.
 	separatorRe  = regexp.MustCompile(`(?i)^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|orijinal ileti|forwarded message|weitergeleitete nachricht)\s*-{2,}|_{10,}|-{20,})\s*$`)
@@ -189,6 +190,10 @@ func stripQuoted(s string) string {
 			continue
 		}
 		if attributionRe.MatchString(t) && len([]rune(t)) < 250 {
+			// A mail program may have wrapped the line: drop its first half.
+			if n := len(out); n > 0 && attributionStartRe.MatchString(out[n-1]) {
+				out = out[:n-1]
+			}
 			break
 		}
 		if headerLineRe.MatchString(t) && headerBlock(lines[i:]) {
