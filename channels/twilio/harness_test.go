@@ -126,7 +126,7 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	case to == "":
 		twilioError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
 		return
-	case body == "":
+	case body == "" && r.PostForm.Get("ContentSid") == "":
 		twilioError(w, http.StatusBadRequest, 21602, "Message body is required.")
 		return
 	case r.PostForm.Get("From") == "" && r.PostForm.Get("MessagingServiceSid") == "":
@@ -210,13 +210,15 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.store == nil {
-		o.store = conversation.NewMemory(conversation.Options{})
-	}
 	if o.at.IsZero() {
 		o.at = officeOpen
 	}
-	h := &harness{t: t, clock: &clock{t: o.at}, store: o.store, fake: newFakeTwilio(t), logs: &syncBuffer{}}
+	clk := &clock{t: o.at}
+	if o.store == nil {
+		// The store keeps the test's time too (WhatsApp's 24-hour window).
+		o.store = conversation.NewMemory(conversation.Options{Now: clk.Now})
+	}
+	h := &harness{t: t, clock: clk, store: o.store, fake: newFakeTwilio(t), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	engine, err := dialog.NewEngine(dialog.Config{CityName: "Musterstadt"}, kb, nil, nil)
@@ -233,7 +235,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	registry := channels.NewRegistry()
 	dcfg := handoff.Config{Accounts: acfg, OfficeHours: officeHours}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accounts, log, handoff.WithClock(h.clock.Now))
+	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accounts, log, handoff.WithClock(h.clock.Now), handoff.WithIdempotency(h.store))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +272,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.ch, err = twilio.New(cfg, twilio.Options{
 		Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
+		PrivacyURL: "https://www.musterstadt.example/datenschutz",
 		Log: log, Now: h.clock.Now,
 	})
 	if err != nil {
@@ -278,6 +281,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.ch.Mount(mux)
 	registry.Register(conversation.ChannelSMS, h.ch)
 	registry.Register(conversation.ChannelVoice, h.ch)
+	registry.Register(conversation.ChannelWhatsApp, h.ch)
 	t.Cleanup(func() {
 		// Phone numbers never reach the logs.
 		for _, n := range []string{citizen, "1701234567", linePhone, civibotNum} {

@@ -66,6 +66,11 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		sid = f.Get("SmsSid")
 	}
 	from := f.Get("From")
+	if isWhatsApp(from) && !c.cfg.WhatsApp.Enabled {
+		c.log.WarnContext(ctx, "twilio: a whatsapp message arrived but twilio.whatsapp.enabled is off; ignored")
+		c.writeSMS(w, smsReply{})
+		return
+	}
 	if sid == "" || from == "" {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
@@ -82,7 +87,11 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		c.writeSMS(w, smsReply{})
 		return
 	}
-	reply, err := c.smsTurn(ctx, sid, from, f)
+	turn := c.smsTurn
+	if isWhatsApp(from) {
+		turn = c.whatsapp
+	}
+	reply, err := turn(ctx, sid, from, f)
 	if err != nil {
 		if aerr := c.o.Idempotency.Abandon(context.WithoutCancel(ctx), key); aerr != nil {
 			c.log.WarnContext(ctx, "twilio sms: release idempotency key failed", "error", aerr)
@@ -226,7 +235,12 @@ var errQuotaUnchanged = errors.New("twilio: quota unchanged")
 // answer. The count lives on the conversation record, so every instance
 // sees it; it is gone with the conversation.
 func (c *Channel) takeSMSAnswer(ctx context.Context, id string) (smsAllowance, error) {
-	limit := c.cfg.SMSAnswersPerDay
+	return c.takeAnswer(ctx, id, c.cfg.SMSAnswersPerDay)
+}
+
+// takeAnswer counts one answer against limit in the conversation's window
+// (SMS: the number's; WhatsApp: the WhatsApp conversation's).
+func (c *Channel) takeAnswer(ctx context.Context, id string, limit int) (smsAllowance, error) {
 	if limit < 0 {
 		return smsAnswer, nil
 	}

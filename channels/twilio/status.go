@@ -8,8 +8,8 @@ import (
 	"strconv"
 )
 
-// smsStatus receives the delivery status of an SMS civibot sent (the
-// answer in TwiML or one sent through the REST API). A message that
+// smsStatus receives the delivery status of an SMS or WhatsApp message
+// civibot sent (the answer in TwiML or one sent through the REST API). A message that
 // failed is logged with its conversation and, once, noted in the
 // transcript for the caseworkers.
 func (c *Channel) smsStatus(w http.ResponseWriter, r *http.Request, f url.Values) {
@@ -22,7 +22,11 @@ func (c *Channel) smsStatus(w http.ResponseWriter, r *http.Request, f url.Values
 		codeNum, _ := strconv.Atoi(code)
 		c.log.WarnContext(ctx, "twilio sms not delivered", "conversation_id", convID, "seq", seq, "status", status, "twilio_code", codeNum)
 		if convID != "" && validSID(f.Get("MessageSid")) {
-			c.noteOnce(ctx, "twilio:status:"+f.Get("MessageSid")+":"+status, convID, smsFailedNote(seq, status, codeNum))
+			label := "SMS"
+			if isWhatsApp(f.Get("To")) {
+				label = "WhatsApp message"
+			}
+			c.noteOnce(ctx, "twilio:status:"+f.Get("MessageSid")+":"+status, convID, failedNote(label, seq, status, codeNum))
 		}
 	default:
 		c.log.DebugContext(ctx, "twilio sms status", "conversation_id", convID, "seq", seq, "status", status)
@@ -30,8 +34,8 @@ func (c *Channel) smsStatus(w http.ResponseWriter, r *http.Request, f url.Values
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func smsFailedNote(seq int64, status string, code int) string {
-	s := "SMS"
+func failedNote(label string, seq int64, status string, code int) string {
+	s := label
 	if seq > 0 {
 		s += fmt.Sprintf(" (message %d)", seq)
 	}

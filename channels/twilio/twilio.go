@@ -86,6 +86,8 @@ type Options struct {
 	PublicURL string
 	// CityName is said in the AI disclosure.
 	CityName string
+	// PrivacyURL is linked in the first WhatsApp answer.
+	PrivacyURL string
 	// DefaultLanguage when a caller does not choose ("de" or "en").
 	DefaultLanguage string
 	// MaxMessageChars is the dialog service's limit, for the "too long" text.
