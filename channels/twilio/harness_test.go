@@ -273,7 +273,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
 		PrivacyURL: "https://www.musterstadt.example/datenschutz",
-		Log: log, Now: h.clock.Now,
+		Log:        log, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
