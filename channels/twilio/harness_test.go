@@ -272,8 +272,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.ch, err = twilio.New(cfg, twilio.Options{
 		Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
-		PrivacyURL: "https://www.musterstadt.example/datenschutz",
-		Log:        log, Now: h.clock.Now,
+		PrivacyURL: "https://www.musterstadt.example/datenschutz", Log: log, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
