@@ -295,6 +295,8 @@ func (h *Handler) classify(r *http.Request, err error) *apiError {
 		return &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
 	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, conversation.ErrInvalid):
 		return &apiError{status: http.StatusBadRequest, code: "invalid", msg: invalidDetail(err)}
+	case errors.Is(err, handoff.ErrNoTemplate):
+		return &apiError{status: http.StatusConflict, code: "no_template", msg: "this conversation's channel has no approved template configured (twilio.whatsapp.template_sid)"}
 	case errors.Is(err, handoff.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: "not_found", msg: "no such conversation (it may have been deleted)"}
 	case errors.Is(err, handoff.ErrUserNotFound):

@@ -50,6 +50,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/sockets"
@@ -71,6 +72,8 @@ type Desk interface {
 	Leave(ctx context.Context, caseworker string) error
 	Online(ctx context.Context) ([]handoff.Presence, error)
 	Forget(ctx context.Context, id string) error
+	Window(ctx context.Context, id string) (channels.Window, bool, error)
+	SendTemplate(ctx context.Context, id, caseworker, clientID string) (conversation.Message, error)
 }
 
 var _ Desk = (*handoff.Desk)(nil)
@@ -253,6 +256,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/api/conversations/{id}/claim", h.api(h.claim, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/reply", h.api(h.reply, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/note", h.api(h.note, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/template", h.api(h.template, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/transfer", h.api(h.transfer, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/giveback", h.api(h.giveBack, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/close", h.api(h.close, apiOpts{body: maxActionBody}))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 )
@@ -336,10 +337,12 @@ func (h *Handler) transcript(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"conversation": h.view(r.Context(), t.Conversation),
 		"messages":     h.messages(r.Context(), t.Messages),
-	})
+	}
+	h.addWindow(r.Context(), out, id)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -411,7 +414,7 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 		return errorf(http.StatusBadRequest, "invalid", "client_id: up to 64 letters, digits, - and _")
 	}
 	m, err := h.desk.ReplyOnce(r.Context(), id, c.session.User, in.ClientID, in.Text)
-	delivered := true
+	delivered, derr := true, err
 	if errors.Is(err, handoff.ErrNotDelivered) {
 		delivered, err = false, nil
 	}
@@ -421,6 +424,11 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 	out := map[string]any{"message": h.messages(r.Context(), []conversation.Message{m})[0], "delivered": delivered}
 	if !delivered {
 		out["warning"] = "the reply is stored but could not be delivered on the citizen's channel"
+		if errors.Is(derr, channels.ErrWindowClosed) {
+			out["warning"] = "the reply is stored, but the channel's 24-hour window is closed: it goes out when the citizen writes again; send the template to ask them to"
+			out["window_closed"] = true
+			h.addWindow(r.Context(), out, id)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -73,6 +73,8 @@ type harnessOpts struct {
 	logins  int
 	// analytics serves the dashboard (nil: off).
 	analytics console.Analytics
+	// registry delivers to the channels (nil: none registered).
+	registry *channels.Registry
 }
 
 // Test users; every password is "correct horse battery".
@@ -134,7 +136,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if dcfg.WatchInterval == 0 {
 		dcfg.WatchInterval, dcfg.ReclaimAfter = 100*time.Millisecond, time.Second
 	}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, channels.NewRegistry(), h.accounts, log)
+	if o.registry == nil {
+		o.registry = channels.NewRegistry()
+	}
+	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, o.registry, h.accounts, log)
 	if err != nil {
 		t.Fatal(err)
 	}
