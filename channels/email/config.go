@@ -59,7 +59,7 @@ type IMAPConfig struct {
 	// IDLE, or idle is off (default 1m; with IDLE mail is read at once).
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// Idle uses IMAP IDLE where the server offers it (default true).
-	Idle *bool `yaml:"idle"`
+	Idle bool `yaml:"idle"`
 	// CAFile is a PEM file of certificate authorities to trust instead of
 	// the system's (a city's own CA).
 	CAFile string `yaml:"ca_file"`
@@ -109,7 +109,7 @@ func DefaultConfig() Config {
 		LockTTL:       DefaultLockTTL,
 		HandleTimeout: DefaultHandleTimeout,
 		IMAP: IMAPConfig{Security: SecurityTLS, Mailbox: DefaultMailbox, ProcessedMailbox: DefaultProcessedMailbox,
-			PollInterval: DefaultPollInterval},
+			PollInterval: DefaultPollInterval, Idle: true},
 		SMTP: SMTPConfig{Security: SecuritySTARTTLS, Timeout: DefaultSMTPTimeout},
 	}
 }
@@ -163,7 +163,7 @@ func (c Config) withDefaults() Config {
 }
 
 // idle reports whether IDLE may be used.
-func (c IMAPConfig) idle() bool { return c.Idle == nil || *c.Idle }
+func (c IMAPConfig) idle() bool { return c.Idle }
 
 // Validate reports settings that cannot work; the messages say how to fix
 // them. A disabled section is only checked for what is set.

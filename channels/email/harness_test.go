@@ -142,7 +142,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	cfg.Enabled = true
 	cfg.Address = botAddr
 	cfg.IMAP = email.IMAPConfig{Host: host, Port: port, Security: email.SecuritySTARTTLS, Username: botAddr, Password: botPass,
-		CAFile: h.ca.WriteCertFile(t), PollInterval: 5 * time.Second}
+		CAFile: h.ca.WriteCertFile(t), PollInterval: 5 * time.Second, Idle: true}
 	cfg.SMTP = email.SMTPConfig{Host: shost, Port: sport, Security: email.SecuritySTARTTLS, Username: smtpUser, Password: smtpPass,
 		CAFile: h.ca.WriteCertFile(t)}
 	cfg.LockTTL = 3 * time.Second

@@ -99,6 +99,12 @@ func configNotes(cfg config.Config) []string {
 	if !cfg.Server.TrustProxy && cfg.Server.PublicURL != "" && !loopback(cfg.Server.Addr) {
 		notes = append(notes, "server.trust_proxy is false: behind a reverse proxy set it, or every citizen counts as the proxy's address in the rate limits")
 	}
+	if cfg.Email.Enabled && cfg.City.PrivacyURL == "" {
+		notes = append(notes, "email.enabled without city.privacy_url: every e-mail answer carries a privacy notice; set the URL of the city's privacy page")
+	}
+	if cfg.Twilio.WhatsApp.Enabled && cfg.Twilio.WhatsApp.TemplateSID == "" {
+		notes = append(notes, "twilio.whatsapp.template_sid is not set: a caseworker reply more than 24 hours after the citizen's last WhatsApp message cannot be sent until the citizen writes again")
+	}
 	return notes
 }
 

@@ -181,14 +181,18 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
-	// The key that turns chat ids and phone numbers into conversation ids.
+	// The key that turns chat ids, phone numbers and mail threads into
+	// conversation ids.
 	var idKey []byte
-	if cfg.Telegram.Enabled || cfg.Twilio.Enabled {
+	if cfg.Telegram.Enabled || cfg.Twilio.Enabled || cfg.Email.Enabled {
 		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
 			return err
 		}
 	}
 	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, desk, registry, log, stdout); err != nil {
+		return err
+	}
+	if err := serveEmail(ctx, cfg, svc, store, idKey, desk, registry, rdb, accountNames{accounts}, ops.metrics.Mail, &background, log, stdout); err != nil {
 		return err
 	}
 	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {

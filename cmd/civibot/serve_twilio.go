@@ -28,7 +28,7 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	}
 	ch, err := twilio.New(cfg.Twilio, twilio.Options{
 		Service: svc, Store: store, Idempotency: store, Desk: desk, Hours: hours, Key: key,
-		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, DefaultLanguage: cfg.Dialog.DefaultLanguage,
+		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Log: log,
 	})
 	if err != nil {
@@ -37,6 +37,9 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	ch.Mount(srv)
 	registry.Register(conversation.ChannelSMS, ch)
 	registry.Register(conversation.ChannelVoice, ch)
+	if cfg.Twilio.WhatsApp.Enabled {
+		registry.Register(conversation.ChannelWhatsApp, ch)
+	}
 	base := cfg.Twilio.PublicURL
 	if base == "" {
 		base = cfg.Server.PublicURL
@@ -44,5 +47,8 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	base = strings.TrimRight(base, "/")
 	log.InfoContext(ctx, "twilio webhooks mounted", "sms", base+twilio.PathSMS, "voice", base+twilio.PathVoice)
 	fmt.Fprintf(stdout, "Twilio: point the number's SMS webhook at %s and its voice webhook at %s (HTTP POST)\n", base+twilio.PathSMS, base+twilio.PathVoice)
+	if cfg.Twilio.WhatsApp.Enabled {
+		fmt.Fprintf(stdout, "WhatsApp: point the WhatsApp sender's incoming-message webhook at %s (HTTP POST)\n", base+twilio.PathSMS)
+	}
 	return nil
 }

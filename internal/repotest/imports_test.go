@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"channels/webchat":      {"conversation", "dialog", "channels", "internal/sockets"},
 	"channels/telegram":     {"conversation", "dialog", "channels"},
 	"channels/twilio":       {"conversation", "dialog", "channels"},
+	"channels/email":        {"conversation", "dialog", "channels", "internal/redislock"},
 	"web":                   {"conversation", "dialog", "handoff", "channels", "internal/static"},
 	"web/console":           {"conversation", "handoff", "channels", "analytics", "internal/sockets", "internal/static"},
 	"analytics":             {"conversation", "dialog"},
@@ -33,11 +34,13 @@ var allowed = map[string][]string{
 	"internal/sockets":      {},
 	"internal/static":       {},
 	"internal/redistest":    {},
+	"internal/redislock":    {},
+	"internal/mailtest":     {},
 	"internal/testcity":     {"knowledge", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
-	"config": {"analytics", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
+	"config": {"analytics", "channels/email", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }
 
@@ -58,7 +61,7 @@ var never = map[string][]string{
 // testHelpers are the internal packages only tests may use.
 var testHelpers = map[string]bool{
 	"internal/redistest": true, "internal/browsertest": true, "internal/telegramtest": true, "internal/repotest": true,
-	"internal/testcity": true,
+	"internal/testcity": true, "internal/mailtest": true,
 }
 
 type pkgInfo struct {
