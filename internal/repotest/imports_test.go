@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"channels":              {"conversation"},
 	"handoff":               {"conversation", "channels"},
 	"channels/webchat":      {"conversation", "dialog", "channels", "internal/sockets"},
-	"channels/telegram":     {"conversation", "dialog", "channels"},
+	"channels/telegram":     {"conversation", "dialog", "channels", "internal/redislock"},
 	"channels/twilio":       {"conversation", "dialog", "channels"},
 	"channels/email":        {"conversation", "dialog", "channels", "internal/redislock"},
 	"web":                   {"conversation", "dialog", "handoff", "channels", "internal/static"},
