@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 )
@@ -31,9 +32,9 @@ type ConversationStore interface {
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 }
 
-// Directory finds caseworker accounts; *Accounts is one.
+// Directory finds caseworker accounts; *accounts.Store is one.
 type Directory interface {
-	User(ctx context.Context, name string) (User, error)
+	User(ctx context.Context, name string) (accounts.User, error)
 }
 
 // Desk is the handoff desk. It implements dialog.Desk (Request, Position,
@@ -584,7 +585,7 @@ func (d *Desk) Transfer(ctx context.Context, id, from, to string) (conversation.
 		return conversation.Conversation{}, fmt.Errorf("handoff: transfer %s: %w: choose another caseworker", id, ErrInvalid)
 	}
 	u, err := d.users.User(ctx, to)
-	if errors.Is(err, ErrUserNotFound) || err == nil && u.Disabled {
+	if errors.Is(err, accounts.ErrUserNotFound) || err == nil && u.Disabled {
 		return conversation.Conversation{}, fmt.Errorf("handoff: transfer %s: %w: %q", id, ErrUnknownCaseworker, to)
 	}
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/conversation"
@@ -223,17 +224,17 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}
-	accounts, err := handoff.NewMemoryAccounts(acfg, filepath.Join(t.TempDir(), "accounts.json"))
+	acfg := accounts.Config{BcryptCost: accounts.MinBcryptCost}
+	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.AddUser(bg, "anna", "Anna Berger", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := accts.AddUser(bg, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	registry := channels.NewRegistry()
 	dcfg := handoff.Config{Accounts: acfg, OfficeHours: officeHours}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accounts, log, handoff.WithClock(h.clock.Now))
+	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accts, log, handoff.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,12 +22,13 @@ var allowed = map[string][]string{
 	"configs":               {},
 	"dialog":                {"conversation", "knowledge"},
 	"channels":              {"conversation"},
-	"handoff":               {"conversation", "channels"},
+	"accounts":              {"conversation"},
+	"handoff":               {"conversation", "channels", "accounts"},
 	"channels/webchat":      {"conversation", "dialog", "channels", "internal/sockets"},
 	"channels/telegram":     {"conversation", "dialog", "channels"},
 	"channels/twilio":       {"conversation", "dialog", "channels"},
 	"web":                   {"conversation", "dialog", "handoff", "channels", "internal/static"},
-	"web/console":           {"conversation", "handoff", "channels", "analytics", "internal/sockets", "internal/static"},
+	"web/console":           {"conversation", "handoff", "accounts", "channels", "analytics", "internal/sockets", "internal/static"},
 	"analytics":             {"conversation", "dialog"},
 	"metrics":               {"conversation", "dialog"},
 	"internal/sockets":      {},
@@ -46,11 +47,12 @@ var allowed = map[string][]string{
 // desk's console or of operations; the storage and knowledge layers know
 // nothing of civibot at all.
 var never = map[string][]string{
-	"dialog":       {"channels", "web", "handoff", "metrics", "analytics", "config"},
+	"dialog":       {"channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
 	"knowledge":    {""},
 	"conversation": {""},
+	"accounts":     {"dialog", "channels", "web", "handoff", "knowledge", "metrics", "analytics"},
 	"handoff":      {"dialog", "web", "knowledge", "metrics", "analytics"},
-	"channels":     {"web", "knowledge", "handoff", "metrics", "analytics"},
+	"channels":     {"web", "knowledge", "handoff", "accounts", "metrics", "analytics"},
 	"analytics":    {"web", "channels", "handoff", "metrics"},
 	"metrics":      {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
 }
