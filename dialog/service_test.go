@@ -31,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
-}, online bool) fixture {
+}, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
 	ctx := context.Background()
 	kb, err := sampleKB()
@@ -59,7 +59,7 @@ func newFixture(t *testing.T, store interface {
 			t.Fatal(err)
 		}
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, store, store, desk, nil)
+	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, store, store, desk, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

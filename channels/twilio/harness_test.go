@@ -44,7 +44,7 @@ const (
 // sampleKB is the sample city, built once per test binary.
 var sampleKB = testcity.KB
 
-// clock is a settable clock shared by the desk and the channel.
+// clock is a settable clock shared by the desk, the service and the channel.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -243,7 +243,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			t.Fatal(err)
 		}
 	}
-	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, h.store, h.store, h.desk, log)
+	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, h.store, h.store, h.desk, log, dialog.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		o.cfg(&cfg)
 	}
 	h.ch, err = twilio.New(cfg, twilio.Options{
-		Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: hours,
+		Service: h.svc, Idempotency: h.store, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
 		Log: log, Now: h.clock.Now,
 	})

@@ -57,7 +57,7 @@ func (c *Channel) callStatus(w http.ResponseWriter, r *http.Request, f url.Value
 		c.log.InfoContext(ctx, "twilio call ended", "conversation_id", id, "status", status, "duration_s", secs)
 	case "failed", "busy", "no-answer", "canceled":
 		c.log.WarnContext(ctx, "twilio call did not complete", "conversation_id", id, "status", status)
-		if _, err := c.o.Store.Get(ctx, id); err == nil && validSID(f.Get("CallSid")) {
+		if _, err := c.o.Service.Conversation(ctx, id); err == nil && validSID(f.Get("CallSid")) {
 			c.noteOnce(ctx, "twilio:call:"+f.Get("CallSid")+":"+status, id, "Call ended without completing: "+status+".")
 		}
 	default:

@@ -189,7 +189,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 			return err
 		}
 	}
-	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, desk, registry, log, stdout); err != nil {
+	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, registry, log, stdout); err != nil {
 		return err
 	}
 	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accts}, &background, log, stdout); err != nil {
