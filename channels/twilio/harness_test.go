@@ -199,6 +199,7 @@ type harness struct {
 
 type harnessOpts struct {
 	store  backend
+	idem   conversation.Idempotency // default: store
 	cfg    func(*twilio.Config)
 	public string // server.public_url ("": the test server's URL)
 	online bool   // anna has the console open
@@ -268,8 +269,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
+	if o.idem == nil {
+		o.idem = h.store
+	}
 	h.ch, err = twilio.New(cfg, twilio.Options{
-		Service: h.svc, Idempotency: h.store, Hours: hours,
+		Service: h.svc, Idempotency: o.idem, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
 		Log: log, Now: h.clock.Now,
 	})

@@ -69,31 +69,28 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
 	}
-	key := "twilio:sms:" + sid
-	fresh, err := c.o.Idempotency.Begin(ctx, key, idemLease)
-	if err != nil {
+	var reply smsReply
+	ran, err := c.lease.Do(ctx, "twilio:sms:"+sid, func(ctx context.Context) error {
+		var err error
+		reply, err = c.smsTurn(ctx, sid, from, f)
+		return err
+	})
+	failed := smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)}
+	switch {
+	case err != nil && !ran:
 		c.log.ErrorContext(ctx, "twilio sms: idempotency unavailable", "error", err)
-		c.writeSMS(w, smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)})
-		return
-	}
-	if !fresh {
+		c.writeSMS(w, failed)
+	case !ran:
 		c.log.InfoContext(ctx, "twilio sms: duplicate delivery ignored")
 		c.writeSMS(w, smsReply{})
-		return
-	}
-	reply, err := c.smsTurn(ctx, sid, from, f)
-	if err != nil {
-		if aerr := c.o.Idempotency.Abandon(context.WithoutCancel(ctx), key); aerr != nil {
-			c.log.WarnContext(ctx, "twilio sms: release idempotency key failed", "error", aerr)
-		}
+	case err != nil:
+		// The lease is given up: Twilio's retry of the MessageSid (or the
+		// citizen sending again) is answered.
 		c.log.ErrorContext(ctx, "twilio sms failed", "conversation_id", reply.conv, "error", err)
-		c.writeSMS(w, smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)})
-		return
+		c.writeSMS(w, failed)
+	default:
+		c.writeSMS(w, reply)
 	}
-	if err := c.o.Idempotency.Done(context.WithoutCancel(ctx), key, idemKeep); err != nil {
-		c.log.WarnContext(ctx, "twilio sms: mark done failed", "conversation_id", reply.conv, "error", err)
-	}
-	c.writeSMS(w, reply)
 }
 
 // smsTurn stores and answers one SMS.

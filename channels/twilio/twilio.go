@@ -99,7 +99,8 @@ type Options struct {
 type Channel struct {
 	cfg       Config
 	o         Options
-	base      string // public URL without a trailing slash
+	lease     conversation.Lease // webhook deliveries handled once
+	base      string             // public URL without a trailing slash
 	validator client.RequestValidator
 	api       *url.URL // REST base override (tests); nil: Twilio
 	log       *slog.Logger
@@ -166,6 +167,7 @@ func New(cfg Config, o Options) (*Channel, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.lease = conversation.Lease{Idempotency: o.Idempotency, Hold: idemLease, Keep: idemKeep, Log: c.log}
 	if c.o.DefaultLanguage != "en" {
 		c.o.DefaultLanguage = "de"
 	}
