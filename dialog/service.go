@@ -377,22 +377,12 @@ func (s *Service) conversation(ctx context.Context, in Inbound) (conversation.Co
 	if in.ConversationID == "" || in.Channel == "" {
 		return conversation.Conversation{}, errors.New("dialog: inbound needs a conversation id and a channel")
 	}
-	c, err := s.store.Get(ctx, in.ConversationID)
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, conversation.ErrNotFound) {
-		return c, fmt.Errorf("dialog: get conversation: %w", err)
-	}
-	c, err = s.store.Create(ctx, conversation.Conversation{
+	c, err := s.getOrCreate(ctx, conversation.Conversation{
 		ID: in.ConversationID, Channel: in.Channel, Address: in.Address,
 		Language: in.Language, Status: conversation.StatusBot,
 	})
-	if errors.Is(err, conversation.ErrExists) {
-		c, err = s.store.Get(ctx, in.ConversationID)
-	}
 	if err != nil {
-		return c, fmt.Errorf("dialog: create conversation: %w", err)
+		return c, fmt.Errorf("dialog: %w", err)
 	}
 	return c, nil
 }

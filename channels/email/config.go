@@ -25,8 +25,8 @@ type Config struct {
 	SMTP SMTPConfig `yaml:"smtp"`
 	// AnswersPerDay bounds the bot's answers to one sender address per
 	// calendar day (UTC) (default 10; -1: no limit). The mail that reaches
-	// the limit gets one notice; later ones are moved to the processed
-	// mailbox unanswered. Caseworker replies are not counted.
+	// the limit gets one notice; later ones are stored for the caseworkers
+	// but not answered. Caseworker replies are not counted.
 	AnswersPerDay int `yaml:"answers_per_day"`
 	// LockTTL is how long the mailbox lock lives without renewal: with
 	// Redis, one instance reads the mailbox; another takes over this long

@@ -52,11 +52,18 @@ import (
 	"github.com/civibot/civibot/internal/redislock"
 )
 
-// Service is what the channel needs of dialog.Service.
+// Service is what the channel needs of dialog.Service: the dialog turns,
+// and what the channel keeps beside them — a mail it does not answer (over
+// the sender's daily limit) is recorded, the attachments a mail brought are
+// noted for the caseworkers, and the sender's address becomes the contact
+// of a callback ticket.
 type Service interface {
 	Handle(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
+	Record(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
 	Conversation(ctx context.Context, conversationID string) (conversation.Conversation, error)
 	Messages(ctx context.Context, conversationID string, after int64) ([]conversation.Message, error)
+	Note(ctx context.Context, conversationID, author, text string) error
+	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
 }
 
 var (
@@ -66,17 +73,10 @@ var (
 
 // Threads keeps the mail thread on the conversation record (the subject
 // and message ids a caseworker's reply refers to). It is the conversation
-// store's Update; the channel changes nothing but Thread.
+// store's Update; the channel changes nothing but Thread (the dialog
+// service has no operation for a channel's own field of the record).
 type Threads interface {
 	Update(ctx context.Context, id string, fn func(*conversation.Conversation) error) (conversation.Conversation, error)
-}
-
-// Desk is what the channel needs of the handoff desk: the sender's address
-// is the contact of a callback ticket, and the attachments of a mail are
-// listed for the caseworkers in a private note.
-type Desk interface {
-	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
-	Note(ctx context.Context, conversationID, author, text string) (conversation.Message, error)
 }
 
 // Names shows caseworkers by their display name in the signature of their
@@ -90,7 +90,6 @@ type Options struct {
 	Service     Service
 	Threads     Threads
 	Idempotency conversation.Idempotency
-	Desk        Desk
 	// Key is the installation key for conversation ids.
 	Key []byte
 	// Redis, when set, holds the mailbox lock (one instance reads) and the
@@ -145,8 +144,8 @@ func New(cfg Config, o Options) (*Channel, error) {
 		return nil, fmt.Errorf("email: config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	if o.Service == nil || o.Threads == nil || o.Idempotency == nil || o.Desk == nil {
-		return nil, errors.New("email: new: service, threads, idempotency and desk are required")
+	if o.Service == nil || o.Threads == nil || o.Idempotency == nil {
+		return nil, errors.New("email: new: service, threads and idempotency are required")
 	}
 	if len(o.Key) < 16 {
 		return nil, errors.New("email: new: the installation key must be at least 16 bytes")
@@ -453,6 +452,10 @@ func (c *Channel) handle(ctx context.Context, in *inbound, perr error, mailKey s
 		}
 		if allowed != answerAllowed {
 			res.outcome = OutcomeLimit
+			// Kept for the caseworkers, not answered.
+			if _, err := c.o.Service.Record(ctx, c.inbound(conv, in, question, mailKey)); err != nil && !errors.Is(err, dialog.ErrEmptyMessage) {
+				return res, fmt.Errorf("email: record mail over the limit: %w", err)
+			}
 			c.log.WarnContext(ctx, "email: daily answer limit of the sender reached; not answered",
 				"conversation_id", conv.ID, "limit", c.cfg.AnswersPerDay, "notice", allowed == answerNotice)
 			if allowed == answerNotice {
@@ -470,14 +473,7 @@ func (c *Channel) handle(ctx context.Context, in *inbound, perr error, mailKey s
 	if exists {
 		question = c.pickOption(ctx, conv, question)
 	}
-	hint := ""
-	if in.Language == "de" || in.Language == "en" {
-		hint = in.Language
-	}
-	out, err := c.o.Service.Handle(ctx, dialog.Inbound{
-		ConversationID: conv.ID, Channel: conversation.ChannelEmail, Address: in.From,
-		ClientID: "mail:" + mailKey, Text: question, Language: hint, Style: dialog.StyleMail,
-	})
+	out, err := c.o.Service.Handle(ctx, c.inbound(conv, in, question, mailKey))
 	if err != nil {
 		return res, fmt.Errorf("email: dialog: %w", err)
 	}
@@ -491,14 +487,14 @@ func (c *Channel) handle(ctx context.Context, in *inbound, perr error, mailKey s
 	}
 	if out.Queue != nil && out.Queue.Ticket {
 		// Nobody can come now: the caseworker answers this address later.
-		if err := c.o.Desk.Ticket(ctx, conv.ID, conversation.Contact{Email: in.From, Note: "E-Mail"}); err != nil {
+		if err := c.o.Service.Ticket(ctx, conv.ID, conversation.Contact{Email: in.From, Note: "E-Mail"}); err != nil {
 			c.log.ErrorContext(ctx, "email: record the callback address failed", "conversation_id", conv.ID, "error", err)
 		}
 	}
 	if len(in.Attachments) > 0 && !out.Duplicate {
 		// The caseworker sees what came with the mail (it is in the
 		// processed mailbox).
-		if _, err := c.o.Desk.Note(ctx, conv.ID, noteAuthor, "E-Mail attachments, not read by the assistant: "+attachmentList(in.Attachments)); err != nil {
+		if err := c.o.Service.Note(ctx, conv.ID, noteAuthor, "E-Mail attachments, not read by the assistant: "+attachmentList(in.Attachments)); err != nil {
 			c.log.WarnContext(ctx, "email: note attachments failed", "conversation_id", conv.ID, "error", err)
 		}
 	}
@@ -518,6 +514,19 @@ func (c *Channel) handle(ctx context.Context, in *inbound, perr error, mailKey s
 		res.answered = res.answered || sent
 	}
 	return res, nil
+}
+
+// inbound is the mail as the dialog service gets it: idempotent on the
+// mail (its Message-ID), with the mail's Content-Language as a hint.
+func (c *Channel) inbound(conv conversation.Conversation, in *inbound, text, mailKey string) dialog.Inbound {
+	hint := ""
+	if in.Language == "de" || in.Language == "en" {
+		hint = in.Language
+	}
+	return dialog.Inbound{
+		ConversationID: conv.ID, Channel: conversation.ChannelEmail, Address: in.From,
+		ClientID: "mail:" + mailKey, Text: text, Language: hint, Style: dialog.StyleMail,
+	}
 }
 
 // question is the text the engine gets: the mail's new text without quotes

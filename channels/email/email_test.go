@@ -209,4 +209,16 @@ func TestAutomaticMailIsNeverAnswered(t *testing.T) {
 	if h.outcomes.get(email.OutcomeLimit) != 4 {
 		t.Errorf("outcomes %+v", h.outcomes.m)
 	}
+	// Nothing is lost: the mails over the limit are kept for the caseworkers.
+	var stored int
+	for _, c := range h.conversations("robot@example.test") {
+		for _, m := range h.messages(c.ID) {
+			if m.Role == conversation.RoleCitizen {
+				stored++
+			}
+		}
+	}
+	if stored != 6 {
+		t.Errorf("%d of the robot's 6 mails stored", stored)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/email"
 	"github.com/civibot/civibot/conversation"
@@ -113,17 +114,17 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}
-	accounts, err := handoff.NewMemoryAccounts(acfg, filepath.Join(t.TempDir(), "accounts.json"))
+	acfg := accounts.Config{BcryptCost: accounts.MinBcryptCost}
+	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.AddUser(bg, "anna", "Anna Berger", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := accts.AddUser(bg, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	h.registry = channels.NewRegistry()
 	always := handoff.OfficeHours{TimeZone: "UTC", Week: map[string]string{"mon-sun": "00:00-24:00"}}
-	h.desk, err = handoff.New(handoff.Config{Accounts: acfg, OfficeHours: always}, h.store, handoff.NewMemoryQueue(), h.store, h.registry, accounts, h.log)
+	h.desk, err = handoff.New(handoff.Config{Accounts: acfg, OfficeHours: always}, h.store, handoff.NewMemoryQueue(), h.store, h.registry, accts, h.log, handoff.WithIdempotency(h.store))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 func (h *harness) newChannel() *email.Channel {
 	h.t.Helper()
 	ch, err := email.New(h.cfg, email.Options{
-		Service: h.svc, Threads: h.store, Idempotency: h.store, Desk: h.desk, Key: []byte(idKey),
+		Service: h.svc, Threads: h.store, Idempotency: h.store, Key: []byte(idKey),
 		Redis: h.rdb, RedisPrefix: "civibot:", CityName: "Musterstadt", PrivacyURL: privacy, Retention: 30 * 24 * time.Hour,
 		MaxMessageChars: 1000, Names: names{}, Count: h.outcomes.add, Log: h.log,
 	})

@@ -121,10 +121,7 @@ func (c *Channel) Send(ctx context.Context, conv conversation.Conversation, m co
 
 // markOptedOut keeps Twilio's word that the number sent STOP.
 func (c *Channel) markOptedOut(ctx context.Context, id string) {
-	if _, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-		cv.OptedOut = true
-		return nil
-	}); err != nil {
+	if _, err := c.o.Service.SetOptOut(ctx, id, true); err != nil {
 		c.log.WarnContext(ctx, "twilio: store opt-out failed", "conversation_id", id, "error", err)
 	}
 }

@@ -50,7 +50,7 @@ func (c *Channel) whatsapp(ctx context.Context, sid, from string, f url.Values) 
 	}
 	id := conversation.WhatsAppID(c.o.Key, number)
 	out := smsReply{conv: id}
-	conv, _, err := c.open(ctx, id, conversation.ChannelWhatsApp, from, "")
+	conv, err := c.open(ctx, dialog.Opening{ConversationID: id, Channel: conversation.ChannelWhatsApp, Address: from})
 	if err != nil {
 		return out, err
 	}
@@ -65,7 +65,7 @@ func (c *Channel) whatsapp(ctx context.Context, sid, from string, f url.Values) 
 		body = p // a quick-reply button: its id is the choice's number
 	}
 	media, _ := strconv.Atoi(f.Get("NumMedia"))
-	clientID := "wa-" + sid
+	in := dialog.Inbound{ConversationID: id, Channel: conversation.ChannelWhatsApp, Address: from, ClientID: "wa-" + sid, Text: body}
 	lang := c.language(conv.Language)
 	t := textsFor(lang)
 	text := func(s string) smsReply { out.text = s; return out }
@@ -74,21 +74,18 @@ func (c *Channel) whatsapp(ctx context.Context, sid, from string, f url.Values) 
 	switch {
 	case kind == kwOptOut:
 		// WhatsApp has no carrier STOP: civibot confirms itself.
-		if err := c.setOptOut(ctx, id, true, clientID, body); err != nil {
+		if err := c.setOptOut(ctx, in, true); err != nil {
 			return out, err
 		}
 		c.log.InfoContext(ctx, "twilio whatsapp: opted out", "conversation_id", id)
 		return text(t.WAStopConfirm), nil
 	case kind == kwOptIn && conv.OptedOut:
-		if err := c.setOptOut(ctx, id, false, clientID, body); err != nil {
+		if err := c.setOptOut(ctx, in, false); err != nil {
 			return out, err
 		}
 		return text(t.StartConfirm), nil
 	case conv.OptedOut:
-		if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-			return out, fmt.Errorf("twilio: store message of opted-out citizen: %w", err)
-		}
-		return out, nil
+		return out, c.record(ctx, in, "whatsapp message of an opted-out citizen")
 	}
 	if body == "" {
 		if media > 0 {
@@ -97,26 +94,24 @@ func (c *Channel) whatsapp(ctx context.Context, sid, from string, f url.Values) 
 		return out, nil
 	}
 	if conv.Status != conversation.StatusClaimed {
-		allowed, err := c.takeAnswer(ctx, id, c.cfg.WhatsApp.AnswersPerDay)
+		allowed, err := c.o.Service.TakeAnswer(ctx, id, c.cfg.WhatsApp.AnswersPerDay)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("twilio: %w", err)
 		}
-		if allowed != smsAnswer {
-			if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-				return out, fmt.Errorf("twilio: store message over the daily limit: %w", err)
+		if allowed != dialog.AnswerAllowed {
+			if err := c.record(ctx, in, "whatsapp message over the daily limit"); err != nil {
+				return out, err
 			}
 			c.log.WarnContext(ctx, "twilio whatsapp: daily answer limit of the number reached; not answered",
-				"conversation_id", id, "limit", c.cfg.WhatsApp.AnswersPerDay, "notice", allowed == smsLimitNotice)
-			if allowed == smsLimitNotice {
+				"conversation_id", id, "limit", c.cfg.WhatsApp.AnswersPerDay, "notice", allowed == dialog.AnswerLimitNotice)
+			if allowed == dialog.AnswerLimitNotice {
 				return text(fmt.Sprintf(t.WADailyLimit, c.cfg.WhatsApp.AnswersPerDay)), nil
 			}
 			return out, nil
 		}
 	}
-	body = c.pickOption(ctx, conv, body)
-	res, err := c.o.Service.Handle(ctx, dialog.Inbound{
-		ConversationID: id, Channel: conversation.ChannelWhatsApp, Address: from, ClientID: clientID, Text: body,
-	})
+	in.Text = c.pickOption(ctx, conv, body)
+	res, err := c.o.Service.Handle(ctx, in)
 	switch {
 	case errors.Is(err, dialog.ErrEmptyMessage):
 		return out, nil
@@ -132,7 +127,7 @@ func (c *Channel) whatsapp(ctx context.Context, sid, from string, f url.Values) 
 		return out, nil
 	}
 	if res.Queue != nil && res.Queue.Ticket {
-		if err := c.o.Desk.Ticket(ctx, id, conversation.Contact{Phone: number, Note: "WhatsApp"}); err != nil {
+		if err := c.o.Service.Ticket(ctx, id, conversation.Contact{Phone: number, Note: "WhatsApp"}); err != nil {
 			c.log.ErrorContext(ctx, "twilio whatsapp: record callback number failed", "conversation_id", id, "error", err)
 		}
 	}
@@ -279,16 +274,11 @@ func (c *Channel) redeliver(ctx context.Context, conv conversation.Conversation,
 			continue // sent within the window back then
 		}
 		key := "twilio:wa:redeliver:" + m.ID + ":" + strconv.FormatInt(m.At.UnixNano(), 36)
-		fresh, err := c.o.Idempotency.Begin(ctx, key, idemLease)
-		if err != nil || !fresh {
-			continue
-		}
-		if err := c.sendWA(ctx, conv.ID, conv.Address, m.Text, "", nil, m.Seq); err != nil {
-			_ = c.o.Idempotency.Abandon(context.WithoutCancel(ctx), key)
-			continue
-		}
-		if err := c.o.Idempotency.Done(context.WithoutCancel(ctx), key, idemKeep); err != nil {
-			c.log.WarnContext(ctx, "twilio whatsapp: remember redelivery failed", "conversation_id", conv.ID, "error", err)
+		ran, err := c.lease.Do(ctx, key, func(ctx context.Context) error {
+			return c.sendWA(ctx, conv.ID, conv.Address, m.Text, "", nil, m.Seq)
+		})
+		if !ran || err != nil {
+			continue // sent before, or failed (the caseworker sees it not delivered)
 		}
 		c.note(ctx, conv.ID, fmt.Sprintf("WhatsApp: reply (message %d) delivered now that the citizen wrote again.", m.Seq))
 	}

@@ -14,21 +14,20 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/handoff"
 )
 
 // serveEmail starts the e-mail channel when email.enabled is set: it
 // registers the channel as the sender for e-mail conversations (so
 // caseworkers' replies go out by mail) and reads the mailbox in the
 // background until ctx ends (with Redis, one instance at a time).
-func serveEmail(ctx context.Context, cfg config.Config, svc *dialog.Service, store backend, key []byte, desk *handoff.Desk,
+func serveEmail(ctx context.Context, cfg config.Config, svc *dialog.Service, store backend, key []byte,
 	registry *channels.Registry, rdb redis.UniversalClient, names email.Names, count func(string), background *sync.WaitGroup,
 	log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Email.Enabled {
 		return nil
 	}
 	ch, err := email.New(cfg.Email, email.Options{
-		Service: svc, Threads: store, Idempotency: store, Desk: desk, Key: key,
+		Service: svc, Threads: store, Idempotency: store, Key: key,
 		Redis: rdb, RedisPrefix: cfg.Redis.KeyPrefix(),
 		CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, Retention: cfg.Conversations.Retention,
 		DefaultLanguage: cfg.Dialog.DefaultLanguage, MaxMessageChars: dialog.DefaultMaxMessageChars,

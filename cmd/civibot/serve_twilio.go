@@ -12,12 +12,11 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/handoff"
 )
 
 // serveTwilio mounts the SMS and voice webhooks and registers the SMS
 // sender for phone conversations, when twilio.enabled is set.
-func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, key []byte, desk *handoff.Desk,
+func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, idem conversation.Idempotency, key []byte,
 	registry *channels.Registry, log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Twilio.Enabled {
 		return nil
@@ -27,7 +26,7 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 		return err
 	}
 	ch, err := twilio.New(cfg.Twilio, twilio.Options{
-		Service: svc, Store: store, Idempotency: store, Desk: desk, Hours: hours, Key: key,
+		Service: svc, Idempotency: idem, Hours: hours, Key: key,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Log: log,
 	})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
@@ -14,9 +15,9 @@ import (
 
 // userView is the logged-in caseworker as the page sees them.
 type userView struct {
-	Name        string       `json:"name"`
-	DisplayName string       `json:"display_name,omitempty"`
-	Role        handoff.Role `json:"role"`
+	Name        string        `json:"name"`
+	DisplayName string        `json:"display_name,omitempty"`
+	Role        accounts.Role `json:"role"`
 }
 
 // meView answers /me and /login.
@@ -30,7 +31,7 @@ type meView struct {
 	MaxChars    int       `json:"max_chars"`
 }
 
-func (h *Handler) meOf(s handoff.Session) meView {
+func (h *Handler) meOf(s accounts.Session) meView {
 	return meView{
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
@@ -59,14 +60,14 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, _ *caller) error {
 	return h.sendMe(w, c.session)
 }
 
-func (h *Handler) sendMe(w http.ResponseWriter, s handoff.Session) error {
+func (h *Handler) sendMe(w http.ResponseWriter, s accounts.Session) error {
 	writeJSON(w, http.StatusOK, h.meOf(s))
 	return nil
 }
 
 func (h *Handler) ssoLogin(w http.ResponseWriter, r *http.Request, user string) error {
 	u, err := h.accounts.User(r.Context(), user)
-	if errors.Is(err, handoff.ErrUserNotFound) || err == nil && u.Disabled {
+	if errors.Is(err, accounts.ErrUserNotFound) || err == nil && u.Disabled {
 		h.log.InfoContext(r.Context(), "console: SSO login refused: no enabled account")
 		return &apiError{status: http.StatusForbidden, code: "sso_no_account",
 			msg: "single sign-on worked, but there is no enabled civibot account of that name; ask an administrator (civibot user add NAME)"}
@@ -465,7 +466,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	to, err := handoff.NormalizeName(in.To)
+	to, err := accounts.NormalizeName(in.To)
 	if err != nil {
 		return &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
 	}
@@ -531,7 +532,7 @@ func (h *Handler) canned(w http.ResponseWriter, r *http.Request, c *caller) erro
 }
 
 type cannedRequest struct {
-	Replies []handoff.CannedReply `json:"replies"`
+	Replies []accounts.CannedReply `json:"replies"`
 }
 
 // setCanned replaces the canned replies. Admins only.
