@@ -222,3 +222,32 @@ func TestAutomaticMailIsNeverAnswered(t *testing.T) {
 		t.Errorf("%d of the robot's 6 mails stored", stored)
 	}
 }
+
+// TestPollingAndRetry: without IDLE the mailbox is polled; an answer the
+// mail server refuses for now (451) leaves the mail in the mailbox, and it
+// is answered once on a later pass.
+func TestPollingAndRetry(t *testing.T) {
+	h := newHarness(t, harnessOpts{cfg: func(c *email.Config) { c.IMAP.Idle = false; c.IMAP.PollInterval = 5 * time.Second }})
+	h.smtp.FailNext(1)
+	h.deliver(msg{from: citizen, subject: "Sperrmüll", id: "p1@example.test", body: "Wie melde ich Sperrmüll an?"})
+	h.waitProcessed(1, 45*time.Second)
+	if got := h.waitSent(1); len(got) != 1 || got[0].to != citizen {
+		t.Fatalf("sent %+v", got)
+	}
+	if h.outcomes.get(email.OutcomeFailed) < 1 || h.outcomes.get(email.OutcomeAnswered) != 1 {
+		t.Errorf("outcomes %+v", h.outcomes.m)
+	}
+	c := h.conversations(citizen)
+	if len(c) != 1 {
+		t.Fatalf("%d conversations", len(c))
+	}
+	var citizens int
+	for _, m := range h.messages(c[0].ID) {
+		if m.Role == conversation.RoleCitizen {
+			citizens++
+		}
+	}
+	if citizens != 1 {
+		t.Errorf("the mail was stored %d times", citizens)
+	}
+}
