@@ -17,12 +17,14 @@ build:
 image:
 	docker build -t civibot .
 
-# deps installs the real services the tests talk to. The tests start their
+# deps installs the real services the tests talk to, and the German–English
+# dictionary that cross-language retrieval reads. The tests start their
 # own redis-server processes on free ports (internal/redistest), their own
 # headless Chromium (internal/browsertest) and their own Dovecot IMAP server
 # (internal/mailtest); they only need the binaries.
 deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
+	@[ -f /usr/share/trans/de-en ] || { echo "installing trans-de-en (the German–English dictionary)"; $(APT) update && $(APT) install trans-de-en; }
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
 	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "installing dovecot-imapd"; $(APT) update && $(APT) install dovecot-imapd; }
 

@@ -18,6 +18,7 @@ const module = "github.com/civibot/civibot/"
 var allowed = map[string][]string{
 	"knowledge":             {},
 	"knowledge/samplecity":  {},
+	"knowledge/importer":    {"knowledge"},
 	"conversation":          {},
 	"configs":               {},
 	"dialog":                {"conversation", "knowledge", "internal/personal"},
@@ -38,10 +39,11 @@ var allowed = map[string][]string{
 	"internal/redistest":    {},
 	"internal/redislock":    {},
 	"internal/mailtest":     {},
-	"internal/testcity":     {"knowledge", "knowledge/samplecity"},
+	"internal/testcity":     {"knowledge", "knowledge/importer", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
+	"internal/evaluation":   {"conversation", "dialog", "knowledge"},
 	"config": {"analytics", "channels/email", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }
@@ -51,14 +53,15 @@ var allowed = map[string][]string{
 // desk's console or of operations; the storage and knowledge layers know
 // nothing of civibot at all.
 var never = map[string][]string{
-	"dialog":       {"channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
-	"knowledge":    {""},
-	"conversation": {""},
-	"accounts":     {"dialog", "channels", "web", "handoff", "knowledge", "metrics", "analytics"},
-	"handoff":      {"dialog", "web", "knowledge", "metrics", "analytics"},
-	"channels":     {"web", "knowledge", "handoff", "accounts", "metrics", "analytics"},
-	"analytics":    {"web", "channels", "handoff", "metrics"},
-	"metrics":      {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
+	"dialog":             {"channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
+	"knowledge":          {""},
+	"knowledge/importer": {"dialog", "conversation", "channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
+	"conversation":       {""},
+	"accounts":           {"dialog", "channels", "web", "handoff", "knowledge", "metrics", "analytics"},
+	"handoff":            {"dialog", "web", "knowledge", "metrics", "analytics"},
+	"channels":           {"web", "knowledge", "handoff", "accounts", "metrics", "analytics"},
+	"analytics":          {"web", "channels", "handoff", "metrics"},
+	"metrics":            {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
 }
 
 // testHelpers are the internal packages only tests may use.
