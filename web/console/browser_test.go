@@ -48,8 +48,12 @@ func (n names) DisplayName(ctx context.Context, u string) (string, error) {
 	return user.DisplayName, err
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T, registry ...*channels.Registry) *site {
 	t.Helper()
+	reg := channels.NewRegistry()
+	if len(registry) > 0 {
+		reg = registry[0]
+	}
 	kbase, err := sampleKB()
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, channels.NewRegistry(), s.accounts, log)
+	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, reg, s.accounts, log)
 	if err != nil {
 		t.Fatal(err)
 	}
