@@ -1,6 +1,6 @@
 # civibot — the two commands a newcomer needs:
 #   make run    run civibot with the bundled sample city on http://127.0.0.1:8080
-#   make test   install what the tests need (redis-server, chromium), vet, and run every test
+#   make test   install what the tests need (redis-server, chromium, dovecot), vet, and run every test
 GO      ?= go
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
@@ -19,12 +19,14 @@ image:
 
 # deps installs the real services the tests talk to, and the German–English
 # dictionary that cross-language retrieval reads. The tests start their
-# own redis-server processes on free ports (internal/redistest) and their own
-# headless Chromium (internal/browsertest); they only need the binaries.
+# own redis-server processes on free ports (internal/redistest), their own
+# headless Chromium (internal/browsertest) and their own Dovecot IMAP server
+# (internal/mailtest); they only need the binaries.
 deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
 	@[ -f /usr/share/trans/de-en ] || { echo "installing trans-de-en (the German–English dictionary)"; $(APT) update && $(APT) install trans-de-en; }
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "installing dovecot-imapd"; $(APT) update && $(APT) install dovecot-imapd; }
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

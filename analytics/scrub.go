@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/civibot/civibot/internal/personal"
 )
 
 // Placeholders that replace personal data in stored questions.
@@ -44,13 +46,13 @@ func newScrubber() *scrubber {
 		// before phone numbers, phone numbers before digit runs.
 		rules: []scrubRule{
 			{re(`(?i)\b(?:https?://|www\.)\S+`), PlaceholderLink, nil},
-			{re(`[\p{L}0-9._%+\-]+@[\p{L}0-9.\-]+\.[\p{L}]{2,}`), PlaceholderEmail, nil},
+			{personal.Email, PlaceholderEmail, nil},
 			{re(`\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,4})?\b`), PlaceholderIBAN, nil},
-			{re(`\b\d{1,2}\.[ ]?\d{1,2}\.[ ]?(?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b`), PlaceholderDate, nil},
+			{personal.Date, PlaceholderDate, nil},
 			{re(`(?i)\b[\p{L}][\p{L}\-]{2,}(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad)[ ]+\d+[ ]?[a-z]?\b`), PlaceholderAddress, nil},
 			{re(`\b\d+[a-z]?[ ]+(?:[A-Z][\p{L}]+[ ]+){1,3}(?i:street|st\.|road|rd\.|avenue|ave\.|lane|drive)`), PlaceholderAddress, nil},
 			{re(`\b[A-ZÄÖÜ]{1,3}[- ][A-Z]{1,2}[ ]?\d{1,4}[EH]?\b`), PlaceholderPlate, nil},
-			{re(`\+?\(?\d[\d \t/().\-]{4,}\d`), PlaceholderPhone, looksLikePhone},
+			{personal.Phone, PlaceholderPhone, looksLikePhone},
 			{re(`\d{5,}`), PlaceholderNumber, nil},
 		},
 		intro:   re(`(?i)\b(?:ich\s+hei(?:ß|ss)e|mein\s+name\s+(?:ist|lautet|is)|my\s+name\s+is|i\s*'?\s*a?m\s+called|call\s+me|hier\s+(?:ist|spricht)|name\s*:|herr|frau|hr\.|fr\.|mr\.?|mrs\.?|ms\.?|dr\.)\s+`),
@@ -178,21 +180,14 @@ func nextWord(s string) (string, int) {
 	return word, i
 }
 
-func digitCount(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			n++
-		}
-	}
-	return n
-}
-
 // looksLikePhone accepts a match of the phone pattern with at least 6
 // digits that starts like a phone number (+, a bracket or a 0) or is
 // grouped by separators; a plain digit run is left to the number rule.
+// Unlike contact capture (personal.Dialable) it also takes longer digit
+// groups (card and account numbers): the scrubber removes what might be
+// personal.
 func looksLikePhone(m string) bool {
-	n := digitCount(m)
+	n := personal.Digits(m)
 	if n < 6 {
 		return false
 	}

@@ -24,6 +24,14 @@ func TestScrub(t *testing.T) {
 		{"meine Nummer ist 0151/2345-6789.", "meine Nummer ist [phone]."},
 		{"call me on (030) 123 456 78", "call me on [phone]"},
 		{"siehe https://example.org/x?token=abc123 dort", "siehe [link] dort"},
+		// The same patterns as callback details (package personal):
+		// umlauts, internationalised domains, +49 and 0049, spaced numbers.
+		{"bitte an jürgen.müller@gmx.de antworten", "bitte an [email] antworten"},
+		{"info@bürgeramt-köln.de ist meine Adresse", "[email] ist meine Adresse"},
+		{"ivan@example.xn--p1ai?", "[email]?"},
+		{"erreichbar unter 0049 171 2345678 oder +491712345678", "erreichbar unter [phone] oder [phone]"},
+		{"Handy 0171 234 56 78", "Handy [phone]"},
+		{"Nummer 0171\u00a0234\u00a056\u00a078 bitte", "Nummer [phone] bitte"},
 		// Digit runs, IBANs, dates, plates, addresses.
 		{"Mein Aktenzeichen ist 4711081512", "Mein Aktenzeichen ist [number]"},
 		{"Ich wohne in 10115 Berlin", "Ich wohne in [number] Berlin"},

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/civibot/civibot/analytics"
+	"github.com/civibot/civibot/channels/email"
 	"github.com/civibot/civibot/channels/telegram"
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/channels/webchat"
@@ -42,6 +43,7 @@ type Config struct {
 	Webchat   webchat.Config           `yaml:"webchat"`
 	Telegram  telegram.Config          `yaml:"telegram"`
 	Twilio    twilio.Config            `yaml:"twilio"`
+	Email     email.Config             `yaml:"email"`
 	Redis     conversation.RedisConfig `yaml:"redis"`
 	Handoff   handoff.Config           `yaml:"handoff"`
 	Console   console.Config           `yaml:"console"`
@@ -116,6 +118,7 @@ func Default() Config {
 		Webchat:   webchat.DefaultConfig(),
 		Telegram:  telegram.DefaultConfig(),
 		Twilio:    twilio.DefaultConfig(),
+		Email:     email.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
 		Console:   console.DefaultConfig(),
 		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}, ReloadInterval: time.Minute, Dictionary: knowledge.DefaultDictionary},
@@ -160,7 +163,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.City.Validate(), c.Server.Validate(), c.Webchat.Validate(), c.Handoff.Validate(), c.Console.Validate())
-	errs = append(errs, c.Telegram.ValidateFor(c.Server.PublicURL), c.Twilio.Validate())
+	errs = append(errs, c.Telegram.ValidateFor(c.Server.PublicURL), c.Twilio.Validate(), c.Email.Validate())
 	if c.Twilio.Enabled && c.Twilio.PublicURL == "" && c.Server.PublicURL == "" {
 		errs = append(errs, errors.New("server.public_url (or twilio.public_url) is required when twilio.enabled is true: the https URL Twilio reaches civibot at, against which webhook signatures are checked"))
 	}

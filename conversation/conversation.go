@@ -36,6 +36,10 @@ const (
 	ChannelTelegram = "telegram"
 	ChannelSMS      = "sms"
 	ChannelVoice    = "voice"
+	ChannelEmail    = "email"
+	// ChannelWhatsApp: WhatsApp through Twilio; the address is
+	// "whatsapp:+E.164".
+	ChannelWhatsApp = "whatsapp"
 )
 
 // Status is where a conversation stands in the handoff flow.
@@ -89,13 +93,28 @@ type Conversation struct {
 	// conversation.
 	OptedOut bool `json:"opted_out,omitempty"`
 	// SMSQuota counts the bot's SMS answers to Address in the current
-	// window (the SMS channel's daily limit per number).
-	SMSQuota Quota     `json:"sms_quota,omitzero"`
-	Context  Context   `json:"context"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	// window (the SMS channel's daily limit per number); on a WhatsApp
+	// conversation it counts WhatsApp answers.
+	SMSQuota Quota `json:"sms_quota,omitzero"`
+	// Thread is an e-mail conversation's thread: what a reply needs to be
+	// shown in the citizen's thread (nil on other channels).
+	Thread  *Thread   `json:"thread,omitempty"`
+	Context Context   `json:"context"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	// LastSeq is the sequence number of the newest message.
 	LastSeq int64 `json:"last_seq"`
+}
+
+// Thread is the e-mail thread of a conversation: the subject and the
+// message ids a reply refers to (In-Reply-To, References).
+type Thread struct {
+	Subject string `json:"subject,omitempty"`
+	// Last is the Message-ID of the citizen's latest e-mail (the one a reply
+	// answers), without angle brackets.
+	Last string `json:"last,omitempty"`
+	// References are the thread's message ids, oldest first (bounded).
+	References []string `json:"references,omitempty"`
 }
 
 // Quota counts what was sent in a window that began at Since.
@@ -185,6 +204,11 @@ type Message struct {
 // ActionPerson: the citizen asked for a person with a button, /human or a
 // key press.
 const ActionPerson = "person"
+
+// ActionTemplate marks a caseworker message sent as an approved message
+// template (WhatsApp outside the 24-hour customer-service window); its Text
+// is what the template says.
+const ActionTemplate = "template"
 
 // Source is a link to the page an answer came from.
 type Source struct {

@@ -16,6 +16,8 @@ const (
 	idWeb      = "w"
 	idTelegram = "t"
 	idPhone    = "p"
+	idMail     = "m"
+	idWhatsApp = "a"
 )
 
 // NewToken returns an unguessable web chat conversation token (256 bits,
@@ -45,6 +47,19 @@ func TelegramID(key []byte, chatID int64) string {
 // from an E.164 number, keyed with the installation's secret.
 func PhoneID(key []byte, e164 string) string {
 	return idPhone + keyed(key, "phone:"+e164)
+}
+
+// MailID derives an e-mail conversation id from the sender's address and
+// the thread's first message id, keyed with the installation's secret: one
+// conversation per sender and thread.
+func MailID(key []byte, address, threadRoot string) string {
+	return idMail + keyed(key, "mail:"+strings.ToLower(address)+"\x00"+threadRoot)
+}
+
+// WhatsAppID derives a WhatsApp conversation id from the E.164 number (its
+// own conversation, apart from SMS and calls from the same number).
+func WhatsAppID(key []byte, e164 string) string {
+	return idWhatsApp + keyed(key, "whatsapp:"+e164)
 }
 
 func keyed(key []byte, value string) string {

@@ -175,23 +175,28 @@ func (r *Redis) ttl() time.Duration { return r.retention }
 
 func score(t time.Time) float64 { return float64(t.UnixMilli()) }
 
-// fail wraps a Redis error: connection problems and a server that cannot
-// serve (loading, read-only replica, cluster down) become ErrUnavailable
-// with the cause kept visible.
-func fail(op string, err error) error {
+// fail wraps a Redis error of this package (see RedisError).
+func fail(op string, err error) error { return RedisError("conversation: "+op, err) }
+
+// RedisError wraps an error of a Redis call for op (with its package
+// prefix, "handoff: claim"): connection problems, a deadline passed and a
+// server that cannot serve (loading, read-only replica, cluster down)
+// become ErrUnavailable with the cause kept visible; a cancelled context
+// and the server's other errors stay what they are.
+func RedisError(op string, err error) error {
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("conversation: %s: %w", op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
 		code, _, _ := strings.Cut(rerr.Error(), " ")
 		switch code {
 		case "LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY", "NOREPLICAS":
-			return fmt.Errorf("conversation: %s: %w: %w", op, ErrUnavailable, err)
+			return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 		}
-		return fmt.Errorf("conversation: %s: %w", op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	return fmt.Errorf("conversation: %s: %w: %w", op, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 }
 
 // index records id's last update in the global index. It runs after the

@@ -25,6 +25,10 @@ const (
 	StyleFull   Style = ""       // web chat, Telegram: a short paragraph with the link
 	StyleShort  Style = "short"  // SMS: one or two sentences and the link
 	StyleSpoken Style = "spoken" // voice: two or three sentences, no links, no lists
+	// StyleMail: e-mail; answered like StyleFull, but a handoff says that a
+	// person will answer by e-mail (no queue to wait in, no callback number
+	// to ask for).
+	StyleMail Style = "mail"
 )
 
 // Decision kinds recorded on every bot turn.

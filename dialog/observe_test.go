@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -56,12 +57,12 @@ func TestServiceObserver(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := conversation.NewMemory(conversation.Options{})
-	acfg := handoff.AccountsConfig{BcryptCost: 10}
-	accounts, err := handoff.NewMemoryAccounts(acfg, filepath.Join(t.TempDir(), "accounts.json"))
+	acfg := accounts.Config{BcryptCost: 10}
+	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accounts, nil)
+	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -268,7 +268,8 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 				requested, ticket = true, q.Ticket
 				// The desk recorded the question in Context.HandedOffFor.
 				reply.Context.HandedOffFor = ""
-				if q.Ticket {
+				if q.Ticket && in.Style != StyleMail {
+					// By e-mail the sender's address is the contact.
 					reply.Context.AwaitingContact = true
 				}
 				reply.Text = joinText(reply.Text, p.queued(q, in.Style))
@@ -376,22 +377,12 @@ func (s *Service) conversation(ctx context.Context, in Inbound) (conversation.Co
 	if in.ConversationID == "" || in.Channel == "" {
 		return conversation.Conversation{}, errors.New("dialog: inbound needs a conversation id and a channel")
 	}
-	c, err := s.store.Get(ctx, in.ConversationID)
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, conversation.ErrNotFound) {
-		return c, fmt.Errorf("dialog: get conversation: %w", err)
-	}
-	c, err = s.store.Create(ctx, conversation.Conversation{
+	c, err := s.getOrCreate(ctx, conversation.Conversation{
 		ID: in.ConversationID, Channel: in.Channel, Address: in.Address,
 		Language: in.Language, Status: conversation.StatusBot,
 	})
-	if errors.Is(err, conversation.ErrExists) {
-		c, err = s.store.Get(ctx, in.ConversationID)
-	}
 	if err != nil {
-		return c, fmt.Errorf("dialog: create conversation: %w", err)
+		return c, fmt.Errorf("dialog: %w", err)
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -30,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
-}, online bool) fixture {
+}, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
 	ctx := context.Background()
 	kb, err := sampleKB()
@@ -41,15 +42,15 @@ func newFixture(t *testing.T, store interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := handoff.AccountsConfig{BcryptCost: 10}
-	accounts, err := handoff.NewMemoryAccounts(acfg, filepath.Join(t.TempDir(), "accounts.json"))
+	acfg := accounts.Config{BcryptCost: 10}
+	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.AddUser(ctx, "anna", "Anna Berger", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := accts.AddUser(ctx, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accounts, nil)
+	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func newFixture(t *testing.T, store interface {
 			t.Fatal(err)
 		}
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, store, store, desk, nil)
+	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, store, store, desk, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,6 +150,12 @@ func (p phrases) queued(q conversation.QueueStatus, style Style) string {
 	if q.Ticket {
 		return p.ticket(q, style)
 	}
+	if style == StyleMail {
+		if p.lang == "en" {
+			return "A member of staff will answer your e-mail as soon as possible."
+		}
+		return "Eine Mitarbeiterin oder ein Mitarbeiter beantwortet Ihre E-Mail so bald wie möglich."
+	}
 	wait := ""
 	if q.Wait > 0 {
 		wait = p.waitText(q.Wait)
@@ -188,6 +194,9 @@ func (p phrases) ticket(q conversation.QueueStatus, style Style) string {
 		if style == StyleSpoken || style == StyleShort {
 			return s + " We have saved your request and will call you back on this number."
 		}
+		if style == StyleMail {
+			return s + " We have saved your request; a member of staff will answer your e-mail."
+		}
 		return s + " If you would like a callback, send me your phone number or e-mail address. Your question stays saved for our staff."
 	}
 	s := "Gerade ist leider niemand erreichbar"
@@ -197,6 +206,9 @@ func (p phrases) ticket(q conversation.QueueStatus, style Style) string {
 	s += "."
 	if style == StyleSpoken || style == StyleShort {
 		return s + " Wir haben Ihr Anliegen gespeichert und rufen Sie unter dieser Nummer zurück."
+	}
+	if style == StyleMail {
+		return s + " Wir haben Ihr Anliegen gespeichert; eine Mitarbeiterin oder ein Mitarbeiter beantwortet Ihre E-Mail."
 	}
 	return s + " Wenn Sie einen Rückruf möchten, schicken Sie mir Ihre Telefonnummer oder E-Mail-Adresse. Ihre Frage bleibt für unsere Mitarbeitenden gespeichert."
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 )
@@ -31,9 +32,9 @@ type ConversationStore interface {
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 }
 
-// Directory finds caseworker accounts; *Accounts is one.
+// Directory finds caseworker accounts; *accounts.Store is one.
 type Directory interface {
-	User(ctx context.Context, name string) (User, error)
+	User(ctx context.Context, name string) (accounts.User, error)
 }
 
 // Desk is the handoff desk. It implements dialog.Desk (Request, Position,
@@ -532,24 +533,11 @@ func (d *Desk) deliverOnce(ctx context.Context, c conversation.Conversation, m c
 	// does not.
 	sum := sha256.Sum256([]byte(m.ID + "\x00" + m.ClientID))
 	key := "deliver:" + hex.EncodeToString(sum[:16])
-	fresh, err := d.idem.Begin(ctx, key, deliveryLease)
-	if err != nil {
-		return err
-	}
-	if !fresh {
-		return nil // delivered by an earlier attempt (or being delivered by one now)
-	}
-	if err := d.registry.Deliver(ctx, c, m); err != nil {
-		if aerr := d.idem.Abandon(ctx, key); aerr != nil {
-			d.log.WarnContext(ctx, "handoff: release delivery lease", "conversation_id", c.ID, "error", aerr)
-		}
-		return err
-	}
-	if err := d.idem.Done(ctx, key, deliveryKeep); err != nil {
-		// Delivered; a retry within the lease is still recognised.
-		d.log.WarnContext(ctx, "handoff: remember delivery", "conversation_id", c.ID, "error", err)
-	}
-	return nil
+	lease := conversation.Lease{Idempotency: d.idem, Hold: deliveryLease, Keep: deliveryKeep, Log: d.log}
+	// Not ran (and no error): delivered by an earlier attempt, or being
+	// delivered by one now. A failed push is released for the retry.
+	_, err := lease.Do(ctx, key, func(ctx context.Context) error { return d.registry.Deliver(ctx, c, m) })
+	return err
 }
 
 // Note adds a private note (RoleNote) to the transcript. Any caseworker may
@@ -584,7 +572,7 @@ func (d *Desk) Transfer(ctx context.Context, id, from, to string) (conversation.
 		return conversation.Conversation{}, fmt.Errorf("handoff: transfer %s: %w: choose another caseworker", id, ErrInvalid)
 	}
 	u, err := d.users.User(ctx, to)
-	if errors.Is(err, ErrUserNotFound) || err == nil && u.Disabled {
+	if errors.Is(err, accounts.ErrUserNotFound) || err == nil && u.Disabled {
 		return conversation.Conversation{}, fmt.Errorf("handoff: transfer %s: %w: %q", id, ErrUnknownCaseworker, to)
 	}
 	if err != nil {

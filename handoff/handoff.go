@@ -10,8 +10,9 @@
 // conversation. An index entry whose conversation is no longer in that
 // state (or is gone) is stale and dropped when seen.
 //
-// Accounts holds caseworker accounts, console sessions, login rate limits
-// and canned replies.
+// Caseworker accounts, console sessions, login limits and canned replies
+// are package accounts; the desk asks a Directory whether a caseworker
+// exists.
 //
 // Personal data: citizen message text, contact details and addresses may be
 // returned to the console; they are never logged.
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 )
 
@@ -76,7 +78,7 @@ const (
 	ActionClosed      = "closed"
 )
 
-// Config configures the desk and the accounts. The zero value of every
+// Config configures the desk (and, in Accounts, the caseworker accounts). The zero value of every
 // field means its default (Default* constants).
 type Config struct {
 	// OfficeHours: when caseworkers work. Empty: always open (presence
@@ -99,8 +101,9 @@ type Config struct {
 	WaitSamples int `yaml:"wait_samples"`
 	// MaxTextChars: the longest reply or note a caseworker may send.
 	MaxTextChars int `yaml:"max_text_chars"`
-	// Accounts: console accounts, sessions and login limits.
-	Accounts AccountsConfig `yaml:"accounts"`
+	// Accounts: console accounts, sessions and login limits (package
+	// accounts; kept in this section of the configuration).
+	Accounts accounts.Config `yaml:"accounts"`
 }
 
 // Defaults for Config.
@@ -113,39 +116,11 @@ const (
 	DefaultMaxTextChars    = 4000
 )
 
-// AccountsConfig configures caseworker accounts and console sessions.
-type AccountsConfig struct {
-	// BcryptCost for new password hashes (at least 10; default 12).
-	BcryptCost int `yaml:"bcrypt_cost"`
-	// MinPasswordChars: the shortest password accepted (default 10).
-	MinPasswordChars int `yaml:"min_password_chars"`
-	// SessionIdle: a session unused for this long ends (default 30m).
-	SessionIdle time.Duration `yaml:"session_idle"`
-	// SessionMax: a session ends this long after login, used or not
-	// (default 12h).
-	SessionMax time.Duration `yaml:"session_max"`
-	// MaxFailures failed logins for one username from one address within
-	// FailureWindow lock that pair out for Lockout (defaults 5, 15m, 15m).
-	MaxFailures   int           `yaml:"max_failures"`
-	FailureWindow time.Duration `yaml:"failure_window"`
-	Lockout       time.Duration `yaml:"lockout"`
-}
-
-// Defaults for AccountsConfig.
-const (
-	DefaultBcryptCost       = 12
-	MinBcryptCost           = 10
-	DefaultMinPasswordChars = 10
-	DefaultSessionIdle      = 30 * time.Minute
-	DefaultSessionMax       = 12 * time.Hour
-	DefaultMaxFailures      = 5
-	DefaultFailureWindow    = 15 * time.Minute
-	DefaultLockout          = 15 * time.Minute
-)
-
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
-	return Config{}.withDefaults()
+	c := Config{}.withDefaults()
+	c.Accounts = accounts.DefaultConfig()
+	return c
 }
 
 func (c Config) withDefaults() Config {
@@ -164,29 +139,6 @@ func (c Config) withDefaults() Config {
 	if c.MaxTextChars == 0 {
 		c.MaxTextChars = DefaultMaxTextChars
 	}
-	c.Accounts = c.Accounts.withDefaults()
-	return c
-}
-
-func (c AccountsConfig) withDefaults() AccountsConfig {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if c.BcryptCost == 0 {
-		c.BcryptCost = DefaultBcryptCost
-	}
-	if c.MinPasswordChars == 0 {
-		c.MinPasswordChars = DefaultMinPasswordChars
-	}
-	if c.MaxFailures == 0 {
-		c.MaxFailures = DefaultMaxFailures
-	}
-	def(&c.SessionIdle, DefaultSessionIdle)
-	def(&c.SessionMax, DefaultSessionMax)
-	def(&c.FailureWindow, DefaultFailureWindow)
-	def(&c.Lockout, DefaultLockout)
 	return c
 }
 
@@ -218,33 +170,6 @@ func (c Config) Validate() error {
 	}
 	if err := c.Accounts.Validate(); err != nil {
 		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-// Validate checks the accounts configuration (defaults applied first).
-func (c AccountsConfig) Validate() error {
-	c = c.withDefaults()
-	var errs []error
-	if c.BcryptCost < MinBcryptCost || c.BcryptCost > 31 {
-		errs = append(errs, fmt.Errorf("handoff.accounts.bcrypt_cost must be between %d and 31, got %d", MinBcryptCost, c.BcryptCost))
-	}
-	if c.MinPasswordChars < 8 {
-		errs = append(errs, fmt.Errorf("handoff.accounts.min_password_chars must be at least 8, got %d", c.MinPasswordChars))
-	}
-	for _, s := range []struct {
-		name string
-		d    time.Duration
-	}{{"session_idle", c.SessionIdle}, {"session_max", c.SessionMax}, {"failure_window", c.FailureWindow}, {"lockout", c.Lockout}} {
-		if s.d < 0 {
-			errs = append(errs, fmt.Errorf("handoff.accounts.%s must be positive, got %v", s.name, s.d))
-		}
-	}
-	if c.SessionIdle > c.SessionMax {
-		errs = append(errs, fmt.Errorf("handoff.accounts.session_idle (%v) must not exceed handoff.accounts.session_max (%v)", c.SessionIdle, c.SessionMax))
-	}
-	if c.MaxFailures < 1 {
-		errs = append(errs, fmt.Errorf("handoff.accounts.max_failures must be at least 1, got %d", c.MaxFailures))
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civibot/civibot/accounts"
 )
 
 func utc(s string) time.Time {
@@ -150,11 +152,11 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"bcrypt cost", Config{Accounts: AccountsConfig{BcryptCost: 4}}, "bcrypt_cost"},
+		{"bcrypt cost", Config{Accounts: accounts.Config{BcryptCost: 4}}, "bcrypt_cost"},
 		{"watch vs reclaim", Config{WatchInterval: 20 * time.Second, ReclaimAfter: 30 * time.Second}, "watch_interval"},
-		{"idle over max", Config{Accounts: AccountsConfig{SessionIdle: 24 * time.Hour, SessionMax: time.Hour}}, "session_idle"},
+		{"idle over max", Config{Accounts: accounts.Config{SessionIdle: 24 * time.Hour, SessionMax: time.Hour}}, "session_idle"},
 		{"negative", Config{OfflineAfter: -time.Second}, "offline_after"},
-		{"password length", Config{Accounts: AccountsConfig{MinPasswordChars: 4}}, "min_password_chars"},
+		{"password length", Config{Accounts: accounts.Config{MinPasswordChars: 4}}, "min_password_chars"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

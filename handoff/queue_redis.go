@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/conversation"
 )
 
 // RedisQueue is the Queue for several instances sharing one Redis.
@@ -131,24 +133,8 @@ for _, m in ipairs(gone) do redis.call('ZREM', KEYS[1], m) end
 return gone
 `
 
-// fail wraps a Redis error: connection problems and a server that cannot
-// serve become ErrUnavailable, with the cause kept.
-func fail(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("handoff: %s: %w", op, err)
-	}
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		for _, p := range []string{"LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY", "NOREPLICAS"} {
-			if strings.HasPrefix(msg, p) {
-				return fmt.Errorf("handoff: %s: %w: %w", op, ErrUnavailable, err)
-			}
-		}
-		return fmt.Errorf("handoff: %s: %w", op, err)
-	}
-	return fmt.Errorf("handoff: %s: %w: %w", op, ErrUnavailable, err)
-}
+// fail wraps a Redis error of the desk (see conversation.RedisError).
+func fail(op string, err error) error { return conversation.RedisError("handoff: "+op, err) }
 
 func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")

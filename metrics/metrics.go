@@ -74,6 +74,7 @@ type Metrics struct {
 	redisErrors   *prometheus.CounterVec
 	reloads       *prometheus.CounterVec
 	dropped       prometheus.Counter
+	mails         *prometheus.CounterVec
 }
 
 var _ dialog.Observer = (*Metrics)(nil)
@@ -125,12 +126,16 @@ func New() *Metrics {
 		Name: "civibot_knowledge_reloads_total",
 		Help: "Knowledge-base reloads after an ingest, by result (ok, error).",
 	}, []string{"result"})
+	m.mails = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "civibot_email_mails_total",
+		Help: "Mails read from the e-mail channel's mailbox, by outcome: answered, forwarded (a caseworker has the conversation), limit (the sender's daily answers used up), notice (empty or unreadable), failed (tried again later), ignored_<reason> (auto-replies, bounces, lists, noreply senders, …: never answered).",
+	}, []string{"outcome"})
 	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "civibot_analytics_dropped_total",
 		Help: "Analytics events dropped because the recorder fell behind or could not write.",
 	})
 	m.reg.MustRegister(m.messages, m.decisions, m.handoffs, m.feedback, m.retrieval, m.turn, m.wait,
-		m.webhookErrors, m.redisErrors, m.reloads, m.dropped,
+		m.webhookErrors, m.redisErrors, m.reloads, m.dropped, m.mails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	// Series that should read 0 rather than be absent before the first event.
@@ -142,6 +147,9 @@ func New() *Metrics {
 	}
 	return m
 }
+
+// Mail counts one mail of the e-mail channel by its outcome.
+func (m *Metrics) Mail(outcome string) { m.mails.WithLabelValues(label(outcome)).Inc() }
 
 // Registry is the metrics' own registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

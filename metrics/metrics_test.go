@@ -92,6 +92,9 @@ func TestMetricsFromObserverAndTrackers(t *testing.T) {
 	m.Waited(90 * time.Second)
 	m.Reloaded(nil)
 	m.Dropped()
+	m.Mail("answered")
+	m.Mail("ignored_auto_submitted")
+	m.Mail("ignored_auto_submitted")
 
 	got := scrape(t, srv.URL, "")
 	want := map[string]float64{
@@ -114,6 +117,8 @@ func TestMetricsFromObserverAndTrackers(t *testing.T) {
 		`civibot_knowledge_reloads_total{result="error"}`:                                0,
 		`civibot_analytics_dropped_total`:                                                1,
 		`civibot_redis_errors_total{kind="network"}`:                                     0,
+		`civibot_email_mails_total{outcome="answered"}`:                                  1,
+		`civibot_email_mails_total{outcome="ignored_auto_submitted"}`:                    2,
 	}
 	for k, v := range want {
 		if got[k] != v {

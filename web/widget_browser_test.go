@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
@@ -33,7 +34,7 @@ var sampleKB = testcity.KB
 type stack struct {
 	store    *conversation.Memory
 	desk     *handoff.Desk
-	accounts *handoff.Accounts
+	accounts *accounts.Store
 	civibot  *httptest.Server
 	city     *httptest.Server
 	// widgetBase (a string) is where the city page loads the widget from
@@ -70,7 +71,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.accounts, err = handoff.NewMemoryAccounts(handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}, "")
+	s.accounts, err = accounts.NewMemory(accounts.Config{BcryptCost: accounts.MinBcryptCost}, "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
-type names struct{ a *handoff.Accounts }
+type names struct{ a *accounts.Store }
 
 func (n names) DisplayName(ctx context.Context, u string) (string, error) {
 	user, err := n.a.User(ctx, u)
@@ -140,7 +141,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 900})
 	p := newPage(t, b)
 	ctx := context.Background()
-	if _, err := s.accounts.AddUser(ctx, "anna", "Anna Schmidt", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := s.accounts.AddUser(ctx, "anna", "Anna Schmidt", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.desk.Heartbeat(ctx, "anna"); err != nil {

@@ -14,7 +14,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/internal/browsertest"
 )
 
@@ -101,7 +101,7 @@ func TestWidgetReconnects(t *testing.T) {
 	proxy := newTCPProxy(t, strings.TrimPrefix(s.civibot.URL, "http://"))
 	s.widgetBase.Store(proxy.url())
 	ctx := context.Background()
-	if _, err := s.accounts.AddUser(ctx, "ben", "Ben Weber", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := s.accounts.AddUser(ctx, "ben", "Ben Weber", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.desk.Heartbeat(ctx, "ben"); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -49,7 +50,7 @@ type harness struct {
 	fake     *telegramtest.Server
 	store    backend
 	desk     *handoff.Desk
-	accounts *handoff.Accounts
+	accounts *accounts.Store
 	svc      *dialog.Service
 	registry *channels.Registry
 	ch       *Channel
@@ -122,11 +123,11 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		h.store = conversation.NewMemory(conversation.Options{})
 	}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h.accounts, err = handoff.NewMemoryAccounts(handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}, "")
+	h.accounts, err = accounts.NewMemory(accounts.Config{BcryptCost: accounts.MinBcryptCost}, "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.accounts.AddUser(ctx, "anna", "Anna Berger", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := h.accounts.AddUser(ctx, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	var queue handoff.Queue = handoff.NewMemoryQueue()
@@ -225,7 +226,7 @@ func (h *harness) stop() {
 }
 
 // accountNames shows caseworkers' display names (what serve wires up).
-type accountNames struct{ a *handoff.Accounts }
+type accountNames struct{ a *accounts.Store }
 
 func (n accountNames) DisplayName(ctx context.Context, username string) (string, error) {
 	u, err := n.a.User(ctx, username)

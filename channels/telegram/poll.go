@@ -2,8 +2,6 @@ package telegram
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,8 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/internal/redislock"
 )
 
 // poll polls until ctx ends. With Redis, only the holder of the polling
@@ -23,13 +22,13 @@ func (c *Channel) poll(ctx context.Context) error {
 	if c.rdb == nil {
 		return c.pollAsHolder(ctx)
 	}
-	lock, err := newPollLock(c.rdb, c.lockKey, c.cfg.LockTTL)
+	lock, err := redislock.New(c.rdb, c.lockKey, c.cfg.LockTTL)
 	if err != nil {
 		return err
 	}
 	warned := false
 	for ctx.Err() == nil {
-		ok, err := lock.acquire(ctx)
+		ok, err := lock.Acquire(ctx)
 		if err != nil && ctx.Err() == nil && !warned {
 			c.log.WarnContext(ctx, "telegram: polling lock unavailable, retrying", "error", err)
 			warned = true
@@ -54,7 +53,7 @@ func (c *Channel) poll(ctx context.Context) error {
 		cancel()
 		wg.Wait()
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
-		if err := lock.release(rctx); err != nil {
+		if err := lock.Release(rctx); err != nil {
 			c.log.WarnContext(ctx, "telegram: release polling lock failed (it expires by itself)", "error", err)
 		}
 		rcancel()
@@ -69,14 +68,14 @@ func (c *Channel) poll(ctx context.Context) error {
 // keepLock renews the lock every LockTTL/3 and returns when ctx ends or the
 // lock is lost: taken by another instance, or not renewed in time while
 // Redis was away.
-func (c *Channel) keepLock(ctx context.Context, lock *pollLock) {
+func (c *Channel) keepLock(ctx context.Context, lock *redislock.Lock) {
 	every := c.cfg.LockTTL / 3
 	lastOK := time.Now()
 	for {
 		if sleepCtx(ctx, every) != nil {
 			return
 		}
-		ok, err := lock.renew(ctx)
+		ok, err := lock.Renew(ctx)
 		switch {
 		case err == nil && ok:
 			lastOK = time.Now()
@@ -281,55 +280,4 @@ func chatOf(u tgbotapi.Update) int64 {
 		return u.MyChatMember.Chat.ID
 	}
 	return 0
-}
-
-// pollLock is a lock in Redis with an owner token: taken with SET NX PX
-// semantics, renewed and released only by its owner (Lua on one key, so
-// it works on Redis Cluster too).
-type pollLock struct {
-	rdb                                 redis.UniversalClient
-	key                                 string
-	token                               string
-	ttl                                 time.Duration
-	takeScript, renewScript, freeScript *redis.Script
-}
-
-func newPollLock(rdb redis.UniversalClient, key string, ttl time.Duration) (*pollLock, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("telegram: polling lock token: %w", err)
-	}
-	return &pollLock{
-		rdb: rdb, key: key, token: hex.EncodeToString(b), ttl: ttl,
-		// Taking a lock this process already holds counts as taking it.
-		takeScript: redis.NewScript(`local v = redis.call("GET", KEYS[1])
-if v == false then redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2]) return 1 end
-if v == ARGV[1] then redis.call("PEXPIRE", KEYS[1], ARGV[2]) return 1 end
-return 0`),
-		renewScript: redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`),
-		freeScript:  redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`),
-	}, nil
-}
-
-func (l *pollLock) acquire(ctx context.Context) (bool, error) {
-	n, err := l.takeScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("telegram: take polling lock: %w", err)
-	}
-	return n == 1, nil
-}
-
-func (l *pollLock) renew(ctx context.Context) (bool, error) {
-	n, err := l.renewScript.Run(ctx, l.rdb, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("telegram: renew polling lock: %w", err)
-	}
-	return n == 1, nil
-}
-
-func (l *pollLock) release(ctx context.Context) error {
-	if err := l.freeScript.Run(ctx, l.rdb, []string{l.key}, l.token).Err(); err != nil {
-		return fmt.Errorf("telegram: release polling lock: %w", err)
-	}
-	return nil
 }

@@ -55,6 +55,9 @@ func TestPollingRetriesFailedUpdate(t *testing.T) {
 	h.fake.AddUpdate(textUpdate(5100, erika, "de", "Was kostet ein Personalausweis?"))
 	h.fake.AddUpdate(textUpdate(5101, erika, "de", "Und ein Reisepass?"))
 	h.start()
+	// John writes once the first batch (erika's failing update) is done, so
+	// that his answer does not take the scripted failures meant for hers.
+	h.fake.WaitFor("the second poll", 15*time.Second, func() bool { return len(h.fake.Polls()) >= 2 })
 	h.fake.AddUpdate(textUpdate(5102, john, "de", "Wie melde ich meine Wohnung an?"))
 	h.fake.WaitFor("three answers", 15*time.Second, func() bool { return len(h.fake.Sent()) == 3 })
 	h.fake.WaitFor("the updates to be confirmed", 10*time.Second, func() bool { return len(h.fake.Pending()) == 0 })

@@ -43,37 +43,43 @@ func (c *Channel) process(ctx context.Context, u tgbotapi.Update) (result, error
 	// The update is finished even if the caller goes away (Telegram hangs
 	// up, the server shuts down): a half-handled update only costs a retry.
 	ctx = context.WithoutCancel(ctx)
-	key := c.updateKey(u.UpdateID)
-	bctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
-	ok, err := c.idem.Begin(bctx, key, c.updateLease())
-	cancel()
-	if err != nil {
+	var kind string
+	ran, err := c.updates().Do(ctx, c.updateKey(u.UpdateID), func(ctx context.Context) error {
+		hctx, cancel := context.WithTimeout(ctx, c.cfg.HandleTimeout)
+		defer cancel()
+		var err error
+		kind, err = c.handleSafely(hctx, u)
+		return err
+	})
+	switch {
+	case !ran && err != nil:
 		return retry, fmt.Errorf("telegram: update %d: lease: %w", u.UpdateID, err)
-	}
-	if !ok {
+	case !ran:
 		return busy, nil
-	}
-	hctx, cancel := context.WithTimeout(ctx, c.cfg.HandleTimeout)
-	kind, err := c.handleSafely(hctx, u)
-	cancel()
-	bctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
-	defer cancel()
-	if err != nil && transient(err) {
-		if aerr := c.idem.Abandon(bctx, key); aerr != nil {
-			c.log.WarnContext(ctx, "telegram: give up update lease failed (it expires by itself)", "update_id", u.UpdateID, "error", aerr)
-		}
+	case err != nil && transient(err):
 		c.log.WarnContext(ctx, "telegram update failed, will be retried", "update_id", u.UpdateID, "kind", kind, "error", err)
 		return retry, err
-	}
-	if err != nil {
+	case err != nil:
 		c.log.ErrorContext(ctx, "telegram update failed", "update_id", u.UpdateID, "kind", kind, "error", err)
-	} else {
+	default:
 		c.log.DebugContext(ctx, "telegram update handled", "update_id", u.UpdateID, "kind", kind)
 	}
-	if derr := c.idem.Done(bctx, key, keepDone); derr != nil {
-		c.log.WarnContext(ctx, "telegram: mark update done failed", "update_id", u.UpdateID, "error", derr)
-	}
 	return handled, nil
+}
+
+// updates is the lease under which an update is handled once: a transient
+// failure gives it up for Telegram's retry, any other failure is final.
+func (c *Channel) updates() conversation.Lease {
+	return conversation.Lease{
+		Idempotency: c.idem, Hold: c.updateLease(), Keep: keepDone, Timeout: c.cfg.RequestTimeout,
+		Final: func(err error) bool { return !transient(err) }, Log: c.log,
+	}
+}
+
+// sends is the lease under which one message of an update is sent once
+// across the update's retries.
+func (c *Channel) sends() conversation.Lease {
+	return conversation.Lease{Idempotency: c.idem, Hold: c.sendLease(), Keep: keepDone, Timeout: c.cfg.RequestTimeout, Log: c.log}
 }
 
 // handleSafely is handle, with a panic turned into an error: one strange
@@ -305,24 +311,14 @@ func (c *Channel) notice(ctx context.Context, t *turn, chatID int64, text string
 func (c *Channel) sendFor(ctx context.Context, t *turn, chatID int64, chunks []chunk, replyTo int) error {
 	for _, ch := range chunks {
 		t.sent++
-		key := c.sentKey(t.update, t.sent)
-		ok, err := c.idem.Begin(ctx, key, c.sendLease())
-		if err != nil {
+		ran, err := c.sends().Do(ctx, c.sentKey(t.update, t.sent), func(ctx context.Context) error {
+			return c.sendChunk(ctx, chatID, ch, replyTo)
+		})
+		if err != nil && !ran {
 			return fmt.Errorf("telegram: send lease: %w", err)
 		}
-		if !ok {
-			continue // sent by an earlier attempt at this update
-		}
-		if err := c.sendChunk(ctx, chatID, ch, replyTo); err != nil {
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
-			if aerr := c.idem.Abandon(actx, key); aerr != nil {
-				c.log.WarnContext(ctx, "telegram: give up send lease failed", "error", aerr)
-			}
-			cancel()
+		if err != nil {
 			return err
-		}
-		if err := c.idem.Done(ctx, key, keepDone); err != nil {
-			c.log.WarnContext(ctx, "telegram: mark message sent failed", "error", err)
 		}
 	}
 	return nil

@@ -55,6 +55,39 @@ type Config struct {
 	// APIBase replaces https://api.twilio.com (for tests against a local
 	// fake of the REST API).
 	APIBase string `yaml:"api_base"`
+	// WhatsApp answers WhatsApp messages that arrive on the same webhook
+	// (senders "whatsapp:+…") as a channel of their own.
+	WhatsApp WhatsAppConfig `yaml:"whatsapp"`
+}
+
+// WhatsAppConfig is the "twilio.whatsapp" section: the WhatsApp sender
+// registered in Twilio for the city.
+type WhatsAppConfig struct {
+	// Enabled answers WhatsApp messages; without it they are stored
+	// nowhere and answered with nothing.
+	Enabled bool `yaml:"enabled"`
+	// From is the WhatsApp sender's number (E.164, without "whatsapp:").
+	// Empty: twilio.messaging_service_sid sends.
+	From string `yaml:"from"`
+	// AnswersPerDay bounds the bot's answers to one number in 24 hours
+	// (default 50; -1: no limit). Business-initiated templates and
+	// caseworker replies are not counted.
+	AnswersPerDay int `yaml:"answers_per_day"`
+	// TemplateSID is the approved content template ("HX…") a caseworker
+	// may send when the 24-hour customer-service window is closed, so the
+	// citizen can answer and open it again. Empty: outside the window a
+	// reply cannot be sent (the console says so).
+	TemplateSID string `yaml:"template_sid"`
+	// TemplateText is what the template says, as shown in the console and
+	// stored in the transcript.
+	TemplateText string `yaml:"template_text"`
+	// TemplateVariables are the template's variables ({{1}} → value).
+	TemplateVariables map[string]string `yaml:"template_variables"`
+	// QuickReplySID is an optional twilio/quick-reply content template
+	// with body {{1}} and three buttons titled {{2}}, {{3}}, {{4}} with the
+	// ids 1, 2, 3: when the bot asks which of two or three services is
+	// meant, the citizen taps instead of typing the number.
+	QuickReplySID string `yaml:"quick_reply_sid"`
 }
 
 // Voices are the <Say> voices by language.
@@ -69,6 +102,7 @@ const (
 	DefaultSpeechConfidence = 0.5
 	DefaultMaxSMSSegments   = 3
 	DefaultSMSAnswersPerDay = 30
+	DefaultWhatsAppPerDay   = 50
 	DefaultVoiceDE          = "Polly.Vicki-Neural"
 	DefaultVoiceEN          = "Polly.Amy-Neural"
 )
@@ -81,6 +115,7 @@ func DefaultConfig() Config {
 		MaxSMSSegments:   DefaultMaxSMSSegments,
 		SMSAnswersPerDay: DefaultSMSAnswersPerDay,
 		Voices:           Voices{DE: DefaultVoiceDE, EN: DefaultVoiceEN},
+		WhatsApp:         WhatsAppConfig{AnswersPerDay: DefaultWhatsAppPerDay},
 	}
 }
 
@@ -104,12 +139,16 @@ func (c Config) withDefaults() Config {
 	if c.Voices.EN == "" {
 		c.Voices.EN = d.Voices.EN
 	}
+	if c.WhatsApp.AnswersPerDay == 0 {
+		c.WhatsApp.AnswersPerDay = d.WhatsApp.AnswersPerDay
+	}
 	return c
 }
 
 var (
 	e164Re  = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	sidRe   = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
+	varRe   = regexp.MustCompile(`^[A-Za-z0-9]{1,16}$`)
 	alnumRe = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 )
 
@@ -163,6 +202,32 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" {
 		if err := checkBaseURL(c.PublicURL); err != nil {
 			add("twilio.public_url %v", err)
+		}
+	}
+	w := c.WhatsApp
+	if w.Enabled && !c.Enabled {
+		add("twilio.whatsapp.enabled needs twilio.enabled: WhatsApp messages arrive on the Twilio webhook")
+	}
+	if w.Enabled && w.From == "" && c.MessagingServiceSID == "" {
+		add("twilio.whatsapp.from (the WhatsApp sender's number, e.g. +4930123456) or twilio.messaging_service_sid is required when twilio.whatsapp.enabled is true")
+	}
+	if w.From != "" && !e164Re.MatchString(w.From) {
+		add("twilio.whatsapp.from must be a phone number in E.164 form without \"whatsapp:\", e.g. +4930123456 (got %q)", w.From)
+	}
+	if w.AnswersPerDay < -1 || w.AnswersPerDay > 10000 {
+		add("twilio.whatsapp.answers_per_day must be between 1 and 10000, or -1 for no limit (got %d)", w.AnswersPerDay)
+	}
+	for name, sid := range map[string]string{"template_sid": w.TemplateSID, "quick_reply_sid": w.QuickReplySID} {
+		if sid != "" && (!strings.HasPrefix(sid, "HX") || !sidRe.MatchString(sid)) {
+			add("twilio.whatsapp.%s must be a content template SID like HX followed by 32 hex digits (Twilio console → Messaging → Content Template Builder), got %q", name, sid)
+		}
+	}
+	if w.TemplateSID != "" && strings.TrimSpace(w.TemplateText) == "" {
+		add("twilio.whatsapp.template_text is required with twilio.whatsapp.template_sid: what the approved template says, shown to caseworkers and kept in the transcript")
+	}
+	for k := range w.TemplateVariables {
+		if !varRe.MatchString(k) {
+			add("twilio.whatsapp.template_variables: %q is not a template variable name (letters and digits, at most 16)", k)
 		}
 	}
 	if c.APIBase != "" {

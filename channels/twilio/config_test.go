@@ -60,11 +60,11 @@ func TestNewNeedsPublicURL(t *testing.T) {
 	c.Enabled = true
 	c.AccountSID, c.AuthToken, c.From = accountSID, authToken, civibotNum
 	h := newHarness(t, harnessOpts{})
-	_, err := twilio.New(c, twilio.Options{Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: alwaysOpen{}, Key: []byte(idKey)})
+	_, err := twilio.New(c, twilio.Options{Service: h.svc, Idempotency: h.store, Hours: alwaysOpen{}, Key: []byte(idKey)})
 	if err == nil || !strings.Contains(err.Error(), "set server.public_url (or twilio.public_url)") {
 		t.Fatalf("err = %v", err)
 	}
-	_, err = twilio.New(c, twilio.Options{Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: alwaysOpen{}, Key: []byte("short"), PublicURL: "https://x.example"})
+	_, err = twilio.New(c, twilio.Options{Service: h.svc, Idempotency: h.store, Hours: alwaysOpen{}, Key: []byte("short"), PublicURL: "https://x.example"})
 	if err == nil || !strings.Contains(err.Error(), "installation key") {
 		t.Fatalf("err = %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/conversation"
@@ -43,7 +44,7 @@ const (
 // sampleKB is the sample city, built once per test binary.
 var sampleKB = testcity.KB
 
-// clock is a settable clock shared by the desk and the channel.
+// clock is a settable clock shared by the desk, the service and the channel.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -126,7 +127,7 @@ func (f *fakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	case to == "":
 		twilioError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
 		return
-	case body == "":
+	case body == "" && r.PostForm.Get("ContentSid") == "":
 		twilioError(w, http.StatusBadRequest, 21602, "Message body is required.")
 		return
 	case r.PostForm.Get("From") == "" && r.PostForm.Get("MessagingServiceSid") == "":
@@ -198,6 +199,7 @@ type harness struct {
 
 type harnessOpts struct {
 	store  backend
+	idem   conversation.Idempotency // default: store
 	cfg    func(*twilio.Config)
 	public string // server.public_url ("": the test server's URL)
 	online bool   // anna has the console open
@@ -210,30 +212,32 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.store == nil {
-		o.store = conversation.NewMemory(conversation.Options{})
-	}
 	if o.at.IsZero() {
 		o.at = officeOpen
 	}
-	h := &harness{t: t, clock: &clock{t: o.at}, store: o.store, fake: newFakeTwilio(t), logs: &syncBuffer{}}
+	clk := &clock{t: o.at}
+	if o.store == nil {
+		// The store keeps the test's time too (WhatsApp's 24-hour window).
+		o.store = conversation.NewMemory(conversation.Options{Now: clk.Now})
+	}
+	h := &harness{t: t, clock: clk, store: o.store, fake: newFakeTwilio(t), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	engine, err := dialog.NewEngine(dialog.Config{CityName: "Musterstadt"}, kb, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}
-	accounts, err := handoff.NewMemoryAccounts(acfg, filepath.Join(t.TempDir(), "accounts.json"))
+	acfg := accounts.Config{BcryptCost: accounts.MinBcryptCost}
+	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.AddUser(bg, "anna", "Anna Berger", handoff.RoleCaseworker, "correct horse battery"); err != nil {
+	if _, err := accts.AddUser(bg, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	registry := channels.NewRegistry()
 	dcfg := handoff.Config{Accounts: acfg, OfficeHours: officeHours}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accounts, log, handoff.WithClock(h.clock.Now))
+	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accts, log, handoff.WithClock(h.clock.Now), handoff.WithIdempotency(h.store))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +246,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			t.Fatal(err)
 		}
 	}
-	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, h.store, h.store, h.desk, log)
+	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, h.store, h.store, h.desk, log, dialog.WithClock(h.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,10 +271,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
+	if o.idem == nil {
+		o.idem = h.store
+	}
 	h.ch, err = twilio.New(cfg, twilio.Options{
-		Service: h.svc, Store: h.store, Idempotency: h.store, Desk: h.desk, Hours: hours,
+		Service: h.svc, Idempotency: o.idem, Hours: hours,
 		Key: []byte(idKey), PublicURL: h.public, CityName: "Musterstadt", MaxMessageChars: 500,
-		Log: log, Now: h.clock.Now,
+		PrivacyURL: "https://www.musterstadt.example/datenschutz", Log: log, Now: h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +285,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.ch.Mount(mux)
 	registry.Register(conversation.ChannelSMS, h.ch)
 	registry.Register(conversation.ChannelVoice, h.ch)
+	registry.Register(conversation.ChannelWhatsApp, h.ch)
 	t.Cleanup(func() {
 		// Phone numbers never reach the logs.
 		for _, n := range []string{citizen, "1701234567", linePhone, civibotNum} {

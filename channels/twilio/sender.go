@@ -76,6 +76,16 @@ func errorCode(code int) string {
 		return "filtered by the carrier"
 	case 30008:
 		return "unknown error from the carrier"
+	case 63003:
+		return "the number has no WhatsApp account"
+	case 63016:
+		return "outside WhatsApp's 24-hour window: only an approved template can be sent"
+	case 63018:
+		return "WhatsApp rate limit of the sender reached"
+	case 63024:
+		return "not a valid WhatsApp recipient"
+	case 63049:
+		return "WhatsApp did not deliver this marketing message"
 	}
 	return ""
 }
@@ -87,6 +97,9 @@ func errorCode(code int) string {
 func (c *Channel) Send(ctx context.Context, conv conversation.Conversation, m conversation.Message) error {
 	if m.Role == conversation.RoleNote {
 		return nil
+	}
+	if conv.Channel == conversation.ChannelWhatsApp {
+		return c.sendWhatsApp(ctx, conv, m)
 	}
 	if conv.OptedOut {
 		return ErrOptedOut
@@ -108,10 +121,7 @@ func (c *Channel) Send(ctx context.Context, conv conversation.Conversation, m co
 
 // markOptedOut keeps Twilio's word that the number sent STOP.
 func (c *Channel) markOptedOut(ctx context.Context, id string) {
-	if _, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-		cv.OptedOut = true
-		return nil
-	}); err != nil {
+	if _, err := c.o.Service.SetOptOut(ctx, id, true); err != nil {
 		c.log.WarnContext(ctx, "twilio: store opt-out failed", "conversation_id", id, "error", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -70,43 +69,52 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
 	}
-	key := "twilio:sms:" + sid
-	fresh, err := c.o.Idempotency.Begin(ctx, key, idemLease)
-	if err != nil {
-		c.log.ErrorContext(ctx, "twilio sms: idempotency unavailable", "error", err)
-		c.writeSMS(w, smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)})
-		return
-	}
-	if !fresh {
-		c.log.InfoContext(ctx, "twilio sms: duplicate delivery ignored")
+	if isWhatsApp(from) && !c.cfg.WhatsApp.Enabled {
+		c.log.WarnContext(ctx, "twilio: a whatsapp message arrived but twilio.whatsapp.enabled is off; ignored")
 		c.writeSMS(w, smsReply{})
 		return
 	}
-	reply, err := c.smsTurn(ctx, sid, from, f)
-	if err != nil {
-		if aerr := c.o.Idempotency.Abandon(context.WithoutCancel(ctx), key); aerr != nil {
-			c.log.WarnContext(ctx, "twilio sms: release idempotency key failed", "error", aerr)
-		}
+	turn := c.smsTurn
+	if isWhatsApp(from) {
+		turn = c.whatsapp
+	}
+	var reply smsReply
+	ran, err := c.lease.Do(ctx, "twilio:sms:"+sid, func(ctx context.Context) error {
+		var err error
+		reply, err = turn(ctx, sid, from, f)
+		return err
+	})
+	failed := smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)}
+	switch {
+	case err != nil && !ran:
+		c.log.ErrorContext(ctx, "twilio sms: idempotency unavailable", "error", err)
+		c.writeSMS(w, failed)
+	case !ran:
+		c.log.InfoContext(ctx, "twilio sms: duplicate delivery ignored")
+		c.writeSMS(w, smsReply{})
+	case err != nil:
+		// The lease is given up: Twilio's retry of the MessageSid (or the
+		// citizen sending again) is answered.
 		c.log.ErrorContext(ctx, "twilio sms failed", "conversation_id", reply.conv, "error", err)
-		c.writeSMS(w, smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)})
-		return
+		c.writeSMS(w, failed)
+	default:
+		c.writeSMS(w, reply)
 	}
-	if err := c.o.Idempotency.Done(context.WithoutCancel(ctx), key, idemKeep); err != nil {
-		c.log.WarnContext(ctx, "twilio sms: mark done failed", "conversation_id", reply.conv, "error", err)
-	}
-	c.writeSMS(w, reply)
 }
 
 // smsTurn stores and answers one SMS.
 func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (smsReply, error) {
 	id := conversation.PhoneID(c.o.Key, from)
 	out := smsReply{conv: id}
-	conv, _, err := c.open(ctx, id, conversation.ChannelSMS, from, "")
+	conv, err := c.open(ctx, dialog.Opening{ConversationID: id, Channel: conversation.ChannelSMS, Address: from})
 	if err != nil {
 		return out, err
 	}
 	body := strings.TrimSpace(f.Get("Body"))
-	clientID := "sms-" + sid
+	in := dialog.Inbound{
+		ConversationID: id, Channel: conversation.ChannelSMS, Address: from,
+		ClientID: "sms-" + sid, Text: body, Style: dialog.StyleShort,
+	}
 	lang := c.language(conv.Language)
 	t := textsFor(lang)
 
@@ -123,27 +131,24 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 	}
 	switch {
 	case kind == kwOptOut:
-		if err := c.setOptOut(ctx, id, true, clientID, body); err != nil {
+		if err := c.setOptOut(ctx, in, true); err != nil {
 			return out, err
 		}
 		c.log.InfoContext(ctx, "twilio sms: opted out", "conversation_id", id)
 		return own(t.StopConfirm), nil
 	case kind == kwOptIn && conv.OptedOut:
-		if err := c.setOptOut(ctx, id, false, clientID, body); err != nil {
+		if err := c.setOptOut(ctx, in, false); err != nil {
 			return out, err
 		}
 		c.log.InfoContext(ctx, "twilio sms: opted in again", "conversation_id", id)
 		return own(t.StartConfirm), nil
 	case conv.OptedOut:
 		// After STOP nothing is answered; the message is kept for staff.
-		if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-			return out, fmt.Errorf("twilio: store message of opted-out citizen: %w", err)
-		}
-		return out, nil
+		return out, c.record(ctx, in, "message of an opted-out citizen")
 	case kind == kwHelp, kind == kwOptIn && word != "YES":
 		// HELP, or START without a STOP before: the service in two sentences.
-		if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-			return out, fmt.Errorf("twilio: store keyword: %w", err)
+		if err := c.record(ctx, in, "keyword"); err != nil {
+			return out, err
 		}
 		return own(fmt.Sprintf(t.Help, c.o.CityName)), nil
 	}
@@ -160,24 +165,21 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 		if err != nil {
 			return out, err
 		}
-		if allowed != smsAnswer {
-			if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-				return out, fmt.Errorf("twilio: store message over the daily limit: %w", err)
+		if allowed != dialog.AnswerAllowed {
+			if err := c.record(ctx, in, "message over the daily limit"); err != nil {
+				return out, err
 			}
 			c.log.WarnContext(ctx, "twilio sms: daily answer limit of the number reached; not answered",
-				"conversation_id", id, "limit", c.cfg.SMSAnswersPerDay, "notice", allowed == smsLimitNotice)
-			if allowed == smsLimitNotice {
+				"conversation_id", id, "limit", c.cfg.SMSAnswersPerDay, "notice", allowed == dialog.AnswerLimitNotice)
+			if allowed == dialog.AnswerLimitNotice {
 				out.text = fitSMS("", fmt.Sprintf(t.DailyLimit, c.cfg.SMSAnswersPerDay), "", c.cfg.MaxSMSSegments)
 			}
 			return out, nil
 		}
 	}
-	body = c.pickOption(ctx, conv, body)
+	in.Text = c.pickOption(ctx, conv, body)
 
-	res, err := c.o.Service.Handle(ctx, dialog.Inbound{
-		ConversationID: id, Channel: conversation.ChannelSMS, Address: from,
-		ClientID: clientID, Text: body, Style: dialog.StyleShort,
-	})
+	res, err := c.o.Service.Handle(ctx, in)
 	switch {
 	case errors.Is(err, dialog.ErrEmptyMessage):
 		return out, nil
@@ -192,7 +194,7 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 	}
 	if res.Queue != nil && res.Queue.Ticket {
 		// "We will call you back on this number": keep the number with the ticket.
-		if err := c.o.Desk.Ticket(ctx, id, conversation.Contact{Phone: from, Note: "SMS"}); err != nil {
+		if err := c.o.Service.Ticket(ctx, id, conversation.Contact{Phone: from, Note: "SMS"}); err != nil {
 			c.log.ErrorContext(ctx, "twilio sms: record callback number failed", "conversation_id", id, "error", err)
 		}
 	}
@@ -206,54 +208,18 @@ func (c *Channel) smsTurn(ctx context.Context, sid, from string, f url.Values) (
 	return out, nil
 }
 
-// smsAllowance is what the daily limit allows for an SMS the bot would answer.
-type smsAllowance int
-
-const (
-	smsAnswer      smsAllowance = iota // answer as usual
-	smsLimitNotice                     // this message reaches the limit: say so, once
-	smsSilent                          // over the limit: store it, answer nothing
-)
-
 // errSMSLimit: the number has had its SMS for today (twilio.sms_answers_per_day).
 var errSMSLimit = errors.New("twilio: the number's daily SMS limit is reached")
 
-// errQuotaUnchanged aborts the quota update when nothing is counted.
-var errQuotaUnchanged = errors.New("twilio: quota unchanged")
-
 // takeSMSAnswer counts one answer against the number's limit
 // (twilio.sms_answers_per_day) in a window of 24 hours from the first
-// answer. The count lives on the conversation record, so every instance
-// sees it; it is gone with the conversation.
-func (c *Channel) takeSMSAnswer(ctx context.Context, id string) (smsAllowance, error) {
-	limit := c.cfg.SMSAnswersPerDay
-	if limit < 0 {
-		return smsAnswer, nil
+// answer, on the conversation record (dialog.Service.TakeAnswer).
+func (c *Channel) takeSMSAnswer(ctx context.Context, id string) (dialog.Allowance, error) {
+	allowed, err := c.o.Service.TakeAnswer(ctx, id, c.cfg.SMSAnswersPerDay)
+	if err != nil {
+		return allowed, fmt.Errorf("twilio: %w", err)
 	}
-	now := c.now().UTC()
-	got := smsAnswer
-	_, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-		q := cv.SMSQuota
-		if q.Since.IsZero() || now.Sub(q.Since) >= 24*time.Hour || now.Before(q.Since) {
-			q = conversation.Quota{Since: now}
-		}
-		switch {
-		case q.Count < limit:
-			got = smsAnswer
-		case q.Count == limit:
-			got = smsLimitNotice
-		default:
-			got = smsSilent
-			return errQuotaUnchanged
-		}
-		q.Count++
-		cv.SMSQuota = q
-		return nil
-	})
-	if err != nil && !errors.Is(err, errQuotaUnchanged) {
-		return smsAnswer, fmt.Errorf("twilio: count the answer: %w", err)
-	}
-	return got, nil
+	return allowed, nil
 }
 
 // smsBody is a bot message as SMS text: with numbered choices when it asks
@@ -310,15 +276,25 @@ func (c *Channel) pickOption(ctx context.Context, conv conversation.Conversation
 
 // setOptOut records STOP or START: the flag on the conversation and the
 // citizen's message in the transcript.
-func (c *Channel) setOptOut(ctx context.Context, id string, out bool, clientID, body string) error {
-	if _, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-		cv.OptedOut = out
-		return nil
-	}); err != nil {
-		return fmt.Errorf("twilio: opt-out flag: %w", err)
+func (c *Channel) setOptOut(ctx context.Context, in dialog.Inbound, out bool) error {
+	if _, err := c.o.Service.SetOptOut(ctx, in.ConversationID, out); err != nil {
+		return fmt.Errorf("twilio: %w", err)
 	}
-	if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleCitizen, ClientID: clientID, Text: body}); err != nil {
-		return fmt.Errorf("twilio: store keyword: %w", err)
+	return c.record(ctx, in, "keyword")
+}
+
+// record keeps an SMS the bot does not answer in the transcript (what
+// says what it is, for the error). An empty or overlong text is not kept
+// (the service's limits); that is logged, not an error: the citizen is not
+// answered either way.
+func (c *Channel) record(ctx context.Context, in dialog.Inbound, what string) error {
+	_, err := c.o.Service.Record(ctx, in)
+	switch {
+	case errors.Is(err, dialog.ErrEmptyMessage), errors.Is(err, dialog.ErrMessageTooLong):
+		c.log.InfoContext(ctx, "twilio sms: "+what+" not stored", "conversation_id", in.ConversationID, "reason", err.Error())
+		return nil
+	case err != nil:
+		return fmt.Errorf("twilio: store %s: %w", what, err)
 	}
 	return nil
 }

@@ -24,6 +24,14 @@ type texts struct {
 	Options       string // "Reply with the number:"
 	PersonOption  string
 
+	// WhatsApp
+	WADisclosure  string // %s = city
+	WAPrivacy     string // %s = URL
+	WAStopConfirm string
+	WAMediaOnly   string
+	WAMediaNote   string
+	WADailyLimit  string // %d = answers per day
+
 	// Voice
 	Greeting      string // %s = city; says which key/word picks this language
 	ChooseAgain   string
@@ -62,6 +70,13 @@ func textsFor(lang string) texts {
 			Options:       "Reply with the number:",
 			PersonOption:  "a member of staff",
 
+			WADisclosure:  "_You are writing with the digital assistant of %s, an AI, not a person. Write \"person\" to reach a member of staff._",
+			WAPrivacy:     "_Privacy: %s_",
+			WAStopConfirm: "You will get no more WhatsApp messages from us. Send START to use the service again.",
+			WAMediaOnly:   "Sorry, I cannot read pictures, voice messages or files. Please write your question as text.",
+			WAMediaNote:   "_(I cannot read pictures, voice messages or files; a member of staff can see them if your request is passed on.)_",
+			WADailyLimit:  "You have had %d answers today, the most we send to one number in a day. We answer again tomorrow; until then, please use the chat on our website or call us.",
+
 			Greeting:      "Hello, this is the digital assistant of %s. I am an AI, not a person. What you say is saved as text for our staff. For English, say English or press 2.",
 			ChooseAgain:   "Sorry, I didn't catch that. For English, say English or press 2.",
 			Ask:           "How can I help you? Ask me about a city service, for example your ID card or bulky waste. To talk to a member of staff, press 0.",
@@ -96,6 +111,13 @@ func textsFor(lang string) texts {
 		DailyLimit:    "Sie haben heute %d Antworten per SMS bekommen, mehr senden wir an eine Nummer an einem Tag nicht. Morgen antworten wir wieder; bis dahin nutzen Sie bitte den Chat auf unserer Website oder rufen Sie uns an.",
 		Options:       "Antworten Sie mit der Nummer:",
 		PersonOption:  "eine Mitarbeiterin oder ein Mitarbeiter",
+
+		WADisclosure:  "_Sie schreiben mit dem digitalen Assistenten der Stadt %s, einer KI, keinem Menschen. Schreiben Sie \"Mitarbeiter\", um eine Person zu erreichen._",
+		WAPrivacy:     "_Datenschutz: %s_",
+		WAStopConfirm: "Sie erhalten keine WhatsApp-Nachrichten mehr von uns. Mit START können Sie den Dienst wieder nutzen.",
+		WAMediaOnly:   "Entschuldigung, Bilder, Sprachnachrichten und Dateien kann ich nicht lesen. Bitte schreiben Sie Ihre Frage als Text.",
+		WAMediaNote:   "_(Bilder, Sprachnachrichten und Dateien kann ich nicht lesen; wird Ihr Anliegen weitergegeben, sieht sie eine Mitarbeiterin oder ein Mitarbeiter.)_",
+		WADailyLimit:  "Sie haben heute %d Antworten bekommen, mehr senden wir an eine Nummer an einem Tag nicht. Morgen antworten wir wieder; bis dahin nutzen Sie bitte den Chat auf unserer Website oder rufen Sie uns an.",
 
 		Greeting:      "Guten Tag, hier ist der digitale Assistent der Stadt %s. Ich bin eine künstliche Intelligenz, kein Mensch. Was Sie sagen, wird für unsere Mitarbeitenden als Text gespeichert. Für Deutsch sagen Sie Deutsch oder drücken Sie die 1.",
 		ChooseAgain:   "Entschuldigung, das habe ich nicht verstanden. Für Deutsch sagen Sie Deutsch oder drücken Sie die 1.",

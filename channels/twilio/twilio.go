@@ -41,31 +41,30 @@ import (
 	"github.com/civibot/civibot/dialog"
 )
 
-// Service is what the channel needs of dialog.Service.
+// Service is what the channel needs of dialog.Service: the dialog turns,
+// and what the phone channel keeps beside them. The channel opens its
+// conversations itself (the call's greeting, or the first SMS answer,
+// carries the AI disclosure), records what it answers itself (SMS
+// keywords) or does not answer (after STOP, over the daily limit), keeps
+// the opt-out flag and the daily SMS count, stores what it says outside a
+// turn (a link by SMS), notes delivery failures for the caseworkers and
+// turns a caller's wish for a callback into a ticket — all through the
+// service, so every message passes its cleaning and its observers.
 type Service interface {
 	Handle(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
 	RequestPerson(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
+	Record(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
+	Open(ctx context.Context, o dialog.Opening) (conversation.Conversation, error)
+	Conversation(ctx context.Context, conversationID string) (conversation.Conversation, error)
 	Messages(ctx context.Context, conversationID string, after int64) ([]conversation.Message, error)
+	Say(ctx context.Context, conversationID string, m conversation.Message) (conversation.Message, bool, error)
+	Note(ctx context.Context, conversationID, author, text string) error
+	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
+	SetOptOut(ctx context.Context, conversationID string, out bool) (conversation.Conversation, error)
+	TakeAnswer(ctx context.Context, conversationID string, limit int) (dialog.Allowance, error)
 }
 
 var _ Service = (*dialog.Service)(nil)
-
-// Records is what the channel needs of conversation.Store: it opens phone
-// conversations itself (the call's greeting is the AI disclosure, so the
-// engine does not repeat it), keeps their channel and the SMS opt-out flag,
-// and adds what is said outside a dialog turn (the call's greeting, a link
-// sent by SMS, delivery failures for the console).
-type Records interface {
-	Create(ctx context.Context, c conversation.Conversation) (conversation.Conversation, error)
-	Get(ctx context.Context, id string) (conversation.Conversation, error)
-	Update(ctx context.Context, id string, fn func(*conversation.Conversation) error) (conversation.Conversation, error)
-	Append(ctx context.Context, id string, m conversation.Message) (conversation.Message, bool, error)
-}
-
-// Ticketer records callback details (the handoff desk's Ticket).
-type Ticketer interface {
-	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
-}
 
 // Hours tells whether the caseworker line is staffed (the compiled
 // handoff.office_hours).
@@ -75,10 +74,10 @@ type Hours interface {
 
 // Options are the channel's collaborators.
 type Options struct {
-	Service     Service
-	Store       Records
+	Service Service
+	// Idempotency remembers which webhook deliveries (MessageSid) were
+	// handled, across instances.
 	Idempotency conversation.Idempotency
-	Desk        Ticketer
 	Hours       Hours
 	// Key is the installation key for conversation.PhoneID.
 	Key []byte
@@ -86,6 +85,8 @@ type Options struct {
 	PublicURL string
 	// CityName is said in the AI disclosure.
 	CityName string
+	// PrivacyURL is linked in the first WhatsApp answer.
+	PrivacyURL string
 	// DefaultLanguage when a caller does not choose ("de" or "en").
 	DefaultLanguage string
 	// MaxMessageChars is the dialog service's limit, for the "too long" text.
@@ -100,7 +101,8 @@ type Options struct {
 type Channel struct {
 	cfg       Config
 	o         Options
-	base      string // public URL without a trailing slash
+	lease     conversation.Lease // webhook deliveries handled once
+	base      string             // public URL without a trailing slash
 	validator client.RequestValidator
 	api       *url.URL // REST base override (tests); nil: Twilio
 	log       *slog.Logger
@@ -133,8 +135,8 @@ func New(cfg Config, o Options) (*Channel, error) {
 	if cfg.AccountSID == "" || cfg.AuthToken == "" {
 		return nil, errors.New("twilio: new: twilio.account_sid and twilio.auth_token are required")
 	}
-	if o.Service == nil || o.Store == nil || o.Idempotency == nil || o.Desk == nil || o.Hours == nil {
-		return nil, errors.New("twilio: new: service, store, idempotency, desk and hours are required")
+	if o.Service == nil || o.Idempotency == nil || o.Hours == nil {
+		return nil, errors.New("twilio: new: service, idempotency and hours are required")
 	}
 	if len(o.Key) < 16 {
 		return nil, errors.New("twilio: new: the installation key must be at least 16 bytes")
@@ -167,6 +169,7 @@ func New(cfg Config, o Options) (*Channel, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.lease = conversation.Lease{Idempotency: o.Idempotency, Hold: idemLease, Keep: idemKeep, Log: c.log}
 	if c.o.DefaultLanguage != "en" {
 		c.o.DefaultLanguage = "de"
 	}
@@ -284,43 +287,20 @@ func (c *Channel) caller(from, callSid string) (number, id string) {
 	return from, conversation.PhoneID(c.o.Key, from)
 }
 
-// open returns the phone conversation, creating it (the channel gives the
-// AI disclosure itself, so Turns starts at 1) and moving it to channel.
-func (c *Channel) open(ctx context.Context, id, channel, address, lang string) (conversation.Conversation, bool, error) {
-	conv, err := c.o.Store.Get(ctx, id)
-	created := false
-	if errors.Is(err, conversation.ErrNotFound) {
-		conv, err = c.o.Store.Create(ctx, conversation.Conversation{
-			ID: id, Channel: channel, Address: address, Language: lang, Status: conversation.StatusBot,
-			Context: conversation.Context{Turns: 1},
-		})
-		created = err == nil
-		if errors.Is(err, conversation.ErrExists) {
-			conv, err = c.o.Store.Get(ctx, id)
-		}
-	}
+// open returns the phone conversation on channel, creating it (the
+// channel gives the AI disclosure itself) and moving it to channel.
+func (c *Channel) open(ctx context.Context, o dialog.Opening) (conversation.Conversation, error) {
+	conv, err := c.o.Service.Open(ctx, o)
 	if err != nil {
-		return conv, false, fmt.Errorf("twilio: open conversation: %w", err)
+		return conv, fmt.Errorf("twilio: open conversation: %w", err)
 	}
-	if conv.Channel != channel || (address != "" && conv.Address != address) {
-		conv, err = c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-			cv.Channel = channel
-			if address != "" {
-				cv.Address = address
-			}
-			return nil
-		})
-		if err != nil {
-			return conv, false, fmt.Errorf("twilio: open conversation: %w", err)
-		}
-	}
-	return conv, created, nil
+	return conv, nil
 }
 
 // note adds a private note for caseworkers (never delivered). Failures are
 // logged: the note is a courtesy.
 func (c *Channel) note(ctx context.Context, id, text string) {
-	if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{Role: conversation.RoleNote, Author: noteAuthor, Text: text}); err != nil {
+	if err := c.o.Service.Note(ctx, id, noteAuthor, text); err != nil {
 		c.log.WarnContext(ctx, "twilio: store note failed", "conversation_id", id, "error", err)
 	}
 }

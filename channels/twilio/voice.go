@@ -106,15 +106,13 @@ func (c *Channel) voiceStart(w http.ResponseWriter, r *http.Request, f url.Value
 	number, id := c.caller(f.Get("From"), sid)
 	de := fmt.Sprintf(textsFor("de").Greeting, c.o.CityName)
 	en := fmt.Sprintf(textsFor("en").Greeting, c.o.CityName)
-	if _, _, err := c.open(ctx, id, conversation.ChannelVoice, number, ""); err != nil {
+	if _, err := c.open(ctx, dialog.Opening{
+		ConversationID: id, Channel: conversation.ChannelVoice, Address: number,
+		Greeting: de + "\n\n" + en, GreetingID: "call-" + sid + "-greeting",
+	}); err != nil {
 		c.log.ErrorContext(ctx, "twilio call: conversation unavailable", "conversation_id", id, "error", err)
 		c.writeVoice(w, c.say("de", textsFor("de").Sorry), c.say("en", textsFor("en").Sorry), twiml.VoiceHangup{})
 		return
-	}
-	if _, _, err := c.o.Store.Append(ctx, id, conversation.Message{
-		Role: conversation.RoleBot, ClientID: "call-" + sid + "-greeting", Text: de + "\n\n" + en,
-	}); err != nil {
-		c.log.WarnContext(ctx, "twilio call: store greeting failed", "conversation_id", id, "error", err)
 	}
 	c.log.InfoContext(ctx, "twilio call started", "conversation_id", id, "withheld_number", number == "")
 	c.writeVoice(w,
@@ -162,11 +160,8 @@ func (c *Channel) voiceLanguage(w http.ResponseWriter, r *http.Request, f url.Va
 		}
 		lang = c.o.DefaultLanguage
 	}
-	_, id := c.caller(f.Get("From"), f.Get("CallSid"))
-	if _, err := c.o.Store.Update(ctx, id, func(cv *conversation.Conversation) error {
-		cv.Language = lang
-		return nil
-	}); err != nil {
+	number, id := c.caller(f.Get("From"), f.Get("CallSid"))
+	if _, err := c.open(ctx, dialog.Opening{ConversationID: id, Channel: conversation.ChannelVoice, Address: number, Language: lang}); err != nil {
 		c.log.WarnContext(ctx, "twilio call: store language failed", "conversation_id", id, "error", err)
 	}
 	c.writeVoice(w, c.next(callState{lang: lang, turn: 1}, c.say(lang, textsFor(lang).Ask)))
@@ -320,15 +315,15 @@ func (c *Channel) sendLink(w http.ResponseWriter, r *http.Request, f url.Values,
 	if len(m.Sources) > 0 {
 		title = m.Sources[0].Title
 	}
-	conv, err := c.o.Store.Get(ctx, id)
+	conv, err := c.o.Service.Conversation(ctx, id)
 	if err == nil && (conv.OptedOut || conv.Address == "") {
 		err = ErrOptedOut
 	}
 	if err == nil {
 		// A link by SMS counts against the number's daily limit like an
 		// SMS answer: calling again and again must not send SMS without end.
-		var allowed smsAllowance
-		if allowed, err = c.takeSMSAnswer(ctx, id); err == nil && allowed != smsAnswer {
+		var allowed dialog.Allowance
+		if allowed, err = c.takeSMSAnswer(ctx, id); err == nil && allowed != dialog.AnswerAllowed {
 			err = errSMSLimit
 		}
 	}
@@ -336,8 +331,8 @@ func (c *Channel) sendLink(w http.ResponseWriter, r *http.Request, f url.Values,
 		text := fmt.Sprintf(t.LinkSMSBody, title, link(m))
 		var sent conversation.Message
 		var dup bool
-		sent, dup, err = c.o.Store.Append(ctx, id, conversation.Message{
-			Role: conversation.RoleBot, ClientID: fmt.Sprintf("call-%s-link-%d", sid, m.Seq), Text: text,
+		sent, dup, err = c.o.Service.Say(ctx, id, conversation.Message{
+			ClientID: fmt.Sprintf("call-%s-link-%d", sid, m.Seq), Text: text,
 			Language: st.lang, Sources: m.Sources,
 		})
 		if err == nil && !dup {
@@ -415,7 +410,7 @@ func (c *Channel) callback(ctx context.Context, w http.ResponseWriter, lang, id,
 		c.writeVoice(w, append(prompts, c.say(lang, t.CallbackNoNum), twiml.VoiceHangup{})...)
 		return
 	}
-	if err := c.o.Desk.Ticket(ctx, id, conversation.Contact{Phone: number, Note: "phone call: callback requested"}); err != nil {
+	if err := c.o.Service.Ticket(ctx, id, conversation.Contact{Phone: number, Note: "phone call: callback requested"}); err != nil {
 		c.log.ErrorContext(ctx, "twilio call: callback not recorded", "conversation_id", id, "error", err)
 		c.writeVoice(w, append(prompts, c.say(lang, t.Sorry), twiml.VoiceHangup{})...)
 		return

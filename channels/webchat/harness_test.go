@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -33,7 +34,7 @@ type harness struct {
 	t        testing.TB
 	store    backend
 	desk     *handoff.Desk
-	accounts *handoff.Accounts
+	accounts *accounts.Store
 	svc      *dialog.Service
 	h        *Handler
 	srv      *httptest.Server
@@ -62,11 +63,11 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	if st == nil {
 		st = conversation.NewMemory(conversation.Options{})
 	}
-	accounts, err := handoff.NewMemoryAccounts(handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}, "")
+	accts, err := accounts.NewMemory(accounts.Config{BcryptCost: accounts.MinBcryptCost}, "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accounts, nil)
+	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Names: accountNames{accounts}}
+	opts := Options{Names: accountNames{accts}}
 	if ho.opts != nil {
 		ho.opts(&opts)
 	}
@@ -100,12 +101,12 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		_ = h.Shutdown(sctx)
 		srv.Close()
 	})
-	return &harness{t: t, store: st, desk: desk, accounts: accounts, svc: svc, h: h, srv: srv,
+	return &harness{t: t, store: st, desk: desk, accounts: accts, svc: svc, h: h, srv: srv,
 		url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"}
 }
 
 // accountNames shows caseworkers' display names (what serve wires up).
-type accountNames struct{ a *handoff.Accounts }
+type accountNames struct{ a *accounts.Store }
 
 func (n accountNames) DisplayName(ctx context.Context, username string) (string, error) {
 	u, err := n.a.User(ctx, username)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
@@ -39,11 +40,11 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	st := conversation.NewMemory(conversation.Options{})
-	accounts, err := handoff.NewMemoryAccounts(handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost}, "")
+	accts, err := accounts.NewMemory(accounts.Config{BcryptCost: accounts.MinBcryptCost}, "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accounts, nil)
+	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/analytics"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
@@ -51,11 +52,11 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	accounts, err := handoff.NewRedisAccounts(cfg.Handoff.Accounts, rdb, "civibot:")
+	accts, err := accounts.NewRedis(cfg.Handoff.Accounts, rdb, "civibot:", accounts.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accounts, nil)
+	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accts, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

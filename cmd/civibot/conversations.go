@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
@@ -61,11 +62,11 @@ func runConversations(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	accounts, err := handoff.NewRedisAccounts(cfg.Handoff.Accounts, rdb, prefix)
+	accts, err := accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, accounts.Options{})
 	if err != nil {
 		return err
 	}
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accounts, slog.New(slog.DiscardHandler))
+	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accts, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

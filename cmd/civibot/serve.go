@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/config"
@@ -112,10 +113,10 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	// Conversations, the handoff queue and caseworker accounts: in memory
 	// for one instance, in Redis for several.
 	var (
-		store    backend
-		queue    handoff.Queue
-		accounts *handoff.Accounts
-		rdb      redis.UniversalClient
+		store backend
+		queue handoff.Queue
+		accts *accounts.Store
+		rdb   redis.UniversalClient
 	)
 	if cfg.Redis.URL != "" || len(cfg.Redis.Addrs) > 0 {
 		rdb, err = conversation.NewRedisClient(cfg.Redis)
@@ -132,7 +133,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
 			return err
 		}
-		if accounts, err = handoff.NewRedisAccounts(cfg.Handoff.Accounts, rdb, prefix); err != nil {
+		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, accounts.Options{}); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
@@ -145,7 +146,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
-		if accounts, err = handoff.NewMemoryAccounts(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, handoff.AccountsFile)); err != nil {
+		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), accounts.Options{}); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in memory (one instance; set redis.url for several)")
@@ -156,7 +157,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	store, queue = ops.wrapStore(store), ops.wrapQueue(queue)
 	ops.run(ctx, &background)
 	registry := channels.NewRegistry()
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accounts, log, handoff.WithIdempotency(store))
+	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accts, log, handoff.WithIdempotency(store))
 	if err != nil {
 		return err
 	}
@@ -174,30 +175,34 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 
 	chat, err := webchat.New(cfg.Webchat, svc, webchat.Options{
 		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
-		Names: accountNames{accounts}, Log: log,
+		Names: accountNames{accts}, Log: log,
 	})
 	if err != nil {
 		return err
 	}
 	srv.Handle("GET /ws", chat)
 	srv.OnShutdown("webchat", chat.Shutdown)
-	// The key that turns chat ids and phone numbers into conversation ids.
+	// The key that turns chat ids, phone numbers and mail threads into
+	// conversation ids.
 	var idKey []byte
-	if cfg.Telegram.Enabled || cfg.Twilio.Enabled {
+	if cfg.Telegram.Enabled || cfg.Twilio.Enabled || cfg.Email.Enabled {
 		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
 			return err
 		}
 	}
-	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, desk, registry, log, stdout); err != nil {
+	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, registry, log, stdout); err != nil {
 		return err
 	}
-	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accounts}, &background, log, stdout); err != nil {
+	if err := serveEmail(ctx, cfg, svc, store, idKey, registry, rdb, accountNames{accts}, ops.metrics.Mail, &background, log, stdout); err != nil {
+		return err
+	}
+	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accts}, &background, log, stdout); err != nil {
 		return err
 	}
 
 	// The caseworker console.
 	con, err := console.New(cfg.Console, console.Options{
-		Desk: desk, Accounts: accounts, Store: store, Bus: store,
+		Desk: desk, Accounts: accts, Store: store, Bus: store,
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
 		Analytics: ops.consoleAnalytics(),
@@ -209,7 +214,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	srv.Handle("GET /console", con)
 	srv.OnShutdown("console", con.Shutdown)
 	ops.mount(srv, gauges{webchat: chat.Open, console: con.Open, queue: queue, pages: engine.Pages})
-	if users, err := accounts.Users(ctx); err == nil && len(users) == 0 {
+	if users, err := accts.Users(ctx); err == nil && len(users) == 0 {
 		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
 	}
 
@@ -253,7 +258,7 @@ func storeReady(st conversation.Store) func(context.Context) error {
 }
 
 // accountNames shows caseworkers to citizens by their display name.
-type accountNames struct{ a *handoff.Accounts }
+type accountNames struct{ a *accounts.Store }
 
 func (n accountNames) DisplayName(ctx context.Context, username string) (string, error) {
 	u, err := n.a.User(ctx, username)

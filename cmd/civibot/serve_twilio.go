@@ -12,12 +12,11 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/handoff"
 )
 
 // serveTwilio mounts the SMS and voice webhooks and registers the SMS
 // sender for phone conversations, when twilio.enabled is set.
-func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, key []byte, desk *handoff.Desk,
+func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, idem conversation.Idempotency, key []byte,
 	registry *channels.Registry, log *slog.Logger, stdout io.Writer) error {
 	if !cfg.Twilio.Enabled {
 		return nil
@@ -27,8 +26,8 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 		return err
 	}
 	ch, err := twilio.New(cfg.Twilio, twilio.Options{
-		Service: svc, Store: store, Idempotency: store, Desk: desk, Hours: hours, Key: key,
-		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, DefaultLanguage: cfg.Dialog.DefaultLanguage,
+		Service: svc, Idempotency: idem, Hours: hours, Key: key,
+		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Log: log,
 	})
 	if err != nil {
@@ -37,6 +36,9 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	ch.Mount(srv)
 	registry.Register(conversation.ChannelSMS, ch)
 	registry.Register(conversation.ChannelVoice, ch)
+	if cfg.Twilio.WhatsApp.Enabled {
+		registry.Register(conversation.ChannelWhatsApp, ch)
+	}
 	base := cfg.Twilio.PublicURL
 	if base == "" {
 		base = cfg.Server.PublicURL
@@ -44,5 +46,8 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	base = strings.TrimRight(base, "/")
 	log.InfoContext(ctx, "twilio webhooks mounted", "sms", base+twilio.PathSMS, "voice", base+twilio.PathVoice)
 	fmt.Fprintf(stdout, "Twilio: point the number's SMS webhook at %s and its voice webhook at %s (HTTP POST)\n", base+twilio.PathSMS, base+twilio.PathVoice)
+	if cfg.Twilio.WhatsApp.Enabled {
+		fmt.Fprintf(stdout, "WhatsApp: point the WhatsApp sender's incoming-message webhook at %s (HTTP POST)\n", base+twilio.PathSMS)
+	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -159,4 +160,64 @@ func TestServeTwilio(t *testing.T) {
 	if strings.Contains(in.logs.String(), twCitizen) {
 		t.Fatalf("the phone number was logged:\n%s", in.logs.String())
 	}
+}
+
+// TestServeTwilioUnansweredMessagesObserved: SMS the bot does not answer
+// itself (HELP, STOP, a message after STOP, messages over the daily limit)
+// go through the dialog service like any other, so /metrics and the
+// console's analytics count them.
+func TestServeTwilioUnansweredMessagesObserved(t *testing.T) {
+	api := httptest.NewServer(&fakeMessagesAPI{})
+	defer api.Close()
+	cfg := testConfig(t, "")
+	cfg.Server.PublicURL = twPublic
+	cfg.Twilio.Enabled = true
+	cfg.Twilio.AccountSID, cfg.Twilio.AuthToken, cfg.Twilio.From = twAccount, twToken, "+4930555000"
+	cfg.Twilio.APIBase = api.URL
+	cfg.Twilio.SMSAnswersPerDay = 1
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCmd(t, cheapEnv, casePassword+"\n", "user", "add", "erika", "--admin",
+		"--password-stdin", "--data-dir", cfg.Security.DataDir); code != 0 {
+		t.Fatalf("user add: %s", errOut)
+	}
+	in := startInstance(t, cfg)
+
+	for i, step := range []struct {
+		body, answer string // answer: a part of the TwiML <Message>, "" for none
+	}{
+		{"HILFE", "Musterstadt"},                   // the channel answers the keyword itself
+		{"Was kostet ein Reisepass?", "Reisepass"}, // the one answer of the day
+		{"Und ein Personalausweis?", ""},           // reaches the limit: a notice
+		{"Hallo?", ""},                             // over the limit: silence
+		{"STOPP", ""},                              // opted out (confirmed)
+		{"Sind Sie noch da?", ""},                  // after STOP: stored, not answered
+	} {
+		sms := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", i+1)}, "AccountSid": {twAccount}, "From": {twCitizen},
+			"To": {"+4930555000"}, "Body": {step.body}, "NumMedia": {"0"}}
+		code, body := twilioPost(t, in.url, "/twilio/sms", sms)
+		if code != http.StatusOK || step.answer != "" && !strings.Contains(body, step.answer) {
+			t.Fatalf("sms %q: %d %s", step.body, code, body)
+		}
+		if i == 3 || i == 5 {
+			if strings.Contains(body, "<Message") {
+				t.Errorf("sms %q answered: %s", step.body, body)
+			}
+		}
+	}
+
+	m := scrapeMetrics(t, in.url, "")
+	if got := m[`civibot_messages_total{channel="sms",direction="in"}`]; got != 6 {
+		t.Errorf("sms messages in = %v, want 6 (every one stored)", got)
+	}
+	if got := m[`civibot_messages_total{channel="sms",direction="out"}`]; got != 1 {
+		t.Errorf("sms answers out = %v, want 1", got)
+	}
+	erika := loginCaseworker(t, in.url, "erika", casePassword)
+	waitUntil(t, "the analytics", 10*time.Second, func() bool {
+		code, body := erika.do("GET", "/console/api/analytics", nil)
+		tt, _ := body["totals"].(map[string]any)
+		return code == 200 && tt["messages"] == 6.0 && tt["conversations"] == 1.0
+	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
@@ -67,21 +68,21 @@ func redisState(cfg config.Config) (redis.UniversalClient, string, error) {
 // openAccounts opens the accounts `civibot serve` uses: in Redis when it is
 // configured, else in the accounts file in the data directory. where says
 // which, for the operator.
-func openAccounts(cfg config.Config) (a *handoff.Accounts, where string, closeFn func(), err error) {
+func openAccounts(cfg config.Config) (a *accounts.Store, where string, closeFn func(), err error) {
 	if usesRedis(cfg) {
 		rdb, prefix, err := redisState(cfg)
 		if err != nil {
 			return nil, "", nil, err
 		}
-		a, err := handoff.NewRedisAccounts(cfg.Handoff.Accounts, rdb, prefix)
+		a, err := accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, accounts.Options{})
 		if err != nil {
 			rdb.Close()
 			return nil, "", nil, err
 		}
 		return a, "Redis", func() { rdb.Close() }, nil
 	}
-	path := filepath.Join(cfg.Security.DataDir, handoff.AccountsFile)
-	a, err = handoff.NewMemoryAccounts(cfg.Handoff.Accounts, path)
+	path := filepath.Join(cfg.Security.DataDir, accounts.FileName)
+	a, err = accounts.NewMemory(cfg.Handoff.Accounts, path, accounts.Options{})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -150,7 +151,7 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	accounts, where, closeFn, err := openAccounts(cfg)
+	accts, where, closeFn, err := openAccounts(cfg)
 	if err != nil {
 		return err
 	}
@@ -159,30 +160,30 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 
 	switch verb {
 	case "list":
-		return listUsers(ctx, c, accounts)
+		return listUsers(ctx, c, accts)
 	case "add":
-		name, err := handoff.NormalizeName(rest[0])
+		name, err := accounts.NormalizeName(rest[0])
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if _, err := accounts.User(ctx, name); err == nil {
+		if _, err := accts.User(ctx, name); err == nil {
 			return fmt.Errorf("user %s already exists (change the password with: civibot user passwd %s)", name, name)
 		}
 		pass, err := readPassword(c, in, *fromStdin)
 		if err != nil {
 			return err
 		}
-		role := handoff.RoleCaseworker
+		role := accounts.RoleCaseworker
 		if *admin {
-			role = handoff.RoleAdmin
+			role = accounts.RoleAdmin
 		}
-		u, err := accounts.AddUser(ctx, name, *display, role, pass)
+		u, err := accts.AddUser(ctx, name, *display, role, pass)
 		if err != nil {
 			return explain(err, name)
 		}
 		fmt.Fprintf(c.stdout, "added %s %s (stored in %s)\n", u.Role, u.Name, where)
 	case "disable", "enable":
-		if err := accounts.SetDisabled(ctx, rest[0], verb == "disable"); err != nil {
+		if err := accts.SetDisabled(ctx, rest[0], verb == "disable"); err != nil {
 			return explain(err, rest[0])
 		}
 		if verb == "disable" {
@@ -191,14 +192,14 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 			fmt.Fprintf(c.stdout, "enabled %s\n", strings.ToLower(rest[0]))
 		}
 	case "passwd":
-		if _, err := accounts.User(ctx, rest[0]); err != nil {
+		if _, err := accts.User(ctx, rest[0]); err != nil {
 			return explain(err, rest[0])
 		}
 		pass, err := readPassword(c, in, *fromStdin)
 		if err != nil {
 			return err
 		}
-		if err := accounts.SetPassword(ctx, rest[0], pass); err != nil {
+		if err := accts.SetPassword(ctx, rest[0], pass); err != nil {
 			return explain(err, rest[0])
 		}
 		fmt.Fprintf(c.stdout, "changed the password of %s; their console sessions have ended\n", strings.ToLower(rest[0]))
@@ -209,9 +210,9 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 // explain turns account errors into messages for the operator.
 func explain(err error, name string) error {
 	switch {
-	case errors.Is(err, handoff.ErrUserNotFound):
+	case errors.Is(err, accounts.ErrUserNotFound):
 		return fmt.Errorf("no user %q (see: civibot user list)", name)
-	case errors.Is(err, handoff.ErrUserExists):
+	case errors.Is(err, accounts.ErrUserExists):
 		return fmt.Errorf("user %s already exists", name)
 	case errors.Is(err, handoff.ErrUnavailable):
 		return fmt.Errorf("%v (is Redis running and redis.url right?)", err)
@@ -219,8 +220,8 @@ func explain(err error, name string) error {
 	return err
 }
 
-func listUsers(ctx context.Context, c *cli, accounts *handoff.Accounts) error {
-	us, err := accounts.Users(ctx)
+func listUsers(ctx context.Context, c *cli, accts *accounts.Store) error {
+	us, err := accts.Users(ctx)
 	if err != nil {
 		return explain(err, "")
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
@@ -41,7 +42,7 @@ func TestUserCommandFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("user add: exit %d, stderr %q", code, errOut)
 	}
-	file := filepath.Join(dir, handoff.AccountsFile)
+	file := filepath.Join(dir, accounts.FileName)
 	if !strings.Contains(out, "added caseworker erika") || !strings.Contains(out, file) {
 		t.Errorf("user add printed %q", out)
 	}
@@ -76,15 +77,15 @@ func TestUserCommandFile(t *testing.T) {
 	}
 
 	// What the server will read.
-	accounts, err := handoff.NewMemoryAccounts(handoff.AccountsConfig{BcryptCost: 10}, file)
+	accts, err := accounts.NewMemory(accounts.Config{BcryptCost: 10}, file, accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := accounts.Authenticate(ctx, "erika", pass, "127.0.0.1")
-	if err != nil || u.DisplayName != "Erika Mustermann" || u.Role != handoff.RoleCaseworker {
+	u, err := accts.Authenticate(ctx, "erika", pass, "127.0.0.1")
+	if err != nil || u.DisplayName != "Erika Mustermann" || u.Role != accounts.RoleCaseworker {
 		t.Fatalf("authenticate the added user: %+v, %v", u, err)
 	}
-	if u, err := accounts.User(ctx, "boss"); err != nil || u.Role != handoff.RoleAdmin {
+	if u, err := accts.User(ctx, "boss"); err != nil || u.Role != accounts.RoleAdmin {
 		t.Errorf("boss = %+v, %v", u, err)
 	}
 
@@ -98,7 +99,7 @@ func TestUserCommandFile(t *testing.T) {
 	if code, _, errOut := runCmd(t, cheapEnv, "", "user", "disable", "erika", "--data-dir", dir); code != 0 {
 		t.Fatalf("disable: %d %q", code, errOut)
 	}
-	if _, err := accounts.Authenticate(ctx, "erika", pass, "127.0.0.1"); !errors.Is(err, handoff.ErrDisabled) {
+	if _, err := accts.Authenticate(ctx, "erika", pass, "127.0.0.1"); !errors.Is(err, accounts.ErrDisabled) {
 		t.Errorf("after disable: %v", err)
 	}
 	if _, out, _ := runCmd(t, cheapEnv, "", "user", "list", "--data-dir", dir); !strings.Contains(out, "disabled") {
@@ -111,7 +112,7 @@ func TestUserCommandFile(t *testing.T) {
 	if code, out, errOut := runCmd(t, cheapEnv, newPass+"\n", "user", "passwd", "erika", "--password-stdin", "--data-dir", dir); code != 0 || !strings.Contains(out, "changed the password") {
 		t.Fatalf("passwd: %d %q %q", code, out, errOut)
 	}
-	if _, err := accounts.Authenticate(ctx, "erika", newPass, "127.0.0.1"); err != nil {
+	if _, err := accts.Authenticate(ctx, "erika", newPass, "127.0.0.1"); err != nil {
 		t.Errorf("new password: %v", err)
 	}
 	code, _, errOut = runCmd(t, cheapEnv, newPass+"\n", "user", "passwd", "nobody", "--password-stdin", "--data-dir", dir)
@@ -157,11 +158,11 @@ func TestUserCommandRedis(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "stored in Redis") {
 		t.Fatalf("user add: %d %q %q", code, out, errOut)
 	}
-	accounts, err := handoff.NewRedisAccounts(handoff.AccountsConfig{BcryptCost: 10}, srv.Client(t), "")
+	accts, err := accounts.NewRedis(accounts.Config{BcryptCost: 10}, srv.Client(t), "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.Authenticate(ctx, "erika", pass, "ip"); err != nil {
+	if _, err := accts.Authenticate(ctx, "erika", pass, "ip"); err != nil {
 		t.Errorf("authenticate against Redis: %v", err)
 	}
 	// The Redis URL may also come from the environment, as for serve.
@@ -207,7 +208,7 @@ func TestConversationsPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := handoff.NewRedisAccounts(handoff.AccountsConfig{}, client, "")
+	users, err := accounts.NewRedis(accounts.Config{}, client, "", accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,26 +21,31 @@ var allowed = map[string][]string{
 	"knowledge/importer":    {"knowledge"},
 	"conversation":          {},
 	"configs":               {},
-	"dialog":                {"conversation", "knowledge"},
+	"dialog":                {"conversation", "knowledge", "internal/personal"},
 	"channels":              {"conversation"},
-	"handoff":               {"conversation", "channels"},
+	"accounts":              {"conversation"},
+	"handoff":               {"conversation", "channels", "accounts"},
 	"channels/webchat":      {"conversation", "dialog", "channels", "internal/sockets"},
-	"channels/telegram":     {"conversation", "dialog", "channels"},
+	"channels/telegram":     {"conversation", "dialog", "channels", "internal/redislock"},
 	"channels/twilio":       {"conversation", "dialog", "channels"},
+	"channels/email":        {"conversation", "dialog", "channels", "internal/redislock"},
 	"web":                   {"conversation", "dialog", "handoff", "channels", "internal/static"},
-	"web/console":           {"conversation", "handoff", "channels", "analytics", "internal/sockets", "internal/static"},
-	"analytics":             {"conversation", "dialog"},
+	"web/console":           {"conversation", "handoff", "accounts", "channels", "analytics", "internal/sockets", "internal/static"},
+	"analytics":             {"conversation", "dialog", "internal/personal"},
 	"metrics":               {"conversation", "dialog"},
 	"internal/sockets":      {},
+	"internal/personal":     {},
 	"internal/static":       {},
 	"internal/redistest":    {},
+	"internal/redislock":    {},
+	"internal/mailtest":     {},
 	"internal/testcity":     {"knowledge", "knowledge/importer", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
 	"internal/evaluation":   {"conversation", "dialog", "knowledge", "internal/logistic"},
 	"internal/logistic":     {},
-	"config": {"analytics", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
+	"config": {"analytics", "channels/email", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }
 
@@ -49,12 +54,13 @@ var allowed = map[string][]string{
 // desk's console or of operations; the storage and knowledge layers know
 // nothing of civibot at all.
 var never = map[string][]string{
-	"dialog":             {"channels", "web", "handoff", "metrics", "analytics", "config"},
+	"dialog":             {"channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
 	"knowledge":          {""},
-	"knowledge/importer": {"dialog", "conversation", "channels", "web", "handoff", "metrics", "analytics", "config"},
+	"knowledge/importer": {"dialog", "conversation", "channels", "web", "handoff", "accounts", "metrics", "analytics", "config"},
 	"conversation":       {""},
+	"accounts":           {"dialog", "channels", "web", "handoff", "knowledge", "metrics", "analytics"},
 	"handoff":            {"dialog", "web", "knowledge", "metrics", "analytics"},
-	"channels":           {"web", "knowledge", "handoff", "metrics", "analytics"},
+	"channels":           {"web", "knowledge", "handoff", "accounts", "metrics", "analytics"},
 	"analytics":          {"web", "channels", "handoff", "metrics"},
 	"metrics":            {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
 }
@@ -62,7 +68,7 @@ var never = map[string][]string{
 // testHelpers are the internal packages only tests may use.
 var testHelpers = map[string]bool{
 	"internal/redistest": true, "internal/browsertest": true, "internal/telegramtest": true, "internal/repotest": true,
-	"internal/testcity": true,
+	"internal/testcity": true, "internal/mailtest": true,
 }
 
 type pkgInfo struct {

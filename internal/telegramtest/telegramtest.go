@@ -137,6 +137,10 @@ func BadGateway() Response {
 	return Response{Status: 502, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"}
 }
 
+// Pass lets a call through to the normal handling (to script a failure
+// of a later call: Script(method, Pass(), ServerError(502))).
+func Pass() Response { return Response{} }
+
 // Malformed is a 200 answer that is not JSON.
 func Malformed() Response { return Response{Status: 200, Body: `{"ok":tru`} }
 
@@ -322,7 +326,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	instance := r.Header.Get(InstanceHeader)
 	s.mu.Lock()
 	s.calls[method] = append(s.calls[method], instance)
-	if q := s.script[method]; len(q) > 0 {
+	if q := s.script[method]; len(q) > 0 && q[0].Status != 0 {
 		resp := q[0]
 		s.script[method] = q[1:]
 		s.notifyLocked()
@@ -331,6 +335,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(resp.Status)
 		_, _ = io.WriteString(w, resp.Body)
 		return
+	}
+	if q := s.script[method]; len(q) > 0 {
+		s.script[method] = q[1:] // Pass: this call is handled as usual
 	}
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/analytics"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
@@ -121,16 +122,16 @@ func newDashboard(t *testing.T) *dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), handoff.AccountsFile)
+	path := filepath.Join(t.TempDir(), accounts.FileName)
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := handoff.NewMemoryAccounts(accountsConfig, path)
+	accts, err := accounts.NewMemory(accountsConfig, path, accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	desk, err := handoff.New(handoff.Config{}, store, waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, mem, channels.NewRegistry(), accounts, log,
+	desk, err := handoff.New(handoff.Config{}, store, waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, mem, channels.NewRegistry(), accts, log,
 		handoff.WithClock(clk.now))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func newDashboard(t *testing.T) *dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := console.New(console.Config{}, console.Options{Desk: desk, Accounts: accounts, Store: mem, Bus: mem, Log: log, Analytics: reporter})
+	con, err := console.New(console.Config{}, console.Options{Desk: desk, Accounts: accts, Store: mem, Bus: mem, Log: log, Analytics: reporter})
 	if err != nil {
 		t.Fatal(err)
 	}

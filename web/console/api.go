@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 )
@@ -29,7 +30,7 @@ const (
 // caller is the logged-in caseworker of a request.
 type caller struct {
 	token   string
-	session handoff.Session
+	session accounts.Session
 }
 
 // apiOpts says what a route needs.
@@ -88,7 +89,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, fn apiFunc, o
 			return errCSRFWrong
 		}
 	}
-	if o.admin && c.session.Role != handoff.RoleAdmin {
+	if o.admin && c.session.Role != accounts.RoleAdmin {
 		return errAdmin
 	}
 	return fn(w, r, c)
@@ -101,7 +102,7 @@ func (h *Handler) caller(r *http.Request) (*caller, error) {
 		return nil, errNoSession
 	}
 	s, err := h.accounts.Session(r.Context(), token)
-	if errors.Is(err, handoff.ErrNoSession) {
+	if errors.Is(err, accounts.ErrNoSession) {
 		return nil, errSessionExpired
 	}
 	if err != nil {
@@ -185,7 +186,7 @@ func (h *Handler) ssoUser(r *http.Request) (string, bool) {
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.Secret)) != 1 {
 		return "", false
 	}
-	user, err := handoff.NormalizeName(r.Header.Get(s.UserHeader))
+	user, err := accounts.NormalizeName(r.Header.Get(s.UserHeader))
 	if err != nil {
 		return "", false
 	}
@@ -272,18 +273,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *Handler) classify(r *http.Request, err error) *apiError {
-	var locked *handoff.LockedError
+	var locked *accounts.LockedError
 	switch {
 	case errors.As(err, &locked):
 		wait := time.Until(locked.Until)
 		return &apiError{status: http.StatusTooManyRequests, code: "locked", retry: wait,
 			msg:   "too many failed logins; try again after " + locked.Until.UTC().Format(time.RFC3339),
 			extra: map[string]any{"until": locked.Until.UTC()}}
-	case errors.Is(err, handoff.ErrBadCredentials):
+	case errors.Is(err, accounts.ErrBadCredentials):
 		return &apiError{status: http.StatusUnauthorized, code: "bad_credentials", msg: "wrong user name or password"}
-	case errors.Is(err, handoff.ErrDisabled):
+	case errors.Is(err, accounts.ErrDisabled):
 		return &apiError{status: http.StatusForbidden, code: "disabled", msg: "this account is disabled; ask an administrator"}
-	case errors.Is(err, handoff.ErrForbidden):
+	case errors.Is(err, accounts.ErrForbidden):
 		return errAdmin
 	case errors.Is(err, handoff.ErrAlreadyClaimed):
 		return &apiError{status: http.StatusConflict, code: "already_claimed", msg: "another caseworker claimed this conversation first"}
@@ -293,11 +294,13 @@ func (h *Handler) classify(r *http.Request, err error) *apiError {
 		return &apiError{status: http.StatusConflict, code: "not_assignee", msg: "you do not hold this conversation; claim it first"}
 	case errors.Is(err, handoff.ErrUnknownCaseworker):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
-	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, conversation.ErrInvalid):
+	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, accounts.ErrInvalid), errors.Is(err, conversation.ErrInvalid):
 		return &apiError{status: http.StatusBadRequest, code: "invalid", msg: invalidDetail(err)}
+	case errors.Is(err, handoff.ErrNoTemplate):
+		return &apiError{status: http.StatusConflict, code: "no_template", msg: "this conversation's channel has no approved template configured (twilio.whatsapp.template_sid)"}
 	case errors.Is(err, handoff.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: "not_found", msg: "no such conversation (it may have been deleted)"}
-	case errors.Is(err, handoff.ErrUserNotFound):
+	case errors.Is(err, accounts.ErrUserNotFound):
 		return &apiError{status: http.StatusNotFound, code: "no_such_user", msg: "no such user"}
 	case errors.Is(err, conversation.ErrConflict):
 		return &apiError{status: http.StatusConflict, code: "conflict", msg: "someone changed this conversation at the same moment; try again", retry: time.Second}
@@ -315,7 +318,7 @@ func (h *Handler) classify(r *http.Request, err error) *apiError {
 // 5000 characters, at most 4000") without the operation prefixes.
 func invalidDetail(err error) string {
 	s := err.Error()
-	for _, sep := range []string{handoff.ErrInvalid.Error() + ": ", conversation.ErrInvalid.Error() + ": "} {
+	for _, sep := range []string{handoff.ErrInvalid.Error() + ": ", accounts.ErrInvalid.Error() + ": ", conversation.ErrInvalid.Error() + ": "} {
 		if i := strings.LastIndex(s, sep); i >= 0 {
 			return s[i+len(sep):]
 		}

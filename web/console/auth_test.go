@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/web/console"
 )
 
@@ -92,7 +92,7 @@ func TestLoginCookie(t *testing.T) {
 			}
 			if ck.Name != tt.cookie || ck.Secure != tt.secure || ck.Path != tt.path || !ck.HttpOnly ||
 				ck.SameSite != http.SameSiteStrictMode || ck.Domain != "" || len(ck.Value) < 40 ||
-				ck.MaxAge < int((handoff.DefaultSessionMax-time.Minute).Seconds()) || ck.MaxAge > int(handoff.DefaultSessionMax.Seconds()) {
+				ck.MaxAge < int((accounts.DefaultSessionMax-time.Minute).Seconds()) || ck.MaxAge > int(accounts.DefaultSessionMax.Seconds()) {
 				t.Errorf("cookie = %+v", ck)
 			}
 			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
@@ -138,7 +138,7 @@ func TestLoginLockout(t *testing.T) {
 	if code, _ := c.do("POST", "/console/api/login", map[string]string{"username": "ben", "password": password}); code != 200 {
 		t.Errorf("ben = %d", code)
 	}
-	h.clock.Add(handoff.DefaultLockout + time.Second)
+	h.clock.Add(accounts.DefaultLockout + time.Second)
 	if code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}); code != 200 {
 		t.Errorf("after the lockout = %d %v", code, body)
 	}
@@ -221,12 +221,12 @@ func TestSessionExpiry(t *testing.T) {
 
 	// Idle: used within the idle time it lives on.
 	for i := 0; i < 3; i++ {
-		h.clock.Add(handoff.DefaultSessionIdle - time.Minute)
+		h.clock.Add(accounts.DefaultSessionIdle - time.Minute)
 		if code, body := c.do("GET", "/console/api/queue", nil); code != 200 {
 			t.Fatalf("after %d idle periods: %d %v", i+1, code, body)
 		}
 	}
-	h.clock.Add(handoff.DefaultSessionIdle + time.Second)
+	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
 	resp := c.raw("GET", "/console/api/queue", nil)
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
@@ -245,7 +245,7 @@ func TestSessionExpiry(t *testing.T) {
 
 	// Absolute: a session in constant use still ends after session_max.
 	c = h.login("anna")
-	for used := time.Duration(0); used < handoff.DefaultSessionMax-20*time.Minute; used += 20 * time.Minute {
+	for used := time.Duration(0); used < accounts.DefaultSessionMax-20*time.Minute; used += 20 * time.Minute {
 		h.clock.Add(20 * time.Minute)
 		if code, _ := c.do("GET", "/console/api/queue", nil); code != 200 {
 			t.Fatalf("busy session ended after %v", used)
@@ -259,7 +259,7 @@ func TestSessionExpiry(t *testing.T) {
 	// The live socket ends too, at its next heartbeat.
 	c = h.login("anna")
 	l := c.live()
-	h.clock.Add(handoff.DefaultSessionIdle + time.Second)
+	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
 	l.send(map[string]string{"type": "heartbeat"})
 	if f := l.next("session_end"); f["reason"] != "session_expired" {
 		t.Errorf("session_end = %v", f)

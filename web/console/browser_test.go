@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
@@ -35,20 +36,24 @@ var sampleKB = testcity.KB
 type site struct {
 	store    *conversation.Memory
 	desk     *handoff.Desk
-	accounts *handoff.Accounts
+	accounts *accounts.Store
 	civibot  *httptest.Server
 	city     *httptest.Server
 }
 
-type names struct{ a *handoff.Accounts }
+type names struct{ a *accounts.Store }
 
 func (n names) DisplayName(ctx context.Context, u string) (string, error) {
 	user, err := n.a.User(ctx, u)
 	return user.DisplayName, err
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T, registry ...*channels.Registry) *site {
 	t.Helper()
+	reg := channels.NewRegistry()
+	if len(registry) > 0 {
+		reg = registry[0]
+	}
 	kbase, err := sampleKB()
 	if err != nil {
 		t.Fatal(err)
@@ -70,15 +75,15 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), handoff.AccountsFile)
+	path := filepath.Join(t.TempDir(), accounts.FileName)
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s.accounts, err = handoff.NewMemoryAccounts(accountsConfig, path); err != nil {
+	if s.accounts, err = accounts.NewMemory(accountsConfig, path, accounts.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, channels.NewRegistry(), s.accounts, log)
+	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, reg, s.accounts, log)
 	if err != nil {
 		t.Fatal(err)
 	}

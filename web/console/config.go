@@ -10,7 +10,7 @@ import (
 
 // Config is the console's own settings (the "console" section of civibot's
 // config). Accounts, session lifetimes and login limits are
-// handoff.AccountsConfig (handoff.accounts).
+// accounts.Config (the handoff.accounts section).
 type Config struct {
 	// SecureCookie: "auto" (the default) marks the session cookie Secure,
 	// and names it with the __Host- prefix, when server.public_url is https

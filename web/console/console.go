@@ -50,6 +50,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/sockets"
@@ -71,22 +73,24 @@ type Desk interface {
 	Leave(ctx context.Context, caseworker string) error
 	Online(ctx context.Context) ([]handoff.Presence, error)
 	Forget(ctx context.Context, id string) error
+	Window(ctx context.Context, id string) (channels.Window, bool, error)
+	SendTemplate(ctx context.Context, id, caseworker, clientID string) (conversation.Message, error)
 }
 
 var _ Desk = (*handoff.Desk)(nil)
 
-// Accounts is what the console needs of *handoff.Accounts.
+// Accounts is what the console needs of *accounts.Store.
 type Accounts interface {
-	Authenticate(ctx context.Context, name, password, ip string) (handoff.User, error)
-	NewSession(ctx context.Context, u handoff.User) (string, handoff.Session, error)
-	Session(ctx context.Context, token string) (handoff.Session, error)
+	Authenticate(ctx context.Context, name, password, ip string) (accounts.User, error)
+	NewSession(ctx context.Context, u accounts.User) (string, accounts.Session, error)
+	Session(ctx context.Context, token string) (accounts.Session, error)
 	EndSession(ctx context.Context, token string) error
-	User(ctx context.Context, name string) (handoff.User, error)
-	CannedReplies(ctx context.Context) ([]handoff.CannedReply, error)
-	SetCannedReplies(ctx context.Context, actor string, list []handoff.CannedReply) error
+	User(ctx context.Context, name string) (accounts.User, error)
+	CannedReplies(ctx context.Context) ([]accounts.CannedReply, error)
+	SetCannedReplies(ctx context.Context, actor string, list []accounts.CannedReply) error
 }
 
-var _ Accounts = (*handoff.Accounts)(nil)
+var _ Accounts = (*accounts.Store)(nil)
 
 // Store is what the live socket reads of the conversation store.
 type Store interface {
@@ -125,7 +129,7 @@ type Options struct {
 	// handoff.DefaultMaxTextChars).
 	MaxTextChars int
 	// SessionMax is handoff.accounts.session_max, the session cookie's
-	// lifetime (0: handoff.DefaultSessionMax).
+	// lifetime (0: accounts.DefaultSessionMax).
 	SessionMax time.Duration
 	// LoginsPerMinute limits login attempts per client address on this
 	// instance, on top of the accounts' per-name lockout (0: 30).
@@ -188,7 +192,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		h.maxChars = handoff.DefaultMaxTextChars
 	}
 	if h.sessionMax = opts.SessionMax; h.sessionMax <= 0 {
-		h.sessionMax = handoff.DefaultSessionMax
+		h.sessionMax = accounts.DefaultSessionMax
 	}
 	perMinute := opts.LoginsPerMinute
 	if perMinute <= 0 {
@@ -253,6 +257,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /console/api/conversations/{id}/claim", h.api(h.claim, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/reply", h.api(h.reply, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/note", h.api(h.note, apiOpts{body: maxActionBody}))
+	m.Handle("POST /console/api/conversations/{id}/template", h.api(h.template, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/transfer", h.api(h.transfer, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/giveback", h.api(h.giveBack, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/conversations/{id}/close", h.api(h.close, apiOpts{body: maxActionBody}))
@@ -350,7 +355,7 @@ func (n *nameCache) get(ctx context.Context, user string) string {
 	if err == nil && u.DisplayName != "" {
 		name = u.DisplayName
 	}
-	if err != nil && !errors.Is(err, handoff.ErrUserNotFound) {
+	if err != nil && !errors.Is(err, accounts.ErrUserNotFound) {
 		return name // do not cache a store failure
 	}
 	n.mu.Lock()

@@ -7,15 +7,17 @@ import (
 	"slices"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 )
 
 // userView is the logged-in caseworker as the page sees them.
 type userView struct {
-	Name        string       `json:"name"`
-	DisplayName string       `json:"display_name,omitempty"`
-	Role        handoff.Role `json:"role"`
+	Name        string        `json:"name"`
+	DisplayName string        `json:"display_name,omitempty"`
+	Role        accounts.Role `json:"role"`
 }
 
 // meView answers /me and /login.
@@ -29,7 +31,7 @@ type meView struct {
 	MaxChars    int       `json:"max_chars"`
 }
 
-func (h *Handler) meOf(s handoff.Session) meView {
+func (h *Handler) meOf(s accounts.Session) meView {
 	return meView{
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
@@ -58,14 +60,14 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, _ *caller) error {
 	return h.sendMe(w, c.session)
 }
 
-func (h *Handler) sendMe(w http.ResponseWriter, s handoff.Session) error {
+func (h *Handler) sendMe(w http.ResponseWriter, s accounts.Session) error {
 	writeJSON(w, http.StatusOK, h.meOf(s))
 	return nil
 }
 
 func (h *Handler) ssoLogin(w http.ResponseWriter, r *http.Request, user string) error {
 	u, err := h.accounts.User(r.Context(), user)
-	if errors.Is(err, handoff.ErrUserNotFound) || err == nil && u.Disabled {
+	if errors.Is(err, accounts.ErrUserNotFound) || err == nil && u.Disabled {
 		h.log.InfoContext(r.Context(), "console: SSO login refused: no enabled account")
 		return &apiError{status: http.StatusForbidden, code: "sso_no_account",
 			msg: "single sign-on worked, but there is no enabled civibot account of that name; ask an administrator (civibot user add NAME)"}
@@ -336,10 +338,12 @@ func (h *Handler) transcript(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"conversation": h.view(r.Context(), t.Conversation),
 		"messages":     h.messages(r.Context(), t.Messages),
-	})
+	}
+	h.addWindow(r.Context(), out, id)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -411,7 +415,7 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 		return errorf(http.StatusBadRequest, "invalid", "client_id: up to 64 letters, digits, - and _")
 	}
 	m, err := h.desk.ReplyOnce(r.Context(), id, c.session.User, in.ClientID, in.Text)
-	delivered := true
+	delivered, derr := true, err
 	if errors.Is(err, handoff.ErrNotDelivered) {
 		delivered, err = false, nil
 	}
@@ -421,6 +425,11 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 	out := map[string]any{"message": h.messages(r.Context(), []conversation.Message{m})[0], "delivered": delivered}
 	if !delivered {
 		out["warning"] = "the reply is stored but could not be delivered on the citizen's channel"
+		if errors.Is(derr, channels.ErrWindowClosed) {
+			out["warning"] = "the reply is stored, but the channel's 24-hour window is closed: it goes out when the citizen writes again; send the template to ask them to"
+			out["window_closed"] = true
+			h.addWindow(r.Context(), out, id)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -457,7 +466,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	to, err := handoff.NormalizeName(in.To)
+	to, err := accounts.NormalizeName(in.To)
 	if err != nil {
 		return &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
 	}
@@ -523,7 +532,7 @@ func (h *Handler) canned(w http.ResponseWriter, r *http.Request, c *caller) erro
 }
 
 type cannedRequest struct {
-	Replies []handoff.CannedReply `json:"replies"`
+	Replies []accounts.CannedReply `json:"replies"`
 }
 
 // setCanned replaces the canned replies. Admins only.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/internal/testcity"
 
 	"github.com/gorilla/websocket"
@@ -58,7 +59,7 @@ type harness struct {
 	clock    *clock
 	store    *conversation.Memory
 	desk     *handoff.Desk
-	accounts *handoff.Accounts
+	accounts *accounts.Store
 	console  *console.Handler
 	srv      *httptest.Server
 	logs     *syncBuffer
@@ -73,12 +74,14 @@ type harnessOpts struct {
 	logins  int
 	// analytics serves the dashboard (nil: off).
 	analytics console.Analytics
+	// registry delivers to the channels (nil: none registered).
+	registry *channels.Registry
 }
 
 // Test users; every password is "correct horse battery".
 const password = "correct horse battery"
 
-var accountsConfig = handoff.AccountsConfig{BcryptCost: handoff.MinBcryptCost, MaxFailures: 3}
+var accountsConfig = accounts.Config{BcryptCost: accounts.MinBcryptCost, MaxFailures: 3}
 
 // accountsFile returns the content of an accounts file with the test
 // users: anna and ben (caseworkers), rita (admin), dora (disabled).
@@ -88,19 +91,19 @@ var accountsFile = sync.OnceValues(func() ([]byte, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, handoff.AccountsFile)
-	a, err := handoff.NewMemoryAccounts(accountsConfig, path)
+	path := filepath.Join(dir, accounts.FileName)
+	a, err := accounts.NewMemory(accountsConfig, path, accounts.Options{})
 	if err != nil {
 		return nil, err
 	}
 	for _, u := range []struct {
 		name, display string
-		role          handoff.Role
+		role          accounts.Role
 	}{
-		{"anna", "Anna Schmidt", handoff.RoleCaseworker},
-		{"ben", "Ben Braun", handoff.RoleCaseworker},
-		{"rita", "Rita Admin", handoff.RoleAdmin},
-		{"dora", "Dora Gesperrt", handoff.RoleCaseworker},
+		{"anna", "Anna Schmidt", accounts.RoleCaseworker},
+		{"ben", "Ben Braun", accounts.RoleCaseworker},
+		{"rita", "Rita Admin", accounts.RoleAdmin},
+		{"dora", "Dora Gesperrt", accounts.RoleCaseworker},
 	} {
 		if _, err := a.AddUser(bg, u.name, u.display, u.role, password); err != nil {
 			return nil, err
@@ -122,11 +125,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), handoff.AccountsFile)
+	path := filepath.Join(t.TempDir(), accounts.FileName)
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.accounts, err = handoff.NewMemoryAccounts(accountsConfig, path, handoff.WithAccountsClock(h.clock.Now))
+	h.accounts, err = accounts.NewMemory(accountsConfig, path, accounts.Options{Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +137,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if dcfg.WatchInterval == 0 {
 		dcfg.WatchInterval, dcfg.ReclaimAfter = 100*time.Millisecond, time.Second
 	}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, channels.NewRegistry(), h.accounts, log)
+	if o.registry == nil {
+		o.registry = channels.NewRegistry()
+	}
+	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, o.registry, h.accounts, log)
 	if err != nil {
 		t.Fatal(err)
 	}

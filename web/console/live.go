@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 )
@@ -70,7 +71,7 @@ type liveConn struct {
 	ws    *websocket.Conn
 	sid   string
 	user  string
-	role  handoff.Role
+	role  accounts.Role
 	token string
 
 	ctx    context.Context
@@ -442,7 +443,7 @@ func (w *writer) checkSession() error {
 	ctx, cancel := w.opCtx()
 	defer cancel()
 	_, err := w.c.h.accounts.Session(ctx, w.c.token)
-	if errors.Is(err, handoff.ErrNoSession) {
+	if errors.Is(err, accounts.ErrNoSession) {
 		return w.endSession("session_expired")
 	}
 	return w.health(err)

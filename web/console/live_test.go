@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 )
@@ -253,7 +254,7 @@ func TestBrowserClosed(t *testing.T) {
 		t.Errorf("reply after logging in again = %d %v", code, body)
 	}
 	// And the old session still expires.
-	h.clock.Add(handoff.DefaultSessionIdle + time.Second)
+	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
 	if code, _ := anna.do("GET", "/console/api/me", nil); code != 401 {
 		t.Errorf("the old session after the idle time = %d", code)
 	}

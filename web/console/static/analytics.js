@@ -14,7 +14,7 @@
   var API = '/console/api';
   var LANG_KEY = 'civibot-console-lang';
   var SVG = 'http://www.w3.org/2000/svg';
-  var CHANNELS = ['web', 'telegram', 'sms', 'voice'];
+  var CHANNELS = ['web', 'telegram', 'sms', 'voice', 'email', 'whatsapp'];
 
   var TEXT = {
     de: {
@@ -93,7 +93,7 @@
       noData: 'Keine Daten im Zeitraum',
       seconds: '{n} s',
       minutes: '{n} min',
-      ch_web: 'Web-Chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Telefon',
+      ch_web: 'Web-Chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Telefon', ch_email: 'E-Mail', ch_whatsapp: 'WhatsApp',
       r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einer Person', r_button: 'Knopf „Mit einer Person sprechen“',
       r_case_specific: 'Persönlicher Einzelfall', r_urgent: 'Dringend', r_prompt_injection: 'Manipulationsversuch',
       r_out_of_scope: 'Kein Thema der Stadt', r_no_match: 'Telefon: nicht verstanden', r_unknown: 'Unbekannt',
@@ -175,7 +175,7 @@
       noData: 'No data in the period',
       seconds: '{n} s',
       minutes: '{n} min',
-      ch_web: 'Web chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Phone',
+      ch_web: 'Web chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Phone', ch_email: 'E-mail', ch_whatsapp: 'WhatsApp',
       r_low_confidence: 'No confident answer', r_human_request: 'Asked for a person', r_button: '"Talk to a person" button',
       r_case_specific: 'Personal case', r_urgent: 'Urgent', r_prompt_injection: 'Manipulation attempt',
       r_out_of_scope: 'Not a city topic', r_no_match: 'Phone: not understood', r_unknown: 'Unknown',

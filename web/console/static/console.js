@@ -110,7 +110,14 @@
       kind_answer: 'Antwort', kind_clarify: 'Rückfrage', kind_handoff: 'Übergabe', kind_smalltalk: 'Smalltalk',
       kind_emergency: 'Notfall', kind_silent: 'still', kind_error: 'Fehler', kind_contact: 'Kontakt',
       status_bot: 'beim Bot', status_waiting: 'wartet', status_claimed: 'übernommen', status_ticket: 'Rückrufwunsch', status_closed: 'abgeschlossen',
-      channel_web: 'Web-Chat', channel_telegram: 'Telegram', channel_sms: 'SMS', channel_voice: 'Telefon',
+      channel_web: 'Web-Chat', channel_telegram: 'Telegram', channel_sms: 'SMS', channel_voice: 'Telefon', channel_email: 'E-Mail', channel_whatsapp: 'WhatsApp',
+      windowOpen: '{channel}: Antworten können bis {time} Uhr zugestellt werden (24 Stunden nach der letzten Nachricht der Person).',
+      windowClosed: '{channel}: Das 24-Stunden-Fenster ist seit {time} Uhr geschlossen. Antworten werden gespeichert und zugestellt, sobald die Person wieder schreibt.',
+      windowNever: '{channel}: Die Person hat noch nicht geschrieben; Antworten können erst danach zugestellt werden.',
+      windowNoTemplate: 'Es ist keine freigegebene Vorlage eingerichtet (twilio.whatsapp.template_sid).',
+      sendTemplate: 'Freigegebene Vorlage senden: „{text}“',
+      templateSent: 'Die Vorlage wurde gesendet.',
+      role_template: 'Vorlage von {name}',
       lang_de: 'Deutsch', lang_en: 'Englisch', lang_: 'unbekannt',
       reason_low_confidence: 'Bot unsicher', reason_human_request: 'Wunsch nach einem Menschen', reason_case_specific: 'Einzelfall',
       reason_urgent: 'dringend', reason_prompt_injection: 'Manipulationsversuch', reason_out_of_scope: 'außerhalb des Angebots',
@@ -247,7 +254,14 @@
       kind_answer: 'answer', kind_clarify: 'clarifying question', kind_handoff: 'handoff', kind_smalltalk: 'small talk',
       kind_emergency: 'emergency', kind_silent: 'silent', kind_error: 'error', kind_contact: 'contact',
       status_bot: 'with the bot', status_waiting: 'waiting', status_claimed: 'claimed', status_ticket: 'callback request', status_closed: 'closed',
-      channel_web: 'web chat', channel_telegram: 'Telegram', channel_sms: 'SMS', channel_voice: 'phone',
+      channel_web: 'web chat', channel_telegram: 'Telegram', channel_sms: 'SMS', channel_voice: 'phone', channel_email: 'e-mail', channel_whatsapp: 'WhatsApp',
+      windowOpen: '{channel}: replies can be delivered until {time} (24 hours after the person\'s last message).',
+      windowClosed: '{channel}: the 24-hour window closed at {time}. Replies are stored and delivered when the person writes again.',
+      windowNever: '{channel}: the person has not written yet; replies can only be delivered after that.',
+      windowNoTemplate: 'No approved template is configured (twilio.whatsapp.template_sid).',
+      sendTemplate: 'Send the approved template: "{text}"',
+      templateSent: 'The template was sent.',
+      role_template: 'Template from {name}',
       lang_de: 'German', lang_en: 'English', lang_: 'unknown',
       reason_low_confidence: 'bot not sure', reason_human_request: 'asked for a person', reason_case_specific: 'individual case',
       reason_urgent: 'urgent', reason_prompt_injection: 'manipulation attempt', reason_out_of_scope: 'out of scope',
@@ -723,6 +737,50 @@
     renderCanned();
     var shown = S.me.user.display_name || t('staffAnon');
     $('reply-label').textContent = t('replyLabel', { shown: shown });
+    loadWindow();
+  }
+
+  // ---- reply window (WhatsApp: 24 hours after the person's last message) ----
+  function loadWindow() {
+    var c = S.conv;
+    if (!c || c.channel !== 'whatsapp') { S.window = null; renderWindow(); return; }
+    var id = c.id;
+    api('GET', '/conversations/' + encodeURIComponent(id)).then(function (res) {
+      if (S.open !== id || !res.ok) { return; }
+      S.window = res.data.window || null;
+      renderWindow();
+    });
+  }
+
+  function renderWindow() {
+    var w = S.window, box = $('window');
+    box.hidden = !w;
+    if (!w) { return; }
+    var ch = label('channel_', S.conv ? S.conv.channel : '');
+    var text;
+    if (!w.closes) { text = t('windowNever', { channel: ch }); } else if (w.open) { text = t('windowOpen', { channel: ch, time: clock(w.closes) }); } else { text = t('windowClosed', { channel: ch, time: clock(w.closes) }); }
+    if (!w.open && !w.template) { text += ' ' + t('windowNoTemplate'); }
+    $('window-text').textContent = text;
+    box.className = 'window' + (w.open ? '' : ' closed');
+    var btn = $('send-template');
+    btn.hidden = w.open || !w.template || !isMine();
+    btn.textContent = t('sendTemplate', { text: w.template || '' });
+  }
+
+  function sendTemplate() {
+    var p = S.pendingTemplate;
+    if (!p || p.conv !== S.open) { p = S.pendingTemplate = { conv: S.open, id: newClientID() }; }
+    $('send-template').disabled = true;
+    act('/template', { client_id: p.id }, null, function (res) {
+      S.pendingTemplate = null;
+      if (res.data.window) { S.window = res.data.window; renderWindow(); }
+      if (res.data.delivered === false) {
+        markNotDelivered(res.data.message.seq);
+        $('action-error').textContent = res.data.warning || t('sentNotDelivered', { channel: label('channel_', S.conv ? S.conv.channel : '') });
+      } else {
+        announce(t('templateSent'));
+      }
+    }).then(function () { $('send-template').disabled = false; });
   }
 
   function renderTransferTargets() {
@@ -761,7 +819,7 @@
       ol.appendChild(renderMessage(m));
       if (!replay && m.role === 'citizen') { citizenNews = true; }
     });
-    if (citizenNews) { announce(t('newMessage')); }
+    if (citizenNews) { announce(t('newMessage')); if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); } }
     ol.scrollTop = ol.scrollHeight;
   }
 
@@ -772,7 +830,7 @@
     var head = el('p', 'msg-head');
     var who;
     switch (m.role) {
-      case 'caseworker': who = t('role_caseworker', { name: m.author_name || m.author }); break;
+      case 'caseworker': who = t(m.action === 'template' ? 'role_template' : 'role_caseworker', { name: m.author_name || m.author }); break;
       case 'note': who = t('role_note', { name: m.author_name || m.author }); break;
       default: who = label('role_', m.role);
     }
@@ -890,6 +948,7 @@
       if (res.data.delivered === false) {
         markNotDelivered(res.data.message.seq);
         $('action-error').textContent = t('sentNotDelivered', { channel: label('channel_', S.conv ? S.conv.channel : '') });
+        if (res.data.window) { S.window = res.data.window; renderWindow(); }
       } else {
         announce(t('sent'));
       }
@@ -1037,6 +1096,7 @@
     $('transfer').addEventListener('click', transfer);
     $('close').addEventListener('click', closeWith);
     $('forget').addEventListener('click', forget);
+    $('send-template').addEventListener('click', sendTemplate);
     $('reply-form').addEventListener('submit', sendReply);
     $('reply').addEventListener('input', updateCount);
     $('reply').addEventListener('keydown', function (ev) {

@@ -1,4 +1,12 @@
-package handoff
+// Package accounts holds the caseworkers' console accounts (bcrypt
+// password hashes, roles, disabling), console sessions, the login lockout
+// of one name from one address, and the canned replies caseworkers insert.
+// One Store, two backends: a JSON file shared with `civibot user` for a
+// single instance (NewMemory), Redis for several (NewRedis).
+//
+// Personal data: passwords are never stored or logged; only their bcrypt
+// hash is kept, and a session token only as its SHA-256.
+package accounts
 
 import (
 	"context"
@@ -16,6 +24,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/civibot/civibot/conversation"
 )
 
 // Role is what a console account may do.
@@ -35,7 +45,7 @@ type User struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Role        Role   `json:"role"`
 	Disabled    bool   `json:"disabled,omitempty"`
-	// Hash is the bcrypt hash; empty in values Accounts returns.
+	// Hash is the bcrypt hash; empty in values a Store returns.
 	Hash string `json:"hash,omitempty"`
 	// Gen changes when the password changes or the account is disabled;
 	// sessions of an older generation end.
@@ -66,20 +76,27 @@ type CannedReply struct {
 	Language string `json:"language,omitempty"` // de, en, or "" for any
 }
 
-// Account errors.
+// Errors. Callers test with errors.Is.
 var (
-	ErrUserNotFound = errors.New("handoff: no such user")
-	ErrUserExists   = errors.New("handoff: user already exists")
+	// ErrInvalid: the arguments are wrong (a bad user name, a short
+	// password, an unknown role, a canned reply without text).
+	ErrInvalid = errors.New("accounts: invalid argument")
+	// ErrUnavailable: Redis cannot be reached (conversation.ErrUnavailable,
+	// so one check covers the conversation store, the desk and accounts).
+	ErrUnavailable = conversation.ErrUnavailable
+	// ErrUserNotFound: no account of that name.
+	ErrUserNotFound = errors.New("accounts: no such user")
+	ErrUserExists   = errors.New("accounts: user already exists")
 	// ErrBadCredentials: unknown user or wrong password (not told apart).
-	ErrBadCredentials = errors.New("handoff: wrong username or password")
+	ErrBadCredentials = errors.New("accounts: wrong username or password")
 	// ErrDisabled: the password was right but the account is disabled.
-	ErrDisabled = errors.New("handoff: account disabled")
+	ErrDisabled = errors.New("accounts: account disabled")
 	// ErrLocked: too many failed logins; a *LockedError says until when.
-	ErrLocked = errors.New("handoff: too many failed logins")
+	ErrLocked = errors.New("accounts: too many failed logins")
 	// ErrNoSession: unknown or expired session token.
-	ErrNoSession = errors.New("handoff: no such session, or it expired")
+	ErrNoSession = errors.New("accounts: no such session, or it expired")
 	// ErrForbidden: the action needs the admin role.
-	ErrForbidden = errors.New("handoff: admin role required")
+	ErrForbidden = errors.New("accounts: admin role required")
 )
 
 // LockedError is returned while a username and address are locked out.
@@ -92,8 +109,8 @@ func (e *LockedError) Error() string {
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// accountStore is what an Accounts backend keeps.
-type accountStore interface {
+// backend is what a Store's backend keeps.
+type backend interface {
 	user(ctx context.Context, name string) (User, error)
 	addUser(ctx context.Context, u User) error
 	updateUser(ctx context.Context, name string, fn func(*User) error) (User, error)
@@ -110,37 +127,33 @@ type accountStore interface {
 	setCanned(ctx context.Context, list []CannedReply) error
 }
 
-// Accounts holds caseworker accounts, console sessions, login limits and
-// canned replies. Build it with NewMemoryAccounts or NewRedisAccounts.
-type Accounts struct {
-	cfg   AccountsConfig
-	store accountStore
+// Store holds caseworker accounts, console sessions, login limits and
+// canned replies. Build it with NewMemory or NewRedis.
+type Store struct {
+	cfg   Config
+	store backend
 	now   func() time.Time
 
 	dummyOnce sync.Once
 	dummy     []byte // a hash to compare against for unknown users
 }
 
-// AccountsOption configures Accounts.
-type AccountsOption func(*Accounts)
-
-// WithAccountsClock sets the clock (default time.Now).
-func WithAccountsClock(now func() time.Time) AccountsOption {
-	return func(a *Accounts) { a.now = now }
+// Options are a Store's collaborators.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
-func newAccounts(cfg AccountsConfig, store accountStore, opts []AccountsOption) (*Accounts, error) {
+func newStore(cfg Config, store backend, o Options) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("handoff: accounts: %w", err)
+		return nil, fmt.Errorf("accounts: %w", err)
 	}
-	a := &Accounts{cfg: cfg.withDefaults(), store: store, now: time.Now}
-	for _, o := range opts {
-		o(a)
+	a := &Store{cfg: cfg.withDefaults(), store: store, now: o.Now}
+	if a.now == nil {
+		a.now = time.Now
 	}
 	return a, nil
 }
-
-var _ Directory = (*Accounts)(nil)
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
@@ -158,7 +171,7 @@ func public(u User) User {
 	return u
 }
 
-func (a *Accounts) checkPassword(pw string) error {
+func (a *Store) checkPassword(pw string) error {
 	if n := utf8.RuneCountInString(pw); n < a.cfg.MinPasswordChars {
 		return fmt.Errorf("%w: the password needs at least %d characters (it has %d)", ErrInvalid, a.cfg.MinPasswordChars, n)
 	}
@@ -168,25 +181,25 @@ func (a *Accounts) checkPassword(pw string) error {
 	return nil
 }
 
-func (a *Accounts) hash(pw string) (string, error) {
+func (a *Store) hash(pw string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), a.cfg.BcryptCost)
 	if err != nil {
-		return "", fmt.Errorf("handoff: hash password: %w", err)
+		return "", fmt.Errorf("accounts: hash password: %w", err)
 	}
 	return string(h), nil
 }
 
 // AddUser creates an account. ErrUserExists if the name is taken.
-func (a *Accounts) AddUser(ctx context.Context, name, displayName string, role Role, password string) (User, error) {
+func (a *Store) AddUser(ctx context.Context, name, displayName string, role Role, password string) (User, error) {
 	n, err := NormalizeName(name)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: add user: %w", err)
+		return User{}, fmt.Errorf("accounts: add user: %w", err)
 	}
 	if role != RoleCaseworker && role != RoleAdmin {
-		return User{}, fmt.Errorf("handoff: add user: %w: role %q (caseworker or admin)", ErrInvalid, role)
+		return User{}, fmt.Errorf("accounts: add user: %w: role %q (caseworker or admin)", ErrInvalid, role)
 	}
 	if err := a.checkPassword(password); err != nil {
-		return User{}, fmt.Errorf("handoff: add user: %w", err)
+		return User{}, fmt.Errorf("accounts: add user: %w", err)
 	}
 	h, err := a.hash(password)
 	if err != nil {
@@ -195,29 +208,29 @@ func (a *Accounts) AddUser(ctx context.Context, name, displayName string, role R
 	now := a.now().UTC()
 	u := User{Name: n, DisplayName: strings.TrimSpace(displayName), Role: role, Hash: h, Gen: 1, Created: now, Updated: now}
 	if err := a.store.addUser(ctx, u); err != nil {
-		return User{}, fmt.Errorf("handoff: add user %s: %w", n, err)
+		return User{}, fmt.Errorf("accounts: add user %s: %w", n, err)
 	}
 	return public(u), nil
 }
 
 // User returns an account (without its hash). ErrUserNotFound if none.
-func (a *Accounts) User(ctx context.Context, name string) (User, error) {
+func (a *Store) User(ctx context.Context, name string) (User, error) {
 	n, err := NormalizeName(name)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: user: %w: %w", ErrUserNotFound, err)
+		return User{}, fmt.Errorf("accounts: user: %w: %w", ErrUserNotFound, err)
 	}
 	u, err := a.store.user(ctx, n)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: user %s: %w", n, err)
+		return User{}, fmt.Errorf("accounts: user %s: %w", n, err)
 	}
 	return public(u), nil
 }
 
 // Users lists all accounts by name.
-func (a *Accounts) Users(ctx context.Context) ([]User, error) {
+func (a *Store) Users(ctx context.Context) ([]User, error) {
 	us, err := a.store.users(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("handoff: users: %w", err)
+		return nil, fmt.Errorf("accounts: users: %w", err)
 	}
 	for i := range us {
 		us[i] = public(us[i])
@@ -226,10 +239,10 @@ func (a *Accounts) Users(ctx context.Context) ([]User, error) {
 	return us, nil
 }
 
-func (a *Accounts) update(ctx context.Context, op, name string, fn func(*User) error) (User, error) {
+func (a *Store) update(ctx context.Context, op, name string, fn func(*User) error) (User, error) {
 	n, err := NormalizeName(name)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: %s: %w: %w", op, ErrUserNotFound, err)
+		return User{}, fmt.Errorf("accounts: %s: %w: %w", op, ErrUserNotFound, err)
 	}
 	now := a.now().UTC()
 	u, err := a.store.updateUser(ctx, n, func(u *User) error {
@@ -240,15 +253,15 @@ func (a *Accounts) update(ctx context.Context, op, name string, fn func(*User) e
 		return nil
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: %s %s: %w", op, n, err)
+		return User{}, fmt.Errorf("accounts: %s %s: %w", op, n, err)
 	}
 	return public(u), nil
 }
 
 // SetPassword changes a password; the user's sessions end.
-func (a *Accounts) SetPassword(ctx context.Context, name, password string) error {
+func (a *Store) SetPassword(ctx context.Context, name, password string) error {
 	if err := a.checkPassword(password); err != nil {
-		return fmt.Errorf("handoff: set password: %w", err)
+		return fmt.Errorf("accounts: set password: %w", err)
 	}
 	h, err := a.hash(password)
 	if err != nil {
@@ -263,7 +276,7 @@ func (a *Accounts) SetPassword(ctx context.Context, name, password string) error
 }
 
 // SetDisabled disables (sessions end, logins refused) or enables an account.
-func (a *Accounts) SetDisabled(ctx context.Context, name string, disabled bool) error {
+func (a *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
 	_, err := a.update(ctx, "set disabled", name, func(u *User) error {
 		if disabled && !u.Disabled {
 			u.Gen++
@@ -279,7 +292,7 @@ func limitKey(name, ip string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (a *Accounts) dummyHash() []byte {
+func (a *Store) dummyHash() []byte {
 	a.dummyOnce.Do(func() {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
@@ -294,12 +307,12 @@ func (a *Accounts) dummyHash() []byte {
 // pair is refused with a *LockedError (errors.Is ErrLocked) for Lockout,
 // across instances. A disabled account gives ErrDisabled (only with the
 // right password).
-func (a *Accounts) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
+func (a *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
 	now := a.now()
 	key := limitKey(name, ip)
 	until, err := a.store.loginLocked(ctx, key)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: authenticate: %w", err)
+		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
 	if now.Before(until) {
 		return User{}, &LockedError{Until: until}
@@ -307,7 +320,7 @@ func (a *Accounts) Authenticate(ctx context.Context, name, password, ip string) 
 	fail := func() (User, error) {
 		until, err := a.store.loginFailure(ctx, key, now, a.cfg.FailureWindow, a.cfg.MaxFailures, a.cfg.Lockout)
 		if err != nil {
-			return User{}, fmt.Errorf("handoff: authenticate: %w", err)
+			return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 		}
 		if now.Before(until) {
 			return User{}, &LockedError{Until: until}
@@ -324,7 +337,7 @@ func (a *Accounts) Authenticate(ctx context.Context, name, password, ip string) 
 		return fail()
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: authenticate: %w", err)
+		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.Hash), []byte(password)) != nil {
 		return fail()
@@ -333,7 +346,7 @@ func (a *Accounts) Authenticate(ctx context.Context, name, password, ip string) 
 		return User{}, ErrDisabled
 	}
 	if err := a.store.clearLogin(ctx, key); err != nil {
-		return User{}, fmt.Errorf("handoff: authenticate: %w", err)
+		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
 	if cost, err := bcrypt.Cost([]byte(u.Hash)); err == nil && cost < a.cfg.BcryptCost {
 		// Upgrade an old hash while the password is at hand.
@@ -357,12 +370,12 @@ func sessionKey(token string) string {
 func randomToken() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("handoff: random token: %w", err)
+		return "", fmt.Errorf("accounts: random token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (a *Accounts) expires(s Session) time.Time {
+func (a *Store) expires(s Session) time.Time {
 	idle := s.LastSeen.Add(a.cfg.SessionIdle)
 	if abs := s.Created.Add(a.cfg.SessionMax); abs.Before(idle) {
 		return abs
@@ -376,7 +389,7 @@ func ttl(until, now time.Time) time.Duration {
 
 // NewSession starts a console session for an authenticated user. The token
 // goes into the session cookie; only its SHA-256 is stored.
-func (a *Accounts) NewSession(ctx context.Context, u User) (string, Session, error) {
+func (a *Store) NewSession(ctx context.Context, u User) (string, Session, error) {
 	token, err := randomToken()
 	if err != nil {
 		return "", Session{}, err
@@ -389,7 +402,7 @@ func (a *Accounts) NewSession(ctx context.Context, u User) (string, Session, err
 	s := Session{User: u.Name, DisplayName: u.DisplayName, Role: u.Role, CSRF: csrf, Gen: u.Gen, Created: now, LastSeen: now}
 	s.Expires = a.expires(s)
 	if err := a.store.putSession(ctx, sessionKey(token), s, ttl(s.Expires, now)); err != nil {
-		return "", Session{}, fmt.Errorf("handoff: new session: %w", err)
+		return "", Session{}, fmt.Errorf("accounts: new session: %w", err)
 	}
 	return token, s, nil
 }
@@ -398,14 +411,14 @@ func (a *Accounts) NewSession(ctx context.Context, u User) (string, Session, err
 // when unknown, idle for SessionIdle, older than SessionMax, or when the
 // account was disabled or its password changed since login. Role and
 // DisplayName are the account's current ones.
-func (a *Accounts) Session(ctx context.Context, token string) (Session, error) {
+func (a *Store) Session(ctx context.Context, token string) (Session, error) {
 	if token == "" {
 		return Session{}, ErrNoSession
 	}
 	key := sessionKey(token)
 	s, err := a.store.session(ctx, key)
 	if err != nil {
-		return Session{}, fmt.Errorf("handoff: session: %w", err)
+		return Session{}, fmt.Errorf("accounts: session: %w", err)
 	}
 	now := a.now().UTC()
 	end := func() (Session, error) {
@@ -420,7 +433,7 @@ func (a *Accounts) Session(ctx context.Context, token string) (Session, error) {
 		return end()
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("handoff: session: %w", err)
+		return Session{}, fmt.Errorf("accounts: session: %w", err)
 	}
 	if u.Disabled || u.Gen != s.Gen {
 		return end()
@@ -431,19 +444,19 @@ func (a *Accounts) Session(ctx context.Context, token string) (Session, error) {
 		s.LastSeen = now
 		s.Expires = a.expires(s)
 		if err := a.store.putSession(ctx, key, s, ttl(s.Expires, now)); err != nil {
-			return Session{}, fmt.Errorf("handoff: session: %w", err)
+			return Session{}, fmt.Errorf("accounts: session: %w", err)
 		}
 	}
 	return s, nil
 }
 
 // EndSession logs out. An unknown token is not an error.
-func (a *Accounts) EndSession(ctx context.Context, token string) error {
+func (a *Store) EndSession(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
 	if err := a.store.deleteSession(ctx, sessionKey(token)); err != nil {
-		return fmt.Errorf("handoff: end session: %w", err)
+		return fmt.Errorf("accounts: end session: %w", err)
 	}
 	return nil
 }
@@ -456,10 +469,10 @@ const (
 )
 
 // CannedReplies returns the canned replies in their stored order.
-func (a *Accounts) CannedReplies(ctx context.Context) ([]CannedReply, error) {
+func (a *Store) CannedReplies(ctx context.Context) ([]CannedReply, error) {
 	list, err := a.store.canned(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("handoff: canned replies: %w", err)
+		return nil, fmt.Errorf("accounts: canned replies: %w", err)
 	}
 	if list == nil {
 		list = []CannedReply{}
@@ -469,32 +482,32 @@ func (a *Accounts) CannedReplies(ctx context.Context) ([]CannedReply, error) {
 
 // SetCannedReplies replaces the canned replies. actor must be an enabled
 // admin (ErrForbidden otherwise).
-func (a *Accounts) SetCannedReplies(ctx context.Context, actor string, list []CannedReply) error {
+func (a *Store) SetCannedReplies(ctx context.Context, actor string, list []CannedReply) error {
 	u, err := a.User(ctx, actor)
 	if errors.Is(err, ErrUserNotFound) || err == nil && (u.Role != RoleAdmin || u.Disabled) {
-		return fmt.Errorf("handoff: set canned replies: %w", ErrForbidden)
+		return fmt.Errorf("accounts: set canned replies: %w", ErrForbidden)
 	}
 	if err != nil {
-		return fmt.Errorf("handoff: set canned replies: %w", err)
+		return fmt.Errorf("accounts: set canned replies: %w", err)
 	}
 	if len(list) > maxCanned {
-		return fmt.Errorf("handoff: set canned replies: %w: at most %d replies", ErrInvalid, maxCanned)
+		return fmt.Errorf("accounts: set canned replies: %w: at most %d replies", ErrInvalid, maxCanned)
 	}
 	clean := make([]CannedReply, len(list))
 	for i, c := range list {
 		c.Title, c.Text = strings.TrimSpace(c.Title), strings.TrimSpace(c.Text)
 		switch {
 		case c.Title == "" || utf8.RuneCountInString(c.Title) > maxCannedTitle:
-			return fmt.Errorf("handoff: set canned replies: %w: reply %d needs a title of 1–%d characters", ErrInvalid, i+1, maxCannedTitle)
+			return fmt.Errorf("accounts: set canned replies: %w: reply %d needs a title of 1–%d characters", ErrInvalid, i+1, maxCannedTitle)
 		case c.Text == "" || utf8.RuneCountInString(c.Text) > maxCannedText:
-			return fmt.Errorf("handoff: set canned replies: %w: reply %d needs a text of 1–%d characters", ErrInvalid, i+1, maxCannedText)
+			return fmt.Errorf("accounts: set canned replies: %w: reply %d needs a text of 1–%d characters", ErrInvalid, i+1, maxCannedText)
 		case c.Language != "" && c.Language != "de" && c.Language != "en":
-			return fmt.Errorf("handoff: set canned replies: %w: reply %d: language must be de, en or empty", ErrInvalid, i+1)
+			return fmt.Errorf("accounts: set canned replies: %w: reply %d: language must be de, en or empty", ErrInvalid, i+1)
 		}
 		clean[i] = c
 	}
 	if err := a.store.setCanned(ctx, clean); err != nil {
-		return fmt.Errorf("handoff: set canned replies: %w", err)
+		return fmt.Errorf("accounts: set canned replies: %w", err)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package handoff
+package accounts
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package handoff
+package accounts
 
 import (
 	"context"
@@ -10,23 +10,25 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civibot/civibot/conversation"
 )
 
-// NewRedisAccounts returns Accounts kept in Redis (prefix "" means
+// NewRedis returns a Store kept in Redis (prefix "" means
 // "civibot:"), shared by every instance:
 //
 //	Pusers           hash    user name → account JSON (with the bcrypt hash)
 //	Psess:<sha256>   string  session JSON, TTL = until it expires
 //	Plogin:<hash>    hash    failed logins of one name+address (n, start, until), TTL
 //	Pcanned          string  canned replies JSON
-func NewRedisAccounts(cfg AccountsConfig, client redis.UniversalClient, prefix string, opts ...AccountsOption) (*Accounts, error) {
+func NewRedis(cfg Config, client redis.UniversalClient, prefix string, o Options) (*Store, error) {
 	if prefix == "" {
 		prefix = "civibot:"
 	}
 	if strings.ContainsAny(prefix, "{}") {
-		return nil, fmt.Errorf("handoff: redis accounts: prefix %q must not contain { or }", prefix)
+		return nil, fmt.Errorf("accounts: redis accounts: prefix %q must not contain { or }", prefix)
 	}
-	return newAccounts(cfg, &redisAccounts{client: client, prefix: prefix, failScript: redis.NewScript(loginFailLua)}, opts)
+	return newStore(cfg, &redisAccounts{client: client, prefix: prefix, failScript: redis.NewScript(loginFailLua)}, o)
 }
 
 type redisAccounts struct {
@@ -50,7 +52,7 @@ func (r *redisAccounts) user(ctx context.Context, name string) (User, error) {
 	}
 	u, err := decodeUser(raw)
 	if err != nil {
-		return User{}, fmt.Errorf("handoff: user %s: decode: %w", name, err)
+		return User{}, fmt.Errorf("accounts: user %s: decode: %w", name, err)
 	}
 	return u, nil
 }
@@ -115,7 +117,7 @@ func (r *redisAccounts) updateUser(ctx context.Context, name string, fn func(*Us
 		}
 		return out, nil
 	}
-	return User{}, fmt.Errorf("handoff: update user %s: too many concurrent updates, try again", name)
+	return User{}, fmt.Errorf("accounts: update user %s: too many concurrent updates, try again", name)
 }
 
 func (r *redisAccounts) users(ctx context.Context) ([]User, error) {
@@ -127,7 +129,7 @@ func (r *redisAccounts) users(ctx context.Context) ([]User, error) {
 	for name, raw := range m {
 		u, err := decodeUser(raw)
 		if err != nil {
-			return nil, fmt.Errorf("handoff: user %s: decode: %w", name, err)
+			return nil, fmt.Errorf("accounts: user %s: decode: %w", name, err)
 		}
 		out = append(out, u)
 	}
@@ -242,6 +244,9 @@ func (r *redisAccounts) setCanned(ctx context.Context, list []CannedReply) error
 	}
 	return nil
 }
+
+// fail wraps a Redis error (see conversation.RedisError).
+func fail(op string, err error) error { return conversation.RedisError("accounts: "+op, err) }
 
 func decodeUser(raw string) (User, error) {
 	var u User

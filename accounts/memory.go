@@ -1,4 +1,4 @@
-package handoff
+package accounts
 
 import (
 	"context"
@@ -13,25 +13,25 @@ import (
 	"time"
 )
 
-// AccountsFile is the name of the accounts file in the data directory
+// FileName is the name of the accounts file in the data directory
 // (security.data_dir) when there is no Redis: `civibot user` writes it and
 // `civibot serve` reads it.
-const AccountsFile = "accounts.json"
+const FileName = "accounts.json"
 
-// NewMemoryAccounts returns Accounts for a single instance. Accounts and
+// NewMemory returns a Store for a single instance. Accounts and
 // canned replies are kept in the JSON file at path (mode 0600), so
 // `civibot user add` and a running `civibot serve` share them: every write
 // re-reads the file under a lock and replaces it atomically, and reads pick
 // up changes another process made. Sessions and login limits live in
 // memory only (a restart logs everyone out). path "" keeps everything in
 // memory.
-func NewMemoryAccounts(cfg AccountsConfig, path string, opts ...AccountsOption) (*Accounts, error) {
-	return newAccounts(cfg, &memAccounts{
+func NewMemory(cfg Config, path string, o Options) (*Store, error) {
+	return newStore(cfg, &memAccounts{
 		path:     path,
 		data:     accountsFile{Users: map[string]User{}},
 		sessions: map[string]Session{},
 		logins:   map[string]memLogin{},
-	}, opts)
+	}, o)
 }
 
 // accountsFile is the JSON file's content.

@@ -1,4 +1,4 @@
-package handoff
+package accounts
 
 import (
 	"context"
@@ -43,9 +43,9 @@ func (c *testClock) Set(t time.Time) {
 	c.now = t
 }
 
-// testAccountsConfig keeps bcrypt at the lowest allowed cost, for speed.
-func testAccountsConfig() AccountsConfig {
-	return AccountsConfig{BcryptCost: MinBcryptCost}
+// testConfig keeps bcrypt at the lowest allowed cost, for speed.
+func testConfig() Config {
+	return Config{BcryptCost: MinBcryptCost}
 }
 
 const pw = "correct horse battery"
@@ -53,14 +53,14 @@ const pw = "correct horse battery"
 // fast lowers the bcrypt cost below the allowed minimum for tests whose
 // subject is not hashing: under -race one bcrypt at cost 10 takes one to
 // two seconds. TestBcryptCost checks the real cost.
-func fast(a *Accounts) *Accounts {
+func fast(a *Store) *Store {
 	a.cfg.BcryptCost = bcrypt.MinCost
 	return a
 }
 
 func TestMemoryAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Accounts {
-		a, err := NewMemoryAccounts(testAccountsConfig(), "", WithAccountsClock(clock.Now))
+	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
+		a, err := NewMemory(testConfig(), "", Options{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +69,8 @@ func TestMemoryAccounts(t *testing.T) {
 }
 
 func TestFileAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Accounts {
-		a, err := NewMemoryAccounts(testAccountsConfig(), filepath.Join(t.TempDir(), "data", "users.json"), WithAccountsClock(clock.Now))
+	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
+		a, err := NewMemory(testConfig(), filepath.Join(t.TempDir(), "data", "users.json"), Options{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,9 +79,9 @@ func TestFileAccounts(t *testing.T) {
 }
 
 func TestRedisAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Accounts {
+	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
 		srv := redistest.Start(t)
-		a, err := NewRedisAccounts(testAccountsConfig(), srv.Client(t), "test:", WithAccountsClock(clock.Now))
+		a, err := NewRedis(testConfig(), srv.Client(t), "test:", Options{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestRedisAccounts(t *testing.T) {
 	})
 }
 
-func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock) *Accounts) {
+func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock) *Store) {
 	ctx := context.Background()
 
 	t.Run("add and authenticate", func(t *testing.T) {
@@ -371,10 +371,10 @@ func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock)
 
 func TestBcryptCost(t *testing.T) {
 	ctx := context.Background()
-	if _, err := NewMemoryAccounts(AccountsConfig{BcryptCost: 9}, ""); err == nil {
+	if _, err := NewMemory(Config{BcryptCost: 9}, "", Options{}); err == nil {
 		t.Error("bcrypt cost 9 accepted")
 	}
-	a, err := NewMemoryAccounts(testAccountsConfig(), "")
+	a, err := NewMemory(testConfig(), "", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestFileAccountsShared(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "data", "users.json")
 	// "civibot serve" has the file open; "civibot user add" writes it.
-	serve, err := NewMemoryAccounts(testAccountsConfig(), path)
+	serve, err := NewMemory(testConfig(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +427,7 @@ func TestFileAccountsShared(t *testing.T) {
 	if _, err := serve.User(ctx, "erika"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("before: %v", err)
 	}
-	cli, err := NewMemoryAccounts(testAccountsConfig(), path)
+	cli, err := NewMemory(testConfig(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestFileAccountsShared(t *testing.T) {
 	}
 	// Both write: neither loses the other's change.
 	var wg sync.WaitGroup
-	for i, a := range []*Accounts{serve, cli} {
+	for i, a := range []*Store{serve, cli} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -466,5 +466,52 @@ func TestFileAccountsShared(t *testing.T) {
 	}
 	if _, err := serve.User(ctx, "erika"); err == nil || !strings.Contains(err.Error(), "not valid") {
 		t.Errorf("corrupt file: %v, want a clear error", err)
+	}
+}
+
+func TestRedisAccountsDown(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	a, err := NewRedis(testConfig(), srv.Client(t), "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast(a)
+	if _, err := a.AddUser(ctx, "erika", "", RoleCaseworker, pw); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := a.NewSession(ctx, User{Name: "erika", Role: RoleCaseworker, Gen: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop(t)
+	opCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	checks := map[string]error{}
+	_, checks["authenticate"] = a.Authenticate(opCtx, "erika", pw, "ip")
+	_, checks["session"] = a.Session(opCtx, token)
+	_, checks["user"] = a.User(opCtx, "erika")
+	_, checks["canned replies"] = a.CannedReplies(opCtx)
+	for op, err := range checks {
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s while Redis is down: %v, want ErrUnavailable", op, err)
+		}
+	}
+
+	srv.Restart(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := a.Authenticate(ctx, "erika", pw, "ip")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("authenticate after Redis came back: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s, err := a.Session(ctx, token); err != nil || s.User != "erika" {
+		t.Errorf("the session after Redis came back: %+v, %v", s, err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package handoff
+package accounts
 
 // lockFile is a no-op where flock is not available: only one process
 // should write the accounts file at a time there.

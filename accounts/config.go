@@ -1,0 +1,91 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures caseworker accounts and console sessions.
+type Config struct {
+	// BcryptCost for new password hashes (at least 10; default 12).
+	BcryptCost int `yaml:"bcrypt_cost"`
+	// MinPasswordChars: the shortest password accepted (default 10).
+	MinPasswordChars int `yaml:"min_password_chars"`
+	// SessionIdle: a session unused for this long ends (default 30m).
+	SessionIdle time.Duration `yaml:"session_idle"`
+	// SessionMax: a session ends this long after login, used or not
+	// (default 12h).
+	SessionMax time.Duration `yaml:"session_max"`
+	// MaxFailures failed logins for one username from one address within
+	// FailureWindow lock that pair out for Lockout (defaults 5, 15m, 15m).
+	MaxFailures   int           `yaml:"max_failures"`
+	FailureWindow time.Duration `yaml:"failure_window"`
+	Lockout       time.Duration `yaml:"lockout"`
+}
+
+// Defaults for Config.
+const (
+	DefaultBcryptCost       = 12
+	MinBcryptCost           = 10
+	DefaultMinPasswordChars = 10
+	DefaultSessionIdle      = 30 * time.Minute
+	DefaultSessionMax       = 12 * time.Hour
+	DefaultMaxFailures      = 5
+	DefaultFailureWindow    = 15 * time.Minute
+	DefaultLockout          = 15 * time.Minute
+)
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{}.withDefaults()
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = DefaultBcryptCost
+	}
+	if c.MinPasswordChars == 0 {
+		c.MinPasswordChars = DefaultMinPasswordChars
+	}
+	if c.MaxFailures == 0 {
+		c.MaxFailures = DefaultMaxFailures
+	}
+	def(&c.SessionIdle, DefaultSessionIdle)
+	def(&c.SessionMax, DefaultSessionMax)
+	def(&c.FailureWindow, DefaultFailureWindow)
+	def(&c.Lockout, DefaultLockout)
+	return c
+}
+
+// Validate checks the configuration (defaults applied first).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.BcryptCost < MinBcryptCost || c.BcryptCost > 31 {
+		errs = append(errs, fmt.Errorf("handoff.accounts.bcrypt_cost must be between %d and 31, got %d", MinBcryptCost, c.BcryptCost))
+	}
+	if c.MinPasswordChars < 8 {
+		errs = append(errs, fmt.Errorf("handoff.accounts.min_password_chars must be at least 8, got %d", c.MinPasswordChars))
+	}
+	for _, s := range []struct {
+		name string
+		d    time.Duration
+	}{{"session_idle", c.SessionIdle}, {"session_max", c.SessionMax}, {"failure_window", c.FailureWindow}, {"lockout", c.Lockout}} {
+		if s.d < 0 {
+			errs = append(errs, fmt.Errorf("handoff.accounts.%s must be positive, got %v", s.name, s.d))
+		}
+	}
+	if c.SessionIdle > c.SessionMax {
+		errs = append(errs, fmt.Errorf("handoff.accounts.session_idle (%v) must not exceed handoff.accounts.session_max (%v)", c.SessionIdle, c.SessionMax))
+	}
+	if c.MaxFailures < 1 {
+		errs = append(errs, fmt.Errorf("handoff.accounts.max_failures must be at least 1, got %d", c.MaxFailures))
+	}
+	return errors.Join(errs...)
+}
