@@ -2,10 +2,15 @@ package knowledge
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -165,7 +170,11 @@ var dictPlaceholders = map[string]bool{
 // cleanDictPhrase removes annotations in brackets of any kind, the leading
 // "to " of English verbs and object placeholders.
 func cleanDictPhrase(s string) string {
+	if !strings.ContainsAny(s, "{[(<}])>") {
+		return stripDictWords(s)
+	}
 	var b strings.Builder
+	b.Grow(len(s))
 	depth := 0
 	for _, r := range s {
 		switch r {
@@ -182,7 +191,16 @@ func cleanDictPhrase(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	words := strings.Fields(b.String())
+	return stripDictWords(b.String())
+}
+
+// stripDictWords drops the leading "to " of English verbs and object
+// placeholders, and collapses white space.
+func stripDictWords(s string) string {
+	words := strings.Fields(s)
+	if len(words) == 1 && !dictPlaceholders[strings.ToLower(words[0])] {
+		return words[0]
+	}
 	out := words[:0]
 	for i, w := range words {
 		if i == 0 && w == "to" && len(words) > 1 {
@@ -240,4 +258,55 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 	}
 	defer f.Close()
 	return buildTranslations(f, path, minDictPairs, langs, vocab)
+}
+
+// cachedTranslations is readTranslations with a cache: building a table
+// means reading the whole dictionary (seconds), and the same pages (the
+// bundled sample city, a city's pages evaluated again) give the same
+// table. Tables are kept in the user's cache directory
+// (~/.cache/civibot), keyed by the dictionary file (path, size, time) and
+// the knowledge base's words; without a usable cache directory the table
+// is built every time.
+func cachedTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+	fi, err := os.Stat(path)
+	if err != nil || strings.HasPrefix(path, os.TempDir()) {
+		return readTranslations(path, langs, vocab)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "v1\x00%s\x00%d\x00%d\x00%v\x00%v\x00", path, fi.Size(), fi.ModTime().UnixNano(), langs["de"], langs["en"])
+	terms := make([]string, 0, len(vocab))
+	for t := range vocab {
+		terms = append(terms, t)
+	}
+	sort.Strings(terms)
+	for _, t := range terms {
+		h.Write([]byte(t))
+		h.Write([]byte{0})
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return readTranslations(path, langs, vocab)
+	}
+	file := filepath.Join(dir, "civibot", "translations-"+hex.EncodeToString(h.Sum(nil)[:16])+".gob")
+	if f, err := os.Open(file); err == nil {
+		var t transTable
+		err := gob.NewDecoder(bufio.NewReader(f)).Decode(&t)
+		f.Close()
+		if err == nil {
+			return &t, nil
+		}
+	}
+	t, err := readTranslations(path, langs, vocab)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
+		tmp := file + fmt.Sprintf(".%d.tmp", os.Getpid())
+		if err := writeFileSync(tmp, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(t) }); err == nil {
+			if os.Rename(tmp, file) != nil {
+				os.Remove(tmp)
+			}
+		}
+	}
+	return t, nil
 }

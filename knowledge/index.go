@@ -677,7 +677,7 @@ func (kb *KB) useDictionary(path string) {
 	for _, l := range kb.lang {
 		langs[stemLang(l)] = true
 	}
-	t, err := readTranslations(path, langs, kb.an.vocab)
+	t, err := cachedTranslations(path, langs, kb.an.vocab)
 	if err != nil {
 		kb.dictErr = err
 		kb.warnings = append(kb.warnings, err.Error()+"; questions are not translated")
