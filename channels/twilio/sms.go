@@ -70,6 +70,12 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
 	}
+	if !validSID(sid) {
+		// Not one Twilio makes: it could never be stored (it keys the
+		// message), so "send it again" would be a lie.
+		http.Error(w, "MessageSid is not a Twilio message SID", http.StatusBadRequest)
+		return
+	}
 	key := "twilio:sms:" + sid
 	fresh, err := c.o.Idempotency.Begin(ctx, key, idemLease)
 	if err != nil {
