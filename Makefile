@@ -5,7 +5,7 @@ GO      ?= go
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 
-.PHONY: run test deps vet build image bench fmt clean
+.PHONY: run test deps vet build image bench fuzz fmt clean
 
 run:
 	$(GO) run ./cmd/civibot serve
@@ -31,6 +31,19 @@ vet:
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# fuzz runs every fuzz target (func FuzzXxx in any _test.go) for FUZZTIME
+# each, niced; `make test` only runs their seed corpora. A crasher is written
+# to the package's testdata/fuzz/ and fails the run: fix it, keep the file.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  pkg=$$(dirname $$file); \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "== $$pkg $$target for $(FUZZTIME)"; \
+	    nice -n 10 $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg; \
+	  done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./knowledge/ ./dialog/ ./conversation/
