@@ -125,7 +125,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		defer rdb.Close()
 		ops.watchRedis(rdb)
 		prefix := cfg.Redis.KeyPrefix()
-		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix, Retention: cfg.Conversations.Retention})
+		store = conversation.NewRedis(rdb, cfg.Redis.StoreOptions(cfg.Conversations.Retention))
 		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
 			return err
 		}
