@@ -279,7 +279,7 @@ func (r *Redis) watch(ctx context.Context, op string, fn func(*redis.Tx) error, 
 		if a, ok := errors.AsType[abort](err); ok {
 			return a.err
 		}
-		if !errors.Is(err, redis.TxFailedErr) {
+		if !errors.Is(err, redis.TxFailedErr) && !(clusterMoving(err) && attempt < r.attempts-1) {
 			return fail(op, err)
 		}
 		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
