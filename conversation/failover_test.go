@@ -21,7 +21,7 @@ import (
 //     once.
 func TestSentinelReplicationGap(t *testing.T) {
 	ctx := context.Background()
-	s := redistest.StartSentinel(t)
+	s := redistest.StartSentinel(t, 1)
 	client := redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName: redistest.MasterName, SentinelAddrs: s.Sentinels,
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
@@ -40,7 +40,7 @@ func TestSentinelReplicationGap(t *testing.T) {
 	}
 
 	// The replica hears nothing more; the master does not notice yet.
-	s.Link.Cut()
+	s.Links[0].Cut()
 	if _, _, err := plain.Append(ctx, "w1", Message{Role: RoleCitizen, ClientID: "m2", Text: "Zweite Frage"}); err != nil {
 		t.Fatalf("without wait_replicas the master acknowledges at once: %v", err)
 	}

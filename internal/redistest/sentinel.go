@@ -19,25 +19,27 @@ import (
 // MasterName is the name the sentinels of StartSentinel monitor.
 const MasterName = "civibot"
 
-// Sentinel is a real Redis Sentinel setup for a test: a master, a replica
+// Sentinel is a real Redis Sentinel setup for a test: a master, replicas
 // and three sentinels (quorum 2), each a process on a free loopback port.
 // The sentinels judge a master down after 1 s, so a failover takes a few
-// seconds. The replica replicates through a Link the test can cut, to
+// seconds. Each replica replicates through a Link the test can cut, to
 // open a replication gap at will.
 type Sentinel struct {
-	Master, Replica *Server
+	Master   *Server
+	Replicas []*Server
 	// Sentinels are the sentinels' addresses (config redis.addrs).
 	Sentinels []string
-	// Link carries the replication stream from the master to the replica.
-	Link  *Link
+	// Links carry the replication stream from the master to each replica.
+	Links []*Link
 	procs []*exec.Cmd
 }
 
-// StartSentinel starts the setup and stops it when the test ends. The
+// StartSentinel starts the setup with the given number of replicas and
+// stops it when the test ends. The
 // sentinel binary is $REDIS_SENTINEL_BIN, redis-sentinel on PATH, or
 // /usr/bin/redis-sentinel (Debian's redis-sentinel package; `make test`
 // installs it).
-func StartSentinel(t testing.TB) *Sentinel {
+func StartSentinel(t testing.TB, replicas int) *Sentinel {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -50,18 +52,21 @@ func StartSentinel(t testing.TB) *Sentinel {
 	master := &Server{Addr: freeAddr(t), dir: t.TempDir(), bin: bin}
 	master.start(t)
 	t.Cleanup(master.kill)
-	link := newLink(t, master.Addr)
-	host, port, _ := net.SplitHostPort(link.Addr)
-	replica := &Server{Addr: freeAddr(t), dir: t.TempDir(), bin: bin, args: []string{"--replicaof", host, port}}
-	replica.start(t)
-	t.Cleanup(replica.kill)
-	s := &Sentinel{Master: master, Replica: replica, Link: link}
-	waitUntil(t, 10*time.Second, "the replica to sync", func() bool {
-		info, err := infoOf(replica.Addr, "replication")
-		return err == nil && strings.Contains(info, "master_link_status:up")
-	})
+	s := &Sentinel{Master: master}
+	for range replicas {
+		link := newLink(t, master.Addr)
+		host, port, _ := net.SplitHostPort(link.Addr)
+		replica := &Server{Addr: freeAddr(t), dir: t.TempDir(), bin: bin, args: []string{"--replicaof", host, port}}
+		replica.start(t)
+		t.Cleanup(replica.kill)
+		s.Replicas, s.Links = append(s.Replicas, replica), append(s.Links, link)
+		waitUntil(t, 10*time.Second, "the replica to sync", func() bool {
+			info, err := infoOf(replica.Addr, "replication")
+			return err == nil && strings.Contains(info, "master_link_status:up")
+		})
+	}
 	mhost, mport, _ := net.SplitHostPort(master.Addr)
-	for i := range 3 {
+	for range 3 {
 		addr := freeAddr(t)
 		h, p, _ := net.SplitHostPort(addr)
 		dir := t.TempDir()
@@ -80,7 +85,6 @@ func StartSentinel(t testing.TB) *Sentinel {
 		s.procs = append(s.procs, cmd)
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		s.Sentinels = append(s.Sentinels, addr)
-		_ = i
 	}
 	// Every sentinel knows the master and its replica, and the other
 	// sentinels (else a failover cannot reach its quorum).
@@ -91,7 +95,7 @@ func StartSentinel(t testing.TB) *Sentinel {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			reps, err := c.Replicas(ctx, MasterName).Result()
-			if err != nil || len(reps) != 1 {
+			if err != nil || len(reps) != replicas {
 				return false
 			}
 			sen, err := c.Sentinels(ctx, MasterName).Result()
@@ -123,20 +127,30 @@ func (s *Sentinel) KillMaster(t testing.TB) {
 	s.Master.kill()
 }
 
-// WaitFailover waits until the sentinels name the replica as the master
-// (and it answers as one) and returns how long that took from since.
-func (s *Sentinel) WaitFailover(t testing.TB, timeout time.Duration) {
+// WaitFailover waits until the sentinels name a replica as the master and
+// it answers as one, and returns it.
+func (s *Sentinel) WaitFailover(t testing.TB, timeout time.Duration) *Server {
 	t.Helper()
-	waitUntil(t, timeout, "the sentinels to promote the replica", func() bool {
+	var promoted *Server
+	waitUntil(t, timeout, "the sentinels to promote a replica", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		m, err := s.CurrentMaster(ctx)
-		if err != nil || m != s.Replica.Addr {
+		if err != nil {
 			return false
 		}
-		info, err := infoOf(s.Replica.Addr, "replication")
-		return err == nil && strings.Contains(info, "role:master")
+		for _, r := range s.Replicas {
+			if r.Addr == m {
+				info, err := infoOf(r.Addr, "replication")
+				if err == nil && strings.Contains(info, "role:master") {
+					promoted = r
+					return true
+				}
+			}
+		}
+		return false
 	})
+	return promoted
 }
 
 func sentinelBinary() (string, error) {
