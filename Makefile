@@ -18,10 +18,12 @@ image:
 	docker build -t civibot .
 
 # deps installs the real services the tests talk to. The tests start their
-# own redis-server processes on free ports (internal/redistest) and their own
+# own redis-server and redis-sentinel processes on free ports
+# (internal/redistest: single servers, Sentinel, Cluster) and their own
 # headless Chromium (internal/browsertest); they only need the binaries.
 deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
+	@command -v redis-sentinel >/dev/null 2>&1 || [ -x /usr/bin/redis-sentinel ] || { echo "installing redis-sentinel"; $(APT) update && $(APT) install redis-sentinel; }
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
 
 vet:
