@@ -21,7 +21,13 @@ import (
 func TestClusterSlotMigration(t *testing.T) {
 	ctx := context.Background()
 	cl := redistest.StartCluster(t, 3, true)
-	st := NewRedis(cl.Client(t), Options{Prefix: "mig:"})
+	// The client serve builds for a cluster.
+	rdb, err := NewRedisClient(RedisConfig{Addrs: cl.Addrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := NewRedis(rdb, Options{Prefix: "mig:"})
 
 	// Conversations on the first master, which gives its slots away.
 	var ids []string

@@ -61,6 +61,13 @@ const (
 	// take seconds. Two dials per attempt fail fast and still ride out a
 	// blip.
 	redisDialerRetries = 2
+	// clusterMaxRedirects: how often a Cluster command follows MOVED or
+	// ASK or waits out TRYAGAIN (go-redis default 3). While a slot
+	// migrates, a multi-key script meets TRYAGAIN until all its keys have
+	// moved; go-redis backs off 8 ms, 16 ms, … 512 ms between attempts, so
+	// 10 attempts ride out about 2 s of migration (TestClusterSlotMigration
+	// and TestRedisQueueSlotMigration failed with 3).
+	clusterMaxRedirects = 10
 )
 
 // Validate checks the config without connecting. Its messages name the
@@ -218,6 +225,7 @@ func NewRedisClient(cfg RedisConfig) (redis.UniversalClient, error) {
 	case len(cfg.Addrs) > 1:
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:         cfg.Addrs,
+			MaxRedirects:  clusterMaxRedirects,
 			Username:      cfg.Username,
 			Password:      cfg.Password,
 			TLSConfig:     tc,

@@ -150,6 +150,10 @@ func fail(op string, err error) error {
 	return fmt.Errorf("handoff: %s: %w: %w", op, ErrUnavailable, err)
 }
 
+func isUnblocked(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "UNBLOCKED")
+}
+
 func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
 }
@@ -266,7 +270,9 @@ func (q *RedisQueue) readGroup(ctx context.Context, op, consumer, start string, 
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := q.client.XReadGroup(ctx, args).Result()
-		if errors.Is(err, redis.Nil) {
+		if errors.Is(err, redis.Nil) || isUnblocked(err) {
+			// UNBLOCKED: the stream moved to another cluster node while
+			// this read waited on it; the next read goes there.
 			return nil, nil
 		}
 		if isNoGroup(err) && attempt == 0 {
