@@ -11,6 +11,10 @@
 ARG GO_VERSION=1.26
 
 FROM golang:${GO_VERSION}-bookworm AS build
+# The German–English dictionary (TU Chemnitz, GPL-2+) from which ingest
+# builds the translation table: English questions over German pages.
+RUN apt-get update && apt-get install -y --no-install-recommends trans-de-en \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 COPY go.mod go.sum ./
@@ -22,6 +26,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 COPY --from=build /out/civibot /usr/local/bin/civibot
+COPY --from=build /usr/share/trans/de-en /usr/share/trans/de-en
+COPY --from=build /usr/share/doc/trans-de-en/copyright /usr/share/doc/trans-de-en/copyright
 # The data directory (generated keys, accounts without Redis) and the
 # knowledge base, owned by the nonroot user (65532) so volumes start writable.
 COPY --from=build --chown=65532:65532 /out/state /var/lib/civibot

@@ -17,13 +17,15 @@ build:
 image:
 	docker build -t civibot .
 
-# deps installs the real services the tests talk to. The tests start their
+# deps installs the real services the tests talk to, and the German–English
+# dictionary that cross-language retrieval reads. The tests start their
 # own redis-server and redis-sentinel processes on free ports
 # (internal/redistest: single servers, Sentinel, Cluster) and their own
 # headless Chromium (internal/browsertest); they only need the binaries.
 deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
 	@command -v redis-sentinel >/dev/null 2>&1 || [ -x /usr/bin/redis-sentinel ] || { echo "installing redis-sentinel"; $(APT) update && $(APT) install redis-sentinel; }
+	@[ -f /usr/share/trans/de-en ] || { echo "installing trans-de-en (the German–English dictionary)"; $(APT) update && $(APT) install trans-de-en; }
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
 
 vet:

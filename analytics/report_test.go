@@ -12,6 +12,7 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -19,7 +20,7 @@ import (
 func sampleKB(t *testing.T) *knowledge.KB {
 	t.Helper()
 	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+	pages, _, err := importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{Format: "markdown"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,23 @@ type Knowledge struct {
 	Embedder knowledge.EmbedderConfig `yaml:"embedder"`
 	// Lexicon lists extra synonym files for this city.
 	Lexicon []string `yaml:"lexicon"`
+	// Dictionary is the German–English dictionary (Debian's trans-de-en,
+	// TU Chemnitz) from which ingest builds the translation table that lets
+	// an English question find German pages and the other way round
+	// (default /usr/share/trans/de-en; "off" translates nothing).
+	Dictionary string `yaml:"dictionary"`
 	// ReloadInterval: how often serve checks Dir for a new ingest and
 	// switches to it without a restart (default 1m; 0s: only on SIGHUP).
 	ReloadInterval time.Duration `yaml:"reload_interval"`
+}
+
+// DictionaryPath is the dictionary file to read, "" when translation is off.
+func (k Knowledge) DictionaryPath() string {
+	switch strings.ToLower(strings.TrimSpace(k.Dictionary)) {
+	case "", "off", "none", "false":
+		return ""
+	}
+	return k.Dictionary
 }
 
 // Security holds keys. Give them through *_FILE variables in production.
@@ -104,7 +118,7 @@ func Default() Config {
 		Twilio:    twilio.DefaultConfig(),
 		Handoff:   handoff.DefaultConfig(),
 		Console:   console.DefaultConfig(),
-		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}, ReloadInterval: time.Minute},
+		Knowledge: Knowledge{Embedder: knowledge.EmbedderConfig{Kind: "local"}, ReloadInterval: time.Minute, Dictionary: knowledge.DefaultDictionary},
 		Dialog: dialog.Config{
 			DefaultLanguage:  "de",
 			AnswerThreshold:  dialog.DefaultAnswerThreshold,

@@ -3,15 +3,15 @@ package dialog_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/testcity"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -86,7 +86,7 @@ func BenchmarkTurn10kChunks(b *testing.B) {
 	src := "shared data (Berlin, Hamburg)"
 	if pages == nil {
 		src = "sample city, copied"
-		base, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+		base, _, err := importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{Format: "markdown"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,17 +107,11 @@ func BenchmarkTurn10kChunks(b *testing.B) {
 }
 
 func sharedPages(ctx context.Context) []knowledge.Page {
-	dir := os.Getenv("CIVIBOT_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	berlin, _, err := knowledge.Import(ctx, []string{filepath.Join(dir, "berlin", "berlin_services.jsonl")},
-		knowledge.ImportOptions{IDField: "service_id", BodyFields: []string{"description", "voraussetzungen", "unterlagen"}, IDPrefix: "berlin-"})
+	berlin, err := testcity.BerlinPages(ctx, "berlin-")
 	if err != nil {
 		return nil
 	}
-	hamburg, _, err := knowledge.Import(ctx, []string{filepath.Join(dir, "hamburg", "hamburg_service_pages.jsonl")},
-		knowledge.ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}, IDPrefix: "hamburg-"})
+	hamburg, err := testcity.HamburgPages(ctx, "hamburg-")
 	if err != nil {
 		return nil
 	}

@@ -36,6 +36,14 @@ const (
 	KindEmergency = "emergency"
 	KindContact   = "contact" // callback details collected
 	KindError     = "error"
+	// KindNotCovered: the best page is about the question's topic but does
+	// not say what was asked ("Die Seite nennt keine Gebühr."); the reply
+	// says so, links the page and offers a person.
+	KindNotCovered = "not_covered"
+	// KindScope: the question is outside the city's services (sport,
+	// weather, jokes, general knowledge); the reply says what the bot can
+	// help with and offers a person, without handing off.
+	KindScope = "scope"
 )
 
 // Handoff reasons.
@@ -71,6 +79,9 @@ type Reply struct {
 	// when it should not.
 	Handoff  string
 	Decision conversation.Decision
+	// Quotes are the sentences of the source page the text shows verbatim
+	// (extractive answers; empty for fixed texts).
+	Quotes []string
 	// Evidence is what the confidence was computed from, when the turn
 	// searched the knowledge base (nil for intents and follow-ups); civibot
 	// eval --fit-calibration fits the Calibration on it.

@@ -357,6 +357,10 @@ func (e *Engine) compose(ctx context.Context, r Reply, page *knowledge.Page, hit
 		candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: conf}}
 	}
 	r.Text = text
+	r.Quotes = r.Quotes[:0]
+	for _, s := range ps.sentences {
+		r.Quotes = append(r.Quotes, s.text)
+	}
 	r.Sources = []conversation.Source{{PageID: page.ID, Title: page.Title, URL: page.URL}}
 	r.QuickReplies = append(followUps(page, aspect, p), extra...)
 	r.Decision = conversation.Decision{Kind: KindAnswer, Confidence: conf, Reasons: reasons, Candidates: candidates}

@@ -14,6 +14,7 @@ type Analyzer struct {
 	split *splitter
 	vocab map[string]int32 // index term → number of chunks holding it; nil without a KB
 	fuzzy *fuzzyIndex
+	trans *transTable // translations into the pages' languages; nil: none
 }
 
 // Weights of the ways a question word can match, relative to the word itself.
@@ -210,6 +211,22 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 				}
 			}
 			delete(unknown, conceptOf[wi])
+		}
+	}
+	// Translations into the language of the pages search alongside.
+	for _, m := range a.trans.match(words, normLang(lang)) {
+		for _, t := range m.targets {
+			o := qoption{weight: t.Weight}
+			for _, s := range t.Slots {
+				o.slots = append(o.slots, qslot(s))
+			}
+			for _, wi := range m.words {
+				c := &concepts[conceptOf[wi]]
+				if !c.has(o) {
+					c.options = append(c.options, o)
+				}
+				delete(unknown, conceptOf[wi])
+			}
 		}
 	}
 	// Words the KB does not know, that are no compound of known words and

@@ -215,7 +215,7 @@ func (r *remote) excerpt(data []byte) (msg string, apiErr bool) {
 			msg = strings.ToValidUTF8(msg, "?")
 		}
 	}
-	msg = cleanLine(msg)
+	msg = CleanLine(msg)
 	if r.apiKey != "" {
 		msg = strings.ReplaceAll(msg, r.apiKey, "***")
 	}
@@ -301,7 +301,7 @@ func (e *ollamaEmbedder) decode(data []byte) ([]float32, error) {
 		Embedding  []float64   `json:"embedding"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("knowledge: ollama embed: malformed response: %s", jsonErrText(err))
+		return nil, fmt.Errorf("knowledge: ollama embed: malformed response: %s", JSONErrorText(err))
 	}
 	switch {
 	case len(resp.Embeddings) == 1:
@@ -333,7 +333,7 @@ func (e *openAIEmbedder) Embed(ctx context.Context, text string) ([]float32, err
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("knowledge: openai embed: malformed response: %s", jsonErrText(err))
+		return nil, fmt.Errorf("knowledge: openai embed: malformed response: %s", JSONErrorText(err))
 	}
 	if resp.Data == nil {
 		return nil, errors.New(`knowledge: openai embed: malformed response: no "data"`)

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"strconv"
 	"testing"
 )
 
@@ -161,3 +162,5 @@ func hitIDs(hits []Hit) []string {
 	}
 	return ids
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -30,6 +30,12 @@ type Options struct {
 	// Progress receives progress while building: a bar on a terminal,
 	// plain lines otherwise. nil: no progress.
 	Progress io.Writer
+	// Dictionary is the German–English dictionary (TU Chemnitz format,
+	// DefaultDictionary) from which a knowledge base builds its translation
+	// table, so that a question in one language finds pages in the other.
+	// "" translates nothing. Ingest fails when the file cannot be used;
+	// Build and Open go on without translation and say why in Warnings.
+	Dictionary string
 }
 
 // KB is a searchable knowledge base: a city's pages as chunks in a BM25
@@ -54,6 +60,10 @@ type KB struct {
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
 	params     searchParams
+	// warnings are problems that did not stop Build or Open (see Warnings).
+	warnings []string
+	// dictErr is why the dictionary could not be used (Ingest fails on it).
+	dictErr error
 
 	cosPool sync.Pool // *[]float32 of len(chunks): cosines of one search
 
@@ -82,6 +92,14 @@ func (kb *KB) Page(id string) (*Page, bool) {
 	}
 	return &kb.pages[i], true
 }
+
+// Warnings are problems Build or Open met without failing, for the
+// operator's log: a dictionary that could not be read, so questions are not
+// translated.
+func (kb *KB) Warnings() []string { return kb.warnings }
+
+// Translations describes the translation table ("no translations" without).
+func (kb *KB) Translations() string { return kb.an.trans.String() }
 
 // Analyzer returns the analyzer that knows this knowledge base's words.
 func (kb *KB) Analyzer() *Analyzer { return kb.an }
@@ -307,6 +325,11 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 	an.setVocabulary(kb.terms.vocabulary())
 	kb.computeTitleWords(cache)
 	prog.done()
+	if opts.Dictionary != "" {
+		prog.start("translations", 0)
+		kb.useDictionary(opts.Dictionary)
+		prog.done()
+	}
 
 	// Vectors.
 	vecs, embedded, err := embedChunks(ctx, kb, prev, prog)
@@ -641,4 +664,20 @@ func (ts *termStore) titleTF(p int, id uint32) int {
 func (ts *termStore) pageTF(p int, id uint32) int {
 	a, b := ts.goff[p], ts.goff[p+1]
 	return tfIn(ts.gtid[a:b], ts.gtf[a:b], id)
+}
+
+// useDictionary builds the knowledge base's translation table from the
+// dictionary at path; a dictionary that cannot be used is a warning.
+func (kb *KB) useDictionary(path string) {
+	langs := map[string]bool{}
+	for _, l := range kb.lang {
+		langs[stemLang(l)] = true
+	}
+	t, err := readTranslations(path, langs, kb.an.vocab)
+	if err != nil {
+		kb.dictErr = err
+		kb.warnings = append(kb.warnings, err.Error()+"; questions are not translated")
+		return
+	}
+	kb.an.trans = t
 }

@@ -396,6 +396,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		}
 		return list[i].page < list[j].page
 	})
+	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {
 		list = list[:limit]
 	}
@@ -406,6 +407,34 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		hits[i].Unknown = unknown
 	}
 	return hits, nil
+}
+
+// preferLanguage drops pages in another language than the question's
+// when the city publishes the same service (Meta "service") in the
+// question's language and that page is a candidate too: translations let
+// a question find the other language's page, often ranked above its own,
+// and the citizen should read the answer in their language.
+func (kb *KB) preferLanguage(list []*pageCand, lang string) []*pageCand {
+	if lang == "" {
+		return list
+	}
+	own := map[string]bool{} // services with a candidate in lang
+	for _, pc := range list {
+		if svc := kb.pages[pc.page].Meta["service"]; svc != "" && kb.lang[pc.page] == lang {
+			own[svc] = true
+		}
+	}
+	if len(own) == 0 {
+		return list
+	}
+	out := list[:0:0]
+	for _, pc := range list {
+		if svc := kb.pages[pc.page].Meta["service"]; own[svc] && kb.lang[pc.page] != lang {
+			continue
+		}
+		out = append(out, pc)
+	}
+	return out
 }
 
 // Candidate terms: bleve looks for at most maxCandidateTerms of the

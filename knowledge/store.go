@@ -57,6 +57,7 @@ type IngestSummary struct {
 	Added, Updated, Unchanged, Removed int // pages compared with the previous ingest
 	Chunks                             int // chunks in the knowledge base
 	Embedded                           int // chunks embedded by this ingest (the rest were reused)
+	Translations                       int // translations kept from the dictionary
 	Duration                           time.Duration
 }
 
@@ -88,6 +89,9 @@ type snapshot struct {
 	DictWords        []string // compound dictionary: German words …
 	DictFreq         []int32  // … and their frequencies
 	Lang             []string // normalised language per page
+	// Trans is the translation table built from the dictionary at ingest
+	// (nil without one; a snapshot of an older civibot has none either).
+	Trans *transTable
 }
 
 // Ingest writes a knowledge base of pages to dir, replacing what an earlier
@@ -161,6 +165,10 @@ func Ingest(ctx context.Context, dir string, pages []Page, opts Options) (Ingest
 	if err != nil {
 		return sum, err
 	}
+	if kb.dictErr != nil {
+		kb.Close()
+		return sum, fmt.Errorf("knowledge: ingest: %w", kb.dictErr)
+	}
 	err = writeGeneration(kb, tmp)
 	if cerr := kb.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("knowledge: ingest: close index: %w", cerr)
@@ -194,6 +202,7 @@ func Ingest(ctx context.Context, dir string, pages []Page, opts Options) (Ingest
 	removeStale(dir, gen)
 	sum.Chunks = len(kb.chunks)
 	sum.Embedded = st.embedded
+	sum.Translations = kb.an.trans.size()
 	sum.Duration = time.Since(began)
 	return sum, nil
 }
@@ -248,7 +257,8 @@ func writeGeneration(kb *KB, gdir string) error {
 		Terms:    ts.terms,
 		COff:     ts.coff, CTid: ts.ctid, CLen: ts.clen, CTf: ts.ctf,
 		POff: ts.poff, PTid: ts.ptid, PLen: ts.plen, PTf: ts.ptf,
-		Lang: kb.lang,
+		Lang:  kb.lang,
+		Trans: kb.an.trans,
 	}
 	words := make([]string, 0, len(kb.an.split.words))
 	for w := range kb.an.split.words {
@@ -378,8 +388,12 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb.an = &Analyzer{lex: lx, split: &splitter{words: dict}}
+	kb.an = &Analyzer{lex: lx, split: &splitter{words: dict}, trans: snap.Trans}
 	kb.an.setVocabulary(ts.vocabulary())
+	if snap.Trans == nil && opts.Dictionary != "" {
+		// Ingested by a civibot without translation: build the table now.
+		kb.useDictionary(opts.Dictionary)
+	}
 	kb.computeTitleWords(make(termCache))
 	idx, err := bleve.OpenUsing(filepath.Join(gdir, bleveDir), map[string]any{"read_only": true})
 	if err != nil {
@@ -587,4 +601,15 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
+}
+
+// CurrentGeneration names the generation a knowledge base directory's
+// manifest points to ("gen-000007"). It changes with every Ingest, so a
+// server can tell that there is something new to Open.
+func CurrentGeneration(dir string) (string, error) {
+	m, err := readManifest(dir)
+	if err != nil {
+		return "", err
+	}
+	return m.Generation, nil
 }

@@ -397,3 +397,21 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func TestCurrentGeneration(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kb")
+	if _, err := CurrentGeneration(dir); err == nil {
+		t.Fatal("no knowledge base: want an error")
+	}
+	p := Page{ID: "hundesteuer", Title: "Hundesteuer", Language: "de",
+		Sections: []Section{{Kind: SectionDescription, Text: "Jeder Hund kostet 120 Euro im Jahr."}}}
+	for want := range []int{1, 2} {
+		if _, err := Ingest(t.Context(), dir, []Page{p}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := CurrentGeneration(dir)
+		if err != nil || g != []string{"gen-000001", "gen-000002"}[want] {
+			t.Errorf("after ingest %d: %q, %v", want+1, g, err)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -25,7 +26,7 @@ import (
 func server(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{})
+	pages, _, err := importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -98,6 +99,13 @@ func configNotes(cfg config.Config) []string {
 	}
 	if !cfg.Server.TrustProxy && cfg.Server.PublicURL != "" && !loopback(cfg.Server.Addr) {
 		notes = append(notes, "server.trust_proxy is false: behind a reverse proxy set it, or every citizen counts as the proxy's address in the rate limits")
+	}
+	if d := cfg.Knowledge.DictionaryPath(); d != "" {
+		if _, err := os.Stat(d); err != nil {
+			notes = append(notes, fmt.Sprintf("knowledge.dictionary %s is missing: English questions will not find German pages (install Debian's trans-de-en package, or set it to \"off\")", d))
+		}
+	} else {
+		notes = append(notes, "knowledge.dictionary is off: questions are not translated, so English questions find only English pages")
 	}
 	return notes
 }

@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/civibot/civibot/config"
-	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/evaluation"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 )
 
-// runEval measures the engine on a case file: retrieval (hit@1, hit@3,
-// MRR), handoff recall, wrong handoffs, per-kind figures and turn latency.
+// runEval measures the engine on case files: retrieval (hit@1, hit@3,
+// MRR), decisions, handoff recall, wrong handoffs, the confidence, the
+// text shown (on annotated cases), per-kind figures and turn latency.
 func runEval(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "eval", "--cases FILE [--kb DIR | import flags PATH...]")
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) for the engine's thresholds")
@@ -25,7 +22,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	fs.Var(&casesPaths, "cases", "case file (JSONL): civibot cases or Integreat QA questions (required; repeatable)")
 	fit := fs.Bool("fit-calibration", false, "fit dialog.calibration to the cases (answerable against hand-off questions) and print it with its figures")
 	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest`")
-	asJSON := fs.Bool("json", false, "print one JSON object (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, latency_ms, by_kind)")
+	asJSON := fs.Bool("json", false, "print one JSON object: the figures (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, confidence, answers, latency_ms, by_kind) and every case (question, decision, ranked page ids, the text shown)")
 	verbose := fs.Bool("v", false, "list every case the engine got wrong")
 	imp := addImportFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -34,9 +31,9 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if len(casesPaths) == 0 {
 		return fmt.Errorf("%w: --cases FILE is required", errUsage)
 	}
-	var cases []evalCase
+	var cases []evaluation.Case
 	for _, path := range casesPaths {
-		cs, err := readCases(path)
+		cs, err := evaluation.ReadCases(path)
 		if err != nil {
 			return err
 		}
@@ -49,14 +46,14 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon}
+	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	if base.dir != "" && len(base.paths) > 0 {
 		return fmt.Errorf("%w: give either --kb or paths to import, not both", errUsage)
 	}
 
 	// Integreat cases are asked in their city's own knowledge base.
-	engines := map[string]*dialog.Engine{}
-	for _, city := range citiesOf(cases) {
+	engines := map[string]evalEngine{}
+	for _, city := range evaluation.Cities(cases) {
 		src := base
 		if city != "" {
 			if len(src.paths) == 0 {
@@ -76,115 +73,40 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		engines[city] = e
+		engines[city] = evalEngine{e, kb}
 	}
-
-	results := make([]caseResult, 0, len(cases))
-	for _, ec := range cases {
-		e := engines[ec.City]
-		start := time.Now()
-		reply, err := e.Respond(ctx, dialog.Turn{Text: ec.Q, Language: ec.Lang, Context: conversation.Context{Turns: 1}})
-		elapsed := time.Since(start)
-		if err != nil {
-			return fmt.Errorf("case on line %d: %w", ec.line, err)
+	results, err := evaluation.Run(ctx, cases, func(city string) evaluation.Engine {
+		if e, ok := engines[city]; ok {
+			return e
 		}
-		r := caseResult{c: ec, decision: reply.Decision.Kind, reason: reply.Handoff, handoff: reply.Handoff != "",
-			confidence: reply.Decision.Confidence, evidence: reply.Evidence, latency: elapsed}
-		for _, p := range reply.Decision.Candidates {
-			r.considered = append(r.considered, p.ID)
-		}
-		results = append(results, r)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	dcfg := engines[evaluation.Cities(cases)[0]].Config()
 	if *fit {
-		var cfg dialog.Config
-		for _, e := range engines {
-			cfg = e.Config()
-			break
-		}
-		return printCalibrationFit(c.stdout, results, cfg)
+		return evaluation.PrintCalibrationFit(c.stdout, results, dcfg)
 	}
-	m := summarize(results, true)
+	m := evaluation.Summarize(results, evaluation.Options{AnswerThreshold: dcfg.AnswerThreshold}, true)
 	if *asJSON {
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(m)
+		return evaluation.WriteJSON(c.stdout, m, results)
 	}
 	fmt.Fprintf(c.stdout, "%s against %s\n\n", strings.Join(casesPaths, ", "), base.describe())
-	printReport(c.stdout, m)
+	evaluation.PrintReport(c.stdout, m)
 	if *verbose {
-		printFailures(c, results)
+		evaluation.PrintFailures(c.stdout, results)
 	}
 	return nil
 }
 
-func readCases(path string) ([]evalCase, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cases: %w", err)
-	}
-	defer f.Close()
-	var cases []evalCase
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 8<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "//") {
-			continue
-		}
-		var ec evalCase
-		if err := json.Unmarshal([]byte(line), &ec); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-		ec.line = n
-		if err := ec.normalize(); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		cases = append(cases, ec)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cases: %w", err)
-	}
-	if len(cases) == 0 {
-		return nil, fmt.Errorf("cases: %s holds no cases", path)
-	}
-	return cases, nil
+// evalEngine is an engine with the knowledge base it quotes.
+type evalEngine struct {
+	*dialog.Engine
+	kb *knowledge.KB
 }
 
-func citiesOf(cases []evalCase) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range cases {
-		if !seen[c.City] {
-			seen[c.City] = true
-			out = append(out, c.City)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func printFailures(c *cli, results []caseResult) {
-	fmt.Fprintln(c.stdout, "\nwrong:")
-	for _, r := range results {
-		var why string
-		switch {
-		case r.c.ExpectHandoff && !r.handoff:
-			why = "not handed off"
-		case !r.c.ExpectHandoff && r.c.Kind != "unanswerable" && r.handoff:
-			why = "handed off (" + r.reason + ")"
-		case len(r.c.Expect) > 0 && r.rank() != 1:
-			why = fmt.Sprintf("expected page at rank %d", r.rank())
-		default:
-			continue
-		}
-		top := ""
-		if len(r.considered) > 0 {
-			top = r.considered[0]
-		}
-		fmt.Fprintf(c.stdout, "  line %d [%s] %q: %s; decision %s %.2f, top %s, want %s\n",
-			r.c.line, r.c.Kind, r.c.Q, why, r.decision, r.confidence, top, strings.Join(r.c.Expect, ","))
-	}
-}
+func (e evalEngine) Page(id string) (*knowledge.Page, bool) { return e.kb.Page(id) }
 
 // importFlags are the flags that say how to read pages (shared by eval).
 type importFlags struct {
@@ -217,8 +139,8 @@ func addImportFlags(fs interface {
 	return f
 }
 
-func (f *importFlags) options() knowledge.ImportOptions {
-	o := knowledge.ImportOptions{
+func (f *importFlags) options() importer.Options {
+	o := importer.Options{
 		Format: *f.format, IDField: *f.idField, TitleField: *f.titleField, URLField: *f.urlField,
 		LanguageField: *f.langField, KeywordsField: *f.keywordsField, Language: *f.lang, IDPrefix: *f.idPrefix,
 	}

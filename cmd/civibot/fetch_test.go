@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 )
 
 // cityPage is a service page as a city's CMS might render it.
@@ -117,7 +117,7 @@ func TestIngestURLs(t *testing.T) {
 	}
 	site.mu.Lock()
 	for _, a := range site.agents {
-		if a != fetchUserAgent {
+		if a != importer.FetchUserAgent {
 			t.Errorf("user agent %q", a)
 		}
 	}
@@ -171,58 +171,5 @@ func TestIngestURLs(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "ingest", "--kb", kb); code != 2 || !strings.Contains(errOut, "no PATH to import and no --urls") {
 		t.Errorf("nothing to import: %d %q", code, errOut)
-	}
-}
-
-// TestFetcherLimits: slow pages time out, large ones are refused, redirects
-// are followed (and bounded), and the page keeps the id of the URL listed.
-func TestFetcherLimits(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(5 * time.Second):
-		case <-r.Context().Done():
-		}
-	})
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, cityPage("Groß", strings.Repeat("Text ", 1000)))
-	})
-	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/target", http.StatusFound) })
-	mux.HandleFunc("/target", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, cityPage("Ziel", "Die Seite ist umgezogen."))
-	})
-	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
-	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, `<html><body><h1>Leer</h1></body></html>`)
-	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	f := newFetcher(300*time.Millisecond, 4, knowledge.ImportOptions{})
-	f.maxBytes = 2048
-	got := f.fetchAll(context.Background(), []string{srv.URL + "/slow", srv.URL + "/big", srv.URL + "/moved", srv.URL + "/loop", srv.URL + "/empty"})
-	want := []struct {
-		err       string
-		transient bool
-	}{
-		{"timed out", true},
-		{"larger than 0 MiB", false},
-		{"", false},
-		{"more than 5 redirects", true},
-		{"page has no text", false},
-	}
-	for i, w := range want {
-		o := got[i]
-		if w.err == "" {
-			if o.err != nil || o.page.ID != "moved" || o.page.URL != srv.URL+"/target" || o.page.Title != "Ziel" {
-				t.Errorf("%s: %+v", o.url, o)
-			}
-			continue
-		}
-		if o.err == nil || !strings.Contains(o.err.Error(), w.err) || o.transient != w.transient {
-			t.Errorf("%s: err %v transient %v; want %q transient %v", o.url, o.err, o.transient, w.err, w.transient)
-		}
 	}
 }

@@ -11,21 +11,23 @@ import (
 
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 )
 
 // runIngest imports a city's pages and writes them to a knowledge base
 // directory; run again, it embeds only what changed.
 func runIngest(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "ingest", "--kb DIR [flags] [--urls FILE] [PATH...]")
-	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) of the serving civibot: its knowledge.dir, knowledge.embedder and knowledge.lexicon are the defaults of --kb, --embedder… and --lexicon; also CIVIBOT_CONFIG")
+	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML) of the serving civibot: its knowledge.dir, knowledge.embedder, knowledge.lexicon and knowledge.dictionary are the defaults of --kb, --embedder…, --lexicon and --dictionary; also CIVIBOT_CONFIG")
 	kbDir := fs.String("kb", "", "knowledge base directory to write (default: knowledge.dir from config; required)")
 	urlList := fs.String("urls", "", "a file listing the city's page URLs, one per line (# comments), to fetch and import as HTML")
-	fetchConc := fs.Int("fetch-concurrency", defaultFetchConcurrency, "--urls: pages fetched at the same time")
-	fetchTimeout := fs.Duration("fetch-timeout", defaultFetchTimeout, "--urls: time for one page")
+	fetchConc := fs.Int("fetch-concurrency", importer.DefaultFetchConcurrency, "--urls: pages fetched at the same time")
+	fetchTimeout := fs.Duration("fetch-timeout", importer.DefaultFetchTimeout, "--urls: time for one page")
 	imp := addImportFlags(fs)
 	embKind := fs.String("embedder", "", "embedder: local, ollama or openai (default: knowledge.embedder.kind from config, local)")
 	embURL := fs.String("embedder-url", "", "embedder base URL, e.g. http://localhost:11434 or https://api.openai.com/v1 (default: knowledge.embedder.url from config)")
 	embModel := fs.String("embedder-model", "", "embedding model, e.g. nomic-embed-text (default: knowledge.embedder.model from config; API key: CIVIBOT_EMBEDDER_API_KEY(_FILE), else knowledge.embedder.api_key)")
+	dictionary := fs.String("dictionary", "", "the German–English dictionary to build the translation table from (default: knowledge.dictionary from config, /usr/share/trans/de-en; \"off\": none)")
 	var lexicons []string
 	fs.Func("lexicon", "extra lexicon file with the city's own names (repeatable; format: see knowledge/lexicon/de.txt)", func(s string) error {
 		lexicons = append(lexicons, s)
@@ -48,6 +50,9 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: --kb DIR is required (or knowledge.dir in the config)", errUsage)
 	}
 	lexicons = append(slices.Clone(cfg.Knowledge.Lexicon), lexicons...)
+	if *dictionary != "" {
+		cfg.Knowledge.Dictionary = *dictionary
+	}
 	embCfg := cfg.Knowledge.Embedder
 	for _, f := range []struct{ flag, field *string }{{embKind, &embCfg.Kind}, {embURL, &embCfg.URL}, {embModel, &embCfg.Model}} {
 		if *f.flag != "" {
@@ -61,7 +66,7 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	var urls []string
 	if *urlList != "" {
 		var err error
-		if urls, err = readURLList(*urlList); err != nil {
+		if urls, err = importer.ReadURLList(*urlList); err != nil {
 			return fmt.Errorf("%w: --urls: %v", errUsage, err)
 		}
 	}
@@ -78,8 +83,8 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	}
 	var pages []knowledge.Page
 	if len(paths) > 0 {
-		var problems []knowledge.Problem
-		pages, problems, err = knowledge.Import(ctx, paths, imp.options())
+		var problems []importer.Problem
+		pages, problems, err = importer.Import(ctx, paths, imp.options())
 		for _, p := range problems {
 			fmt.Fprintln(c.stderr, p)
 		}
@@ -88,19 +93,20 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if len(urls) > 0 {
-		web, fsum, err := pagesFromURLs(ctx, urls, newFetcher(*fetchTimeout, *fetchConc, imp.options()), *kbDir,
+		web, fsum, err := importer.FetchPages(ctx, urls, importer.NewFetcher(*fetchTimeout, *fetchConc, imp.options()), *kbDir,
 			knowledge.Options{Embedder: emb, LexiconFiles: lexicons}, c.stderr)
 		if err != nil {
 			return err
 		}
 		pages = append(pages, web...)
 		fmt.Fprintf(c.stdout, "%d URLs: %d fetched, %d kept from the previous ingest (fetch failed), %d left out (gone or not usable), %d failed\n",
-			len(urls), fsum.fetched, fsum.kept, fsum.gone, fsum.failed)
+			len(urls), fsum.Fetched, fsum.Kept, fsum.Gone, fsum.Failed)
 	}
 	if len(pages) == 0 {
 		return fmt.Errorf("no pages imported from %s", strings.Join(append(paths, *urlList), ", "))
 	}
-	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr})
+	sum, err := knowledge.Ingest(ctx, *kbDir, pages, knowledge.Options{Embedder: emb, LexiconFiles: lexicons, Progress: c.stderr,
+		Dictionary: cfg.Knowledge.DictionaryPath()})
 	if err != nil {
 		return err
 	}
@@ -110,6 +116,9 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%d pages: %d added, %d updated, %d unchanged, %d removed; %s embedded in %s\n",
 		len(pages), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, embedded, roundDuration(sum.Duration))
+	if sum.Translations > 0 {
+		fmt.Fprintf(c.stdout, "%d translations of words and phrases kept from the dictionary\n", sum.Translations)
+	}
 	return nil
 }
 

@@ -44,7 +44,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 	return code, out.String(), errOut.String()
 }
 
-var summaryRE = regexp.MustCompile(`^(\d+) pages: (\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed; (?:(\d+) of )?(\d+) chunks embedded in [0-9.]+m?s\n$`)
+var summaryRE = regexp.MustCompile(`^(\d+) pages: (\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed; (?:(\d+) of )?(\d+) chunks embedded in [0-9.]+m?s\n(?:\d+ translations of words and phrases kept from the dictionary\n)?$`)
 
 func TestIngestCommand(t *testing.T) {
 	dir := t.TempDir()

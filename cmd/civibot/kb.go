@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -17,9 +18,11 @@ import (
 type kbSource struct {
 	dir      string
 	paths    []string
-	imp      knowledge.ImportOptions
+	imp      importer.Options
 	embedder knowledge.EmbedderConfig
 	lexicon  []string
+	// dictionary is the German–English dictionary ("" translates nothing).
+	dictionary string
 }
 
 // describe names the source for people.
@@ -39,28 +42,36 @@ func (s kbSource) open(ctx context.Context, warn io.Writer) (*knowledge.KB, erro
 	if err != nil {
 		return nil, err
 	}
-	opts := knowledge.Options{Embedder: emb, LexiconFiles: s.lexicon}
+	opts := knowledge.Options{Embedder: emb, LexiconFiles: s.lexicon, Dictionary: s.dictionary}
+	var kb *knowledge.KB
 	if s.dir != "" {
-		return knowledge.Open(ctx, s.dir, opts)
+		kb, err = knowledge.Open(ctx, s.dir, opts)
+	} else {
+		var pages []knowledge.Page
+		if pages, err = s.pages(ctx, warn); err == nil {
+			kb, err = knowledge.Build(ctx, pages, opts)
+		}
 	}
-	pages, err := s.pages(ctx, warn)
 	if err != nil {
 		return nil, err
 	}
-	return knowledge.Build(ctx, pages, opts)
+	for _, w := range kb.Warnings() {
+		fmt.Fprintf(warn, "warning: %s\n", w)
+	}
+	return kb, nil
 }
 
 // pages imports the pages of an on-the-fly or sample source.
 func (s kbSource) pages(ctx context.Context, warn io.Writer) ([]knowledge.Page, error) {
 	var (
 		pages    []knowledge.Page
-		problems []knowledge.Problem
+		problems []importer.Problem
 		err      error
 	)
 	if len(s.paths) > 0 {
-		pages, problems, err = knowledge.Import(ctx, s.paths, s.imp)
+		pages, problems, err = importer.Import(ctx, s.paths, s.imp)
 	} else {
-		pages, problems, err = knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+		pages, problems, err = importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{Format: "markdown"})
 	}
 	if err != nil {
 		return nil, err

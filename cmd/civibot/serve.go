@@ -91,7 +91,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	ops := newOperations(cfg, log)
 
 	// Knowledge and the dialog engine; reloaded after an ingest (reload.go).
-	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon}
+	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
 	engine, err := openLiveKB(ctx, cfg, src, ops.metrics.Retrieval, ops.metrics.Reloaded, log, stderr)
 	if err != nil {

@@ -18,6 +18,7 @@ const module = "github.com/civibot/civibot/"
 var allowed = map[string][]string{
 	"knowledge":             {},
 	"knowledge/samplecity":  {},
+	"knowledge/importer":    {"knowledge"},
 	"conversation":          {},
 	"configs":               {},
 	"dialog":                {"conversation", "knowledge"},
@@ -33,10 +34,11 @@ var allowed = map[string][]string{
 	"internal/sockets":      {},
 	"internal/static":       {},
 	"internal/redistest":    {},
-	"internal/testcity":     {"knowledge", "knowledge/samplecity"},
+	"internal/testcity":     {"knowledge", "knowledge/importer", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
 	"internal/repotest":     {},
+	"internal/evaluation":   {"conversation", "dialog", "knowledge"},
 	"config": {"analytics", "channels/telegram", "channels/twilio", "channels/webchat", "conversation", "dialog",
 		"handoff", "knowledge", "metrics", "web", "web/console", "configs"},
 }
@@ -46,13 +48,14 @@ var allowed = map[string][]string{
 // desk's console or of operations; the storage and knowledge layers know
 // nothing of civibot at all.
 var never = map[string][]string{
-	"dialog":       {"channels", "web", "handoff", "metrics", "analytics", "config"},
-	"knowledge":    {""},
-	"conversation": {""},
-	"handoff":      {"dialog", "web", "knowledge", "metrics", "analytics"},
-	"channels":     {"web", "knowledge", "handoff", "metrics", "analytics"},
-	"analytics":    {"web", "channels", "handoff", "metrics"},
-	"metrics":      {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
+	"dialog":             {"channels", "web", "handoff", "metrics", "analytics", "config"},
+	"knowledge":          {""},
+	"knowledge/importer": {"dialog", "conversation", "channels", "web", "handoff", "metrics", "analytics", "config"},
+	"conversation":       {""},
+	"handoff":            {"dialog", "web", "knowledge", "metrics", "analytics"},
+	"channels":           {"web", "knowledge", "handoff", "metrics", "analytics"},
+	"analytics":          {"web", "channels", "handoff", "metrics"},
+	"metrics":            {"web", "channels", "handoff", "analytics", "knowledge/samplecity"},
 }
 
 // testHelpers are the internal packages only tests may use.

@@ -10,12 +10,13 @@ import (
 	"sync"
 
 	"github.com/civibot/civibot/knowledge"
+	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
 var sampleKB = sync.OnceValues(func() (*knowledge.KB, error) {
 	ctx := context.Background()
-	pages, _, err := knowledge.ImportFS(ctx, samplecity.FS(), ".", knowledge.ImportOptions{Format: "markdown"})
+	pages, _, err := importer.ImportFS(ctx, samplecity.FS(), ".", importer.Options{Format: "markdown"})
 	if err != nil {
 		return nil, err
 	}

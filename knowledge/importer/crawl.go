@@ -1,4 +1,4 @@
-package main
+package importer
 
 import (
 	"bufio"
@@ -19,15 +19,15 @@ import (
 
 // Fetching the city's pages for `civibot ingest --urls`.
 const (
-	defaultFetchConcurrency = 4
-	defaultFetchTimeout     = 30 * time.Second
+	DefaultFetchConcurrency = 4
+	DefaultFetchTimeout     = 30 * time.Second
 	maxFetchRedirects       = 5
-	fetchUserAgent          = "civibot-ingest/1 (+https://github.com/civibot/civibot)"
+	FetchUserAgent          = "civibot-ingest/1 (+https://github.com/civibot/civibot)"
 )
 
-// readURLList reads a list of page URLs: one per line; blank lines and
+// ReadURLList reads a list of page URLs: one per line; blank lines and
 // lines starting with # are skipped; duplicates are dropped.
-func readURLList(path string) ([]string, error) {
+func ReadURLList(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -71,22 +71,22 @@ type fetchOutcome struct {
 	transient bool
 }
 
-// fetcher fetches pages politely: a few at a time, with timeouts and a
+// Fetcher fetches pages politely: a few at a time, with timeouts and a
 // size limit, as civibot-ingest. robots.txt is not read: the operator lists
 // the city's own pages.
-type fetcher struct {
+type Fetcher struct {
 	client      *http.Client
 	concurrency int
 	maxBytes    int64
-	imp         knowledge.ImportOptions
+	imp         Options
 }
 
-func newFetcher(timeout time.Duration, concurrency int, imp knowledge.ImportOptions) *fetcher {
+func NewFetcher(timeout time.Duration, concurrency int, imp Options) *Fetcher {
 	if concurrency <= 0 {
-		concurrency = defaultFetchConcurrency
+		concurrency = DefaultFetchConcurrency
 	}
 	if timeout <= 0 {
-		timeout = defaultFetchTimeout
+		timeout = DefaultFetchTimeout
 	}
 	client := &http.Client{
 		Timeout: timeout,
@@ -97,12 +97,12 @@ func newFetcher(timeout time.Duration, concurrency int, imp knowledge.ImportOpti
 			return nil
 		},
 	}
-	return &fetcher{client: client, concurrency: concurrency, maxBytes: knowledge.MaxImportFile, imp: imp}
+	return &Fetcher{client: client, concurrency: concurrency, maxBytes: MaxImportFile, imp: imp}
 }
 
 // fetchAll fetches urls, at most f.concurrency at a time, and returns one
 // outcome per URL in the order given.
-func (f *fetcher) fetchAll(ctx context.Context, urls []string) []fetchOutcome {
+func (f *Fetcher) fetchAll(ctx context.Context, urls []string) []fetchOutcome {
 	out := make([]fetchOutcome, len(urls))
 	sem := make(chan struct{}, f.concurrency)
 	var wg sync.WaitGroup
@@ -124,14 +124,14 @@ func (f *fetcher) fetchAll(ctx context.Context, urls []string) []fetchOutcome {
 	return out
 }
 
-func (f *fetcher) fetch(ctx context.Context, u string) fetchOutcome {
+func (f *Fetcher) fetch(ctx context.Context, u string) fetchOutcome {
 	o := fetchOutcome{url: u}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		o.err = err
 		return o
 	}
-	req.Header.Set("User-Agent", fetchUserAgent)
+	req.Header.Set("User-Agent", FetchUserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9")
 	resp, err := f.client.Do(req)
 	if err != nil {
@@ -160,14 +160,14 @@ func (f *fetcher) fetch(ctx context.Context, u string) fetchOutcome {
 		o.err = fmt.Errorf("larger than %d MiB", f.maxBytes>>20)
 		return o
 	}
-	page, err := knowledge.PageFromHTML(body, resp.Request.URL.String(), f.imp)
+	page, err := PageFromHTML(body, resp.Request.URL.String(), f.imp)
 	if err != nil {
 		o.err = err
 		return o
 	}
 	// The id follows the URL listed, not where a redirect led, so that it
 	// stays the same from one ingest to the next.
-	if id, err := knowledge.URLPageID(u, f.imp); err == nil {
+	if id, err := URLPageID(u, f.imp); err == nil {
 		page.ID = id
 	}
 	o.page = page
@@ -187,18 +187,18 @@ func fetchErrText(err error) string {
 	return err.Error()
 }
 
-// fetchSummary is what `ingest --urls` reports about fetching.
-type fetchSummary struct {
-	fetched, kept, gone, failed int
+// FetchSummary is what `ingest --urls` reports about fetching.
+type FetchSummary struct {
+	Fetched, Kept, Gone, Failed int
 }
 
-// pagesFromURLs fetches urls and returns the pages to ingest. A page that
+// FetchPages fetches urls and returns the pages to ingest. A page that
 // could not be fetched for a transient reason is taken from the knowledge
 // base in kbDir (the previous ingest) if it is there, so a flaky night does
 // not remove it; a page that is gone (404, 410) is left out. Problems go to
 // warn. It fails when no URL could be fetched at all.
-func pagesFromURLs(ctx context.Context, urls []string, f *fetcher, kbDir string, opts knowledge.Options, warn io.Writer) ([]knowledge.Page, fetchSummary, error) {
-	var sum fetchSummary
+func FetchPages(ctx context.Context, urls []string, f *Fetcher, kbDir string, opts knowledge.Options, warn io.Writer) ([]knowledge.Page, FetchSummary, error) {
+	var sum FetchSummary
 	outcomes := f.fetchAll(ctx, urls)
 	var pages []knowledge.Page
 	var retry []fetchOutcome
@@ -206,16 +206,16 @@ func pagesFromURLs(ctx context.Context, urls []string, f *fetcher, kbDir string,
 		switch {
 		case o.err == nil:
 			pages = append(pages, o.page)
-			sum.fetched++
+			sum.Fetched++
 		case o.transient:
 			retry = append(retry, o)
 		default:
 			fmt.Fprintf(warn, "%s: %v; left out\n", o.url, o.err)
-			sum.gone++
+			sum.Gone++
 		}
 	}
 	pages = uniquePages(pages, warn)
-	if sum.fetched == 0 {
+	if sum.Fetched == 0 {
 		return nil, sum, fmt.Errorf("none of the %d URLs could be fetched (first: %s: %v)", len(urls), outcomes[0].url, outcomes[0].err)
 	}
 	if len(retry) > 0 {
@@ -229,16 +229,16 @@ func pagesFromURLs(ctx context.Context, urls []string, f *fetcher, kbDir string,
 			}
 		}
 		for _, o := range retry {
-			id, _ := knowledge.URLPageID(o.url, f.imp)
+			id, _ := URLPageID(o.url, f.imp)
 			if prev != nil {
 				if p, ok := prev.Page(id); ok {
 					pages = append(pages, *p)
-					sum.kept++
+					sum.Kept++
 					fmt.Fprintf(warn, "%s: %v; kept the page from the previous ingest\n", o.url, o.err)
 					continue
 				}
 			}
-			sum.failed++
+			sum.Failed++
 			fmt.Fprintf(warn, "%s: %v; not in the previous ingest either, left out\n", o.url, o.err)
 		}
 	}

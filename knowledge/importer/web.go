@@ -1,10 +1,12 @@
-package knowledge
+package importer
 
 import (
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/civibot/civibot/knowledge"
 )
 
 // PageFromHTML reads one web page fetched from pageURL the way the HTML
@@ -15,22 +17,22 @@ import (
 // "buergerservice-personalausweis"; the site's root is "index"), with
 // opts.IDPrefix; the page's URL is its <link rel="canonical"> (resolved
 // against pageURL) or pageURL itself.
-func PageFromHTML(data []byte, pageURL string, opts ImportOptions) (Page, error) {
+func PageFromHTML(data []byte, pageURL string, opts Options) (knowledge.Page, error) {
 	u, err := webURL(pageURL)
 	if err != nil {
-		return Page{}, err
+		return knowledge.Page{}, err
 	}
 	if msg := notText(data); msg != "" {
-		return Page{}, errors.New(msg)
+		return knowledge.Page{}, errors.New(msg)
 	}
 	im, err := newImporter(opts)
 	if err != nil {
-		return Page{}, err
+		return knowledge.Page{}, err
 	}
 	rel := urlRel(u)
 	p, err := im.htmlPage(data, rel)
 	if err != nil {
-		return Page{}, err
+		return knowledge.Page{}, err
 	}
 	p.ID = opts.IDPrefix + p.ID
 	canonical := canonicalOf(p, rel)
@@ -46,7 +48,7 @@ func PageFromHTML(data []byte, pageURL string, opts ImportOptions) (Page, error)
 // URLPageID is the id PageFromHTML gives the page fetched from pageURL
 // (so that a page that could not be fetched this time can be found in the
 // previous ingest).
-func URLPageID(pageURL string, opts ImportOptions) (string, error) {
+func URLPageID(pageURL string, opts Options) (string, error) {
 	u, err := webURL(pageURL)
 	if err != nil {
 		return "", err
@@ -57,7 +59,7 @@ func URLPageID(pageURL string, opts ImportOptions) (string, error) {
 func webURL(pageURL string) (*url.URL, error) {
 	u, err := url.Parse(pageURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("knowledge: %q is not an http(s) URL", pageURL)
+		return nil, fmt.Errorf("importer: %q is not an http(s) URL", pageURL)
 	}
 	return u, nil
 }
@@ -73,20 +75,9 @@ func urlRel(u *url.URL) string {
 
 // canonicalOf is the canonical link htmlPage kept as the page's URL (it
 // uses rel when there is none).
-func canonicalOf(p Page, rel string) string {
+func canonicalOf(p knowledge.Page, rel string) string {
 	if p.URL == rel {
 		return ""
 	}
 	return p.URL
-}
-
-// CurrentGeneration names the generation a knowledge base directory's
-// manifest points to ("gen-000007"). It changes with every Ingest, so a
-// server can tell that there is something new to Open.
-func CurrentGeneration(dir string) (string, error) {
-	m, err := readManifest(dir)
-	if err != nil {
-		return "", err
-	}
-	return m.Generation, nil
 }

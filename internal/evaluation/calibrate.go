@@ -1,4 +1,4 @@
-package main
+package evaluation
 
 import (
 	"fmt"
@@ -18,17 +18,17 @@ const calibrationL2 = 0.5
 // (an expected page, not "unanswerable") should be answered, cases that
 // expect a handoff should not. Turns decided by an intent (a greeting, "a
 // person please") carry no evidence and do not count.
-func calibrationSamples(results []caseResult) []dialog.Sample {
+func calibrationSamples(results []Result) []dialog.Sample {
 	var out []dialog.Sample
 	for _, r := range results {
-		if r.evidence == nil {
+		if r.Evidence == nil {
 			continue
 		}
 		switch {
-		case r.c.ExpectHandoff:
-			out = append(out, dialog.Sample{Evidence: *r.evidence, Answer: false})
-		case len(r.c.Expect) > 0 && r.c.Kind != "unanswerable":
-			out = append(out, dialog.Sample{Evidence: *r.evidence, Answer: true})
+		case r.Case.ExpectHandoff:
+			out = append(out, dialog.Sample{Evidence: *r.Evidence, Answer: false})
+		case len(r.Case.Expect) > 0 && r.Case.Kind != "unanswerable":
+			out = append(out, dialog.Sample{Evidence: *r.Evidence, Answer: true})
 		}
 	}
 	return out
@@ -99,10 +99,10 @@ func crossValidated(samples []dialog.Sample, threshold float64) (handoffCounts, 
 	return total, nil
 }
 
-// printCalibrationFit fits dialog.calibration to the cases and prints the
+// PrintCalibrationFit fits dialog.calibration to the cases and prints the
 // fitted weights as config, with what the current and the fitted weights
 // do at the handoff threshold (in sample and held out).
-func printCalibrationFit(w io.Writer, results []caseResult, cfg dialog.Config) error {
+func PrintCalibrationFit(w io.Writer, results []Result, cfg dialog.Config) error {
 	samples := calibrationSamples(results)
 	fitted, err := dialog.FitCalibration(samples, calibrationL2)
 	if err != nil {

@@ -1,4 +1,4 @@
-package knowledge
+package importer
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/civibot/civibot/knowledge"
 )
 
 // These tests import the real municipal data from ../shared/data (next to
@@ -24,10 +26,10 @@ func sharedData(t *testing.T, rel string) string {
 	return p
 }
 
-func kindCounts(pages []Page) map[SectionKind]int {
-	n := map[SectionKind]int{}
+func kindCounts(pages []knowledge.Page) map[knowledge.SectionKind]int {
+	n := map[knowledge.SectionKind]int{}
 	for _, p := range pages {
-		seen := map[SectionKind]bool{}
+		seen := map[knowledge.SectionKind]bool{}
 		for _, s := range p.Sections {
 			if !seen[s.Kind] {
 				n[s.Kind]++
@@ -47,8 +49,8 @@ func TestImportDataBerlin(t *testing.T) {
 	}
 	kinds := kindCounts(pages)
 	t.Logf("pages with a section of each kind: %v", kinds)
-	for kind, min := range map[SectionKind]int{
-		SectionDescription: 1061, SectionDocuments: 1062, // one description is empty SectionPrerequisites: 1050, SectionProcedure: 200,
+	for kind, min := range map[knowledge.SectionKind]int{
+		knowledge.SectionDescription: 1061, knowledge.SectionDocuments: 1062, // one description is empty SectionPrerequisites: 1050, SectionProcedure: 200,
 	} {
 		if kinds[kind] < min {
 			t.Errorf("%d pages with %s, want at least %d", kinds[kind], kind, min)
@@ -72,14 +74,14 @@ func TestImportDataBerlin(t *testing.T) {
 		}
 	}
 	p := pageByID(t, pages, "326690")
-	if s, _ := p.Section(SectionPrerequisites); !strings.HasPrefix(s.Text, "Fachliche Eignung\nDie verantwortliche Person") || s.Heading != "Voraussetzungen" {
+	if s, _ := p.Section(knowledge.SectionPrerequisites); !strings.HasPrefix(s.Text, "Fachliche Eignung\nDie verantwortliche Person") || s.Heading != "Voraussetzungen" {
 		t.Errorf("326690 prerequisites = %+v", s)
 	}
 }
 
 func TestImportDataHamburg(t *testing.T) {
 	path := sharedData(t, "hamburg/hamburg_service_pages_curated.jsonl")
-	opts := ImportOptions{IDField: "source_path", TitleField: "title", BodyFields: []string{"markdown"}}
+	opts := Options{IDField: "source_path", TitleField: "title", BodyFields: []string{"markdown"}}
 	pages, problems := mustImport(t, opts, path)
 	wantNoProblems(t, problems)
 	if len(pages) != 73 {
@@ -87,9 +89,9 @@ func TestImportDataHamburg(t *testing.T) {
 	}
 	kinds := kindCounts(pages)
 	t.Logf("pages with a section of each kind: %v", kinds)
-	for kind, min := range map[SectionKind]int{
-		SectionDescription: 70, SectionPrerequisites: 60, SectionDocuments: 65, SectionFees: 65,
-		SectionDeadlines: 60, SectionProcedure: 55, SectionContact: 5,
+	for kind, min := range map[knowledge.SectionKind]int{
+		knowledge.SectionDescription: 70, knowledge.SectionPrerequisites: 60, knowledge.SectionDocuments: 65, knowledge.SectionFees: 65,
+		knowledge.SectionDeadlines: 60, knowledge.SectionProcedure: 55, knowledge.SectionContact: 5,
 	} {
 		if kinds[kind] < min {
 			t.Errorf("%d pages with %s, want at least %d", kinds[kind], kind, min)
@@ -117,7 +119,7 @@ func TestImportDataHamburg(t *testing.T) {
 	}
 
 	// The full file: 613 records; one has an empty markdown field.
-	pages, problems = mustImport(t, ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}},
+	pages, problems = mustImport(t, Options{IDField: "source_path", BodyFields: []string{"markdown"}},
 		sharedData(t, "hamburg/hamburg_service_pages.jsonl"))
 	if len(pages) != 612 || len(problems) != 1 || !strings.Contains(problems[0].Err, "no text") {
 		t.Errorf("full file: %d pages, problems %v", len(pages), problems)
@@ -128,7 +130,7 @@ func TestImportDataIntegreat(t *testing.T) {
 	for _, lang := range []string{"de", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			path := sharedData(t, "integreat-qa/pages_"+lang+".jsonl")
-			pages, problems := mustImport(t, ImportOptions{Where: map[string]string{"city": "muenchen"}}, path)
+			pages, problems := mustImport(t, Options{Where: map[string]string{"city": "muenchen"}}, path)
 			wantNoProblems(t, problems)
 			if len(pages) != 237 {
 				t.Errorf("got %d pages for München, want 237", len(pages))
@@ -145,7 +147,7 @@ func TestImportDataIntegreat(t *testing.T) {
 					t.Errorf("page %s: the body still starts with the title", p.ID)
 				}
 			}
-			all, problems := mustImport(t, ImportOptions{}, path)
+			all, problems := mustImport(t, Options{}, path)
 			wantNoProblems(t, problems)
 			if len(all) != 617 {
 				t.Errorf("got %d pages without a filter, want 617", len(all))
@@ -310,10 +312,10 @@ func BenchmarkImportBerlin(b *testing.B) {
 }
 
 func BenchmarkImportHamburg(b *testing.B) {
-	benchmarkImport(b, "hamburg/hamburg_service_pages.jsonl", ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}})
+	benchmarkImport(b, "hamburg/hamburg_service_pages.jsonl", Options{IDField: "source_path", BodyFields: []string{"markdown"}})
 }
 
-func benchmarkImport(b *testing.B, rel string, opts ImportOptions) {
+func benchmarkImport(b *testing.B, rel string, opts Options) {
 	p := filepath.Join("..", "..", "shared", "data", filepath.FromSlash(rel))
 	info, err := os.Stat(p)
 	if err != nil {

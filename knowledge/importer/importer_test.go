@@ -1,4 +1,4 @@
-package knowledge
+package importer
 
 import (
 	"bytes"
@@ -11,17 +11,19 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/civibot/civibot/knowledge"
+
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
-const fixtures = "testdata/import"
+const fixtures = "testdata"
 
 func fixture(parts ...string) string {
 	return filepath.Join(append([]string{fixtures}, parts...)...)
 }
 
 // mustImport imports paths and fails the test on an error.
-func mustImport(t *testing.T, opts ImportOptions, paths ...string) ([]Page, []Problem) {
+func mustImport(t *testing.T, opts Options, paths ...string) ([]knowledge.Page, []Problem) {
 	t.Helper()
 	pages, problems, err := Import(context.Background(), paths, opts)
 	if err != nil {
@@ -30,7 +32,7 @@ func mustImport(t *testing.T, opts ImportOptions, paths ...string) ([]Page, []Pr
 	return pages, problems
 }
 
-func pageByID(t *testing.T, pages []Page, id string) Page {
+func pageByID(t *testing.T, pages []knowledge.Page, id string) knowledge.Page {
 	t.Helper()
 	for _, p := range pages {
 		if p.ID == id {
@@ -42,11 +44,11 @@ func pageByID(t *testing.T, pages []Page, id string) Page {
 		ids[i] = p.ID
 	}
 	t.Fatalf("no page %q among %v", id, ids)
-	return Page{}
+	return knowledge.Page{}
 }
 
 // sectionsOf renders a page's sections as "kind|heading|text" for comparison.
-func sectionsOf(p Page) []string {
+func sectionsOf(p knowledge.Page) []string {
 	out := make([]string, len(p.Sections))
 	for i, s := range p.Sections {
 		out[i] = string(s.Kind) + "|" + s.Heading + "|" + s.Text
@@ -62,7 +64,7 @@ func wantNoProblems(t *testing.T, problems []Problem) {
 }
 
 // allText is everything a page says, for "must never appear" checks.
-func allText(p Page) string {
+func allText(p knowledge.Page) string {
 	var b strings.Builder
 	b.WriteString(p.ID + "\n" + p.Title + "\n" + p.URL + "\n" + strings.Join(p.Keywords, "\n") + "\n")
 	for _, s := range p.Sections {
@@ -74,7 +76,7 @@ func allText(p Page) string {
 	return b.String()
 }
 
-var berlinLikeOpts = ImportOptions{
+var berlinLikeOpts = Options{
 	IDField:    "service_id",
 	TitleField: "title",
 	URLField:   "url",
@@ -146,7 +148,7 @@ func TestImportJSONLRepairGluedOff(t *testing.T) {
 	pages, problems := mustImport(t, opts, fixture("jsonl", "services.jsonl"))
 	wantNoProblems(t, problems)
 	p := pageByID(t, pages, "100001")
-	docs, _ := p.Section(SectionDocuments)
+	docs, _ := p.Section(knowledge.SectionDocuments)
 	// The leading heading is still recognised; the glue stays.
 	if docs.Heading != "Erforderliche Unterlagen" || !strings.HasPrefix(docs.Text, "AnmeldeformularFormular zur") {
 		t.Errorf("documents = %+v", docs)
@@ -154,7 +156,7 @@ func TestImportJSONLRepairGluedOff(t *testing.T) {
 }
 
 func TestImportJSONLWhereAndMeta(t *testing.T) {
-	pages, problems := mustImport(t, ImportOptions{Where: map[string]string{"city": "musterstadt"}}, fixture("jsonl", "pages.jsonl"))
+	pages, problems := mustImport(t, Options{Where: map[string]string{"city": "musterstadt"}}, fixture("jsonl", "pages.jsonl"))
 	wantNoProblems(t, problems)
 	if len(pages) != 2 {
 		t.Fatalf("got %d pages, want 2 (filtered by city)", len(pages))
@@ -183,7 +185,7 @@ func TestImportJSONLWhereAndMeta(t *testing.T) {
 
 	// A keywords field: a list (or a comma-separated string) becomes
 	// Keywords and leaves Meta.
-	pages, _ = mustImport(t, ImportOptions{KeywordsField: "tags", Where: map[string]string{"city": "musterstadt"}}, fixture("jsonl", "pages.jsonl"))
+	pages, _ = mustImport(t, Options{KeywordsField: "tags", Where: map[string]string{"city": "musterstadt"}}, fixture("jsonl", "pages.jsonl"))
 	en = pageByID(t, pages, "musterstadt-2")
 	if !reflect.DeepEqual(en.Keywords, []string{"books", "reading"}) || en.Meta["tags"] != "" {
 		t.Errorf("keywords %q, meta %v", en.Keywords, en.Meta)
@@ -191,7 +193,7 @@ func TestImportJSONLWhereAndMeta(t *testing.T) {
 
 	// Without the filter all three come in, and the clean file is not
 	// "repaired": brand names stay whole.
-	pages, _ = mustImport(t, ImportOptions{}, fixture("jsonl", "pages.jsonl"))
+	pages, _ = mustImport(t, Options{}, fixture("jsonl", "pages.jsonl"))
 	if len(pages) != 3 {
 		t.Fatalf("got %d pages, want 3", len(pages))
 	}
@@ -202,7 +204,7 @@ func TestImportJSONLWhereAndMeta(t *testing.T) {
 }
 
 func TestImportJSONLMarkdownField(t *testing.T) {
-	opts := ImportOptions{IDField: "source_path", BodyFields: []string{"markdown"}}
+	opts := Options{IDField: "source_path", BodyFields: []string{"markdown"}}
 	pages, problems := mustImport(t, opts, fixture("jsonl", "markdown.jsonl"))
 	wantNoProblems(t, problems)
 	p := pageByID(t, pages, "dataset/gewerbe/Imbiss_anmelden.md")
@@ -229,7 +231,7 @@ func TestImportJSONLMarkdownField(t *testing.T) {
 }
 
 func TestImportJSONLBadRecords(t *testing.T) {
-	pages, problems := mustImport(t, ImportOptions{}, fixture("jsonl", "bad.jsonl"))
+	pages, problems := mustImport(t, Options{}, fixture("jsonl", "bad.jsonl"))
 	var ids []string
 	for _, p := range pages {
 		ids = append(ids, p.ID)
@@ -274,7 +276,7 @@ func TestImportJSONLBinaryAndHugeLines(t *testing.T) {
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pages, problems := mustImport(t, ImportOptions{}, path)
+	pages, problems := mustImport(t, Options{}, path)
 	if len(pages) != 2 || pages[0].ID != "1" || pages[1].ID != "3" {
 		t.Errorf("pages = %+v", pages)
 	}
@@ -287,21 +289,21 @@ func TestImportJSONLBinaryAndHugeLines(t *testing.T) {
 func TestImportJSONLBadOptions(t *testing.T) {
 	tests := []struct {
 		name string
-		opts ImportOptions
+		opts Options
 		want string
 	}{
-		{"unknown id field", ImportOptions{IDField: "nope"}, `no record has the id field "nope"`},
-		{"unknown title field", ImportOptions{TitleField: "name"}, `no record has the title field "name"`},
-		{"unknown body field", ImportOptions{BodyFields: []string{"body", "text"}}, `no record has the body field "text"`},
-		{"unknown url field", ImportOptions{URLField: "link"}, `no record has the url field "link"`},
-		{"unknown filter field", ImportOptions{Where: map[string]string{"stadt": "x"}}, `no record has the filter field "stadt"`},
-		{"unknown format", ImportOptions{Format: "xml"}, `unknown format "xml"`},
-		{"bad repair option", ImportOptions{RepairGlued: "maybe"}, `repair_glued is "maybe"`},
+		{"unknown id field", Options{IDField: "nope"}, `no record has the id field "nope"`},
+		{"unknown title field", Options{TitleField: "name"}, `no record has the title field "name"`},
+		{"unknown body field", Options{BodyFields: []string{"body", "text"}}, `no record has the body field "text"`},
+		{"unknown url field", Options{URLField: "link"}, `no record has the url field "link"`},
+		{"unknown filter field", Options{Where: map[string]string{"stadt": "x"}}, `no record has the filter field "stadt"`},
+		{"unknown format", Options{Format: "xml"}, `unknown format "xml"`},
+		{"bad repair option", Options{RepairGlued: "maybe"}, `repair_glued is "maybe"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pages, problems, err := Import(context.Background(), []string{fixture("jsonl", "pages.jsonl")}, tt.opts)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "knowledge: import: ") {
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "importer: import: ") {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
 			if pages != nil || problems != nil {
@@ -323,25 +325,25 @@ func TestImportPaths(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	if _, _, err := Import(ctx, []string{filepath.Join(dir, "missing.jsonl")}, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, _, err := Import(ctx, []string{filepath.Join(dir, "missing.jsonl")}, Options{}); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing path: err = %v", err)
 	}
-	if _, _, err := Import(ctx, nil, ImportOptions{}); err == nil {
+	if _, _, err := Import(ctx, nil, Options{}); err == nil {
 		t.Error("no paths: no error")
 	}
-	if _, _, err := Import(ctx, []string{txt}, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "cannot tell the format") {
+	if _, _, err := Import(ctx, []string{txt}, Options{}); err == nil || !strings.Contains(err.Error(), "cannot tell the format") {
 		t.Errorf("unknown extension: err = %v", err)
 	}
-	pages, _, err := Import(ctx, []string{txt}, ImportOptions{Format: "jsonl"})
+	pages, _, err := Import(ctx, []string{txt}, Options{Format: "jsonl"})
 	if err != nil || len(pages) != 1 {
 		t.Errorf("explicit format: %d pages, err %v", len(pages), err)
 	}
-	if _, _, err := Import(ctx, []string{empty}, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "no .jsonl, .md or .html files") {
+	if _, _, err := Import(ctx, []string{empty}, Options{}); err == nil || !strings.Contains(err.Error(), "no .jsonl, .md or .html files") {
 		t.Errorf("empty folder: err = %v", err)
 	}
 
 	// Several paths, formats by extension, one id space with a prefix.
-	pages, problems, err := Import(ctx, []string{fixture("markdown"), fixture("html"), fixture("jsonl", "pages.jsonl")}, ImportOptions{IDPrefix: "t-"})
+	pages, problems, err := Import(ctx, []string{fixture("markdown"), fixture("html"), fixture("jsonl", "pages.jsonl")}, Options{IDPrefix: "t-"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +358,7 @@ func TestImportPaths(t *testing.T) {
 	}
 
 	// The same file twice: every page of the second copy is a duplicate.
-	pages, problems = mustImport(t, ImportOptions{}, fixture("jsonl", "pages.jsonl"), fixture("jsonl", "pages.jsonl"))
+	pages, problems = mustImport(t, Options{}, fixture("jsonl", "pages.jsonl"), fixture("jsonl", "pages.jsonl"))
 	if len(pages) != 3 || len(problems) != 3 || !strings.Contains(problems[0].Err, "duplicate id") {
 		t.Errorf("%d pages, problems %v", len(pages), problems)
 	}
@@ -364,13 +366,13 @@ func TestImportPaths(t *testing.T) {
 	// A cancelled context stops the import.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := Import(cctx, []string{fixture("markdown")}, ImportOptions{}); !errors.Is(err, context.Canceled) {
+	if _, _, err := Import(cctx, []string{fixture("markdown")}, Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }
 
 func TestImportMarkdownFolder(t *testing.T) {
-	pages, problems := mustImport(t, ImportOptions{}, fixture("markdown"))
+	pages, problems := mustImport(t, Options{}, fixture("markdown"))
 	wantNoProblems(t, problems)
 	if len(pages) != 3 {
 		t.Fatalf("got %d pages, want 3", len(pages))
@@ -448,7 +450,7 @@ func TestImportMarkdownBadFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "huge.md"), bytes.Repeat([]byte("a"), MaxImportFile+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pages, problems := mustImport(t, ImportOptions{}, fixture("markdown-bad"), dir)
+	pages, problems := mustImport(t, Options{}, fixture("markdown-bad"), dir)
 	if len(pages) != 1 || pages[0].ID != "good" {
 		t.Errorf("pages = %+v", pages)
 	}
@@ -472,7 +474,7 @@ func TestImportMarkdownBadFiles(t *testing.T) {
 }
 
 func TestImportHTML(t *testing.T) {
-	pages, problems := mustImport(t, ImportOptions{}, fixture("html"))
+	pages, problems := mustImport(t, Options{}, fixture("html"))
 	wantNoProblems(t, problems)
 	if len(pages) != 3 {
 		t.Fatalf("got %d pages, want 3", len(pages))
@@ -546,7 +548,7 @@ func TestImportHTMLScriptOnly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x.html"), []byte(page), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pages, problems := mustImport(t, ImportOptions{}, dir)
+	pages, problems := mustImport(t, Options{}, dir)
 	wantNoProblems(t, problems)
 	if len(pages) != 1 || len(pages[0].Sections) != 1 || pages[0].Sections[0].Text != "Hallo Welt" {
 		t.Fatalf("pages = %+v", pages)
@@ -558,7 +560,7 @@ func TestImportHTMLBadFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "junk.html"), []byte{0x00, 0x01, 0xff, 0xfe}, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pages, problems := mustImport(t, ImportOptions{}, fixture("html-bad"), dir)
+	pages, problems := mustImport(t, Options{}, fixture("html-bad"), dir)
 	if len(pages) != 1 || pages[0].ID != "good" {
 		t.Errorf("pages = %+v", pages)
 	}
@@ -582,7 +584,7 @@ func TestImportFS(t *testing.T) {
 		"pages/README.txt":     {Data: []byte("not a page")},
 		"pages/de/broken.html": {Data: []byte("<html><body><p>no title</p></body></html>")},
 	}
-	pages, problems, err := ImportFS(context.Background(), fsys, "pages", ImportOptions{Format: "markdown"})
+	pages, problems, err := ImportFS(context.Background(), fsys, "pages", Options{Format: "markdown"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,12 +592,12 @@ func TestImportFS(t *testing.T) {
 	if len(pages) != 2 || pages[0].ID != "a-de" || pages[1].ID != "a-en" || pages[1].Language != "en" {
 		t.Fatalf("pages = %+v", pages)
 	}
-	if f, ok := pages[1].Section(SectionFees); !ok || f.Text != "None." {
+	if f, ok := pages[1].Section(knowledge.SectionFees); !ok || f.Text != "None." {
 		t.Errorf("fees = %+v", f)
 	}
 
 	// All formats: the HTML page is read and reported, with its fs path.
-	_, problems, err = ImportFS(context.Background(), fsys, ".", ImportOptions{})
+	_, problems, err = ImportFS(context.Background(), fsys, ".", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,11 +606,11 @@ func TestImportFS(t *testing.T) {
 	}
 
 	// A single file as root.
-	pages, _, err = ImportFS(context.Background(), fsys, "pages/de/a.md", ImportOptions{})
+	pages, _, err = ImportFS(context.Background(), fsys, "pages/de/a.md", Options{})
 	if err != nil || len(pages) != 1 {
 		t.Errorf("single file: %d pages, %v", len(pages), err)
 	}
-	if _, _, err := ImportFS(context.Background(), fsys, "nope", ImportOptions{}); err == nil {
+	if _, _, err := ImportFS(context.Background(), fsys, "nope", Options{}); err == nil {
 		t.Error("missing root: no error")
 	}
 }
@@ -670,18 +672,18 @@ func TestImportRepairGlued(t *testing.T) {
 func TestImportStripLeadingHeading(t *testing.T) {
 	tests := []struct {
 		text          string
-		kind          SectionKind
+		kind          knowledge.SectionKind
 		heading, rest string
 	}{
-		{"VoraussetzungenFachliche Eignung", SectionPrerequisites, "Voraussetzungen", "Fachliche Eignung"},
-		{"Voraussetzungenkeine", SectionPrerequisites, "Voraussetzungen", "keine"},
-		{"Erforderliche UnterlagenAntrag: Formular", SectionDocuments, "Erforderliche Unterlagen", "Antrag: Formular"},
-		{"Erforderliche Unterlagenkeine", SectionDocuments, "Erforderliche Unterlagen", "keine"},
-		{"Kosten: 20 Euro", SectionFees, "Kosten", "20 Euro"},
-		{"Kostenlos für alle", SectionFees, "", "Kostenlos für alle"},            // a word, not a heading
-		{"Unterlagenliste anbei", SectionDocuments, "", "Unterlagenliste anbei"}, // likewise
-		{"Voraussetzungen", SectionDocuments, "", "Voraussetzungen"},             // another kind's heading stays
-		{"Der Antrag", SectionOther, "", "Der Antrag"},
+		{"VoraussetzungenFachliche Eignung", knowledge.SectionPrerequisites, "Voraussetzungen", "Fachliche Eignung"},
+		{"Voraussetzungenkeine", knowledge.SectionPrerequisites, "Voraussetzungen", "keine"},
+		{"Erforderliche UnterlagenAntrag: Formular", knowledge.SectionDocuments, "Erforderliche Unterlagen", "Antrag: Formular"},
+		{"Erforderliche Unterlagenkeine", knowledge.SectionDocuments, "Erforderliche Unterlagen", "keine"},
+		{"Kosten: 20 Euro", knowledge.SectionFees, "Kosten", "20 Euro"},
+		{"Kostenlos für alle", knowledge.SectionFees, "", "Kostenlos für alle"},            // a word, not a heading
+		{"Unterlagenliste anbei", knowledge.SectionDocuments, "", "Unterlagenliste anbei"}, // likewise
+		{"Voraussetzungen", knowledge.SectionDocuments, "", "Voraussetzungen"},             // another kind's heading stays
+		{"Der Antrag", knowledge.SectionOther, "", "Der Antrag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -728,7 +730,7 @@ func TestImportMarkdownInline(t *testing.T) {
 // The bundled sample city imports cleanly, and every heading its pages use
 // is recognised (no "other" sections).
 func TestImportSampleCity(t *testing.T) {
-	pages, problems, err := ImportFS(context.Background(), samplecity.FS(), ".", ImportOptions{})
+	pages, problems, err := ImportFS(context.Background(), samplecity.FS(), ".", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -739,11 +741,11 @@ func TestImportSampleCity(t *testing.T) {
 	langs := map[string]int{}
 	for _, p := range pages {
 		langs[p.Language]++
-		if _, ok := p.Section(SectionDescription); !ok {
+		if _, ok := p.Section(knowledge.SectionDescription); !ok {
 			t.Errorf("page %s has no description", p.ID)
 		}
 		for _, s := range p.Sections {
-			if s.Kind == SectionOther {
+			if s.Kind == knowledge.SectionOther {
 				t.Errorf("page %s: heading %q is not recognised", p.ID, s.Heading)
 			}
 		}

@@ -1,4 +1,4 @@
-package knowledge
+package importer
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/civibot/civibot/knowledge"
 )
 
 // jsonlRecord is one parsed line of a JSONL file.
@@ -66,7 +68,7 @@ func (im *importer) jsonl(ctx context.Context, r io.Reader, shown string) error 
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("knowledge: import: %w", err)
+			return fmt.Errorf("importer: import: %w", err)
 		}
 		im.problem(shown, 0, "cannot read: "+errText(err))
 		return nil
@@ -118,14 +120,6 @@ func (im *importer) jsonl(ctx context.Context, r io.Reader, shown string) error 
 	return nil
 }
 
-// gluedOften is the "auto" rule of RepairGlued: at least 3 glued spots and
-// at least 4 per 1,000 words. Scraped Berlin fields show 8–80 per 1,000
-// words; clean pages (Hamburg, Integreat) stay below 1 (brand names such as
-// "ArrivalAid").
-func gluedOften(cands, words int) bool {
-	return cands >= 3 && cands*1000 >= 4*words
-}
-
 // checkFields stops the import when a field the options name is in no
 // record of the file.
 func (im *importer) checkFields(shown string, present map[string]int) error {
@@ -162,7 +156,7 @@ func (im *importer) checkFields(shown string, present map[string]int) error {
 			if len(found) > 20 {
 				found = append(found[:20], "…")
 			}
-			return &importError{fmt.Sprintf("knowledge: import: %s: no record has the %s %q (fields found: %s)",
+			return &importError{fmt.Sprintf("importer: import: %s: no record has the %s %q (fields found: %s)",
 				shown, n.what, n.field, strings.Join(found, ", "))}
 		}
 	}
@@ -170,19 +164,19 @@ func (im *importer) checkFields(shown string, present map[string]int) error {
 }
 
 // recordPage turns one record into a page, or explains why it cannot.
-func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]bool) (Page, string) {
+func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]bool) (knowledge.Page, string) {
 	o := im.opts
 	id, _ := scalarValue(fields[o.IDField])
-	id = cleanLine(id)
+	id = knowledge.CleanLine(id)
 	if id == "" {
-		return Page{}, fmt.Sprintf("record has no id (field %q)", o.IDField)
+		return knowledge.Page{}, fmt.Sprintf("record has no id (field %q)", o.IDField)
 	}
 	title, _ := scalarValue(fields[o.TitleField])
-	title = cleanLine(title)
+	title = knowledge.CleanLine(title)
 	if title == "" {
-		return Page{}, fmt.Sprintf("record %q has no title (field %q)", id, o.TitleField)
+		return knowledge.Page{}, fmt.Sprintf("record %q has no title (field %q)", id, o.TitleField)
 	}
-	p := Page{ID: id, Title: title, Language: o.Language}
+	p := knowledge.Page{ID: id, Title: title, Language: o.Language}
 	if u, ok := scalarValue(fields[o.URLField]); ok {
 		p.URL = strings.TrimSpace(u)
 	}
@@ -209,7 +203,7 @@ func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]
 				text = heading + "\n" + text
 			}
 		}
-		var secs []Section
+		var secs []knowledge.Section
 		if isMarkdownField(f) || looksLikeMarkdown(text) {
 			secs = markdownSections(text, 3, title)
 		} else {
@@ -218,7 +212,7 @@ func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]
 		p.Sections = append(p.Sections, secs...)
 	}
 	if len(p.Sections) == 0 {
-		return Page{}, fmt.Sprintf("record %q has no text in %s", id, strings.Join(quoteAll(o.BodyFields), ", "))
+		return knowledge.Page{}, fmt.Sprintf("record %q has no text in %s", id, strings.Join(quoteAll(o.BodyFields), ", "))
 	}
 	for k, v := range fields {
 		if mapped[k] || v == nil {
@@ -271,14 +265,14 @@ func looksLikeMarkdown(s string) bool {
 // it is dropped ("VoraussetzungenFachliche …"), lines that are headings on
 // their own ("Verfahrensablauf") start new sections, and in the first field
 // leading lines that repeat the title are dropped.
-func plainSections(field, text, title string, first bool) []Section {
+func plainSections(field, text, title string, first bool) []knowledge.Section {
 	kind := classifyHeading(field)
 	heading, text := stripLeadingHeading(text, kind)
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	if first {
-		t := strings.ToLower(cleanLine(title))
+		t := strings.ToLower(knowledge.CleanLine(title))
 		for len(lines) > 0 {
-			l := strings.ToLower(cleanLine(lines[0]))
+			l := strings.ToLower(knowledge.CleanLine(lines[0]))
 			if l != "" && l != t {
 				break
 			}
@@ -289,7 +283,7 @@ func plainSections(field, text, title string, first bool) []Section {
 	sb.start(kind, heading)
 	curKind, hasText := kind, false
 	for _, l := range lines {
-		l = cleanLine(l)
+		l = knowledge.CleanLine(l)
 		if l == "" {
 			continue
 		}
@@ -318,8 +312,8 @@ func plainSections(field, text, title string, first bool) []Section {
 // a scraper glued it to the next word. It returns the heading as written and
 // the rest. A short heading glued to a lowercase letter ("Kostenlos …") is
 // left alone: that is a word, not a heading.
-func stripLeadingHeading(text string, kind SectionKind) (heading, rest string) {
-	if kind == SectionOther {
+func stripLeadingHeading(text string, kind knowledge.SectionKind) (heading, rest string) {
+	if kind == knowledge.SectionOther {
 		return "", text
 	}
 	t := strings.TrimLeftFunc(text, unicode.IsSpace)
@@ -349,8 +343,8 @@ func stripLeadingHeading(text string, kind SectionKind) (heading, rest string) {
 
 // headingCandidates lists, per kind, the headings (lowercase, single
 // spaces) that may lead a field of that kind. Built once; read only.
-var headingCandidates = func() map[SectionKind][]string {
-	out := map[SectionKind][]string{}
+var headingCandidates = func() map[knowledge.SectionKind][]string {
+	out := map[knowledge.SectionKind][]string{}
 	for w, k := range strictHeadingWords {
 		out[k] = append(out[k], w)
 		for a := range headingAdjectives {
@@ -395,23 +389,12 @@ func decodeObject(line []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %s", jsonErrText(err))
+		return nil, fmt.Errorf("malformed JSON: %s", knowledge.JSONErrorText(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("malformed JSON: more than one value on the line")
 	}
 	return m, nil
-}
-
-func jsonErrText(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "unexpected end of line"
-	}
-	return err.Error()
 }
 
 // scalarValue returns a string, number or boolean as text.
@@ -489,7 +472,7 @@ func keywordList(v any) []string {
 	}
 	var out []string
 	for _, k := range raw {
-		if k = cleanLine(k); k != "" {
+		if k = knowledge.CleanLine(k); k != "" {
 			out = append(out, k)
 		}
 	}
@@ -550,239 +533,3 @@ func readLines(r io.Reader, max int, fn func(n int, line []byte, tooLong bool) e
 }
 
 // --- glued words -----------------------------------------------------------
-
-// functionWords are short words after which a glued word continues the same
-// sentence ("oderSie" → "oder Sie"); after any other word the glue was a
-// list or paragraph boundary and becomes a line break.
-var functionWords = map[string]bool{
-	"und": true, "oder": true, "sowie": true, "bzw": true, "des": true, "der": true, "die": true,
-	"das": true, "dem": true, "den": true, "ein": true, "eine": true, "einer": true, "eines": true,
-	"einem": true, "einen": true, "von": true, "vom": true, "zur": true, "zum": true, "bei": true,
-	"mit": true, "für": true, "nach": true, "aus": true, "auf": true, "über": true, "unter": true,
-	"durch": true, "gegen": true, "ohne": true, "wie": true, "als": true, "auch": true, "ggf": true,
-	"sich": true, "ihr": true, "ihre": true, "ihren": true, "ihrem": true, "ihrer": true,
-	"and": true, "the": true, "for": true, "with": true, "from": true, "your": true,
-}
-
-// shortWords are two-letter words that may follow a glue point ("VoraussetzungenEs").
-var shortWords = map[string]bool{
-	"Es": true, "Im": true, "In": true, "Je": true, "Ab": true, "Am": true, "An": true,
-	"Zu": true, "Um": true, "Ob": true, "So": true, "Da": true, "Wo": true, "Er": true,
-}
-
-// gluedKeep are camel-case names that look glued but are not.
-var gluedKeep = map[string]bool{
-	"TestDaf": true, "AusweisApp": true, "PayPal": true, "MobiPro": true, "WhatsApp": true,
-	"YouTube": true, "LinkedIn": true, "BahnCard": true, "JavaScript": true, "PowerPoint": true,
-	"FaceTime": true, "TikTok": true, "GitHub": true, "DropBox": true, "SoundCloud": true,
-	"PlayStore": true, "AppStore": true, "OneDrive": true, "WordPress": true, "BundID": true,
-}
-
-// repairGlued splits words a scraper glued together and returns the text
-// and the number of repairs. It is conservative:
-//   - camel case: a lowercase letter followed by an uppercase letter splits
-//     only when every part of the letter run is a plain word (capital +
-//     lowercase letters, the first part at least three letters), so "eID",
-//     "BAföG", "GmbH", "iPhone", "BauPrüfV" stay whole;
-//   - after ".", "!", "?", ";" or ":" that follow two letters (the last
-//     lowercase), and after ")", a following capitalised word is split off;
-//   - a comma between two letters gets a space;
-//   - tokens that look like URLs or e-mail addresses are left alone.
-func repairGlued(s string) (string, int) {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/16)
-	count := 0
-	i := 0
-	for i < len(s) {
-		j := i
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			j += size
-		}
-		b.WriteString(s[i:j])
-		k := j
-		for k < len(s) {
-			r, size := utf8.DecodeRuneInString(s[k:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			k += size
-		}
-		if k > j {
-			tok, c := repairToken(s[j:k])
-			b.WriteString(tok)
-			count += c
-		}
-		i = k
-	}
-	return b.String(), count
-}
-
-func isURLish(tok string) bool {
-	return strings.Contains(tok, "://") || strings.Contains(tok, "www.") || strings.Contains(tok, "WWW.") ||
-		strings.ContainsAny(tok, "@/\\")
-}
-
-// mayBeGlued is a quick test for a glue point: an uppercase letter right
-// after a letter or after ".!?;:)", or a letter right after a comma.
-func mayBeGlued(tok string) bool {
-	var prev rune
-	for i, r := range tok {
-		if i > 0 {
-			switch {
-			case unicode.IsUpper(r) && (unicode.IsLetter(prev) || strings.ContainsRune(".!?;:)", prev)):
-				return true
-			case prev == ',' && unicode.IsLetter(r):
-				return true
-			}
-		}
-		prev = r
-	}
-	return false
-}
-
-// repairToken repairs one whitespace-free token.
-func repairToken(tok string) (string, int) {
-	if !mayBeGlued(tok) || isURLish(tok) {
-		return tok, 0
-	}
-	rs := []rune(tok)
-	// insert[i] is the separator to put before rs[i].
-	insert := map[int]string{}
-
-	// Camel case inside letter runs.
-	for start := 0; start < len(rs); {
-		if !unicode.IsLetter(rs[start]) {
-			start++
-			continue
-		}
-		end := start
-		for end < len(rs) && unicode.IsLetter(rs[end]) {
-			end++
-		}
-		splitCamel(rs[start:end], start, insert)
-		start = end
-	}
-
-	// Punctuation glued to the next word.
-	for i := 1; i+1 < len(rs); i++ {
-		c := rs[i]
-		next := rs[i+1]
-		switch c {
-		case '.', '!', '?', ';', ':':
-			closing := rs[i-1] == ')' || rs[i-1] == '"' || rs[i-1] == '“'
-			if !closing && (i < 2 || !unicode.IsLetter(rs[i-2]) || !unicode.IsLower(rs[i-1])) {
-				continue
-			}
-			if !startsWord(rs[i+1:]) || followedByDomain(rs[i+1:]) {
-				continue
-			}
-			if c == ':' || c == ';' {
-				insert[i+1] = " "
-			} else {
-				insert[i+1] = "\n"
-			}
-		case ')':
-			if startsWord(rs[i+1:]) {
-				insert[i+1] = "\n"
-			} else if unicode.IsLower(next) {
-				w := leadingLower(rs[i+1:])
-				if functionWords[w] {
-					insert[i+1] = " "
-				}
-			}
-		case ',':
-			if unicode.IsLetter(rs[i-1]) && unicode.IsLetter(next) {
-				insert[i+1] = " "
-			}
-		}
-	}
-	if len(insert) == 0 {
-		return tok, 0
-	}
-	var b strings.Builder
-	for i, r := range rs {
-		if sep, ok := insert[i]; ok {
-			b.WriteString(sep)
-		}
-		b.WriteRune(r)
-	}
-	return b.String(), len(insert)
-}
-
-// splitCamel records the glue points of one letter run (offset is its
-// position in the token).
-func splitCamel(run []rune, offset int, insert map[int]string) {
-	var cuts []int
-	for i := 1; i < len(run); i++ {
-		if unicode.IsLower(run[i-1]) && unicode.IsUpper(run[i]) {
-			cuts = append(cuts, i)
-		}
-	}
-	if len(cuts) == 0 || gluedKeep[string(run)] {
-		return
-	}
-	bounds := append(append([]int{0}, cuts...), len(run))
-	for p := 0; p+1 < len(bounds); p++ {
-		seg := run[bounds[p]:bounds[p+1]]
-		if !plainWord(seg) {
-			return
-		}
-		if p == 0 && len(seg) < 3 {
-			return
-		}
-		if p > 0 && len(seg) < 3 && !shortWords[string(seg)] {
-			return
-		}
-	}
-	for p, c := range cuts {
-		if gluedKeep[string(run[bounds[p]:bounds[p+2]])] {
-			continue // "AusweisAppZum": keep "AusweisApp" whole
-		}
-		left := strings.ToLower(string(run[bounds[p]:c]))
-		sep := "\n"
-		if functionWords[left] {
-			sep = " "
-		}
-		insert[offset+c] = sep
-	}
-}
-
-// plainWord: an optional capital followed by lowercase letters only.
-func plainWord(seg []rune) bool {
-	for i, r := range seg {
-		if i == 0 && unicode.IsUpper(r) {
-			continue
-		}
-		if !unicode.IsLower(r) {
-			return false
-		}
-	}
-	return len(seg) > 0 && (len(seg) > 1 || unicode.IsLower(seg[0]))
-}
-
-// startsWord: a capital followed by a lowercase letter.
-func startsWord(rs []rune) bool {
-	return len(rs) >= 2 && unicode.IsUpper(rs[0]) && unicode.IsLower(rs[1])
-}
-
-// followedByDomain reports whether the word at rs is followed by "." and a
-// lowercase letter, as in "Berlin.de".
-func followedByDomain(rs []rune) bool {
-	i := 0
-	for i < len(rs) && unicode.IsLetter(rs[i]) {
-		i++
-	}
-	return i+1 < len(rs) && rs[i] == '.' && unicode.IsLower(rs[i+1])
-}
-
-func leadingLower(rs []rune) string {
-	i := 0
-	for i < len(rs) && unicode.IsLower(rs[i]) {
-		i++
-	}
-	return string(rs[:i])
-}

@@ -1,4 +1,4 @@
-package knowledge
+package importer
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/civibot/civibot/knowledge"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,12 +18,12 @@ import (
 // "---" lines (id, title, url, language, keywords; other keys go to Meta),
 // the text before the first "## " as description, and one section per "## "
 // heading ("###" and deeper stay in their section as text).
-func (im *importer) markdownPage(data []byte, rel string) (Page, error) {
+func (im *importer) markdownPage(data []byte, rel string) (knowledge.Page, error) {
 	fm, body, err := splitFrontMatter(data)
 	if err != nil {
-		return Page{}, err
+		return knowledge.Page{}, err
 	}
-	p := Page{Meta: map[string]string{}}
+	p := knowledge.Page{Meta: map[string]string{}}
 	keys := make([]string, 0, len(fm))
 	for k := range fm {
 		keys = append(keys, k)
@@ -31,9 +33,9 @@ func (im *importer) markdownPage(data []byte, rel string) (Page, error) {
 		v := fm[k]
 		switch strings.ToLower(k) {
 		case "id":
-			p.ID = cleanLine(yamlScalar(v))
+			p.ID = knowledge.CleanLine(yamlScalar(v))
 		case "title":
-			p.Title = cleanLine(yamlScalar(v))
+			p.Title = knowledge.CleanLine(yamlScalar(v))
 		case "url":
 			p.URL = strings.TrimSpace(yamlScalar(v))
 		case "language", "lang":
@@ -51,16 +53,16 @@ func (im *importer) markdownPage(data []byte, rel string) (Page, error) {
 	}
 	h1, sections := markdownDocument(body, 2, p.Title)
 	if p.Title == "" {
-		p.Title = cleanLine(h1)
+		p.Title = knowledge.CleanLine(h1)
 	}
 	if p.Title == "" {
-		return Page{}, errors.New(`no title: add "title:" to the front matter or a "# " heading`)
+		return knowledge.Page{}, errors.New(`no title: add "title:" to the front matter or a "# " heading`)
 	}
 	if p.ID == "" {
 		p.ID = idFromPath(rel)
 	}
 	if p.ID == "" {
-		return Page{}, errors.New(`cannot derive an id from the file name; add "id:" to the front matter`)
+		return knowledge.Page{}, errors.New(`cannot derive an id from the file name; add "id:" to the front matter`)
 	}
 	if p.Language == "" {
 		p.Language = languageFromPath(rel)
@@ -70,7 +72,7 @@ func (im *importer) markdownPage(data []byte, rel string) (Page, error) {
 	}
 	p.Sections = sections
 	if len(p.Sections) == 0 {
-		return Page{}, errors.New("page has no text")
+		return knowledge.Page{}, errors.New("page has no text")
 	}
 	return p, nil
 }
@@ -141,7 +143,7 @@ func yamlList(v any) []string {
 	}
 	var out []string
 	for _, k := range raw {
-		if k = cleanLine(k); k != "" {
+		if k = knowledge.CleanLine(k); k != "" {
 			out = append(out, k)
 		}
 	}
@@ -166,7 +168,7 @@ func yamlMeta(v any) string {
 		}
 		return strings.Join(parts, "; ")
 	}
-	return cleanLine(yamlScalar(v))
+	return knowledge.CleanLine(yamlScalar(v))
 }
 
 var (
@@ -184,7 +186,7 @@ var (
 // markdownSections parses Markdown text of a JSONL field into sections:
 // headings of level 2 up to splitLevel start sections, deeper headings stay
 // as text lines, a leading "# " heading is dropped (the page has its title).
-func markdownSections(md string, splitLevel int, title string) []Section {
+func markdownSections(md string, splitLevel int, title string) []knowledge.Section {
 	_, secs := markdownDocument(md, splitLevel, title)
 	return secs
 }
@@ -193,7 +195,7 @@ func markdownSections(md string, splitLevel int, title string) []Section {
 // heading (the page title, not part of the text) and the sections; text
 // before the first section heading is the description. Lines at the start
 // that repeat the title are dropped.
-func markdownDocument(md string, splitLevel int, title string) (h1 string, sections []Section) {
+func markdownDocument(md string, splitLevel int, title string) (h1 string, sections []knowledge.Section) {
 	md = strings.ReplaceAll(md, "\r\n", "\n")
 	lines := strings.Split(md, "\n")
 	var sb sectionBuilder
@@ -206,7 +208,7 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 		}
 	}
 	heading := func(level int, text string) {
-		text = cleanLine(inlineMarkdown(text))
+		text = knowledge.CleanLine(inlineMarkdown(text))
 		flushPara()
 		switch {
 		case level == 1 && h1 == "" && sb.cur == nil && len(sb.sections) == 0:
@@ -220,7 +222,7 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			}
 		}
 	}
-	titleKey := strings.ToLower(cleanLine(title))
+	titleKey := strings.ToLower(knowledge.CleanLine(title))
 	fence := ""
 	for i := 0; i < len(lines); i++ {
 		raw := lines[i]
@@ -293,7 +295,7 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			continue
 		}
 		text := strings.TrimSpace(line)
-		if !started && len(para) == 0 && titleKey != "" && strings.ToLower(cleanLine(inlineMarkdown(text))) == titleKey {
+		if !started && len(para) == 0 && titleKey != "" && strings.ToLower(knowledge.CleanLine(inlineMarkdown(text))) == titleKey {
 			continue // the title repeated as the first line
 		}
 		started = true

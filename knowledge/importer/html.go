@@ -1,9 +1,11 @@
-package knowledge
+package importer
 
 import (
 	"bytes"
 	"errors"
 	"strings"
+
+	"github.com/civibot/civibot/knowledge"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -35,12 +37,12 @@ var htmlBlock = map[atom.Atom]bool{
 // path), text from <main>, [role=main] or <article> (else <body>) without
 // scripts, navigation, forms and hidden elements; <h2> and <h3> start
 // sections.
-func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
+func (im *importer) htmlPage(data []byte, rel string) (knowledge.Page, error) {
 	doc, err := html.Parse(bytes.NewReader(data))
 	if err != nil {
-		return Page{}, errors.New("cannot parse HTML: " + err.Error())
+		return knowledge.Page{}, errors.New("cannot parse HTML: " + err.Error())
 	}
-	p := Page{}
+	p := knowledge.Page{}
 	var titleTag, firstH1, canonical, keywords string
 	var root, roleMain, article, body *html.Node
 	var walk func(n *html.Node)
@@ -53,7 +55,7 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 				}
 			case atom.Title:
 				if titleTag == "" {
-					titleTag = cleanLine(textOf(n))
+					titleTag = knowledge.CleanLine(textOf(n))
 				}
 			case atom.Link:
 				if canonical == "" && hasToken(attr(n, "rel"), "canonical") {
@@ -89,7 +91,7 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 		}
 	}
 	if root == nil {
-		return Page{}, errors.New("HTML has no body")
+		return knowledge.Page{}, errors.New("HTML has no body")
 	}
 	// The title: the first visible <h1> in the content, else anywhere, else <title>.
 	h1 := findFirst(root, atom.H1)
@@ -97,14 +99,14 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 		h1 = findFirst(doc, atom.H1)
 	}
 	if h1 != nil {
-		firstH1 = cleanLine(textOf(h1))
+		firstH1 = knowledge.CleanLine(textOf(h1))
 	}
 	p.Title = firstH1
 	if p.Title == "" {
 		p.Title = titleTag
 	}
 	if p.Title == "" {
-		return Page{}, errors.New("no title: the page has neither <h1> nor <title>")
+		return knowledge.Page{}, errors.New("no title: the page has neither <h1> nor <title>")
 	}
 	p.URL = canonical
 	if p.URL == "" {
@@ -112,7 +114,7 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 	}
 	p.ID = idFromPath(rel)
 	if p.ID == "" {
-		return Page{}, errors.New("cannot derive an id from the file name")
+		return knowledge.Page{}, errors.New("cannot derive an id from the file name")
 	}
 	if p.Language == "" {
 		p.Language = languageFromPath(rel)
@@ -121,7 +123,7 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 		p.Language = im.opts.Language
 	}
 	for _, k := range strings.Split(keywords, ",") {
-		if k = cleanLine(k); k != "" {
+		if k = knowledge.CleanLine(k); k != "" {
 			p.Keywords = append(p.Keywords, k)
 		}
 	}
@@ -129,7 +131,7 @@ func (im *importer) htmlPage(data []byte, rel string) (Page, error) {
 	x.node(root)
 	p.Sections = x.done()
 	if len(p.Sections) == 0 {
-		return Page{}, errors.New("page has no text")
+		return knowledge.Page{}, errors.New("page has no text")
 	}
 	return p, nil
 }
@@ -142,7 +144,7 @@ type htmlText struct {
 }
 
 func (x *htmlText) endLine() {
-	if l := cleanLine(x.line.String()); l != "" {
+	if l := knowledge.CleanLine(x.line.String()); l != "" {
 		x.sb.line(l)
 	}
 	x.line.Reset()
@@ -165,7 +167,7 @@ func (x *htmlText) node(n *html.Node) {
 		switch n.DataAtom {
 		case atom.H1, atom.H2, atom.H3:
 			x.endLine()
-			h := cleanLine(textOf(n))
+			h := knowledge.CleanLine(textOf(n))
 			if h != "" {
 				x.sb.start(classifyHeading(h), h)
 			}
@@ -220,7 +222,7 @@ func (x *htmlText) node(n *html.Node) {
 	}
 }
 
-func (x *htmlText) done() []Section {
+func (x *htmlText) done() []knowledge.Section {
 	x.endLine()
 	return x.sb.done()
 }

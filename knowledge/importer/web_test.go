@@ -1,7 +1,6 @@
-package knowledge
+package importer
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,11 +10,11 @@ func TestPageFromHTML(t *testing.T) {
 <link rel="canonical" href="/en/services/dog-tax"></head>
 <body><nav>Home · Services</nav><main><h1>Dog tax</h1><p>Every dog in the city is taxed.</p>
 <h2>Costs</h2><p>The first dog costs 120 euros a year.</p></main><footer>Imprint</footer></body></html>`
-	p, err := PageFromHTML([]byte(html), "https://www.city.example/en/services/dog-tax.html?session=1", ImportOptions{IDPrefix: "city-"})
+	p, err := PageFromHTML([]byte(html), "https://www.city.example/en/services/dog-tax.html?session=1", Options{IDPrefix: "city-"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, err := URLPageID("https://www.city.example/en/services/dog-tax.html?x=1", ImportOptions{IDPrefix: "city-"}); err != nil || id != p.ID {
+	if id, err := URLPageID("https://www.city.example/en/services/dog-tax.html?x=1", Options{IDPrefix: "city-"}); err != nil || id != p.ID {
 		t.Errorf("URLPageID = %q, %v; the page's id is %q", id, err, p.ID)
 	}
 	if p.ID != "city-en-services-dog-tax" || p.Title != "Dog tax" || p.Language != "en" || p.URL != "https://www.city.example/en/services/dog-tax" {
@@ -29,7 +28,7 @@ func TestPageFromHTML(t *testing.T) {
 		t.Errorf("sections = %q", text)
 	}
 	// Without a canonical link the fetched URL is the page's; the root is "index".
-	p, err = PageFromHTML([]byte(`<html><body><h1>Willkommen</h1><p>Das Rathaus ist geöffnet.</p></body></html>`), "https://www.city.example/", ImportOptions{})
+	p, err = PageFromHTML([]byte(`<html><body><h1>Willkommen</h1><p>Das Rathaus ist geöffnet.</p></body></html>`), "https://www.city.example/", Options{})
 	if err != nil || p.ID != "index" || p.URL != "https://www.city.example/" || p.Language != "de" {
 		t.Errorf("root page = %+v, %v", p, err)
 	}
@@ -38,28 +37,8 @@ func TestPageFromHTML(t *testing.T) {
 		{"https://x.example/a", "<p>no title here</p>", "no title"},
 		{"https://x.example/a", "\x00\x01\x02binary", "not a text file"},
 	} {
-		if _, err := PageFromHTML([]byte(tt.body), tt.url, ImportOptions{}); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := PageFromHTML([]byte(tt.body), tt.url, Options{}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("PageFromHTML(%q, %q) = %v, want %q", tt.body, tt.url, err, tt.want)
-		}
-	}
-}
-
-func TestCurrentGeneration(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "kb")
-	if _, err := CurrentGeneration(dir); err == nil {
-		t.Fatal("no knowledge base: want an error")
-	}
-	p, err := PageFromHTML([]byte(`<html lang="de"><body><h1>Hundesteuer</h1><p>Jeder Hund kostet 120 Euro im Jahr.</p></body></html>`), "https://www.city.example/hundesteuer", ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for want := range []int{1, 2} {
-		if _, err := Ingest(t.Context(), dir, []Page{p}, Options{}); err != nil {
-			t.Fatal(err)
-		}
-		g, err := CurrentGeneration(dir)
-		if err != nil || g != []string{"gen-000001", "gen-000002"}[want] {
-			t.Errorf("after ingest %d: %q, %v", want+1, g, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package knowledge
+package importer
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/civibot/civibot/knowledge"
 )
 
 // Import limits. A JSONL line or a Markdown/HTML file above them is reported
@@ -24,19 +26,61 @@ const (
 	MaxImportFile = 8 << 20
 )
 
-// Formats accepted in ImportOptions.Format.
+// Formats accepted in Options.Format.
 const (
 	FormatJSONL    = "jsonl"
 	FormatMarkdown = "markdown"
 	FormatHTML     = "html"
 )
 
-// Values of ImportOptions.RepairGlued.
+// Values of Options.RepairGlued.
 const (
 	RepairGluedAuto = "auto"
 	RepairGluedOn   = "on"
 	RepairGluedOff  = "off"
 )
+
+// Options says how to read a city's pages. Import (importers: JSONL,
+// Markdown folders, HTML folders) turns paths into Pages with them.
+type Options struct {
+	// Format is "jsonl", "markdown" or "html"; empty picks by file extension
+	// (.jsonl, .md, .html/.htm; a folder by the files it holds).
+	Format string
+	// JSONL field mapping.
+	IDField       string   // default "id"
+	TitleField    string   // default "title"
+	URLField      string   // default "url"
+	LanguageField string   // default "language"; missing → Language
+	BodyFields    []string // default ["body"]; each becomes one or more sections
+	KeywordsField string   // optional: a string list or comma-separated string
+	// Where keeps only records whose field equals the value (all must match),
+	// e.g. {"city": "muenchen"}.
+	Where map[string]string
+	// Language is the language of pages that do not say (default "de").
+	Language string
+	// IDPrefix is put before every page id (e.g. "berlin-"), optional.
+	IDPrefix string
+	// RepairGlued says whether to split words a scraper glued together in
+	// JSONL text fields ("UnterlagenAntrag", "sein.Die", "oderSie"):
+	// "auto" (default) repairs a field only when its file shows the pattern
+	// often (≥ 4 per 1,000 words), "on" always, "off" never.
+	RepairGlued string
+}
+
+// Problem is one input record or file that could not be imported. Import
+// reports it and goes on with the rest.
+type Problem struct {
+	Path string `json:"path"`
+	Line int    `json:"line,omitempty"` // 1-based, JSONL only
+	Err  string `json:"error"`
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.Path, p.Line, p.Err)
+	}
+	return fmt.Sprintf("%s: %s", p.Path, p.Err)
+}
 
 // Import reads pages from files and folders. Bad records are reported as Problems
 // (with line numbers for JSONL) and the rest is imported; err is only for things that
@@ -46,18 +90,18 @@ const (
 // are skipped, and so are files of other formats. Page ids must be unique
 // across everything imported at once: a later duplicate is a Problem and the
 // first page is kept.
-func Import(ctx context.Context, paths []string, opts ImportOptions) (pages []Page, problems []Problem, err error) {
+func Import(ctx context.Context, paths []string, opts Options) (pages []knowledge.Page, problems []Problem, err error) {
 	im, err := newImporter(opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(paths) == 0 {
-		return nil, nil, errors.New("knowledge: import: no paths given")
+		return nil, nil, errors.New("importer: import: no paths given")
 	}
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("knowledge: import: %w", err)
+			return nil, nil, fmt.Errorf("importer: import: %w", err)
 		}
 		if info.IsDir() {
 			fsys := os.DirFS(p)
@@ -78,7 +122,7 @@ func Import(ctx context.Context, paths []string, opts ImportOptions) (pages []Pa
 
 // ImportFS is the same over an fs.FS (used for the bundled sample city, embedded with go:embed).
 // root is a folder or a single file in fsys ("." for all of it).
-func ImportFS(ctx context.Context, fsys fs.FS, root string, opts ImportOptions) ([]Page, []Problem, error) {
+func ImportFS(ctx context.Context, fsys fs.FS, root string, opts Options) ([]knowledge.Page, []Problem, error) {
 	im, err := newImporter(opts)
 	if err != nil {
 		return nil, nil, err
@@ -88,7 +132,7 @@ func ImportFS(ctx context.Context, fsys fs.FS, root string, opts ImportOptions) 
 	}
 	info, err := fs.Stat(fsys, root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("knowledge: import: %w", err)
+		return nil, nil, fmt.Errorf("importer: import: %w", err)
 	}
 	if info.IsDir() {
 		err = im.walk(ctx, fsys, root, func(rel string) string { return path.Join(root, rel) })
@@ -103,8 +147,8 @@ func ImportFS(ctx context.Context, fsys fs.FS, root string, opts ImportOptions) 
 
 // importer holds the state of one Import call.
 type importer struct {
-	opts     ImportOptions
-	pages    []Page
+	opts     Options
+	pages    []knowledge.Page
 	problems []Problem
 	seen     map[string]string // page id → where it was first seen
 	// urlSet etc. record which JSONL options were given explicitly, so that
@@ -112,7 +156,7 @@ type importer struct {
 	urlSet, langSet bool
 }
 
-func newImporter(opts ImportOptions) (*importer, error) {
+func newImporter(opts Options) (*importer, error) {
 	im := &importer{seen: map[string]string{}}
 	im.urlSet = opts.URLField != ""
 	im.langSet = opts.LanguageField != ""
@@ -125,7 +169,7 @@ func newImporter(opts ImportOptions) (*importer, error) {
 	case "html", "htm":
 		opts.Format = FormatHTML
 	default:
-		return nil, fmt.Errorf("knowledge: import: unknown format %q (use jsonl, markdown or html)", opts.Format)
+		return nil, fmt.Errorf("importer: import: unknown format %q (use jsonl, markdown or html)", opts.Format)
 	}
 	switch strings.ToLower(opts.RepairGlued) {
 	case "", RepairGluedAuto:
@@ -135,7 +179,7 @@ func newImporter(opts ImportOptions) (*importer, error) {
 	case RepairGluedOff, "false", "no":
 		opts.RepairGlued = RepairGluedOff
 	default:
-		return nil, fmt.Errorf("knowledge: import: repair_glued is %q; use auto, on or off", opts.RepairGlued)
+		return nil, fmt.Errorf("importer: import: repair_glued is %q; use auto, on or off", opts.RepairGlued)
 	}
 	if opts.IDField == "" {
 		opts.IDField = "id"
@@ -222,13 +266,13 @@ func (im *importer) walk(ctx context.Context, fsys fs.FS, root string, display f
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("knowledge: import: %w", err)
+			return fmt.Errorf("importer: import: %w", err)
 		}
 		var ie *importError
 		if errors.As(err, &ie) {
 			return err
 		}
-		return fmt.Errorf("knowledge: import: %w", err)
+		return fmt.Errorf("importer: import: %w", err)
 	}
 	if found == 0 {
 		what := ".jsonl, .md or .html"
@@ -240,7 +284,7 @@ func (im *importer) walk(ctx context.Context, fsys fs.FS, root string, display f
 		case FormatHTML:
 			what = ".html"
 		}
-		return fmt.Errorf("knowledge: import: no %s files under %s", what, display("."))
+		return fmt.Errorf("importer: import: no %s files under %s", what, display("."))
 	}
 	return nil
 }
@@ -252,7 +296,7 @@ func (im *importer) file(ctx context.Context, fsys fs.FS, name, shown string) er
 		f = formatOf(name)
 	}
 	if f == "" {
-		return fmt.Errorf("knowledge: import: cannot tell the format of %s from its name; set the format (jsonl, markdown or html)", shown)
+		return fmt.Errorf("importer: import: cannot tell the format of %s from its name; set the format (jsonl, markdown or html)", shown)
 	}
 	return im.fileRel(ctx, fsys, name, path.Base(name), shown, f)
 }
@@ -261,7 +305,7 @@ func (im *importer) file(ctx context.Context, fsys fs.FS, name, shown string) er
 // import root (used to derive ids), shown the path for Problems.
 func (im *importer) fileRel(ctx context.Context, fsys fs.FS, p, rel, shown, format string) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("knowledge: import: %w", err)
+		return fmt.Errorf("importer: import: %w", err)
 	}
 	switch format {
 	case FormatJSONL:
@@ -282,7 +326,7 @@ func (im *importer) fileRel(ctx context.Context, fsys fs.FS, p, rel, shown, form
 			im.problem(shown, 0, msg)
 			return nil
 		}
-		var page Page
+		var page knowledge.Page
 		var perr error
 		if format == FormatMarkdown {
 			page, perr = im.markdownPage(data, rel)
@@ -308,7 +352,7 @@ func (im *importer) problem(p string, line int, msg string) {
 }
 
 // add appends a page unless its id was seen before.
-func (im *importer) add(p Page, shown string, line int) {
+func (im *importer) add(p knowledge.Page, shown string, line int) {
 	p.ID = im.opts.IDPrefix + p.ID
 	where := shown
 	if line > 0 {
@@ -429,31 +473,6 @@ func normLanguage(s string) string {
 	return s
 }
 
-// cleanLine collapses runs of white space (including no-break spaces) to one
-// space, drops zero-width and control characters and trims the line.
-func cleanLine(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		switch {
-		case r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad':
-			continue
-		case unicode.IsSpace(r) || r == '\u00a0':
-			space = true
-			continue
-		case unicode.IsControl(r):
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // cleanText cleans every line of s and drops empty lines; lines are joined
 // with "\n" (paragraph and list-item boundaries).
 func cleanText(s string) string {
@@ -461,7 +480,7 @@ func cleanText(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
-		if l = cleanLine(l); l != "" {
+		if l = knowledge.CleanLine(l); l != "" {
 			out = append(out, l)
 		}
 	}
@@ -471,22 +490,22 @@ func cleanText(s string) string {
 // sectionBuilder collects sections in order, merging consecutive text of the
 // same section and dropping sections without text.
 type sectionBuilder struct {
-	sections []Section
-	cur      *Section
+	sections []knowledge.Section
+	cur      *knowledge.Section
 	lines    []string
 }
 
 // start begins a new section.
-func (sb *sectionBuilder) start(kind SectionKind, heading string) {
+func (sb *sectionBuilder) start(kind knowledge.SectionKind, heading string) {
 	sb.flush()
-	sb.cur = &Section{Kind: kind, Heading: heading}
+	sb.cur = &knowledge.Section{Kind: kind, Heading: heading}
 }
 
 // line adds a line of text to the current section (a description section
 // when none was started).
 func (sb *sectionBuilder) line(s string) {
 	if sb.cur == nil {
-		sb.cur = &Section{Kind: SectionDescription}
+		sb.cur = &knowledge.Section{Kind: knowledge.SectionDescription}
 	}
 	sb.lines = append(sb.lines, s)
 }
@@ -502,7 +521,7 @@ func (sb *sectionBuilder) flush() {
 	sb.cur, sb.lines = nil, nil
 }
 
-func (sb *sectionBuilder) done() []Section {
+func (sb *sectionBuilder) done() []knowledge.Section {
 	sb.flush()
 	return sb.sections
 }

@@ -1,0 +1,243 @@
+package knowledge
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// A German–English dictionary lets a question in one language find pages
+// in the other: most German cities publish their service pages in German
+// only, and many residents ask in English. civibot reads the dictionary of
+// TU Chemnitz ("Ding", Debian package trans-de-en, /usr/share/trans/de-en,
+// GPL-2+) — never copies it — and keeps, per knowledge base, only the
+// translations whose words occur in the city's pages (see translate.go).
+//
+// The file's format, one entry per line:
+//
+//	Anmeldung {f} [adm.] | Anmeldungen {pl} :: registration | registrations
+//
+// German and English sides separated by " :: "; each side has parallel
+// sub-entries separated by " | " (the n-th German one translates the n-th
+// English one); a sub-entry lists synonyms separated by "; ". Braces hold
+// grammar ({f}, {vt}), brackets usage and domain ([adm.], [Br.]), angle
+// brackets search keys and parentheses explanations; "#" starts a comment.
+
+// DefaultDictionary is where Debian's trans-de-en package installs the
+// dictionary.
+const DefaultDictionary = "/usr/share/trans/de-en"
+
+// MaxDictionaryLine is the longest dictionary line read (longer lines are
+// skipped as damaged).
+const MaxDictionaryLine = 64 << 10
+
+// ErrDictionary marks a dictionary that cannot be used (missing, empty,
+// truncated, not the expected format).
+var ErrDictionary = errors.New("knowledge: dictionary")
+
+// dictPair is one translation: German and English phrase, and whether the
+// dictionary marks it as administrative language.
+type dictPair struct {
+	de, en string
+	adm    bool
+}
+
+// Limits of what is kept from the dictionary: phrases longer than this
+// (in words) are idioms or examples, not names of things a city offers.
+const (
+	maxDictPhraseWords = 4
+	// minDictPairs: a file with fewer usable translations is not the
+	// dictionary (truncated, or another file).
+	minDictPairs = 1000
+)
+
+// readDictionary reads dictionary pairs from r, calling fn for each. It
+// fails on a read error or when r yields fewer than minPairs pairs.
+func readDictionary(r io.Reader, name string, minPairs int, fn func(dictPair)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	n, lines, bad := 0, 0, 0
+	for {
+		line, err := readDictLine(br)
+		if len(line) > 0 {
+			lines++
+			if !parseDictLine(line, fn, &n) {
+				bad++
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w %s: %v", ErrDictionary, name, err)
+		}
+	}
+	if n < minPairs {
+		return fmt.Errorf("%w %s: %d usable translations in %d lines (%d not in the \"German :: English\" format): not the TU Chemnitz German–English dictionary, or truncated",
+			ErrDictionary, name, n, lines, bad)
+	}
+	return nil
+}
+
+// readDictLine reads one line, skipping (and reporting as empty) lines
+// longer than MaxDictionaryLine.
+func readDictLine(br *bufio.Reader) (string, error) {
+	var b []byte
+	tooLong := false
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if !tooLong {
+			b = append(b, chunk...)
+			if len(b) > MaxDictionaryLine {
+				tooLong, b = true, nil
+			}
+		}
+		if err != nil || !isPrefix {
+			if tooLong {
+				return "", err
+			}
+			return string(b), err
+		}
+	}
+}
+
+// parseDictLine parses one entry and calls fn for every pair of German and
+// English synonyms of its parallel sub-entries. It reports whether the
+// line was an entry (comments and blank lines count as fine).
+func parseDictLine(line string, fn func(dictPair), n *int) bool {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return true
+	}
+	de, en, ok := strings.Cut(line, " :: ")
+	if !ok {
+		return false
+	}
+	des, ens := strings.Split(de, " | "), strings.Split(en, " | ")
+	if len(des) != len(ens) {
+		// Unequal sub-entries cannot be paired; keep the heads.
+		des, ens = des[:1], ens[:1]
+	}
+	// The domain tag of the head word is the sense of the whole entry.
+	adm := strings.Contains(line, "[adm.]")
+	for i := range des {
+		dl, el := dictSynonyms(des[i]), dictSynonyms(ens[i])
+		for _, d := range dl {
+			for _, e := range el {
+				fn(dictPair{de: d, en: e, adm: adm})
+				*n++
+			}
+		}
+	}
+	return true
+}
+
+// dictSynonyms splits a sub-entry into its synonyms, each cleaned of
+// annotations; examples and long phrases are dropped, and "a/b"
+// alternatives become separate synonyms.
+func dictSynonyms(s string) []string {
+	var out []string
+	for _, syn := range strings.Split(s, ";") {
+		syn = cleanDictPhrase(syn)
+		if syn == "" || strings.ContainsAny(syn[len(syn)-1:], ".!?") || strings.Contains(syn, "…") {
+			continue // an example sentence or an elided phrase
+		}
+		for _, alt := range slashAlternatives(syn) {
+			if n := len(strings.Fields(alt)); n > 0 && n <= maxDictPhraseWords {
+				out = append(out, alt)
+			}
+		}
+	}
+	return out
+}
+
+// dictPlaceholders are the dictionary's stand-ins for objects ("to
+// register sb./sth.", "jdm. etw. anmelden").
+var dictPlaceholders = map[string]bool{
+	"sb.": true, "sth.": true, "sb.'s": true, "sb.’s": true, "sth.'s": true, "sth.’s": true, "sb./sth.": true, "sth./sb.": true,
+	"one's": true, "one’s": true, "oneself": true, "your": true, "yourself": true,
+	"jd.": true, "jdm.": true, "jdn.": true, "jds.": true, "etw.": true, "jdm./etw.": true, "jdn./etw.": true,
+	"etw./jdn.": true, "jdm./jdn.": true, "sich": true,
+}
+
+// cleanDictPhrase removes annotations in brackets of any kind, the leading
+// "to " of English verbs and object placeholders.
+func cleanDictPhrase(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch r {
+		case '{', '[', '(', '<':
+			depth++
+			continue
+		case '}', ']', ')', '>':
+			if depth > 0 {
+				depth--
+			}
+			continue
+		}
+		if depth == 0 {
+			b.WriteRune(r)
+		}
+	}
+	words := strings.Fields(b.String())
+	out := words[:0]
+	for i, w := range words {
+		if i == 0 && w == "to" && len(words) > 1 {
+			continue
+		}
+		if dictPlaceholders[strings.ToLower(w)] {
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
+// slashAlternatives expands "permit/pass" in a phrase into one phrase per
+// alternative (at most two slashed words are expanded; more is a list, not
+// a name, and is dropped).
+func slashAlternatives(s string) []string {
+	words := strings.Fields(s)
+	out := []string{""}
+	slashed := 0
+	for _, w := range words {
+		alts := []string{w}
+		if strings.Contains(w, "/") {
+			slashed++
+			alts = nil
+			for _, a := range strings.Split(w, "/") {
+				if a != "" {
+					alts = append(alts, a)
+				}
+			}
+		}
+		var next []string
+		for _, o := range out {
+			for _, a := range alts {
+				next = append(next, strings.TrimSpace(o+" "+a))
+			}
+		}
+		out = next
+	}
+	if slashed > 2 || len(out) > 6 {
+		return nil
+	}
+	return out
+}
+
+// readTranslations builds a knowledge base's translation table from the
+// dictionary file at path (see buildTranslations).
+func readTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w %s not found: install Debian's trans-de-en package or set knowledge.dictionary (\"off\" to translate nothing)", ErrDictionary, path)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
+	}
+	defer f.Close()
+	return buildTranslations(f, path, minDictPairs, langs, vocab)
+}

@@ -1,0 +1,284 @@
+package knowledge
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// A translation table lets a question in one language search pages in the
+// other. It is built once per knowledge base from the German–English
+// dictionary (dictionary.go) and keeps only translations whose words the
+// city's pages hold: for an English question over German pages, every
+// English word and phrase of the dictionary that has a German translation
+// found in the pages. It is stored with the knowledge base.
+//
+// A question's words are looked up as phrases first ("residents parking
+// permit" → "Bewohnerparkausweis"), then one by one; the translations
+// search alongside the question's own words, weighed by how specific they
+// are: a phrase more than a word, an administrative sense ([adm.]) more
+// than others, a word with few translations more than one with many.
+
+// transTarget is one translation of a source phrase: the words of the
+// target phrase as the index holds them (one slot per word).
+type transTarget struct {
+	Text   string
+	Slots  [][]string
+	Weight float64
+}
+
+// transTable maps, per source language ("de", "en"), a source phrase (its
+// words' stems joined by spaces) to its translations into the other
+// language.
+type transTable struct {
+	From     map[string]map[string][]transTarget
+	MaxWords int
+}
+
+// Weights of translations (see transWeight).
+const (
+	transWordWeight   = 0.7  // a translation of one word
+	transPhraseWeight = 0.9  // a translation of a phrase of several words
+	transOtherSense   = 0.85 // factor for senses not marked administrative
+	// maxTranslations per source phrase, the most specific first.
+	maxTranslations = 8
+)
+
+// transWeight is the weight of one of n translations of a phrase of words
+// words: phrases and administrative senses count more, and the more
+// translations a phrase has, the less each says.
+func transWeight(words, n int, adm bool) float64 {
+	w := transWordWeight
+	if words > 1 {
+		w = transPhraseWeight
+	}
+	if !adm {
+		w *= transOtherSense
+	}
+	if n > 2 {
+		w /= math.Sqrt(float64(n) / 2)
+	}
+	return w
+}
+
+// transCandidate collects translations of one source phrase while a table
+// is built.
+type transCandidate struct {
+	target transTarget
+	adm    bool
+}
+
+// buildTranslations reads a dictionary (named name, for errors) from r
+// and keeps the translations into the languages the knowledge base has
+// pages in (langs), whose words all occur in vocab (index term →
+// frequency). A dictionary with fewer than minPairs translations is an
+// error.
+func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+	// A phrase is the stems of its content words; words repeat across the
+	// dictionary, so their stems are kept.
+	type phrase struct {
+		stems []string
+		text  string
+	}
+	stems := map[string]string{}
+	stemOf := func(w word, lang string) string {
+		key := lang + w.lower
+		s, ok := stems[key]
+		if !ok {
+			s = stem(w.lower, lang)
+			stems[key] = s
+		}
+		return s
+	}
+	analyse := func(text, lang string, need func(string) bool) (phrase, bool) {
+		var ps []string
+		for _, w := range splitWords(text) {
+			if w.joined || isStop(w.folded, lang) {
+				continue
+			}
+			s := stemOf(w, lang)
+			if need != nil && !need(s) {
+				return phrase{}, false
+			}
+			ps = append(ps, s)
+		}
+		return phrase{ps, text}, len(ps) > 0
+	}
+	inKB := func(s string) bool { return vocab[s] > 0 }
+	cands := map[string]map[string][]transCandidate{}
+	add := func(from string, src, dst phrase, adm bool) {
+		if subset(dst.stems, src.stems) {
+			return
+		}
+		key := strings.Join(src.stems, " ")
+		m := cands[from]
+		if m == nil {
+			m = map[string][]transCandidate{}
+			cands[from] = m
+		}
+		for i, c := range m[key] {
+			if c.target.Text == dst.text || strings.Join(flatten(c.target.Slots), " ") == strings.Join(dst.stems, " ") {
+				if adm && !c.adm {
+					m[key][i].adm = true
+				}
+				return
+			}
+		}
+		slots := make([][]string, len(dst.stems))
+		for i, s := range dst.stems {
+			slots[i] = []string{s}
+		}
+		m[key] = append(m[key], transCandidate{target: transTarget{Text: dst.text, Slots: slots}, adm: adm})
+	}
+	direction := func(from, to, src, dst string, adm bool) {
+		d, ok := analyse(dst, to, inKB)
+		if !ok {
+			return
+		}
+		if s, ok := analyse(src, from, nil); ok {
+			add(from, s, d, adm)
+		}
+	}
+	err := readDictionary(r, name, minPairs, func(p dictPair) {
+		if langs["de"] {
+			direction("en", "de", p.en, p.de, p.adm)
+		}
+		if langs["en"] {
+			direction("de", "en", p.de, p.en, p.adm)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &transTable{From: map[string]map[string][]transTarget{}}
+	for from, m := range cands {
+		out := make(map[string][]transTarget, len(m))
+		for key, cs := range m {
+			words := strings.Count(key, " ") + 1
+			t.MaxWords = max(t.MaxWords, words)
+			for i := range cs {
+				cs[i].target.Weight = transWeight(words, len(cs), cs[i].adm)
+			}
+			sort.SliceStable(cs, func(a, b int) bool {
+				if cs[a].target.Weight != cs[b].target.Weight {
+					return cs[a].target.Weight > cs[b].target.Weight
+				}
+				return len(cs[a].target.Slots) < len(cs[b].target.Slots)
+			})
+			n := min(len(cs), maxTranslations)
+			ts := make([]transTarget, n)
+			for i := range ts {
+				ts[i] = cs[i].target
+			}
+			out[key] = ts
+		}
+		t.From[from] = out
+	}
+	return t, nil
+}
+
+// subset reports whether every string of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			if x == y {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func flatten(slots [][]string) []string {
+	var out []string
+	for _, s := range slots {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// transMatch is a phrase of the question found in the table.
+type transMatch struct {
+	words   []int // indexes of the question words it covers
+	targets []transTarget
+}
+
+// match finds the question's phrases in the table: at every word, the
+// longest phrase of consecutive content words the table knows, and every
+// single word. words are the question's content words; lang the question's
+// language ("" tries both).
+func (t *transTable) match(words []word, lang string) []transMatch {
+	if t == nil || len(words) == 0 {
+		return nil
+	}
+	var from []string
+	switch lang {
+	case "de", "en":
+		from = []string{lang}
+	default:
+		from = []string{"de", "en"}
+	}
+	var out []transMatch
+	for _, src := range from {
+		m := t.From[src]
+		if len(m) == 0 {
+			continue
+		}
+		stems := make([]string, len(words))
+		for i, w := range words {
+			stems[i] = stem(w.lower, src)
+		}
+		for i := range words {
+			for n := min(t.MaxWords, len(words)-i); n >= 1; n-- {
+				ts, ok := m[strings.Join(stems[i:i+n], " ")]
+				if !ok {
+					continue
+				}
+				idx := make([]int, n)
+				for k := range idx {
+					idx[k] = i + k
+				}
+				out = append(out, transMatch{words: idx, targets: ts})
+				if n > 1 {
+					// A phrase found: its words are still looked up alone
+					// (they may mean something on their own), shorter
+					// phrases starting here are not.
+					if ts1, ok := m[stems[i]]; ok {
+						out = append(out, transMatch{words: []int{i}, targets: ts1})
+					}
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// size is the number of translations in the table.
+func (t *transTable) size() int {
+	if t == nil {
+		return 0
+	}
+	n := 0
+	for _, m := range t.From {
+		for _, ts := range m {
+			n += len(ts)
+		}
+	}
+	return n
+}
+
+// String describes the table for logs and tests.
+func (t *transTable) String() string {
+	if t == nil {
+		return "no translations"
+	}
+	return fmt.Sprintf("%d translations (de→en %d phrases, en→de %d phrases)", t.size(), len(t.From["de"]), len(t.From["en"]))
+}

@@ -1,0 +1,256 @@
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// testDictionary is a dictionary in the TU Chemnitz format, written for
+// these tests (entries of our own, not copied from the real file).
+const testDictionary = `# Version :: test
+# a comment line, and a blank line follow
+
+Anmeldung {f} (der Wohnung) [adm.] | Anmeldungen {pl} :: registration (of residence) | registrations
+jdn./etw. anmelden {vt} [adm.] | anmeldend | angemeldet :: to register sb./sth. | registering | registered
+Bewohnerparkausweis {m}; Anwohnerparkausweis {m} [adm.] | Bewohnerparkausweise {pl} :: residents' parking permit; resident parking permit/pass | residents' parking permits
+Hundesteuer {f} [fin.] :: dog tax; dog licence fee
+Hund {m} | Hunde {pl} | Der Hund bellt. :: dog | dogs | The dog barks.
+Gebühr {f} [fin.] | Gebühren {pl} :: fee; charge | fees; charges
+Personalausweis {m} | Personalausweise {pl} :: identity card; ID card | identity cards; ID cards
+umziehen {vi} | umziehend | umgezogen :: to move (house) | moving | moved
+Zitronenfalter {m} [zool.] :: brimstone butterfly
+Weltraumbahnhof {m} :: spaceport
+ein Satz ohne Trenner
+`
+
+func TestParseDictLine(t *testing.T) {
+	tests := []struct {
+		line string
+		want []dictPair
+		ok   bool
+	}{
+		{"# comment", nil, true},
+		{"", nil, true},
+		{"kein Eintrag", nil, false},
+		{"Gebühr {f} [fin.] | Gebühren {pl} :: fee; charge | fees; charges",
+			[]dictPair{{"Gebühr", "fee", false}, {"Gebühr", "charge", false}, {"Gebühren", "fees", false}, {"Gebühren", "charges", false}}, true},
+		{"jdn./etw. anmelden {vt} [adm.] | angemeldet :: to register sb./sth. | registered",
+			[]dictPair{{"anmelden", "register", true}, {"angemeldet", "registered", true}}, true},
+		{"Parkausweis {m} :: resident parking permit/pass",
+			[]dictPair{{"Parkausweis", "resident parking permit", false}, {"Parkausweis", "resident parking pass", false}}, true},
+		{"Hund {m} | Der Hund bellt. :: dog | The dog barks.",
+			[]dictPair{{"Hund", "dog", false}}, true},
+		// Unequal sub-entries: only the heads are paired.
+		{"Umzug {m} | Umzüge {pl} | extra :: move | moves",
+			[]dictPair{{"Umzug", "move", false}}, true},
+		// Phrases longer than four words are idioms, not names.
+		{"Antrag {m} :: application for something to be done by the city", nil, true},
+	}
+	for _, tt := range tests {
+		var got []dictPair
+		n := 0
+		ok := parseDictLine(tt.line, func(p dictPair) { got = append(got, p) }, &n)
+		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) || n != len(tt.want) {
+			t.Errorf("parseDictLine(%q) = %v %v, want %v %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestReadDictionaryErrors(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       string
+	}{
+		{"empty", "", "0 usable translations"},
+		{"not a dictionary", "<html><body>Not found</body></html>\n", "not the TU Chemnitz"},
+		{"binary", "\x00\x01\x02\xff\xfe", "0 usable translations"},
+		{"truncated", testDictionary[:40], "0 usable translations"},
+		{"overlong line", strings.Repeat("x", MaxDictionaryLine+10) + " :: y\n", "0 usable translations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := readDictionary(strings.NewReader(tt.text), "test", 1, func(dictPair) {})
+			if !errors.Is(err, ErrDictionary) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrDictionary with %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := readTranslations(filepath.Join(t.TempDir(), "missing"), map[string]bool{"de": true}, nil); !errors.Is(err, ErrDictionary) || !strings.Contains(err.Error(), "trans-de-en") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestBuildTranslations(t *testing.T) {
+	vocab := map[string]int32{}
+	for _, w := range []string{"anmeldung", "anmelden", "bewohnerparkausweis", "hundesteuer", "hund", "gebuhr", "personalausweis", "umziehen"} {
+		vocab[stem(w, "de")] = 1
+	}
+	tab, err := buildTranslations(strings.NewReader(testDictionary), "test", 1, map[string]bool{"de": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.From["de"] != nil {
+		t.Errorf("a KB without English pages got German → English translations")
+	}
+	en := tab.From["en"]
+	key := func(phrase string) string {
+		var s []string
+		for _, w := range splitWords(phrase) {
+			if !isStop(w.folded, "en") {
+				s = append(s, stem(w.lower, "en"))
+			}
+		}
+		return strings.Join(s, " ")
+	}
+	targets := func(phrase string) []string {
+		var out []string
+		for _, tt := range en[key(phrase)] {
+			out = append(out, tt.Text)
+		}
+		return out
+	}
+	if got := targets("residents parking permit"); !reflect.DeepEqual(got, []string{"Bewohnerparkausweis"}) {
+		t.Errorf("residents parking permit → %v", got)
+	}
+	if got := targets("register"); !reflect.DeepEqual(got, []string{"anmelden"}) {
+		t.Errorf("register → %v", got)
+	}
+	// Only words the pages hold: no butterflies, no spaceports.
+	if got := targets("spaceport"); got != nil {
+		t.Errorf("spaceport kept: %v", got)
+	}
+	// A phrase weighs more than a word, an administrative sense more than
+	// another.
+	phrase, word := en[key("residents parking permit")][0].Weight, en[key("fee")][0].Weight
+	if phrase <= word || en[key("registration")][0].Weight <= en[key("dog")][0].Weight {
+		t.Errorf("weights: phrase %v word %v; registration %v dog %v", phrase, word, en[key("registration")][0].Weight, en[key("dog")][0].Weight)
+	}
+	if tab.MaxWords != 3 {
+		t.Errorf("MaxWords = %d", tab.MaxWords)
+	}
+}
+
+// germanOnlyPages are a city's German pages.
+func germanOnlyPages() []Page {
+	return []Page{
+		{ID: "parken", Title: "Bewohnerparkausweis beantragen", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Mit dem Bewohnerparkausweis parken Sie in Ihrer Zone ohne Parkschein."},
+			{Kind: SectionFees, Heading: "Gebühren", Text: "Die Gebühr beträgt 30 Euro im Jahr."}}},
+		{ID: "hund", Title: "Hundesteuer", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Wer einen Hund hält, zahlt Hundesteuer und meldet den Hund beim Steueramt an."}}},
+		{ID: "wohnung", Title: "Wohnung anmelden", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Nach dem Umziehen melden Sie Ihre neue Wohnung innerhalb von zwei Wochen an. Die Anmeldung ist kostenlos."}}},
+		{ID: "ausweis", Title: "Personalausweis beantragen", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Den Personalausweis beantragen Sie persönlich im Bürgeramt."}}},
+	}
+}
+
+func writeTestDictionary(t *testing.T) string {
+	t.Helper()
+	// The real file is large; a test dictionary needs as many translations
+	// as the sanity check asks for, so the test entries are repeated.
+	p := filepath.Join(t.TempDir(), "de-en")
+	if err := os.WriteFile(p, []byte(strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSearchTranslatesQuestion(t *testing.T) {
+	ctx := context.Background()
+	dict := writeTestDictionary(t)
+	without, err := Build(ctx, germanOnlyPages(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer without.Close()
+	with, err := Build(ctx, germanOnlyPages(), Options{Dictionary: dict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer with.Close()
+	if len(with.Warnings()) > 0 {
+		t.Fatalf("warnings: %v", with.Warnings())
+	}
+	tests := []struct{ q, want string }{
+		{"How much is a residents parking permit?", "parken"},
+		{"I moved, how do I register?", "wohnung"},
+		{"dog tax", "hund"},
+		{"new identity card", "ausweis"},
+	}
+	for _, tt := range tests {
+		hits, err := with.Search(ctx, Query{Text: tt.q, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Page.ID != tt.want {
+			t.Errorf("%q with the dictionary: %v, want %s first", tt.q, ids(hits), tt.want)
+		}
+		if hits, _ := without.Search(ctx, Query{Text: tt.q, Language: "en"}); len(hits) > 0 && hits[0].Page.ID == tt.want && hits[0].Coverage >= 0.5 {
+			t.Logf("%q is found without the dictionary too", tt.q)
+		}
+	}
+}
+
+func TestDictionaryIngestAndOpen(t *testing.T) {
+	ctx := context.Background()
+	dict := writeTestDictionary(t)
+	dir := filepath.Join(t.TempDir(), "kb")
+
+	// Ingest with a dictionary that is not there: a clear error, nothing
+	// written.
+	_, err := Ingest(ctx, dir, germanOnlyPages(), Options{Dictionary: filepath.Join(t.TempDir(), "none")})
+	if !errors.Is(err, ErrDictionary) || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("ingest without the dictionary file: %v", err)
+	}
+	if _, err := CurrentGeneration(dir); err == nil {
+		t.Error("a failed ingest wrote a generation")
+	}
+	// A truncated dictionary: a clear error too.
+	short := filepath.Join(t.TempDir(), "short")
+	os.WriteFile(short, []byte(testDictionary), 0o644)
+	if _, err := Ingest(ctx, dir, germanOnlyPages(), Options{Dictionary: short}); !errors.Is(err, ErrDictionary) || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("ingest with a truncated dictionary: %v", err)
+	}
+
+	// The table is built at ingest and stored: Open needs no dictionary.
+	if _, err := Ingest(ctx, dir, germanOnlyPages(), Options{Dictionary: dict}); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	if !strings.Contains(kb.Translations(), "en→de") || len(kb.Warnings()) > 0 {
+		t.Errorf("opened: %s, warnings %v", kb.Translations(), kb.Warnings())
+	}
+	hits, err := kb.Search(ctx, Query{Text: "dog tax", Language: "en"})
+	if err != nil || len(hits) == 0 || hits[0].Page.ID != "hund" {
+		t.Errorf("after Open: %v %v", ids(hits), err)
+	}
+
+	// Build with a dictionary that is not there: serving goes on, without
+	// translation, and says why.
+	b, err := Build(ctx, germanOnlyPages(), Options{Dictionary: filepath.Join(t.TempDir(), "none")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if w := b.Warnings(); len(w) != 1 || !strings.Contains(w[0], "questions are not translated") {
+		t.Errorf("warnings = %v", w)
+	}
+}
+
+func ids(hits []Hit) []string {
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = h.Page.ID
+	}
+	return out
+}
