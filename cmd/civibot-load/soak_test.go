@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,6 +80,43 @@ func TestSoakReport(t *testing.T) {
 		"RSS B MiB:     warm-up to end of traffic: first quarter 100.0, last quarter 100.0 (+0.0%)"} {
 		if !strings.Contains(rep, want) {
 			t.Errorf("report lacks %q:\n%s", want, rep)
+		}
+	}
+}
+
+// TestSoakShort runs the soak for a few seconds on the real binary: two
+// instances, one Redis, all channels, caseworkers, a Redis restart, an
+// instance restart and purges; nothing acknowledged is lost or doubled,
+// and the outputs are written.
+func TestSoakShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds civibot and runs it for half a minute")
+	}
+	bin := filepath.Join(t.TempDir(), "civibot")
+	if out, err := exec.Command("go", "build", "-o", bin, "../civibot").CombinedOutput(); err != nil {
+		t.Fatalf("build civibot: %v\n%s", err, out)
+	}
+	redisBin, err := exec.LookPath("redis-server")
+	if err != nil {
+		redisBin = "/usr/bin/redis-server"
+	}
+	out := t.TempDir()
+	o := soakOptions{civibot: bin, redisServer: redisBin, out: out, duration: 15 * time.Second, sample: time.Second,
+		warmup: 2 * time.Second, rate: 8, restarts: 12 * time.Second, purgeEvery: 4 * time.Second,
+		purgeOlderThan: time.Minute, caseworkers: 2}
+	var stdout, log strings.Builder
+	if err := runSoak(context.Background(), o, &stdout, &log); err != nil {
+		t.Fatalf("soak: %v\n%s\n%s", err, stdout.String(), log.String())
+	}
+	rep := stdout.String()
+	for _, want := range []string{"lost:          0", "duplicated:    0", "event:         3s redis restart", "instance A restart"} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("summary lacks %q:\n%s\n%s", want, rep, log.String())
+		}
+	}
+	for _, f := range []string{"samples.csv", "soak.png", "summary.txt", "instance-A.log", "redis.log"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
