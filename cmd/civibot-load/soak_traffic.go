@@ -466,7 +466,7 @@ func (s *soak) postSMS(ctx context.Context, n int, sid, from, body string) (int,
 type caseworkerClient struct {
 	s      *soak
 	i      int
-	cookie string
+	cookie string // guarded by mu (the live socket reads it)
 	csrf   string
 	base   string
 	mu     sync.Mutex
@@ -486,8 +486,8 @@ func (c *caseworkerClient) do(ctx context.Context, method, path string, body any
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.cookie != "" {
-		req.Header.Set("Cookie", c.cookie)
+	if ck := c.session(); ck != "" {
+		req.Header.Set("Cookie", ck)
 	}
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
@@ -500,7 +500,9 @@ func (c *caseworkerClient) do(ctx context.Context, method, path string, body any
 	defer resp.Body.Close()
 	for _, ck := range resp.Cookies() {
 		if ck.Value != "" {
+			c.mu.Lock()
 			c.cookie = ck.Name + "=" + ck.Value
+			c.mu.Unlock()
 		}
 	}
 	var out map[string]any
@@ -508,9 +510,19 @@ func (c *caseworkerClient) do(ctx context.Context, method, path string, body any
 	return resp.StatusCode, out, nil
 }
 
+// session is the session cookie (the live socket reads it while a
+// re-login replaces it).
+func (c *caseworkerClient) session() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cookie
+}
+
 func (c *caseworkerClient) login(ctx context.Context) error {
 	c.base = c.s.pick(c.i).base()
+	c.mu.Lock()
 	c.cookie, c.csrf = "", ""
+	c.mu.Unlock()
 	code, out, err := c.do(ctx, "POST", "/console/api/login", map[string]string{"username": fmt.Sprintf("cw%d", c.i), "password": soakPassword})
 	if err != nil {
 		return err
@@ -526,7 +538,7 @@ func (c *caseworkerClient) login(ctx context.Context) error {
 // online) until ctx ends, reconnecting as a browser would.
 func (c *caseworkerClient) live(ctx context.Context) {
 	for ctx.Err() == nil {
-		hdr := http.Header{"Origin": {soakPublic}, "Cookie": {c.cookie}}
+		hdr := http.Header{"Origin": {soakPublic}, "Cookie": {c.session()}}
 		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 		ws, _, err := d.DialContext(ctx, "ws"+strings.TrimPrefix(c.s.pick(c.i).base(), "http")+"/console/api/live", hdr)
 		if err != nil {
