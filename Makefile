@@ -5,7 +5,7 @@ GO      ?= go
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 
-.PHONY: run test deps vet build image bench fmt clean
+.PHONY: run test deps vet build image bench fuzz fmt clean
 
 run:
 	$(GO) run ./cmd/civibot serve
@@ -19,11 +19,13 @@ image:
 
 # deps installs the real services the tests talk to, and the German–English
 # dictionary that cross-language retrieval reads. The tests start their
-# own redis-server processes on free ports (internal/redistest), their own
+# own redis-server and redis-sentinel processes on free ports
+# (internal/redistest: single servers, Sentinel, Cluster), their own
 # headless Chromium (internal/browsertest) and their own Dovecot IMAP server
 # (internal/mailtest); they only need the binaries.
 deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; $(APT) update && $(APT) install redis-server; }
+	@command -v redis-sentinel >/dev/null 2>&1 || [ -x /usr/bin/redis-sentinel ] || { echo "installing redis-sentinel"; $(APT) update && $(APT) install redis-sentinel; }
 	@[ -f /usr/share/trans/de-en ] || { echo "installing trans-de-en (the German–English dictionary)"; $(APT) update && $(APT) install trans-de-en; }
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "installing chromium"; $(APT) update && $(APT) install chromium fonts-dejavu-core; }
 	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "installing dovecot-imapd"; $(APT) update && $(APT) install dovecot-imapd; }
@@ -35,6 +37,19 @@ vet:
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# fuzz runs every fuzz target (func FuzzXxx in any _test.go) for FUZZTIME
+# each, niced; `make test` only runs their seed corpora. A crasher is written
+# to the package's testdata/fuzz/ and fails the run: fix it, keep the file.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  pkg=$$(dirname $$file); \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "== $$pkg $$target for $(FUZZTIME)"; \
+	    nice -n 10 $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg; \
+	  done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./knowledge/ ./dialog/ ./conversation/

@@ -195,6 +195,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("knowledge.reload_interval must be 0s (reload on SIGHUP only) or at least 1s, got %v", c.Knowledge.ReloadInterval))
 	}
 	errs = append(errs, c.Analytics.Validate(), c.Metrics.Validate())
+	if c.Metrics.Addr != "" && c.Metrics.Addr == c.Server.Addr {
+		errs = append(errs, fmt.Errorf("metrics.addr %s is server.addr: give /metrics an address of its own, or leave metrics.addr empty", c.Metrics.Addr))
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -270,12 +270,22 @@ type Options struct {
 	// Now is the clock (default time.Now). Stored timestamps (Created,
 	// Updated, Message.At) come from it, in UTC.
 	Now func() time.Time
+	// WaitReplicas (Redis only): an Append is acknowledged only once this
+	// many replicas have it (Redis WAIT, at most WaitTimeout); otherwise it
+	// fails with ErrUnavailable and the sender retries (the client id
+	// makes the retry count once). 0: acknowledged once the master has it
+	// (a failover may lose the last writes).
+	WaitReplicas int
+	// WaitTimeout bounds the wait for replicas (default 1s).
+	WaitTimeout time.Duration
 }
 
 // Defaults for Options.
 const (
 	DefaultPrefix    = "civibot:"
 	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultWaitTimeout bounds the wait for replicas (Options.WaitReplicas).
+	DefaultWaitTimeout = time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -287,6 +297,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.WaitReplicas > 0 && o.WaitTimeout <= 0 {
+		o.WaitTimeout = DefaultWaitTimeout
 	}
 	return o
 }

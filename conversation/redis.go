@@ -45,6 +45,10 @@ type Redis struct {
 	now       func() time.Time
 	attempts  int // optimistic transaction attempts before ErrConflict
 
+	// waitReplicas, waitTimeout: Options.WaitReplicas (redis_wait.go).
+	waitReplicas int
+	waitTimeout  time.Duration
+
 	createScript  *redis.Script
 	appendScript  *redis.Script
 	deleteScript  *redis.Script
@@ -70,6 +74,8 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		retention:     opts.Retention,
 		now:           opts.Now,
 		attempts:      100,
+		waitReplicas:  opts.WaitReplicas,
+		waitTimeout:   opts.WaitTimeout,
 		createScript:  redis.NewScript(createLua),
 		appendScript:  redis.NewScript(appendLua),
 		deleteScript:  redis.NewScript(deleteLua),
@@ -109,6 +115,8 @@ if not conv then return {0} end
 if ARGV[1] ~= '' then
   local seq = redis.call('HGET', KEYS[3], ARGV[1])
   if seq then
+    -- A write even here: WAIT after a retry then covers the first attempt.
+    redis.call('PEXPIRE', KEYS[3], ARGV[4])
     return {2, redis.call('LINDEX', KEYS[2], tonumber(seq) - 1)}
   end
 end
@@ -276,7 +284,7 @@ func (r *Redis) watch(ctx context.Context, op string, fn func(*redis.Tx) error, 
 		if a, ok := errors.AsType[abort](err); ok {
 			return a.err
 		}
-		if !errors.Is(err, redis.TxFailedErr) {
+		if !errors.Is(err, redis.TxFailedErr) && !(clusterMoving(err) && attempt < r.attempts-1) {
 			return fail(op, err)
 		}
 		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
@@ -377,8 +385,8 @@ func (r *Redis) Append(ctx context.Context, id string, m Message) (Message, bool
 	idHead = idHead[:len(idHead)-1] // leave the string open for the seq
 	updated := mustJSON(now)
 	evHead := fmt.Sprintf(`{"type":%q,"conversation_id":%s,"message":`, EventMessage, mustJSON(id))
-	res, err := r.appendScript.Run(ctx, r.client, r.keys(id),
-		m.ClientID, idHead, rest, r.ttl().Milliseconds(), updated, r.channel(Topic(id)), evHead).Slice()
+	res, err := r.runAppend(ctx, r.keys(id),
+		m.ClientID, idHead, rest, r.ttl().Milliseconds(), updated, r.channel(Topic(id)), evHead)
 	if err != nil {
 		return Message{}, false, fail("append", err)
 	}

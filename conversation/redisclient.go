@@ -36,6 +36,19 @@ type RedisConfig struct {
 	// Prefix starts every key (default "civibot:"); pass it to
 	// Options.Prefix.
 	Prefix string `yaml:"prefix"`
+	// WaitReplicas: a message counts as received (the citizen sees it
+	// echoed, the webhook is answered) only once this many replicas have
+	// it, so a Sentinel failover cannot lose it (Options.WaitReplicas).
+	// 0: once the master has it.
+	WaitReplicas int `yaml:"wait_replicas"`
+	// WaitTimeout: how long a message waits for the replicas before the
+	// sender is told to retry (default 1s).
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
+}
+
+// StoreOptions are the conversation store's options from this config.
+func (c RedisConfig) StoreOptions(retention time.Duration) Options {
+	return Options{Prefix: c.KeyPrefix(), Retention: retention, WaitReplicas: c.WaitReplicas, WaitTimeout: c.WaitTimeout}
 }
 
 // Timeouts of clients built by NewRedisClient, unless the URL sets them.
@@ -48,6 +61,13 @@ const (
 	// take seconds. Two dials per attempt fail fast and still ride out a
 	// blip.
 	redisDialerRetries = 2
+	// clusterMaxRedirects: how often a Cluster command follows MOVED or
+	// ASK or waits out TRYAGAIN (go-redis default 3). While a slot
+	// migrates, a multi-key script meets TRYAGAIN until all its keys have
+	// moved; go-redis backs off 8 ms, 16 ms, … 512 ms between attempts, so
+	// 10 attempts ride out about 2 s of migration (TestClusterSlotMigration
+	// and TestRedisQueueSlotMigration failed with 3).
+	clusterMaxRedirects = 10
 )
 
 // Validate checks the config without connecting. Its messages name the
@@ -75,6 +95,12 @@ func (c RedisConfig) Validate() error {
 	}
 	if c.MasterName != "" && c.URL != "" {
 		errs = append(errs, errors.New("redis.master_name: Sentinel needs redis.addrs (the Sentinel addresses), not redis.url"))
+	}
+	if c.WaitReplicas < 0 || c.WaitReplicas > 16 {
+		errs = append(errs, fmt.Errorf("redis.wait_replicas: must be 0 (off) to 16, got %d", c.WaitReplicas))
+	}
+	if c.WaitTimeout < 0 || c.WaitTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("redis.wait_timeout: must be 0s (default 1s) to 1m, got %v", c.WaitTimeout))
 	}
 	if c.DB < 0 {
 		errs = append(errs, fmt.Errorf("redis.db: must be 0 or more, got %d", c.DB))
@@ -199,6 +225,7 @@ func NewRedisClient(cfg RedisConfig) (redis.UniversalClient, error) {
 	case len(cfg.Addrs) > 1:
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:         cfg.Addrs,
+			MaxRedirects:  clusterMaxRedirects,
 			Username:      cfg.Username,
 			Password:      cfg.Password,
 			TLSConfig:     tc,

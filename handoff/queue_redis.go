@@ -136,6 +136,10 @@ return gone
 // fail wraps a Redis error of the desk (see conversation.RedisError).
 func fail(op string, err error) error { return conversation.RedisError("handoff: "+op, err) }
 
+func isUnblocked(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "UNBLOCKED")
+}
+
 func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
 }
@@ -252,7 +256,9 @@ func (q *RedisQueue) readGroup(ctx context.Context, op, consumer, start string, 
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := q.client.XReadGroup(ctx, args).Result()
-		if errors.Is(err, redis.Nil) {
+		if errors.Is(err, redis.Nil) || isUnblocked(err) {
+			// UNBLOCKED: the stream moved to another cluster node while
+			// this read waited on it; the next read goes there.
 			return nil, nil
 		}
 		if isNoGroup(err) && attempt == 0 {

@@ -36,9 +36,15 @@ type Config struct {
 	Enabled bool `yaml:"enabled"`
 	// Token, when set, must be sent as "Authorization: Bearer <token>"
 	// (Prometheus: authorization.credentials_file). Give it through
-	// CIVIBOT_METRICS_TOKEN_FILE. Empty: /metrics is open — keep it off the
-	// internet at the reverse proxy then.
+	// CIVIBOT_METRICS_TOKEN_FILE. Empty and no Addr: serve generates one on
+	// first start, prints it once and keeps it (in Redis, or in the data
+	// directory) — /metrics on the public address is never open by
+	// default. Empty with Addr: /metrics on Addr is open.
 	Token string `yaml:"token"`
+	// Addr is a separate listen address for /metrics (e.g. 127.0.0.1:9090,
+	// or an internal interface the monitoring host reaches). Set, /metrics
+	// is served only there, not on server.addr.
+	Addr string `yaml:"addr"`
 }
 
 // MinTokenChars is the shortest metrics token accepted.
@@ -49,10 +55,16 @@ func DefaultConfig() Config { return Config{Enabled: true} }
 
 // Validate checks the settings; the messages say how to fix them.
 func (c Config) Validate() error {
+	var errs []error
 	if c.Token != "" && len(c.Token) < MinTokenChars {
-		return fmt.Errorf("metrics.token must have at least %d characters (generate one with: openssl rand -hex 32)", MinTokenChars)
+		errs = append(errs, fmt.Errorf("metrics.token must have at least %d characters (generate one with: openssl rand -hex 32)", MinTokenChars))
 	}
-	return nil
+	if c.Addr != "" {
+		if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("metrics.addr %q is not host:port (example: 127.0.0.1:9090)", c.Addr))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Path is where the metrics are served.

@@ -246,7 +246,7 @@ func splitText(s string, first, rest int) []string {
 	s = strings.TrimSpace(s)
 	var out []string
 	limit := max(first, 1)
-	for textLen(s) > limit {
+	for !withinLimit(s, limit) {
 		cut := cutPoint(s, limit)
 		out = append(out, strings.TrimRightFunc(s[:cut], unicode.IsSpace))
 		s = strings.TrimLeftFunc(s[cut:], unicode.IsSpace)
@@ -255,18 +255,36 @@ func splitText(s string, first, rest int) []string {
 	return append(out, s)
 }
 
+// withinLimit reports whether textLen(s) <= limit, reading no more of s than the
+// limit needs (splitText asks it of the whole rest of a long text).
+func withinLimit(s string, limit int) bool {
+	if len(s) <= limit {
+		return true // a byte is at most one UTF-16 unit
+	}
+	n := 0
+	for _, r := range s {
+		if n += max(utf16.RuneLen(r), 1); n > limit {
+			return false
+		}
+	}
+	return true
+}
+
 // cutPoint returns a byte offset in s where a piece of at most limit
 // characters ends.
 func cutPoint(s string, limit int) int {
 	// end: the longest prefix within the limit, at a rune boundary.
+	// An invalid byte decodes as U+FFFD of width 1 in s (not the 3 bytes
+	// U+FFFD takes when encoded), so the offset advances by what was read.
 	end, n := 0, 0
-	for i, r := range s {
+	for end < len(s) {
+		r, size := utf8.DecodeRuneInString(s[end:])
 		w := max(utf16.RuneLen(r), 1)
 		if n+w > limit {
 			break
 		}
 		n += w
-		end = i + utf8.RuneLen(r)
+		end += size
 	}
 	if end == 0 { // cannot happen for limit ≥ 2; keep progress anyway
 		_, w := utf8.DecodeRuneInString(s)

@@ -78,7 +78,7 @@ type syncBuffer = testcity.LogBuffer
 // auth, answering like Twilio (201 and the message JSON, or Twilio's error
 // JSON).
 type fakeTwilio struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	sid atomic.Int64
 
@@ -88,7 +88,7 @@ type fakeTwilio struct {
 	fail map[string]int
 }
 
-func newFakeTwilio(t *testing.T) *fakeTwilio {
+func newFakeTwilio(t testing.TB) *fakeTwilio {
 	f := &fakeTwilio{t: t, fail: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -184,7 +184,7 @@ type backend interface {
 // a store, the real handoff desk, on a real HTTP server; its REST calls go
 // to the fake Twilio.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	store  backend
 	desk   *handoff.Desk
@@ -206,7 +206,7 @@ type harnessOpts struct {
 	at     time.Time
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	kb, err := sampleKB()
 	if err != nil {

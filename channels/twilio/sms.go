@@ -69,6 +69,12 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
 	}
+	if !validSID(sid) {
+		// Not one Twilio makes: it could never be stored (it keys the
+		// message), so "send it again" would be a lie.
+		http.Error(w, "MessageSid is not a Twilio message SID", http.StatusBadRequest)
+		return
+	}
 	if isWhatsApp(from) && !c.cfg.WhatsApp.Enabled {
 		c.log.WarnContext(ctx, "twilio: a whatsapp message arrived but twilio.whatsapp.enabled is off; ignored")
 		c.writeSMS(w, smsReply{})

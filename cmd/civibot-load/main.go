@@ -6,6 +6,15 @@
 //
 //	civibot-load -url ws://127.0.0.1:8080/ws -chats 1000 -rate 2 -duration 30s
 //	civibot-load -url ws://127.0.0.1:8080/ws -idle 10000 -pid $(pgrep -f 'civibot serve')
+//	civibot-load -soak -civibot ./civibot -duration 1h -soak-rate 10
+//
+// -soak starts its own Redis and two civibot instances on it, fakes of the
+// Telegram Bot API and Twilio's REST API, and runs web chat, Telegram and
+// SMS citizens, caseworkers claiming, replying and giving back, page
+// reloads, one Redis restart and one instance restart per hour and
+// retention purges; it samples memory, goroutines, file descriptors and
+// Redis, verifies every acknowledged message against Redis, and writes
+// samples.csv, soak.png and summary.txt.
 //
 // The server's per-connection and per-address rate limits must allow the
 // load (all chats come from one address), e.g.
@@ -50,11 +59,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.pid, "pid", 0, "with -idle: the server's process id, to report its memory per connection (Linux)")
 	fs.BoolVar(&o.withConversation, "with-conversation", false, "with -idle: each connection first has a one-question conversation, then resumes it (like a page reload)")
 	fs.StringVar(&o.lang, "lang", "de", "question language: de, en or mixed")
+	var so soakOptions
+	soakMode := fs.Bool("soak", false, "soak test: start two civibot instances on one Redis and run web chat, Telegram and SMS traffic with caseworkers, restarts and purges (see -soak-* flags)")
+	fs.StringVar(&so.civibot, "civibot", "civibot", "with -soak: the civibot binary")
+	fs.StringVar(&so.redisServer, "redis-server", "redis-server", "with -soak: the redis-server binary")
+	fs.StringVar(&so.out, "soak-out", "soak-out", "with -soak: directory for samples.csv, soak.png, summary.txt and the servers' logs")
+	fs.Float64Var(&so.rate, "soak-rate", 10, "with -soak: citizen messages per second over all channels (60% web, 25% Telegram, 15% SMS)")
+	fs.DurationVar(&so.sample, "soak-sample", 10*time.Second, "with -soak: sampling interval")
+	fs.DurationVar(&so.warmup, "soak-warmup", 10*time.Minute, "with -soak: samples before this are warm-up (not judged for flatness)")
+	fs.DurationVar(&so.restarts, "soak-restarts", time.Hour, "with -soak: one Redis restart and one instance restart per this interval (0: none)")
+	fs.DurationVar(&so.purgeEvery, "soak-purge-every", 5*time.Minute, "with -soak: run `civibot conversations purge` this often")
+	fs.DurationVar(&so.purgeOlderThan, "soak-purge-older-than", 15*time.Minute, "with -soak: the purge's --older-than")
+	fs.IntVar(&so.caseworkers, "soak-caseworkers", 3, "with -soak: caseworkers claiming, replying and giving back")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
 		return 2
+	}
+	if *soakMode {
+		so.duration = o.duration
+		if so.rate <= 0 || so.duration <= 0 || so.sample <= 0 || so.purgeEvery <= 0 || so.caseworkers < 0 {
+			fmt.Fprintln(stderr, "civibot-load: -soak-rate, -duration, -soak-sample and -soak-purge-every must be positive")
+			return 2
+		}
+		if err := runSoak(ctx, so, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "civibot-load: soak: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if o.chats <= 0 || o.rate <= 0 || o.dialers <= 0 || o.duration <= 0 {
 		fmt.Fprintln(stderr, "civibot-load: -chats, -rate, -dialers and -duration must be positive")

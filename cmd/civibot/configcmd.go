@@ -94,8 +94,8 @@ func configNotes(cfg config.Config) []string {
 	} else if _, err := knowledge.CurrentGeneration(cfg.Knowledge.Dir); err != nil {
 		notes = append(notes, fmt.Sprintf("knowledge.dir: %v", err))
 	}
-	if cfg.Metrics.Enabled && cfg.Metrics.Token == "" && !loopback(cfg.Server.Addr) {
-		notes = append(notes, "metrics.token is not set and server.addr is reachable from other machines: block /metrics at the reverse proxy, or set the token")
+	if n := metricsNote(cfg); n != "" {
+		notes = append(notes, n)
 	}
 	if !cfg.Server.TrustProxy && cfg.Server.PublicURL != "" && !loopback(cfg.Server.Addr) {
 		notes = append(notes, "server.trust_proxy is false: behind a reverse proxy set it, or every citizen counts as the proxy's address in the rate limits")

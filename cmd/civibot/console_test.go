@@ -217,7 +217,7 @@ func (c *citizen) send(v any) {
 	}
 }
 
-// until reads frames until one of type typ matches ok (nil: any). Every
+// until reads frames until one of type typ ("": any type) matches ok (nil: any). Every
 // message frame is checked: seqs rise strictly, none twice.
 func (c *citizen) until(typ string, ok func(chatFrame) bool) chatFrame {
 	c.t.Helper()
@@ -236,7 +236,7 @@ func (c *citizen) until(typ string, ok func(chatFrame) bool) chatFrame {
 			c.seen = append(c.seen, f.Message.Seq)
 			c.texts[f.Message.Seq] = f.Message.Role + ":" + f.Message.Text
 		}
-		if f.Type == typ && (ok == nil || ok(f)) {
+		if (typ == "" || f.Type == typ) && (ok == nil || ok(f)) {
 			return f
 		}
 	}

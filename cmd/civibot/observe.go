@@ -189,8 +189,9 @@ type gauges struct {
 	pages            func() int
 }
 
-// mount serves /metrics (when enabled) and registers the gauges.
-func (o *operations) mount(m mux, g gauges) {
+// mount serves /metrics (when enabled: on metrics.addr, else on m, with
+// token when it is set) and registers the gauges.
+func (o *operations) mount(ctx context.Context, m mux, g gauges, token string, background *sync.WaitGroup) error {
 	o.metrics.TrackConnections("webchat", g.webchat)
 	o.metrics.TrackConnections("console", g.console)
 	o.metrics.TrackKnowledge(g.pages)
@@ -205,7 +206,12 @@ func (o *operations) mount(m mux, g gauges) {
 		}
 		return len(w), len(t), nil
 	})
-	if o.cfg.Metrics.Enabled {
-		m.Handle("GET "+metrics.Path, o.metrics.Handler(o.cfg.Metrics.Token))
+	switch {
+	case !o.cfg.Metrics.Enabled:
+	case o.cfg.Metrics.Addr != "":
+		return serveMetricsOn(ctx, o.cfg.Metrics.Addr, o.metrics.Handler(token), o.log, background)
+	default:
+		m.Handle("GET "+metrics.Path, o.metrics.Handler(token))
 	}
+	return nil
 }

@@ -92,6 +92,7 @@ func TestServeReloadsAfterIngest(t *testing.T) {
 	cfg := testConfig(t, "")
 	cfg.Knowledge.Dir = kb
 	cfg.Knowledge.ReloadInterval = 200 * time.Millisecond
+	cfg.Metrics.Token = "metrics-token-0123456789"
 	in := startInstance(t, cfg)
 	if _, urls := botAnswer(t, in.url, parkingQuestion); answeredFrom(urls, "bewohnerparkausweis") {
 		t.Fatalf("answered from a page that is not there yet: %v", urls)
@@ -124,7 +125,7 @@ func TestServeReloadsAfterIngest(t *testing.T) {
 	if kind, urls := botAnswer(t, in.url, parkingQuestion); kind != "answer" || !answeredFrom(urls, "bewohnerparkausweis") {
 		t.Fatalf("after a damaged ingest: %s from %v", kind, urls)
 	}
-	if m := scrapeMetrics(t, in.url, ""); m[`civibot_knowledge_reloads_total{result="ok"}`] != 1 || m[`civibot_knowledge_reloads_total{result="error"}`] < 1 ||
+	if m := scrapeMetrics(t, in.url, cfg.Metrics.Token); m[`civibot_knowledge_reloads_total{result="ok"}`] != 1 || m[`civibot_knowledge_reloads_total{result="error"}`] < 1 ||
 		m[`civibot_knowledge_pages`] != 4 {
 		t.Errorf("reload metrics: ok %v, error %v, pages %v", m[`civibot_knowledge_reloads_total{result="ok"}`],
 			m[`civibot_knowledge_reloads_total{result="error"}`], m[`civibot_knowledge_pages`])

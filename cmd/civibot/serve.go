@@ -126,7 +126,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		defer rdb.Close()
 		ops.watchRedis(rdb)
 		prefix := cfg.Redis.KeyPrefix()
-		store = conversation.NewRedis(rdb, conversation.Options{Prefix: prefix, Retention: cfg.Conversations.Retention})
+		store = conversation.NewRedis(rdb, cfg.Redis.StoreOptions(cfg.Conversations.Retention))
 		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
 			return err
 		}
@@ -213,7 +213,13 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	srv.Handle("/console/", con)
 	srv.Handle("GET /console", con)
 	srv.OnShutdown("console", con.Shutdown)
-	ops.mount(srv, gauges{webchat: chat.Open, console: con.Open, queue: queue, pages: engine.Pages})
+	mtoken, err := metricsToken(ctx, cfg, rdb, cfg.Redis.KeyPrefix(), stdout)
+	if err != nil {
+		return err
+	}
+	if err := ops.mount(ctx, srv, gauges{webchat: chat.Open, console: con.Open, queue: queue, pages: engine.Pages}, mtoken, &background); err != nil {
+		return err
+	}
 	if users, err := accts.Users(ctx); err == nil && len(users) == 0 {
 		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
 	}

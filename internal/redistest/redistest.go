@@ -27,6 +27,7 @@ type Server struct {
 	Addr string
 	dir  string
 	bin  string
+	args []string // extra arguments (replicaof, cluster mode)
 	cmd  *exec.Cmd
 }
 
@@ -101,6 +102,7 @@ func (s *Server) start(t testing.TB) {
 		"--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
+	cmd.Args = append(cmd.Args, s.args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redistest: start %s: %v", s.bin, err)
 	}

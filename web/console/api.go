@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -220,7 +221,17 @@ func decode(r *http.Request, v any) error {
 		}
 		return &apiError{status: http.StatusBadRequest, code: "bad_json", msg: "the request body is not the JSON object expected: " + jsonProblem(err)}
 	}
-	if dec.More() {
+	// Only white space may follow (dec.More would let a stray "}" or "]"
+	// through: it reports whether an enclosing object or array goes on).
+	rest, err := io.ReadAll(io.MultiReader(dec.Buffered(), r.Body))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errTooLarge
+		}
+		return &apiError{status: http.StatusBadRequest, code: "bad_json", msg: "the request body could not be read"}
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
 		return &apiError{status: http.StatusBadRequest, code: "bad_json", msg: "the request body has data after the JSON object"}
 	}
 	return nil
