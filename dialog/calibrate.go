@@ -1,153 +1,148 @@
 package dialog
 
 import (
-	"errors"
-	"fmt"
 	"math"
 
 	"github.com/civibot/civibot/knowledge"
 )
 
-// Evidence is the retrieval evidence of a turn's best page, the inputs of
-// the Calibration.
+// Evidence is what a turn's search says about its best page: the inputs
+// of the confidence model (Calibration). Each is 0..1.
 type Evidence struct {
-	// Coverage is the share of the question the page holds (0..1).
+	// Coverage is the share of the question's words the page holds.
 	Coverage float64 `json:"coverage"`
+	// RareCoverage is the same with each word weighed by its rarity: the
+	// page without the question's rarest word is rarely the answer.
+	RareCoverage float64 `json:"rare_coverage"`
 	// Vector is the page's cosine to the question.
 	Vector float64 `json:"vector"`
-	// Unknown is the share of the question's words no page knows (0..1).
+	// Unknown is the share of the question's words no page knows.
 	Unknown float64 `json:"unknown"`
-	// Margin is min(1, 3 × the relative lead over the second page).
+	// Margin is min(1, 3 × the relative lead over the next page of a
+	// different service).
 	Margin float64 `json:"margin"`
+	// TitleNamed and TitleCovered: how much of the question the page's
+	// title names, and how much of the title the question holds.
+	TitleNamed   float64 `json:"title_named"`
+	TitleCovered float64 `json:"title_covered"`
+	// SiblingMissing: what tells the page from its siblings that the
+	// question does not name (a sibling's title words the question lacks).
+	SiblingMissing float64 `json:"sibling_missing"`
+	// Agreement is 1 when the page is also the best by BM25 and the best by
+	// the vector, ½ when one of them.
+	Agreement float64 `json:"agreement"`
+	// CrossLanguage is 1 when the page is in another language than the
+	// question (found through translations).
+	CrossLanguage float64 `json:"cross_language"`
+	// Short is 1 for a question of one content word.
+	Short float64 `json:"short"`
+	// Alias is the question's match with an alias of the page.
+	Alias float64 `json:"alias"`
+	// Passage is the share of the question's telling words (besides the
+	// page's topic) that the page's best passage holds together; Sentence
+	// is how likely its best sentence answers the question.
+	Passage  float64 `json:"passage"`
+	Sentence float64 `json:"sentence"`
 }
 
-// evidenceOf reads the evidence of hits[0]; hits must not be empty.
-func evidenceOf(hits []knowledge.Hit) Evidence {
-	top := hits[0]
-	margin := 1.0
-	if len(hits) > 1 && top.Score > 0 {
-		margin = (top.Score - hits[1].Score) / top.Score
-	}
-	words := len(top.Matched) + len(top.Missing)
-	unknown := 0.0
-	if words > 0 {
-		unknown = float64(len(top.Unknown)) / float64(words)
-	}
-	return Evidence{Coverage: top.Coverage, Vector: top.Vector, Unknown: unknown, Margin: clamp01(3 * margin)}
+// Values returns the evidence in the order of Calibration's weights.
+func (ev Evidence) Values() []float64 {
+	return []float64{1, ev.Coverage, ev.RareCoverage, ev.Vector, ev.Unknown, ev.Margin, ev.TitleNamed, ev.TitleCovered,
+		ev.SiblingMissing, ev.Agreement, ev.CrossLanguage, ev.Short, ev.Alias, ev.Passage, ev.Sentence}
 }
 
-// Confidence is the logistic model's probability for the evidence.
+// Calibration is a logistic model of "the best page is the right page":
+// confidence = 1/(1+e^-z), z = Bias + Σ weight × evidence. The defaults
+// were fitted on the development sets (sample city, Berlin, Integreat in
+// and across languages; docs/benchmarks.md) with the local embedder; a
+// remote embedder's cosines have another scale: refit with
+// `civibot eval --fit-calibration`.
+type Calibration struct {
+	Bias           float64 `yaml:"bias"`
+	Coverage       float64 `yaml:"coverage"`
+	RareCoverage   float64 `yaml:"rare_coverage"`
+	Vector         float64 `yaml:"vector"`
+	Unknown        float64 `yaml:"unknown"`
+	Margin         float64 `yaml:"margin"`
+	TitleNamed     float64 `yaml:"title_named"`
+	TitleCovered   float64 `yaml:"title_covered"`
+	SiblingMissing float64 `yaml:"sibling_missing"`
+	Agreement      float64 `yaml:"agreement"`
+	CrossLanguage  float64 `yaml:"cross_language"`
+	Short          float64 `yaml:"short"`
+	Alias          float64 `yaml:"alias"`
+	Passage        float64 `yaml:"passage"`
+	Sentence       float64 `yaml:"sentence"`
+}
+
+// Weights returns the model's weights in the order of Evidence.Values.
+func (cal Calibration) Weights() []float64 {
+	return []float64{cal.Bias, cal.Coverage, cal.RareCoverage, cal.Vector, cal.Unknown, cal.Margin, cal.TitleNamed,
+		cal.TitleCovered, cal.SiblingMissing, cal.Agreement, cal.CrossLanguage, cal.Short, cal.Alias, cal.Passage, cal.Sentence}
+}
+
+// CalibrationFrom builds a model from weights in the order of
+// Evidence.Values.
+func CalibrationFrom(w []float64) Calibration {
+	return Calibration{Bias: w[0], Coverage: w[1], RareCoverage: w[2], Vector: w[3], Unknown: w[4], Margin: w[5],
+		TitleNamed: w[6], TitleCovered: w[7], SiblingMissing: w[8], Agreement: w[9], CrossLanguage: w[10], Short: w[11], Alias: w[12],
+		Passage: w[13], Sentence: w[14]}
+}
+
+// DefaultCalibration is fitted for the local embedder.
+func DefaultCalibration() Calibration {
+	return Calibration{Bias: -7.4, Coverage: 5.6, Vector: 13.7, Unknown: -1.8, Margin: 1.0}
+}
+
+// Confidence is the model's probability for the evidence.
 func (cal Calibration) Confidence(ev Evidence) float64 {
-	z := cal.Bias + cal.Coverage*ev.Coverage + cal.Vector*ev.Vector + cal.Unknown*ev.Unknown + cal.Margin*ev.Margin
+	var z float64
+	w := cal.Weights()
+	for i, x := range ev.Values() {
+		z += w[i] * x
+	}
 	return 1 / (1 + math.Exp(-z))
 }
 
-// Sample is one question's evidence and whether the bot should answer it
-// (an answerable question) or not (out of scope).
-type Sample struct {
-	Evidence Evidence
-	Answer   bool
-}
-
-// FitCalibration fits the logistic model to samples by Newton's method,
-// with an L2 penalty of l2 on the weights (not the bias) that keeps them
-// finite when the samples separate perfectly. The two kinds weigh the same
-// in total, however many of each there are: case sets hold far more
-// answerable questions than ones to hand off, and a handoff missed costs
-// as much as many answered. It needs samples of both kinds.
-func FitCalibration(samples []Sample, l2 float64) (Calibration, error) {
-	var pos, neg int
-	for _, s := range samples {
-		if s.Answer {
-			pos++
-		} else {
-			neg++
+// evidenceOf reads the evidence of hits[0] in a question of lang; hits
+// must not be empty.
+func evidenceOf(hits []knowledge.Hit, lang string) Evidence {
+	top := hits[0]
+	f := top.Features
+	ev := Evidence{Coverage: top.Coverage, RareCoverage: f.RareCoverage, Vector: top.Vector, TitleNamed: f.TitleNamed,
+		TitleCovered: f.TitleCovered, SiblingMissing: math.Min(1, f.SiblingMissing), Alias: f.Alias, Margin: 1}
+	if words := len(top.Matched) + len(top.Missing); words > 0 {
+		ev.Unknown = float64(len(top.Unknown)) / float64(words)
+		if words == 1 {
+			ev.Short = 1
 		}
 	}
-	if pos == 0 || neg == 0 {
-		return Calibration{}, fmt.Errorf("dialog: fit calibration: need answerable and out-of-scope questions (have %d and %d)", pos, neg)
+	for _, h := range hits[1:] {
+		if sameService(top.Page, h.Page) {
+			continue
+		}
+		if top.Score > 0 {
+			ev.Margin = clamp01(3 * (top.Score - h.Score) / top.Score)
+		}
+		break
 	}
-	n := float64(len(samples))
-	weightOf := map[bool]float64{true: n / (2 * float64(pos)), false: n / (2 * float64(neg))}
-	const dims = 5 // bias, coverage, vector, unknown, margin
-	x := func(ev Evidence) [dims]float64 {
-		return [dims]float64{1, ev.Coverage, ev.Vector, ev.Unknown, ev.Margin}
-	}
-	var w [dims]float64
-	for iter := 0; iter < 100; iter++ {
-		var grad [dims]float64
-		var hess [dims][dims]float64
-		for _, s := range samples {
-			xi := x(s.Evidence)
-			var z float64
-			for j := range dims {
-				z += w[j] * xi[j]
-			}
-			p := 1 / (1 + math.Exp(-z))
-			y := 0.0
-			if s.Answer {
-				y = 1
-			}
-			sw := weightOf[s.Answer]
-			for j := range dims {
-				grad[j] += sw * (p - y) * xi[j]
-				for k := range dims {
-					hess[j][k] += sw * p * (1 - p) * xi[j] * xi[k]
-				}
-			}
+	lexTop, vecTop := true, true
+	for _, h := range hits[1:] {
+		if h.Features.Lexical > f.Lexical {
+			lexTop = false
 		}
-		for j := 1; j < dims; j++ {
-			grad[j] += l2 * w[j]
-			hess[j][j] += l2
-		}
-		hess[0][0] += 1e-9 // the bias is free; keep the system solvable
-		step, err := solve(hess, grad)
-		if err != nil {
-			return Calibration{}, fmt.Errorf("dialog: fit calibration: %w", err)
-		}
-		var size float64
-		for j := range dims {
-			w[j] -= step[j]
-			size = math.Max(size, math.Abs(step[j]))
-		}
-		if size < 1e-9 {
-			break
+		if h.Vector > top.Vector {
+			vecTop = false
 		}
 	}
-	round := func(f float64) float64 { return math.Round(f*100) / 100 }
-	return Calibration{Bias: round(w[0]), Coverage: round(w[1]), Vector: round(w[2]), Unknown: round(w[3]), Margin: round(w[4])}, nil
-}
-
-// solve solves a·x = b by Gaussian elimination with partial pivoting.
-func solve(a [5][5]float64, b [5]float64) ([5]float64, error) {
-	const n = 5
-	for col := range n {
-		piv := col
-		for r := col + 1; r < n; r++ {
-			if math.Abs(a[r][col]) > math.Abs(a[piv][col]) {
-				piv = r
-			}
-		}
-		if math.Abs(a[piv][col]) < 1e-12 {
-			return [5]float64{}, errors.New("the evidence does not vary enough to fit")
-		}
-		a[col], a[piv] = a[piv], a[col]
-		b[col], b[piv] = b[piv], b[col]
-		for r := col + 1; r < n; r++ {
-			f := a[r][col] / a[col][col]
-			for k := col; k < n; k++ {
-				a[r][k] -= f * a[col][k]
-			}
-			b[r] -= f * b[col]
-		}
+	if lexTop {
+		ev.Agreement += 0.5
 	}
-	var x [5]float64
-	for r := n - 1; r >= 0; r-- {
-		s := b[r]
-		for k := r + 1; k < n; k++ {
-			s -= a[r][k] * x[k]
-		}
-		x[r] = s / a[r][r]
+	if vecTop {
+		ev.Agreement += 0.5
 	}
-	return x, nil
+	if lang != "" && top.Page.Language != "" && top.Page.Language != lang {
+		ev.CrossLanguage = 1
+	}
+	return ev
 }

@@ -22,14 +22,17 @@ type composeLimits struct {
 	chars int
 	// items is the most list items shown.
 	items int
+	// sentences is the most sentences (besides list items) shown; 0: as
+	// many as fit.
+	sentences int
 }
 
 func limitsFor(style Style) composeLimits {
 	switch style {
 	case StyleShort:
-		return composeLimits{chars: 280, items: 4}
+		return composeLimits{chars: 280, items: 4, sentences: 3}
 	case StyleSpoken:
-		return composeLimits{chars: 320, items: 4}
+		return composeLimits{chars: 320, items: 4, sentences: 3}
 	}
 	return composeLimits{chars: fullChars, items: 8}
 }
@@ -84,8 +87,14 @@ const (
 )
 
 // sentenceWeights are the fitted weights of the sentence model, in the
-// order of the sf* features.
-var sentenceWeights = [sfCount]float64{-0.88, 1.09, 0.18, -0.09, 0.68, -0.25, 0.97, 0.61, 0.27, 0.33, 0, -0.2}
+// order of the sf* features. The weight of sfAspectSection is set by hand:
+// Integreat's pages have no typed sections, so its data cannot say how
+// much a "Gebühren" section answers a fee question; city service pages
+// (Berlin, Hamburg, the sample city) are built that way.
+var sentenceWeights = [sfCount]float64{-0.87, 1.01, 0.22, aspectSectionWeight, 0.72, -0.26, 0.96, 0.57, 0.23, 0.31, 0, -0.2}
+
+// aspectSectionWeight: a sentence in the section the asked aspect has.
+const aspectSectionWeight = 2.0
 
 // question is what composition knows of a question.
 type question struct {
@@ -134,6 +143,12 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 				q.topic[i] = true
 				break
 			}
+		}
+		// A word that asks the aspect ("Unterlagen", "kostet") is rarely in
+		// the sentences that answer it ("ein biometrisches Passfoto"): it
+		// counts like the topic.
+		if rule := ruleOf(e.aspects, asked); rule != nil && rule.question.MatchString(fold(c.Word)) {
+			q.topic[i] = true
 		}
 		if q.topic[i] {
 			w *= topicFactor
@@ -272,7 +287,12 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]bool, len(q.concepts))
 	for from := range flat {
-		chars, items, val := 0, 0, 0.0
+		// A passage does not start in the middle of a list: the items
+		// would read without the sentence that says what they are.
+		if flat[from].item && from > 0 && flat[from-1].item && flat[from-1].section == flat[from].section {
+			continue
+		}
+		chars, items, sents, val := 0, 0, 0, 0.0
 		clear(union)
 		for to := from; to < len(flat); to++ {
 			u := flat[to]
@@ -280,12 +300,19 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if u.heading != "" && to > from {
 				n += len([]rune(u.heading))
 			}
-			if to > from && (chars+n > lim.chars || (u.item && items >= lim.items)) {
+			// A list counts as one sentence: short and spoken styles
+			// run its items into one.
+			opens := !u.item || to == from || !flat[to-1].item
+			if to > from && (chars+n > lim.chars || (u.item && items >= lim.items) ||
+				(opens && lim.sentences > 0 && sents >= lim.sentences)) {
 				break
 			}
 			chars += n
 			if u.item {
 				items++
+			}
+			if opens {
+				sents++
 			}
 			val += u.score - passageFloor
 			for k, h := range u.hits {
@@ -303,6 +330,24 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	if bestFrom < 0 {
 		return p
 	}
+	// Sentences at the edges that are unlikely answers and hold nothing of
+	// the question the rest lacks are left out.
+	unionShare := func(from, to int) float64 {
+		u := make([]bool, len(q.concepts))
+		for _, x := range flat[from : to+1] {
+			for k, h := range x.hits {
+				u[k] = u[k] || h
+			}
+		}
+		sh, _ := q.shareOf(u)
+		return sh
+	}
+	for bestFrom < bestTo && flat[bestFrom].score < passageFloor && !(flat[bestFrom].item && flat[bestFrom+1].item) && unionShare(bestFrom+1, bestTo) >= unionShare(bestFrom, bestTo) {
+		bestFrom++
+	}
+	for bestTo > bestFrom && flat[bestTo].score < passageFloor && unionShare(bestFrom, bestTo-1) >= unionShare(bestFrom, bestTo) {
+		bestTo--
+	}
 	// A passage that starts inside a list starts with the list's lead.
 	if flat[bestFrom].item && bestFrom > 0 && !flat[bestFrom-1].item &&
 		flat[bestFrom-1].section == flat[bestFrom].section && strings.HasSuffix(strings.TrimSpace(flat[bestFrom-1].text), ":") {
@@ -310,7 +355,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	hits := make([]bool, len(q.concepts))
 	for i, u := range flat[bestFrom : bestTo+1] {
-		if u.heading != "" && i > 0 {
+		if u.heading != "" && i > 0 && lim.sentences == 0 {
 			p.sentences = append(p.sentences, sentence{text: u.heading, heading: true, section: u.section})
 		}
 		p.sentences = append(p.sentences, u.sentence)
@@ -466,4 +511,20 @@ func (e *Engine) pageAnswers(page *knowledge.Page, ps pageSentences, a aspect) b
 		}
 	}
 	return false
+}
+
+// passageHits are the question's concepts the passage holds.
+func passageHits(q question, p passage) []bool {
+	hits := make([]bool, len(q.concepts))
+	for _, s := range p.sentences {
+		if s.heading {
+			continue
+		}
+		set := make([]bool, len(q.concepts))
+		q.matched(s.terms, set)
+		for i, h := range set {
+			hits[i] = hits[i] || h
+		}
+	}
+	return hits
 }

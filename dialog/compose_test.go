@@ -14,6 +14,8 @@ func TestSplitSentences(t *testing.T) {
 		{"plain", "Der Ausweis kostet 37,00 Euro. Er gilt zehn Jahre.", []string{"Der Ausweis kostet 37,00 Euro.", "Er gilt zehn Jahre."}},
 		{"abbreviations", "Bringen Sie z. B. Ihren Pass mit. Das Amt ist Mo. bis Fr. geöffnet.", []string{"Bringen Sie z. B. Ihren Pass mit.", "Das Amt ist Mo. bis Fr. geöffnet."}},
 		{"dates and ordinals", "Ab dem 1. März gilt die Regel. Danach nicht.", []string{"Ab dem 1. März gilt die Regel.", "Danach nicht."}},
+		{"ordinal before a noun", "Ab dem 16. Lebensjahr brauchen Sie einen Ausweis. Im 2. Stock.", []string{"Ab dem 16. Lebensjahr brauchen Sie einen Ausweis.", "Im 2. Stock."}},
+		{"number at a sentence end", "Der Ausweis kostet 22,80 Euro für Personen unter 24. Ein Foto kostet 6 Euro.", []string{"Der Ausweis kostet 22,80 Euro für Personen unter 24.", "Ein Foto kostet 6 Euro."}},
 		{"lowercase after dot stays", "Gebühr: ca. 20 Euro. bitte bar.", []string{"Gebühr: ca. 20 Euro. bitte bar."}},
 		{"question and exclamation", "Umgezogen? Melden Sie sich an! Das geht online.", []string{"Umgezogen?", "Melden Sie sich an!", "Das geht online."}},
 		{"english", "The fee is EUR 37.00. Bring your old card, e.g. your ID. Done.", []string{"The fee is EUR 37.00.", "Bring your old card, e.g. your ID.", "Done."}},

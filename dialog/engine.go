@@ -35,27 +35,6 @@ type Config struct {
 	Calibration Calibration `yaml:"calibration"`
 }
 
-// Calibration is a logistic model of "this question is answered by the
-// best page" over the retrieval evidence: confidence = 1/(1+e^-z) with
-// z = Bias + Coverage·coverage + Vector·cosine + Unknown·(share of question
-// words the knowledge base does not know) + Margin·min(1, 3·margin to the
-// second page). The defaults were fitted on testdata/eval (sample city and
-// Berlin, answerable against out-of-scope questions) with the local
-// embedder; a remote embedder's cosines have another scale: recalibrate
-// (see docs/benchmarks.md).
-type Calibration struct {
-	Bias     float64 `yaml:"bias"`
-	Coverage float64 `yaml:"coverage"`
-	Vector   float64 `yaml:"vector"`
-	Unknown  float64 `yaml:"unknown"`
-	Margin   float64 `yaml:"margin"`
-}
-
-// DefaultCalibration is fitted for the local embedder.
-func DefaultCalibration() Calibration {
-	return Calibration{Bias: -7.4, Coverage: 5.6, Vector: 13.7, Unknown: -1.8, Margin: 1.0}
-}
-
 // Default engine settings, calibrated on testdata/eval (see docs/benchmarks.md).
 const (
 	DefaultAnswerThreshold  = 0.5
@@ -299,7 +278,14 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		return Reply{}, fmt.Errorf("dialog: search: %w", err)
 	}
 	candidates := pageRefs(hits)
-	conf, ev, reasons := e.cfg.Calibration.confidence(hits)
+	var prepared *composed
+	if len(hits) > 0 {
+		// The best page's passage for the question is evidence too: the
+		// right page has sentences that answer.
+		cp := e.prepare(hits[0].Page, question, asked, lang, t.Style)
+		prepared = &cp
+	}
+	conf, ev, reasons := e.cfg.Calibration.confidence(hits, lang, prepared)
 	r.Evidence = ev
 
 	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
@@ -325,7 +311,7 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		return r, nil
 	}
 	c := base
-	c.page, c.hit, c.conf, c.reasons, c.candidates = top.Page, &top, conf, reasons, candidates
+	c.page, c.hit, c.conf, c.reasons, c.candidates, c.prepared = top.Page, &top, conf, reasons, candidates, prepared
 	if conf < e.cfg.AnswerThreshold {
 		c.reasons = append(c.reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: answer with a person offered", conf, e.cfg.AnswerThreshold))
 		c.extra = []conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}
@@ -345,6 +331,27 @@ type composition struct {
 	reasons    []string
 	candidates []conversation.PageRef
 	extra      []conversation.QuickReply // offered after the follow-ups
+	prepared   *composed                 // the passage, when already chosen for this page and question
+}
+
+// composed is a question analysed against a page and the passage chosen.
+type composed struct {
+	page *knowledge.Page
+	ps   pageSentences
+	q    question
+	pass passage
+	lim  composeLimits
+}
+
+// prepare analyses the question against the page and chooses the passage.
+func (e *Engine) prepare(page *knowledge.Page, text string, asked aspect, lang string, style Style) composed {
+	lim := limitsFor(style).forTitle(page.Title, style)
+	if page.Language != "" && page.Language != lang {
+		lim.chars -= len([]rune(phrasesFor(lang).OtherLanguage)) + 1
+	}
+	ps := e.sentences(page)
+	q := e.newQuestion(text, lang, asked, page)
+	return composed{page: page, ps: ps, q: q, pass: e.selectPassage(page, ps, q, lim), lim: lim}
 }
 
 // compose builds an answer from one page: the passage that answers the
@@ -353,13 +360,13 @@ type composition struct {
 func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	p := phrasesFor(c.lang)
 	page := c.page
-	lim := limitsFor(c.style).forTitle(page.Title, c.style)
-	if page.Language != "" && page.Language != c.lang {
-		lim.chars -= len([]rune(p.OtherLanguage)) + 1
+	var cp composed
+	if c.prepared != nil && c.prepared.page == page {
+		cp = *c.prepared
+	} else {
+		cp = e.prepare(page, c.question, c.aspect, c.lang, c.style)
 	}
-	ps := e.sentences(page)
-	q := e.newQuestion(c.question, c.lang, c.aspect, page)
-	pass := e.selectPassage(page, ps, q, lim)
+	ps, q, pass, lim := cp.ps, cp.q, cp.pass, cp.lim
 	if c.candidates == nil {
 		c.candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: c.conf}}
 	}
@@ -512,11 +519,19 @@ func sameService(a, b *knowledge.Page) bool {
 // the question it covers, how similar it is, how many of the question's
 // words the city's pages do not know at all, and how clearly it beats the
 // next page.
-func (cal Calibration) confidence(hits []knowledge.Hit) (float64, *Evidence, []string) {
+func (cal Calibration) confidence(hits []knowledge.Hit, lang string, best *composed) (float64, *Evidence, []string) {
 	if len(hits) == 0 {
 		return 0, nil, []string{"no page matched the question"}
 	}
-	ev := evidenceOf(hits)
+	ev := evidenceOf(hits, lang)
+	if best != nil {
+		if sh, ok := best.q.shareOf(passageHits(best.q, best.pass)); ok {
+			ev.Passage = sh
+		} else {
+			ev.Passage = 1
+		}
+		ev.Sentence = best.pass.best
+	}
 	top := hits[0]
 	conf := cal.Confidence(ev)
 	reasons := []string{

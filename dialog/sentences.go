@@ -108,7 +108,7 @@ func splitLine(line string) []string {
 		if !unicode.IsUpper(r) && !unicode.IsDigit(r) && r != '„' && r != '"' {
 			continue
 		}
-		if c == '.' && isAbbreviation(line[start:i]) {
+		if c == '.' && isAbbreviation(line[start:i]) && !(isNumber(lastWord(line[start:i])) && !ordinalNoun(line[k:])) {
 			continue
 		}
 		out = append(out, strings.TrimSpace(line[start:j]))
@@ -119,6 +119,46 @@ func splitLine(line string) []string {
 		out = append(out, rest)
 	}
 	return out
+}
+
+// lastWord is the last word of s.
+func lastWord(s string) string {
+	return s[strings.LastIndexAny(s, " (\t")+1:]
+}
+
+func isNumber(w string) bool {
+	if w == "" {
+		return false
+	}
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// ordinalNouns follow an ordinal number ("am 1. März", "ab dem 16.
+// Lebensjahr", "im 2. Stock"); after any other capitalised word a number
+// and a dot end the sentence ("unter 24. Ein Foto …").
+var ordinalNouns = map[string]bool{
+	"januar": true, "februar": true, "märz": true, "april": true, "mai": true, "juni": true, "juli": true,
+	"august": true, "september": true, "oktober": true, "november": true, "dezember": true,
+	"jan": true, "feb": true, "mär": true, "apr": true, "jun": true, "jul": true, "aug": true, "sep": true,
+	"sept": true, "okt": true, "nov": true, "dez": true, "lebensjahr": true, "geburtstag": true,
+	"klasse": true, "stock": true, "etage": true, "obergeschoss": true, "og": true, "jahrhundert": true,
+	"mal": true, "platz": true, "quartal": true, "halbjahr": true, "semester": true, "tag": true, "woche": true,
+	"monat": true, "jahr": true, "kalenderwoche": true, "kw": true, "schuljahr": true,
+}
+
+// ordinalNoun reports whether the text after a number and its dot starts
+// with a word that ordinals precede.
+func ordinalNoun(rest string) bool {
+	end := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) })
+	if end < 0 {
+		end = len(rest)
+	}
+	return ordinalNouns[strings.ToLower(rest[:end])]
 }
 
 func isAbbreviation(before string) bool {

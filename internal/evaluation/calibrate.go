@@ -1,88 +1,139 @@
 package evaluation
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/logistic"
 )
+
+// The confidence model (dialog.Calibration) says how likely a turn's best
+// page is the right one. It is fitted on turns a search decided: a case
+// whose best page is an expected one is right; one whose best page is not,
+// or a question that should not be answered from a page at all (hand-off
+// and out-of-scope cases), is wrong.
 
 // calibrationFolds is the k of the k-fold check of a fitted calibration.
 const calibrationFolds = 5
 
 // calibrationL2 keeps the fitted weights finite when the cases separate
-// perfectly; small against the dozens of cases a fit needs.
+// perfectly; small against the hundreds of turns a fit needs.
 const calibrationL2 = 0.5
 
-// calibrationSamples labels the turns a search decided: answerable cases
-// (an expected page, not "unanswerable") should be answered, cases that
-// expect a handoff should not. Turns decided by an intent (a greeting, "a
-// person please") carry no evidence and do not count.
-func calibrationSamples(results []Result) []dialog.Sample {
-	var out []dialog.Sample
+// Sample is one turn's evidence, whether its best page was right, and the
+// case set it comes from (sets weigh the same in a fit).
+type Sample struct {
+	Evidence dialog.Evidence
+	Right    bool
+	Set      string
+}
+
+// CalibrationSamples labels the turns a search decided.
+func CalibrationSamples(results []Result, set string) []Sample {
+	var out []Sample
 	for _, r := range results {
 		if r.Evidence == nil {
 			continue
 		}
 		switch {
-		case r.Case.ExpectHandoff:
-			out = append(out, dialog.Sample{Evidence: *r.Evidence, Answer: false})
-		case len(r.Case.Expect) > 0 && r.Case.Kind != "unanswerable":
-			out = append(out, dialog.Sample{Evidence: *r.Evidence, Answer: true})
+		case r.Case.ExpectHandoff || r.Case.ExpectScope:
+			out = append(out, Sample{Evidence: *r.Evidence, Right: false, Set: set})
+		case len(r.Case.Expect) > 0:
+			out = append(out, Sample{Evidence: *r.Evidence, Right: r.Rank() == 1, Set: set})
 		}
 	}
 	return out
 }
 
-// handoffCounts are what a calibration does at the handoff threshold: how
-// many answerable questions it hands off (wrongly), how many of the
-// questions to hand off it does hand off, out of how many of each.
-type handoffCounts struct {
-	wrongN, caughtN   int
-	answerable, other int
-}
-
-func (h handoffCounts) wrong() float64  { return share(h.wrongN, h.answerable) }
-func (h handoffCounts) recall() float64 { return share(h.caughtN, h.other) }
-
-func share(n, of int) float64 {
-	if of == 0 {
-		return 0
-	}
-	return float64(n) / float64(of)
-}
-
-// add counts samples under cal into h.
-func (h *handoffCounts) add(cal dialog.Calibration, samples []dialog.Sample, threshold float64) {
+// FitCalibration fits the confidence model to samples (logistic
+// regression; every set weighs the same in total; the bias is free, the
+// weights have an L2 penalty l2). It needs right and wrong samples.
+func FitCalibration(samples []Sample, l2 float64) (dialog.Calibration, error) {
+	var right, wrong int
+	perSet := map[string]int{}
 	for _, s := range samples {
-		off := cal.Confidence(s.Evidence) < threshold
-		switch {
-		case s.Answer:
-			h.answerable++
-			if off {
-				h.wrongN++
+		perSet[s.Set]++
+		if s.Right {
+			right++
+		} else {
+			wrong++
+		}
+	}
+	if right == 0 || wrong == 0 {
+		return dialog.Calibration{}, fmt.Errorf("evaluation: fit calibration: need turns whose best page is right and turns whose best page is wrong or that should not be answered (have %d and %d)", right, wrong)
+	}
+	xs := make([][]float64, len(samples))
+	ys := make([]bool, len(samples))
+	ws := make([]float64, len(samples))
+	for i, s := range samples {
+		xs[i] = s.Evidence.Values()
+		ys[i] = s.Right
+		ws[i] = float64(len(samples)) / float64(len(perSet)) / float64(perSet[s.Set])
+	}
+	w, err := logistic.Fit(xs, ys, ws, l2, map[int]bool{0: true})
+	if err != nil {
+		return dialog.Calibration{}, fmt.Errorf("evaluation: fit calibration: %w", err)
+	}
+	for i := range w {
+		w[i] = math.Round(w[i]*100) / 100
+	}
+	return dialog.CalibrationFrom(w), nil
+}
+
+// CalibrationFigures are what a model does on samples: how well its
+// confidence separates right from wrong best pages, and at the engine's
+// thresholds how many wrong pages it would answer outright and how many
+// right ones it would hand off.
+type CalibrationFigures struct {
+	AUC            float64
+	ConfidentWrong float64 // wrong best pages at or above the answer threshold, among all samples
+	RightHandedOff float64 // right best pages below the handoff threshold, among right ones
+	Right, Wrong   int
+}
+
+// Figures computes CalibrationFigures of cal on samples.
+func Figures(cal dialog.Calibration, samples []Sample, answerAt, handoffBelow float64) CalibrationFigures {
+	var f CalibrationFigures
+	var scored []scoredCase
+	var cw, rh int
+	for _, s := range samples {
+		c := cal.Confidence(s.Evidence)
+		scored = append(scored, scoredCase{c, s.Right})
+		if s.Right {
+			f.Right++
+			if c < handoffBelow {
+				rh++
 			}
-		default:
-			h.other++
-			if off {
-				h.caughtN++
+		} else {
+			f.Wrong++
+			if c >= answerAt {
+				cw++
 			}
 		}
 	}
+	if a := rocAUC(scored); a != nil {
+		f.AUC = *a
+	}
+	if n := len(samples); n > 0 {
+		f.ConfidentWrong = float64(cw) / float64(n)
+	}
+	if f.Right > 0 {
+		f.RightHandedOff = float64(rh) / float64(f.Right)
+	}
+	return f
 }
 
-func countsOf(cal dialog.Calibration, samples []dialog.Sample, threshold float64) handoffCounts {
-	var h handoffCounts
-	h.add(cal, samples, threshold)
-	return h
-}
-
-// crossValidated fits on all folds but one and counts on that one, for
-// each fold: every question is counted once, by a model fitted without it.
-func crossValidated(samples []dialog.Sample, threshold float64) (handoffCounts, error) {
-	var total handoffCounts
+// crossValidated fits on all folds but one and scores that one, for each
+// fold: every sample is scored by a model fitted without it.
+func crossValidated(samples []Sample, answerAt, handoffBelow float64) (CalibrationFigures, error) {
+	var scored []scoredCase
+	var f CalibrationFigures
+	var cw, rh int
 	for k := range calibrationFolds {
-		var train, test []dialog.Sample
+		var train, test []Sample
 		for i, s := range samples {
 			if i%calibrationFolds == k {
 				test = append(test, s)
@@ -90,41 +141,70 @@ func crossValidated(samples []dialog.Sample, threshold float64) (handoffCounts, 
 				train = append(train, s)
 			}
 		}
-		cal, err := dialog.FitCalibration(train, calibrationL2)
+		cal, err := FitCalibration(train, calibrationL2)
 		if err != nil {
-			return handoffCounts{}, fmt.Errorf("fold %d of %d: %w", k+1, calibrationFolds, err)
+			return f, fmt.Errorf("fold %d of %d: %w", k+1, calibrationFolds, err)
 		}
-		total.add(cal, test, threshold)
+		for _, s := range test {
+			c := cal.Confidence(s.Evidence)
+			scored = append(scored, scoredCase{c, s.Right})
+			if s.Right {
+				f.Right++
+				if c < handoffBelow {
+					rh++
+				}
+			} else {
+				f.Wrong++
+				if c >= answerAt {
+					cw++
+				}
+			}
+		}
 	}
-	return total, nil
+	a := rocAUC(scored)
+	if a == nil {
+		return f, errors.New("held out: need right and wrong samples")
+	}
+	f.AUC = *a
+	f.ConfidentWrong = float64(cw) / float64(len(samples))
+	if f.Right > 0 {
+		f.RightHandedOff = float64(rh) / float64(f.Right)
+	}
+	return f, nil
 }
 
-// PrintCalibrationFit fits dialog.calibration to the cases and prints the
-// fitted weights as config, with what the current and the fitted weights
-// do at the handoff threshold (in sample and held out).
+// PrintCalibrationFit fits dialog.calibration to the results and prints
+// the fitted weights as config, with what the current and the fitted
+// weights do (in sample and held out).
 func PrintCalibrationFit(w io.Writer, results []Result, cfg dialog.Config) error {
-	samples := calibrationSamples(results)
-	fitted, err := dialog.FitCalibration(samples, calibrationL2)
+	samples := CalibrationSamples(results, "")
+	fitted, err := FitCalibration(samples, calibrationL2)
 	if err != nil {
 		return err
 	}
-	cur := countsOf(cfg.Calibration, samples, cfg.HandoffThreshold)
-	in := countsOf(fitted, samples, cfg.HandoffThreshold)
-	fmt.Fprintf(w, "calibration fitted on %d turns decided by search: %d answerable, %d to hand off\n", len(samples), cur.answerable, cur.other)
-	fmt.Fprintf(w, "at dialog.handoff_threshold %.2f:\n\n", cfg.HandoffThreshold)
-	fmt.Fprintf(w, "%-32s %14s %14s\n", "", "wrong handoff", "handoff recall")
-	row := func(name string, h handoffCounts) {
-		fmt.Fprintf(w, "%-32s %14.3f %14.3f\n", name, h.wrong(), h.recall())
+	cur := Figures(cfg.Calibration, samples, cfg.AnswerThreshold, cfg.HandoffThreshold)
+	in := Figures(fitted, samples, cfg.AnswerThreshold, cfg.HandoffThreshold)
+	fmt.Fprintf(w, "calibration fitted on %d turns decided by search: best page right %d, wrong or not to be answered %d\n", len(samples), cur.Right, cur.Wrong)
+	fmt.Fprintf(w, "at dialog.answer_threshold %.2f and dialog.handoff_threshold %.2f:\n\n", cfg.AnswerThreshold, cfg.HandoffThreshold)
+	fmt.Fprintf(w, "%-32s %8s %15s %17s\n", "", "ROC AUC", "confident wrong", "right handed off")
+	row := func(name string, f CalibrationFigures) {
+		fmt.Fprintf(w, "%-32s %8.3f %15.3f %17.3f\n", name, f.AUC, f.ConfidentWrong, f.RightHandedOff)
 	}
 	row("current weights", cur)
 	row("fitted weights, on these cases", in)
-	if cv, err := crossValidated(samples, cfg.HandoffThreshold); err != nil {
+	if cv, err := crossValidated(samples, cfg.AnswerThreshold, cfg.HandoffThreshold); err != nil {
 		fmt.Fprintf(w, "%-32s %s\n", fmt.Sprintf("fitted, %d-fold held out", calibrationFolds), "not enough cases: "+err.Error())
 	} else {
 		row(fmt.Sprintf("fitted, %d-fold held out", calibrationFolds), cv)
 	}
 	fmt.Fprintf(w, "\nTo use the fitted weights, put this in the config (held-out figures are the honest ones;\nfit on several case sets of your own city, with the embedder you serve with):\n\n")
-	fmt.Fprintf(w, "dialog:\n  calibration:\n    bias: %g\n    coverage: %g\n    vector: %g\n    unknown: %g\n    margin: %g\n",
-		fitted.Bias, fitted.Coverage, fitted.Vector, fitted.Unknown, fitted.Margin)
+	fmt.Fprint(w, CalibrationYAML(fitted))
 	return nil
+}
+
+// CalibrationYAML is the config block of a model.
+func CalibrationYAML(c dialog.Calibration) string {
+	return fmt.Sprintf("dialog:\n  calibration:\n    bias: %g\n    coverage: %g\n    rare_coverage: %g\n    vector: %g\n    unknown: %g\n    margin: %g\n    title_named: %g\n    title_covered: %g\n    sibling_missing: %g\n    agreement: %g\n    cross_language: %g\n    short: %g\n    alias: %g\n    passage: %g\n    sentence: %g\n",
+		c.Bias, c.Coverage, c.RareCoverage, c.Vector, c.Unknown, c.Margin, c.TitleNamed, c.TitleCovered, c.SiblingMissing, c.Agreement, c.CrossLanguage, c.Short, c.Alias,
+		c.Passage, c.Sentence)
 }

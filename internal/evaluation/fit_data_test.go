@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/internal/testcity"
 	"github.com/civibot/civibot/knowledge"
 	"github.com/civibot/civibot/knowledge/importer"
@@ -209,4 +210,96 @@ func sign(f float64) float64 {
 		return -1
 	}
 	return 1
+}
+
+// engineOn adapts a dialog engine and its knowledge base to Engine.
+type engineOn struct {
+	*dialog.Engine
+	kb *knowledge.KB
+}
+
+func (e engineOn) Page(id string) (*knowledge.Page, bool) { return e.kb.Page(id) }
+
+// runSet asks every case of a development set (and the generic hand-off
+// cases, on KBs of the team's own sets) with cfg.
+func runSet(t *testing.T, s devSet, cfg dialog.Config) []Result {
+	t.Helper()
+	engines := map[string]Engine{}
+	for city, kb := range s.kbs {
+		e, err := dialog.NewEngine(cfg, kb, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[city] = engineOn{e, kb}
+	}
+	cases := s.cases
+	if _, own := s.kbs[""]; own {
+		hc, err := ReadCases(filepath.Join("..", "..", "testdata", "eval", "handoff_generic.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(append([]Case(nil), cases...), hc...)
+	}
+	rs, err := Run(context.Background(), cases, func(city string) Engine {
+		if e, ok := engines[city]; ok {
+			return e
+		}
+		return engines[""]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// TestFitConfidence fits the confidence model on the development sets and
+// prints, per set, the ROC AUC and the confident-wrong rate of the current
+// weights, of weights fitted on all sets and of weights fitted without the
+// set (held out).
+//
+//	CIVIBOT_FIT=1 go test ./internal/evaluation -run TestFitConfidence -v -timeout 30m
+func TestFitConfidence(t *testing.T) {
+	if os.Getenv("CIVIBOT_FIT") == "" {
+		t.Skip("set CIVIBOT_FIT=1 to fit the confidence model on the development sets")
+	}
+	cfg := dialog.Config{}
+	sets := devSets(t, knowledge.Options{})
+	bySet := map[string][]Sample{}
+	var names []string
+	var all []Sample
+	for _, s := range sets {
+		ss := CalibrationSamples(runSet(t, s, cfg), s.name)
+		bySet[s.name] = ss
+		names = append(names, s.name)
+		all = append(all, ss...)
+	}
+	for _, s := range sets {
+		s.close()
+	}
+	def := dialog.DefaultCalibration()
+	answerAt, handoffBelow := dialog.DefaultAnswerThreshold, dialog.DefaultHandoffThreshold
+	fitted, err := FitCalibration(all, calibrationL2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-10s %5s %5s | %-22s | %-22s | %-22s\n", "set", "right", "wrong", "current AUC cw rho", "fitted AUC cw rho", "held-out AUC cw rho")
+	for _, name := range names {
+		var rest []Sample
+		for _, other := range names {
+			if other != name {
+				rest = append(rest, bySet[other]...)
+			}
+		}
+		held, err := FitCalibration(rest, calibrationL2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := bySet[name]
+		c, f, h := Figures(def, ss, answerAt, handoffBelow), Figures(fitted, ss, answerAt, handoffBelow), Figures(held, ss, answerAt, handoffBelow)
+		fmt.Fprintf(&b, "%-10s %5d %5d | %.3f %.3f %.3f    | %.3f %.3f %.3f    | %.3f %.3f %.3f\n", name, c.Right, c.Wrong,
+			c.AUC, c.ConfidentWrong, c.RightHandedOff, f.AUC, f.ConfidentWrong, f.RightHandedOff, h.AUC, h.ConfidentWrong, h.RightHandedOff)
+	}
+	t.Logf("cw: wrong best page at or above %.2f among all turns; rho: right best page below %.2f among right ones\n%s", answerAt, handoffBelow, b.String())
+	t.Logf("fitted on all sets:\n%s", CalibrationYAML(fitted))
 }
