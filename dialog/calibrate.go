@@ -91,7 +91,9 @@ func CalibrationFrom(w []float64) Calibration {
 
 // DefaultCalibration is fitted for the local embedder.
 func DefaultCalibration() Calibration {
-	return Calibration{Bias: -7.4, Coverage: 5.6, Vector: 13.7, Unknown: -1.8, Margin: 1.0}
+	return Calibration{Bias: -3.79, Coverage: 0.94, RareCoverage: 0.75, Vector: 1.05, Unknown: -1.6, Margin: 2.09,
+		TitleNamed: 0.67, TitleCovered: 0.03, SiblingMissing: -0.23, Agreement: 0.89, CrossLanguage: -0.72, Short: -0.12,
+		Alias: 0, Passage: 0.01, Sentence: 1.61}
 }
 
 // Confidence is the model's probability for the evidence.

@@ -37,8 +37,8 @@ type Config struct {
 
 // Default engine settings, calibrated on testdata/eval (see docs/benchmarks.md).
 const (
-	DefaultAnswerThreshold  = 0.5
-	DefaultHandoffThreshold = 0.3
+	DefaultAnswerThreshold  = 0.8
+	DefaultHandoffThreshold = 0.25
 	DefaultClarifyMargin    = 0.08
 	DefaultSearchLimit      = 5
 )
@@ -190,7 +190,8 @@ func (e *Engine) Respond(ctx context.Context, t Turn) (Reply, error) {
 	case intentCaseSpecific:
 		r = e.fixed(r, p.HandoffCase, KindHandoff, string(it), ReasonCaseSpecific)
 	case intentOffTopic:
-		r = e.fixed(r, p.OffTopic, KindHandoff, string(it), ReasonOutOfScope)
+		r = e.scope(r, p, p.OffTopic, "intent: "+string(it))
+		r.Decision.Intent = string(it)
 	case intentGreeting:
 		r = e.fixed(r, p.Greeting, KindSmallTalk, string(it), "")
 		r.QuickReplies = topicReplies(p)
@@ -219,6 +220,18 @@ func (e *Engine) fixed(r Reply, text, kind, intent, handoff string) Reply {
 	r.Handoff = handoff
 	r.Decision = conversation.Decision{Kind: kind, Intent: intent, Reason: handoff, Confidence: 1,
 		Reasons: []string{"intent: " + intent}}
+	return r
+}
+
+// scope is the reply to a question outside the city's services: what
+// civibot can help with and a person offered, but no handoff: nobody is
+// queued and no contact details are asked for unless the citizen asks for
+// a person.
+func (e *Engine) scope(r Reply, p phrases, text string, reasons ...string) Reply {
+	r.Text = text
+	r.Handoff = ""
+	r.QuickReplies = append(topicReplies(p), conversation.QuickReply{Label: p.PersonButton, Payload: p.PersonButton})
+	r.Decision = conversation.Decision{Kind: KindScope, Reason: ReasonOutOfScope, Confidence: 1, Reasons: reasons}
 	return r
 }
 
@@ -288,7 +301,19 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 	conf, ev, reasons := e.cfg.Calibration.confidence(hits, lang, prepared)
 	r.Evidence = ev
 
+	if conf < e.cfg.AnswerThreshold && scopeCue(question) {
+		r = e.scope(r, p, p.OffTopic, append(reasons, "a question of a kind outside the city's services, and no page the engine is sure of")...)
+		r.Decision.Confidence = conf
+		r.Decision.Candidates = candidates
+		return r, nil
+	}
 	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
+		if why := outOfScope(hits, ev); why != "" {
+			r = e.scope(r, p, p.NothingFound, append(reasons, why)...)
+			r.Decision.Confidence = conf
+			r.Decision.Candidates = candidates
+			return r, nil
+		}
 		r.Text = p.HandoffLowConf
 		r.Handoff = ReasonLowConfidence
 		r.Decision = conversation.Decision{Kind: KindHandoff, Reason: ReasonLowConfidence, Confidence: conf,
@@ -313,8 +338,15 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 	c := base
 	c.page, c.hit, c.conf, c.reasons, c.candidates, c.prepared = top.Page, &top, conf, reasons, candidates, prepared
 	if conf < e.cfg.AnswerThreshold {
-		c.reasons = append(c.reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: answer with a person offered", conf, e.cfg.AnswerThreshold))
-		c.extra = []conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}
+		// Not sure: the answer says so and offers the next services found
+		// and a person.
+		c.reasons = append(c.reasons, fmt.Sprintf("confidence %.2f below answer threshold %.2f: hedged answer, other pages and a person offered", conf, e.cfg.AnswerThreshold))
+		c.hedged = true
+		for _, h := range alternatives(hits, lang, 2) {
+			c.extra = append(c.extra, conversation.QuickReply{Label: h.Page.Title, Payload: h.Page.Title})
+			c.alternatives = append(c.alternatives, h.Page.ID)
+		}
+		c.extra = append(c.extra, conversation.QuickReply{Label: p.PersonButton, Payload: p.PersonButton})
 	}
 	return e.compose(ctx, r, c), nil
 }
@@ -331,6 +363,10 @@ type composition struct {
 	reasons    []string
 	candidates []conversation.PageRef
 	extra      []conversation.QuickReply // offered after the follow-ups
+	// hedged: the engine is not sure the page is the right one; the text
+	// says so and alternatives (page ids, offered in extra) can be chosen.
+	hedged       bool
+	alternatives []string
 	prepared   *composed                 // the passage, when already chosen for this page and question
 }
 
@@ -405,11 +441,19 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	if c.style == StyleSpoken {
 		text = joinText(text, fmt.Sprintf(p.SeePage, page.Title))
 	}
+	if c.hedged {
+		text = p.Hedge + "\n" + text
+		r.Context.Candidates = c.alternatives
+	}
 	r.Text = text
 	for _, s := range pass.sentences {
 		r.Quotes = append(r.Quotes, s.text)
 	}
-	r.QuickReplies = append(e.followUps(page, ps, c.aspect, p), c.extra...)
+	follow := e.followUps(page, ps, c.aspect, p)
+	if c.hedged && len(follow) > 2 {
+		follow = follow[:2]
+	}
+	r.QuickReplies = append(follow, c.extra...)
 	r.Decision = conversation.Decision{Kind: KindAnswer, Confidence: c.conf, Reasons: reasons, Candidates: c.candidates}
 	return r
 }
@@ -502,6 +546,43 @@ func (e *Engine) closeSecond(hits []knowledge.Hit, lang string) (knowledge.Hit, 
 		return b, true
 	}
 	return knowledge.Hit{}, false
+}
+
+// alternatives are up to n hits after the first, each of another service
+// than the ones before it, in the question's language where there are such.
+func alternatives(hits []knowledge.Hit, lang string, n int) []knowledge.Hit {
+	var out []knowledge.Hit
+	for _, h := range hits[1:] {
+		if len(out) == n {
+			break
+		}
+		if lang != "" && h.Page.Language != "" && h.Page.Language != lang && hits[0].Page.Language == lang {
+			continue
+		}
+		dup := sameService(hits[0].Page, h.Page)
+		for _, o := range out {
+			dup = dup || sameService(o.Page, h.Page)
+		}
+		if !dup {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// outOfScope says why a question the engine cannot answer is taken to be
+// outside the city's services ("" when it may be a city matter): no page
+// matched it, or not one of its words is known to any page of the city.
+// A share of unknown words is no signal: city questions hold compounds,
+// typos and words of the other language as often.
+func outOfScope(hits []knowledge.Hit, ev *Evidence) string {
+	if len(hits) == 0 || ev == nil {
+		return "no page matched the question: outside the city's services"
+	}
+	if ev.Unknown >= 1 && len(hits[0].Matched) == 0 {
+		return "none of the question's words is known to the city's pages: outside the city's services"
+	}
+	return ""
 }
 
 func sameService(a, b *knowledge.Page) bool {

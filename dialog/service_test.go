@@ -215,7 +215,7 @@ func TestServiceHandoffClaimGiveBack(t *testing.T) {
 	if _, err := f.desk.GiveBack(ctx, "w3", "anna"); err != nil {
 		t.Fatal(err)
 	}
-	q := "Wie hoch ist die Zugspitze?"
+	q := "Wie repariere ich meine Fahrradkette?"
 	out, err = f.svc.Handle(ctx, web("w3", "5", q))
 	if err != nil {
 		t.Fatal(err)

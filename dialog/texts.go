@@ -24,6 +24,8 @@ type phrases struct {
 	HandoffLowConf        string
 	HandoffInjection      string
 	OffTopic              string
+	NothingFound          string // a question the city's pages know nothing of
+	Hedge                 string // before an answer the engine is not sure of
 	NoAnswerAfterGiveBack string
 	HandoffFailed         string
 	TurnFailed            string
@@ -59,7 +61,9 @@ func phrasesFor(lang string) phrases {
 			HandoffCase:           "I can't see personal files or the status of applications. A member of staff can help you with that — I'll put you through.",
 			HandoffLowConf:        "I'm not sure I can answer that correctly from the city's pages, so I'll ask a member of staff.",
 			HandoffInjection:      "I can only help with the city's services. I'll pass your message on to a member of staff.",
-			OffTopic:              "I can only help with the city's services, so I can't do that. If your question is about a city matter, a member of staff will look at it.",
+			OffTopic:              "I can't help with that: I only answer questions about the city's services, such as renewing an ID card, registering a new address or what a permit costs. If it is about a city matter after all, ask me in other words or talk to a person.",
+			NothingFound:          "I found nothing about this in the city's service pages. I answer questions about the city's services, such as renewing an ID card, registering a new address or what a permit costs. If it is about a city matter, ask me in other words or talk to a person.",
+			Hedge:                 "I'm not quite sure this answers your question; this page seems the closest:",
 			NoAnswerAfterGiveBack: "I'm sorry, I couldn't find an answer to that in the city's pages, and a member of staff has already looked at it. Please ask me something else, or ask for a person again.",
 			HandoffFailed:         "Unfortunately I can't reach our staff right now. Please try again in a few minutes.",
 			TurnFailed:            "Sorry, something went wrong on my side. Please try again in a moment.",
@@ -104,7 +108,9 @@ func phrasesFor(lang string) phrases {
 		HandoffCase:           "Persönliche Akten und den Stand von Anträgen kann ich nicht einsehen. Dabei hilft Ihnen eine Mitarbeiterin oder ein Mitarbeiter – ich verbinde Sie.",
 		HandoffLowConf:        "Ich bin nicht sicher, ob ich das mit den Seiten der Stadt richtig beantworten kann. Ich frage deshalb eine Mitarbeiterin oder einen Mitarbeiter.",
 		HandoffInjection:      "Ich kann nur bei Leistungen der Stadt helfen. Ich gebe Ihre Nachricht an eine Mitarbeiterin oder einen Mitarbeiter weiter.",
-		OffTopic:              "Dabei kann ich leider nicht helfen – ich bin nur für Leistungen der Stadt da. Falls es doch um ein Anliegen bei der Stadt geht, sieht sich eine Mitarbeiterin oder ein Mitarbeiter Ihre Nachricht an.",
+		OffTopic:              "Dabei kann ich leider nicht helfen: Ich beantworte nur Fragen zu Leistungen der Stadt, zum Beispiel wie man einen Personalausweis verlängert, eine neue Wohnung anmeldet oder was eine Genehmigung kostet. Falls es doch um ein Anliegen bei der Stadt geht, fragen Sie gern mit anderen Worten oder sprechen Sie mit einer Person.",
+		NothingFound:          "Dazu habe ich auf den Seiten der Stadt nichts gefunden. Ich beantworte Fragen zu Leistungen der Stadt, zum Beispiel wie man einen Personalausweis verlängert, eine neue Wohnung anmeldet oder was eine Genehmigung kostet. Falls es um ein Anliegen bei der Stadt geht, fragen Sie gern mit anderen Worten oder sprechen Sie mit einer Person.",
+		Hedge:                 "Ich bin nicht ganz sicher, ob das Ihre Frage beantwortet; am ehesten passt diese Seite:",
 		NoAnswerAfterGiveBack: "Dazu habe ich auf den Seiten der Stadt leider keine Antwort gefunden, und eine Mitarbeiterin oder ein Mitarbeiter hat sich die Frage schon angesehen. Fragen Sie mich gern etwas anderes, oder bitten Sie erneut um eine Person.",
 		HandoffFailed:         "Leider kann ich gerade niemanden erreichen. Bitte versuchen Sie es in ein paar Minuten noch einmal.",
 		TurnFailed:            "Entschuldigung, bei mir ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.",

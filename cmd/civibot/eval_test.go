@@ -33,7 +33,7 @@ func TestAskSampleCity(t *testing.T) {
 		{"person", []string{"ask", "Ich möchte mit einem Menschen sprechen"},
 			[]string{"decision: handoff (handoff: human_request)"}},
 		{"out of scope", []string{"ask", "Wer hat die Fußball-WM 2014 gewonnen?"},
-			[]string{"decision: handoff", "unknown to the city's pages"}},
+			[]string{"decision: scope", "nur Fragen zu Leistungen der Stadt"}},
 		{"spoken style", []string{"ask", "--style", "spoken", "Was kostet ein Reisepass?"},
 			[]string{"Mehr finden Sie auf der Seite der Stadt „Reisepass beantragen“."}},
 	}
@@ -92,7 +92,7 @@ func TestEvalSampleCity(t *testing.T) {
 		`{"q": "perso abgelaufen was tun", "lang": "de", "expect": ["personalausweis-de"], "kind": "colloquial"}`,
 		`{"q": "How much is a passport?", "lang": "en", "expect": ["reisepass-en"], "kind": "colloquial"}`,
 		`{"q": "Ich will mit einem Menschen reden", "lang": "de", "expect_handoff": true, "kind": "human_request"}`,
-		`{"q": "Wie wird das Wetter morgen?", "lang": "de", "expect_handoff": true, "kind": "out_of_scope"}`,
+		`{"q": "Wie wird das Wetter morgen?", "lang": "de", "expect_scope": true, "kind": "out_of_scope"}`,
 		``,
 	)
 	code, out, errOut := civibot(t, "eval", "--json", "--cases", cases)
@@ -108,7 +108,8 @@ func TestEvalSampleCity(t *testing.T) {
 			t.Errorf("JSON lacks key %q: %s", k, out)
 		}
 	}
-	if m["n"].(float64) != 5 || m["hit@1"].(float64) != 1 || m["handoff_recall"].(float64) != 1 || m["wrong_handoff"].(float64) != 0 {
+	if m["n"].(float64) != 5 || m["hit@1"].(float64) != 1 || m["handoff_recall"].(float64) != 1 || m["wrong_handoff"].(float64) != 0 ||
+		m["scope"].(map[string]any)["scope_reply"].(float64) != 1 {
 		t.Errorf("figures: %s", out)
 	}
 	lat := m["latency_ms"].(map[string]any)
@@ -116,7 +117,7 @@ func TestEvalSampleCity(t *testing.T) {
 		t.Errorf("latency = %v", lat)
 	}
 	kinds := m["by_kind"].(map[string]any)
-	if kinds["colloquial"].(map[string]any)["n"].(float64) != 2 || kinds["out_of_scope"].(map[string]any)["handoff_recall"].(float64) != 1 {
+	if kinds["colloquial"].(map[string]any)["n"].(float64) != 2 || kinds["out_of_scope"].(map[string]any)["decisions"].(map[string]any)["scope"].(float64) != 1 {
 		t.Errorf("by_kind = %v", kinds)
 	}
 
@@ -162,21 +163,22 @@ func TestEvalFitCalibration(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	m := regexp.MustCompile(`fitted on (\d+) turns decided by search: (\d+) answerable, (\d+) to hand off`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`fitted on (\d+) turns decided by search: best page right (\d+), wrong or not to be answered (\d+)`).FindStringSubmatch(out)
 	if m == nil || m[2] == "0" || m[3] == "0" {
 		t.Fatalf("no sample counts in:\n%s", out)
 	}
-	rows := regexp.MustCompile(`(?m)^(current weights|fitted weights, on these cases|fitted, 5-fold held out)\s+([0-9.]+)\s+([0-9.]+)$`).FindAllStringSubmatch(out, -1)
+	rows := regexp.MustCompile(`(?m)^(current weights|fitted weights, on these cases|fitted, 5-fold held out)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)$`).FindAllStringSubmatch(out, -1)
 	if len(rows) != 3 {
-		t.Fatalf("want three rows of wrong handoff and recall:\n%s", out)
+		t.Fatalf("want three rows of ROC AUC, confident wrong and right handed off:\n%s", out)
 	}
 	for _, r := range rows {
-		wrong, _ := strconv.ParseFloat(r[2], 64)
-		recall, _ := strconv.ParseFloat(r[3], 64)
+		auc, _ := strconv.ParseFloat(r[2], 64)
+		wrong, _ := strconv.ParseFloat(r[3], 64)
+		handedOff, _ := strconv.ParseFloat(r[4], 64)
 		// The sample city's questions are written to be told apart: any
-		// sane fit answers nearly all and hands off most of the rest.
-		if wrong > 0.1 || recall < 0.7 {
-			t.Errorf("%s: wrong handoff %.3f, recall %.3f", r[1], wrong, recall)
+		// sane fit separates right from wrong pages.
+		if auc < 0.85 || wrong > 0.1 || handedOff > 0.1 {
+			t.Errorf("%s: ROC AUC %.3f, confident wrong %.3f, right handed off %.3f", r[1], auc, wrong, handedOff)
 		}
 	}
 	i := strings.Index(out, "dialog:\n  calibration:")
@@ -202,7 +204,7 @@ func TestEvalFitCalibration(t *testing.T) {
 
 	// Cases of one kind only cannot be fitted: a clear error.
 	only := writeCases(t, `{"q": "Was kostet ein Personalausweis?", "lang": "de", "expect": ["personalausweis-de"]}`)
-	if code, _, errOut := civibot(t, "eval", "--fit-calibration", "--cases", only); code != 1 || !strings.Contains(errOut, "need answerable and out-of-scope") {
+	if code, _, errOut := civibot(t, "eval", "--fit-calibration", "--cases", only); code != 1 || !strings.Contains(errOut, "need turns whose best page is right and turns whose best page is wrong") {
 		t.Errorf("one kind only: exit %d, stderr %q", code, errOut)
 	}
 }

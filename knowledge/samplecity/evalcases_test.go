@@ -27,12 +27,14 @@ type evalCase struct {
 	Lang          string   `json:"lang"`
 	Expect        []string `json:"expect"`
 	ExpectHandoff bool     `json:"expect_handoff"`
+	ExpectScope   bool     `json:"expect_scope"`
 	Kind          string   `json:"kind"`
 }
 
 var (
 	answerKinds  = map[string]bool{"formal": true, "colloquial": true, "typo": true, "compound": true, "english_for_german": true}
-	handoffKinds = map[string]bool{"out_of_scope": true, "human_request": true, "case_specific": true, "urgent": true, "prompt_injection": true}
+	handoffKinds = map[string]bool{"human_request": true, "case_specific": true, "urgent": true, "prompt_injection": true}
+	scopeKinds   = map[string]bool{"out_of_scope": true, "sport": true, "weather": true, "entertainment": true, "knowledge": true, "everyday": true, "task": true, "chat": true}
 )
 
 func readCases(t *testing.T, name string) []evalCase {
@@ -59,13 +61,13 @@ func readCases(t *testing.T, name string) []evalCase {
 			t.Errorf("%s:%d: lang %q, want de or en", name, line, c.Lang)
 		}
 		switch {
-		case c.ExpectHandoff && len(c.Expect) > 0:
-			t.Errorf("%s:%d: both expect and expect_handoff", name, line)
+		case btoi(len(c.Expect) > 0)+btoi(c.ExpectHandoff)+btoi(c.ExpectScope) != 1:
+			t.Errorf("%s:%d: want exactly one of expect, expect_handoff and expect_scope", name, line)
 		case c.ExpectHandoff && !handoffKinds[c.Kind]:
 			t.Errorf("%s:%d: handoff case with kind %q", name, line, c.Kind)
-		case !c.ExpectHandoff && len(c.Expect) == 0:
-			t.Errorf("%s:%d: neither expect nor expect_handoff", name, line)
-		case !c.ExpectHandoff && !answerKinds[c.Kind]:
+		case c.ExpectScope && !scopeKinds[c.Kind]:
+			t.Errorf("%s:%d: out-of-scope case with kind %q", name, line, c.Kind)
+		case len(c.Expect) > 0 && !answerKinds[c.Kind]:
 			t.Errorf("%s:%d: answerable case with kind %q", name, line, c.Kind)
 		}
 		if c.Kind == "english_for_german" && c.Lang != "en" {
@@ -84,10 +86,19 @@ func readCases(t *testing.T, name string) []evalCase {
 	return cases
 }
 
-func count(cases []evalCase, handoff bool) int {
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unanswerable counts the cases not to be answered from a page (a handoff
+// or a scope reply).
+func unanswerable(cases []evalCase) int {
 	n := 0
 	for _, c := range cases {
-		if c.ExpectHandoff == handoff {
+		if c.ExpectHandoff || c.ExpectScope {
 			n++
 		}
 	}
@@ -112,8 +123,8 @@ func TestEvalSampleCases(t *testing.T) {
 			if len(cases) < tc.minCases {
 				t.Errorf("%d cases, want at least %d", len(cases), tc.minCases)
 			}
-			if h := count(cases, true); h*100 < len(cases)*15 {
-				t.Errorf("%d of %d cases are handoff cases, want about 20%%", h, len(cases))
+			if h := unanswerable(cases); h*100 < len(cases)*15 {
+				t.Errorf("%d of %d cases are handoff or out-of-scope cases, want about 20%%", h, len(cases))
 			}
 			for _, c := range cases {
 				if c.Lang != tc.lang {
@@ -137,8 +148,8 @@ func TestEvalBerlinCases(t *testing.T) {
 	if len(cases) < 150 {
 		t.Errorf("%d cases, want at least 150", len(cases))
 	}
-	if h := count(cases, true); h < 40 {
-		t.Errorf("%d handoff cases, want at least 40", h)
+	if h := unanswerable(cases); h < 40 {
+		t.Errorf("%d handoff and out-of-scope cases, want at least 40", h)
 	}
 	data, err := os.ReadFile(berlinData)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -178,12 +189,29 @@ func TestEvalGenericHandoffCases(t *testing.T) {
 	}
 	langs := map[string]int{}
 	for _, c := range cases {
-		if !c.ExpectHandoff {
-			t.Errorf("%q: every generic case must expect a handoff", c.Q)
+		if !c.ExpectHandoff && !c.ExpectScope {
+			t.Errorf("%q: every generic case must expect a handoff or a scope reply", c.Q)
 		}
 		langs[c.Lang]++
 	}
 	if langs["de"] == 0 || langs["en"] == 0 {
 		t.Errorf("languages %v, want German and English cases", langs)
+	}
+}
+
+func TestEvalOffTopicCases(t *testing.T) {
+	cases := readCases(t, "offtopic.jsonl")
+	if len(cases) < 40 {
+		t.Errorf("%d cases, want at least 40", len(cases))
+	}
+	langs := map[string]int{}
+	for _, c := range cases {
+		if !c.ExpectScope {
+			t.Errorf("%q: every off-topic case must expect a scope reply", c.Q)
+		}
+		langs[c.Lang]++
+	}
+	if langs["de"] < 15 || langs["en"] < 15 {
+		t.Errorf("languages %v, want at least 15 German and 15 English cases", langs)
 	}
 }
