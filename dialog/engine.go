@@ -367,7 +367,7 @@ type composition struct {
 	// says so and alternatives (page ids, offered in extra) can be chosen.
 	hedged       bool
 	alternatives []string
-	prepared   *composed                 // the passage, when already chosen for this page and question
+	prepared     *composed // the passage, when already chosen for this page and question
 }
 
 // composed is a question analysed against a page and the passage chosen.
