@@ -54,7 +54,7 @@ type Config struct {
 const (
 	DefaultRetention         = 397 * 24 * time.Hour
 	DefaultQuestionRetention = 30 * 24 * time.Hour
-	DefaultLowConfidence     = 0.6
+	DefaultLowConfidence     = 0.8
 	DefaultTimeZone          = "Europe/Berlin"
 )
 
@@ -134,6 +134,9 @@ const (
 	// KindOutOfScope: the bot judged the question not to be about the
 	// city's services.
 	KindOutOfScope = "out_of_scope"
+	// KindNotCovered: the bot found the page, but it does not say what was
+	// asked (a fee, a deadline, …): the page needs the missing sentence.
+	KindNotCovered = "not_covered"
 )
 
 // Question is one stored question to improve the pages for. Text has been

@@ -60,7 +60,7 @@ func WriteCSV(w io.Writer, rep Report, table string) error {
 		rows = append(rows, []string{"count", "question", "other_wordings", "kinds", "languages", "closest_page_id", "closest_page_title", "avg_confidence", "last_asked"})
 		for _, g := range rep.Questions {
 			var kinds []string
-			for _, k := range []string{KindUnanswered, KindLowConfidence, KindClarify, KindOutOfScope} {
+			for _, k := range []string{KindUnanswered, KindNotCovered, KindLowConfidence, KindClarify, KindOutOfScope} {
 				if n := g.Kinds[k]; n > 0 {
 					kinds = append(kinds, k+"="+strconv.Itoa(n))
 				}

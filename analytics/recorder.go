@@ -191,8 +191,10 @@ func (r *Recorder) question(t dialog.TurnRecord) (Question, bool) {
 	switch {
 	case d.Kind == dialog.KindHandoff && (d.Reason == dialog.ReasonLowConfidence || d.Reason == dialog.ReasonNoMatch):
 		kind = KindUnanswered
-	case d.Kind == dialog.KindHandoff && d.Reason == dialog.ReasonOutOfScope:
+	case d.Kind == dialog.KindScope, d.Kind == dialog.KindHandoff && d.Reason == dialog.ReasonOutOfScope:
 		kind = KindOutOfScope
+	case d.Kind == dialog.KindNotCovered:
+		kind = KindNotCovered
 	case d.Kind == dialog.KindClarify:
 		kind = KindClarify
 	case d.Kind == dialog.KindAnswer && len(t.Sources) == 0:

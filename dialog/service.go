@@ -246,6 +246,23 @@ func (s *Service) finish(ctx context.Context, out Outcome, in Inbound, question 
 		var q conversation.QueueStatus
 		var err error
 		switch {
+		case conv.Status == conversation.StatusTicket && (reply.Handoff == ReasonHumanRequest || reply.Handoff == ReasonButton):
+			// A callback ticket whose citizen asks for a person again: if a
+			// caseworker has come online since, the conversation joins the
+			// live line; if not, the ticket stays.
+			q, err = s.desk.Request(ctx, conv.ID, conversation.HandoffRequest{
+				Reason: reply.Handoff, Language: reply.Language, Channel: conv.Channel,
+				Question: question, Candidates: reply.Decision.Candidates,
+			})
+			if err == nil {
+				if q.Queued {
+					requested = true
+					reply.Context.AwaitingContact = false
+					reply.Text = joinText(reply.Text, p.queued(q, in.Style))
+				} else {
+					reply.Text = joinText(reply.Text, p.alreadyQueued(q))
+				}
+			}
 		case conv.Status == conversation.StatusWaiting || conv.Status == conversation.StatusTicket:
 			// Already with the desk: no second queue entry.
 			q, err = s.desk.Position(ctx, conv.ID)

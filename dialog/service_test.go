@@ -291,6 +291,39 @@ func TestServiceButtonAndTicket(t *testing.T) {
 	if err != nil || len(tickets) != 1 || tickets[0].Contact == nil {
 		t.Fatalf("tickets = %+v, %v", tickets, err)
 	}
+
+	// Asking again while still nobody is online keeps the ticket.
+	out, err = f.svc.Handle(ctx, web("w4", "3", "I want to talk to a person"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Conversation.Status != conversation.StatusTicket || !strings.Contains(out.Replies[0].Text, "already saved") {
+		t.Fatalf("asked again, nobody online: status %s, reply %q", out.Conversation.Status, out.Replies[0].Text)
+	}
+
+	// A caseworker comes online: the citizen who asks again joins the live
+	// line instead of hearing that the request is saved; the callback
+	// details stay.
+	if err := f.desk.Heartbeat(ctx, "anna"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = f.svc.Handle(ctx, web("w4", "4", "I want to talk to a person"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Queue == nil || !out.Queue.Queued || out.Queue.Position != 1 || out.Conversation.Status != conversation.StatusWaiting {
+		t.Fatalf("asked again, caseworker online: queue %+v, status %s, reply %q", out.Queue, out.Conversation.Status, out.Replies[0].Text)
+	}
+	if strings.Contains(out.Replies[0].Text, "already saved") {
+		t.Errorf("reply still says the request is saved: %q", out.Replies[0].Text)
+	}
+	waiting, err := f.desk.Waiting(ctx)
+	if err != nil || len(waiting) != 1 || waiting[0].Contact == nil {
+		t.Fatalf("waiting = %+v, %v", waiting, err)
+	}
+	if tickets, err := f.desk.Tickets(ctx); err != nil || len(tickets) != 0 {
+		t.Fatalf("tickets after joining the line = %+v, %v", tickets, err)
+	}
 }
 
 func TestServiceWatchNudgesOnReply(t *testing.T) {

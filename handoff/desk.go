@@ -202,6 +202,12 @@ func (d *Desk) Request(ctx context.Context, id string, r conversation.HandoffReq
 	if err != nil {
 		return conversation.QueueStatus{}, fmt.Errorf("handoff: request %s: %w", id, err)
 	}
+	if c.Status == conversation.StatusTicket && ticket {
+		// Still nobody to come: the ticket stays as it is.
+		return d.position(ctx, c)
+	}
+	// A ticket whose citizen asks again while a caseworker is online joins
+	// the live line (the callback details stay on the record).
 	// The index entry first: if the record update then fails, a stale entry
 	// is dropped when seen; the other way round a waiting conversation could
 	// be missing from the queue.

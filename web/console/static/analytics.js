@@ -97,7 +97,7 @@
       r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einer Person', r_button: 'Knopf „Mit einer Person sprechen“',
       r_case_specific: 'Persönlicher Einzelfall', r_urgent: 'Dringend', r_prompt_injection: 'Manipulationsversuch',
       r_out_of_scope: 'Kein Thema der Stadt', r_no_match: 'Telefon: nicht verstanden', r_unknown: 'Unbekannt',
-      k_unanswered: 'unbeantwortet', k_low_confidence: 'unsicher beantwortet', k_clarify: 'Rückfrage nötig', k_out_of_scope: 'kein Stadtthema'
+      k_unanswered: 'unbeantwortet', k_low_confidence: 'unsicher beantwortet', k_clarify: 'Rückfrage nötig', k_out_of_scope: 'kein Stadtthema', k_not_covered: 'Seite sagt es nicht'
     },
     en: {
       docTitle: 'civibot – Analytics',
@@ -179,7 +179,7 @@
       r_low_confidence: 'No confident answer', r_human_request: 'Asked for a person', r_button: '"Talk to a person" button',
       r_case_specific: 'Personal case', r_urgent: 'Urgent', r_prompt_injection: 'Manipulation attempt',
       r_out_of_scope: 'Not a city topic', r_no_match: 'Phone: not understood', r_unknown: 'Unknown',
-      k_unanswered: 'unanswered', k_low_confidence: 'answered uncertainly', k_clarify: 'needed a follow-up question', k_out_of_scope: 'not a city topic'
+      k_unanswered: 'unanswered', k_low_confidence: 'answered uncertainly', k_clarify: 'needed a follow-up question', k_out_of_scope: 'not a city topic', k_not_covered: 'page does not say'
     }
   };
 
