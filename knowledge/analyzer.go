@@ -124,6 +124,9 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 		}
 	}
 	all := splitWords(text)
+	if lang == "de" {
+		all = a.joinSeparable(text)
+	}
 	var words []word
 	var joined []word
 	for _, w := range all {

@@ -53,6 +53,9 @@ type lexicon struct {
 	// byKey maps a key of the first word of a triggering phrase to the
 	// (entry, phrase) pairs it may start.
 	byKey map[string][]lexRef
+	// folded holds every word of every phrase as written (folded): the
+	// words the lexicon knows.
+	folded map[string]bool
 }
 
 type lexRef struct{ entry, phrase int }
@@ -140,6 +143,16 @@ func (lx *lexicon) read(r io.Reader, name, lang string) error {
 func (lx *lexicon) add(e lexEntry) {
 	idx := len(lx.entries)
 	lx.entries = append(lx.entries, e)
+	if lx.folded == nil {
+		lx.folded = make(map[string]bool)
+	}
+	for _, ps := range [][]lexPhrase{e.from, e.to} {
+		for _, p := range ps {
+			for _, w := range splitWords(p.text) {
+				lx.folded[w.folded] = true
+			}
+		}
+	}
 	for pi, p := range e.from {
 		if len(p.words) == 0 {
 			continue
@@ -275,4 +288,9 @@ func lexiconFileWords(name string) []string {
 		}
 	}
 	return out
+}
+
+// knowsWord reports whether a phrase of the lexicon holds the word (folded).
+func (lx *lexicon) knowsWord(folded string) bool {
+	return lx != nil && lx.folded[folded]
 }
