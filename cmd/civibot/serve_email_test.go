@@ -35,6 +35,7 @@ func TestServeEmailAndWhatsApp(t *testing.T) {
 	cfg.Twilio.AccountSID, cfg.Twilio.AuthToken, cfg.Twilio.From = twAccount, twToken, "+4930555000"
 	cfg.Twilio.APIBase = api.URL
 	cfg.Twilio.WhatsApp.Enabled, cfg.Twilio.WhatsApp.From = true, "+4930555111"
+	cfg.Metrics.Token = "metrics-token-0123456789"
 	host, port := hostPort(t, imap.Addr)
 	shost, sport := hostPort(t, smtp.Addr)
 	caFile := ca.WriteCertFile(t)
@@ -95,9 +96,9 @@ func TestServeEmailAndWhatsApp(t *testing.T) {
 	}
 
 	waitUntil(t, "the mails counted", 10*time.Second, func() bool {
-		return scrapeMetrics(t, in.url, "")[`civibot_email_mails_total{outcome="answered"}`] == 2
+		return scrapeMetrics(t, in.url, cfg.Metrics.Token)[`civibot_email_mails_total{outcome="answered"}`] == 2
 	})
-	m := scrapeMetrics(t, in.url, "")
+	m := scrapeMetrics(t, in.url, cfg.Metrics.Token)
 	for k, want := range map[string]float64{
 		`civibot_messages_total{channel="email",direction="in"}`:                          2,
 		`civibot_messages_total{channel="whatsapp",direction="in"}`:                       1,

@@ -175,6 +175,7 @@ func TestServeTwilioUnansweredMessagesObserved(t *testing.T) {
 	cfg.Twilio.AccountSID, cfg.Twilio.AuthToken, cfg.Twilio.From = twAccount, twToken, "+4930555000"
 	cfg.Twilio.APIBase = api.URL
 	cfg.Twilio.SMSAnswersPerDay = 1
+	cfg.Metrics.Token = "metrics-token-0123456789"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestServeTwilioUnansweredMessagesObserved(t *testing.T) {
 		}
 	}
 
-	m := scrapeMetrics(t, in.url, "")
+	m := scrapeMetrics(t, in.url, cfg.Metrics.Token)
 	if got := m[`civibot_messages_total{channel="sms",direction="in"}`]; got != 6 {
 		t.Errorf("sms messages in = %v, want 6 (every one stored)", got)
 	}
