@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,11 @@ type Knowledge struct {
 	// an English question find German pages and the other way round
 	// (default /usr/share/trans/de-en; "off" translates nothing).
 	Dictionary string `yaml:"dictionary"`
+	// Boilerplate lists whole-line patterns (case-insensitive regular
+	// expressions) for text this city's CMS puts on every page; ingest drops
+	// matching lines and sections besides its defaults ("none": no
+	// defaults). --boilerplate adds to them.
+	Boilerplate []string `yaml:"boilerplate"`
 	// ReloadInterval: how often serve checks Dir for a new ingest and
 	// switches to it without a restart (default 1m; 0s: only on SIGHUP).
 	ReloadInterval time.Duration `yaml:"reload_interval"`
@@ -193,6 +199,11 @@ func (c Config) Validate() error {
 	}
 	if c.Knowledge.ReloadInterval < 0 || c.Knowledge.ReloadInterval > 0 && c.Knowledge.ReloadInterval < time.Second {
 		errs = append(errs, fmt.Errorf("knowledge.reload_interval must be 0s (reload on SIGHUP only) or at least 1s, got %v", c.Knowledge.ReloadInterval))
+	}
+	for _, p := range c.Knowledge.Boilerplate {
+		if _, err := regexp.Compile(p); err != nil {
+			errs = append(errs, fmt.Errorf("knowledge.boilerplate: %q is not a regular expression: %v", p, err))
+		}
 	}
 	errs = append(errs, c.Analytics.Validate(), c.Metrics.Validate())
 	if c.Metrics.Addr != "" && c.Metrics.Addr == c.Server.Addr {

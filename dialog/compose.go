@@ -3,6 +3,7 @@ package dialog
 import (
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/knowledge"
@@ -460,11 +461,30 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 	return strings.TrimSpace(b.String())
 }
 
+// appendSentence adds a sentence to an answer: after a space, or on a line
+// of its own when the text before it does not end a sentence (a heading or
+// a label line of the page such as "Links im Internet" or "Gültigkeitsdauer:
+// 6 Jahre"), so that a heading is never glued onto the next sentence.
 func appendSentence(b *strings.Builder, s string) {
 	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-		b.WriteString(" ")
+		if endsSentence(b.String()) {
+			b.WriteString(" ")
+		} else {
+			b.WriteString("\n")
+		}
 	}
 	b.WriteString(s)
+}
+
+// endsSentence reports whether text ends with a sentence's final
+// punctuation (closing quotes and brackets aside).
+func endsSentence(text string) bool {
+	t := strings.TrimRight(text, " \"')“”»«")
+	if t == "" {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(t)
+	return strings.ContainsRune(".!?:;…", r)
 }
 
 // followUps offers the aspects the page can answer that the citizen has

@@ -82,3 +82,26 @@ func TestRenderStyles(t *testing.T) {
 		t.Errorf("spoken = %q", spoken)
 	}
 }
+
+// TestHeadingNotGluedToNextSentence: a line of the page that does not end
+// a sentence (a heading or label) stays on its own line in the answer.
+func TestHeadingNotGluedToNextSentence(t *testing.T) {
+	for _, tc := range []struct {
+		parts []string
+		want  string
+	}{
+		{[]string{"Sie zahlen 37 Euro.", "Das gilt für alle."}, "Sie zahlen 37 Euro. Das gilt für alle."},
+		{[]string{"Links im Internet", "Die Fotomustertafel zeigt die Regeln."}, "Links im Internet\nDie Fotomustertafel zeigt die Regeln."},
+		{[]string{"Gültigkeitsdauer: 6 Jahre", "Bemerkung: unter 24 Jahre"}, "Gültigkeitsdauer: 6 Jahre\nBemerkung: unter 24 Jahre"},
+		{[]string{"Bitte bringen Sie mit:", "Ihren Ausweis."}, "Bitte bringen Sie mit: Ihren Ausweis."},
+		{[]string{`Er sagte „Ja.“`, "Dann ging er."}, `Er sagte „Ja.“ Dann ging er.`},
+	} {
+		var b strings.Builder
+		for _, p := range tc.parts {
+			appendSentence(&b, p)
+		}
+		if got := b.String(); got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.parts, got, tc.want)
+		}
+	}
+}

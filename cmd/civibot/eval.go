@@ -112,6 +112,7 @@ func (e evalEngine) Page(id string) (*knowledge.Page, bool) { return e.kb.Page(i
 type importFlags struct {
 	format, idField, titleField, urlField, langField, bodyFields, keywordsField, lang, idPrefix *string
 	where                                                                                       map[string]string
+	boilerplate                                                                                 []string
 }
 
 func addImportFlags(fs interface {
@@ -128,6 +129,10 @@ func addImportFlags(fs interface {
 	f.keywordsField = fs.String("keywords-field", "", "JSONL field with keywords/synonyms")
 	f.lang = fs.String("lang", "", "language of pages that do not say (default de)")
 	f.idPrefix = fs.String("id-prefix", "", "prefix for every page id")
+	fs.Func("boilerplate", "a whole line (case-insensitive regular expression) the city's CMS puts on every page, dropped at import besides the defaults (\"Letzte Aktualisierung: …\", \"Seite drucken\", keyword blocks); \"none\" turns the defaults off (repeatable)", func(s string) error {
+		f.boilerplate = append(f.boilerplate, s)
+		return nil
+	})
 	fs.Func("where", "keep only records whose field has this value: field=value (repeatable)", func(s string) error {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
@@ -143,6 +148,7 @@ func (f *importFlags) options() importer.Options {
 	o := importer.Options{
 		Format: *f.format, IDField: *f.idField, TitleField: *f.titleField, URLField: *f.urlField,
 		LanguageField: *f.langField, KeywordsField: *f.keywordsField, Language: *f.lang, IDPrefix: *f.idPrefix,
+		Boilerplate: f.boilerplate,
 	}
 	if *f.bodyFields != "" {
 		for _, b := range strings.Split(*f.bodyFields, ",") {

@@ -50,6 +50,7 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: --kb DIR is required (or knowledge.dir in the config)", errUsage)
 	}
 	lexicons = append(slices.Clone(cfg.Knowledge.Lexicon), lexicons...)
+	imp.boilerplate = append(slices.Clone(cfg.Knowledge.Boilerplate), imp.boilerplate...)
 	if *dictionary != "" {
 		cfg.Knowledge.Dictionary = *dictionary
 	}

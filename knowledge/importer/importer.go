@@ -65,6 +65,13 @@ type Options struct {
 	// "auto" (default) repairs a field only when its file shows the pattern
 	// often (≥ 4 per 1,000 words), "on" always, "off" never.
 	RepairGlued string
+	// Boilerplate adds whole-line patterns (case-insensitive Go regular
+	// expressions) for text the city's CMS puts on every page; lines and
+	// section headings that match are dropped at import, besides the
+	// defaults ("Letzte Aktualisierung: …", "Seite drucken", "Zur
+	// Startseite", keyword blocks, which become the page's keywords). The
+	// pattern "none" turns the defaults off.
+	Boilerplate []string
 }
 
 // Problem is one input record or file that could not be imported. Import
@@ -148,6 +155,7 @@ func ImportFS(ctx context.Context, fsys fs.FS, root string, opts Options) ([]kno
 // importer holds the state of one Import call.
 type importer struct {
 	opts     Options
+	boiler   *boilerplate
 	pages    []knowledge.Page
 	problems []Problem
 	seen     map[string]string // page id → where it was first seen
@@ -209,7 +217,11 @@ func newImporter(opts Options) (*importer, error) {
 	if opts.Language == "" {
 		opts.Language = "de"
 	}
-	im.opts = opts
+	b, err := newBoilerplate(opts.Boilerplate)
+	if err != nil {
+		return nil, err
+	}
+	im.opts, im.boiler = opts, b
 	return im, nil
 }
 
@@ -360,6 +372,11 @@ func (im *importer) add(p knowledge.Page, shown string, line int) {
 	}
 	if first, dup := im.seen[p.ID]; dup {
 		im.problem(shown, line, fmt.Sprintf("duplicate id %q (first seen at %s); kept the first", p.ID, first))
+		return
+	}
+	im.boiler.strip(&p)
+	if len(p.Sections) == 0 {
+		im.problem(shown, line, fmt.Sprintf("page %q has only boilerplate text (see --boilerplate)", p.ID))
 		return
 	}
 	im.seen[p.ID] = where

@@ -35,6 +35,10 @@ func PageFromHTML(data []byte, pageURL string, opts Options) (knowledge.Page, er
 		return knowledge.Page{}, err
 	}
 	p.ID = opts.IDPrefix + p.ID
+	im.boiler.strip(&p)
+	if len(p.Sections) == 0 {
+		return knowledge.Page{}, errors.New("the page has only boilerplate text (see --boilerplate)")
+	}
 	canonical := canonicalOf(p, rel)
 	p.URL = u.String()
 	if c := canonical; c != "" {

@@ -1,0 +1,148 @@
+package importer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/civibot/civibot/knowledge"
+)
+
+// Page boilerplate is text a CMS puts on every page that answers no
+// citizen's question: "Letzte Aktualisierung: 28.04.2025", "Seite drucken",
+// "Zur Startseite", a "Noch nicht das passende gefunden?" box. It is
+// stripped at import so it never reaches an answer. A keyword block
+// ("Suchwörter: Perso Ausweis …") is not thrown away: its words become the
+// page's keywords, searched like its title but never shown.
+
+// defaultBoilerplateLines match whole lines (cleaned, a list bullet
+// removed, case-insensitive) that are dropped.
+var defaultBoilerplateLines = []string{
+	// "last updated" stamps (a date or number must follow)
+	`(letzte|zuletzt) (aktualisierung|änderung|aktualisiert|geändert)( am)?:? *\d.*`,
+	`(aktualisiert|geändert|stand|seitenstand|veröffentlicht)( am| vom)?: *\d.*`,
+	`stand \d{1,2}[./]\d{1,2}[./]\d{2,4}.*`,
+	`(last|page) (updated|modified|update|changed)( on)?:? *\d.*`,
+	// page tools and navigation
+	`(seite )?(drucken|ausdrucken|teilen|empfehlen|merken|vorlesen)|druckversion|(diese )?seite (drucken|teilen|empfehlen|vorlesen)`,
+	`nach oben|zum seitenanfang|seitenanfang|(zurück )?zum (seiten)?anfang|zurück|zurück zur (übersicht|startseite|suche|trefferliste)|zur übersicht`,
+	`(zur|zurück zur) .{0,60}(startseite|übersicht)`,
+	`print( this page)?|share( this page)?|back to top|back|to top|(back )?to the (overview|homepage|home page)`,
+	`(cookie|cookies)[- ]?(einstellungen|settings|hinweis|banner)?|cookie-einstellungen ändern`,
+	`war diese seite hilfreich\??|was this page helpful\??|(ja|nein|yes|no) *\|? *(ja|nein|yes|no)`,
+	`inhalt(sverzeichnis)? (anzeigen|ausblenden)|(show|hide) (contents|table of contents)`,
+	`(zum )?(hauptinhalt|inhalt) springen|skip to (main )?content`,
+}
+
+// defaultBoilerplateHeadings match whole section headings whose section is
+// dropped with its text.
+var defaultBoilerplateHeadings = []string{
+	`noch nicht (das )?passende(s)? gefunden\??`,
+	`nicht gefunden,? was sie suchen\??`,
+	`(das )?könnte sie auch interessieren:?`,
+	`war diese seite hilfreich\??|was this page helpful\??`,
+	`(diese )?seite teilen|share( this page)?|teilen`,
+	`(didn't|did not) find what you (were )?(looking for|need)\??`,
+}
+
+// keywordBlock is a line that lists a page's search words.
+var keywordBlock = regexp.MustCompile(`(?i)^(?:suchwörter|suchworte|suchbegriffe|schlagwörter|schlagworte|stichwörter|stichworte|keywords|search terms|tags)\s*:\s*(.+)$`)
+
+// boilerplate strips page boilerplate from imported pages.
+type boilerplate struct {
+	lines, headings *regexp.Regexp
+}
+
+// newBoilerplate compiles the default patterns and the city's own (whole
+// lines, case-insensitive Go regular expressions). With none as the only
+// extra pattern, no default applies.
+func newBoilerplate(extra []string) (*boilerplate, error) {
+	lines := defaultBoilerplateLines
+	headings := defaultBoilerplateHeadings
+	var own []string
+	for _, p := range extra {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+		case strings.EqualFold(p, "none") || strings.EqualFold(p, "off"):
+			lines, headings = nil, nil
+		default:
+			if _, err := regexp.Compile(p); err != nil {
+				return nil, fmt.Errorf("importer: boilerplate pattern %q: %w", p, err)
+			}
+			own = append(own, p)
+		}
+	}
+	b := &boilerplate{}
+	if all := append(append([]string(nil), lines...), own...); len(all) > 0 {
+		b.lines = regexp.MustCompile(`(?i)^(?:` + strings.Join(wrapAll(all), "|") + `)$`)
+	}
+	if len(headings) > 0 || len(own) > 0 {
+		// The city's patterns also match headings: a heading that is
+		// boilerplate takes its section with it.
+		b.headings = regexp.MustCompile(`(?i)^(?:` + strings.Join(wrapAll(append(append([]string(nil), headings...), own...)), "|") + `)$`)
+	}
+	return b, nil
+}
+
+func wrapAll(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = "(?:" + p + ")"
+	}
+	return out
+}
+
+// strip removes boilerplate lines and sections from p, moving keyword
+// blocks to p.Keywords. It reports how many lines it removed.
+func (b *boilerplate) strip(p *knowledge.Page) int {
+	removed := 0
+	secs := p.Sections[:0:0]
+	for _, s := range p.Sections {
+		var kept []string
+		for _, l := range strings.Split(s.Text, "\n") {
+			bare := strings.TrimSpace(strings.TrimLeft(l, "-•*· "))
+			if m := keywordBlock.FindStringSubmatch(bare); m != nil {
+				p.Keywords = appendKeywords(p.Keywords, m[1])
+				removed++
+				continue
+			}
+			if b.lines != nil && b.lines.MatchString(strings.TrimRight(bare, " .")) {
+				removed++
+				continue
+			}
+			kept = append(kept, l)
+		}
+		if b.headings != nil && s.Heading != "" && b.headings.MatchString(strings.TrimSpace(s.Heading)) {
+			removed += len(kept)
+			continue
+		}
+		s.Text = strings.Join(kept, "\n")
+		if strings.TrimSpace(s.Text) == "" {
+			continue
+		}
+		secs = append(secs, s)
+	}
+	p.Sections = secs
+	return removed
+}
+
+// appendKeywords adds a keyword block's words: comma- or
+// semicolon-separated phrases when it has separators, else the block as
+// one keyword (space-separated blocks cannot be cut into phrases reliably).
+func appendKeywords(kw []string, block string) []string {
+	seen := map[string]bool{}
+	for _, k := range kw {
+		seen[strings.ToLower(k)] = true
+	}
+	parts := strings.FieldsFunc(block, func(r rune) bool { return r == ',' || r == ';' || r == '|' })
+	for _, k := range parts {
+		k = knowledge.CleanLine(k)
+		if k == "" || seen[strings.ToLower(k)] {
+			continue
+		}
+		seen[strings.ToLower(k)] = true
+		kw = append(kw, k)
+	}
+	return kw
+}

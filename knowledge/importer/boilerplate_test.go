@@ -1,0 +1,133 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/civibot/civibot/knowledge"
+)
+
+// hamburgLike is a service page as the Hamburg CMS exports it to Markdown:
+// a keyword block, an update stamp and a "not found yet?" box at the end.
+const hamburgLike = `Personalausweis beantragen
+==========================
+
+Sie können einen Personalausweis beantragen.
+
+Online-Service nutzen
+---------------------
+
+[Jetzt einen Termin buchen](https://example.test/termin)
+
+### Gebühren
+
+* 37,00 EUR
+
+#### Links im Internet
+
+* [Fotomustertafel](https://example.test/foto)
+
+Seite drucken
+
+Noch nicht das passende gefunden?
+---------------------------------
+
+ [Zur Hamburg Service Startseite](/service/)
+
+Suchwörter: Perso, Ausweis beantragen, ePA
+
+Letzte Aktualisierung: 28.04.2025
+`
+
+func importOne(t *testing.T, files fstest.MapFS, opts Options) ([]knowledge.Page, []Problem) {
+	t.Helper()
+	pages, problems, err := ImportFS(context.Background(), files, ".", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages, problems
+}
+
+func pageText(p knowledge.Page) string {
+	var b strings.Builder
+	for _, s := range p.Sections {
+		b.WriteString(s.Heading + "\n" + s.Text + "\n")
+	}
+	return b.String()
+}
+
+func TestBoilerplateStripped(t *testing.T) {
+	rec, _ := json.Marshal(map[string]string{"id": "11", "title": "Personalausweis beantragen", "markdown": hamburgLike})
+	html := `<html lang="de"><head><title>Hundesteuer</title></head><body><main><h1>Hundesteuer</h1>
+<p>Wer einen Hund hält, zahlt Hundesteuer.</p><p>Nach oben</p><p>Stand: 01.02.2025</p>
+<h2>War diese Seite hilfreich?</h2><p>Ja Nein</p><p>Schlagwörter: Hund; Steuer</p></main></body></html>`
+	for _, tc := range []struct {
+		name     string
+		files    fstest.MapFS
+		opts     Options
+		keep     []string // text that must stay
+		gone     []string // text that must go
+		keywords []string
+	}{
+		{"markdown in JSONL", fstest.MapFS{"hh.jsonl": {Data: rec}}, Options{BodyFields: []string{"markdown"}},
+			[]string{"Sie können einen Personalausweis beantragen.", "37,00 EUR", "Links im Internet", "Fotomustertafel", "Jetzt einen Termin buchen"},
+			[]string{"Letzte Aktualisierung", "Suchwörter", "Noch nicht das passende", "Startseite", "Seite drucken"},
+			[]string{"Perso", "Ausweis beantragen", "ePA"}},
+		{"HTML", fstest.MapFS{"hund.html": {Data: []byte(html)}}, Options{},
+			[]string{"Wer einen Hund hält, zahlt Hundesteuer."},
+			[]string{"Nach oben", "Stand:", "hilfreich", "Ja Nein", "Schlagwörter"},
+			[]string{"Hund", "Steuer"}},
+		{"the city's own pattern", fstest.MapFS{"hh.jsonl": {Data: rec}}, Options{BodyFields: []string{"markdown"}, Boilerplate: []string{`jetzt einen termin buchen`, `online-service nutzen`}},
+			[]string{"37,00 EUR"},
+			[]string{"Jetzt einen Termin buchen", "Online-Service nutzen", "Letzte Aktualisierung"},
+			nil},
+		{"defaults off", fstest.MapFS{"hh.jsonl": {Data: rec}}, Options{BodyFields: []string{"markdown"}, Boilerplate: []string{"none"}},
+			[]string{"Letzte Aktualisierung: 28.04.2025", "Seite drucken", "Noch nicht das passende gefunden?"},
+			[]string{"Suchwörter"}, // keyword blocks still become keywords
+			[]string{"Perso"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, problems := importOne(t, tc.files, tc.opts)
+			if len(pages) != 1 || len(problems) != 0 {
+				t.Fatalf("pages %d, problems %v", len(pages), problems)
+			}
+			text := pageText(pages[0])
+			for _, k := range tc.keep {
+				if !strings.Contains(text, k) {
+					t.Errorf("%q was dropped:\n%s", k, text)
+				}
+			}
+			for _, g := range tc.gone {
+				if strings.Contains(text, g) {
+					t.Errorf("%q is still there:\n%s", g, text)
+				}
+			}
+			for _, k := range tc.keywords {
+				found := false
+				for _, have := range pages[0].Keywords {
+					found = found || have == k
+				}
+				if !found {
+					t.Errorf("keyword %q missing: %q", k, pages[0].Keywords)
+				}
+			}
+		})
+	}
+}
+
+func TestBoilerplateOnlyPageIsAProblem(t *testing.T) {
+	rec, _ := json.Marshal(map[string]string{"id": "1", "title": "Leer", "body": "Seite drucken\nLetzte Aktualisierung: 1.1.2025"})
+	pages, problems := importOne(t, fstest.MapFS{"p.jsonl": {Data: rec}}, Options{})
+	if len(pages) != 0 || len(problems) != 1 || !strings.Contains(problems[0].Err, "only boilerplate") {
+		t.Fatalf("pages %v, problems %v", pages, problems)
+	}
+}
+
+func TestBoilerplateBadPattern(t *testing.T) {
+	if _, _, err := ImportFS(context.Background(), fstest.MapFS{}, ".", Options{Boilerplate: []string{"("}}); err == nil || !strings.Contains(err.Error(), "boilerplate pattern") {
+		t.Fatalf("err = %v", err)
+	}
+}
