@@ -593,7 +593,7 @@ func sameService(a, b *knowledge.Page) bool {
 	if sa != "" && sa == sb {
 		return true
 	}
-	return strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title))
+	return strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title)) || knowledge.OfficeVariant(a, b)
 }
 
 // confidence scores the retrieval evidence of the best page: how much of

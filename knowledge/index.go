@@ -62,6 +62,9 @@ type KB struct {
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
 	params     searchParams
+	// copyOf is, per page, the page it is a near-duplicate of (searched in
+	// its place), or -1 (see copies.go).
+	copyOf []int32
 	// aliases are the searchable aliases (SetAliases); nil: none.
 	aliases aliasStore
 	// warnings are problems that did not stop Build or Open (see Warnings).
@@ -294,12 +297,19 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 		hashes: make([]string, len(pages)),
 		pchunk: make([]int, len(pages)+1),
 		params: defaultSearchParams(emb, opts.Ranking),
+		copyOf: findCopies(pages),
 	}
 	for i := range pages {
 		kb.byID[pages[i].ID] = i
 		kb.lang[i] = normLang(pages[i].Language)
 		kb.hashes[i] = pageHash(&pages[i])
 		kb.pchunk[i] = len(kb.chunks)
+		if kb.copyOf[i] >= 0 {
+			// A copy is searched through the page it copies: one
+			// title-only chunk keeps the tables' one-chunk-per-page shape.
+			kb.chunks = append(kb.chunks, chunk{Page: int32(i), Section: -1})
+			continue
+		}
 		kb.chunks = append(kb.chunks, chunkPage(i, &pages[i])...)
 	}
 	kb.pchunk[len(pages)] = len(kb.chunks)
@@ -366,6 +376,9 @@ func (kb *KB) initPools() {
 func (kb *KB) computeTitleWords(cache termCache) {
 	kb.titleWords = make([][][]uint32, len(kb.pages))
 	for pi := range kb.pages {
+		if kb.isCopy(pi) {
+			continue // found through the page it copies
+		}
 		sl := stemLang(kb.lang[pi])
 		for _, w := range splitWords(kb.pages[pi].Title) {
 			if w.joined || isStop(w.folded, sl) {
@@ -408,7 +421,7 @@ func embedChunks(ctx context.Context, kb *KB, prev prevVectors, prog *progress) 
 			last++
 		}
 		pv, ok := prev[kb.pages[pi].ID]
-		if ok && pv.hash == kb.hashes[pi] && len(pv.vecs) == last-first {
+		if ok && pv.hash == kb.hashes[pi] && len(pv.vecs) == last-first && !kb.isCopy(pi) {
 			copy(out[first:last], pv.vecs)
 		} else {
 			for c := first; c < last; c++ {

@@ -336,10 +336,14 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if _, done := lexOf[c]; done {
 			continue
 		}
+		p := int(kb.chunks[c].Page)
+		if kb.isCopy(p) {
+			lexOf[c] = 0
+			continue // its text is searched through the page it copies
+		}
 		kb.termScores(c, pq, scratch)
 		s := pq.score(scratch)
 		lexOf[c] = s
-		p := int(kb.chunks[c].Page)
 		pc := cands[p]
 		if pc == nil {
 			pc = &pageCand{page: p, vec: kb.pageVector(p, cos)}
@@ -372,6 +376,14 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	lang := normLang(q.Language)
 	// Pages whose aliases the question matches are candidates too.
 	aliasOf := kb.aliasMatches(pq, concepts, lang)
+	for p, a := range aliasOf {
+		if kb.isCopy(p) {
+			// An alias taught for a copy finds the page it copies.
+			delete(aliasOf, p)
+			c := int(kb.copyOf[p])
+			aliasOf[c] = max(aliasOf[c], a)
+		}
+	}
 	for p := range aliasOf {
 		if cands[p] != nil || (allowed != nil && !allowed[p]) {
 			continue

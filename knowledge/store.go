@@ -58,6 +58,7 @@ type IngestSummary struct {
 	Chunks                             int // chunks in the knowledge base
 	Embedded                           int // chunks embedded by this ingest (the rest were reused)
 	Translations                       int // translations kept from the dictionary
+	Copies                             int // pages searched through a near-duplicate (see KB.Copies)
 	Duration                           time.Duration
 }
 
@@ -92,6 +93,9 @@ type snapshot struct {
 	// Trans is the translation table built from the dictionary at ingest
 	// (nil without one; a snapshot of an older civibot has none either).
 	Trans *transTable
+	// CopyOf is, per page, the page it is a near-duplicate of, or -1 (nil
+	// in a snapshot of an older civibot: no copies).
+	CopyOf []int32
 }
 
 // Ingest writes a knowledge base of pages to dir, replacing what an earlier
@@ -169,6 +173,7 @@ func Ingest(ctx context.Context, dir string, pages []Page, opts Options) (Ingest
 		kb.Close()
 		return sum, fmt.Errorf("knowledge: ingest: %w", kb.dictErr)
 	}
+	sum.Copies = kb.CopyCount()
 	err = writeGeneration(kb, tmp)
 	if cerr := kb.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("knowledge: ingest: close index: %w", cerr)
@@ -257,8 +262,9 @@ func writeGeneration(kb *KB, gdir string) error {
 		Terms:    ts.terms,
 		COff:     ts.coff, CTid: ts.ctid, CLen: ts.clen, CTf: ts.ctf,
 		POff: ts.poff, PTid: ts.ptid, PLen: ts.plen, PTf: ts.ptf,
-		Lang:  kb.lang,
-		Trans: kb.an.trans,
+		Lang:   kb.lang,
+		Trans:  kb.an.trans,
+		CopyOf: kb.copyOf,
 	}
 	words := make([]string, 0, len(kb.an.split.words))
 	for w := range kb.an.split.words {
@@ -357,6 +363,13 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		hashes: snap.Hashes,
 		pchunk: make([]int, len(snap.Pages)+1),
 		params: defaultSearchParams(emb, opts.Ranking),
+		copyOf: snap.CopyOf,
+	}
+	if kb.copyOf == nil {
+		kb.copyOf = make([]int32, len(kb.pages))
+		for i := range kb.copyOf {
+			kb.copyOf[i] = -1
+		}
 	}
 	for i := range kb.pages {
 		kb.byID[kb.pages[i].ID] = i
@@ -419,6 +432,16 @@ func (s *snapshot) validate() error {
 	}
 	if len(s.CTid) != len(s.CTf) || len(s.PTid) != len(s.PTf) || len(s.DictWords) != len(s.DictFreq) {
 		return errors.New("snapshot: term tables disagree")
+	}
+	if s.CopyOf != nil {
+		if len(s.CopyOf) != np {
+			return errors.New("snapshot: copy table disagrees")
+		}
+		for i, c := range s.CopyOf {
+			if c >= int32(np) || c >= 0 && (c == int32(i) || s.CopyOf[c] >= 0) {
+				return errors.New("snapshot: copy table out of range")
+			}
+		}
 	}
 	last := int32(-1)
 	for _, c := range s.Chunks {

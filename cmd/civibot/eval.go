@@ -108,6 +108,9 @@ type evalEngine struct {
 
 func (e evalEngine) Page(id string) (*knowledge.Page, bool) { return e.kb.Page(id) }
 
+// Canonical is the page searched for page id (see knowledge.KB.Canonical).
+func (e evalEngine) Canonical(id string) string { return e.kb.Canonical(id) }
+
 // importFlags are the flags that say how to read pages (shared by eval).
 type importFlags struct {
 	format, idField, titleField, urlField, langField, bodyFields, keywordsField, lang, idPrefix *string

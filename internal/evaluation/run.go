@@ -86,7 +86,21 @@ func Run(ctx context.Context, cases []Case, engineOf func(city string) Engine) (
 	return results, nil
 }
 
+// canonicaler is an engine whose knowledge base searches near-duplicate
+// pages as one (knowledge.KB.Canonical): a case expecting a copy is right
+// when the page it copies is found.
+type canonicaler interface {
+	Canonical(id string) string
+}
+
 func record(c Case, reply dialog.Reply, elapsed time.Duration, e Engine) Result {
+	if cn, ok := e.(canonicaler); ok && len(c.Expect) > 0 {
+		expect := make([]string, len(c.Expect))
+		for i, id := range c.Expect {
+			expect[i] = cn.Canonical(id)
+		}
+		c.Expect = expect
+	}
 	r := Result{Case: c, Decision: reply.Decision.Kind, Reason: reply.Handoff, Handoff: reply.Handoff != "",
 		Confidence: reply.Decision.Confidence, Evidence: reply.Evidence, Latency: elapsed,
 		Text: reply.Text, Quotes: reply.Quotes}

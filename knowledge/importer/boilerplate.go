@@ -32,7 +32,15 @@ var defaultBoilerplateLines = []string{
 	`war diese seite hilfreich\??|was this page helpful\??|(ja|nein|yes|no) *\|? *(ja|nein|yes|no)`,
 	`inhalt(sverzeichnis)? (anzeigen|ausblenden)|(show|hide) (contents|table of contents)`,
 	`(zum )?(hauptinhalt|inhalt) springen|skip to (main )?content`,
+	// widget and link labels whose target the text lost (one or several
+	// on a line: "Details anzeigen Jetzt einen Termin buchen")
+	`(` + uiLabels + `)( +(` + uiLabels + `))*`,
 }
+
+// uiLabels are the labels of buttons and map or contact widgets.
+const uiLabels = `(details|mehr|weniger|alle|alles) anzeigen|kontakt speichern|(adresse )?auf (der )?karte anzeigen|anfahrt|route planen|` +
+	`in der nähe finden|(aktuellen )?standort (suchen|ermitteln)|jetzt (einen )?termin (buchen|vereinbaren)|termin buchen|` +
+	`show (more|less|details|on map)|save contact|get directions|book (an )?appointment( now)?`
 
 // defaultBoilerplateHeadings match whole section headings whose section is
 // dropped with its text.
@@ -107,7 +115,7 @@ func (b *boilerplate) strip(p *knowledge.Page) int {
 				removed++
 				continue
 			}
-			if b.lines != nil && b.lines.MatchString(strings.TrimRight(bare, " .")) {
+			if b.lines != nil && (b.lines.MatchString(bare) || b.lines.MatchString(strings.TrimRight(bare, " ."))) {
 				removed++
 				continue
 			}

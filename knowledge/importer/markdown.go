@@ -258,6 +258,9 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 			heading(1, t)
 			continue
 		}
+		if len(para) == 0 && first == '=' && mdSetextH1.MatchString(line) {
+			continue // the underline of a heading dropped as the title repeated
+		}
 		if len(para) == 1 && first == '-' && mdSetextH2.MatchString(line) && !mdBullet.MatchString(para[0]) {
 			t := para[0]
 			para = nil

@@ -1,0 +1,356 @@
+package knowledge
+
+import (
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Near-duplicate pages. Many cities publish one service several times:
+// Hamburg has "Personalausweis abholen - Nord Einwohnerangelegenheiten",
+// "… - Altona …" and 23 more, the same text with another office's address.
+// Searched as separate pages, the copies tie, and the engine asks which
+// one the citizen means or hands off. At build time such pages are
+// recognised: the first is searched, the others are remembered as its
+// copies (Canonical, Copies) and are never a search result of their own.
+//
+// Two pages are copies when they agree on language and on every Meta
+// field that groups pages (a value that other pages share, such as a
+// city), and either
+//   - their titles are equal and their descriptive text — everything but
+//     contact sections and addresses — is near-identical (≥ copySimilarity
+//     of its word 3-grams), or
+//   - their titles differ only in the office or place whose address the
+//     page gives (every differing title word occurs in the page's contact
+//     text: "… - Altona Einwohnerangelegenheiten" with the address of
+//     "Altona Einwohnerangelegenheiten") and their descriptive text is
+//     mostly the same (≥ placeCopySimilarity; offices add a remark or two).
+// Sibling services ("… Laufbahnfachrichtung Polizeivollzugsdienst" vs "…
+// Feuerwehrtechnischer Dienst", "mit" vs "ohne Unterlagen") differ in words
+// their own text is about, not in an address, and stay apart.
+
+// copySimilarity is the Jaccard similarity of two pages' descriptive word
+// 3-grams above which they are copies.
+const copySimilarity = 0.9
+
+// placeCopySimilarity is the similarity above which two pages whose
+// titles differ only in the office they name are copies.
+const placeCopySimilarity = 0.75
+
+// maxCopyGroup bounds the pages compared pairwise under one title key.
+const maxCopyGroup = 400
+
+// postalAddress is a German postcode and town, the mark of an address.
+var postalAddress = regexp.MustCompile(`\b\d{5} +\p{Lu}`)
+
+// isContactText reports whether a section holds contacts or an address.
+func isContactText(s Section) bool {
+	return s.Kind == SectionContact || postalAddress.MatchString(s.Text)
+}
+
+// copyInfo is what comparing pages needs of one page.
+type copyInfo struct {
+	title    []string            // title words, lower case
+	words    map[string]bool     // words of the descriptive text
+	contact  map[string]bool     // words of contact sections and addresses
+	shingles map[uint64]struct{} // hashed word 3-grams of the descriptive text
+	group    string              // language and grouping Meta values
+}
+
+// findCopies returns, per page, the index of the page it is a copy of, or
+// -1.
+func findCopies(pages []Page) []int32 {
+	out := make([]int32, len(pages))
+	for i := range out {
+		out[i] = -1
+	}
+	if len(pages) < 2 {
+		return out
+	}
+	grouping := groupingMeta(pages)
+	infos := make([]*copyInfo, len(pages))
+	info := func(i int) *copyInfo {
+		if infos[i] == nil {
+			infos[i] = newCopyInfo(&pages[i], grouping)
+		}
+		return infos[i]
+	}
+	byKey := map[string][]int{}
+	for i := range pages {
+		for _, k := range titleKeys(pages[i].Title) {
+			k = normLang(pages[i].Language) + "\x00" + k
+			if l := byKey[k]; len(l) == 0 || l[len(l)-1] != i {
+				byKey[k] = append(l, i)
+			}
+		}
+	}
+	parent := make([]int, len(pages))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, group := range byKey {
+		if len(group) < 2 || len(group) > maxCopyGroup {
+			continue
+		}
+		for a := 0; a < len(group); a++ {
+			for b := a + 1; b < len(group); b++ {
+				i, j := group[a], group[b]
+				if find(i) == find(j) {
+					continue
+				}
+				if areCopies(info(i), info(j)) {
+					ri, rj := find(i), find(j)
+					if rj < ri {
+						ri, rj = rj, ri
+					}
+					parent[rj] = ri // the first page stays the searched one
+				}
+			}
+		}
+	}
+	for i := range pages {
+		if r := find(i); r != i {
+			out[i] = int32(r)
+		}
+	}
+	return out
+}
+
+// groupingMeta lists the Meta fields whose values group pages: some value
+// is shared by two pages (a city, a category), unlike a field that
+// identifies one page (a source path).
+func groupingMeta(pages []Page) []string {
+	seen := map[string]map[string]bool{}
+	grouping := map[string]bool{}
+	for i := range pages {
+		for k, v := range pages[i].Meta {
+			if seen[k] == nil {
+				seen[k] = map[string]bool{}
+			}
+			if seen[k][v] {
+				grouping[k] = true
+			}
+			seen[k][v] = true
+		}
+	}
+	out := make([]string, 0, len(grouping))
+	for k := range grouping {
+		out = append(out, k)
+	}
+	return out
+}
+
+// titleKeys are the keys under which pages are compared: the whole title,
+// and the title without a trailing qualifier ("… - Altona", "… (Altona)",
+// "… | Bezirk Nord").
+func titleKeys(title string) []string {
+	t := strings.ToLower(strings.TrimSpace(title))
+	keys := []string{strings.Join(copyWords(t), " ")}
+	if cut := qualifierCut(t); cut > 0 {
+		if k := strings.Join(copyWords(t[:cut]), " "); k != "" && k != keys[0] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// qualifierCut is where a title's trailing qualifier begins, or -1.
+func qualifierCut(t string) int {
+	cut := -1
+	for _, sep := range []string{" - ", " – ", " — ", " | ", " ("} {
+		if i := strings.LastIndex(t, sep); i > cut {
+			cut = i
+		}
+	}
+	return cut
+}
+
+func copyWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func newCopyInfo(p *Page, grouping []string) *copyInfo {
+	ci := &copyInfo{title: copyWords(p.Title), words: map[string]bool{}, contact: map[string]bool{}, shingles: map[uint64]struct{}{}}
+	var g strings.Builder
+	g.WriteString(normLang(p.Language))
+	for _, k := range grouping {
+		g.WriteString("\x00" + k + "=" + p.Meta[k])
+	}
+	ci.group = g.String()
+	var words []string
+	for _, s := range p.Sections {
+		if isContactText(s) {
+			for _, w := range copyWords(s.Heading + " " + s.Text) {
+				ci.contact[w] = true
+			}
+			continue
+		}
+		words = append(words, copyWords(s.Heading)...)
+		words = append(words, copyWords(s.Text)...)
+	}
+	for _, w := range words {
+		ci.words[w] = true
+	}
+	h := fnv.New64a()
+	for i := 0; i+2 < len(words); i++ {
+		h.Reset()
+		h.Write([]byte(words[i] + " " + words[i+1] + " " + words[i+2]))
+		ci.shingles[h.Sum64()] = struct{}{}
+	}
+	if len(words) < 3 && len(words) > 0 {
+		h.Reset()
+		h.Write([]byte(strings.Join(words, " ")))
+		ci.shingles[h.Sum64()] = struct{}{}
+	}
+	return ci
+}
+
+// areCopies reports whether two pages are copies of one service.
+func areCopies(a, b *copyInfo) bool {
+	if a.group != b.group || len(a.shingles) == 0 || len(b.shingles) == 0 {
+		return false
+	}
+	if slices.Equal(a.title, b.title) {
+		return jaccardAtLeast(a.shingles, b.shingles, copySimilarity)
+	}
+	return namesPlaceOnly(a, b) && namesPlaceOnly(b, a) && jaccardAtLeast(a.shingles, b.shingles, placeCopySimilarity)
+}
+
+func jaccardAtLeast(x, y map[uint64]struct{}, min float64) bool {
+	small, large := x, y
+	if len(small) > len(large) {
+		small, large = large, small
+	}
+	if float64(len(small)) < min*float64(len(large)) {
+		return false
+	}
+	inter := 0
+	for s := range small {
+		if _, ok := large[s]; ok {
+			inter++
+		}
+	}
+	union := len(small) + len(large) - inter
+	return float64(inter) >= min*float64(union)
+}
+
+// namesPlaceOnly reports whether the title words of a that b's title lacks
+// all occur in a's contact text (they name the office whose address a
+// gives).
+func namesPlaceOnly(a, b *copyInfo) bool {
+	in := map[string]bool{}
+	for _, w := range b.title {
+		in[w] = true
+	}
+	for _, w := range a.title {
+		if !in[w] && !a.contact[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// isCopy reports whether page p is searched through another page.
+func (kb *KB) isCopy(p int) bool {
+	return kb.copyOf != nil && kb.copyOf[p] >= 0
+}
+
+// Canonical returns the id of the page searched for page id: the page it
+// is a near-duplicate of, or id itself.
+func (kb *KB) Canonical(id string) string {
+	if i, ok := kb.byID[id]; ok && kb.isCopy(i) {
+		return kb.pages[kb.copyOf[i]].ID
+	}
+	return id
+}
+
+// Copies returns the ids of the pages recognised as near-duplicates of
+// page id (not searched themselves), in page order; nil when it has none.
+func (kb *KB) Copies(id string) []string {
+	i, ok := kb.byID[id]
+	if !ok || kb.copyOf == nil {
+		return nil
+	}
+	var out []string
+	for j, c := range kb.copyOf {
+		if int(c) == i {
+			out = append(out, kb.pages[j].ID)
+		}
+	}
+	return out
+}
+
+// CopyCount is the number of pages searched through another page.
+func (kb *KB) CopyCount() int {
+	n := 0
+	for _, c := range kb.copyOf {
+		if c >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// OfficeVariant reports whether two pages publish one service for
+// different offices, or once in general and once for an office: their
+// titles are equal after dropping a trailing qualifier ("… - Altona
+// Einwohnerangelegenheiten") whose words name an office in the page's
+// contact text. Such pages are not different services to choose between.
+func OfficeVariant(a, b *Page) bool {
+	ka, qa := splitQualifier(a.Title)
+	kb, qb := splitQualifier(b.Title)
+	switch {
+	case ka == "" || kb == "":
+		return false
+	case qa != "" && qb != "" && ka == kb:
+		return namesOffice(a, qa) && namesOffice(b, qb)
+	case qa != "" && qb == "" && ka == strings.Join(copyWords(b.Title), " "):
+		return namesOffice(a, qa)
+	case qb != "" && qa == "" && kb == strings.Join(copyWords(a.Title), " "):
+		return namesOffice(b, qb)
+	}
+	return false
+}
+
+// splitQualifier returns a title's words without its trailing qualifier,
+// and the qualifier ("" when the title has none).
+func splitQualifier(title string) (key, qualifier string) {
+	keys := titleKeys(title)
+	if len(keys) < 2 {
+		return keys[0], ""
+	}
+	return keys[1], title[qualifierCut(strings.ToLower(strings.TrimSpace(title))):]
+}
+
+// namesOffice reports whether every word of qualifier occurs in the
+// page's contact text (contact sections and addresses).
+func namesOffice(p *Page, qualifier string) bool {
+	words := copyWords(qualifier)
+	if len(words) == 0 {
+		return false
+	}
+	contact := map[string]bool{}
+	for _, s := range p.Sections {
+		if isContactText(s) {
+			for _, w := range copyWords(s.Heading + " " + s.Text) {
+				contact[w] = true
+			}
+		}
+	}
+	for _, w := range words {
+		if !contact[w] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,157 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// copyFixture: one service published per office (Hamburg's way), siblings
+// that differ in what they are about, a page copied word for word, and the
+// same page in two cities.
+func copyFixture() []Page {
+	office := func(id, place, street, postcode, remark string) Page {
+		return Page{
+			ID: id, Title: "Personalausweis abholen - " + place + " Einwohnerangelegenheiten", Language: "de",
+			Meta: map[string]string{"city": "hamburg", "source_path": id + ".md"},
+			Sections: []Section{
+				{Kind: SectionDescription, Text: "Ihren neuen Personalausweis holen Sie persönlich ab. Sie bringen den alten Ausweis und den PIN-Brief mit. Eine andere Person kann ihn mit einer Vollmacht abholen." + remark},
+				{Kind: SectionProcedure, Heading: "Verfahrensablauf", Text: "Sie buchen einen Termin online oder unter 115. Sie prüfen den Ausweis vor Ort und unterschreiben den Empfang."},
+				{Kind: SectionOther, Heading: place + " Einwohnerangelegenheiten", Text: street + "\n" + postcode + " Hamburg\nTelefon 040 115"},
+				{Kind: SectionContact, Heading: "Öffnungszeiten", Text: "Mo-Fr 8-16 Uhr"},
+			},
+		}
+	}
+	laufbahn := func(id, name, about string) Page {
+		return Page{
+			ID: id, Title: "Anerkennung ausländischer Berufsqualifikationen - Laufbahn " + name, Language: "de",
+			Meta:     map[string]string{"city": "berlin"},
+			Sections: []Section{{Kind: SectionDescription, Text: "Sie haben im Ausland eine Qualifikation erworben und möchten als Beamtin oder Beamter arbeiten. Die Anerkennung prüft, ob Ihre Ausbildung gleichwertig ist. Sie stellen den Antrag schriftlich mit Zeugnissen und Nachweisen der Berufserfahrung. Zuständig ist die Stelle für " + about + "."}},
+		}
+	}
+	same := func(id, city string) Page {
+		return Page{
+			ID: id, Title: "Hundesteuer", Language: "de", Meta: map[string]string{"city": city},
+			Sections: []Section{{Kind: SectionDescription, Text: "Wer einen Hund hält, meldet ihn innerhalb von zwei Wochen zur Hundesteuer an und erhält eine Steuermarke."}},
+		}
+	}
+	return []Page{
+		office("abholen-altona", "Altona", "Platz der Republik 1", "22765", ""),
+		office("abholen-nord", "Nord", "Kümmellstraße 7", "20249", ""),
+		office("abholen-bergedorf", "Bergedorf", "Weidenbaumsweg 21", "21029", " Ein Fotoautomat ist vorhanden."),
+		laufbahn("feuerwehr", "Feuerwehrtechnischer Dienst", "den feuerwehrtechnischen Dienst bei der Feuerwehr"),
+		laufbahn("polizei", "Polizeivollzugsdienst", "den Polizeivollzugsdienst bei der Polizei"),
+		same("hund-a", "augsburg"),
+		same("hund-a2", "augsburg"),
+		same("hund-m", "muenchen"),
+	}
+}
+
+func TestNearDuplicatePages(t *testing.T) {
+	pages := copyFixture()
+	got := findCopies(pages)
+	want := []int32{-1, 0, 0, -1, -1, -1, 5, -1}
+	if !slices.Equal(got, want) {
+		t.Fatalf("copies = %v, want %v", got, want)
+	}
+
+	dir := t.TempDir()
+	if _, err := Ingest(context.Background(), dir, pages, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	built, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	for name, kb := range map[string]*KB{"built": built, "opened": opened} {
+		t.Run(name, func(t *testing.T) {
+			if kb.CopyCount() != 3 {
+				t.Errorf("CopyCount = %d", kb.CopyCount())
+			}
+			if c := kb.Canonical("abholen-nord"); c != "abholen-altona" {
+				t.Errorf("Canonical(abholen-nord) = %q", c)
+			}
+			if c := kb.Canonical("feuerwehr"); c != "feuerwehr" {
+				t.Errorf("Canonical(feuerwehr) = %q", c)
+			}
+			if c := kb.Copies("abholen-altona"); !slices.Equal(c, []string{"abholen-nord", "abholen-bergedorf"}) {
+				t.Errorf("Copies = %v", c)
+			}
+			if _, ok := kb.Page("abholen-nord"); !ok {
+				t.Error("a copy is still a page (its link and text)")
+			}
+			for _, tc := range []struct {
+				q     string
+				where map[string]string
+				want  []string // the ids found, in any order
+			}{
+				{"Wo kann ich meinen Personalausweis abholen?", nil, []string{"abholen-altona"}},
+				{"Personalausweis abholen Nord Kümmellstraße", nil, []string{"abholen-altona"}},
+				{"Anerkennung Berufsqualifikation Laufbahn", nil, []string{"feuerwehr", "polizei"}},
+				{"Hundesteuer anmelden", map[string]string{"city": "augsburg"}, []string{"hund-a"}},
+				{"Hundesteuer anmelden", map[string]string{"city": "muenchen"}, []string{"hund-m"}},
+			} {
+				hits, err := kb.Search(context.Background(), Query{Text: tc.q, Where: tc.where})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []string
+				for _, h := range hits {
+					if slices.Contains(tc.want, h.Page.ID) || h.Score >= hits[0].Score*0.5 {
+						ids = append(ids, h.Page.ID)
+					}
+				}
+				for _, w := range tc.want {
+					if !slices.Contains(ids, w) {
+						t.Errorf("%q: %s not found in %v", tc.q, w, ids)
+					}
+				}
+				for _, h := range hits {
+					if kb.Canonical(h.Page.ID) != h.Page.ID {
+						t.Errorf("%q: the copy %s is a result", tc.q, h.Page.ID)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCopiesAtScale: comparing pages stays cheap when many share a title.
+func TestCopiesAtScale(t *testing.T) {
+	var pages []Page
+	for i := range 300 {
+		pages = append(pages, Page{ID: fmt.Sprint(i), Title: "Auskunft", Language: "de",
+			Sections: []Section{{Kind: SectionDescription, Text: fmt.Sprintf("Auskunft Nummer %d über ein anderes Thema %d mit eigenem Text %d.", i, i*7, i*13)}}})
+	}
+	if n := slices.IndexFunc(findCopies(pages), func(c int32) bool { return c >= 0 }); n >= 0 {
+		t.Fatalf("page %d is called a copy of different text", n)
+	}
+}
+
+func TestOfficeVariant(t *testing.T) {
+	pages := copyFixture()
+	general := Page{ID: "abholen", Title: "Personalausweis abholen", Language: "de",
+		Sections: []Section{{Kind: SectionDescription, Text: "Sie holen den Ausweis in dem Standort ab, in dem Sie ihn beantragt haben."}}}
+	for _, tc := range []struct {
+		a, b *Page
+		want bool
+	}{
+		{&pages[0], &pages[1], true},  // two offices
+		{&general, &pages[2], true},   // the general page and one office
+		{&pages[1], &general, true},   // either way round
+		{&pages[3], &pages[4], false}, // siblings: no address names the qualifier
+		{&pages[5], &pages[7], false}, // equal titles are no variants (sameService checks titles)
+		{&general, &pages[3], false},
+	} {
+		if got := OfficeVariant(tc.a, tc.b); got != tc.want {
+			t.Errorf("OfficeVariant(%q, %q) = %v, want %v", tc.a.Title, tc.b.Title, got, tc.want)
+		}
+	}
+}
