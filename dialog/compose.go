@@ -154,9 +154,24 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		if q.topic[i] {
 			w *= topicFactor
 		}
+		// A word no page of the city uses in any form ("wozu", "gelehrt")
+		// cannot be in an answer: its absence says nothing of this page.
+		if !e.knownConcept(c) {
+			w = 0
+		}
 		q.weights[i] = w
 	}
 	return q
+}
+
+// knownConcept reports whether some page holds a term of the concept.
+func (e *Engine) knownConcept(c knowledge.Concept) bool {
+	for _, t := range c.Terms {
+		if e.an.Known(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // matches reports which concepts of q a sentence holds.

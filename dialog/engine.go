@@ -99,6 +99,7 @@ type analyzer interface {
 	Terms(text, lang string) []string
 	Concepts(text, lang string) []knowledge.Concept
 	Rarity(term string) float64
+	Known(term string) bool
 }
 
 // Phraser rewrites extracted passages into a fluent answer (an optional

@@ -380,6 +380,12 @@ func (a *Analyzer) Rarity(term string) float64 {
 	return math.Log(1+n/df) / math.Log(1+n)
 }
 
+// Known reports whether some chunk of the knowledge base holds term (true
+// when no vocabulary is known).
+func (a *Analyzer) Known(term string) bool {
+	return a.vocab == nil || a.vocab[term] > 0
+}
+
 // dedupe returns s without repeated strings, keeping the first of each.
 func dedupe(s []string) []string {
 	out := make([]string, 0, len(s))
