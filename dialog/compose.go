@@ -105,6 +105,10 @@ type question struct {
 	concepts []knowledge.Concept
 	weights  []float64 // per concept: how telling it is (rarity), topic words damped
 	topic    []bool    // per concept: the page's title names it
+	// known: per concept, some page of the city holds it in some form. A
+	// word none does ("wozu", "gelehrt") cannot be in an answer: its
+	// absence says nothing of whether this page answers.
+	known []bool
 }
 
 // passage is what an answer quotes: consecutive sentences of one page.
@@ -131,6 +135,7 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	}
 	q.weights = make([]float64, len(q.concepts))
 	q.topic = make([]bool, len(q.concepts))
+	q.known = make([]bool, len(q.concepts))
 	for i, c := range q.concepts {
 		w := 0.0
 		for _, t := range c.Own {
@@ -154,11 +159,7 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		if q.topic[i] {
 			w *= topicFactor
 		}
-		// A word no page of the city uses in any form ("wozu", "gelehrt")
-		// cannot be in an answer: its absence says nothing of this page.
-		if !e.knownConcept(c) {
-			w = 0
-		}
+		q.known[i] = e.knownConcept(c)
 		q.weights[i] = w
 	}
 	return q
@@ -380,7 +381,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			hits[k] = hits[k] || h
 		}
 	}
-	p.support, p.pageSupport = q.share(hits), q.share(pageHits)
+	p.support, p.pageSupport = q.knownShare(hits), q.knownShare(pageHits)
 	return p
 }
 
@@ -410,6 +411,24 @@ func (q *question) share(hits []bool) float64 {
 		return s
 	}
 	return 1
+}
+
+// knownShare is share over the words the city's pages know.
+func (q *question) knownShare(hits []bool) float64 {
+	var got, total float64
+	for i, h := range hits {
+		if q.topic[i] || !q.known[i] {
+			continue
+		}
+		total += q.weights[i]
+		if h {
+			got += q.weights[i]
+		}
+	}
+	if total == 0 {
+		return 1
+	}
+	return got / total
 }
 
 // shareOf is share, and false when the question names nothing but the

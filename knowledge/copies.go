@@ -3,7 +3,6 @@ package knowledge
 import (
 	"hash/fnv"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode"
 )
@@ -19,9 +18,12 @@ import (
 // Two pages are copies when they agree on language and on every Meta
 // field that groups pages (a value that other pages share, such as a
 // city), and either
-//   - their titles are equal and their descriptive text — everything but
-//     contact sections and addresses — is near-identical (≥ copySimilarity
-//     of its word 3-grams), or
+//   - their titles are equal (letters and digits; "Impf-Empfehlungen" and
+//     "Impfempfehlungen" are equal) and their descriptive text — everything
+//     but contact sections and addresses — is near-identical (≥
+//     copySimilarity of its word 3-grams) or shares its vocabulary (≥
+//     sameTitleWordSimilarity of its words: the same page in another
+//     wording), or
 //   - their titles differ only in the office or place whose address the
 //     page gives (every differing title word occurs in the page's contact
 //     text: "… - Altona Einwohnerangelegenheiten" with the address of
@@ -34,6 +36,13 @@ import (
 // copySimilarity is the Jaccard similarity of two pages' descriptive word
 // 3-grams above which they are copies.
 const copySimilarity = 0.9
+
+// sameTitleWordSimilarity is the share of shared vocabulary (word
+// Jaccard) above which two pages with the same title are copies: the same
+// page in two wordings (Integreat publishes translations back and forth;
+// such pairs share 35–80 % of their words, different pages of one city
+// rarely 30 %).
+const sameTitleWordSimilarity = 0.3
 
 // placeCopySimilarity is the similarity above which two pages whose
 // titles differ only in the office they name are copies.
@@ -155,9 +164,9 @@ func groupingMeta(pages []Page) []string {
 // "… | Bezirk Nord").
 func titleKeys(title string) []string {
 	t := strings.ToLower(strings.TrimSpace(title))
-	keys := []string{strings.Join(copyWords(t), " ")}
+	keys := []string{strings.Join(copyWords(t), "")}
 	if cut := qualifierCut(t); cut > 0 {
-		if k := strings.Join(copyWords(t[:cut]), " "); k != "" && k != keys[0] {
+		if k := strings.Join(copyWords(t[:cut]), ""); k != "" && k != keys[0] {
 			keys = append(keys, k)
 		}
 	}
@@ -220,10 +229,29 @@ func areCopies(a, b *copyInfo) bool {
 	if a.group != b.group || len(a.shingles) == 0 || len(b.shingles) == 0 {
 		return false
 	}
-	if slices.Equal(a.title, b.title) {
-		return jaccardAtLeast(a.shingles, b.shingles, copySimilarity)
+	if strings.Join(a.title, "") == strings.Join(b.title, "") {
+		// The same title twice ("Impf-Empfehlungen", "Impfempfehlungen"):
+		// one page, published twice or in two wordings, when the two
+		// texts share their vocabulary. The engine could not tell the
+		// citizen the difference between two equal titles anyway.
+		return jaccardAtLeast(a.shingles, b.shingles, copySimilarity) || wordJaccard(a.words, b.words) >= sameTitleWordSimilarity
 	}
 	return namesPlaceOnly(a, b) && namesPlaceOnly(b, a) && jaccardAtLeast(a.shingles, b.shingles, placeCopySimilarity)
+}
+
+// wordJaccard is the Jaccard similarity of two word sets.
+func wordJaccard(a, b map[string]bool) float64 {
+	inter := 0
+	for w := range a {
+		if b[w] {
+			inter++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
 }
 
 func jaccardAtLeast(x, y map[uint64]struct{}, min float64) bool {
@@ -314,9 +342,9 @@ func OfficeVariant(a, b *Page) bool {
 		return false
 	case qa != "" && qb != "" && ka == kb:
 		return namesOffice(a, qa) && namesOffice(b, qb)
-	case qa != "" && qb == "" && ka == strings.Join(copyWords(b.Title), " "):
+	case qa != "" && qb == "" && ka == strings.Join(copyWords(b.Title), ""):
 		return namesOffice(a, qa)
-	case qb != "" && qa == "" && kb == strings.Join(copyWords(a.Title), " "):
+	case qb != "" && qa == "" && kb == strings.Join(copyWords(a.Title), ""):
 		return namesOffice(b, qb)
 	}
 	return false

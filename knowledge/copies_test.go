@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -126,9 +127,20 @@ func TestNearDuplicatePages(t *testing.T) {
 // TestCopiesAtScale: comparing pages stays cheap when many share a title.
 func TestCopiesAtScale(t *testing.T) {
 	var pages []Page
+	word := func(n int) string { // a made-up word per number
+		b := []byte{}
+		for ; n > 0 || len(b) < 3; n /= 7 {
+			b = append(b, "aeiklmnorstu"[n%12])
+		}
+		return string(b)
+	}
 	for i := range 300 {
+		var text []string
+		for j := range 12 {
+			text = append(text, word(i*12+j+1000))
+		}
 		pages = append(pages, Page{ID: fmt.Sprint(i), Title: "Auskunft", Language: "de",
-			Sections: []Section{{Kind: SectionDescription, Text: fmt.Sprintf("Auskunft Nummer %d über ein anderes Thema %d mit eigenem Text %d.", i, i*7, i*13)}}})
+			Sections: []Section{{Kind: SectionDescription, Text: strings.Join(text, " ") + "."}}})
 	}
 	if n := slices.IndexFunc(findCopies(pages), func(c int32) bool { return c >= 0 }); n >= 0 {
 		t.Fatalf("page %d is called a copy of different text", n)
@@ -153,5 +165,22 @@ func TestOfficeVariant(t *testing.T) {
 		if got := OfficeVariant(tc.a, tc.b); got != tc.want {
 			t.Errorf("OfficeVariant(%q, %q) = %v, want %v", tc.a.Title, tc.b.Title, got, tc.want)
 		}
+	}
+}
+
+// TestSameTitleTwoWordings: a page published twice in different wordings
+// (the same title up to a hyphen) is one page; an equal title over
+// unrelated text is not.
+func TestSameTitleTwoWordings(t *testing.T) {
+	pages := []Page{
+		{ID: "a", Title: "Weitere Impf-Empfehlungen der STIKO", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Die STIKO empfiehlt weitere Impfungen für Kinder und Erwachsene. Gegen Meningokokken C sollen alle Kinder im zweiten Lebensjahr geimpft werden. Fragen Sie Ihre Kinderärztin."}}},
+		{ID: "b", Title: "Weitere Impfempfehlungen der STIKO", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Die STIKO rät zu weiteren Impfungen für Kinder und Erwachsene. Alle Kinder sollen im zweiten Lebensjahr gegen Meningokokken C geimpft werden. Fragen Sie Ihren Kinderarzt."}}},
+		{ID: "c", Title: "Weitere Impfempfehlungen der STIKO", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Reisende brauchen je nach Land Gelbfieber, Tollwut oder Typhus; die Beratung übernimmt das Tropeninstitut gegen Gebühr."}}},
+	}
+	if got := findCopies(pages); !slices.Equal(got, []int32{-1, 0, -1}) {
+		t.Fatalf("copies = %v, want [-1 0 -1]", got)
 	}
 }

@@ -3,6 +3,7 @@ package evaluation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/civibot/civibot/conversation"
@@ -94,6 +95,7 @@ type canonicaler interface {
 }
 
 func record(c Case, reply dialog.Reply, elapsed time.Duration, e Engine) Result {
+	annotated := c.Expect // the pages whose sentences the case's answers are
 	if cn, ok := e.(canonicaler); ok && len(c.Expect) > 0 {
 		expect := make([]string, len(c.Expect))
 		for i, id := range c.Expect {
@@ -120,7 +122,9 @@ func record(c Case, reply dialog.Reply, elapsed time.Duration, e Engine) Result 
 			}
 		}
 	}
-	if c.Annotated() && c.Answerable() && r.RightSource() {
+	// The share of answer sentences shown is measured on the annotated
+	// page only: a copy in other words cannot quote its sentences.
+	if c.Annotated() && c.Answerable() && r.RightSource() && slices.Contains(annotated, r.Source) {
 		lines := c.AnswerLines()
 		if len(lines) > 0 {
 			shown := normText(r.Text)
