@@ -59,6 +59,9 @@ var keywordBlock = regexp.MustCompile(`(?i)^(?:suchwörter|suchworte|suchbegriff
 // boilerplate strips page boilerplate from imported pages.
 type boilerplate struct {
 	lines, headings *regexp.Regexp
+	// defaults: the default patterns apply, and so does dropping text the
+	// site repeats on many pages.
+	defaults bool
 }
 
 // newBoilerplate compiles the default patterns and the city's own (whole
@@ -67,13 +70,14 @@ type boilerplate struct {
 func newBoilerplate(extra []string) (*boilerplate, error) {
 	lines := defaultBoilerplateLines
 	headings := defaultBoilerplateHeadings
+	defaults := true
 	var own []string
 	for _, p := range extra {
 		p = strings.TrimSpace(p)
 		switch {
 		case p == "":
 		case strings.EqualFold(p, "none") || strings.EqualFold(p, "off"):
-			lines, headings = nil, nil
+			lines, headings, defaults = nil, nil, false
 		default:
 			if _, err := regexp.Compile(p); err != nil {
 				return nil, fmt.Errorf("importer: boilerplate pattern %q: %w", p, err)
@@ -81,7 +85,7 @@ func newBoilerplate(extra []string) (*boilerplate, error) {
 			own = append(own, p)
 		}
 	}
-	b := &boilerplate{}
+	b := &boilerplate{defaults: defaults}
 	if all := append(append([]string(nil), lines...), own...); len(all) > 0 {
 		b.lines = regexp.MustCompile(`(?i)^(?:` + strings.Join(wrapAll(all), "|") + `)$`)
 	}
@@ -153,4 +157,87 @@ func appendKeywords(kw []string, block string) []string {
 		kw = append(kw, k)
 	}
 	return kw
+}
+
+// Text a site repeats on many of its pages is boilerplate too, whatever it
+// says: Hamburg's CMS puts one office-equipment notice ("An unseren Speed
+// Capture Terminals … Für Fischereischeine und Führerscheinanträge …") on
+// 492 of 613 service pages, so that "Führerschein verloren" found the
+// identity card pages. A line of at least repeatedMinWords words that
+// occurs on at least repeatedShare of the pages imported together (and on
+// repeatedMinPages) is dropped — except from contact sections and
+// addresses, where offices legitimately repeat their opening hours. On the
+// Berlin and Integreat pages no line reaches the threshold.
+const (
+	repeatedMinWords = 6
+	repeatedShare    = 0.2
+	repeatedMinPages = 10
+)
+
+// postcodeTown marks an address (a German postcode and a town).
+var postcodeTown = regexp.MustCompile(`\b\d{5} +\p{Lu}`)
+
+// dropRepeated removes site-wide repeated lines from pages and returns how
+// many it removed. Pages left without text keep their lines.
+func dropRepeated(pages []knowledge.Page) int {
+	if len(pages) < repeatedMinPages {
+		return 0
+	}
+	repeatable := func(s knowledge.Section) bool {
+		return s.Kind != knowledge.SectionContact && !postcodeTown.MatchString(s.Text)
+	}
+	count := map[string]int{}
+	for _, p := range pages {
+		seen := map[string]bool{}
+		for _, s := range p.Sections {
+			if !repeatable(s) {
+				continue
+			}
+			for _, l := range strings.Split(s.Text, "\n") {
+				l = strings.TrimSpace(l)
+				if !seen[l] && len(strings.Fields(l)) >= repeatedMinWords {
+					seen[l] = true
+					count[l]++
+				}
+			}
+		}
+	}
+	min := max(repeatedMinPages, int(repeatedShare*float64(len(pages))+0.999))
+	drop := map[string]bool{}
+	for l, n := range count {
+		if n >= min {
+			drop[l] = true
+		}
+	}
+	if len(drop) == 0 {
+		return 0
+	}
+	removed := 0
+	for i := range pages {
+		p := &pages[i]
+		var secs []knowledge.Section
+		n := 0
+		for _, s := range p.Sections {
+			if repeatable(s) {
+				var kept []string
+				for _, l := range strings.Split(s.Text, "\n") {
+					if drop[strings.TrimSpace(l)] {
+						n++
+						continue
+					}
+					kept = append(kept, l)
+				}
+				s.Text = strings.Join(kept, "\n")
+			}
+			if strings.TrimSpace(s.Text) != "" {
+				secs = append(secs, s)
+			}
+		}
+		if len(secs) == 0 {
+			continue // nothing but the repeated text: keep the page as it was
+		}
+		p.Sections = secs
+		removed += n
+	}
+	return removed
 }

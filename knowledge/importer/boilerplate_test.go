@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -137,5 +138,49 @@ func TestBoilerplateOnlyPageIsAProblem(t *testing.T) {
 func TestBoilerplateBadPattern(t *testing.T) {
 	if _, _, err := ImportFS(context.Background(), fstest.MapFS{}, ".", Options{Boilerplate: []string{"("}}); err == nil || !strings.Contains(err.Error(), "boilerplate pattern") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRepeatedTextDropped: a notice the site puts on most pages goes; an
+// office's opening hours, repeated in contact sections, stay; so does a
+// sentence only a few pages share.
+func TestRepeatedTextDropped(t *testing.T) {
+	const notice = "Für Fischereischeine und Führerscheinanträge ist das Terminal nicht nutzbar."
+	const shared = "Die Gebühr zahlen Sie bei der Antragstellung in bar oder mit Karte."
+	var recs []byte
+	for i := range 20 {
+		md := fmt.Sprintf("Leistung %d beschreibt einen eigenen Dienst mit Nummer %d.\n\n## Infos zur Einrichtung\n\n%s\n\n## Öffnungszeiten\n\nMo-Fr 8-16 Uhr, ein Besuch ist nur mit Termin möglich.\n", i, i, notice)
+		if i < 3 {
+			md += "\n## Gebühren\n\n" + shared + "\n"
+		}
+		rec, _ := json.Marshal(map[string]string{"id": fmt.Sprint(i), "title": fmt.Sprintf("Leistung %d", i), "markdown": md})
+		recs = append(append(recs, rec...), '\n')
+	}
+	for _, tc := range []struct {
+		name        string
+		boilerplate []string
+		noticeKept  bool
+	}{
+		{"defaults", nil, false},
+		{"defaults off", []string{"none"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, problems := importOne(t, fstest.MapFS{"p.jsonl": {Data: recs}}, Options{BodyFields: []string{"markdown"}, Boilerplate: tc.boilerplate})
+			if len(pages) != 20 || len(problems) != 0 {
+				t.Fatalf("pages %d, problems %v", len(pages), problems)
+			}
+			for i, p := range pages {
+				text := pageText(p)
+				if strings.Contains(text, "Führerscheinanträge") != tc.noticeKept {
+					t.Errorf("page %d: notice kept = %v, want %v:\n%s", i, !tc.noticeKept, tc.noticeKept, text)
+				}
+				if !strings.Contains(text, "Mo-Fr 8-16 Uhr") || !strings.Contains(text, fmt.Sprintf("Nummer %d", i)) {
+					t.Errorf("page %d lost its own text or opening hours:\n%s", i, text)
+				}
+				if i < 3 && !strings.Contains(text, shared) {
+					t.Errorf("page %d lost a sentence three pages share", i)
+				}
+			}
+		})
 	}
 }

@@ -215,6 +215,9 @@ func FetchPages(ctx context.Context, urls []string, f *Fetcher, kbDir string, op
 		}
 	}
 	pages = uniquePages(pages, warn)
+	if b, err := newBoilerplate(f.imp.Boilerplate); err == nil && b.defaults {
+		dropRepeated(pages) // (pages kept from the last ingest were treated then)
+	}
 	if sum.Fetched == 0 {
 		return nil, sum, fmt.Errorf("none of the %d URLs could be fetched (first: %s: %v)", len(urls), outcomes[0].url, outcomes[0].err)
 	}

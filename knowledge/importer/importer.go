@@ -124,7 +124,16 @@ func Import(ctx context.Context, paths []string, opts Options) (pages []knowledg
 			return nil, nil, err
 		}
 	}
+	im.finish()
 	return im.pages, im.problems, nil
+}
+
+// finish treats what only the pages together show: text the site repeats
+// on many pages.
+func (im *importer) finish() {
+	if im.boiler.defaults {
+		dropRepeated(im.pages)
+	}
 }
 
 // ImportFS is the same over an fs.FS (used for the bundled sample city, embedded with go:embed).
@@ -149,6 +158,7 @@ func ImportFS(ctx context.Context, fsys fs.FS, root string, opts Options) ([]kno
 	if err != nil {
 		return nil, nil, err
 	}
+	im.finish()
 	return im.pages, im.problems, nil
 }
 
