@@ -24,6 +24,8 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest`")
 	asJSON := fs.Bool("json", false, "print one JSON object: the figures (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, confidence, answers, latency_ms, by_kind) and every case (question, decision, ranked page ids, the text shown)")
 	verbose := fs.Bool("v", false, "list every case the engine got wrong")
+	var aliasPaths stringList
+	fs.Var(&aliasPaths, "aliases", "accepted aliases to search with (JSONL: {\"page_id\", \"text\", \"language\"}, or civibot cases whose question becomes an alias of the first expected page — a caseworker's history); repeatable")
 	imp := addImportFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,6 +53,15 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%w: give either --kb or paths to import, not both", errUsage)
 	}
 
+	var aliases []knowledge.Alias
+	for _, path := range aliasPaths {
+		as, err := evaluation.ReadAliases(path)
+		if err != nil {
+			return err
+		}
+		aliases = append(aliases, as...)
+	}
+
 	// Integreat cases are asked in their city's own knowledge base.
 	engines := map[string]evalEngine{}
 	for _, city := range evaluation.Cities(cases) {
@@ -69,6 +80,11 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("%s: %w", src.describe(), err)
 		}
 		defer kb.Close()
+		if len(aliases) > 0 {
+			if unknown := kb.SetAliases(aliases); len(unknown) > 0 && city == "" {
+				fmt.Fprintf(c.stderr, "%d aliases name pages this knowledge base does not have; not used\n", len(unknown))
+			}
+		}
 		e, err := newEngine(cfg, kb)
 		if err != nil {
 			return err
