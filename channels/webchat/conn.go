@@ -238,21 +238,23 @@ func (c *conn) frame(typ int, data []byte) bool {
 	if !validClientID(f.ID) && f.Type != typeForget {
 		return c.reject(f.ID, CodeInvalid, "id is required: up to 64 letters, digits, '-', '_', '.', ':'", 0)
 	}
-	c.rejections = 0
+	// The rejection count is reset by what a frame achieved (a stored
+	// turn, an acknowledged feedback), not by its shape: a well-formed
+	// frame that is then refused counts as a rejection too.
 	switch f.Type {
 	case typeMessage:
 		text := ""
 		if f.Text != nil {
 			text = *f.Text
 		}
-		c.turn(f.ID, func(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error) {
+		return c.turn(f.ID, func(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error) {
 			in.Text = text
 			return c.h.svc.Handle(ctx, in)
 		})
 	case typePerson:
-		c.turn(f.ID, c.h.svc.RequestPerson)
+		return c.turn(f.ID, c.h.svc.RequestPerson)
 	case typeFeedback:
-		c.feedback(f)
+		return c.feedback(f)
 	case typeForget:
 		return c.forget(f)
 	}
@@ -358,8 +360,9 @@ func (c *conn) hello(f inFrame) bool {
 }
 
 // turn runs one citizen message (or "talk to a person") through the
-// service and hands the stored messages to the writer.
-func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (dialog.Outcome, error)) {
+// service and hands the stored messages to the writer; false stops reading
+// (too many rejected frames).
+func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (dialog.Outcome, error)) bool {
 	// The turn finishes even if the socket goes away or the server shuts
 	// down: the reply is stored and the next connection gets it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.h.cfg.TurnTimeout)
@@ -386,9 +389,11 @@ func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (
 	wasTyping := typingOn
 	typingMu.Unlock()
 
+	keep := true
 	if err != nil {
-		c.turnError(clientID, err)
+		keep = c.turnError(clientID, err)
 	} else {
+		c.rejections = 0
 		msgs := make([]conversation.Message, 0, 1+len(out.Replies))
 		msgs = append(msgs, out.Citizen)
 		msgs = append(msgs, out.Replies...)
@@ -397,18 +402,22 @@ func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (
 	if wasTyping {
 		c.send(outItem{frame: typingFrame{Type: "typing", On: false, From: "bot"}})
 	}
+	return keep
 }
 
-func (c *conn) turnError(ref string, err error) {
+// turnError answers a failed turn; a refusal of the client's frame counts
+// as a rejection, a failure of the server does not.
+func (c *conn) turnError(ref string, err error) bool {
 	switch {
 	case errors.Is(err, dialog.ErrEmptyMessage):
-		c.sendError(ref, CodeEmptyMessage, "the message is empty", 0)
+		return c.reject(ref, CodeEmptyMessage, "the message is empty", 0)
 	case errors.Is(err, dialog.ErrMessageTooLong):
-		c.sendError(ref, CodeMessageTooLong, err.Error(), 0)
+		return c.reject(ref, CodeMessageTooLong, err.Error(), 0)
 	case errors.Is(err, conversation.ErrInvalid):
-		c.sendError(ref, CodeInvalid, "the message cannot be stored", 0)
+		return c.reject(ref, CodeInvalid, "the message cannot be stored", 0)
 	default:
 		c.storeError(ref, err)
+		return true
 	}
 }
 
@@ -423,22 +432,24 @@ func (c *conn) storeError(ref string, err error) {
 	c.sendError(ref, CodeInternal, "internal error; send the same frame again later", 3*time.Second)
 }
 
-func (c *conn) feedback(f inFrame) {
+// feedback records a rating; false stops reading (too many rejected frames).
+func (c *conn) feedback(f inFrame) bool {
 	if f.Seq <= 0 || (f.Value != 1 && f.Value != -1) {
-		c.sendError(f.ID, CodeInvalid, "feedback needs the seq of a bot message and a value of 1 or -1", 0)
-		return
+		return c.reject(f.ID, CodeInvalid, "feedback needs the seq of a bot message and a value of 1 or -1", 0)
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.TurnTimeout)
 	defer cancel()
 	err := c.h.svc.Feedback(ctx, c.id, f.Seq, f.Value)
 	switch {
 	case err == nil:
+		c.rejections = 0
 		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
 	case errors.Is(err, conversation.ErrNotFound), errors.Is(err, conversation.ErrInvalid):
-		c.sendError(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
+		return c.reject(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
 	default:
 		c.storeError(f.ID, err)
 	}
+	return true
 }
 
 func (c *conn) forget(f inFrame) bool {

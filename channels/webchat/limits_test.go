@@ -81,6 +81,47 @@ func TestBadFrames(t *testing.T) {
 	h.alive()
 }
 
+// TestRejectionsCountedByOutcome: frames of a known type with a valid id
+// that are then refused (feedback on seq -1, an empty message) count as
+// rejections; they do not reset the count (issue 16.2).
+func TestRejectionsCountedByOutcome(t *testing.T) {
+	h := newHarness(t, harnessOptions{cfg: Config{MaxRejections: 4, MessagesPerMinute: 600, MessageBurst: 100}})
+	c := h.dial(nil)
+	c.hello("", 0)
+	shaped := []string{
+		`{"type":"feedback","id":"f1","seq":-1,"value":1}`,
+		`{"type":"message","id":"m1","text":"   "}`,
+		`{"type":"feedback","id":"f2","seq":99,"value":1}`,
+	}
+	for i := 0; i < 4; i++ {
+		c.sendRaw(websocket.TextMessage, []byte(`{"type":"teleport","id":"x"}`))
+		c.sendRaw(websocket.TextMessage, []byte(shaped[i%len(shaped)]))
+	}
+	for i := 0; i < 5; i++ {
+		if e := c.expect("error"); e.Code == "" {
+			t.Fatalf("error %d = %s", i, e.Raw)
+		}
+	}
+	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Errorf("close = %d, want 1008 after interleaved valid-shaped but rejected frames", code)
+	}
+
+	// A frame that achieved something resets the count.
+	d := h.dial(nil)
+	d.hello("", 0)
+	for i := 0; i < 3; i++ {
+		d.sendRaw(websocket.TextMessage, []byte(shaped[0]))
+		d.expect("error")
+	}
+	d.ask("ok", "Hallo")
+	for i := 0; i < 3; i++ {
+		d.sendRaw(websocket.TextMessage, []byte(shaped[0]))
+		d.expect("error")
+	}
+	d.ask("still-open", "Hallo")
+	h.alive()
+}
+
 func TestWrongOrigin(t *testing.T) {
 	h := newHarness(t, harnessOptions{opts: func(o *Options) {
 		o.AllowedOrigins = []string{"https://www.musterstadt.example"}
