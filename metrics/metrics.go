@@ -87,6 +87,7 @@ type Metrics struct {
 	reloads       *prometheus.CounterVec
 	dropped       prometheus.Counter
 	mails         *prometheus.CounterVec
+	logins        *prometheus.CounterVec
 }
 
 var _ dialog.Observer = (*Metrics)(nil)
@@ -142,12 +143,16 @@ func New() *Metrics {
 		Name: "civibot_email_mails_total",
 		Help: "Mails read from the e-mail channel's mailbox, by outcome: answered, forwarded (a caseworker has the conversation), limit (the sender's daily answers used up), notice (empty or unreadable), failed (tried again later), ignored_<reason> (auto-replies, bounces, lists, noreply senders, …: never answered).",
 	}, []string{"outcome"})
+	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "civibot_console_logins_total",
+		Help: "Console password logins by outcome: ok, bad_credentials (unknown user or wrong password), disabled (right password, disabled account; answered like a wrong password), locked (name+address locked out), slowed (the account's logins from unknown addresses must wait).",
+	}, []string{"outcome"})
 	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "civibot_analytics_dropped_total",
 		Help: "Analytics events dropped because the recorder fell behind or could not write.",
 	})
 	m.reg.MustRegister(m.messages, m.decisions, m.handoffs, m.feedback, m.retrieval, m.turn, m.wait,
-		m.webhookErrors, m.redisErrors, m.reloads, m.dropped, m.mails,
+		m.webhookErrors, m.redisErrors, m.reloads, m.dropped, m.mails, m.logins,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	// Series that should read 0 rather than be absent before the first event.
@@ -157,11 +162,17 @@ func New() *Metrics {
 	for _, r := range []string{"ok", "error"} {
 		m.reloads.WithLabelValues(r)
 	}
+	for _, o := range []string{"ok", "bad_credentials", "disabled", "locked", "slowed"} {
+		m.logins.WithLabelValues(o)
+	}
 	return m
 }
 
 // Mail counts one mail of the e-mail channel by its outcome.
 func (m *Metrics) Mail(outcome string) { m.mails.WithLabelValues(label(outcome)).Inc() }
+
+// Login counts one console password login by its outcome.
+func (m *Metrics) Login(outcome string) { m.logins.WithLabelValues(label(outcome)).Inc() }
 
 // Registry is the metrics' own registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

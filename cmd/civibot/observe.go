@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/analytics"
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
@@ -84,6 +85,11 @@ func (o *operations) run(ctx context.Context, background *sync.WaitGroup) {
 			o.log.ErrorContext(ctx, "analytics recorder stopped", "error", err)
 		}
 	}()
+}
+
+// accountsOptions count console logins in metrics.
+func (o *operations) accountsOptions() accounts.Options {
+	return accounts.Options{OnLogin: func(e accounts.LoginEvent) { o.metrics.Login(e.Outcome) }}
 }
 
 // serviceOptions make metrics and analytics observers of the dialog

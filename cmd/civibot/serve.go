@@ -133,7 +133,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
 			return err
 		}
-		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, accounts.Options{}); err != nil {
+		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, ops.accountsOptions()); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
@@ -146,7 +146,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
-		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), accounts.Options{}); err != nil {
+		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), ops.accountsOptions()); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in memory (one instance; set redis.url for several)")

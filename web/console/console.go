@@ -19,6 +19,7 @@
 //	GET    /console/console.js, console.css   its assets
 //	GET    /console/api/me                    who is logged in (+ CSRF token); SSO login
 //	POST   /console/api/login                 {username, password}
+//	GET    /console/api/login-events          recent login attempts (admins)
 //	POST   /console/api/logout
 //	POST   /console/api/leave                 mark me offline (page closed)
 //	GET    /console/api/queue                 waiting, tickets, mine, claimed, online
@@ -88,6 +89,7 @@ type Accounts interface {
 	User(ctx context.Context, name string) (accounts.User, error)
 	CannedReplies(ctx context.Context) ([]accounts.CannedReply, error)
 	SetCannedReplies(ctx context.Context, actor string, list []accounts.CannedReply) error
+	LoginEvents(ctx context.Context, limit int) ([]accounts.LoginEvent, error)
 }
 
 var _ Accounts = (*accounts.Store)(nil)
@@ -249,6 +251,7 @@ func (h *Handler) routes() {
 
 	m.Handle("GET /console/api/me", h.api(h.me, apiOpts{public: true}))
 	m.Handle("POST /console/api/login", h.api(h.login, apiOpts{public: true, body: maxActionBody}))
+	m.Handle("GET /console/api/login-events", h.api(h.loginEvents, apiOpts{admin: true}))
 	m.Handle("POST /console/api/logout", h.api(h.logout, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/leave", h.api(h.leave, apiOpts{body: maxActionBody}))
 	m.Handle("GET /console/api/queue", h.api(h.queue, apiOpts{}))
