@@ -162,6 +162,7 @@ func (m *Memory) Append(ctx context.Context, id string, msg Message) (Message, b
 	if err := checkMessage(msg); err != nil {
 		return Message{}, false, fmt.Errorf("conversation: append: %w", err)
 	}
+	msg.Text = CleanText(msg.Text)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now().UTC()

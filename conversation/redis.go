@@ -368,6 +368,7 @@ func (r *Redis) Append(ctx context.Context, id string, m Message) (Message, bool
 	if err := checkMessage(m); err != nil {
 		return Message{}, false, fmt.Errorf("conversation: append: %w", err)
 	}
+	m.Text = CleanText(m.Text)
 	now := r.now().UTC()
 	if m.At.IsZero() {
 		m.At = now
