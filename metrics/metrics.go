@@ -389,9 +389,12 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 
 // count classifies err. Not errors: success, a missing key (redis.Nil), a
 // lost WATCH race (redis.TxFailedErr), a canceled call, the consumer group
-// that already exists (BUSYGROUP, expected at start) and the connection
-// handshake's optional commands an older server does not know (CLIENT
-// SETINFO on Redis 7.0: go-redis carries on without them).
+// that already exists (BUSYGROUP, expected at start), a script not in the
+// server's cache (NOSCRIPT: go-redis sends it again with EVAL), a consumer
+// group gone after a Redis restart (NOGROUP: the desk creates it again and
+// retries) and the connection handshake's optional commands an older
+// server does not know (CLIENT SETINFO on Redis 7.0: go-redis carries on
+// without them). A retry that fails again is counted then.
 func (h redisHook) count(err error) {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) {
 		return
@@ -399,8 +402,10 @@ func (h redisHook) count(err error) {
 	var reply redis.Error
 	if errors.As(err, &reply) {
 		msg := err.Error()
-		if strings.HasPrefix(msg, "BUSYGROUP") || strings.HasPrefix(msg, "ERR unknown subcommand") || strings.HasPrefix(msg, "ERR unknown command") {
-			return
+		for _, expected := range []string{"BUSYGROUP", "NOSCRIPT", "NOGROUP", "ERR unknown subcommand", "ERR unknown command"} {
+			if strings.HasPrefix(msg, expected) {
+				return
+			}
 		}
 		h.errs.WithLabelValues("reply").Inc()
 		return

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +42,19 @@ func newOperations(cfg config.Config, log *slog.Logger) *operations {
 	return &operations{cfg: cfg, log: log, metrics: metrics.New()}
 }
 
-// watchRedis counts the client's failed calls.
+// watchRedis counts the client's failed calls, and routes go-redis's own
+// log lines (pool and Sentinel messages during an outage) through slog so
+// that JSON logs stay JSON.
 func (o *operations) watchRedis(rdb redis.UniversalClient) {
 	rdb.AddHook(o.metrics.RedisHook())
+	redis.SetLogger(redisLogger{o.log})
+}
+
+// redisLogger is go-redis's logger interface on slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 // startAnalytics builds the analytics recorder and reporter on Redis (rdb

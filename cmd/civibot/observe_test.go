@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -258,4 +263,19 @@ func writeSecret(t *testing.T, value string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestRedisLoggerJSON: go-redis's own log lines come out as JSON log
+// records, not plain text in the middle of the JSON log (issue 21.6).
+func TestRedisLoggerJSON(t *testing.T) {
+	var buf bytes.Buffer
+	l := redisLogger{slog.New(slog.NewJSONHandler(&buf, nil))}
+	l.Printf(context.Background(), "redis: %s:%d: connection pool: failed to dial after %d attempts: %v\n", "10.0.0.7", 6379, 5, errors.New("connection refused"))
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not a JSON record: %q: %v", buf.String(), err)
+	}
+	if rec["level"] != "WARN" || rec["msg"] != "redis client" || !strings.Contains(rec["detail"].(string), "failed to dial") {
+		t.Errorf("record = %v", rec)
+	}
 }
