@@ -269,6 +269,36 @@ func (m *Metrics) TrackKnowledge(pages func() int) {
 	}, func() float64 { return float64(pages()) }))
 }
 
+// RedisMemory reads Redis's memory use and its maxmemory (0: no limit).
+type RedisMemory func(ctx context.Context) (used, limit int64, err error)
+
+// TrackRedisMemory exports civibot_redis_memory_bytes{kind=used|max}, read
+// at scrape time (bounded to 2 s; left out of a scrape when Redis does not
+// answer). The same Redis seen from every instance: aggregate with max().
+func (m *Metrics) TrackRedisMemory(read RedisMemory) {
+	m.reg.MustRegister(&redisMemoryCollector{read: read, desc: prometheus.NewDesc("civibot_redis_memory_bytes",
+		"Redis memory: kind=used (used_memory, summed over a Cluster's masters) and kind=max (maxmemory; 0: no limit). With noeviction, writes fail for everyone once used reaches max.",
+		[]string{"kind"}, nil)})
+}
+
+type redisMemoryCollector struct {
+	read RedisMemory
+	desc *prometheus.Desc
+}
+
+func (c *redisMemoryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *redisMemoryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	used, limit, err := c.read(ctx)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(used), "used")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(limit), "max")
+}
+
 // QueueLengths reads the handoff queue's lengths (waiting conversations,
 // open callback tickets).
 type QueueLengths func(ctx context.Context) (waiting, tickets int, err error)

@@ -247,6 +247,9 @@ func (c *conn) frame(typ int, data []byte) bool {
 		if f.Text != nil {
 			text = *f.Text
 		}
+		if wait := c.useBytes(int64(len(text)), true); wait > 0 {
+			return c.reject(f.ID, CodeQuotaExceeded, "this chat has sent too much today; try again tomorrow or call the city", wait)
+		}
 		return c.turn(f.ID, func(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error) {
 			in.Text = text
 			return c.h.svc.Handle(ctx, in)
@@ -397,6 +400,11 @@ func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (
 		msgs := make([]conversation.Message, 0, 1+len(out.Replies))
 		msgs = append(msgs, out.Citizen)
 		msgs = append(msgs, out.Replies...)
+		var replyBytes int64
+		for _, m := range out.Replies {
+			replyBytes += int64(len(m.Text))
+		}
+		c.useBytes(replyBytes, false)
 		c.send(outItem{msgs: msgs, status: out.Conversation.Status, queue: out.Queue})
 	}
 	if wasTyping {
@@ -461,6 +469,41 @@ func (c *conn) forget(f inFrame) bool {
 	}
 	c.send(outItem{frame: forgottenFrame{Type: "forgotten"}, closeCode: closeNormal, closeText: "conversation deleted"})
 	return false
+}
+
+// quotaWindow is the byte quotas' window: a UTC day.
+const quotaWindow = 24 * time.Hour
+
+// useBytes counts n stored bytes against the address's and the
+// conversation's daily quotas. With check, it returns how long until the
+// next day when either is over its quota (0: go ahead). A counter that
+// cannot be reached does not refuse the message: the store it would be
+// written to answers for itself.
+func (c *conn) useBytes(n int64, check bool) time.Duration {
+	if n <= 0 && !check {
+		return 0
+	}
+	cfg := c.h.cfg
+	now := c.h.now()
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	over := false
+	for _, q := range []struct {
+		key   string
+		limit int64
+	}{{"webchat:addr:" + c.ip, cfg.AddressBytesPerDay}, {"webchat:conv:" + c.id, cfg.ConversationBytesPerDay}} {
+		total, err := c.h.usage.Add(ctx, q.key, n, now, quotaWindow)
+		if err != nil {
+			c.h.log.Warn("webchat quota not counted", "error", err)
+			continue
+		}
+		over = over || total > q.limit
+	}
+	if !check || !over {
+		return 0
+	}
+	c.h.log.Info("webchat byte quota exceeded")
+	return now.Truncate(quotaWindow).Add(quotaWindow).Sub(now)
 }
 
 func truncate(s string, n int) string {

@@ -30,6 +30,7 @@ const (
 	CodeEmptyMessage       = "empty_message"
 	CodeMessageTooLong     = "message_too_long"
 	CodeRateLimited        = "rate_limited"
+	CodeQuotaExceeded      = "quota_exceeded"
 	CodeUnavailable        = "unavailable"
 	CodeNotFound           = "not_found"
 	CodeInternal           = "internal"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,46 @@ func newOperations(cfg config.Config, log *slog.Logger) *operations {
 func (o *operations) watchRedis(rdb redis.UniversalClient) {
 	rdb.AddHook(o.metrics.RedisHook())
 	redis.SetLogger(redisLogger{o.log})
+	o.metrics.TrackRedisMemory(func(ctx context.Context) (int64, int64, error) { return redisMemory(ctx, rdb) })
+}
+
+// redisMemory reads used_memory and maxmemory from INFO memory (summed over
+// a Cluster's masters).
+func redisMemory(ctx context.Context, rdb redis.UniversalClient) (int64, int64, error) {
+	read := func(ctx context.Context, c redis.Cmdable) (int64, int64, error) {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return 0, 0, err
+		}
+		var used, limit int64
+		for _, line := range strings.Split(info, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if !ok {
+				continue
+			}
+			switch k {
+			case "used_memory":
+				used, _ = strconv.ParseInt(v, 10, 64)
+			case "maxmemory":
+				limit, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		return used, limit, nil
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return read(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var used, limit int64
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		u, l, err := read(ctx, c)
+		mu.Lock()
+		defer mu.Unlock()
+		used, limit = used+u, limit+l
+		return err
+	})
+	return used, limit, err
 }
 
 // redisLogger is go-redis's logger interface on slog.

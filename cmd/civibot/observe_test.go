@@ -197,6 +197,9 @@ func TestServeMetricsAndAnalytics(t *testing.T) {
 	if m[`civibot_dialog_decisions_total{kind="answer",reason="none"}`] < 3 || m[`civibot_retrieval_duration_seconds_count`] < 3 {
 		t.Errorf("answers %v, searches %v", m[`civibot_dialog_decisions_total{kind="answer",reason="none"}`], m[`civibot_retrieval_duration_seconds_count`])
 	}
+	if m[`civibot_redis_memory_bytes{kind="used"}`] < 100000 || m[`civibot_console_logins_total{outcome="ok"}`] != 1 {
+		t.Errorf("redis memory %v, console logins %v", m[`civibot_redis_memory_bytes{kind="used"}`], m[`civibot_console_logins_total{outcome="ok"}`])
+	}
 	if m[`civibot_handoff_wait_seconds_sum`] <= 0 || m["go_goroutines"] == 0 || m["process_resident_memory_bytes"] == 0 {
 		t.Errorf("wait sum %v, runtime collectors %v %v", m[`civibot_handoff_wait_seconds_sum`], m["go_goroutines"], m["process_resident_memory_bytes"])
 	}

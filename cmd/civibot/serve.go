@@ -126,7 +126,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		defer rdb.Close()
 		ops.watchRedis(rdb)
 		prefix := cfg.Redis.KeyPrefix()
-		store = conversation.NewRedis(rdb, cfg.Redis.StoreOptions(cfg.Conversations.Retention))
+		store = conversation.NewRedis(rdb, cfg.StoreOptions())
 		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
 	} else {
-		store = conversation.NewMemory(conversation.Options{Retention: cfg.Conversations.Retention})
+		store = conversation.NewMemory(cfg.StoreOptions())
 		queue = handoff.NewMemoryQueue()
 		if err := ops.startAnalytics(nil, "", engine.Terms); err != nil {
 			return err
@@ -175,7 +175,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 
 	chat, err := webchat.New(cfg.Webchat, svc, webchat.Options{
 		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
-		Names: accountNames{accts}, Log: log,
+		Names: accountNames{accts}, Log: log, Usage: webchatUsage(rdb, cfg.Redis.KeyPrefix()),
 	})
 	if err != nil {
 		return err
@@ -249,6 +249,15 @@ type backend interface {
 	conversation.Store
 	conversation.Bus
 	conversation.Idempotency
+}
+
+// webchatUsage counts the web chat's byte quotas in Redis (shared by all
+// instances) when there is one, else in memory.
+func webchatUsage(rdb redis.UniversalClient, prefix string) webchat.Usage {
+	if rdb == nil {
+		return conversation.NewMemoryUsage()
+	}
+	return conversation.NewRedisUsage(rdb, prefix)
 }
 
 // storeReady is the /readyz check of the conversation store: a read that
