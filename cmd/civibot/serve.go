@@ -149,7 +149,8 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), ops.accountsOptions()); err != nil {
 			return err
 		}
-		log.InfoContext(ctx, "state in memory (one instance; set redis.url for several)")
+		log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
+		defer log.Warn("shutting down with state in memory: " + memoryStateLost)
 	}
 
 	// Outbound delivery per channel (Telegram and Twilio register here), the
@@ -189,6 +190,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
 			return err
 		}
+		if rdb != nil && cfg.Security.IDKey == "" {
+			keepInstallationKey(ctx, rdb, cfg.Redis.KeyPrefix(), idKey, idKeyCheckEvery, &background, log)
+		}
 	}
 	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, registry, log, stdout); err != nil {
 		return err
@@ -205,7 +209,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		Desk: desk, Accounts: accts, Store: store, Bus: store,
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
-		Analytics: ops.consoleAnalytics(),
+		Analytics: ops.consoleAnalytics(), StateInMemory: rdb == nil,
 	})
 	if err != nil {
 		return err
@@ -243,6 +247,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	fmt.Fprintf(stdout, "caseworker console: %sconsole/\n", localURL(ln.Addr()))
 	return srv.Serve(ctx, ln)
 }
+
+// memoryStateLost says what a restart loses without Redis.
+const memoryStateLost = "a restart loses conversations, waiting citizens, callback tickets, console sessions and idempotency keys"
 
 // backend is a conversation store that is also the event bus.
 type backend interface {
