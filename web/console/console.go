@@ -70,6 +70,7 @@ type Desk interface {
 	Tickets(ctx context.Context) ([]handoff.Summary, error)
 	Claimed(ctx context.Context) ([]handoff.Summary, error)
 	Transcript(ctx context.Context, id string) (handoff.Transcript, error)
+	RecordView(ctx context.Context, c conversation.Conversation, caseworker string) error
 	Heartbeat(ctx context.Context, caseworker string) error
 	Leave(ctx context.Context, caseworker string) error
 	Online(ctx context.Context) ([]handoff.Presence, error)

@@ -377,6 +377,16 @@ func (h *Handler) transcript(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
+	// Who may read what (docs/security.md): a conversation that never
+	// asked for a person is for administrators only; one a colleague holds
+	// any caseworker may read, and the read goes into its audit trail.
+	if t.Conversation.Handoff == nil && c.session.Role != accounts.RoleAdmin {
+		return &apiError{status: http.StatusForbidden, code: "not_handed_off",
+			msg: "this conversation never asked for a person; only administrators may read it"}
+	}
+	if err := h.desk.RecordView(r.Context(), t.Conversation, c.session.User); err != nil {
+		return err
+	}
 	out := map[string]any{
 		"conversation": h.view(r.Context(), t.Conversation),
 		"messages":     h.messages(r.Context(), t.Messages),
