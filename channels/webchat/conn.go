@@ -298,6 +298,8 @@ func (c *conn) hello(f inFrame) bool {
 	if validToken(token) {
 		conv, err := c.h.svc.Conversation(ctx, conversation.WebID(token))
 		switch {
+		case err == nil && c.h.now().Sub(conv.Updated) > c.h.cfg.ResumeWithin:
+			token = "" // quiet too long: maybe the next person at a shared computer
 		case err == nil:
 			s.existed, s.status = true, conv.Status
 			s.welcome.LastSeq = conv.LastSeq
@@ -349,6 +351,7 @@ func (c *conn) hello(f inFrame) bool {
 	s.nudges, s.stop = nudges, stop
 	s.welcome.Type, s.welcome.V, s.welcome.Token = "welcome", Version, token
 	s.welcome.Resumed = s.existed
+	s.welcome.ResumeWithinMS = c.h.cfg.ResumeWithin.Milliseconds()
 	s.welcome.Status = string(s.status)
 	if s.welcome.Status == "" {
 		s.welcome.Status = string(conversation.StatusBot)

@@ -92,6 +92,11 @@ type Config struct {
 	// Redis when civibot uses it, so the quotas hold across instances.
 	AddressBytesPerDay      int64 `yaml:"address_bytes_per_day"`
 	ConversationBytesPerDay int64 `yaml:"conversation_bytes_per_day"`
+	// ResumeWithin: a conversation quiet for longer is not resumed from its
+	// token; the client gets a new conversation (on a shared library or
+	// kiosk computer the next person does not see the previous citizen's
+	// chat). The welcome frame tells the widget, which forgets the token.
+	ResumeWithin time.Duration `yaml:"resume_within"`
 }
 
 // DefaultConfig returns the defaults: generous for a person typing, tight
@@ -114,6 +119,7 @@ func DefaultConfig() Config {
 		TurnTimeout:         30 * time.Second,
 		TypingDelay:         300 * time.Millisecond,
 
+		ResumeWithin:            4 * time.Hour,
 		AddressBytesPerDay:      4 << 20,
 		ConversationBytesPerDay: 512 << 10,
 	}
@@ -154,6 +160,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.WriteTimeout, d.WriteTimeout)
 	setD(&c.TurnTimeout, d.TurnTimeout)
 	setD(&c.TypingDelay, d.TypingDelay)
+	setD(&c.ResumeWithin, d.ResumeWithin)
 	return c
 }
 
