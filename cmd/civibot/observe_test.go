@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -256,16 +254,6 @@ func TestServeMetricsOff(t *testing.T) {
 	if code, body := erika.do("GET", "/console/api/analytics", nil); code != http.StatusNotFound || body["error"] != "analytics_off" {
 		t.Errorf("analytics off: %d %v", code, body)
 	}
-}
-
-// writeSecret writes a secret file for a *_FILE variable.
-func writeSecret(t *testing.T, value string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(p, []byte(value+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestRedisLoggerJSON: go-redis's own log lines come out as JSON log

@@ -319,17 +319,6 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// localSockets counts this instance's live sockets of one caseworker.
-func (h *Handler) localSockets(user string) int {
-	n := 0
-	h.socks.Each(func(c *liveConn) {
-		if c.user == user {
-			n++
-		}
-	})
-	return n
-}
-
 // nameCache maps user names to display names for a short while.
 type nameCache struct {
 	accounts Accounts
