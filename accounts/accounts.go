@@ -1,6 +1,8 @@
 // Package accounts holds the caseworkers' console accounts (bcrypt
 // password hashes, roles, disabling), console sessions, the login lockout
-// of one name from one address, and the canned replies caseworkers insert.
+// of one name from one address, the slowing of one name's logins across
+// addresses, the login events administrators see, and the canned replies
+// caseworkers insert.
 // One Store, two backends: a JSON file shared with `civibot user` for a
 // single instance (NewMemory), Redis for several (NewRedis).
 //
@@ -26,6 +28,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/internal/clientaddr"
 )
 
 // Role is what a console account may do.
@@ -90,6 +93,9 @@ var (
 	// ErrBadCredentials: unknown user or wrong password (not told apart).
 	ErrBadCredentials = errors.New("accounts: wrong username or password")
 	// ErrDisabled: the password was right but the account is disabled.
+	// Authenticate wraps it together with ErrBadCredentials, so callers
+	// answer it like a wrong password (no oracle on departed staff's
+	// passwords) and only their log tells it apart.
 	ErrDisabled = errors.New("accounts: account disabled")
 	// ErrLocked: too many failed logins; a *LockedError says until when.
 	ErrLocked = errors.New("accounts: too many failed logins")
@@ -123,6 +129,17 @@ type backend interface {
 	loginFailure(ctx context.Context, key string, now time.Time, window time.Duration, max int, lockout time.Duration) (time.Time, error)
 	loginLocked(ctx context.Context, key string) (time.Time, error)
 	clearLogin(ctx context.Context, key string) error
+	// accountFailure records a failed login of an account (accountKey) at
+	// now; accountFailures counts those within window and returns the last.
+	accountFailure(ctx context.Context, acct string, now time.Time, window time.Duration) error
+	accountFailures(ctx context.Context, acct string, now time.Time, window time.Duration) (int, time.Time, error)
+	// rememberAddress marks addr (addressKey) as one the account logged in
+	// from, for keep; knownAddress asks.
+	rememberAddress(ctx context.Context, acct, addr string, now time.Time, keep time.Duration) error
+	knownAddress(ctx context.Context, acct, addr string, now time.Time) (bool, error)
+	// addLoginEvent keeps e among the newest max events.
+	addLoginEvent(ctx context.Context, e LoginEvent, max int) error
+	loginEvents(ctx context.Context, limit int) ([]LoginEvent, error)
 	canned(ctx context.Context) ([]CannedReply, error)
 	setCanned(ctx context.Context, list []CannedReply) error
 }
@@ -130,9 +147,10 @@ type backend interface {
 // Store holds caseworker accounts, console sessions, login limits and
 // canned replies. Build it with NewMemory or NewRedis.
 type Store struct {
-	cfg   Config
-	store backend
-	now   func() time.Time
+	cfg     Config
+	store   backend
+	now     func() time.Time
+	onLogin func(LoginEvent)
 
 	dummyOnce sync.Once
 	dummy     []byte // a hash to compare against for unknown users
@@ -142,13 +160,15 @@ type Store struct {
 type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnLogin, if set, is told every password login attempt (metrics).
+	OnLogin func(LoginEvent)
 }
 
 func newStore(cfg Config, store backend, o Options) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
-	a := &Store{cfg: cfg.withDefaults(), store: store, now: o.Now}
+	a := &Store{cfg: cfg.withDefaults(), store: store, now: o.Now, onLogin: o.OnLogin}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -301,23 +321,60 @@ func (a *Store) dummyHash() []byte {
 	return a.dummy
 }
 
-// Authenticate checks a login from address ip. Unknown users and wrong
-// passwords both give ErrBadCredentials, after the same bcrypt work. After
-// MaxFailures failures for one name and address within FailureWindow, that
-// pair is refused with a *LockedError (errors.Is ErrLocked) for Lockout,
-// across instances. A disabled account gives ErrDisabled (only with the
-// right password).
+// Authenticate checks a login from address ip (IPv6 grouped by /64, as
+// ClientKey does). Unknown users, wrong passwords and disabled accounts
+// all give ErrBadCredentials, after the same bcrypt work, so a departed
+// colleague's password cannot be confirmed. After MaxFailures failures for
+// one name and address within FailureWindow, that pair is refused with a
+// *LockedError (errors.Is ErrLocked) for Lockout, across instances. After
+// SlowAfter failures for one name from addresses it has not logged in
+// from, further attempts from such addresses wait (a *SlowedError,
+// errors.Is ErrSlowed); see logins.go. Every attempt is recorded
+// (LoginEvents).
 func (a *Store) Authenticate(ctx context.Context, name, password, ip string) (User, error) {
 	now := a.now()
+	ip = clientaddr.Key(ip)
 	key := limitKey(name, ip)
+	ev := LoginEvent{At: now.UTC(), User: strings.ToLower(strings.TrimSpace(name)), Address: ip}
+	n, nerr := NormalizeName(name)
+	if nerr == nil {
+		ev.User = n
+	}
 	until, err := a.store.loginLocked(ctx, key)
 	if err != nil {
 		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
 	if now.Before(until) {
+		ev.Outcome = LoginLocked
+		a.record(ctx, ev)
 		return User{}, &LockedError{Until: until}
 	}
-	fail := func() (User, error) {
+	acct := accountKey(name)
+	if nerr == nil {
+		ev.KnownAddress, err = a.store.knownAddress(ctx, acct, addressKey(ip), now)
+		if err != nil {
+			return User{}, fmt.Errorf("accounts: authenticate: %w", err)
+		}
+	}
+	if !ev.KnownAddress {
+		slowed, err := a.slowedUntil(ctx, acct, now)
+		if err != nil {
+			return User{}, fmt.Errorf("accounts: authenticate: %w", err)
+		}
+		if now.Before(slowed) {
+			ev.Outcome = LoginSlowed
+			a.record(ctx, ev)
+			return User{}, &SlowedError{Until: slowed}
+		}
+	}
+	fail := func(outcome string) (User, error) {
+		ev.Outcome = outcome
+		defer a.record(ctx, ev)
+		if !ev.KnownAddress {
+			if err := a.store.accountFailure(ctx, acct, now, a.cfg.SlowWindow); err != nil {
+				return User{}, fmt.Errorf("accounts: authenticate: %w", err)
+			}
+		}
 		until, err := a.store.loginFailure(ctx, key, now, a.cfg.FailureWindow, a.cfg.MaxFailures, a.cfg.Lockout)
 		if err != nil {
 			return User{}, fmt.Errorf("accounts: authenticate: %w", err)
@@ -325,29 +382,37 @@ func (a *Store) Authenticate(ctx context.Context, name, password, ip string) (Us
 		if now.Before(until) {
 			return User{}, &LockedError{Until: until}
 		}
+		if outcome == LoginDisabled {
+			// Told apart only by errors.Is, for the server's own log.
+			return User{}, fmt.Errorf("%w (%w)", ErrBadCredentials, ErrDisabled)
+		}
 		return User{}, ErrBadCredentials
 	}
 	var u User
-	n, nerr := NormalizeName(name)
 	if nerr == nil {
 		u, err = a.store.user(ctx, n)
 	}
 	if nerr != nil || errors.Is(err, ErrUserNotFound) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
-		return fail()
+		return fail(LoginBadCredentials)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.Hash), []byte(password)) != nil {
-		return fail()
+		return fail(LoginBadCredentials)
 	}
 	if u.Disabled {
-		return User{}, ErrDisabled
+		return fail(LoginDisabled)
 	}
 	if err := a.store.clearLogin(ctx, key); err != nil {
 		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
 	}
+	if err := a.store.rememberAddress(ctx, acct, addressKey(ip), now, a.cfg.KnownAddressFor); err != nil {
+		return User{}, fmt.Errorf("accounts: authenticate: %w", err)
+	}
+	ev.Outcome = LoginOK
+	a.record(ctx, ev)
 	if cost, err := bcrypt.Cost([]byte(u.Hash)); err == nil && cost < a.cfg.BcryptCost {
 		// Upgrade an old hash while the password is at hand.
 		if h, err := a.hash(password); err == nil {

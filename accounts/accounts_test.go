@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,8 +159,8 @@ func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock)
 		if _, err := a.Session(ctx, token); !errors.Is(err, ErrNoSession) {
 			t.Errorf("session of a disabled user: %v", err)
 		}
-		if _, err := a.Authenticate(ctx, "max", pw, "ip"); !errors.Is(err, ErrDisabled) {
-			t.Errorf("disabled login: %v, want ErrDisabled", err)
+		if _, err := a.Authenticate(ctx, "max", pw, "ip"); !errors.Is(err, ErrDisabled) || !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("disabled login: %v, want ErrBadCredentials wrapping ErrDisabled (answered like a wrong password)", err)
 		}
 		if _, err := a.Authenticate(ctx, "max", "wrong password", "ip"); !errors.Is(err, ErrBadCredentials) {
 			t.Errorf("disabled user, wrong password: %v, want ErrBadCredentials (no hint)", err)
@@ -250,6 +251,83 @@ func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock)
 		}
 		if _, err := a.Authenticate(ctx, "erika", "wrong", "1.2.3.4"); !errors.Is(err, ErrBadCredentials) {
 			t.Errorf("count not cleared by success: %v", err)
+		}
+	})
+
+	t.Run("slowed across addresses", func(t *testing.T) {
+		clock := newTestClock()
+		a := fast(newAccounts(t, clock))
+		if _, err := a.AddUser(ctx, "erika", "", RoleCaseworker, pw); err != nil {
+			t.Fatal(err)
+		}
+		// Erika's office is a known address.
+		if _, err := a.Authenticate(ctx, "erika", pw, "[2001:db8:1:2::10]:443"); err != nil {
+			t.Fatal(err)
+		}
+		// A guesser with many addresses: 4 tries each, under the lockout.
+		addr := func(i int) string { return fmt.Sprintf("198.51.%d.%d", i/200, i%200) }
+		var err error
+		for i := range DefaultSlowAfter {
+			_, err = a.Authenticate(ctx, "erika", "guess", addr(i/4))
+			if !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("guess %d: %v, want ErrBadCredentials", i+1, err)
+			}
+		}
+		// The next attempt from a new address waits 1s after the last failure.
+		_, err = a.Authenticate(ctx, "erika", "guess", addr(100))
+		var slowed *SlowedError
+		if !errors.As(err, &slowed) || !errors.Is(err, ErrSlowed) || !slowed.Until.Equal(clock.Now().Add(time.Second)) {
+			t.Fatalf("after %d failures: %v, want a SlowedError until now+1s", DefaultSlowAfter, err)
+		}
+		// Even the right password waits (no oracle), and waiting is not counted.
+		if _, err := a.Authenticate(ctx, "erika", pw, addr(101)); !errors.Is(err, ErrSlowed) {
+			t.Errorf("right password from an unknown address while slowed: %v", err)
+		}
+		// The delay doubles with each failure.
+		for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+			clock.Advance(want)
+			if _, err := a.Authenticate(ctx, "erika", "guess", addr(200+i)); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("guess after waiting %v: %v", want, err)
+			}
+			_, err := a.Authenticate(ctx, "erika", "guess", addr(300+i))
+			if !errors.As(err, &slowed) || !slowed.Until.Equal(clock.Now().Add(2*want)) {
+				t.Fatalf("after waiting %v and failing: %v, want a wait of %v", want, err, 2*want)
+			}
+		}
+		// The owner's known address (the same /64) is not slowed.
+		if _, err := a.Authenticate(ctx, "erika", pw, "[2001:db8:1:2::99]:443"); err != nil {
+			t.Errorf("owner from the office's /64: %v", err)
+		}
+		// Unknown names are slowed alike (slowing tells nothing about accounts).
+		for i := range DefaultSlowAfter {
+			_, _ = a.Authenticate(ctx, "ghost", "guess", addr(400+i))
+		}
+		if _, err := a.Authenticate(ctx, "ghost", "guess", addr(500)); !errors.Is(err, ErrSlowed) {
+			t.Errorf("unknown name: %v, want ErrSlowed", err)
+		}
+		// Failures age out of the window.
+		clock.Advance(DefaultSlowWindow + time.Second)
+		if _, err := a.Authenticate(ctx, "erika", pw, addr(600)); err != nil {
+			t.Errorf("an hour later from a new address: %v", err)
+		}
+		// Every attempt is an event for administrators, newest first.
+		es, err := a.LoginEvents(ctx, 0)
+		if err != nil || len(es) < 20 || es[0].Outcome != LoginOK || es[0].User != "erika" || es[0].Address != "198.51.3.0" {
+			t.Fatalf("login events = %d %+v, %v", len(es), es[:min(len(es), 2)], err)
+		}
+		counts := map[string]int{}
+		for _, e := range es {
+			counts[e.Outcome]++
+		}
+		if counts[LoginSlowed] < 6 || counts[LoginBadCredentials] < 24 || counts[LoginOK] != 3 {
+			t.Errorf("event outcomes = %v", counts)
+		}
+		var known bool
+		for _, e := range es {
+			known = known || e.KnownAddress && e.Address == "2001:db8:1:2::/64"
+		}
+		if !known {
+			t.Error("no event marks the owner's known /64")
 		}
 	})
 

@@ -22,6 +22,17 @@ type Config struct {
 	MaxFailures   int           `yaml:"max_failures"`
 	FailureWindow time.Duration `yaml:"failure_window"`
 	Lockout       time.Duration `yaml:"lockout"`
+	// SlowAfter failed logins for one account within SlowWindow, from
+	// addresses it has not logged in from, make each further attempt from
+	// such an address wait: 1s, doubling per failure, up to MaxSlowDelay
+	// (defaults 10, 1h, 5m). Slowing, unlike a lockout, never shuts the
+	// account out.
+	SlowAfter    int           `yaml:"slow_after"`
+	SlowWindow   time.Duration `yaml:"slow_window"`
+	MaxSlowDelay time.Duration `yaml:"max_slow_delay"`
+	// KnownAddressFor: an address (IPv6: its /64) the account logged in
+	// from is exempt from slowing for this long after (default 720h).
+	KnownAddressFor time.Duration `yaml:"known_address_for"`
 }
 
 // Defaults for Config.
@@ -34,6 +45,10 @@ const (
 	DefaultMaxFailures      = 5
 	DefaultFailureWindow    = 15 * time.Minute
 	DefaultLockout          = 15 * time.Minute
+	DefaultSlowAfter        = 10
+	DefaultSlowWindow       = time.Hour
+	DefaultMaxSlowDelay     = 5 * time.Minute
+	DefaultKnownAddressFor  = 30 * 24 * time.Hour
 )
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -60,6 +75,12 @@ func (c Config) withDefaults() Config {
 	def(&c.SessionMax, DefaultSessionMax)
 	def(&c.FailureWindow, DefaultFailureWindow)
 	def(&c.Lockout, DefaultLockout)
+	if c.SlowAfter == 0 {
+		c.SlowAfter = DefaultSlowAfter
+	}
+	def(&c.SlowWindow, DefaultSlowWindow)
+	def(&c.MaxSlowDelay, DefaultMaxSlowDelay)
+	def(&c.KnownAddressFor, DefaultKnownAddressFor)
 	return c
 }
 
@@ -76,13 +97,17 @@ func (c Config) Validate() error {
 	for _, s := range []struct {
 		name string
 		d    time.Duration
-	}{{"session_idle", c.SessionIdle}, {"session_max", c.SessionMax}, {"failure_window", c.FailureWindow}, {"lockout", c.Lockout}} {
+	}{{"session_idle", c.SessionIdle}, {"session_max", c.SessionMax}, {"failure_window", c.FailureWindow}, {"lockout", c.Lockout},
+		{"slow_window", c.SlowWindow}, {"max_slow_delay", c.MaxSlowDelay}, {"known_address_for", c.KnownAddressFor}} {
 		if s.d < 0 {
 			errs = append(errs, fmt.Errorf("handoff.accounts.%s must be positive, got %v", s.name, s.d))
 		}
 	}
 	if c.SessionIdle > c.SessionMax {
 		errs = append(errs, fmt.Errorf("handoff.accounts.session_idle (%v) must not exceed handoff.accounts.session_max (%v)", c.SessionIdle, c.SessionMax))
+	}
+	if c.SlowAfter < 1 {
+		errs = append(errs, fmt.Errorf("handoff.accounts.slow_after must be at least 1, got %d", c.SlowAfter))
 	}
 	if c.MaxFailures < 1 {
 		errs = append(errs, fmt.Errorf("handoff.accounts.max_failures must be at least 1, got %d", c.MaxFailures))

@@ -31,6 +31,8 @@ func NewMemory(cfg Config, path string, o Options) (*Store, error) {
 		data:     accountsFile{Users: map[string]User{}},
 		sessions: map[string]Session{},
 		logins:   map[string]memLogin{},
+		acctFail: map[string][]time.Time{},
+		known:    map[string]map[string]time.Time{},
 	}, o)
 }
 
@@ -53,6 +55,9 @@ type memAccounts struct {
 	stamp    fileStamp // of the file data was read from
 	sessions map[string]Session
 	logins   map[string]memLogin
+	acctFail map[string][]time.Time          // account → failure times, oldest first
+	known    map[string]map[string]time.Time // account → address → known until
+	events   []LoginEvent                    // oldest first
 }
 
 type fileStamp struct {
@@ -295,4 +300,93 @@ func (m *memAccounts) setCanned(ctx context.Context, list []CannedReply) error {
 		f.Canned = slices.Clone(list)
 		return nil
 	})
+}
+
+// maxKnownAddresses bounds the addresses remembered per account.
+const maxKnownAddresses = 20
+
+// inWindow drops the times before now-window.
+func inWindow(ts []time.Time, now time.Time, window time.Duration) []time.Time {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) > window {
+		i++
+	}
+	return ts[i:]
+}
+
+func (m *memAccounts) accountFailure(ctx context.Context, acct string, now time.Time, window time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.acctFail[acct] = append(inWindow(m.acctFail[acct], now, window), now)
+	if len(m.acctFail) > 10000 {
+		for k, ts := range m.acctFail {
+			if len(inWindow(ts, now, window)) == 0 {
+				delete(m.acctFail, k)
+			}
+		}
+	}
+	return nil
+}
+
+func (m *memAccounts) accountFailures(ctx context.Context, acct string, now time.Time, window time.Duration) (int, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := inWindow(m.acctFail[acct], now, window)
+	if len(ts) == 0 {
+		return 0, time.Time{}, nil
+	}
+	return len(ts), ts[len(ts)-1], nil
+}
+
+func (m *memAccounts) rememberAddress(ctx context.Context, acct, addr string, now time.Time, keep time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := m.known[acct]
+	if k == nil {
+		k = map[string]time.Time{}
+		m.known[acct] = k
+	}
+	for a, until := range k {
+		if !now.Before(until) {
+			delete(k, a)
+		}
+	}
+	k[addr] = now.Add(keep)
+	for len(k) > maxKnownAddresses { // forget the one known shortest
+		var oldest string
+		for a, until := range k {
+			if oldest == "" || until.Before(k[oldest]) {
+				oldest = a
+			}
+		}
+		delete(k, oldest)
+	}
+	return nil
+}
+
+func (m *memAccounts) knownAddress(ctx context.Context, acct, addr string, now time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	until, ok := m.known[acct][addr]
+	return ok && now.Before(until), nil
+}
+
+func (m *memAccounts) addLoginEvent(ctx context.Context, e LoginEvent, max int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+	if len(m.events) > max {
+		m.events = slices.Delete(m.events, 0, len(m.events)-max)
+	}
+	return nil
+}
+
+func (m *memAccounts) loginEvents(ctx context.Context, limit int) ([]LoginEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]LoginEvent, 0, min(limit, len(m.events)))
+	for i := len(m.events) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, m.events[i])
+	}
+	return out, nil
 }

@@ -21,6 +21,9 @@ import (
 //	Psess:<sha256>   string  session JSON, TTL = until it expires
 //	Plogin:<hash>    hash    failed logins of one name+address (n, start, until), TTL
 //	Pcanned          string  canned replies JSON
+//	Pacctfail:<hash> zset    failed logins of one account from unknown addresses (score: ms), TTL
+//	Pknown:<hash>    zset    addresses (hashed) the account logged in from (score: known until, ms), TTL
+//	Ploginevents     list    the newest login events, JSON, newest first
 func NewRedis(cfg Config, client redis.UniversalClient, prefix string, o Options) (*Store, error) {
 	if prefix == "" {
 		prefix = "civibot:"
@@ -37,10 +40,13 @@ type redisAccounts struct {
 	failScript *redis.Script
 }
 
-func (r *redisAccounts) usersKey() string           { return r.prefix + "users" }
-func (r *redisAccounts) sessKey(key string) string  { return r.prefix + "sess:" + key }
-func (r *redisAccounts) loginKey(key string) string { return r.prefix + "login:" + key }
-func (r *redisAccounts) cannedKey() string          { return r.prefix + "canned" }
+func (r *redisAccounts) usersKey() string            { return r.prefix + "users" }
+func (r *redisAccounts) sessKey(key string) string   { return r.prefix + "sess:" + key }
+func (r *redisAccounts) loginKey(key string) string  { return r.prefix + "login:" + key }
+func (r *redisAccounts) cannedKey() string           { return r.prefix + "canned" }
+func (r *redisAccounts) acctFailKey(k string) string { return r.prefix + "acctfail:" + k }
+func (r *redisAccounts) knownKey(k string) string    { return r.prefix + "known:" + k }
+func (r *redisAccounts) eventsKey() string           { return r.prefix + "loginevents" }
 
 func (r *redisAccounts) user(ctx context.Context, name string) (User, error) {
 	raw, err := r.client.HGet(ctx, r.usersKey(), name).Result()
@@ -252,4 +258,97 @@ func decodeUser(raw string) (User, error) {
 	var u User
 	err := json.Unmarshal([]byte(raw), &u)
 	return u, err
+}
+
+func (r *redisAccounts) accountFailure(ctx context.Context, acct string, now time.Time, window time.Duration) error {
+	key, ms := r.acctFailKey(acct), now.UnixMilli()
+	member, err := randomToken()
+	if err != nil {
+		return err
+	}
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(ms-window.Milliseconds()-1, 10))
+		p.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: member[:12]})
+		p.PExpire(ctx, key, window+time.Minute)
+		return nil
+	})
+	if err != nil {
+		return fail("account failure", err)
+	}
+	return nil
+}
+
+func (r *redisAccounts) accountFailures(ctx context.Context, acct string, now time.Time, window time.Duration) (int, time.Time, error) {
+	key, from := r.acctFailKey(acct), strconv.FormatInt(now.UnixMilli()-window.Milliseconds(), 10)
+	var n *redis.IntCmd
+	var last *redis.ZSliceCmd
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.ZCount(ctx, key, from, "+inf")
+		last = p.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: key, Start: 0, Stop: 0, Rev: true})
+		return nil
+	})
+	if err != nil {
+		return 0, time.Time{}, fail("account failures", err)
+	}
+	if n.Val() == 0 || len(last.Val()) == 0 {
+		return 0, time.Time{}, nil
+	}
+	return int(n.Val()), time.UnixMilli(int64(last.Val()[0].Score)), nil
+}
+
+func (r *redisAccounts) rememberAddress(ctx context.Context, acct, addr string, now time.Time, keep time.Duration) error {
+	key := r.knownKey(acct)
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+		p.ZAdd(ctx, key, redis.Z{Score: float64(now.Add(keep).UnixMilli()), Member: addr})
+		p.ZRemRangeByRank(ctx, key, 0, -maxKnownAddresses-1) // keep the ones known longest
+		p.PExpire(ctx, key, keep)
+		return nil
+	})
+	if err != nil {
+		return fail("remember address", err)
+	}
+	return nil
+}
+
+func (r *redisAccounts) knownAddress(ctx context.Context, acct, addr string, now time.Time) (bool, error) {
+	until, err := r.client.ZScore(ctx, r.knownKey(acct), addr).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fail("known address", err)
+	}
+	return int64(until) > now.UnixMilli(), nil
+}
+
+func (r *redisAccounts) addLoginEvent(ctx context.Context, e LoginEvent, max int) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("accounts: login event: %w", err)
+	}
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, r.eventsKey(), raw)
+		p.LTrim(ctx, r.eventsKey(), 0, int64(max)-1)
+		return nil
+	})
+	if err != nil {
+		return fail("login event", err)
+	}
+	return nil
+}
+
+func (r *redisAccounts) loginEvents(ctx context.Context, limit int) ([]LoginEvent, error) {
+	raws, err := r.client.LRange(ctx, r.eventsKey(), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, fail("login events", err)
+	}
+	out := make([]LoginEvent, 0, len(raws))
+	for _, raw := range raws {
+		var e LoginEvent
+		if json.Unmarshal([]byte(raw), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

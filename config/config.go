@@ -67,6 +67,19 @@ type Conversations struct {
 	// entries) is deleted this long after its last message (default 720h,
 	// 30 days). `civibot conversations purge` uses it as --older-than.
 	Retention time.Duration `yaml:"retention"`
+	// BotRetention: a conversation that never reached a person (no
+	// handoff, no ticket) is deleted this long after its last message
+	// (default 48h, at most Retention), so that chats with the bot alone do
+	// not pile up for Retention.
+	BotRetention time.Duration `yaml:"bot_retention"`
+}
+
+// StoreOptions are the conversation store's options: the Redis ones, and
+// both retentions.
+func (c Config) StoreOptions() conversation.Options {
+	o := c.Redis.StoreOptions(c.Conversations.Retention)
+	o.BotRetention = c.Conversations.BotRetention
+	return o
 }
 
 // Knowledge is where the city's pages come from.
@@ -137,7 +150,7 @@ func Default() Config {
 		},
 		Security:      Security{DataDir: "data"},
 		Log:           Log{Level: "info", Format: "auto"},
-		Conversations: Conversations{Retention: conversation.DefaultRetention},
+		Conversations: Conversations{Retention: conversation.DefaultRetention, BotRetention: conversation.DefaultBotRetention},
 		Analytics:     analytics.DefaultConfig(),
 		Metrics:       metrics.DefaultConfig(),
 	}
@@ -196,6 +209,9 @@ func (c Config) Validate() error {
 	}
 	if c.Conversations.Retention < time.Hour {
 		errs = append(errs, fmt.Errorf("conversations.retention must be at least 1h (default 720h), got %v", c.Conversations.Retention))
+	}
+	if c.Conversations.BotRetention < time.Hour || c.Conversations.BotRetention > c.Conversations.Retention {
+		errs = append(errs, fmt.Errorf("conversations.bot_retention must be between 1h and conversations.retention (%v), got %v", c.Conversations.Retention, c.Conversations.BotRetention))
 	}
 	if c.Knowledge.ReloadInterval < 0 || c.Knowledge.ReloadInterval > 0 && c.Knowledge.ReloadInterval < time.Second {
 		errs = append(errs, fmt.Errorf("knowledge.reload_interval must be 0s (reload on SIGHUP only) or at least 1s, got %v", c.Knowledge.ReloadInterval))

@@ -327,10 +327,14 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 		if c.LastSeq != 5 || !c.Updated.Equal(b.clock.Now()) {
 			t.Errorf("after appends: last seq %d updated %v, want 5 and %v", c.LastSeq, c.Updated, b.clock.Now())
 		}
+		// Control characters and bidi overrides are neutralised on input (issue 21.11).
+		if got := mustAppend(t, b.s, "c1", Message{Role: RoleCitizen, Text: "Termin\x00 \u202eneges\u202c\r\nok"}); got.Text != "Termin neges\nok" {
+			t.Errorf("stored text %q, want control characters and overrides removed", got.Text)
+		}
 		rich := mustAppend(t, b.s, "c1", richMessage())
 		ms = mustMessages(t, b.s, "c1")
-		if !reflect.DeepEqual(ms[5], rich) {
-			t.Errorf("stored %+v, want %+v", ms[5], rich)
+		if !reflect.DeepEqual(ms[6], rich) {
+			t.Errorf("stored %+v, want %+v", ms[6], rich)
 		}
 
 		_, _, err := b.s.Append(ctx, "nope", Message{Role: RoleCitizen, Text: "x"})
@@ -339,7 +343,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 			_, _, err := b.s.Append(ctx, "c1", m)
 			wantErr(t, err, ErrInvalid)
 		}
-		if ms := mustMessages(t, b.s, "c1"); len(ms) != 6 {
+		if ms := mustMessages(t, b.s, "c1"); len(ms) != 7 {
 			t.Errorf("invalid appends stored something: %d messages", len(ms))
 		}
 	})

@@ -267,6 +267,12 @@ type Options struct {
 	// (default DefaultRetention). Redis keys carry it as TTL; the memory
 	// backend treats older conversations as gone.
 	Retention time.Duration
+	// BotRetention is how long a conversation that never reached a person
+	// (no Handoff) is kept after its last write (default
+	// DefaultBotRetention, at most Retention): most chats are a question
+	// and an answer, and keeping them for Retention lets one client fill
+	// the store. Once a handoff is recorded, Retention applies.
+	BotRetention time.Duration
 	// Now is the clock (default time.Now). Stored timestamps (Created,
 	// Updated, Message.At) come from it, in UTC.
 	Now func() time.Time
@@ -284,6 +290,8 @@ type Options struct {
 const (
 	DefaultPrefix    = "civibot:"
 	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultBotRetention keeps bot-only conversations two days.
+	DefaultBotRetention = 48 * time.Hour
 	// DefaultWaitTimeout bounds the wait for replicas (Options.WaitReplicas).
 	DefaultWaitTimeout = time.Second
 )
@@ -295,6 +303,10 @@ func (o Options) withDefaults() Options {
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
 	}
+	if o.BotRetention <= 0 {
+		o.BotRetention = DefaultBotRetention
+	}
+	o.BotRetention = min(o.BotRetention, o.Retention)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -323,7 +335,8 @@ const TopicPresence = "presence"
 // change what is stored.
 //
 // Every write (Create, Update, Append, SetFeedback) sets Updated; a
-// conversation is deleted Options.Retention after its last write. Failures
+// conversation is deleted Options.Retention after its last write
+// (Options.BotRetention while it has no Handoff). Failures
 // of the storage itself wrap ErrUnavailable.
 type Store interface {
 	// Create stores a new conversation (ID must be set). ErrExists if taken.

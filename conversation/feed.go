@@ -56,36 +56,6 @@ func (q *feedQueue) pop() {
 	q.overflow = false
 }
 
-// pump moves payloads from in to out through a feedQueue until in is
-// closed, done is closed or ctxDone is closed; then it closes out. decode
-// turns an input into a payload (an empty payload is a notice) or skips it.
-func pump[T any](in <-chan T, decode func(T) ([]byte, bool), out chan<- []byte, done, ctxDone <-chan struct{}) {
-	defer close(out)
-	var q feedQueue
-	for {
-		var send chan<- []byte
-		next, ok := q.next()
-		if ok {
-			send = out
-		}
-		select {
-		case v, ok := <-in:
-			if !ok {
-				return
-			}
-			if p, ok := decode(v); ok {
-				q.push(p)
-			}
-		case send <- next:
-			q.pop()
-		case <-done:
-			return
-		case <-ctxDone:
-			return
-		}
-	}
-}
-
 // feed is a feedQueue that publishers push to directly (never blocking)
 // and one goroutine (run) drains to a subscriber.
 type feed struct {

@@ -22,26 +22,26 @@ func testLease(t *testing.T, idem Idempotency) {
 	ctx := context.Background()
 	lease := Lease{Idempotency: idem, Hold: time.Minute, Keep: time.Hour, Timeout: 5 * time.Second}
 	errWork := errors.New("work failed")
-	do := func(l Lease, key string, werr error) (bool, error, int) {
+	do := func(l Lease, key string, werr error) (bool, int, error) {
 		t.Helper()
 		n := 0
 		ran, err := l.Do(ctx, key, func(context.Context) error { n++; return werr })
-		return ran, err, n
+		return ran, n, err
 	}
 
 	t.Run("done once", func(t *testing.T) {
-		if ran, err, n := do(lease, "ok", nil); !ran || err != nil || n != 1 {
+		if ran, n, err := do(lease, "ok", nil); !ran || err != nil || n != 1 {
 			t.Fatalf("first: ran %v, %v, %d runs", ran, err, n)
 		}
-		if ran, err, n := do(lease, "ok", nil); ran || err != nil || n != 0 {
+		if ran, n, err := do(lease, "ok", nil); ran || err != nil || n != 0 {
 			t.Fatalf("retry of done work: ran %v, %v, %d runs", ran, err, n)
 		}
 	})
 	t.Run("a failure lets the retry through", func(t *testing.T) {
-		if ran, err, _ := do(lease, "fail", errWork); !ran || !errors.Is(err, errWork) {
+		if ran, _, err := do(lease, "fail", errWork); !ran || !errors.Is(err, errWork) {
 			t.Fatalf("failing work: ran %v, %v", ran, err)
 		}
-		if ran, err, n := do(lease, "fail", nil); !ran || err != nil || n != 1 {
+		if ran, n, err := do(lease, "fail", nil); !ran || err != nil || n != 1 {
 			t.Fatalf("retry: ran %v, %v, %d runs", ran, err, n)
 		}
 		if ran, _, _ := do(lease, "fail", nil); ran {
@@ -51,17 +51,17 @@ func testLease(t *testing.T, idem Idempotency) {
 	t.Run("a final failure is not retried", func(t *testing.T) {
 		final := lease
 		final.Final = func(err error) bool { return errors.Is(err, errWork) }
-		if ran, err, _ := do(final, "final", errWork); !ran || !errors.Is(err, errWork) {
+		if ran, _, err := do(final, "final", errWork); !ran || !errors.Is(err, errWork) {
 			t.Fatalf("failing work: ran %v, %v", ran, err)
 		}
-		if ran, err, n := do(final, "final", nil); ran || err != nil || n != 0 {
+		if ran, n, err := do(final, "final", nil); ran || err != nil || n != 0 {
 			t.Fatalf("retry of a final failure: ran %v, %v, %d runs", ran, err, n)
 		}
 		other := errors.New("for now")
-		if ran, err, _ := do(final, "final2", other); !ran || !errors.Is(err, other) {
+		if ran, _, err := do(final, "final2", other); !ran || !errors.Is(err, other) {
 			t.Fatalf("failing work: ran %v, %v", ran, err)
 		}
-		if ran, _, n := do(final, "final2", nil); !ran || n != 1 {
+		if ran, n, _ := do(final, "final2", nil); !ran || n != 1 {
 			t.Fatal("a failure Final does not name was not retried")
 		}
 	})
@@ -69,7 +69,7 @@ func testLease(t *testing.T, idem Idempotency) {
 		if ok, err := idem.Begin(ctx, "held", time.Minute); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		if ran, err, n := do(lease, "held", nil); ran || err != nil || n != 0 {
+		if ran, n, err := do(lease, "held", nil); ran || err != nil || n != 0 {
 			t.Fatalf("while held: ran %v, %v, %d runs", ran, err, n)
 		}
 	})
@@ -82,7 +82,7 @@ func testLease(t *testing.T, idem Idempotency) {
 		if !ran || !errors.Is(err, context.Canceled) {
 			t.Fatalf("ran %v, %v", ran, err)
 		}
-		if ran, err, n := do(lease, "gone", nil); !ran || err != nil || n != 1 {
+		if ran, n, err := do(lease, "gone", nil); !ran || err != nil || n != 1 {
 			t.Fatalf("retry: ran %v, %v, %d runs", ran, err, n)
 		}
 	})

@@ -21,8 +21,9 @@ import (
 // A conversation expires Options.Retention after its last write: from then
 // on it reads as not found and is dropped on the next access or Purge.
 type Memory struct {
-	now       func() time.Time
-	retention time.Duration
+	now          func() time.Time
+	retention    time.Duration
+	botRetention time.Duration
 
 	mu    sync.Mutex // guards convs and idem; held while publishing store events (keeps their order)
 	convs map[string]*memConv
@@ -36,6 +37,7 @@ type memConv struct {
 	conv    []byte // Conversation JSON
 	updated time.Time
 	lastSeq int64
+	person  bool     // a handoff was recorded: Retention, not BotRetention
 	msgs    [][]byte // Message JSON; msgs[i] has Seq i+1
 	cids    map[string]int64
 }
@@ -55,11 +57,12 @@ var (
 func NewMemory(opts Options) *Memory {
 	opts = opts.withDefaults()
 	return &Memory{
-		now:       opts.Now,
-		retention: opts.Retention,
-		convs:     make(map[string]*memConv),
-		idem:      make(map[string]memLease),
-		subs:      make(map[string]map[*feed]struct{}),
+		now:          opts.Now,
+		retention:    opts.Retention,
+		botRetention: opts.BotRetention,
+		convs:        make(map[string]*memConv),
+		idem:         make(map[string]memLease),
+		subs:         make(map[string]map[*feed]struct{}),
 	}
 }
 
@@ -86,11 +89,20 @@ func (m *Memory) live(id string, now time.Time) *memConv {
 	if !ok {
 		return nil
 	}
-	if now.Sub(mc.updated) > m.retention {
+	if m.expired(mc, now) {
 		delete(m.convs, id)
 		return nil
 	}
 	return mc
+}
+
+// expired reports whether mc's retention has passed.
+func (m *Memory) expired(mc *memConv, now time.Time) bool {
+	keep := m.botRetention
+	if mc.person {
+		keep = m.retention
+	}
+	return now.Sub(mc.updated) > keep
 }
 
 // publishLocked publishes a store event. m.mu is held, so events of one
@@ -115,7 +127,7 @@ func (m *Memory) Create(ctx context.Context, c Conversation) (Conversation, erro
 	if m.live(c.ID, now) != nil {
 		return Conversation{}, fmt.Errorf("conversation: create %s: %w", c.ID, ErrExists)
 	}
-	m.convs[c.ID] = &memConv{conv: b, updated: stored.Updated, cids: make(map[string]int64)}
+	m.convs[c.ID] = &memConv{conv: b, updated: stored.Updated, person: stored.Handoff != nil, cids: make(map[string]int64)}
 	m.publishLocked(Event{Type: EventStatus, ConversationID: c.ID, Conversation: &stored})
 	return stored, nil // publishLocked encoded the event; stored is the caller's
 }
@@ -152,6 +164,7 @@ func (m *Memory) Update(ctx context.Context, id string, fn func(*Conversation) e
 		return Conversation{}, fmt.Errorf("conversation: update %s: %w", id, err)
 	}
 	mc.conv, mc.updated = b, now
+	mc.person = mc.person || c.Handoff != nil
 	stored := decodeConv(b)
 	m.publishLocked(Event{Type: EventStatus, ConversationID: id, Conversation: &stored})
 	return stored, nil // publishLocked encoded the event; stored is the caller's
@@ -162,6 +175,7 @@ func (m *Memory) Append(ctx context.Context, id string, msg Message) (Message, b
 	if err := checkMessage(msg); err != nil {
 		return Message{}, false, fmt.Errorf("conversation: append: %w", err)
 	}
+	msg.Text = CleanText(msg.Text)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now().UTC()
@@ -314,7 +328,7 @@ func (m *Memory) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	now := m.now().UTC()
 	n := 0
 	for id, mc := range m.convs {
-		if now.Sub(mc.updated) > m.retention {
+		if m.expired(mc, now) {
 			delete(m.convs, id)
 			continue
 		}

@@ -30,7 +30,8 @@ import (
 //
 // The keys of one conversation share the hash tag {c:<id>}, so every
 // transaction and script touches one slot and works on Redis Cluster. They
-// all carry the retention TTL, refreshed by every write. The global index
+// all carry the retention TTL (BotRetention until a handoff is recorded),
+// refreshed by every write. The global index
 // convs:updated lives in another slot and is written after the
 // conversation's own transaction; List and Purge drop index entries whose
 // conversation is gone (expired by TTL, or a crash between the two writes).
@@ -42,6 +43,7 @@ type Redis struct {
 	client    redis.UniversalClient
 	prefix    string
 	retention time.Duration
+	botTTL    time.Duration // Options.BotRetention: no Handoff yet
 	now       func() time.Time
 	attempts  int // optimistic transaction attempts before ErrConflict
 
@@ -72,6 +74,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		client:        client,
 		prefix:        opts.Prefix,
 		retention:     opts.Retention,
+		botTTL:        opts.BotRetention,
 		now:           opts.Now,
 		attempts:      100,
 		waitReplicas:  opts.WaitReplicas,
@@ -100,7 +103,9 @@ return 1
 // appendLua: KEYS conv, msgs, cids; ARGV client id ("" for none), message
 // id prefix as an unterminated JSON string ("<id>-), the message JSON after
 // its leading {"seq":0,"id":"",, ttl ms, updated (JSON time), channel, event
-// head ({..."message":).
+// head ({..."message":), the ttl ms of a conversation without a handoff (a
+// record without a "handoff" key: Go writes it only when set, and a
+// string value cannot contain the quoted key unescaped).
 //
 // Seq is the list length + 1 (the list holds every message, in order), so
 // it has no gaps and no duplicates. The record's trailing
@@ -112,11 +117,13 @@ return 1
 const appendLua = `
 local conv = redis.call('GET', KEYS[1])
 if not conv then return {0} end
+local ttl = ARGV[4]
+if not string.find(conv, '"handoff":', 1, true) then ttl = ARGV[8] end
 if ARGV[1] ~= '' then
   local seq = redis.call('HGET', KEYS[3], ARGV[1])
   if seq then
     -- A write even here: WAIT after a retry then covers the first attempt.
-    redis.call('PEXPIRE', KEYS[3], ARGV[4])
+    redis.call('PEXPIRE', KEYS[3], ttl)
     return {2, redis.call('LINDEX', KEYS[2], tonumber(seq) - 1)}
   end
 end
@@ -126,13 +133,13 @@ if not head then
 end
 local seq = redis.call('LLEN', KEYS[2]) + 1
 local msg = '{"seq":' .. seq .. ',"id":' .. ARGV[2] .. seq .. '",' .. ARGV[3]
-redis.call('SET', KEYS[1], head .. ',"updated":' .. ARGV[5] .. ',"last_seq":' .. seq .. '}', 'PX', ARGV[4])
+redis.call('SET', KEYS[1], head .. ',"updated":' .. ARGV[5] .. ',"last_seq":' .. seq .. '}', 'PX', ttl)
 redis.call('RPUSH', KEYS[2], msg)
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ttl)
 if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], seq)
 end
-redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('PUBLISH', ARGV[6], ARGV[7] .. msg .. '}')
 return {1, msg}
 `
@@ -180,6 +187,15 @@ func (r *Redis) channel(topic string) string { return r.prefix + "ev:" + topic }
 func (r *Redis) idemKey(key string) string { return r.prefix + "idem:" + key }
 
 func (r *Redis) ttl() time.Duration { return r.retention }
+
+// ttlOf is the TTL of c's keys: Retention once a handoff was recorded,
+// BotRetention before.
+func (r *Redis) ttlOf(c Conversation) time.Duration {
+	if c.Handoff == nil {
+		return r.botTTL
+	}
+	return r.retention
+}
 
 func score(t time.Time) float64 { return float64(t.UnixMilli()) }
 
@@ -238,7 +254,7 @@ func (r *Redis) Create(ctx context.Context, c Conversation) (Conversation, error
 		return Conversation{}, fmt.Errorf("conversation: create: %w", err)
 	}
 	ev := eventJSON(Event{Type: EventStatus, ConversationID: c.ID, Conversation: &rec})
-	ok, err := r.createScript.Run(ctx, r.client, r.keys(c.ID), b, r.ttl().Milliseconds(),
+	ok, err := r.createScript.Run(ctx, r.client, r.keys(c.ID), b, r.ttlOf(rec).Milliseconds(),
 		r.channel(Topic(c.ID)), ev).Int()
 	if err != nil {
 		return Conversation{}, fail("create", err)
@@ -339,9 +355,9 @@ func (r *Redis) Update(ctx context.Context, id string, fn func(*Conversation) er
 		}
 		ev := eventJSON(Event{Type: EventStatus, ConversationID: id, Conversation: &out})
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, keys[0], b, r.ttl())
-			p.PExpire(ctx, keys[1], r.ttl())
-			p.PExpire(ctx, keys[2], r.ttl())
+			p.Set(ctx, keys[0], b, r.ttlOf(out))
+			p.PExpire(ctx, keys[1], r.ttlOf(out))
+			p.PExpire(ctx, keys[2], r.ttlOf(out))
 			p.Publish(ctx, r.channel(Topic(id)), ev)
 			return nil
 		})
@@ -368,6 +384,7 @@ func (r *Redis) Append(ctx context.Context, id string, m Message) (Message, bool
 	if err := checkMessage(m); err != nil {
 		return Message{}, false, fmt.Errorf("conversation: append: %w", err)
 	}
+	m.Text = CleanText(m.Text)
 	now := r.now().UTC()
 	if m.At.IsZero() {
 		m.At = now
@@ -386,7 +403,7 @@ func (r *Redis) Append(ctx context.Context, id string, m Message) (Message, bool
 	updated := mustJSON(now)
 	evHead := fmt.Sprintf(`{"type":%q,"conversation_id":%s,"message":`, EventMessage, mustJSON(id))
 	res, err := r.runAppend(ctx, r.keys(id),
-		m.ClientID, idHead, rest, r.ttl().Milliseconds(), updated, r.channel(Topic(id)), evHead)
+		m.ClientID, idHead, rest, r.ttl().Milliseconds(), updated, r.channel(Topic(id)), evHead, r.botTTL.Milliseconds())
 	if err != nil {
 		return Message{}, false, fail("append", err)
 	}
@@ -474,10 +491,10 @@ func (r *Redis) SetFeedback(ctx context.Context, id string, seq int64, value int
 		mb, cb := mustJSON(m), mustJSON(c)
 		ev := eventJSON(Event{Type: EventFeedback, ConversationID: id, Message: &m})
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, keys[0], cb, r.ttl())
+			p.Set(ctx, keys[0], cb, r.ttlOf(c))
 			p.LSet(ctx, keys[1], seq-1, mb)
-			p.PExpire(ctx, keys[1], r.ttl())
-			p.PExpire(ctx, keys[2], r.ttl())
+			p.PExpire(ctx, keys[1], r.ttlOf(c))
+			p.PExpire(ctx, keys[2], r.ttlOf(c))
 			p.Publish(ctx, r.channel(Topic(id)), ev)
 			return nil
 		})

@@ -578,3 +578,68 @@ func TestRedisSubscriptionsShareOneConnection(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "pub/sub connection closed", func() bool { return pubsubConns() == 0 })
 }
+
+// TestBotRetention: a conversation that never reached a person is kept
+// Options.BotRetention, one with a handoff Retention (issue 21.1).
+func TestBotRetention(t *testing.T) {
+	ctx := context.Background()
+	const long, short = 720 * time.Hour, 48 * time.Hour
+	handoff := func(c *Conversation) error {
+		c.Status, c.Handoff = StatusWaiting, &Handoff{Reason: "button"}
+		return nil
+	}
+	t.Run("redis", func(t *testing.T) {
+		client := redistest.Start(t).Client(t)
+		r := NewRedis(client, Options{Prefix: "bot:", Retention: long, BotRetention: short})
+		ttl := func(id string) []time.Duration {
+			var out []time.Duration
+			for _, k := range r.keys(id) {
+				d, err := client.PTTL(ctx, k).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, d)
+			}
+			return out
+		}
+		for _, id := range []string{"bot1", "person1"} {
+			mustCreate(t, r, id)
+			mustAppend(t, r, id, Message{ClientID: "a", Role: RoleCitizen, Text: "Hallo"})
+		}
+		if _, err := r.Update(ctx, "person1", handoff); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"bot1", "person1"} {
+			mustAppend(t, r, id, Message{ClientID: "b", Role: RoleCitizen, Text: "Noch da?"})
+			mustAppend(t, r, id, Message{Role: RoleBot, Text: "Ja."})
+		}
+		if err := r.SetFeedback(ctx, "bot1", 3, 1); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]time.Duration{"bot1": short, "person1": long} {
+			for i, d := range ttl(id) {
+				if d <= want-time.Minute || d > want {
+					t.Errorf("%s key %d: TTL %v, want about %v", id, i, d, want)
+				}
+			}
+		}
+	})
+	t.Run("memory", func(t *testing.T) {
+		clock := newTestClock()
+		m := NewMemory(Options{Retention: long, BotRetention: short, Now: clock.Now})
+		for _, id := range []string{"bot1", "person1"} {
+			mustCreate(t, m, id)
+			mustAppend(t, m, id, Message{Role: RoleCitizen, Text: "Hallo"})
+		}
+		if _, err := m.Update(ctx, "person1", handoff); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(short + time.Minute)
+		if _, err := m.Get(ctx, "bot1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("bot-only conversation after %v: %v, want ErrNotFound", short, err)
+		}
+		if _, err := m.Get(ctx, "person1"); err != nil {
+			t.Errorf("handed-off conversation after %v: %v", short, err)
+		}
+	})
+}

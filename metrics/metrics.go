@@ -87,6 +87,7 @@ type Metrics struct {
 	reloads       *prometheus.CounterVec
 	dropped       prometheus.Counter
 	mails         *prometheus.CounterVec
+	logins        *prometheus.CounterVec
 }
 
 var _ dialog.Observer = (*Metrics)(nil)
@@ -142,12 +143,16 @@ func New() *Metrics {
 		Name: "civibot_email_mails_total",
 		Help: "Mails read from the e-mail channel's mailbox, by outcome: answered, forwarded (a caseworker has the conversation), limit (the sender's daily answers used up), notice (empty or unreadable), failed (tried again later), ignored_<reason> (auto-replies, bounces, lists, noreply senders, …: never answered).",
 	}, []string{"outcome"})
+	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "civibot_console_logins_total",
+		Help: "Console password logins by outcome: ok, bad_credentials (unknown user or wrong password), disabled (right password, disabled account; answered like a wrong password), locked (name+address locked out), slowed (the account's logins from unknown addresses must wait).",
+	}, []string{"outcome"})
 	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "civibot_analytics_dropped_total",
 		Help: "Analytics events dropped because the recorder fell behind or could not write.",
 	})
 	m.reg.MustRegister(m.messages, m.decisions, m.handoffs, m.feedback, m.retrieval, m.turn, m.wait,
-		m.webhookErrors, m.redisErrors, m.reloads, m.dropped, m.mails,
+		m.webhookErrors, m.redisErrors, m.reloads, m.dropped, m.mails, m.logins,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	// Series that should read 0 rather than be absent before the first event.
@@ -157,11 +162,17 @@ func New() *Metrics {
 	for _, r := range []string{"ok", "error"} {
 		m.reloads.WithLabelValues(r)
 	}
+	for _, o := range []string{"ok", "bad_credentials", "disabled", "locked", "slowed"} {
+		m.logins.WithLabelValues(o)
+	}
 	return m
 }
 
 // Mail counts one mail of the e-mail channel by its outcome.
 func (m *Metrics) Mail(outcome string) { m.mails.WithLabelValues(label(outcome)).Inc() }
+
+// Login counts one console password login by its outcome.
+func (m *Metrics) Login(outcome string) { m.logins.WithLabelValues(label(outcome)).Inc() }
 
 // Registry is the metrics' own registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -256,6 +267,36 @@ func (m *Metrics) TrackKnowledge(pages func() int) {
 		Name: "civibot_knowledge_pages",
 		Help: "Pages in the knowledge base this instance answers from.",
 	}, func() float64 { return float64(pages()) }))
+}
+
+// RedisMemory reads Redis's memory use and its maxmemory (0: no limit).
+type RedisMemory func(ctx context.Context) (used, limit int64, err error)
+
+// TrackRedisMemory exports civibot_redis_memory_bytes{kind=used|max}, read
+// at scrape time (bounded to 2 s; left out of a scrape when Redis does not
+// answer). The same Redis seen from every instance: aggregate with max().
+func (m *Metrics) TrackRedisMemory(read RedisMemory) {
+	m.reg.MustRegister(&redisMemoryCollector{read: read, desc: prometheus.NewDesc("civibot_redis_memory_bytes",
+		"Redis memory: kind=used (used_memory, summed over a Cluster's masters) and kind=max (maxmemory; 0: no limit). With noeviction, writes fail for everyone once used reaches max.",
+		[]string{"kind"}, nil)})
+}
+
+type redisMemoryCollector struct {
+	read RedisMemory
+	desc *prometheus.Desc
+}
+
+func (c *redisMemoryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *redisMemoryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	used, limit, err := c.read(ctx)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(used), "used")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(limit), "max")
 }
 
 // QueueLengths reads the handoff queue's lengths (waiting conversations,
@@ -378,9 +419,12 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 
 // count classifies err. Not errors: success, a missing key (redis.Nil), a
 // lost WATCH race (redis.TxFailedErr), a canceled call, the consumer group
-// that already exists (BUSYGROUP, expected at start) and the connection
-// handshake's optional commands an older server does not know (CLIENT
-// SETINFO on Redis 7.0: go-redis carries on without them).
+// that already exists (BUSYGROUP, expected at start), a script not in the
+// server's cache (NOSCRIPT: go-redis sends it again with EVAL), a consumer
+// group gone after a Redis restart (NOGROUP: the desk creates it again and
+// retries) and the connection handshake's optional commands an older
+// server does not know (CLIENT SETINFO on Redis 7.0: go-redis carries on
+// without them). A retry that fails again is counted then.
 func (h redisHook) count(err error) {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) {
 		return
@@ -388,8 +432,10 @@ func (h redisHook) count(err error) {
 	var reply redis.Error
 	if errors.As(err, &reply) {
 		msg := err.Error()
-		if strings.HasPrefix(msg, "BUSYGROUP") || strings.HasPrefix(msg, "ERR unknown subcommand") || strings.HasPrefix(msg, "ERR unknown command") {
-			return
+		for _, expected := range []string{"BUSYGROUP", "NOSCRIPT", "NOGROUP", "ERR unknown subcommand", "ERR unknown command"} {
+			if strings.HasPrefix(msg, expected) {
+				return
+			}
 		}
 		h.errs.WithLabelValues("reply").Inc()
 		return

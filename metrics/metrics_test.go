@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
@@ -223,6 +224,15 @@ func TestRedisErrors(t *testing.T) {
 	rdb.XGroupCreateMkStream(ctx, "s", "g", "$")
 	if err := rdb.XGroupCreateMkStream(ctx, "s", "g", "$").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		t.Fatalf("second group create: %v", err)
+	}
+	// A script run on a fresh server (NOSCRIPT, then EVAL) and a consumer
+	// group gone after a restart (NOGROUP, recreated by the desk) are
+	// handled misses, not failures (issue 21.7).
+	if v, err := redis.NewScript(`return 7`).Run(ctx, rdb, nil).Int(); err != nil || v != 7 {
+		t.Fatalf("script: %v %v", v, err)
+	}
+	if err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "nogroup", Consumer: "c", Streams: []string{"s", ">"}, Count: 1, Block: -1}).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOGROUP") {
+		t.Fatalf("read from a missing group: %v", err)
 	}
 	// An error answer.
 	rdb.Set(ctx, "str", "x", 0)

@@ -102,7 +102,9 @@ func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 
 // AddReadiness adds a check to /readyz. It should answer within a second or
 // two (it gets a context with a deadline); a non-nil error makes civibot
-// not ready. The error text is shown on /readyz: keep personal data out.
+// not ready. /readyz shows only a generic reason ("unavailable",
+// "timeout"); the error itself (which may name a Redis address) goes to the
+// log.
 func (s *Server) AddReadiness(name string, fn func(ctx context.Context) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,18 +239,24 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	out := readiness{Status: "ok", Checks: map[string]string{}}
+	detail := map[string]string{}
 	code := http.StatusOK
 	for i, c := range checks {
-		if results[i] != nil {
-			out.Checks[c.name] = results[i].Error()
-			out.Status = "unavailable"
-			code = http.StatusServiceUnavailable
-		} else {
+		switch err := results[i]; {
+		case err == nil:
 			out.Checks[c.name] = "ok"
+			continue
+		case errors.Is(err, context.DeadlineExceeded):
+			out.Checks[c.name] = "timeout"
+		default:
+			out.Checks[c.name] = "unavailable"
 		}
+		detail[c.name] = results[i].Error()
+		out.Status = "unavailable"
+		code = http.StatusServiceUnavailable
 	}
 	if code != http.StatusOK {
-		s.log.WarnContext(r.Context(), "not ready", "checks", out.Checks)
+		s.log.WarnContext(r.Context(), "not ready", "checks", detail)
 	}
 	writeJSON(w, code, out)
 }

@@ -54,7 +54,7 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Error("readiness check got a context without deadline")
 		}
 		if storeDown.Load() {
-			return errors.New("conversation: store unavailable")
+			return errors.New("conversation: dial tcp 10.0.0.7:6379: connection refused")
 		}
 		return nil
 	})
@@ -71,7 +71,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		wantInBody string
 	}{
 		{"ready", false, false, 200, `"store":"ok"`},
-		{"store down", true, false, 503, `"store":"conversation: store unavailable"`},
+		{"store down", true, false, 503, `"store":"unavailable"`},
 		{"shutting down", false, true, 503, `"shutting down"`},
 	}
 	for _, tt := range tests {
@@ -82,6 +82,9 @@ func TestHealthAndReadiness(t *testing.T) {
 			b := body(t, r)
 			if r.StatusCode != tt.want || !strings.Contains(b, tt.wantInBody) {
 				t.Errorf("readyz = %d %s, want %d containing %s", r.StatusCode, b, tt.want, tt.wantInBody)
+			}
+			if strings.Contains(b, "10.0.0.7") {
+				t.Errorf("readyz shows the store's address: %s", b)
 			}
 			if r.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("readyz cacheable: %q", r.Header.Get("Cache-Control"))

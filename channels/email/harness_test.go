@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,7 +65,6 @@ type harness struct {
 	ch     *email.Channel
 	cancel context.CancelFunc
 	done   chan struct{}
-	n      atomic.Int64
 }
 
 type harnessOpts struct {

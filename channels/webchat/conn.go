@@ -238,21 +238,26 @@ func (c *conn) frame(typ int, data []byte) bool {
 	if !validClientID(f.ID) && f.Type != typeForget {
 		return c.reject(f.ID, CodeInvalid, "id is required: up to 64 letters, digits, '-', '_', '.', ':'", 0)
 	}
-	c.rejections = 0
+	// The rejection count is reset by what a frame achieved (a stored
+	// turn, an acknowledged feedback), not by its shape: a well-formed
+	// frame that is then refused counts as a rejection too.
 	switch f.Type {
 	case typeMessage:
 		text := ""
 		if f.Text != nil {
 			text = *f.Text
 		}
-		c.turn(f.ID, func(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error) {
+		if wait := c.useBytes(int64(len(text)), true); wait > 0 {
+			return c.reject(f.ID, CodeQuotaExceeded, "this chat has sent too much today; try again tomorrow or call the city", wait)
+		}
+		return c.turn(f.ID, func(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error) {
 			in.Text = text
 			return c.h.svc.Handle(ctx, in)
 		})
 	case typePerson:
-		c.turn(f.ID, c.h.svc.RequestPerson)
+		return c.turn(f.ID, c.h.svc.RequestPerson)
 	case typeFeedback:
-		c.feedback(f)
+		return c.feedback(f)
 	case typeForget:
 		return c.forget(f)
 	}
@@ -293,6 +298,8 @@ func (c *conn) hello(f inFrame) bool {
 	if validToken(token) {
 		conv, err := c.h.svc.Conversation(ctx, conversation.WebID(token))
 		switch {
+		case err == nil && c.h.now().Sub(conv.Updated) > c.h.cfg.ResumeWithin:
+			token = "" // quiet too long: maybe the next person at a shared computer
 		case err == nil:
 			s.existed, s.status = true, conv.Status
 			s.welcome.LastSeq = conv.LastSeq
@@ -344,6 +351,7 @@ func (c *conn) hello(f inFrame) bool {
 	s.nudges, s.stop = nudges, stop
 	s.welcome.Type, s.welcome.V, s.welcome.Token = "welcome", Version, token
 	s.welcome.Resumed = s.existed
+	s.welcome.ResumeWithinMS = c.h.cfg.ResumeWithin.Milliseconds()
 	s.welcome.Status = string(s.status)
 	if s.welcome.Status == "" {
 		s.welcome.Status = string(conversation.StatusBot)
@@ -358,8 +366,9 @@ func (c *conn) hello(f inFrame) bool {
 }
 
 // turn runs one citizen message (or "talk to a person") through the
-// service and hands the stored messages to the writer.
-func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (dialog.Outcome, error)) {
+// service and hands the stored messages to the writer; false stops reading
+// (too many rejected frames).
+func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (dialog.Outcome, error)) bool {
 	// The turn finishes even if the socket goes away or the server shuts
 	// down: the reply is stored and the next connection gets it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.h.cfg.TurnTimeout)
@@ -386,29 +395,40 @@ func (c *conn) turn(clientID string, run func(context.Context, dialog.Inbound) (
 	wasTyping := typingOn
 	typingMu.Unlock()
 
+	keep := true
 	if err != nil {
-		c.turnError(clientID, err)
+		keep = c.turnError(clientID, err)
 	} else {
+		c.rejections = 0
 		msgs := make([]conversation.Message, 0, 1+len(out.Replies))
 		msgs = append(msgs, out.Citizen)
 		msgs = append(msgs, out.Replies...)
+		var replyBytes int64
+		for _, m := range out.Replies {
+			replyBytes += int64(len(m.Text))
+		}
+		c.useBytes(replyBytes, false)
 		c.send(outItem{msgs: msgs, status: out.Conversation.Status, queue: out.Queue})
 	}
 	if wasTyping {
 		c.send(outItem{frame: typingFrame{Type: "typing", On: false, From: "bot"}})
 	}
+	return keep
 }
 
-func (c *conn) turnError(ref string, err error) {
+// turnError answers a failed turn; a refusal of the client's frame counts
+// as a rejection, a failure of the server does not.
+func (c *conn) turnError(ref string, err error) bool {
 	switch {
 	case errors.Is(err, dialog.ErrEmptyMessage):
-		c.sendError(ref, CodeEmptyMessage, "the message is empty", 0)
+		return c.reject(ref, CodeEmptyMessage, "the message is empty", 0)
 	case errors.Is(err, dialog.ErrMessageTooLong):
-		c.sendError(ref, CodeMessageTooLong, err.Error(), 0)
+		return c.reject(ref, CodeMessageTooLong, err.Error(), 0)
 	case errors.Is(err, conversation.ErrInvalid):
-		c.sendError(ref, CodeInvalid, "the message cannot be stored", 0)
+		return c.reject(ref, CodeInvalid, "the message cannot be stored", 0)
 	default:
 		c.storeError(ref, err)
+		return true
 	}
 }
 
@@ -423,22 +443,24 @@ func (c *conn) storeError(ref string, err error) {
 	c.sendError(ref, CodeInternal, "internal error; send the same frame again later", 3*time.Second)
 }
 
-func (c *conn) feedback(f inFrame) {
+// feedback records a rating; false stops reading (too many rejected frames).
+func (c *conn) feedback(f inFrame) bool {
 	if f.Seq <= 0 || (f.Value != 1 && f.Value != -1) {
-		c.sendError(f.ID, CodeInvalid, "feedback needs the seq of a bot message and a value of 1 or -1", 0)
-		return
+		return c.reject(f.ID, CodeInvalid, "feedback needs the seq of a bot message and a value of 1 or -1", 0)
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.TurnTimeout)
 	defer cancel()
 	err := c.h.svc.Feedback(ctx, c.id, f.Seq, f.Value)
 	switch {
 	case err == nil:
+		c.rejections = 0
 		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
 	case errors.Is(err, conversation.ErrNotFound), errors.Is(err, conversation.ErrInvalid):
-		c.sendError(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
+		return c.reject(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
 	default:
 		c.storeError(f.ID, err)
 	}
+	return true
 }
 
 func (c *conn) forget(f inFrame) bool {
@@ -450,6 +472,41 @@ func (c *conn) forget(f inFrame) bool {
 	}
 	c.send(outItem{frame: forgottenFrame{Type: "forgotten"}, closeCode: closeNormal, closeText: "conversation deleted"})
 	return false
+}
+
+// quotaWindow is the byte quotas' window: a UTC day.
+const quotaWindow = 24 * time.Hour
+
+// useBytes counts n stored bytes against the address's and the
+// conversation's daily quotas. With check, it returns how long until the
+// next day when either is over its quota (0: go ahead). A counter that
+// cannot be reached does not refuse the message: the store it would be
+// written to answers for itself.
+func (c *conn) useBytes(n int64, check bool) time.Duration {
+	if n <= 0 && !check {
+		return 0
+	}
+	cfg := c.h.cfg
+	now := c.h.now()
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	over := false
+	for _, q := range []struct {
+		key   string
+		limit int64
+	}{{"webchat:addr:" + c.ip, cfg.AddressBytesPerDay}, {"webchat:conv:" + c.id, cfg.ConversationBytesPerDay}} {
+		total, err := c.h.usage.Add(ctx, q.key, n, now, quotaWindow)
+		if err != nil {
+			c.h.log.Warn("webchat quota not counted", "error", err)
+			continue
+		}
+		over = over || total > q.limit
+	}
+	if !check || !over {
+		return 0
+	}
+	c.h.log.Info("webchat byte quota exceeded")
+	return now.Truncate(quotaWindow).Add(quotaWindow).Sub(now)
 }
 
 func truncate(s string, n int) string {

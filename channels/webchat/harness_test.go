@@ -131,6 +131,7 @@ type frame struct {
 	Token        string          `json:"token"`
 	Resumed      bool            `json:"resumed"`
 	Reset        bool            `json:"reset"`
+	ResumeWithin int64           `json:"resume_within_ms"`
 	LastSeq      int64           `json:"last_seq"`
 	Status       string          `json:"status"`
 	Message      wireMessage     `json:"message"`

@@ -1,10 +1,10 @@
 package webchat
 
 import (
-	"net"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/civibot/civibot/internal/clientaddr"
 )
 
 // bucket is a token bucket: rate tokens per second, at most burst.
@@ -114,20 +114,5 @@ func (t *ipTable) sweepLocked(now time.Time) {
 }
 
 // clientKey is the rate-limit key of a request's address: the IP, or its
-// /64 network for IPv6 (one subscriber usually has a whole /64).
-func clientKey(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
+// /64 network for IPv6 (clientaddr, shared with the console's login limits).
+func clientKey(remoteAddr string) string { return clientaddr.Key(remoteAddr) }

@@ -2,6 +2,7 @@ package webchat
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/civibot/civibot/conversation"
 )
 
 // alive checks that the server still serves: a new connection can chat.
@@ -78,6 +81,47 @@ func TestBadFrames(t *testing.T) {
 			}
 		})
 	}
+	h.alive()
+}
+
+// TestRejectionsCountedByOutcome: frames of a known type with a valid id
+// that are then refused (feedback on seq -1, an empty message) count as
+// rejections; they do not reset the count (issue 16.2).
+func TestRejectionsCountedByOutcome(t *testing.T) {
+	h := newHarness(t, harnessOptions{cfg: Config{MaxRejections: 4, MessagesPerMinute: 600, MessageBurst: 100}})
+	c := h.dial(nil)
+	c.hello("", 0)
+	shaped := []string{
+		`{"type":"feedback","id":"f1","seq":-1,"value":1}`,
+		`{"type":"message","id":"m1","text":"   "}`,
+		`{"type":"feedback","id":"f2","seq":99,"value":1}`,
+	}
+	for i := 0; i < 4; i++ {
+		c.sendRaw(websocket.TextMessage, []byte(`{"type":"teleport","id":"x"}`))
+		c.sendRaw(websocket.TextMessage, []byte(shaped[i%len(shaped)]))
+	}
+	for i := 0; i < 5; i++ {
+		if e := c.expect("error"); e.Code == "" {
+			t.Fatalf("error %d = %s", i, e.Raw)
+		}
+	}
+	if code := c.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Errorf("close = %d, want 1008 after interleaved valid-shaped but rejected frames", code)
+	}
+
+	// A frame that achieved something resets the count.
+	d := h.dial(nil)
+	d.hello("", 0)
+	for i := 0; i < 3; i++ {
+		d.sendRaw(websocket.TextMessage, []byte(shaped[0]))
+		d.expect("error")
+	}
+	d.ask("ok", "Hallo")
+	for i := 0; i < 3; i++ {
+		d.sendRaw(websocket.TextMessage, []byte(shaped[0]))
+		d.expect("error")
+	}
+	d.ask("still-open", "Hallo")
 	h.alive()
 }
 
@@ -242,4 +286,61 @@ func TestNotAWebSocket(t *testing.T) {
 	}
 	waitFor(t, "the slot to be released", func() bool { return h.h.Open() == 0 })
 	h.alive()
+}
+
+// TestByteQuotas: one address, and one conversation, may store only so
+// many bytes a day; the quotas are counted in a Usage every instance
+// shares (issue 21.1).
+func TestByteQuotas(t *testing.T) {
+	usage := conversation.NewMemoryUsage()
+	cfg := Config{MessagesPerMinute: 600, MessageBurst: 100, IPMessagesPerMinute: 600, IPMessageBurst: 100,
+		ConversationBytesPerDay: 3000, AddressBytesPerDay: 5000}
+	h := newHarness(t, harnessOptions{cfg: cfg, opts: func(o *Options) { o.Usage = usage }})
+	text := strings.Repeat("Personalausweis ", 40) // 640 bytes, and the answer
+	c := h.dial(nil)
+	c.hello("", 0)
+	sent := 0
+	for ; sent < 20; sent++ {
+		c.send(map[string]any{"type": "message", "id": fmt.Sprintf("m%d", sent), "text": text})
+		if f := c.next(); f.Type == "error" {
+			if f.Code != CodeQuotaExceeded || !f.Retry || f.RetryAfterMS <= 0 || f.RetryAfterMS > 24*3600*1000 {
+				t.Fatalf("over the quota: %s", f.Raw)
+			}
+			break
+		}
+		c.expect("message") // the answer
+	}
+	if sent == 0 || sent == 20 {
+		t.Fatalf("%d messages of %d bytes stored before the conversation's quota of %d", sent, len(text), cfg.ConversationBytesPerDay)
+	}
+	// A new conversation from the same address may go on, until the address's quota.
+	d := h.dial(nil)
+	d.hello("", 0)
+	more := 0
+	for ; more < 20; more++ {
+		d.send(map[string]any{"type": "message", "id": fmt.Sprintf("n%d", more), "text": text})
+		if f := d.next(); f.Type == "error" {
+			if f.Code != CodeQuotaExceeded {
+				t.Fatalf("over the address's quota: %s", f.Raw)
+			}
+			break
+		}
+		d.expect("message")
+	}
+	if more == 0 || more == 20 {
+		t.Fatalf("a second conversation stored %d messages", more)
+	}
+	// Short messages are refused too once over; the socket stays usable.
+	d.send(map[string]any{"type": "message", "id": "short", "text": "Hallo"})
+	if e := d.expect("error"); e.Code != CodeQuotaExceeded {
+		t.Errorf("short message over the quota: %s", e.Raw)
+	}
+	// Another instance sharing the counter sees the same use.
+	h2 := newHarness(t, harnessOptions{cfg: cfg, opts: func(o *Options) { o.Usage = usage }})
+	e := h2.dial(nil)
+	e.hello("", 0)
+	e.send(map[string]any{"type": "message", "id": "x1", "text": "Hallo"})
+	if f := e.expect("error"); f.Code != CodeQuotaExceeded {
+		t.Errorf("another instance: %s", f.Raw)
+	}
 }

@@ -30,6 +30,7 @@ const (
 	CodeEmptyMessage       = "empty_message"
 	CodeMessageTooLong     = "message_too_long"
 	CodeRateLimited        = "rate_limited"
+	CodeQuotaExceeded      = "quota_exceeded"
 	CodeUnavailable        = "unavailable"
 	CodeNotFound           = "not_found"
 	CodeInternal           = "internal"
@@ -72,6 +73,9 @@ type welcomeFrame struct {
 	// LastSeq is the newest message's seq on the server.
 	LastSeq int64  `json:"last_seq"`
 	Status  string `json:"status"`
+	// ResumeWithinMS: a token whose conversation has been quiet this long
+	// is not resumed (webchat.resume_within): the client forgets it then.
+	ResumeWithinMS int64 `json:"resume_within_ms"`
 }
 
 type messageFrame struct {

@@ -85,6 +85,18 @@ type Config struct {
 	TurnTimeout time.Duration `yaml:"turn_timeout"`
 	// TypingDelay: a turn that takes longer shows a typing indicator.
 	TypingDelay time.Duration `yaml:"typing_delay"`
+	// AddressBytesPerDay and ConversationBytesPerDay bound what one client
+	// address (IPv6: its /64) and one conversation may have stored per UTC
+	// day: the citizen's text and the answers to it. Over the quota,
+	// messages are refused (quota_exceeded) until the next day. Counted in
+	// Redis when civibot uses it, so the quotas hold across instances.
+	AddressBytesPerDay      int64 `yaml:"address_bytes_per_day"`
+	ConversationBytesPerDay int64 `yaml:"conversation_bytes_per_day"`
+	// ResumeWithin: a conversation quiet for longer is not resumed from its
+	// token; the client gets a new conversation (on a shared library or
+	// kiosk computer the next person does not see the previous citizen's
+	// chat). The welcome frame tells the widget, which forgets the token.
+	ResumeWithin time.Duration `yaml:"resume_within"`
 }
 
 // DefaultConfig returns the defaults: generous for a person typing, tight
@@ -106,6 +118,10 @@ func DefaultConfig() Config {
 		WriteTimeout:        10 * time.Second,
 		TurnTimeout:         30 * time.Second,
 		TypingDelay:         300 * time.Millisecond,
+
+		ResumeWithin:            4 * time.Hour,
+		AddressBytesPerDay:      4 << 20,
+		ConversationBytesPerDay: 512 << 10,
 	}
 }
 
@@ -132,12 +148,19 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = d.MaxFrameBytes
 	}
+	if c.AddressBytesPerDay <= 0 {
+		c.AddressBytesPerDay = d.AddressBytesPerDay
+	}
+	if c.ConversationBytesPerDay <= 0 {
+		c.ConversationBytesPerDay = d.ConversationBytesPerDay
+	}
 	setD(&c.PingInterval, d.PingInterval)
 	setD(&c.PongTimeout, d.PongTimeout)
 	setD(&c.HelloTimeout, d.HelloTimeout)
 	setD(&c.WriteTimeout, d.WriteTimeout)
 	setD(&c.TurnTimeout, d.TurnTimeout)
 	setD(&c.TypingDelay, d.TypingDelay)
+	setD(&c.ResumeWithin, d.ResumeWithin)
 	return c
 }
 
@@ -148,7 +171,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("webchat.max_frame_bytes must be at least 1024 (got %d); messages of %d characters need about 16384",
 			c.MaxFrameBytes, dialog.DefaultMaxMessageChars))
 	}
-	if c.MessageBurst < 0 || c.MessagesPerMinute < 0 || c.IPMessagesPerMinute < 0 || c.IPConnections < 0 {
+	if c.MessageBurst < 0 || c.MessagesPerMinute < 0 || c.IPMessagesPerMinute < 0 || c.IPConnections < 0 ||
+		c.AddressBytesPerDay < 0 || c.ConversationBytesPerDay < 0 {
 		errs = append(errs, errors.New("webchat: rate limits must not be negative (0 takes the default)"))
 	}
 	return errors.Join(errs...)
@@ -167,6 +191,15 @@ type Options struct {
 	Log   *slog.Logger
 	// Now is the clock for rate limits (default time.Now).
 	Now func() time.Time
+	// Usage counts the byte quotas (conversation.NewRedisUsage with Redis,
+	// so that they hold across instances; nil: a conversation.MemoryUsage).
+	Usage Usage
+}
+
+// Usage counts bytes per key and window (conversation.MemoryUsage,
+// conversation.RedisUsage).
+type Usage interface {
+	Add(ctx context.Context, key string, n int64, now time.Time, window time.Duration) (int64, error)
 }
 
 // Handler serves the chat WebSocket. Mount it at /ws.
@@ -179,6 +212,7 @@ type Handler struct {
 	origins map[string]bool
 	ips     *ipTable
 	up      websocket.Upgrader
+	usage   Usage
 
 	conns sockets.Set[*conn]
 }
@@ -202,7 +236,10 @@ func New(cfg Config, svc service, opts Options) (*Handler, error) {
 	cfg = cfg.withDefaults()
 	h := &Handler{
 		cfg: cfg, svc: svc, names: opts.Names, log: opts.Log, now: opts.Now,
-		origins: map[string]bool{}, ips: newIPTable(cfg),
+		origins: map[string]bool{}, ips: newIPTable(cfg), usage: opts.Usage,
+	}
+	if h.usage == nil {
+		h.usage = conversation.NewMemoryUsage()
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +350,35 @@ func TestTypingIndicator(t *testing.T) {
 	}
 	if len(pos) != 4 || pos["typing:true"] > pos["bot"] || pos["citizen"] > pos["bot"] || pos["bot"] > pos["typing:false"] {
 		t.Errorf("frames in order %v", order)
+	}
+}
+
+// TestResumeWithin: a token whose conversation has been quiet longer than
+// webchat.resume_within starts a new conversation (issue 21.9).
+func TestResumeWithin(t *testing.T) {
+	var offset atomic.Int64
+	h := newHarness(t, harnessOptions{cfg: Config{ResumeWithin: time.Hour}, opts: func(o *Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	}})
+	a := h.dial(nil)
+	w, _ := a.hello("", 0)
+	if w.ResumeWithin != time.Hour.Milliseconds() {
+		t.Errorf("welcome resume_within_ms = %d", w.ResumeWithin)
+	}
+	a.ask("m1", "Hallo")
+	token := a.token
+	_ = a.ws.Close()
+
+	b := h.dial(nil)
+	if w, _ := b.hello(token, 2); !w.Resumed || w.Token != token {
+		t.Fatalf("within the hour: %s", w.Raw)
+	}
+	_ = b.ws.Close()
+
+	offset.Store(int64(time.Hour + time.Minute))
+	c := h.dial(nil)
+	w, backlog := c.hello(token, 2)
+	if w.Resumed || !w.Reset || w.Token == token || len(backlog) != 0 {
+		t.Errorf("after an hour and a minute: %s, backlog %d", w.Raw, len(backlog))
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -18,11 +21,18 @@ import (
 // idKeyFile is the generated installation key in the data directory.
 const idKeyFile = "id_key"
 
+// idKeyCheckEvery is how often serve checks that Redis still has the
+// installation key.
+const idKeyCheckEvery = 30 * time.Second
+
 // installationKey returns the key that turns chat ids and phone numbers into
 // conversation ids (conversation.TelegramID, conversation.PhoneID). Every
 // instance must use the same key, or a citizen's conversation splits:
 //   - security.id_key from config (or CIVIBOT_SECURITY_ID_KEY_FILE), else
-//   - with Redis, the key kept there (the first instance creates it), else
+//   - with Redis, the key kept there (the first instance creates it; a
+//     copy is kept in the data directory, and offered again when Redis
+//     comes back empty, so that a restarted instance agrees with the
+//     running ones — keepInstallationKey re-creates it too), else
 //   - the key in the data directory, created on first start (0600).
 func installationKey(ctx context.Context, sec config.Security, rdb redis.UniversalClient, prefix string) ([]byte, error) {
 	if sec.IDKey != "" {
@@ -38,11 +48,15 @@ func installationKey(ctx context.Context, sec config.Security, rdb redis.Univers
 		}
 		return hex.EncodeToString(b), nil
 	}
+	path := filepath.Join(sec.DataDir, idKeyFile)
 	if rdb != nil {
 		key := prefix + "id_key"
 		candidate, err := fresh()
 		if err != nil {
 			return nil, err
+		}
+		if b, err := os.ReadFile(path); sec.DataDir != "" && err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+			candidate = strings.TrimSpace(string(b)) // the key this installation had
 		}
 		// SET NX GET: create it if missing, else read the one another
 		// instance created.
@@ -53,9 +67,13 @@ func installationKey(ctx context.Context, sec config.Security, rdb redis.Univers
 		if err != nil {
 			return nil, fmt.Errorf("installation key in redis: %w", err)
 		}
+		if sec.DataDir != "" && (v != candidate || !fileExists(path)) { // best effort: the copy only helps after a loss
+			if os.MkdirAll(sec.DataDir, 0o700) == nil {
+				_ = os.WriteFile(path, []byte(v+"\n"), 0o600)
+			}
+		}
 		return []byte(v), nil
 	}
-	path := filepath.Join(sec.DataDir, idKeyFile)
 	if b, err := os.ReadFile(path); err == nil {
 		if k := strings.TrimSpace(string(b)); len(k) >= 16 {
 			return []byte(k), nil
@@ -86,4 +104,45 @@ func installationKey(ctx context.Context, sec config.Security, rdb redis.Univers
 		return nil, fmt.Errorf("installation key: %w", err)
 	}
 	return []byte(k), nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// keepInstallationKey puts this instance's installation key back into
+// Redis whenever it is missing there (Redis restarted empty, a FLUSHALL),
+// checking every interval until ctx ends, so instances started later derive
+// the same conversation ids as the running ones (issue 21.8). A different
+// key in Redis (another instance won with a new one) is logged as an error:
+// restart that instance's peers so that they agree.
+func keepInstallationKey(ctx context.Context, rdb redis.UniversalClient, prefix string, idKey []byte, interval time.Duration, background *sync.WaitGroup, log *slog.Logger) {
+	key := prefix + "id_key"
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		warned := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			set, err := rdb.SetNX(ctx, key, string(idKey), 0).Result()
+			if err != nil {
+				continue // Redis down: try again later
+			}
+			if set {
+				log.WarnContext(ctx, "installation key was missing in redis (restarted empty?); put back this instance's")
+			}
+			v, err := rdb.Get(ctx, key).Result()
+			if err == nil && v != string(idKey) && !warned {
+				log.ErrorContext(ctx, "installation key in redis differs from this instance's: Telegram, phone and mail conversations may split; restart all instances")
+				warned = true
+			}
+		}
+	}()
 }

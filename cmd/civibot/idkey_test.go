@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/internal/redistest"
@@ -50,4 +53,48 @@ func TestInstallationKey(t *testing.T) {
 			t.Fatalf("instances disagree: %q vs %q, %v", a, b, err)
 		}
 	})
+}
+
+// TestInstallationKeyAfterRedisLoss: when Redis comes back empty, the
+// running instances put their key back and a restarted instance finds its
+// copy, so every instance keeps deriving the same ids (issue 21.8).
+func TestInstallationKeyAfterRedisLoss(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rdb := redistest.Start(t).Client(t)
+	secA, secB := config.Security{DataDir: t.TempDir()}, config.Security{DataDir: t.TempDir()}
+	a, err := installationKey(ctx, secA, rdb, "civibot:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redis loses everything; instance B restarts before A notices: its copy agrees.
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := installationKey(ctx, secA, rdb, "civibot:")
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("restarted with its copy: %q vs %q, %v", b, a, err)
+	}
+	// Lost again; the running instance puts its key back before a new instance (no copy) starts.
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	keepInstallationKey(ctx, rdb, "civibot:", a, 20*time.Millisecond, &wg, slog.New(slog.DiscardHandler))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if v, _ := rdb.Get(ctx, "civibot:id_key").Result(); v == string(a) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the key was not put back into Redis")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c, err := installationKey(ctx, secB, rdb, "civibot:")
+	if err != nil || !bytes.Equal(a, c) {
+		t.Fatalf("new instance: %q vs %q, %v", c, a, err)
+	}
 }

@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/analytics"
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
@@ -39,9 +43,59 @@ func newOperations(cfg config.Config, log *slog.Logger) *operations {
 	return &operations{cfg: cfg, log: log, metrics: metrics.New()}
 }
 
-// watchRedis counts the client's failed calls.
+// watchRedis counts the client's failed calls, and routes go-redis's own
+// log lines (pool and Sentinel messages during an outage) through slog so
+// that JSON logs stay JSON.
 func (o *operations) watchRedis(rdb redis.UniversalClient) {
 	rdb.AddHook(o.metrics.RedisHook())
+	redis.SetLogger(redisLogger{o.log})
+	o.metrics.TrackRedisMemory(func(ctx context.Context) (int64, int64, error) { return redisMemory(ctx, rdb) })
+}
+
+// redisMemory reads used_memory and maxmemory from INFO memory (summed over
+// a Cluster's masters).
+func redisMemory(ctx context.Context, rdb redis.UniversalClient) (int64, int64, error) {
+	read := func(ctx context.Context, c redis.Cmdable) (int64, int64, error) {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return 0, 0, err
+		}
+		var used, limit int64
+		for _, line := range strings.Split(info, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if !ok {
+				continue
+			}
+			switch k {
+			case "used_memory":
+				used, _ = strconv.ParseInt(v, 10, 64)
+			case "maxmemory":
+				limit, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		return used, limit, nil
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return read(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var used, limit int64
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		u, l, err := read(ctx, c)
+		mu.Lock()
+		defer mu.Unlock()
+		used, limit = used+u, limit+l
+		return err
+	})
+	return used, limit, err
+}
+
+// redisLogger is go-redis's logger interface on slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 // startAnalytics builds the analytics recorder and reporter on Redis (rdb
@@ -84,6 +138,11 @@ func (o *operations) run(ctx context.Context, background *sync.WaitGroup) {
 			o.log.ErrorContext(ctx, "analytics recorder stopped", "error", err)
 		}
 	}()
+}
+
+// accountsOptions count console logins in metrics.
+func (o *operations) accountsOptions() accounts.Options {
+	return accounts.Options{OnLogin: func(e accounts.LoginEvent) { o.metrics.Login(e.Outcome) }}
 }
 
 // serviceOptions make metrics and analytics observers of the dialog

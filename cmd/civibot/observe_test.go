@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +195,9 @@ func TestServeMetricsAndAnalytics(t *testing.T) {
 	if m[`civibot_dialog_decisions_total{kind="answer",reason="none"}`] < 3 || m[`civibot_retrieval_duration_seconds_count`] < 3 {
 		t.Errorf("answers %v, searches %v", m[`civibot_dialog_decisions_total{kind="answer",reason="none"}`], m[`civibot_retrieval_duration_seconds_count`])
 	}
+	if m[`civibot_redis_memory_bytes{kind="used"}`] < 100000 || m[`civibot_console_logins_total{outcome="ok"}`] != 1 {
+		t.Errorf("redis memory %v, console logins %v", m[`civibot_redis_memory_bytes{kind="used"}`], m[`civibot_console_logins_total{outcome="ok"}`])
+	}
 	if m[`civibot_handoff_wait_seconds_sum`] <= 0 || m["go_goroutines"] == 0 || m["process_resident_memory_bytes"] == 0 {
 		t.Errorf("wait sum %v, runtime collectors %v %v", m[`civibot_handoff_wait_seconds_sum`], m["go_goroutines"], m["process_resident_memory_bytes"])
 	}
@@ -250,12 +256,17 @@ func TestServeMetricsOff(t *testing.T) {
 	}
 }
 
-// writeSecret writes a secret file for a *_FILE variable.
-func writeSecret(t *testing.T, value string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(p, []byte(value+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+// TestRedisLoggerJSON: go-redis's own log lines come out as JSON log
+// records, not plain text in the middle of the JSON log (issue 21.6).
+func TestRedisLoggerJSON(t *testing.T) {
+	var buf bytes.Buffer
+	l := redisLogger{slog.New(slog.NewJSONHandler(&buf, nil))}
+	l.Printf(context.Background(), "redis: %s:%d: connection pool: failed to dial after %d attempts: %v\n", "10.0.0.7", 6379, 5, errors.New("connection refused"))
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not a JSON record: %q: %v", buf.String(), err)
 	}
-	return p
+	if rec["level"] != "WARN" || rec["msg"] != "redis client" || !strings.Contains(rec["detail"].(string), "failed to dial") {
+		t.Errorf("record = %v", rec)
+	}
 }

@@ -126,19 +126,19 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		defer rdb.Close()
 		ops.watchRedis(rdb)
 		prefix := cfg.Redis.KeyPrefix()
-		store = conversation.NewRedis(rdb, cfg.Redis.StoreOptions(cfg.Conversations.Retention))
+		store = conversation.NewRedis(rdb, cfg.StoreOptions())
 		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
 			return err
 		}
 		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
 			return err
 		}
-		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, accounts.Options{}); err != nil {
+		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, ops.accountsOptions()); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
 	} else {
-		store = conversation.NewMemory(conversation.Options{Retention: cfg.Conversations.Retention})
+		store = conversation.NewMemory(cfg.StoreOptions())
 		queue = handoff.NewMemoryQueue()
 		if err := ops.startAnalytics(nil, "", engine.Terms); err != nil {
 			return err
@@ -146,10 +146,11 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
-		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), accounts.Options{}); err != nil {
+		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), ops.accountsOptions()); err != nil {
 			return err
 		}
-		log.InfoContext(ctx, "state in memory (one instance; set redis.url for several)")
+		log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
+		defer log.Warn("shutting down with state in memory: " + memoryStateLost)
 	}
 
 	// Outbound delivery per channel (Telegram and Twilio register here), the
@@ -175,7 +176,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 
 	chat, err := webchat.New(cfg.Webchat, svc, webchat.Options{
 		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
-		Names: accountNames{accts}, Log: log,
+		Names: accountNames{accts}, Log: log, Usage: webchatUsage(rdb, cfg.Redis.KeyPrefix()),
 	})
 	if err != nil {
 		return err
@@ -188,6 +189,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	if cfg.Telegram.Enabled || cfg.Twilio.Enabled || cfg.Email.Enabled {
 		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
 			return err
+		}
+		if rdb != nil && cfg.Security.IDKey == "" {
+			keepInstallationKey(ctx, rdb, cfg.Redis.KeyPrefix(), idKey, idKeyCheckEvery, &background, log)
 		}
 	}
 	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, registry, log, stdout); err != nil {
@@ -205,7 +209,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		Desk: desk, Accounts: accts, Store: store, Bus: store,
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
-		Analytics: ops.consoleAnalytics(),
+		Analytics: ops.consoleAnalytics(), StateInMemory: rdb == nil,
 	})
 	if err != nil {
 		return err
@@ -244,11 +248,23 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	return srv.Serve(ctx, ln)
 }
 
+// memoryStateLost says what a restart loses without Redis.
+const memoryStateLost = "a restart loses conversations, waiting citizens, callback tickets, console sessions and idempotency keys"
+
 // backend is a conversation store that is also the event bus.
 type backend interface {
 	conversation.Store
 	conversation.Bus
 	conversation.Idempotency
+}
+
+// webchatUsage counts the web chat's byte quotas in Redis (shared by all
+// instances) when there is one, else in memory.
+func webchatUsage(rdb redis.UniversalClient, prefix string) webchat.Usage {
+	if rdb == nil {
+		return conversation.NewMemoryUsage()
+	}
+	return conversation.NewRedisUsage(rdb, prefix)
 }
 
 // storeReady is the /readyz check of the conversation store: a read that

@@ -394,3 +394,43 @@ func readAll(t *testing.T, resp *http.Response) string {
 	}
 	return string(b)
 }
+
+// TestReadPolicy: any caseworker may read, and add notes to, a
+// conversation a colleague holds; the read is in the audit trail once per
+// holding, the holder sees it; a conversation that never asked for a
+// person is for administrators only (issues 16.3, 21.13).
+func TestReadPolicy(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.waiting("w1", conversation.ChannelWeb, "de", "Ich brauche einen Termin")
+	if _, err := h.store.Create(bg, conversation.Conversation{ID: "b1", Channel: conversation.ChannelWeb, Language: "de"}); err != nil {
+		t.Fatal(err)
+	}
+	anna, ben, rita := h.login("anna"), h.login("ben"), h.login("rita")
+	if code, body := anna.do("POST", "/console/api/conversations/w1/claim", nil); code != 200 {
+		t.Fatalf("claim: %d %v", code, body)
+	}
+	viewed := func(c map[string]any) []string {
+		var out []string
+		for _, a := range c["handoff"].(map[string]any)["audit"].([]any) {
+			if e := a.(map[string]any); e["action"] == "viewed" {
+				out = append(out, e["actor"].(string))
+			}
+		}
+		return out
+	}
+	anna.transcript("w1") // the holder's own reads are not recorded
+	ben.transcript("w1")
+	ben.transcript("w1") // once per holding
+	if code, body := ben.do("POST", "/console/api/conversations/w1/note", map[string]any{"text": "Termin ist morgen frei"}); code != 200 {
+		t.Errorf("note on a colleague's conversation: %d %v", code, body)
+	}
+	conv, _ := anna.transcript("w1")
+	if got := viewed(conv); len(got) != 1 || got[0] != "ben" {
+		t.Errorf("viewed by %v, want [ben] in the holder's audit trail", got)
+	}
+	// Bot-only conversations: administrators only.
+	if code, body := ben.do("GET", "/console/api/conversations/b1", nil); code != 403 || body["error"] != "not_handed_off" {
+		t.Errorf("caseworker reads a bot-only conversation: %d %v", code, body)
+	}
+	rita.transcript("b1")
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/internal/clientaddr"
 )
 
 // Cookie names. Over HTTPS the __Host- prefix binds the cookie to this
@@ -183,6 +183,11 @@ func (h *Handler) sameOrigin(r *http.Request, required bool) bool {
 // secret is right.
 func (h *Handler) ssoUser(r *http.Request) (string, bool) {
 	s := h.cfg.SSO
+	// A request carrying either header twice is refused: which copy the
+	// proxy set and which the client sent cannot be told apart.
+	if len(r.Header.Values(s.Header)) != 1 || len(r.Header.Values(s.UserHeader)) != 1 {
+		return "", false
+	}
 	got := r.Header.Get(s.Header)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.Secret)) != 1 {
 		return "", false
@@ -194,15 +199,10 @@ func (h *Handler) ssoUser(r *http.Request) (string, bool) {
 	return user, true
 }
 
-// clientIP is the address the login limit counts (the web server's
-// middleware has already taken X-Forwarded-For when it trusts a proxy).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the address the login limits count: the IP, an IPv6
+// address's /64 (the web server's middleware has already taken
+// X-Forwarded-For when it trusts a proxy).
+func clientIP(r *http.Request) string { return clientaddr.Key(r.RemoteAddr) }
 
 // decode reads a JSON body into v, strictly.
 func decode(r *http.Request, v any) error {
@@ -285,16 +285,21 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (h *Handler) classify(r *http.Request, err error) *apiError {
 	var locked *accounts.LockedError
+	var slowed *accounts.SlowedError
 	switch {
 	case errors.As(err, &locked):
-		wait := time.Until(locked.Until)
+		wait := locked.Until.Sub(h.now())
 		return &apiError{status: http.StatusTooManyRequests, code: "locked", retry: wait,
 			msg:   "too many failed logins; try again after " + locked.Until.UTC().Format(time.RFC3339),
 			extra: map[string]any{"until": locked.Until.UTC()}}
+	case errors.As(err, &slowed):
+		wait := slowed.Until.Sub(h.now())
+		return &apiError{status: http.StatusTooManyRequests, code: "slowed", retry: wait,
+			msg:   "too many failed logins for this account; try again after " + slowed.Until.UTC().Format(time.RFC3339),
+			extra: map[string]any{"until": slowed.Until.UTC()}}
 	case errors.Is(err, accounts.ErrBadCredentials):
+		// Also a disabled account's right password (no oracle on departed staff).
 		return &apiError{status: http.StatusUnauthorized, code: "bad_credentials", msg: "wrong user name or password"}
-	case errors.Is(err, accounts.ErrDisabled):
-		return &apiError{status: http.StatusForbidden, code: "disabled", msg: "this account is disabled; ask an administrator"}
 	case errors.Is(err, accounts.ErrForbidden):
 		return errAdmin
 	case errors.Is(err, handoff.ErrAlreadyClaimed):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/internal/redistest"
 	"github.com/civibot/civibot/web/console"
 )
 
@@ -26,7 +27,7 @@ func TestLogin(t *testing.T) {
 		{"wrong password", map[string]string{"username": "anna", "password": "wrong horse battery"}, 401, "bad_credentials", false},
 		{"unknown user", map[string]string{"username": "nobody", "password": "wrong horse battery"}, 401, "bad_credentials", false},
 		{"impossible user name", map[string]string{"username": "{x}", "password": "wrong horse battery"}, 401, "bad_credentials", false},
-		{"disabled", map[string]string{"username": "dora", "password": password}, 403, "disabled", false},
+		{"disabled", map[string]string{"username": "dora", "password": password}, 401, "bad_credentials", false},
 		{"empty password", map[string]string{"username": "anna", "password": ""}, 400, "invalid", false},
 		{"not JSON", "username=anna&password=x", 400, "bad_json", false},
 		{"unknown field", map[string]string{"username": "anna", "password": password, "admin": "yes"}, 400, "bad_json", false},
@@ -58,6 +59,121 @@ func TestLogin(t *testing.T) {
 	_, unknown := c.do("POST", "/console/api/login", map[string]string{"username": "bert", "password": "wrong horse battery"})
 	if !reflect.DeepEqual(wrong, unknown) {
 		t.Errorf("wrong password %v and unknown user %v are told apart", wrong, unknown)
+	}
+	// Nor a disabled account's right password from a wrong one (issue 21.3).
+	_, right := h.newClient().do("POST", "/console/api/login", map[string]string{"username": "dora", "password": password})
+	if !reflect.DeepEqual(right, wrong) {
+		t.Errorf("disabled account's right password %v and a wrong password %v are told apart", right, wrong)
+	}
+}
+
+// TestLoginSlowedAcrossAddresses: a guesser spread over many addresses
+// (each under the per-address lockout) is slowed per account; the owner
+// still logs in from her known address; IPv6 addresses count by /64;
+// administrators see the attempts (issue 16.1).
+func TestLoginSlowedAcrossAddresses(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			o := harnessOpts{trustProxy: true, logins: 1000}
+			if backend == "redis" {
+				o.accounts = func(now func() time.Time) *accounts.Store {
+					a, err := accounts.NewRedis(accountsConfig, redistest.Start(t).Client(t), "test:", accounts.Options{Now: now})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, u := range []struct {
+						name string
+						role accounts.Role
+					}{{"anna", accounts.RoleCaseworker}, {"rita", accounts.RoleAdmin}} {
+						if _, err := a.AddUser(bg, u.name, "", u.role, password); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return a
+				}
+			}
+			h := newHarness(t, o)
+			from := func(addr string) reqOpt { return header("X-Forwarded-For", addr) }
+			login := func(user, pass, addr string) (int, map[string]any) {
+				return h.newClient().do("POST", "/console/api/login", map[string]string{"username": user, "password": pass}, from(addr))
+			}
+			// Anna's office (an IPv6 /64) is known from a login.
+			if code, body := login("anna", password, "2001:db8:aa:1::10"); code != 200 {
+				t.Fatalf("anna's first login = %d %v", code, body)
+			}
+			// Guesses from many addresses, 2 each (the lockout is 3 per address).
+			for i := range accounts.DefaultSlowAfter {
+				if code, body := login("anna", "wrong horse battery", fmt.Sprintf("198.51.100.%d", i/2)); code != 401 {
+					t.Fatalf("guess %d = %d %v", i+1, code, body)
+				}
+			}
+			resp := h.newClient().raw("POST", "/console/api/login", map[string]string{"username": "anna", "password": "wrong horse battery"}, from("203.0.113.50"))
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("guess from a new address after %d failures = %d (Retry-After %q), want 429", accounts.DefaultSlowAfter, resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+			code, body := login("anna", password, "203.0.113.51")
+			if code != http.StatusTooManyRequests || body["error"] != "slowed" || body["until"] == nil {
+				t.Errorf("right password from an unknown address while slowed = %d %v", code, body)
+			}
+			// The owner, from another address of her office's /64, is not slowed.
+			if code, body := login("anna", password, "2001:db8:aa:1:ffff::7"); code != 200 {
+				t.Errorf("anna from her office = %d %v", code, body)
+			}
+			// The delay grows: after waiting, one more guess, then a longer wait.
+			h.clock.Add(2 * time.Second)
+			if code, body := login("anna", "wrong horse battery", "203.0.113.52"); code != 401 {
+				t.Fatalf("guess after the wait = %d %v", code, body)
+			}
+			h.clock.Add(time.Second)
+			if code, body := login("anna", "wrong horse battery", "203.0.113.53"); code != http.StatusTooManyRequests || body["error"] != "slowed" {
+				t.Errorf("guess 1s after the 11th failure = %d %v, want slowed (2s)", code, body)
+			}
+			// Administrators see the attempts; caseworkers may not.
+			anna := h.newClient()
+			if code, body := anna.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}, from("2001:db8:aa:1::10")); code != 200 {
+				t.Fatalf("anna = %d %v", code, body)
+			}
+			if code, _ := anna.do("GET", "/console/api/login-events", nil); code != http.StatusForbidden {
+				t.Errorf("login events for a caseworker = %d", code)
+			}
+			code, body = h.login("rita").do("GET", "/console/api/login-events?limit=50", nil)
+			if code != 200 {
+				t.Fatalf("login events = %d %v", code, body)
+			}
+			outcomes := map[string]int{}
+			for _, e := range body["events"].([]any) {
+				ev := e.(map[string]any)
+				if ev["user"] == "anna" {
+					outcomes[ev["outcome"].(string)]++
+				}
+				if ev["address"] == "2001:db8:aa:1:ffff::7" {
+					t.Errorf("an IPv6 address in an event is not grouped by /64: %v", ev)
+				}
+			}
+			if outcomes["bad_credentials"] != accounts.DefaultSlowAfter+1 || outcomes["slowed"] != 3 || outcomes["ok"] != 3 {
+				t.Errorf("anna's login outcomes = %v", outcomes)
+			}
+		})
+	}
+}
+
+// TestLoginIPv6Grouped: the per-address login limit counts an IPv6 /64
+// as one address.
+func TestLoginIPv6Grouped(t *testing.T) {
+	h := newHarness(t, harnessOpts{trustProxy: true, logins: 3})
+	for i := range 3 {
+		addr := fmt.Sprintf("2001:db8:bb:2::%x", i+1)
+		if code, body := h.newClient().do("POST", "/console/api/login", map[string]string{"username": fmt.Sprintf("guess%d", i), "password": "x"}, header("X-Forwarded-For", addr)); code != 401 {
+			t.Fatalf("attempt %d = %d %v", i+1, code, body)
+		}
+	}
+	code, body := h.newClient().do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}, header("X-Forwarded-For", "2001:db8:bb:2:ffff:ffff:ffff:ffff"))
+	if code != http.StatusTooManyRequests || body["error"] != "rate_limited" {
+		t.Errorf("fourth attempt from the same /64 = %d %v, want rate_limited", code, body)
+	}
+	if code, body := h.newClient().do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}, header("X-Forwarded-For", "2001:db8:bb:3::1")); code != 200 {
+		t.Errorf("another /64 = %d %v", code, body)
 	}
 }
 
@@ -346,7 +462,30 @@ func TestSSO(t *testing.T) {
 				t.Errorf("%s: %d %v", tt.name, code, body)
 			}
 		}
-		// Without the proxy's headers the password login still works.
+		// Two copies of either header: refused (which one the proxy set is unknown).
+		for _, dup := range []string{"X-Forwarded-User", "X-Proxy-Secret"} {
+			fresh := h.newClient()
+			add := func(r *http.Request) { r.Header.Add(dup, r.Header.Get(dup)) }
+			if code, body := fresh.do("GET", "/console/api/me", nil, append(proxy, add)...); code != 403 || body["error"] != "sso_rejected" || fresh.cookie() != nil {
+				t.Errorf("two %s headers: %d %v", dup, code, body)
+			}
+		}
+		two := func(r *http.Request) {
+			r.Header.Set("X-Proxy-Secret", sso.Secret)
+			r.Header["X-Forwarded-User"] = []string{"anna", "rita"}
+		}
+		if code, body := h.newClient().do("GET", "/console/api/me", nil, two); code != 403 || body["error"] != "sso_rejected" {
+			t.Errorf("X-Forwarded-User anna and rita: %d %v", code, body)
+		}
+		// With SSO on, the password login is off unless configured.
+		if code, body := h.newClient().do("POST", "/console/api/login", map[string]string{"username": "rita", "password": password}); code != 403 || body["error"] != "password_login_off" {
+			t.Errorf("password login with SSO on = %d %v, want 403 password_login_off", code, body)
+		}
+	})
+	t.Run("on with password login", func(t *testing.T) {
+		pw := sso
+		pw.PasswordLogin = true
+		h := newHarness(t, harnessOpts{cfg: console.Config{SSO: pw}})
 		h.login("rita")
 	})
 	t.Run("off", func(t *testing.T) {
@@ -386,5 +525,17 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := console.New(console.Config{SecureCookie: "never"}, console.Options{}); err == nil {
 		t.Error("New accepted a bad config")
+	}
+}
+
+// TestStateInMemory: without Redis the page is told that a restart loses
+// conversations and sessions (issue 21.12).
+func TestStateInMemory(t *testing.T) {
+	for _, inMemory := range []bool{false, true} {
+		h := newHarness(t, harnessOpts{inMemory: inMemory})
+		code, me := h.login("anna").do("GET", "/console/api/me", nil)
+		if got, _ := me["state_in_memory"].(bool); code != 200 || got != inMemory {
+			t.Errorf("in memory %v: me = %d %v", inMemory, code, me)
+		}
 	}
 }

@@ -38,10 +38,17 @@ type SSOConfig struct {
 	Secret string `yaml:"secret"`
 	// UserHeader names the caseworker, e.g. "X-Forwarded-User".
 	UserHeader string `yaml:"user_header"`
+	// PasswordLogin keeps the console's own password login working while
+	// SSO is on (default false: with SSO on, only the proxy logs in, so the
+	// identity provider's MFA and offboarding cannot be bypassed).
+	PasswordLogin bool `yaml:"password_login"`
 }
 
 // Enabled reports whether the SSO header path is on.
 func (s SSOConfig) Enabled() bool { return s.Header != "" && s.Secret != "" && s.UserHeader != "" }
+
+// passwordLogin reports whether POST /console/api/login is allowed.
+func (s SSOConfig) passwordLogin() bool { return !s.Enabled() || s.PasswordLogin }
 
 // Defaults for Config.
 const (

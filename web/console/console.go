@@ -19,6 +19,7 @@
 //	GET    /console/console.js, console.css   its assets
 //	GET    /console/api/me                    who is logged in (+ CSRF token); SSO login
 //	POST   /console/api/login                 {username, password}
+//	GET    /console/api/login-events          recent login attempts (admins)
 //	POST   /console/api/logout
 //	POST   /console/api/leave                 mark me offline (page closed)
 //	GET    /console/api/queue                 waiting, tickets, mine, claimed, online
@@ -69,6 +70,7 @@ type Desk interface {
 	Tickets(ctx context.Context) ([]handoff.Summary, error)
 	Claimed(ctx context.Context) ([]handoff.Summary, error)
 	Transcript(ctx context.Context, id string) (handoff.Transcript, error)
+	RecordView(ctx context.Context, c conversation.Conversation, caseworker string) error
 	Heartbeat(ctx context.Context, caseworker string) error
 	Leave(ctx context.Context, caseworker string) error
 	Online(ctx context.Context) ([]handoff.Presence, error)
@@ -88,6 +90,7 @@ type Accounts interface {
 	User(ctx context.Context, name string) (accounts.User, error)
 	CannedReplies(ctx context.Context) ([]accounts.CannedReply, error)
 	SetCannedReplies(ctx context.Context, actor string, list []accounts.CannedReply) error
+	LoginEvents(ctx context.Context, limit int) ([]accounts.LoginEvent, error)
 }
 
 var _ Accounts = (*accounts.Store)(nil)
@@ -139,6 +142,10 @@ type Options struct {
 	// Analytics serves the dashboard at /console/analytics (nil: analytics
 	// are off).
 	Analytics Analytics
+	// StateInMemory: civibot runs without Redis, so a restart loses
+	// conversations, tickets and sessions; /me tells the page
+	// (state_in_memory) so that caseworkers see it.
+	StateInMemory bool
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -163,6 +170,7 @@ type Handler struct {
 	logins     *loginLimit
 	now        func() time.Time
 	analytics  Analytics
+	inMemory   bool
 
 	socks sockets.Set[*liveConn]
 }
@@ -186,7 +194,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
-		analytics: opts.Analytics,
+		analytics: opts.Analytics, inMemory: opts.StateInMemory,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars
@@ -249,6 +257,7 @@ func (h *Handler) routes() {
 
 	m.Handle("GET /console/api/me", h.api(h.me, apiOpts{public: true}))
 	m.Handle("POST /console/api/login", h.api(h.login, apiOpts{public: true, body: maxActionBody}))
+	m.Handle("GET /console/api/login-events", h.api(h.loginEvents, apiOpts{admin: true}))
 	m.Handle("POST /console/api/logout", h.api(h.logout, apiOpts{body: maxActionBody}))
 	m.Handle("POST /console/api/leave", h.api(h.leave, apiOpts{body: maxActionBody}))
 	m.Handle("GET /console/api/queue", h.api(h.queue, apiOpts{}))
@@ -308,17 +317,6 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("console: shutdown: %d live sockets cut: %w", n, err)
 	}
 	return nil
-}
-
-// localSockets counts this instance's live sockets of one caseworker.
-func (h *Handler) localSockets(user string) int {
-	n := 0
-	h.socks.Each(func(c *liveConn) {
-		if c.user == user {
-			n++
-		}
-	})
-	return n
 }
 
 // nameCache maps user names to display names for a short while.

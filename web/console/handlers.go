@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/civibot/civibot/accounts"
@@ -29,6 +30,9 @@ type meView struct {
 	Outcomes    []string  `json:"outcomes"`
 	HeartbeatMS int64     `json:"heartbeat_ms"`
 	MaxChars    int       `json:"max_chars"`
+	// StateInMemory: no Redis; a restart loses conversations, tickets and
+	// sessions (the page shows a warning).
+	StateInMemory bool `json:"state_in_memory,omitempty"`
 }
 
 func (h *Handler) meOf(s accounts.Session) meView {
@@ -36,6 +40,7 @@ func (h *Handler) meOf(s accounts.Session) meView {
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
 		HeartbeatMS: h.cfg.HeartbeatInterval.Milliseconds(), MaxChars: h.maxChars,
+		StateInMemory: h.inMemory,
 	}
 }
 
@@ -96,6 +101,11 @@ type loginRequest struct {
 // passwords get the same answer (after the same work); too many failures
 // lock the name and address out (429 with Retry-After).
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if !h.cfg.SSO.passwordLogin() {
+		h.log.InfoContext(r.Context(), "console login failed", "reason", "password_login_off")
+		return &apiError{status: http.StatusForbidden, code: "password_login_off",
+			msg: "log in through your organisation's single sign-on (console.sso.password_login is off)"}
+	}
 	if wait := h.logins.take(clientIP(r), h.now()); wait > 0 {
 		h.log.InfoContext(r.Context(), "console login failed", "reason", "rate_limited")
 		return &apiError{status: http.StatusTooManyRequests, code: "rate_limited", retry: wait,
@@ -117,7 +127,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *caller) error
 		if !errors.As(err, &ae) {
 			ae = h.classify(r, err)
 		}
-		h.log.InfoContext(r.Context(), "console login failed", "reason", ae.code)
+		reason := ae.code
+		if errors.Is(err, accounts.ErrDisabled) {
+			reason = "disabled" // for the log only: answered like a wrong password
+		}
+		h.log.InfoContext(r.Context(), "console login failed", "reason", reason)
 		return ae
 	}
 	if old := sessionToken(r); old != "" {
@@ -130,6 +144,31 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, _ *caller) error
 	h.setCookie(w, r, token, s.Created.Add(h.sessionMax))
 	h.log.InfoContext(r.Context(), "console login", "method", "password")
 	return h.sendMe(w, s)
+}
+
+// loginEventsView answers /login-events.
+type loginEventsView struct {
+	Events []accounts.LoginEvent `json:"events"`
+}
+
+// loginEvents lists the newest password login attempts (?limit=, at most
+// 1000), for administrators: who tried which account from which address
+// (IPv6: its /64) and the outcome.
+func (h *Handler) loginEvents(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	limit := 200
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, "invalid", "limit must be a number from 1 to 1000")
+		}
+		limit = n
+	}
+	es, err := h.accounts.LoginEvents(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, loginEventsView{Events: es})
+	return nil
 }
 
 // logout ends the session, marks the caseworker offline and closes their
@@ -336,6 +375,16 @@ func (h *Handler) transcript(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	t, err := h.desk.Transcript(r.Context(), id)
 	if err != nil {
+		return err
+	}
+	// Who may read what (docs/security.md): a conversation that never
+	// asked for a person is for administrators only; one a colleague holds
+	// any caseworker may read, and the read goes into its audit trail.
+	if t.Conversation.Handoff == nil && c.session.Role != accounts.RoleAdmin {
+		return &apiError{status: http.StatusForbidden, code: "not_handed_off",
+			msg: "this conversation never asked for a person; only administrators may read it"}
+	}
+	if err := h.desk.RecordView(r.Context(), t.Conversation, c.session.User); err != nil {
 		return err
 	}
 	out := map[string]any{

@@ -76,6 +76,13 @@ type harnessOpts struct {
 	analytics console.Analytics
 	// registry delivers to the channels (nil: none registered).
 	registry *channels.Registry
+	// trustProxy takes the client address from X-Forwarded-For.
+	trustProxy bool
+	// inMemory is Options.StateInMemory.
+	inMemory bool
+	// accounts replaces the memory accounts with the test users (e.g. a
+	// Redis store); built with the harness's clock.
+	accounts func(now func() time.Time) *accounts.Store
 }
 
 // Test users; every password is "correct horse battery".
@@ -133,6 +140,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.accounts != nil {
+		h.accounts = o.accounts(h.clock.Now)
+	}
 	dcfg := o.desk
 	if dcfg.WatchInterval == 0 {
 		dcfg.WatchInterval, dcfg.ReclaimAfter = 100*time.Millisecond, time.Second
@@ -149,13 +159,14 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	go func() { defer close(done); _ = h.desk.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	srv, err := web.New(web.Config{PublicURL: o.public}, web.DefaultBranding(), log)
+	srv, err := web.New(web.Config{PublicURL: o.public, TrustProxy: o.trustProxy}, web.DefaultBranding(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.console, err = console.New(o.cfg, console.Options{
 		Desk: h.desk, Accounts: h.accounts, Store: h.store, Bus: h.store, PublicURL: o.public, Log: log,
 		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now, Analytics: o.analytics,
+		StateInMemory: o.inMemory,
 	})
 	if err != nil {
 		t.Fatal(err)
