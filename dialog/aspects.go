@@ -116,23 +116,3 @@ func (r *aspectRule) answers(kind knowledge.SectionKind) bool {
 	}
 	return false
 }
-
-// sectionKind is the section the aspect is mostly answered by, for the
-// decision's reasons and analytics.
-func (a aspect) sectionKind() knowledge.SectionKind {
-	switch a {
-	case aspectFees:
-		return knowledge.SectionFees
-	case aspectDocuments:
-		return knowledge.SectionDocuments
-	case aspectDeadline, aspectDuration:
-		return knowledge.SectionDeadlines
-	case aspectPlace, aspectHours, aspectContact:
-		return knowledge.SectionContact
-	case aspectEligibility:
-		return knowledge.SectionPrerequisites
-	case aspectProcedure, aspectOnline:
-		return knowledge.SectionProcedure
-	}
-	return ""
-}

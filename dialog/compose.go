@@ -403,16 +403,6 @@ func (q *question) topicShare(hits []bool) float64 {
 	return float64(got) / float64(n)
 }
 
-// share is the weighed share of the question's concepts, besides the
-// page's topic, that hits holds (1 when the question names nothing but
-// the topic).
-func (q *question) share(hits []bool) float64 {
-	if s, ok := q.shareOf(hits); ok {
-		return s
-	}
-	return 1
-}
-
 // knownShare is share over the words the city's pages know.
 func (q *question) knownShare(hits []bool) float64 {
 	var got, total float64

@@ -17,7 +17,6 @@ type sentence struct {
 	section int  // index of the section in the page
 	pos     int  // position in the section
 	terms   []string
-	score   float64
 }
 
 // pageSentences are a page's sentences per section, with their terms.
