@@ -140,17 +140,23 @@ type Branding struct {
 	OnPrimaryColor string `yaml:"on_primary_color"`
 	// PrivacyURL links the privacy notice shown on first open (http(s)).
 	PrivacyURL string `yaml:"privacy_url"`
+	// ChatExpiry is how long the widget keeps an idle chat in the browser
+	// (its token and transcript), so the next person at a shared computer
+	// does not see it. The conversation stays on the server for its
+	// retention time.
+	ChatExpiry time.Duration `yaml:"chat_expiry"`
 }
 
-// Default branding colours (contrast 8.65:1).
+// Default branding colours (contrast 8.65:1) and chat expiry.
 const (
 	DefaultPrimaryColor   = "#00507a"
 	DefaultOnPrimaryColor = "#ffffff"
+	DefaultChatExpiry     = 4 * time.Hour
 )
 
 // DefaultBranding returns the sample city's branding.
 func DefaultBranding() Branding {
-	return Branding{Name: "Musterstadt", PrimaryColor: DefaultPrimaryColor, OnPrimaryColor: DefaultOnPrimaryColor}
+	return Branding{Name: "Musterstadt", PrimaryColor: DefaultPrimaryColor, OnPrimaryColor: DefaultOnPrimaryColor, ChatExpiry: DefaultChatExpiry}
 }
 
 func (b Branding) withDefaults() Branding {
@@ -159,6 +165,9 @@ func (b Branding) withDefaults() Branding {
 	}
 	if b.OnPrimaryColor == "" {
 		b.OnPrimaryColor = DefaultOnPrimaryColor
+	}
+	if b.ChatExpiry == 0 {
+		b.ChatExpiry = DefaultChatExpiry
 	}
 	return b
 }
@@ -183,6 +192,9 @@ func (b Branding) Validate() error {
 			errs = append(errs, fmt.Errorf("city.primary_color %s and city.on_primary_color %s have a contrast of %.2f:1; WCAG AA needs at least 4.5:1 (darken the primary colour or change the text colour)",
 				b.PrimaryColor, b.OnPrimaryColor, r))
 		}
+	}
+	if b.ChatExpiry < time.Minute || b.ChatExpiry > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("city.chat_expiry must be between 1m and 720h (got %s; default 4h)", b.ChatExpiry))
 	}
 	for name, u := range map[string]string{"city.logo_url": b.LogoURL, "city.privacy_url": b.PrivacyURL} {
 		if u == "" {

@@ -38,6 +38,8 @@ type widgetConfig struct {
 	Socket string `json:"socket"`
 	// Protocol is the web chat protocol version the server speaks.
 	Protocol int `json:"protocol"`
+	// ChatExpirySeconds: the widget forgets a chat idle this long.
+	ChatExpirySeconds int `json:"chat_expiry_seconds"`
 }
 
 // ProtocolVersion is the web chat protocol version the widget speaks
@@ -65,7 +67,7 @@ func newAssets(brand Branding) (*assets, error) {
 	cfg, err := json.Marshal(widgetConfig{
 		Name: brand.Name, LogoURL: brand.LogoURL, PrimaryColor: brand.PrimaryColor,
 		OnPrimaryColor: brand.OnPrimaryColor, PrivacyURL: brand.PrivacyURL,
-		Socket: "/ws", Protocol: ProtocolVersion,
+		Socket: "/ws", Protocol: ProtocolVersion, ChatExpirySeconds: int(brand.ChatExpiry.Seconds()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: widget config: %w", err)

@@ -40,9 +40,11 @@
       placeholder: 'Ihre Frage …',
       send: 'Senden',
       person: 'Mit einem Menschen sprechen',
-      forget: 'Chat löschen',
-      forgetConfirm: 'Diesen Chat und alle gespeicherten Nachrichten löschen?',
-      forgotten: 'Ihr Chat wurde gelöscht.',
+      forget: 'Chat beenden',
+      forgetConfirm: 'Chat beenden? Der Verlauf wird gelöscht, auf diesem Gerät und bei der Stadt.',
+      forgotten: 'Ihr Chat wurde beendet und gelöscht.',
+      lost: 'Ihr bisheriger Chat ist nicht mehr vorhanden, weil der Dienst neu gestartet wurde. Sie können hier neu beginnen.',
+      claimedNamed: '{name} ist jetzt für Sie da.',
       you: 'Sie',
       bot: 'KI-Assistent',
       staff: 'Mitarbeiterin oder Mitarbeiter der Stadt',
@@ -54,6 +56,7 @@
       helpful: 'Hilfreich',
       unhelpful: 'Nicht hilfreich',
       thanks: 'Danke für Ihre Rückmeldung.',
+      newMessage: 'Neue Nachricht \u2193',
       typing: 'Der Assistent schreibt …',
       typingStaff: 'Die Mitarbeiterin oder der Mitarbeiter schreibt …',
       sending: 'wird gesendet …',
@@ -90,9 +93,11 @@
       placeholder: 'Your question …',
       send: 'Send',
       person: 'Talk to a person',
-      forget: 'Delete chat',
-      forgetConfirm: 'Delete this chat and all stored messages?',
-      forgotten: 'Your chat has been deleted.',
+      forget: 'End chat',
+      forgetConfirm: 'End this chat? Its messages are deleted, on this device and at the city.',
+      forgotten: 'Your chat has ended and was deleted.',
+      lost: 'Your earlier chat is no longer available because the service was restarted. You can start again here.',
+      claimedNamed: '{name} is with you now.',
       you: 'You',
       bot: 'AI assistant',
       staff: 'City staff member',
@@ -104,6 +109,7 @@
       helpful: 'Helpful',
       unhelpful: 'Not helpful',
       thanks: 'Thank you for your feedback.',
+      newMessage: 'New message \u2193',
       typing: 'The assistant is typing …',
       typingStaff: 'The caseworker is typing …',
       sending: 'sending …',
@@ -160,6 +166,16 @@
     try { localStorage.setItem(STORE_KEY, JSON.stringify(s)); } catch (e) { /* memory only */ }
   }
   var state = load();
+
+  // A chat left alone for chatExpiry (city.chat_expiry, default 4 hours)
+  // is forgotten on this device, so the next person at a shared or library
+  // computer does not see it (issue 21.9). The conversation itself stays
+  // on the server for its retention time.
+  var chatExpiry = 4 * 3600 * 1000;
+  function touch() { state.at = Date.now(); save(state); }
+  function expired() {
+    return !!state.token && !(Date.now() - (state.at || 0) < chatExpiry);
+  }
 
   // ---- DOM helpers: text only, never HTML ----
   function el(tag, cls, text) {
@@ -316,6 +332,12 @@
   log.tabIndex = 0;
   panel.appendChild(log);
 
+  // Shown when a message arrives while the reader has scrolled up.
+  var newHint = el('button', 'cb-new', t('newMessage'));
+  newHint.type = 'button';
+  newHint.hidden = true;
+  panel.appendChild(newHint);
+
   var typing = el('div', 'cb-typing');
   typing.setAttribute('role', 'status');
   var typingText = el('span', 'cb-typing-text');
@@ -363,6 +385,7 @@
     var privacyURL = cfg.privacy_url && safeURL(cfg.privacy_url);
     if (privacyURL) { privacyLink.href = privacyURL; privacyLink.hidden = false; }
     if (typeof cfg.socket === 'string' && cfg.socket.charAt(0) === '/') { socketPath = cfg.socket; }
+    if (typeof cfg.chat_expiry_seconds === 'number' && cfg.chat_expiry_seconds > 0) { chatExpiry = cfg.chat_expiry_seconds * 1000; }
   }
   var socketPath = '/ws';
   applyBranding({});
@@ -384,15 +407,34 @@
     }
   }
   // Keep the newest message in view while the reader is at the bottom,
-  // also when banners above the log come and go.
+  // also when banners above the log come and go. A scroll event that comes
+  // with a change of the log's height (a status bar appeared, the phone's
+  // keyboard opened, zoom) is the layout moving, not the reader scrolling
+  // up: it keeps following.
   var atBottom = true;
-  function scrollDown() { log.scrollTop = log.scrollHeight; atBottom = true; }
+  var logHeight = 0;
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+    atBottom = true;
+    newHint.hidden = true;
+  }
   log.addEventListener('scroll', function () {
-    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    var h = log.clientHeight;
+    if (h !== logHeight) {
+      logHeight = h;
+      if (atBottom) { log.scrollTop = log.scrollHeight; }
+      return;
+    }
+    atBottom = log.scrollHeight - log.scrollTop - h < 48;
+    if (atBottom) { newHint.hidden = true; }
   });
   if (window.ResizeObserver) {
-    new ResizeObserver(function () { if (atBottom) { log.scrollTop = log.scrollHeight; } }).observe(log);
+    new ResizeObserver(function () {
+      logHeight = log.clientHeight;
+      if (atBottom) { log.scrollTop = log.scrollHeight; }
+    }).observe(log);
   }
+  newHint.addEventListener('click', function () { scrollDown(); log.focus(); });
 
   function renderMessage(m) {
     var role = ({ citizen: 1, bot: 1, caseworker: 1, system: 1 })[m.role] ? m.role : 'system';
@@ -477,6 +519,8 @@
       delete pending[m.client_id];
       pendingOrder = pendingOrder.filter(function (id) { return id !== m.client_id; });
       p.el.remove();
+      if (inflight === m.client_id) { inflight = null; clearTimeout(inflightTimer); }
+      pumpLater();
     }
     // Keep the log in seq order; pending messages stay last.
     var before = null;
@@ -487,10 +531,18 @@
     }
     log.insertBefore(item, before);
     if (item.quick) { log.insertBefore(item.quick, before); }
-    if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; save(state); }
+    if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; }
+    // Activity keeps the chat: a new message now, or one the server stored
+    // while this page was away (not the replay of old ones on a reload).
+    var at = Date.parse(m.at);
+    if (!replaying) { touch(); } else if (at > (state.at || 0) && at <= Date.now()) { state.at = at; save(state); } else { save(state); }
     if (m.role !== 'citizen') { typing.hidden = true; }
+    if (m.role === 'caseworker' && m.author && m.author !== staffName) {
+      staffName = String(m.author);
+      if (handoffStatus === 'claimed') { showHandoff({ status: 'claimed' }); }
+    }
     if (!isOpen() && m.role !== 'citizen' && !replaying) { setUnread(true); }
-    if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); }
+    if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); } else { newHint.hidden = false; }
   }
 
   function addPending(frame) {
@@ -504,6 +556,7 @@
     log.appendChild(item);
     pending[frame.id] = { el: item, frame: frame, state: st };
     pendingOrder.push(frame.id);
+    touch();
     scrollDown();
   }
 
@@ -529,6 +582,7 @@
     bubble.setAttribute('aria-expanded', 'true');
     wrap.classList.add('cb-open');
     setUnread(false);
+    expire();
     connect();
     scrollDown();
     (notice.hidden ? input : noticeOk).focus();
@@ -557,10 +611,11 @@
   // ---- sending ----
   function sendText(text) {
     text = String(text).trim();
+    expire();
     if (!text) { systemNote(t('errEmpty')); return; }
     var frame = { type: 'message', id: randomID(), text: text };
     addPending(frame);
-    send(frame);
+    pump();
   }
   form.addEventListener('submit', function (e) {
     e.preventDefault();
@@ -580,15 +635,19 @@
   input.addEventListener('keypress', function (e) {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); } // no stray newline
   });
+  // The box grows with its text up to 160 px. Its height includes the
+  // borders (border-box), scrollHeight does not: add them, or a one-line
+  // text overflows by the border width and shows scrollbar arrows.
   function autoSize() {
     input.style.height = 'auto';
-    input.style.height = Math.min(input.scrollHeight, 160) + 'px';
+    var borders = input.offsetHeight - input.clientHeight;
+    input.style.height = Math.min(input.scrollHeight + borders, 160) + 'px';
   }
   input.addEventListener('input', autoSize);
   personBtn.addEventListener('click', function () {
     var frame = { type: 'person', id: randomID() };
     addPending(frame);
-    send(frame);
+    pump();
   });
   forgetBtn.addEventListener('click', function () {
     if (!window.confirm(t('forgetConfirm'))) { return; }
@@ -641,6 +700,8 @@
     ws.onclose = function (ev) {
       ws = null;
       ready = false;
+      inflight = null;
+      clearTimeout(inflightTimer);
       if (ev.code === 1000 && forgotten) { forgotten = false; attempt = 0; connect(); return; }
       scheduleReconnect(ev.code === 1012 ? 500 : 0);
     };
@@ -664,12 +725,74 @@
   reconnectBtn.addEventListener('click', function () { attempt = 0; connect(); });
 
   var forgotten = false;
-  var resendTimer = null;
-  function resendPending(delay) {
-    clearTimeout(resendTimer);
-    resendTimer = setTimeout(function () {
-      pendingOrder.forEach(function (id) { if (pending[id]) { send(pending[id].frame); } });
-    }, delay || 0);
+
+  // Citizen messages go out one at a time, oldest first: the next is sent
+  // when the server has stored the one before (its echo came back) or
+  // refused it for good. A frame the server asks to retry holds the queue
+  // until then, so messages written during an outage or a rate limit are
+  // stored in the order they were written (issue 21.10).
+  var inflight = null;    // client id sent, answer outstanding
+  var inflightTimer = null;
+  var holdUntil = 0;      // no sending before (retry_after_ms)
+  var holdTimer = null;
+  function pump() {
+    if (inflight || !ready || !ws || ws.readyState !== 1) {
+      if (!ws && attempt === 0) { connect(); } // else the reconnect loop is on it
+      return;
+    }
+    var wait = holdUntil - Date.now();
+    if (wait > 0) {
+      clearTimeout(holdTimer);
+      holdTimer = setTimeout(pump, wait);
+      return;
+    }
+    var id = pendingOrder[0];
+    if (!id || !pending[id]) { return; }
+    inflight = id;
+    ws.send(JSON.stringify(pending[id].frame));
+    // The server answers every frame (echo or error) within its turn
+    // timeout; if nothing came, send the same id again (stored once).
+    clearTimeout(inflightTimer);
+    inflightTimer = setTimeout(function () { if (inflight === id) { inflight = null; pump(); } }, 40000);
+  }
+  function pumpLater() { setTimeout(pump, 0); }
+  function holdQueue(ms) {
+    inflight = null;
+    clearTimeout(inflightTimer);
+    holdUntil = Date.now() + ms;
+    pump();
+  }
+
+  // dropChat forgets the chat on this device: token, transcript, queue.
+  function dropChat() {
+    state = { noticeSeen: state.noticeSeen };
+    save(state);
+    pending = {};
+    pendingOrder = [];
+    inflight = null;
+    clearTranscript();
+    staffName = '';
+    showHandoff({ status: 'bot' });
+  }
+
+  // expire drops a chat idle for longer than chatExpiry and starts afresh
+  // on a new socket if the chat is open.
+  function expire() {
+    if (!expired()) { return false; }
+    dropChat();
+    if (ws) {
+      var old = ws;
+      ws = null;
+      ready = false;
+      old.onclose = null;
+      try { old.close(1000); } catch (e) { /* closed */ }
+    }
+    wanted = false;
+    clearTimeout(retryTimer);
+    clearInterval(countdownTimer);
+    hideBanner();
+    if (isOpen()) { connect(); }
+    return true;
   }
 
   function clearTranscript() {
@@ -686,9 +809,18 @@
         ready = true;
         attempt = 0;
         hideBanner();
+        var had = !!state.token && (lastSeq > 0 || state.last_seq > 0);
         if (f.token && f.token !== state.token) { state.token = f.token; }
-        if (f.reset) { clearTranscript(); }
+        if (f.reset) {
+          clearTranscript();
+          // The server does not know the conversation (a restart without
+          // Redis, or it expired): say so once instead of emptying the
+          // chat silently; what is still pending starts the new one.
+          if (!f.resumed && had) { systemNote(t('lost')); }
+        }
+        if (!f.resumed || f.status === 'bot' || f.status === 'closed') { showHandoff({ status: f.status }); }
         state.last_seq = lastSeq;
+        if (!state.at) { state.at = Date.now(); }
         save(state);
         replaying = true;
         log.setAttribute('aria-busy', 'true');
@@ -699,7 +831,7 @@
       case 'synced':
         replaying = false;
         log.removeAttribute('aria-busy');
-        resendPending(0);
+        pump();
         break;
       case 'typing':
         typingText.textContent = f.from === 'caseworker' ? t('typingStaff') : t('typing');
@@ -715,12 +847,7 @@
         break;
       case 'forgotten':
         forgotten = true;
-        state = { noticeSeen: state.noticeSeen };
-        save(state);
-        pending = {};
-        pendingOrder = [];
-        clearTranscript();
-        handoff.hidden = true;
+        dropChat();
         systemNote(t('forgotten'));
         break;
       case 'server_shutdown':
@@ -739,12 +866,18 @@
           text += m === 1 ? t('waitMinute') : t('waitMinutes', { m: m });
         }
         break;
-      case 'claimed': text = t('claimed'); break;
+      case 'claimed': text = staffName ? t('claimedNamed', { name: staffName }) : t('claimed'); break;
       case 'ticket': text = t('ticket'); break;
     }
+    handoffStatus = f.status;
     handoff.textContent = text;
     handoff.hidden = !text;
+    // While a person is there or on the way, the button would only queue
+    // again: hide it.
+    personBtn.hidden = f.status === 'waiting' || f.status === 'claimed';
   }
+  var handoffStatus = '';
+  var staffName = '';
 
   function onError(f) {
     var p = f.ref && pending[f.ref];
@@ -760,11 +893,11 @@
             }
           }, f.retry_after_ms || 2000);
         } else if (p) {
-          resendPending(f.retry_after_ms || 2000);
+          holdQueue(f.retry_after_ms || 2000);
         }
         return;
       case 'rate_limited':
-        if (p) { p.state.textContent = t('retrying'); resendPending(f.retry_after_ms || 5000); }
+        if (p) { p.state.textContent = t('retrying'); holdQueue(f.retry_after_ms || 5000); }
         systemNote(t('errRate'));
         return;
     }
@@ -772,12 +905,20 @@
       p.el.remove();
       delete pending[f.ref];
       pendingOrder = pendingOrder.filter(function (id) { return id !== f.ref; });
+      if (inflight === f.ref) { inflight = null; clearTimeout(inflightTimer); }
+      pumpLater();
     }
     if (f.code === 'message_too_long') { systemNote(t('errTooLong')); } else if (f.code === 'empty_message') { systemNote(t('errEmpty')); } else { systemNote(t('errInternal')); }
   }
 
   // ---- start ----
+  // Shown once the stylesheet and the city's settings are there (the
+  // settings say how long a chat is kept: expiry comes before connecting).
+  var waitingFor = 2;
+  function ready1() { if (--waitingFor === 0) { show(); } }
   function show() {
+    expire();
+    setInterval(expire, 60000);
     wrap.hidden = false;
     if (MODE === 'page') {
       connect();
@@ -786,12 +927,18 @@
       connect(); // a conversation is going on: follow it (caseworker replies)
     }
   }
-  css.addEventListener('load', show);
-  css.addEventListener('error', show);
+  var cssDone = false;
+  function cssReady() { if (!cssDone) { cssDone = true; ready1(); } }
+  css.addEventListener('load', cssReady);
+  css.addEventListener('error', cssReady);
 
+  var cfgDone = false;
+  function cfgReady() { if (!cfgDone) { cfgDone = true; ready1(); } }
+  setTimeout(cfgReady, 5000); // a slow config does not keep the chat away
   fetch(ORIGIN + '/widget/config.json', { credentials: 'omit' })
     .then(function (r) { return r.ok ? r.json() : {}; })
-    .then(applyBranding, function () { /* defaults */ });
+    .then(applyBranding, function () { /* defaults */ })
+    .then(cfgReady, cfgReady);
 
   function mount() {
     var target = MODE === 'page' ? (document.getElementById('civibot-page') || document.body) : document.body;
