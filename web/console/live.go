@@ -280,6 +280,12 @@ type writer struct {
 	lastSent    int64
 	lastUpdated time.Time
 
+	// mine follows the caseworker's own conversations, so a citizen's
+	// new message there updates the lists (the unread marker) even when
+	// another conversation is open.
+	mine       map[string]func()
+	mineEvents chan struct{}
+
 	dirty    bool
 	event    *handoff.QueueEvent
 	coalesce *time.Timer
@@ -291,7 +297,7 @@ type writer struct {
 
 func (c *liveConn) writeLoop() {
 	defer close(c.writerDone)
-	w := &writer{c: c, coalesce: stoppedTimer(), retry: stoppedTimer()}
+	w := &writer{c: c, coalesce: stoppedTimer(), retry: stoppedTimer(), mine: map[string]func(){}, mineEvents: make(chan struct{}, 1)}
 	defer w.stopAll()
 	ping := time.NewTicker(c.h.ping)
 	defer ping.Stop()
@@ -332,7 +338,38 @@ func (w *writer) stopAll() {
 	if w.stopPresence != nil {
 		w.stopPresence()
 	}
+	w.watchMine(nil)
 	w.unfollow()
+}
+
+// watchMine follows exactly the conversations in ids.
+func (w *writer) watchMine(ids []handoff.Summary) {
+	keep := make(map[string]bool, len(ids))
+	for _, s := range ids {
+		keep[s.ConversationID] = true
+		if w.mine[s.ConversationID] != nil {
+			continue
+		}
+		ch, stop, err := w.c.h.bus.Subscribe(w.c.ctx, conversation.Topic(s.ConversationID))
+		if err != nil {
+			continue // the next queue frame tries again
+		}
+		w.mine[s.ConversationID] = stop
+		go func() {
+			for range ch {
+				select {
+				case w.mineEvents <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	for id, stop := range w.mine {
+		if !keep[id] {
+			stop()
+			delete(w.mine, id)
+		}
+	}
 }
 
 func (w *writer) opCtx() (context.Context, context.CancelFunc) {
@@ -385,6 +422,8 @@ func (w *writer) loop(ping, refresh <-chan time.Time) error {
 				continue
 			}
 			_ = p // a change, or a bus reconnect: either way re-read
+			w.markDirty(nil)
+		case <-w.mineEvents:
 			w.markDirty(nil)
 		case p, ok := <-w.conv:
 			if !ok {
@@ -577,6 +616,7 @@ func (w *writer) sendQueue() error {
 	}
 	w.dirty = false
 	w.coalesce.Stop()
+	w.watchMine(s.Mine)
 	s.Type, s.Event, w.event = "queue", w.event, nil
 	return w.write(s)
 }

@@ -148,6 +148,11 @@
       newTicket: 'Neuer Rückrufwunsch: {channel}, {lang}.',
       newMine: 'Ihnen wurde ein Gespräch übergeben.',
       newMessage: 'Neue Nachricht der Bürgerin oder des Bürgers.',
+      newMessageIn: 'Neue Nachricht in einem Ihrer Gespräche ({channel}): „{text}“',
+      unread: 'ungelesen',
+      notify: 'Ton und Desktop-Hinweis',
+      notifyDenied: 'Der Browser erlaubt keine Desktop-Hinweise; der Ton bleibt an.',
+      sendKey: 'Strg+Enter sendet',
       open: 'Öffnen: {what}',
       cannedTitle: 'Textbausteine',
       cannedAdd: 'Baustein hinzufügen',
@@ -292,6 +297,11 @@
       newTicket: 'New callback request: {channel}, {lang}.',
       newMine: 'A conversation was transferred to you.',
       newMessage: 'New message from the citizen.',
+      newMessageIn: 'New message in one of your conversations ({channel}): “{text}”',
+      unread: 'unread',
+      notify: 'Sound and desktop notice',
+      notifyDenied: 'The browser does not allow desktop notices; the sound stays on.',
+      sendKey: 'Ctrl+Enter sends',
       open: 'Open: {what}',
       cannedTitle: 'Canned replies',
       cannedAdd: 'Add a reply',
@@ -325,8 +335,75 @@
     wsRetry: 0,
     wsTimer: 0,
     beatTimer: 0,
-    known: null        // ids seen in the lists (for announcements)
+    known: null,       // ids seen in the lists (for announcements)
+    read: loadRead(),  // conversation id -> last_citizen seen (unread markers)
+    notify: false      // sound and desktop notice (the caseworker's choice)
   };
+
+  // ---- unread markers ----
+  // A conversation is unread while the citizen's last message is newer
+  // than what this caseworker has seen (it was open when it came). Kept
+  // for the browser session.
+  var READ_KEY = 'civibot-console-read';
+  function loadRead() {
+    try { return JSON.parse(sessionStorage.getItem(READ_KEY) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function markRead(id, at) {
+    if (!at || S.read[id] === at) { return; }
+    S.read[id] = at;
+    try { sessionStorage.setItem(READ_KEY, JSON.stringify(S.read)); } catch (e) { /* storage off */ }
+  }
+  function isUnread(kind, s) {
+    if (kind === 'others' || s.conversation_id === S.open) { return false; }
+    if (!s.last_citizen) { return kind !== 'mine' && !S.read[s.conversation_id]; }
+    var seen = S.read[s.conversation_id];
+    return !seen || new Date(seen) < new Date(s.last_citizen);
+  }
+  function unreadCount() {
+    var n = 0;
+    (S.snap && S.snap.mine || []).forEach(function (s) { if (isUnread('mine', s)) { n++; } });
+    return n;
+  }
+  // The tab title counts the waiting citizens and unread conversations of
+  // one's own, so a caseworker in another tab sees them.
+  function updateTitle() {
+    var n = S.snap ? (S.snap.waiting || []).length + unreadCount() : 0;
+    document.title = (n > 0 ? '(' + n + ') ' : '') + t('title');
+  }
+
+  // ---- sound and desktop notice (off until the caseworker turns it on) ----
+  var NOTIFY_KEY = 'civibot-console-notify';
+  function setNotify(on, ask) {
+    S.notify = on;
+    try { localStorage.setItem(NOTIFY_KEY, on ? '1' : ''); } catch (e) { /* storage off */ }
+    $('notify').setAttribute('aria-pressed', on ? 'true' : 'false');
+    if (on && ask && window.Notification && Notification.permission === 'default') {
+      // Asked once, on the caseworker's click.
+      Notification.requestPermission().then(function (p) { if (p === 'denied') { announce(t('notifyDenied')); } });
+    } else if (on && ask && window.Notification && Notification.permission === 'denied') {
+      announce(t('notifyDenied'));
+    }
+  }
+  var audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.15, audio.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      o.connect(g); g.connect(audio.destination);
+      o.start(); o.stop(audio.currentTime + 0.4);
+    } catch (e) { /* no audio */ }
+  }
+  function notify(text) {
+    announce(text);
+    if (!S.notify) { return; }
+    beep();
+    if (document.hidden && window.Notification && Notification.permission === 'granted') {
+      try { new Notification(t('title'), { body: text, tag: 'civibot-console' }); } catch (e) { /* not allowed here */ }
+    }
+  }
 
   function $(id) { return document.getElementById(id); }
 
@@ -388,7 +465,7 @@
   // ---- static texts ----
   function applyTexts() {
     document.documentElement.lang = S.lang;
-    document.title = t('title');
+    updateTitle();
     var nodes = document.querySelectorAll('[data-t]');
     for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = t(nodes[i].getAttribute('data-t')); }
     $('lang').value = S.lang;
@@ -445,6 +522,7 @@
     $('logout').hidden = true;
     $('edit-canned').hidden = true;
     $('analytics-link').hidden = true;
+    $('notify').hidden = true;
     $('me').hidden = true;
     $('banner').hidden = true;
     $('login-view').hidden = false;
@@ -462,6 +540,7 @@
     $('edit-canned').hidden = me.user.role !== 'admin';
     $('analytics-link').hidden = me.user.role !== 'admin';
     $('me').hidden = false;
+    $('notify').hidden = false;
     renderMe();
     renderOutcomes();
     loadCanned();
@@ -484,7 +563,7 @@
     api('POST', '/login', { username: user, password: pass }).then(function (res) {
       btn.disabled = false;
       btn.textContent = t('login');
-      if (res.ok) { $('password').value = ''; loggedIn(res.data); return; }
+      if (res.ok) { $('password').value = ''; loggedIn(res.data); $('queue').focus(); return; }
       var d = res.data || {};
       var msg = t('errCredentials');
       if (d.error === 'locked') { msg = t('errLocked', { time: clock(d.until) }); }
@@ -607,10 +686,18 @@
         if (before[key]) { return; }
         var s = ids[key];
         var vars = { channel: label('channel_', s.channel), lang: label('lang_', s.language), reason: label('reason_', s.reason) };
-        if (key.indexOf('waiting:') === 0) { announce(t('newWaiting', vars)); }
-        else if (key.indexOf('tickets:') === 0) { announce(t('newTicket', vars)); }
+        if (key.indexOf('waiting:') === 0) { notify(t('newWaiting', vars)); }
+        else if (key.indexOf('tickets:') === 0) { notify(t('newTicket', vars)); }
         else if (key.indexOf('mine:') === 0 && !before['waiting:' + s.conversation_id] && !before['tickets:' + s.conversation_id]) {
-          if (S.open !== s.conversation_id) { announce(t('newMine')); }
+          if (S.open !== s.conversation_id) { notify(t('newMine')); }
+        }
+      });
+      // A citizen wrote in one of my conversations that is not open (the
+      // open one's transcript is a live region of its own).
+      (snap.mine || []).forEach(function (s) {
+        var was = before['mine:' + s.conversation_id];
+        if (was && s.last_citizen && s.last_citizen !== was.last_citizen && (S.open !== s.conversation_id || document.hidden)) {
+          notify(t('newMessageIn', { channel: label('channel_', s.channel), text: s.excerpt || '' }));
         }
       });
     }
@@ -620,11 +707,15 @@
   }
 
   function renderQueue() {
+    ['waiting', 'tickets', 'mine'].forEach(function (k) {
+      (S.snap[k] || []).forEach(function (s) { if (s.conversation_id === S.open) { markRead(s.conversation_id, s.last_citizen || S.snap.now); } });
+    });
     renderPresence();
     renderList('waiting', S.snap.waiting || []);
     renderList('tickets', S.snap.tickets || []);
     renderList('mine', S.snap.mine || []);
     renderList('others', S.snap.others || []);
+    updateTitle();
   }
 
   function renderList(kind, items) {
@@ -635,7 +726,8 @@
     $('none-' + kind).hidden = items.length > 0;
     items.forEach(function (s) {
       var li = el('li');
-      var b = el('button', 'item' + (s.conversation_id === S.open ? ' current' : ''));
+      var unread = isUnread(kind, s);
+      var b = el('button', 'item' + (s.conversation_id === S.open ? ' current' : '') + (unread ? ' unread' : ''));
       b.type = 'button';
       b.setAttribute('data-id', s.conversation_id);
       if (s.conversation_id === S.open) { b.setAttribute('aria-current', 'true'); }
@@ -648,6 +740,7 @@
       age.setAttribute('data-kind', kind);
       top.appendChild(age);
       b.appendChild(top);
+      if (unread) { top.appendChild(el('span', 'unread-text', t('unread'))); }
       b.appendChild(el('span', 'reason', label('reason_', s.reason) + (kind === 'others' ? ' · ' + t('with', { name: displayName(s.assignee) }) : '')));
       if (s.excerpt) { b.appendChild(el('span', 'excerpt', s.excerpt)); }
       if (s.contact) {
@@ -697,6 +790,13 @@
     if (S.snap) { renderQueue(); }
   }
 
+  function gaveBack(c) {
+    var h = c.handoff;
+    if (c.status !== 'bot' || !h || h.outcome || !h.audit || !h.audit.length) { return false; }
+    var last = h.audit[h.audit.length - 1];
+    return last.action === 'gave_back' && last.actor === S.me.user.name;
+  }
+
   function isMine() { return S.conv && S.conv.status === 'claimed' && S.conv.assignee === S.me.user.name; }
 
   function renderConv() {
@@ -730,8 +830,10 @@
     $('claim').hidden = !waiting;
     $('giveback').hidden = !mine;
     $('transfer-group').hidden = !mine;
-    $('close-group').hidden = !(mine || waiting);
-    $('forget').hidden = S.me.user.role !== 'admin';
+    // Closing records the outcome: for the caseworker who has the
+    // conversation, or who just gave it back to the bot.
+    $('close-group').hidden = !(mine || gaveBack(c));
+    $('danger-zone').hidden = S.me.user.role !== 'admin';
     $('reply-form').hidden = !mine;
     renderTransferTargets();
     renderCanned();
@@ -810,16 +912,25 @@
     if (keep) { sel.value = keep; }
   }
 
+  // The transcript is a live region (role log): a screen reader reads new
+  // messages with their text; the history shown on opening is not read
+  // out (aria-busy while it is added).
   function addMessages(msgs, replay) {
     var ol = $('transcript');
-    var citizenNews = false;
+    var citizenNews = null;
+    if (replay) { ol.setAttribute('aria-busy', 'true'); }
     msgs.forEach(function (m) {
       if (m.seq <= S.lastSeq) { return; } // each message once
       S.lastSeq = m.seq;
       ol.appendChild(renderMessage(m));
-      if (!replay && m.role === 'citizen') { citizenNews = true; }
+      if (m.role === 'citizen') { markRead(S.open, m.at); }
+      if (!replay && m.role === 'citizen') { citizenNews = m; }
     });
-    if (citizenNews) { announce(t('newMessage')); if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); } }
+    if (replay) { setTimeout(function () { ol.removeAttribute('aria-busy'); }, 0); }
+    if (citizenNews) {
+      if (document.hidden) { notify(t('newMessage') + ' ' + citizenNews.text); }
+      if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); }
+    }
     ol.scrollTop = ol.scrollHeight;
   }
 
@@ -1091,6 +1202,8 @@
     });
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', logout);
+    $('notify').addEventListener('click', function () { setNotify(!S.notify, true); });
+    try { setNotify(localStorage.getItem(NOTIFY_KEY) === '1', false); } catch (e) { /* storage off */ }
     $('claim').addEventListener('click', claim);
     $('giveback').addEventListener('click', giveBack);
     $('transfer').addEventListener('click', transfer);
