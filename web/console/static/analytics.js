@@ -59,9 +59,13 @@
       tHandoff: 'An eine Person übergeben',
       tWait: 'Wartezeit (Median)',
       tFeedback: 'Bewertungen',
-      subContainment: '{n} Gespräche',
-      subHandoff: '{n} Gespräche, davon {t} Rückrufwünsche',
-      subWait: 'aus {n} Übernahmen',
+      subContainment: '{conv}',
+      subHandoff: '{conv}, davon {tickets}',
+      subWait: 'aus {claims}',
+      conv_one: '{n} Gespräch', conv_other: '{n} Gespräche',
+      tickets_one: '{n} Rückrufwunsch', tickets_other: '{n} Rückrufwünsche',
+      claims_one: '{n} Übernahme', claims_other: '{n} Übernahmen',
+      days_one: '{n} Tag', days_other: '{n} Tagen',
       subFeedback: '{up} hilfreich · {down} nicht hilfreich',
       none: '–',
       date: 'Tag',
@@ -83,11 +87,11 @@
       closest: 'Nächste Seite',
       last: 'Zuletzt',
       alsoAsked: 'Auch: {list}',
-      sumDays: '{n} Gespräche in {d} Tagen, am meisten am {max} ({m}).',
+      sumDays: '{conv} in {days}, am meisten am {max} ({m}).',
       sumDaysNone: 'Keine Gespräche im Zeitraum.',
       sumContainment: 'Ohne Übergabe gelöst: insgesamt {p}. Tagesspanne {lo} bis {hi}.',
       sumReasons: 'Übergaben nach Grund: {list}.',
-      sumWait: 'Median der Wartezeit im Zeitraum: {w}, aus {n} Übernahmen.',
+      sumWait: 'Median der Wartezeit im Zeitraum: {w}, aus {claims}.',
       sumWaitNone: 'Keine Übernahmen durch die Sachbearbeitung im Zeitraum.',
       sumFeedback: 'Bewertungen nach Seite: {list}.',
       noData: 'Keine Daten im Zeitraum',
@@ -141,9 +145,13 @@
       tHandoff: 'Handed to a person',
       tWait: 'Wait (median)',
       tFeedback: 'Ratings',
-      subContainment: '{n} conversations',
-      subHandoff: '{n} conversations, {t} of them callback requests',
-      subWait: 'from {n} claims',
+      subContainment: '{conv}',
+      subHandoff: '{conv}, {tickets} of them',
+      subWait: 'from {claims}',
+      conv_one: '{n} conversation', conv_other: '{n} conversations',
+      tickets_one: '{n} callback request', tickets_other: '{n} callback requests',
+      claims_one: '{n} claim', claims_other: '{n} claims',
+      days_one: '{n} day', days_other: '{n} days',
       subFeedback: '{up} helpful · {down} not helpful',
       none: '–',
       date: 'Day',
@@ -165,11 +173,11 @@
       closest: 'Closest page',
       last: 'Last asked',
       alsoAsked: 'Also: {list}',
-      sumDays: '{n} conversations in {d} days, most on {max} ({m}).',
+      sumDays: '{conv} in {days}, most on {max} ({m}).',
       sumDaysNone: 'No conversations in the period.',
       sumContainment: 'Resolved without a person: {p} overall. Daily range {lo} to {hi}.',
       sumReasons: 'Handoffs by reason: {list}.',
-      sumWait: 'Median wait in the period: {w}, from {n} claims.',
+      sumWait: 'Median wait in the period: {w}, from {claims}.',
       sumWaitNone: 'No conversations claimed by caseworkers in the period.',
       sumFeedback: 'Ratings by page: {list}.',
       noData: 'No data in the period',
@@ -191,6 +199,7 @@
   function pickLang() { return C.pickLang(LANG_KEY); }
   function t(key, vars) { return C.t(TEXT, S.lang, key, vars); }
   function label(prefix, code) { return C.label(TEXT, S.lang, prefix, code); }
+  function tn(key, n, vars) { return C.tn(TEXT, S.lang, key, n, vars); }
   function el(tag, cls, text) { return C.el(tag, cls, text); }
 
   function svgEl(tag, attrs, text) {
@@ -315,9 +324,9 @@
       tiles.appendChild(d);
     }
     tile(num(tt.conversations), t('tConversations'));
-    tile(tt.conversations ? pct(tt.containment) : t('none'), t('tContainment'), t('subContainment', { n: num(tt.contained) }));
-    tile(tt.conversations ? pct(tt.handoff_rate) : t('none'), t('tHandoff'), t('subHandoff', { n: num(tt.handed_off), t: num(tt.tickets) }));
-    tile(wait(tt.median_wait_seconds), t('tWait'), t('subWait', { n: num(tt.waits) }));
+    tile(tt.conversations ? pct(tt.containment) : t('none'), t('tContainment'), t('subContainment', { conv: tn('conv', tt.contained) }));
+    tile(tt.conversations ? pct(tt.handoff_rate) : t('none'), t('tHandoff'), t('subHandoff', { conv: tn('conv', tt.handed_off), tickets: tn('tickets', tt.tickets) }));
+    tile(wait(tt.median_wait_seconds), t('tWait'), t('subWait', { claims: tn('claims', tt.waits) }));
     tile(num(tt.up + tt.down), t('tFeedback'), t('subFeedback', { up: num(tt.up), down: num(tt.down) }));
   }
 
@@ -335,13 +344,24 @@
     return { svg: s, w: w, h: height };
   }
 
-  function niceMax(v) {
-    if (v <= 0) { return 1; }
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    // Maxima whose quarters are round: 1.2 → 0.3, 1.6 → 0.4, 2.4 → 0.6 …
-    var steps = [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10];
-    for (var i = 0; i < steps.length; i++) { if (steps[i] * p >= v) { return steps[i] * p; } }
-    return 10 * p;
+  // niceCount is the top of an axis of counts: four equal whole steps of
+  // 1, 2, 5 × 10ⁿ (never 0, 1, 1, 2, 2).
+  function niceCount(v) { return 4 * niceStep(v / 4, [1, 2, 5]); }
+  function niceStep(q, mult) {
+    if (q <= 1) { return 1; }
+    var p = Math.pow(10, Math.floor(Math.log10(q)));
+    for (var k = 0; ; k++) {
+      for (var i = 0; i < mult.length; i++) { if (mult[i] * p >= q) { return mult[i] * p; } }
+      p *= 10;
+      if (k > 20) { return q; }
+    }
+  }
+  // niceWait is the top of a wait axis in seconds: four steps of 5, 10,
+  // 15, 30 s or 1, 2, 5, 10, 15, 30, 60 … min.
+  function niceWait(v) {
+    var steps = [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+    for (var i = 0; i < steps.length; i++) { if (4 * steps[i] >= v) { return 4 * steps[i]; } }
+    return 4 * 3600 * Math.ceil(v / (4 * 3600));
   }
 
   // axes draws y gridlines with labels (fmt) and returns the plot area.
@@ -411,9 +431,9 @@
     var chans = r.channels.length ? r.channels : ['web'];
     var max = 0, best = null;
     r.days.forEach(function (d) { if (d.total > max) { max = d.total; best = d; } });
-    var summary = r.totals.conversations ? t('sumDays', { n: num(r.totals.conversations), d: r.days.length, max: day(best.date, true), m: num(best.total) }) : t('sumDaysNone');
+    var summary = r.totals.conversations ? t('sumDays', { conv: tn('conv', r.totals.conversations), days: tn('days', r.days.length), max: day(best.date, true), m: num(best.total) }) : t('sumDaysNone');
     var c = chart('chart-days', 260, summary);
-    var area = axes(c, niceMax(max), function (v) { return num(Math.round(v)); });
+    var area = axes(c, niceCount(max), function (v) { return num(Math.round(v)); });
     var step = area.w / r.days.length;
     var bw = Math.max(2, Math.min(40, step * 0.7));
     r.days.forEach(function (d, i) {
@@ -422,7 +442,7 @@
       chans.forEach(function (ch) {
         var v = d.conversations[ch] || 0;
         if (!v) { return; }
-        var hgt = area.h * v / niceMax(max);
+        var hgt = area.h * v / niceCount(max);
         y -= hgt;
         var rect = svgEl('rect', { 'class': 'fill-' + channelClass(ch), x: area.x + step * i + (step - bw) / 2, y: y, width: bw, height: hgt });
         parts.push(label('ch_', ch) + ' ' + num(v));
@@ -508,12 +528,12 @@
 
   function renderWait(r) {
     var withWaits = r.days.filter(function (d) { return d.waits > 0; });
-    var summary = r.totals.waits ? t('sumWait', { w: wait(r.totals.median_wait_seconds), n: num(r.totals.waits) }) : t('sumWaitNone');
+    var summary = r.totals.waits ? t('sumWait', { w: wait(r.totals.median_wait_seconds), claims: tn('claims', r.totals.waits) }) : t('sumWaitNone');
     var c = chart('chart-wait', 220, summary);
     var max = 0;
     withWaits.forEach(function (d) { max = Math.max(max, d.median_wait_seconds); });
-    var inMin = max >= 90;
-    var top = niceMax(inMin ? max / 60 : max) * (inMin ? 60 : 1);
+    var top = niceWait(max);
+    var inMin = top >= 240;
     var area = axes(c, top, function (v) { return inMin ? t('minutes', { n: num(Math.round(v / 6) / 10) }) : t('seconds', { n: num(Math.round(v)) }); }, 56);
     var step = area.w / r.days.length;
     var bw = Math.max(2, Math.min(40, step * 0.7));
