@@ -40,6 +40,8 @@ type widgetConfig struct {
 	Protocol int `json:"protocol"`
 	// ChatExpirySeconds: the widget forgets a chat idle this long.
 	ChatExpirySeconds int `json:"chat_expiry_seconds"`
+	// Starters are the start screen's questions by language ("de", "en").
+	Starters map[string][]string `json:"starters,omitempty"`
 }
 
 // ProtocolVersion is the web chat protocol version the widget speaks
@@ -68,6 +70,7 @@ func newAssets(brand Branding) (*assets, error) {
 		Name: brand.Name, LogoURL: brand.LogoURL, PrimaryColor: brand.PrimaryColor,
 		OnPrimaryColor: brand.OnPrimaryColor, PrivacyURL: brand.PrivacyURL,
 		Socket: "/ws", Protocol: ProtocolVersion, ChatExpirySeconds: int(brand.ChatExpiry.Seconds()),
+		Starters: map[string][]string{"de": brand.StartersDE, "en": brand.StartersEN},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: widget config: %w", err)

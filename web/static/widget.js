@@ -57,6 +57,9 @@
       unhelpful: 'Nicht hilfreich',
       thanks: 'Danke für Ihre Rückmeldung.',
       newMessage: 'Neue Nachricht \u2193',
+      startTitle: 'Guten Tag!',
+      startText: 'Ich beantworte Fragen zu den Leistungen der Stadt {city}. Schreiben Sie Ihre Frage unten in das Feld oder wählen Sie ein Thema:',
+      starters: 'Häufige Fragen',
       typing: 'Der Assistent schreibt …',
       typingStaff: 'Die Mitarbeiterin oder der Mitarbeiter schreibt …',
       sending: 'wird gesendet …',
@@ -110,6 +113,9 @@
       unhelpful: 'Not helpful',
       thanks: 'Thank you for your feedback.',
       newMessage: 'New message \u2193',
+      startTitle: 'Hello!',
+      startText: 'I answer questions about the services of the City of {city}. Type your question in the box below or choose a topic:',
+      starters: 'Frequent questions',
       typing: 'The assistant is typing …',
       typingStaff: 'The caseworker is typing …',
       sending: 'sending …',
@@ -149,6 +155,13 @@
   var T = TEXT[LANG];
   if (MODE === 'page') { document.documentElement.lang = LANG; }
   var city = 'Musterstadt';
+  // tl is t in another language (a message's own: a German page's widget
+  // labels an English answer in English).
+  function tl(lang, key, vars) {
+    var saved = T;
+    T = TEXT[lang] || saved;
+    try { return t(key, vars); } finally { T = saved; }
+  }
   function t(key, vars) {
     var s = T[key];
     vars = vars || {};
@@ -325,11 +338,29 @@
   notice.hidden = !!state.noticeSeen;
   panel.appendChild(notice);
 
+  // The start screen: a greeting and the city's starter questions, shown
+  // while the chat is empty.
+  var start = el('div', 'cb-start');
+  start.setAttribute('aria-labelledby', 'cb-start-title');
+  start.setAttribute('role', 'group');
+  var startTitle = el('h3', 'cb-start-title', t('startTitle'));
+  startTitle.id = 'cb-start-title';
+  var startText = el('p', 'cb-start-text', '');
+  var startList = el('ul', 'cb-starters');
+  startList.setAttribute('aria-label', t('starters'));
+  start.appendChild(startTitle);
+  start.appendChild(startText);
+  start.appendChild(startList);
+  start.hidden = true;
+  start.setAttribute('data-seq', '0'); // before every message
+  var starters = [];
+
   var log = el('div', 'cb-log');
   log.setAttribute('role', 'log');
   log.setAttribute('aria-live', 'polite');
   log.setAttribute('aria-label', t('log'));
   log.tabIndex = 0;
+  log.appendChild(start);
   panel.appendChild(log);
 
   // Shown when a message arrives while the reader has scrolled up.
@@ -368,7 +399,11 @@
   personBtn.type = 'button';
   var forgetBtn = el('button', 'cb-action', t('forget'));
   forgetBtn.type = 'button';
+  var privacyAction = link('#', t('privacy'));
+  privacyAction.className = 'cb-action cb-privacy';
+  privacyAction.hidden = true;
   actions.appendChild(personBtn);
+  actions.appendChild(privacyAction);
   actions.appendChild(forgetBtn);
   panel.appendChild(actions);
 
@@ -383,7 +418,15 @@
     var logoURL = cfg.logo_url && safeURL(cfg.logo_url);
     if (logoURL) { logo.src = logoURL; logo.hidden = false; }
     var privacyURL = cfg.privacy_url && safeURL(cfg.privacy_url);
-    if (privacyURL) { privacyLink.href = privacyURL; privacyLink.hidden = false; }
+    if (privacyURL) {
+      privacyLink.href = privacyURL; privacyLink.hidden = false;
+      privacyAction.href = privacyURL; privacyAction.hidden = false;
+    }
+    startText.textContent = t('startText');
+    if (cfg.starters && Array.isArray(cfg.starters[LANG])) {
+      starters = cfg.starters[LANG].filter(function (q) { return typeof q === 'string' && q.trim(); }).slice(0, 6);
+      renderStart();
+    }
     if (typeof cfg.socket === 'string' && cfg.socket.charAt(0) === '/') { socketPath = cfg.socket; }
     if (typeof cfg.chat_expiry_seconds === 'number' && cfg.chat_expiry_seconds > 0) { chatExpiry = cfg.chat_expiry_seconds * 1000; }
   }
@@ -398,12 +441,34 @@
   var lastQuick = null;
   var unread = false;
 
+  function renderStart() {
+    startList.textContent = '';
+    starters.forEach(function (q) {
+      var li = el('li');
+      var b = el('button', 'cb-starter', q);
+      b.type = 'button';
+      b.addEventListener('click', function () { sendText(q); input.focus(); });
+      li.appendChild(b);
+      startList.appendChild(li);
+    });
+    updateStart();
+  }
+  // The start screen shows while no message is there.
+  function updateStart() {
+    start.hidden = log.querySelector('.cb-msg') !== null;
+    forgetBtn.hidden = !start.hidden; // nothing to end yet
+  }
+
+  // msgLang is the language a message is written in, if the widget has
+  // labels for it; else the widget's.
+  function msgLang(m) { return TEXT[m.language] ? m.language : LANG; }
   function label(m) {
+    var l = msgLang(m);
     switch (m.role) {
-      case 'citizen': return t('you');
-      case 'bot': return t('bot');
-      case 'caseworker': return m.author ? t('staffNamed', { name: m.author }) : t('staff');
-      default: return t('system');
+      case 'citizen': return tl(l, 'you');
+      case 'bot': return tl(l, 'bot');
+      case 'caseworker': return m.author ? tl(l, 'staffNamed', { name: m.author }) : tl(l, 'staff');
+      default: return tl(l, 'system');
     }
   }
   // Keep the newest message in view while the reader is at the bottom,
@@ -440,6 +505,8 @@
     var role = ({ citizen: 1, bot: 1, caseworker: 1, system: 1 })[m.role] ? m.role : 'system';
     var item = el('div', 'cb-msg cb-' + role);
     item.setAttribute('data-seq', String(m.seq));
+    var ml = msgLang(m);
+    if (ml !== LANG) { item.setAttribute('lang', ml); }
     var who = el('p', 'cb-who');
     if (role === 'caseworker') { who.appendChild(svg(ICON_PERSON)); }
     who.appendChild(document.createTextNode(label(m)));
@@ -451,7 +518,7 @@
     var srcs = (m.sources || []).filter(function (s) { return s && safeURL(s.url); });
     if (srcs.length) {
       var sp = el('p', 'cb-sources');
-      sp.appendChild(el('span', 'cb-sources-label', srcs.length > 1 ? t('sources') : t('source')));
+      sp.appendChild(el('span', 'cb-sources-label', srcs.length > 1 ? tl(ml, 'sources') : tl(ml, 'source')));
       srcs.forEach(function (s) {
         sp.appendChild(document.createTextNode(' '));
         sp.appendChild(link(safeURL(s.url), String(s.title || s.url)));
@@ -465,7 +532,8 @@
     if (qr.length && (role === 'bot' || role === 'caseworker')) {
       var group = el('div', 'cb-quick');
       group.setAttribute('role', 'group');
-      group.setAttribute('aria-label', t('suggestions'));
+      group.setAttribute('aria-label', tl(ml, 'suggestions'));
+      if (ml !== LANG) { group.setAttribute('lang', ml); }
       qr.forEach(function (q) {
         var b = el('button', 'cb-chip', String(q.label));
         b.type = 'button';
@@ -485,20 +553,21 @@
   }
 
   function feedbackButtons(m) {
+    var ml = msgLang(m);
     var box = el('div', 'cb-feedback');
     var up = el('button', 'cb-thumb');
     var down = el('button', 'cb-thumb');
     [[up, 1, ICON_UP, 'helpful'], [down, -1, ICON_DOWN, 'unhelpful']].forEach(function (x) {
       var b = x[0];
       b.type = 'button';
-      b.setAttribute('aria-label', t(x[3]));
-      b.title = t(x[3]);
+      b.setAttribute('aria-label', tl(ml, x[3]));
+      b.title = tl(ml, x[3]);
       b.setAttribute('aria-pressed', m.feedback === x[1] ? 'true' : 'false');
       b.appendChild(svg(x[2]));
       b.addEventListener('click', function () {
         up.setAttribute('aria-pressed', x[1] === 1 ? 'true' : 'false');
         down.setAttribute('aria-pressed', x[1] === -1 ? 'true' : 'false');
-        thanks.textContent = t('thanks');
+        thanks.textContent = tl(ml, 'thanks');
         send({ type: 'feedback', id: randomID(), seq: m.seq, value: x[1] });
       });
       box.appendChild(b);
@@ -542,6 +611,7 @@
       if (handoffStatus === 'claimed') { showHandoff({ status: 'claimed' }); }
     }
     if (!isOpen() && m.role !== 'citizen' && !replaying) { setUnread(true); }
+    updateStart();
     if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); } else { newHint.hidden = false; }
   }
 
@@ -557,6 +627,7 @@
     pending[frame.id] = { el: item, frame: frame, state: st };
     pendingOrder.push(frame.id);
     touch();
+    updateStart();
     scrollDown();
   }
 
@@ -565,6 +636,7 @@
     item.appendChild(el('p', 'cb-who', t('system')));
     item.appendChild(el('p', 'cb-text', text));
     log.appendChild(item);
+    updateStart();
     scrollDown();
   }
 
@@ -576,9 +648,42 @@
     bubble.classList.toggle('cb-unread', u);
     bubble.setAttribute('aria-label', t(u ? 'openUnread' : 'open'));
   }
+  // On a phone (or at high zoom) the open panel covers the page: it is a
+  // modal dialog then — the page behind is inert and Tab stays inside.
+  var small = window.matchMedia ? window.matchMedia('(max-width: 480px), (max-height: 480px)') : null;
+  var inerted = [];
+  function setModal(on) {
+    inerted.forEach(function (e) { e.inert = false; });
+    inerted = [];
+    panel.removeAttribute('aria-modal');
+    if (!on) { return; }
+    panel.setAttribute('aria-modal', 'true');
+    Array.prototype.forEach.call(document.body.children, function (c) {
+      if (c !== host && !c.inert && c.tagName !== 'SCRIPT') { c.inert = true; inerted.push(c); }
+    });
+  }
+  function modal() { return !!small && small.matches && isOpen() && MODE === 'bubble'; }
+  if (small && small.addEventListener) {
+    small.addEventListener('change', function () { if (MODE === 'bubble' && !panel.hidden) { setModal(modal()); } });
+  }
+  function focusables() {
+    return Array.prototype.filter.call(panel.querySelectorAll('button, a[href], textarea, [tabindex="0"]'), function (e) {
+      return !e.hidden && !e.disabled && e.getClientRects().length > 0;
+    });
+  }
+  panel.addEventListener('keydown', function (e) {
+    if (e.key !== 'Tab' || !panel.hasAttribute('aria-modal')) { return; }
+    var f = focusables();
+    if (!f.length) { return; }
+    var first = f[0], last = f[f.length - 1], active = root.activeElement;
+    if (e.shiftKey && (active === first || !panel.contains(active))) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (active === last || !panel.contains(active))) { e.preventDefault(); first.focus(); }
+  });
+
   function open() {
     if (!bubble) { return; }
     panel.hidden = false;
+    setModal(modal());
     bubble.setAttribute('aria-expanded', 'true');
     wrap.classList.add('cb-open');
     setUnread(false);
@@ -589,6 +694,7 @@
   }
   function close() {
     if (!bubble) { return; }
+    setModal(false);
     panel.hidden = true;
     bubble.setAttribute('aria-expanded', 'false');
     wrap.classList.remove('cb-open');
@@ -797,10 +903,12 @@
 
   function clearTranscript() {
     log.textContent = '';
+    log.appendChild(start);
     seen = {};
     lastSeq = 0;
     lastQuick = null;
     pendingOrder.forEach(function (id) { log.appendChild(pending[id].el); });
+    updateStart();
   }
 
   function onFrame(f) {
@@ -903,6 +1011,7 @@
     }
     if (p) {
       p.el.remove();
+      updateStart();
       delete pending[f.ref];
       pendingOrder = pendingOrder.filter(function (id) { return id !== f.ref; });
       if (inflight === f.ref) { inflight = null; clearTimeout(inflightTimer); }
