@@ -98,7 +98,7 @@
       seconds: '{n} s',
       minutes: '{n} min',
       ch_web: 'Web-Chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Telefon', ch_email: 'E-Mail', ch_whatsapp: 'WhatsApp',
-      r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einer Person', r_button: 'Knopf „Mit einer Person sprechen“',
+      r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einem Menschen', r_button: 'Schaltfläche „Mit einem Menschen sprechen“',
       r_case_specific: 'Persönlicher Einzelfall', r_urgent: 'Dringend', r_prompt_injection: 'Manipulationsversuch',
       r_out_of_scope: 'Kein Thema der Stadt', r_no_match: 'Telefon: nicht verstanden', r_unknown: 'Unbekannt',
       k_unanswered: 'unbeantwortet', k_low_confidence: 'unsicher beantwortet', k_clarify: 'Rückfrage nötig', k_out_of_scope: 'kein Stadtthema', k_not_covered: 'Seite sagt es nicht'
