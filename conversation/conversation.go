@@ -307,6 +307,10 @@ func (o Options) withDefaults() Options {
 // Topic returns the bus topic for one conversation's events.
 func Topic(conversationID string) string { return "conv:" + conversationID }
 
+// TopicTyping returns the bus topic on which the console says that the
+// caseworker is typing in a conversation (no payload; best effort).
+func TopicTyping(conversationID string) string { return "typing:" + conversationID }
+
 // TopicQueue is the bus topic on which the handoff desk announces that the
 // queue changed (a request, a claim, a give-back, a close): consoles refresh
 // their list and citizens' channels refresh their queue position.

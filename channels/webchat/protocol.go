@@ -89,7 +89,7 @@ type syncedFrame struct {
 type typingFrame struct {
 	Type string `json:"type"` // typing
 	On   bool   `json:"on"`
-	From string `json:"from"` // bot
+	From string `json:"from"` // bot, or caseworker (typing in the console)
 }
 
 type handoffFrame struct {

@@ -102,6 +102,8 @@ type Store interface {
 // conversation.TopicPresence, conversation.Topic(id)).
 type Bus interface {
 	Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error)
+	// Publish is used for conversation.TopicTyping (the caseworker types).
+	Publish(ctx context.Context, topic string, payload []byte) error
 }
 
 // Options are the console's collaborators and server facts.

@@ -170,3 +170,36 @@ func TestConsolePhone(t *testing.T) {
 	b.Screenshot(t, p.Ctx, "console-phone")
 	p.NoErrors()
 }
+
+// TestCaseworkerTypingShownToCitizen (issue 13, typing indicator): while
+// the caseworker types a reply, the citizen's web chat says so, with her
+// name; her message ends it.
+func TestCaseworkerTypingShownToCitizen(t *testing.T) {
+	s := newSite(t)
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 860})
+	cw := newTab(t, b, docScope)
+	login(t, cw, s.civibot.URL, "anna")
+
+	cit := newTab(t, b, widgetScope)
+	cit.Do(chromedp.Navigate(s.city.URL))
+	cit.Click(".cb-bubble")
+	cit.Click(".cb-notice .cb-button")
+	cit.Click(".cb-actions .cb-action") // Mit einem Menschen sprechen
+	cit.WaitFor("the queue position", `return R.querySelector('.cb-handoff').textContent.includes('Position 1');`)
+
+	cw.WaitFor("the waiting citizen", `return R.querySelectorAll('#waiting .item').length === 1;`)
+	cw.Click("#waiting .item")
+	cw.Click("#claim")
+	cw.WaitFor("the reply box", `return !R.getElementById('reply-form').hidden && R.activeElement === R.getElementById('reply');`)
+	cw.Keys("Guten Tag, einen Moment bitte")
+	cit.WaitFor("the typing indicator", `const t = R.querySelector('.cb-typing'); return !t.hidden && t.textContent.includes('schreibt');`)
+	cit.Screenshot("widget-caseworker-typing")
+	cw.Do(chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	cit.WaitFor("her message, no indicator", `return R.querySelectorAll('.cb-caseworker').length === 1 && R.querySelector('.cb-typing').hidden;`)
+
+	// Her name is known now: the next indicator names her.
+	cw.Keys("Ich schaue nach")
+	cit.WaitFor("the named indicator", `const t = R.querySelector('.cb-typing'); return !t.hidden && t.textContent === 'Anna Schmidt schreibt …';`)
+	cw.NoErrors()
+	cit.NoErrors()
+}

@@ -36,6 +36,9 @@ import (
 //
 // Console → server:
 //
+//	typing        {id}: I am typing a reply in this conversation (claimed by
+//	              me; at most every few seconds); the citizen's web chat
+//	              shows it
 //	heartbeat     {}: I am here (every heartbeat_ms)
 //	open          {id, after}: follow a conversation, sending messages after seq
 //	close         {}: stop following it
@@ -62,6 +65,7 @@ type liveItem struct {
 	heartbeat bool
 	open      *liveIn
 	unfollow  bool
+	typing    string // conversation id
 }
 
 // liveConn is one console socket: a reader goroutine and one writer
@@ -239,6 +243,12 @@ func (c *liveConn) readLoop() {
 			}
 		case "close":
 			it.unfollow = true
+		case "typing":
+			if !validID(in.ID) {
+				it.frame = errFrame("bad_id", "typing needs a conversation id", false)
+			} else {
+				it.typing = in.ID
+			}
 		default:
 			it.frame = errFrame("unknown_type", "unknown frame type", false)
 		}
@@ -285,6 +295,9 @@ type writer struct {
 	// another conversation is open.
 	mine       map[string]func()
 	mineEvents chan struct{}
+
+	typedID string // the last typing signal: conversation and time
+	typedAt time.Time
 
 	dirty    bool
 	event    *handoff.QueueEvent
@@ -511,7 +524,30 @@ func (w *writer) item(it liveItem) error {
 			return err
 		}
 	}
+	if it.typing != "" {
+		w.typing(it.typing)
+	}
 	return nil
+}
+
+// typingEvery bounds how often one console tells a conversation that its
+// caseworker is typing.
+const typingEvery = time.Second
+
+// typing tells the citizen's channel that the caseworker is typing, when
+// the caseworker has the conversation. Best effort: errors are dropped.
+func (w *writer) typing(id string) {
+	if id == w.typedID && time.Since(w.typedAt) < typingEvery {
+		return
+	}
+	ctx, cancel := w.opCtx()
+	defer cancel()
+	c, err := w.c.h.store.Get(ctx, id)
+	if err != nil || c.Status != conversation.StatusClaimed || c.Assignee != w.c.user {
+		return
+	}
+	w.typedID, w.typedAt = id, time.Now()
+	_ = w.c.h.bus.Publish(ctx, conversation.TopicTyping(id), nil)
 }
 
 func (w *writer) heartbeat() error {

@@ -62,6 +62,7 @@
       starters: 'Häufige Fragen',
       typing: 'Der Assistent schreibt …',
       typingStaff: 'Die Mitarbeiterin oder der Mitarbeiter schreibt …',
+      typingNamed: '{name} schreibt …',
       sending: 'wird gesendet …',
       retrying: 'noch nicht gesendet – wird wiederholt',
       connecting: 'Verbindung wird hergestellt …',
@@ -118,6 +119,7 @@
       starters: 'Frequent questions',
       typing: 'The assistant is typing …',
       typingStaff: 'The caseworker is typing …',
+      typingNamed: '{name} is typing …',
       sending: 'sending …',
       retrying: 'not sent yet – retrying',
       connecting: 'Connecting …',
@@ -942,8 +944,15 @@
         pump();
         break;
       case 'typing':
-        typingText.textContent = f.from === 'caseworker' ? t('typingStaff') : t('typing');
+        if (f.from === 'caseworker') {
+          typingText.textContent = staffName ? t('typingNamed', { name: staffName }) : t('typingStaff');
+        } else {
+          typingText.textContent = t('typing');
+        }
         typing.hidden = !f.on;
+        // Should the "off" be lost, the indicator does not stay forever.
+        clearTimeout(typingTimer);
+        if (f.on) { typingTimer = setTimeout(function () { typing.hidden = true; }, 15000); }
         break;
       case 'handoff':
         showHandoff(f);
@@ -985,6 +994,7 @@
     personBtn.hidden = f.status === 'waiting' || f.status === 'claimed';
   }
   var handoffStatus = '';
+  var typingTimer = null;
   var staffName = '';
 
   function onError(f) {

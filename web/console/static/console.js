@@ -1054,6 +1054,7 @@
     }
     act('/reply', { text: text, client_id: p.id }, null, function (res) {
       S.pendingReply = null;
+      lastTyping = 0; // the next reply's typing shows at once
       box.value = '';
       updateCount();
       if (res.data.delivered === false) {
@@ -1072,6 +1073,15 @@
     var text = box.value.trim();
     if (!text) { $('action-error').textContent = t('emptyText'); box.focus(); return; }
     act('/note', { text: text }, t('noted'), function () { box.value = ''; });
+  }
+
+  // While the caseworker types a reply, the citizen's web chat shows
+  // "… is typing" (a signal at most every 3 s).
+  var lastTyping = 0;
+  function typing() {
+    if (!isMine() || !$('reply').value || Date.now() - lastTyping < 3000) { return; }
+    lastTyping = Date.now();
+    sendFrame({ type: 'typing', id: S.open });
   }
 
   function updateCount() {
@@ -1212,6 +1222,7 @@
     $('send-template').addEventListener('click', sendTemplate);
     $('reply-form').addEventListener('submit', sendReply);
     $('reply').addEventListener('input', updateCount);
+    $('reply').addEventListener('input', typing);
     $('reply').addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { sendReply(ev); }
     });
