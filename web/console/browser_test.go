@@ -108,7 +108,7 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 		t.Fatal(err)
 	}
 	srv.Handle("GET /ws", chat)
-	con, err := console.New(console.Config{}, console.Options{Desk: s.desk, Accounts: s.accounts, Store: s.store, Bus: s.store, Log: log})
+	con, err := console.New(console.Config{}, console.Options{Desk: s.desk, Accounts: s.accounts, Store: s.store, Bus: s.store, Log: log, Ephemeral: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,6 +141,10 @@ type Options struct {
 	// Analytics serves the dashboard at /console/analytics (nil: analytics
 	// are off).
 	Analytics Analytics
+	// Ephemeral says that state lives in memory (no Redis): the console
+	// tells caseworkers that a restart loses conversations, callback
+	// requests and sessions (issue 21.12).
+	Ephemeral bool
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -165,6 +169,7 @@ type Handler struct {
 	logins     *loginLimit
 	now        func() time.Time
 	analytics  Analytics
+	ephemeral  bool
 
 	socks sockets.Set[*liveConn]
 }
@@ -188,7 +193,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
-		analytics: opts.Analytics,
+		analytics: opts.Analytics, ephemeral: opts.Ephemeral,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars

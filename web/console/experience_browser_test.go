@@ -51,6 +51,10 @@ func TestConsoleDoesNotMissCitizens(t *testing.T) {
 	if title := browsertest.Eval[string](p, `document.title`); title != "civibot – Konsole" {
 		t.Errorf("title with nobody waiting = %q", title)
 	}
+	// Memory only (issue 21.12): the console says what a restart loses.
+	if n := p.Text("#ephemeral"); !strings.Contains(n, "Neustart") || browsertest.Eval[bool](p, `document.getElementById('ephemeral').hidden`) {
+		t.Errorf("no notice that a restart loses everything: %q", n)
+	}
 
 	s.waitingConv(t, "w1", "de", "Ich brauche einen Termin für meinen Reisepass")
 	s.waitingConv(t, "w2", "de", "Mein Bescheid ist falsch")
@@ -202,4 +206,25 @@ func TestCaseworkerTypingShownToCitizen(t *testing.T) {
 	cit.WaitFor("the named indicator", `const t = R.querySelector('.cb-typing'); return !t.hidden && t.textContent === 'Anna Schmidt schreibt …';`)
 	cw.NoErrors()
 	cit.NoErrors()
+}
+
+// TestConsoleNeutralisesText (issue 21.11): control characters and bidi
+// overrides in a citizen's text cannot spoof the queue or the transcript.
+func TestConsoleNeutralisesText(t *testing.T) {
+	s := newSite(t)
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 860})
+	p := newTab(t, b, docScope)
+	login(t, p, s.civibot.URL, "anna")
+	s.waitingConv(t, "w1", "de", "Rechnung \u202efdp.exe\x00 bitte pr\u2066\u00fcfen")
+	p.WaitFor("the entry", `return R.querySelectorAll('#waiting .item').length === 1;`)
+	const want = "Rechnung fdp.exe\ufffd bitte prüfen"
+	if got := p.Text("#waiting .excerpt"); got != want {
+		t.Errorf("excerpt = %q, want %q", got, want)
+	}
+	p.Click("#waiting .item")
+	p.WaitFor("the transcript", `return R.querySelectorAll('#transcript .role-citizen').length === 1;`)
+	if got := p.Text("#transcript .role-citizen .msg-text"); got != want {
+		t.Errorf("transcript = %q, want %q", got, want)
+	}
+	p.NoErrors()
 }

@@ -212,8 +212,10 @@
     a.rel = 'noopener noreferrer';
     return a;
   }
-  // appendText adds text, turning http(s) URLs into links.
+  // appendText adds text, turning http(s) URLs into links. Control
+  // characters show as U+FFFD and bidi overrides are dropped (issue 21.11).
   function appendText(parent, text) {
+    text = String(text).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD').replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
     var re = /https?:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?]/g;
     var last = 0, m;
     while ((m = re.exec(text)) !== null) {

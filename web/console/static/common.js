@@ -38,6 +38,16 @@
       return this.t(text, lang, k, v);
     },
 
+    // plain neutralises text from citizens for display (issue 21.11):
+    // control characters other than line breaks and tabs show as U+FFFD,
+    // bidi embeddings, overrides and isolates are dropped, so nobody can
+    // make a queue excerpt read backwards or hide text.
+    plain: function (s) {
+      return String(s == null ? '' : s)
+        .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD')
+        .replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
+    },
+
     // label returns the translation of a prefixed code, or the code itself.
     label: function (text, lang, prefix, code) {
       var k = prefix + (code || '');

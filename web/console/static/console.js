@@ -153,6 +153,7 @@
       notify: 'Ton und Desktop-Hinweis',
       notifyDenied: 'Der Browser erlaubt keine Desktop-Hinweise; der Ton bleibt an.',
       sendKey: 'Strg+Enter sendet',
+      ephemeral: 'Ohne Redis: Ein Neustart von civibot löscht alle Gespräche, Rückrufwünsche und Anmeldungen.',
       open: 'Öffnen: {what}',
       cannedTitle: 'Textbausteine',
       cannedAdd: 'Baustein hinzufügen',
@@ -302,6 +303,7 @@
       notify: 'Sound and desktop notice',
       notifyDenied: 'The browser does not allow desktop notices; the sound stays on.',
       sendKey: 'Ctrl+Enter sends',
+      ephemeral: 'Without Redis: a restart of civibot deletes all conversations, callback requests and logins.',
       open: 'Open: {what}',
       cannedTitle: 'Canned replies',
       cannedAdd: 'Add a reply',
@@ -523,6 +525,7 @@
     $('edit-canned').hidden = true;
     $('analytics-link').hidden = true;
     $('notify').hidden = true;
+    $('ephemeral').hidden = true;
     $('me').hidden = true;
     $('banner').hidden = true;
     $('login-view').hidden = false;
@@ -541,6 +544,7 @@
     $('analytics-link').hidden = me.user.role !== 'admin';
     $('me').hidden = false;
     $('notify').hidden = false;
+    $('ephemeral').hidden = !me.ephemeral;
     renderMe();
     renderOutcomes();
     loadCanned();
@@ -697,7 +701,7 @@
       (snap.mine || []).forEach(function (s) {
         var was = before['mine:' + s.conversation_id];
         if (was && s.last_citizen && s.last_citizen !== was.last_citizen && (S.open !== s.conversation_id || document.hidden)) {
-          notify(t('newMessageIn', { channel: label('channel_', s.channel), text: s.excerpt || '' }));
+          notify(t('newMessageIn', { channel: label('channel_', s.channel), text: C.plain(s.excerpt || '') }));
         }
       });
     }
@@ -742,10 +746,10 @@
       b.appendChild(top);
       if (unread) { top.appendChild(el('span', 'unread-text', t('unread'))); }
       b.appendChild(el('span', 'reason', label('reason_', s.reason) + (kind === 'others' ? ' · ' + t('with', { name: displayName(s.assignee) }) : '')));
-      if (s.excerpt) { b.appendChild(el('span', 'excerpt', s.excerpt)); }
+      if (s.excerpt) { b.appendChild(el('span', 'excerpt', C.plain(s.excerpt))); }
       if (s.contact) {
         var c = s.contact;
-        var parts = [c.name, c.phone, c.email].filter(function (x) { return !!x; });
+        var parts = [c.name, c.phone, c.email].filter(function (x) { return !!x; }).map(C.plain);
         if (parts.length) { b.appendChild(el('span', 'contact-line', parts.join(' · '))); }
       }
       b.addEventListener('click', function () { openConv(s.conversation_id, true); });
@@ -821,7 +825,7 @@
     clear(cl);
     if (contact) {
       [['contactName', contact.name], ['contactPhone', contact.phone], ['contactEmail', contact.email], ['contactNote', contact.note]].forEach(function (p) {
-        if (p[1]) { cl.appendChild(el('dt', '', t(p[0]))); cl.appendChild(el('dd', '', p[1])); }
+        if (p[1]) { cl.appendChild(el('dt', '', t(p[0]))); cl.appendChild(el('dd', '', C.plain(p[1]))); }
       });
     }
 
@@ -928,7 +932,7 @@
     });
     if (replay) { setTimeout(function () { ol.removeAttribute('aria-busy'); }, 0); }
     if (citizenNews) {
-      if (document.hidden) { notify(t('newMessage') + ' ' + citizenNews.text); }
+      if (document.hidden) { notify(t('newMessage') + ' ' + C.plain(citizenNews.text)); }
       if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); }
     }
     ol.scrollTop = ol.scrollHeight;
@@ -952,7 +956,7 @@
     if (m.role === 'note') { head.appendChild(el('span', 'badge', t('notePrivate'))); }
     if (S.notDelivered[m.seq]) { head.appendChild(el('span', 'badge warn', t('notDelivered'))); }
     li.appendChild(head);
-    li.appendChild(el('p', 'msg-text', m.text));
+    li.appendChild(el('p', 'msg-text', C.plain(m.text)));
     if (m.sources && m.sources.length) {
       var sp = el('p', 'sources');
       sp.appendChild(el('span', '', t('sources') + ': '));
