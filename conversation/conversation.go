@@ -149,6 +149,11 @@ type Handoff struct {
 	Candidates []PageRef    `json:"candidates,omitempty"`
 	Outcome    string       `json:"outcome,omitempty"`
 	Audit      []AuditEntry `json:"audit,omitempty"`
+	// Rating is the citizen's rating of the conversation with a person
+	// (1 to 5; 0: none), RatingComment what they added (personal data:
+	// shown in the console, never logged or counted).
+	Rating        int    `json:"rating,omitempty"`
+	RatingComment string `json:"rating_comment,omitempty"`
 }
 
 // PageRef names a knowledge page the bot considered.

@@ -187,3 +187,61 @@ func TestWidgetConversationLost(t *testing.T) {
 func reconnectNow(p *page) {
 	browsertest.Eval[bool](p, `(() => { const b = `+root+`.querySelector('.cb-banner .cb-link-button'); if (b && !b.hidden) b.click(); return true; })()`)
 }
+
+// TestWidgetRatesThePerson (issue 13, rating): when the caseworker gives
+// the conversation back, the citizen is asked once how satisfied they
+// were (1 to 5, optional comment); the rating is stored.
+func TestWidgetRatesThePerson(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	if _, err := s.accounts.AddUser(ctx, "ben", "Ben Weber", accounts.RoleCaseworker, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.desk.Heartbeat(ctx, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE"})
+	p := newPage(t, b)
+	openWidget(t, p, s.city.URL)
+	p.Click(".cb-actions .cb-action") // talk to a person
+	p.WaitFor("the queue position", `return R.querySelector('.cb-handoff').textContent.includes('Position 1');`)
+	id := s.conversations(t)[0].ID
+	if _, err := s.desk.Claim(ctx, id, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.desk.Reply(ctx, id, "ben", "Ihr Antrag ist angekommen."); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitFor("his message", `return !!R.querySelector('.cb-caseworker');`)
+	if p.Count(".cb-rating") != 0 {
+		t.Error("asked for a rating while the person is still there")
+	}
+	if _, err := s.desk.GiveBack(ctx, id, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitFor("the rating", `return !!R.querySelector('.cb-rating');`)
+	if l := p.Text(".cb-rating legend"); l != "Wie zufrieden waren Sie mit dem Gespräch mit Ben Weber?" {
+		t.Errorf("legend = %q", l)
+	}
+	// Keyboard: the radio group, then the comment and the button.
+	p.Click(`.cb-rate-option[for="cb-rate-4"]`)
+	p.Click(".cb-rate-comment")
+	p.Keys("Schnell und freundlich")
+	p.Contrast(5)
+	p.Screenshot("widget-rating")
+	p.Click(".cb-rating .cb-button")
+	p.WaitFor("the thanks", `return R.querySelector('.cb-rate-status').textContent === 'Danke für Ihre Bewertung.';`)
+	c, err := s.store.Get(ctx, id)
+	if err != nil || c.Handoff.Rating != 4 || c.Handoff.RatingComment != "Schnell und freundlich" {
+		t.Errorf("stored rating: %+v %v", c.Handoff, err)
+	}
+	// Asked once: a reload does not ask again.
+	p.Do(chromedp.Reload())
+	p.WaitFor("the bubble after reload", `return !!R.querySelector('.cb-bubble') && !R.querySelector('.cb').hidden;`)
+	p.Click(".cb-bubble")
+	p.WaitFor("the history", `return R.querySelectorAll('.cb-caseworker').length === 1;`)
+	if p.Count(".cb-rating") != 0 {
+		t.Error("asked again after a reload")
+	}
+	p.NoErrors()
+}

@@ -226,7 +226,7 @@ func (c *conn) frame(typ int, data []byte) bool {
 	switch f.Type {
 	case typeHello:
 		return c.hello(f)
-	case typeMessage, typePerson, typeFeedback, typeForget:
+	case typeMessage, typePerson, typeFeedback, typeForget, typeRating:
 		if c.id == "" {
 			return c.reject(f.ID, CodeHelloRequired, "send hello first", 0)
 		}
@@ -253,6 +253,8 @@ func (c *conn) frame(typ int, data []byte) bool {
 		c.turn(f.ID, c.h.svc.RequestPerson)
 	case typeFeedback:
 		c.feedback(f)
+	case typeRating:
+		c.rating(f)
 	case typeForget:
 		return c.forget(f)
 	}
@@ -436,6 +438,28 @@ func (c *conn) feedback(f inFrame) {
 		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
 	case errors.Is(err, conversation.ErrNotFound), errors.Is(err, conversation.ErrInvalid):
 		c.sendError(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
+	default:
+		c.storeError(f.ID, err)
+	}
+}
+
+// rating stores the citizen's rating of the conversation with a person
+// (value 1 to 5, text an optional comment).
+func (c *conn) rating(f inFrame) {
+	comment := ""
+	if f.Text != nil {
+		comment = *f.Text
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.TurnTimeout)
+	defer cancel()
+	err := c.h.svc.Rate(ctx, c.id, f.Value, comment)
+	switch {
+	case err == nil:
+		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
+	case errors.Is(err, conversation.ErrInvalid):
+		c.sendError(f.ID, CodeInvalid, "a rating needs a value of 1 to 5 and at most 500 characters of text", 0)
+	case errors.Is(err, dialog.ErrNotRateable), errors.Is(err, conversation.ErrNotFound):
+		c.sendError(f.ID, CodeNotFound, "no caseworker took part in this conversation", 0)
 	default:
 		c.storeError(f.ID, err)
 	}

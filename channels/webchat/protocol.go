@@ -17,6 +17,7 @@ const (
 	typePerson   = "person"
 	typeFeedback = "feedback"
 	typeForget   = "forget"
+	typeRating   = "rating"
 )
 
 // Error codes sent in error frames (see docs/webchat-protocol.md).

@@ -43,6 +43,7 @@ type service interface {
 	WatchTyping(ctx context.Context, conversationID string) (<-chan struct{}, func(), error)
 	QueueStatus(ctx context.Context, conversationID string) (conversation.QueueStatus, error)
 	Feedback(ctx context.Context, conversationID string, seq int64, value int) error
+	Rate(ctx context.Context, conversationID string, value int, comment string) error
 	Forget(ctx context.Context, conversationID string) error
 }
 

@@ -312,6 +312,10 @@ func TestAnalyticsDashboardInBrowser(t *testing.T) {
 			}
 		}
 	}
+	// The satisfaction table (issue 13, rating): a header even when nobody rated.
+	if n := p.Count("#table-ratings thead th"); n != 4 {
+		t.Errorf("ratings table has %d columns", n)
+	}
 	// Plurals by the language's rules.
 	for _, tc := range []struct {
 		lang string

@@ -57,6 +57,15 @@
       unhelpful: 'Nicht hilfreich',
       thanks: 'Danke für Ihre Rückmeldung.',
       newMessage: 'Neue Nachricht \u2193',
+      rateLegend: 'Wie zufrieden waren Sie mit dem Gespräch mit {name}?',
+      rateStaff: 'der Mitarbeiterin oder dem Mitarbeiter',
+      rateValue: '{n} von 5',
+      rateLow: 'gar nicht zufrieden',
+      rateHigh: 'sehr zufrieden',
+      rateComment: 'Möchten Sie noch etwas sagen? (freiwillig, bitte ohne persönliche Daten)',
+      rateSend: 'Bewertung senden',
+      rateChoose: 'Bitte wählen Sie 1 bis 5.',
+      rateThanks: 'Danke für Ihre Bewertung.',
       startTitle: 'Guten Tag!',
       startText: 'Ich beantworte Fragen zu den Leistungen der Stadt {city}. Schreiben Sie Ihre Frage unten in das Feld oder wählen Sie ein Thema:',
       starters: 'Häufige Fragen',
@@ -114,6 +123,15 @@
       unhelpful: 'Not helpful',
       thanks: 'Thank you for your feedback.',
       newMessage: 'New message \u2193',
+      rateLegend: 'How satisfied were you with the conversation with {name}?',
+      rateStaff: 'the caseworker',
+      rateValue: '{n} of 5',
+      rateLow: 'not at all satisfied',
+      rateHigh: 'very satisfied',
+      rateComment: 'Anything you would like to add? (optional, please no personal data)',
+      rateSend: 'Send rating',
+      rateChoose: 'Please choose 1 to 5.',
+      rateThanks: 'Thank you for your rating.',
       startTitle: 'Hello!',
       startText: 'I answer questions about the services of the City of {city}. Type your question in the box below or choose a topic:',
       starters: 'Frequent questions',
@@ -960,6 +978,7 @@
         showHandoff(f);
         break;
       case 'ack':
+        if (ratingRef && f.ref === ratingRef) { rated(true); }
         break;
       case 'error':
         onError(f);
@@ -988,6 +1007,7 @@
       case 'claimed': text = staffName ? t('claimedNamed', { name: staffName }) : t('claimed'); break;
       case 'ticket': text = t('ticket'); break;
     }
+    if (handoffStatus === 'claimed' && (f.status === 'bot' || f.status === 'closed')) { askRating(); }
     handoffStatus = f.status;
     handoff.textContent = text;
     handoff.hidden = !text;
@@ -996,10 +1016,81 @@
     personBtn.hidden = f.status === 'waiting' || f.status === 'claimed';
   }
   var handoffStatus = '';
+
+  // ---- rating of the conversation with a person ----
+  // Asked once, when the caseworker gives the conversation back or closes
+  // it: 1 to 5 and an optional comment.
+  var ratingRef = null, ratingBox = null;
+  function askRating() {
+    if (ratingBox || (state.rated && state.rated === state.token)) { return; }
+    var box = el('form', 'cb-rating');
+    box.noValidate = true;
+    var fs = el('fieldset');
+    fs.appendChild(el('legend', null, t('rateLegend', { name: staffName || t('rateStaff') })));
+    var scale = el('div', 'cb-rate-scale');
+    for (var i = 1; i <= 5; i++) {
+      var id = 'cb-rate-' + i;
+      var r = el('input');
+      r.type = 'radio'; r.name = 'cb-rate'; r.value = String(i); r.id = id;
+      var lab = el('label', 'cb-rate-option');
+      lab.htmlFor = id;
+      lab.appendChild(r);
+      lab.appendChild(el('span', null, String(i)));
+      lab.appendChild(el('span', 'cb-sr', ' ' + t('rateValue', { n: i }) + (i === 1 ? ', ' + t('rateLow') : i === 5 ? ', ' + t('rateHigh') : '')));
+      scale.appendChild(lab);
+    }
+    fs.appendChild(scale);
+    var ends = el('p', 'cb-rate-ends');
+    ends.setAttribute('aria-hidden', 'true');
+    ends.appendChild(el('span', null, t('rateLow')));
+    ends.appendChild(el('span', null, t('rateHigh')));
+    fs.appendChild(ends);
+    var cl = el('label', 'cb-rate-comment-label', t('rateComment'));
+    cl.htmlFor = 'cb-rate-comment';
+    var comment = el('textarea', 'cb-input cb-rate-comment');
+    comment.id = 'cb-rate-comment';
+    comment.rows = 2;
+    comment.maxLength = 500;
+    fs.appendChild(cl);
+    fs.appendChild(comment);
+    box.appendChild(fs);
+    var rateBtn = el('button', 'cb-button', t('rateSend'));
+    rateBtn.type = 'submit';
+    box.appendChild(rateBtn);
+    var status = el('p', 'cb-rate-status');
+    status.setAttribute('role', 'status');
+    box.appendChild(status);
+    box.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var chosen = box.querySelector('input[name="cb-rate"]:checked');
+      if (!chosen) { status.textContent = t('rateChoose'); return; }
+      ratingRef = randomID();
+      rateBtn.disabled = true;
+      send({ type: 'rating', id: ratingRef, value: Number(chosen.value), text: comment.value });
+    });
+    ratingBox = { el: box, status: status, send: rateBtn };
+    log.appendChild(box);
+    if (atBottom) { scrollDown(); }
+  }
+  function rated(ok) {
+    if (!ratingBox) { return; }
+    if (ok) {
+      state.rated = state.token;
+      save(state);
+      ratingBox.el.querySelector('fieldset').disabled = true;
+      ratingBox.send.hidden = true;
+      ratingBox.status.textContent = t('rateThanks');
+    } else {
+      ratingBox.send.disabled = false;
+      ratingBox.status.textContent = t('errInternal');
+    }
+    ratingRef = null;
+  }
   var typingTimer = null;
   var staffName = '';
 
   function onError(f) {
+    if (ratingRef && f.ref === ratingRef) { rated(false); return; }
     var p = f.ref && pending[f.ref];
     switch (f.code) {
       case 'unavailable':

@@ -40,6 +40,15 @@
       explainReasons: 'Anteil aller Gespräche, die aus diesem Grund an eine Person gingen.',
       hWait: 'Wartezeit bis zur Sachbearbeitung (Median)',
       hFeedback: 'Bewertungen nach Seite',
+      hRatings: 'Zufriedenheit mit der Sachbearbeitung',
+      explainRatings: 'Bewertungen der Bürgerinnen und Bürger (1 bis 5) nach einem Gespräch mit einer Person, nach Kanal.',
+      noRatings: 'Keine Bewertungen im Zeitraum.',
+      tRatings: 'Zufriedenheit (Person)',
+      subRatings: 'Ø {avg} von 5 aus {ratings}',
+      ratings_one: '{n} Bewertung', ratings_other: '{n} Bewertungen',
+      average: 'Durchschnitt',
+      satisfied: 'Zufrieden (4–5)',
+      channel: 'Kanal',
       explainFeedback: 'Daumen hoch und runter für Antworten aus der jeweiligen Seite.',
       hQuestions: 'Unbeantwortete und unsichere Fragen',
       explainQuestions: 'Ähnliche Fragen sind zusammengefasst, häufigste zuerst. Personenbezogene Angaben sind entfernt. Fragen werden {days} Tage aufbewahrt.',
@@ -126,6 +135,15 @@
       explainReasons: 'Share of all conversations handed to a person for this reason.',
       hWait: 'Wait for a caseworker (median)',
       hFeedback: 'Ratings by page',
+      hRatings: 'Satisfaction with caseworkers',
+      explainRatings: 'Citizens\u2019 ratings (1 to 5) after a conversation with a person, by channel.',
+      noRatings: 'No ratings in the period.',
+      tRatings: 'Satisfaction (person)',
+      subRatings: 'average {avg} of 5 from {ratings}',
+      ratings_one: '{n} rating', ratings_other: '{n} ratings',
+      average: 'Average',
+      satisfied: 'Satisfied (4–5)',
+      channel: 'Channel',
       explainFeedback: 'Thumbs up and down for answers from each page.',
       hQuestions: 'Unanswered and uncertain questions',
       explainQuestions: 'Similar questions are grouped, most frequent first. Personal data is removed. Questions are kept for {days} days.',
@@ -297,7 +315,7 @@
       from: day(r.from, true), to: day(r.to, true), tz: r.time_zone,
       time: new Date(r.generated).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
     });
-    ['days', 'reasons', 'feedback', 'questions'].forEach(function (tb) {
+    ['days', 'reasons', 'feedback', 'ratings', 'questions'].forEach(function (tb) {
       var a = $('csv-' + tb);
       a.href = API + '/analytics/export?table=' + tb + '&from=' + encodeURIComponent(r.from) + '&to=' + encodeURIComponent(r.to);
       a.setAttribute('download', 'civibot-' + tb + '-' + r.from + '-' + r.to + '.csv');
@@ -308,6 +326,7 @@
     renderReasons(r);
     renderWait(r);
     renderFeedback(r);
+    renderRatings(r);
     renderQuestions(r);
   }
 
@@ -328,6 +347,7 @@
     tile(tt.conversations ? pct(tt.handoff_rate) : t('none'), t('tHandoff'), t('subHandoff', { conv: tn('conv', tt.handed_off), tickets: tn('tickets', tt.tickets) }));
     tile(wait(tt.median_wait_seconds), t('tWait'), t('subWait', { claims: tn('claims', tt.waits) }));
     tile(num(tt.up + tt.down), t('tFeedback'), t('subFeedback', { up: num(tt.up), down: num(tt.down) }));
+    tile(tt.ratings ? pct(tt.satisfied) : t('none'), t('tRatings'), tt.ratings ? t('subRatings', { avg: num(Math.round(tt.rating_average * 10) / 10), ratings: tn('ratings', tt.ratings) }) : '');
   }
 
   // chart makes an SVG sized to its container, labelled by a title and a
@@ -549,6 +569,14 @@
     table('table-wait', [t('date'), t('medianWait'), t('claims')], withWaits.map(function (d) {
       return [day(d.date, true), wait(d.median_wait_seconds), num(d.waits)];
     }), [false, true, true]);
+  }
+
+  function renderRatings(r) {
+    var rows = r.ratings || [];
+    $('ratings-none').hidden = rows.length > 0;
+    table('table-ratings', [t('channel'), t('count'), t('average'), t('satisfied')], rows.map(function (x) {
+      return [label('ch_', x.channel), num(x.ratings), num(Math.round(x.average * 10) / 10), pct(x.satisfied)];
+    }), [false, true, true, true]);
   }
 
   function renderFeedback(r) {

@@ -153,6 +153,8 @@
       notify: 'Ton und Desktop-Hinweis',
       notifyDenied: 'Der Browser erlaubt keine Desktop-Hinweise; der Ton bleibt an.',
       sendKey: 'Strg+Enter sendet',
+      rating: 'Bewertung',
+      ratingValue: '{n} von 5',
       ephemeral: 'Ohne Redis: Ein Neustart von civibot löscht alle Gespräche, Rückrufwünsche und Anmeldungen.',
       open: 'Öffnen: {what}',
       cannedTitle: 'Textbausteine',
@@ -303,6 +305,8 @@
       notify: 'Sound and desktop notice',
       notifyDenied: 'The browser does not allow desktop notices; the sound stays on.',
       sendKey: 'Ctrl+Enter sends',
+      rating: 'Rating',
+      ratingValue: '{n} of 5',
       ephemeral: 'Without Redis: a restart of civibot deletes all conversations, callback requests and logins.',
       open: 'Open: {what}',
       cannedTitle: 'Canned replies',
@@ -816,6 +820,9 @@
       row(t('reason'), label('reason_', c.handoff.reason));
       row(t('requested'), clock(c.handoff.requested) + ' (' + t('since', { d: duration(now() - new Date(c.handoff.requested).getTime()) }) + ')');
       if (c.handoff.outcome) { row(t('outcomeShown'), label('outcome_', c.handoff.outcome)); }
+      if (c.handoff.rating) {
+        row(t('rating'), t('ratingValue', { n: c.handoff.rating }) + (c.handoff.rating_comment ? ' – „' + C.plain(c.handoff.rating_comment) + '“' : ''));
+      }
     }
     row(t('callerNumber'), c.address);
 
