@@ -15,11 +15,14 @@ const (
 	TableDays      = "days"
 	TableReasons   = "reasons"
 	TableFeedback  = "feedback"
+	TableRatings   = "ratings"
 	TableQuestions = "questions"
 )
 
 // Tables lists the CSV tables.
-func Tables() []string { return []string{TableDays, TableReasons, TableFeedback, TableQuestions} }
+func Tables() []string {
+	return []string{TableDays, TableReasons, TableFeedback, TableRatings, TableQuestions}
+}
 
 // WriteCSV writes one table of the report as CSV (comma-separated, a
 // header row, UTF-8). Text cells that a spreadsheet would take for a
@@ -55,6 +58,15 @@ func WriteCSV(w io.Writer, rep Report, table string) error {
 		rows = append(rows, []string{"page_id", "title", "up", "down"})
 		for _, f := range rep.Feedback {
 			rows = append(rows, []string{text(f.PageID), text(f.Title), itoa(f.Up), itoa(f.Down)})
+		}
+	case TableRatings:
+		rows = append(rows, []string{"channel", "ratings", "average", "satisfied", "rated_1", "rated_2", "rated_3", "rated_4", "rated_5"})
+		for _, r := range rep.Ratings {
+			row := []string{text(r.Channel), itoa(r.Ratings), ftoa(r.Average), ftoa(r.Satisfied)}
+			for _, n := range r.Counts {
+				row = append(row, itoa(n))
+			}
+			rows = append(rows, row)
 		}
 	case TableQuestions:
 		rows = append(rows, []string{"count", "question", "other_wordings", "kinds", "languages", "closest_page_id", "closest_page_title", "avg_confidence", "last_asked"})

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/civibot/civibot/conversation"
@@ -29,6 +30,9 @@ const (
 	// fieldFeedback: ratings of answers given that day, per page:
 	// "fb|<page id>|up", "fb|<page id>|down".
 	fieldFeedback = "fb|"
+	// fieldRatings: citizens' ratings of conversations with a person,
+	// on the day rated, per channel: "rt|<ch>|<1-5>".
+	fieldRatings = "rt|"
 )
 
 // Recorder turns what happens into daily analytics: it is the
@@ -240,6 +244,23 @@ func (r *Recorder) Rated(_ context.Context, f dialog.FeedbackRecord) {
 		}
 	})
 }
+
+// RatedConversation records a citizen's rating (1 to 5) of a conversation
+// with a person, on the day it was given (dialog.RatingObserver).
+func (r *Recorder) RatedConversation(_ context.Context, rr dialog.RatingRecord) {
+	day := r.day(rr.At)
+	r.enqueue(func(p pending) {
+		pd := p.day(day)
+		if rr.Old >= 1 && rr.Old <= 5 {
+			pd.b.Counts[fieldRatings+rr.Channel+"|"+strconv.Itoa(rr.Old)]--
+		}
+		if rr.New >= 1 && rr.New <= 5 {
+			pd.b.Counts[fieldRatings+rr.Channel+"|"+strconv.Itoa(rr.New)]++
+		}
+	})
+}
+
+var _ dialog.RatingObserver = (*Recorder)(nil)
 
 // maxAttempts: a day's batch that could not be written this many times is
 // dropped (the store has been down for that many flush intervals).

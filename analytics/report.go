@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,12 +30,14 @@ type Report struct {
 	TimeZone  string    `json:"time_zone"`
 	Generated time.Time `json:"generated"`
 	// Channels that had conversations in the range, sorted.
-	Channels  []string       `json:"channels"`
-	Days      []DayRow       `json:"days"`
-	Totals    Totals         `json:"totals"`
-	Reasons   []ReasonRow    `json:"reasons"`
-	Feedback  []PageFeedback `json:"feedback"`
-	Questions []Group        `json:"questions"`
+	Channels []string       `json:"channels"`
+	Days     []DayRow       `json:"days"`
+	Totals   Totals         `json:"totals"`
+	Reasons  []ReasonRow    `json:"reasons"`
+	Feedback []PageFeedback `json:"feedback"`
+	// Ratings of conversations with a person, by channel.
+	Ratings   []RatingRow `json:"ratings"`
+	Questions []Group     `json:"questions"`
 	// QuestionDays is how many days back questions are kept
 	// (Config.QuestionRetention): older days of the range have none.
 	QuestionDays int `json:"question_days"`
@@ -76,6 +79,32 @@ type Totals struct {
 	Decisions     map[string]int64 `json:"decisions"`
 	Up            int64            `json:"up"`
 	Down          int64            `json:"down"`
+	// Ratings of conversations with a person (1 to 5), their average and
+	// the share of 4 and 5.
+	Ratings       int64   `json:"ratings"`
+	RatingAverage float64 `json:"rating_average"`
+	Satisfied     float64 `json:"satisfied"`
+}
+
+// RatingRow is the citizens' rating of conversations with a person on one
+// channel.
+type RatingRow struct {
+	Channel string `json:"channel"`
+	// Counts[i] is how many rated i+1.
+	Counts    [5]int64 `json:"counts"`
+	Ratings   int64    `json:"ratings"`
+	Average   float64  `json:"average"`
+	Satisfied float64  `json:"satisfied"`
+}
+
+func (r *RatingRow) finish() {
+	var sum int64
+	for i, n := range r.Counts {
+		r.Ratings += n
+		sum += int64(i+1) * n
+	}
+	r.Average = ratio(sum, r.Ratings)
+	r.Satisfied = ratio(r.Counts[3]+r.Counts[4], r.Ratings)
 }
 
 // ReasonRow is one handoff reason.
@@ -171,6 +200,7 @@ func (r *Reporter) Report(ctx context.Context, from, to string) (Report, error) 
 	channels := map[string]bool{}
 	reasons := map[string]int64{}
 	pages := map[string]*PageFeedback{}
+	ratings := map[string]*RatingRow{}
 	var allWaits []time.Duration
 	var questions []Question
 	for _, d := range days {
@@ -194,6 +224,18 @@ func (r *Reporter) Report(ctx context.Context, from, to string) (Report, error) 
 				row.Answers += v
 			case fieldDecisions:
 				rep.Totals.Decisions[rest] += v
+			case fieldRatings:
+				ch, val, _ := strings.Cut(rest, "|")
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 1 || n > 5 {
+					continue
+				}
+				rr, ok := ratings[ch]
+				if !ok {
+					rr = &RatingRow{Channel: ch}
+					ratings[ch] = rr
+				}
+				rr.Counts[n-1] += v
 			case fieldFeedback:
 				i := strings.LastIndexByte(rest, '|')
 				if i < 0 {
@@ -249,6 +291,21 @@ func (r *Reporter) Report(ctx context.Context, from, to string) (Report, error) 
 		}
 		return cmp.Compare(a.Reason, b.Reason)
 	})
+	rep.Ratings = []RatingRow{}
+	var all RatingRow
+	for _, rr := range ratings {
+		rr.finish()
+		if rr.Ratings <= 0 {
+			continue
+		}
+		for i := range all.Counts {
+			all.Counts[i] += rr.Counts[i]
+		}
+		rep.Ratings = append(rep.Ratings, *rr)
+	}
+	slices.SortFunc(rep.Ratings, func(a, b RatingRow) int { return cmp.Compare(a.Channel, b.Channel) })
+	all.finish()
+	tt.Ratings, tt.RatingAverage, tt.Satisfied = all.Ratings, all.Average, all.Satisfied
 	for _, pf := range pages {
 		if pf.Up == 0 && pf.Down == 0 {
 			continue

@@ -149,6 +149,11 @@ type Handoff struct {
 	Candidates []PageRef    `json:"candidates,omitempty"`
 	Outcome    string       `json:"outcome,omitempty"`
 	Audit      []AuditEntry `json:"audit,omitempty"`
+	// Rating is the citizen's rating of the conversation with a person
+	// (1 to 5; 0: none), RatingComment what they added (personal data:
+	// shown in the console, never logged or counted).
+	Rating        int    `json:"rating,omitempty"`
+	RatingComment string `json:"rating_comment,omitempty"`
 }
 
 // PageRef names a knowledge page the bot considered.
@@ -318,6 +323,10 @@ func (o Options) withDefaults() Options {
 
 // Topic returns the bus topic for one conversation's events.
 func Topic(conversationID string) string { return "conv:" + conversationID }
+
+// TopicTyping returns the bus topic on which the console says that the
+// caseworker is typing in a conversation (no payload; best effort).
+func TopicTyping(conversationID string) string { return "typing:" + conversationID }
 
 // TopicQueue is the bus topic on which the handoff desk announces that the
 // queue changed (a request, a claim, a give-back, a close): consoles refresh

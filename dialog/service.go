@@ -157,6 +157,10 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	case conversation.StatusClaimed:
 		// The caseworker answers; the bot stays silent.
 		return out, nil
+	case conversation.StatusWaiting:
+		if asksAboutWait(text) {
+			return s.queueAnswer(ctx, out, in, text)
+		}
 	case conversation.StatusClosed:
 		conv, err = s.store.Update(ctx, conv.ID, func(c *conversation.Conversation) error {
 			if c.Status == conversation.StatusClosed {

@@ -630,7 +630,8 @@ func (d *Desk) GiveBack(ctx context.Context, id, caseworker string) (conversatio
 // Close ends the handoff with an outcome (Outcomes). The assignee closes a
 // claimed conversation; any caseworker may close a waiting one or a ticket
 // (spam, a callback done from the ticket list). A new citizen message
-// re-opens a closed conversation with the bot.
+// re-opens a closed conversation with the bot. Who gave a conversation
+// back to the bot may still record its outcome; it stays with the bot.
 func (d *Desk) Close(ctx context.Context, id, caseworker, outcome string) (conversation.Conversation, error) {
 	if !slices.Contains(Outcomes(), outcome) {
 		return conversation.Conversation{}, fmt.Errorf("handoff: close %s: %w: outcome %q is not one of %s", id, ErrInvalid, outcome, strings.Join(Outcomes(), ", "))
@@ -646,6 +647,13 @@ func (d *Desk) Close(ctx context.Context, id, caseworker, outcome string) (conve
 				return err
 			}
 		case conversation.StatusWaiting, conversation.StatusTicket:
+		case conversation.StatusBot:
+			if !gaveBackBy(c, caseworker) {
+				return ErrNotWaiting
+			}
+			audit(c, conversation.AuditEntry{At: now, Actor: caseworker, Action: ActionClosed, Detail: outcome})
+			c.Handoff.Outcome = outcome
+			return nil
 		default:
 			return ErrNotWaiting
 		}
@@ -663,6 +671,16 @@ func (d *Desk) Close(ctx context.Context, id, caseworker, outcome string) (conve
 	d.announce(ctx, QueueEvent{Type: ActionClosed, ConversationID: id, Actor: caseworker})
 	d.log.InfoContext(ctx, "handoff closed", "conversation_id", id, "outcome", outcome)
 	return updated, nil
+}
+
+// gaveBackBy says whether the handoff's last step was caseworker giving
+// the conversation back, with no outcome recorded yet.
+func gaveBackBy(c *conversation.Conversation, caseworker string) bool {
+	if c.Handoff == nil || c.Handoff.Outcome != "" || len(c.Handoff.Audit) == 0 {
+		return false
+	}
+	last := c.Handoff.Audit[len(c.Handoff.Audit)-1]
+	return last.Action == ActionGaveBack && last.Actor == caseworker
 }
 
 // Summary is one line of the console's lists (Waiting, Tickets, Claimed,
@@ -683,6 +701,8 @@ type Summary struct {
 	// "talk to a person" button only when there is nothing else). Personal data:
 	// the console may show it; it is never logged.
 	Excerpt string `json:"excerpt,omitempty"`
+	// LastCitizen is when the citizen last wrote (the console's unread marker).
+	LastCitizen time.Time `json:"last_citizen,omitzero"`
 	// Contact: callback details (tickets). Personal data, as Excerpt.
 	Contact    *conversation.Contact  `json:"contact,omitempty"`
 	Candidates []conversation.PageRef `json:"candidates,omitempty"`
@@ -708,6 +728,9 @@ func (d *Desk) summary(ctx context.Context, c conversation.Conversation) Summary
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role != conversation.RoleCitizen {
 			continue
+		}
+		if s.LastCitizen.IsZero() {
+			s.LastCitizen = msgs[i].At
 		}
 		if s.Excerpt == "" || msgs[i].Action == "" {
 			s.Excerpt = shorten(msgs[i].Text, excerptChars)

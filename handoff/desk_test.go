@@ -744,6 +744,30 @@ func testDesk(t *testing.T, backend string) {
 		}
 	})
 
+	t.Run("close after give back", func(t *testing.T) {
+		f := newFixture(t, backend, testConfig())
+		f.online(t, "erika")
+		f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
+		f.request(t, "c1", "Hallo")
+		if _, err := f.desk.Claim(ctx, "c1", "erika"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.desk.GiveBack(ctx, "c1", "erika"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.desk.Close(ctx, "c1", "max", OutcomeResolved)
+		wantErr(t, err, ErrNotWaiting)
+		c, err := f.desk.Close(ctx, "c1", "erika", OutcomeResolved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != conversation.StatusBot || c.Handoff.Outcome != OutcomeResolved {
+			t.Errorf("after closing a given-back conversation: %s %q, want it with the bot, outcome recorded", c.Status, c.Handoff.Outcome)
+		}
+		_, err = f.desk.Close(ctx, "c1", "erika", OutcomeSpam)
+		wantErr(t, err, ErrNotWaiting)
+	})
+
 	t.Run("close", func(t *testing.T) {
 		f := newFixture(t, backend, testConfig())
 		f.online(t, "erika")

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is the HTTP server (the "server" section of civibot's config).
@@ -140,17 +142,41 @@ type Branding struct {
 	OnPrimaryColor string `yaml:"on_primary_color"`
 	// PrivacyURL links the privacy notice shown on first open (http(s)).
 	PrivacyURL string `yaml:"privacy_url"`
+	// ChatExpiry is how long the widget keeps an idle chat in the browser
+	// (its token and transcript), so the next person at a shared computer
+	// does not see it. The conversation stays on the server for its
+	// retention time.
+	ChatExpiry time.Duration `yaml:"chat_expiry"`
+	// StartersDE and StartersEN are the questions the widget offers on its
+	// start screen, in German and English (at most 6, each at most 80
+	// characters; unset: a few services every city offers; [] for none).
+	StartersDE []string `yaml:"starters_de"`
+	StartersEN []string `yaml:"starters_en"`
 }
 
-// Default branding colours (contrast 8.65:1).
+// MaxStarters and MaxStarterChars bound Branding.StartersDE/EN.
+const (
+	MaxStarters     = 6
+	MaxStarterChars = 80
+)
+
+// defaultStarters are services every German city offers.
+var (
+	defaultStartersDE = []string{"Was kostet ein Personalausweis?", "Wie melde ich meinen Wohnsitz um?", "Wie melde ich meinen Hund an?", "Wie bestelle ich Sperrmüll?"}
+	defaultStartersEN = []string{"How much is an ID card?", "How do I register my new address?", "How do I register my dog?", "How do I book a bulky waste pickup?"}
+)
+
+// Default branding colours (contrast 8.65:1) and chat expiry.
 const (
 	DefaultPrimaryColor   = "#00507a"
 	DefaultOnPrimaryColor = "#ffffff"
+	DefaultChatExpiry     = 4 * time.Hour
 )
 
 // DefaultBranding returns the sample city's branding.
 func DefaultBranding() Branding {
-	return Branding{Name: "Musterstadt", PrimaryColor: DefaultPrimaryColor, OnPrimaryColor: DefaultOnPrimaryColor}
+	return Branding{Name: "Musterstadt", PrimaryColor: DefaultPrimaryColor, OnPrimaryColor: DefaultOnPrimaryColor, ChatExpiry: DefaultChatExpiry,
+		StartersDE: slices.Clone(defaultStartersDE), StartersEN: slices.Clone(defaultStartersEN)}
 }
 
 func (b Branding) withDefaults() Branding {
@@ -159,6 +185,16 @@ func (b Branding) withDefaults() Branding {
 	}
 	if b.OnPrimaryColor == "" {
 		b.OnPrimaryColor = DefaultOnPrimaryColor
+	}
+	if b.ChatExpiry == 0 {
+		b.ChatExpiry = DefaultChatExpiry
+	}
+	// Unset: the defaults; an empty list ([]): no starter questions.
+	if b.StartersDE == nil {
+		b.StartersDE = slices.Clone(defaultStartersDE)
+	}
+	if b.StartersEN == nil {
+		b.StartersEN = slices.Clone(defaultStartersEN)
 	}
 	return b
 }
@@ -183,6 +219,19 @@ func (b Branding) Validate() error {
 			errs = append(errs, fmt.Errorf("city.primary_color %s and city.on_primary_color %s have a contrast of %.2f:1; WCAG AA needs at least 4.5:1 (darken the primary colour or change the text colour)",
 				b.PrimaryColor, b.OnPrimaryColor, r))
 		}
+	}
+	for key, list := range map[string][]string{"city.starters_de": b.StartersDE, "city.starters_en": b.StartersEN} {
+		if len(list) > MaxStarters {
+			errs = append(errs, fmt.Errorf("%s has %d questions; the start screen shows at most %d", key, len(list), MaxStarters))
+		}
+		for _, q := range list {
+			if strings.TrimSpace(q) == "" || utf8.RuneCountInString(q) > MaxStarterChars {
+				errs = append(errs, fmt.Errorf("%s: %q must be a question of 1 to %d characters", key, q, MaxStarterChars))
+			}
+		}
+	}
+	if b.ChatExpiry < time.Minute || b.ChatExpiry > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("city.chat_expiry must be between 1m and 720h (got %s; default 4h)", b.ChatExpiry))
 	}
 	for name, u := range map[string]string{"city.logo_url": b.LogoURL, "city.privacy_url": b.PrivacyURL} {
 		if u == "" {

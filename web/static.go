@@ -38,6 +38,10 @@ type widgetConfig struct {
 	Socket string `json:"socket"`
 	// Protocol is the web chat protocol version the server speaks.
 	Protocol int `json:"protocol"`
+	// ChatExpirySeconds: the widget forgets a chat idle this long.
+	ChatExpirySeconds int `json:"chat_expiry_seconds"`
+	// Starters are the start screen's questions by language ("de", "en").
+	Starters map[string][]string `json:"starters,omitempty"`
 }
 
 // ProtocolVersion is the web chat protocol version the widget speaks
@@ -65,7 +69,8 @@ func newAssets(brand Branding) (*assets, error) {
 	cfg, err := json.Marshal(widgetConfig{
 		Name: brand.Name, LogoURL: brand.LogoURL, PrimaryColor: brand.PrimaryColor,
 		OnPrimaryColor: brand.OnPrimaryColor, PrivacyURL: brand.PrivacyURL,
-		Socket: "/ws", Protocol: ProtocolVersion,
+		Socket: "/ws", Protocol: ProtocolVersion, ChatExpirySeconds: int(brand.ChatExpiry.Seconds()),
+		Starters: map[string][]string{"de": brand.StartersDE, "en": brand.StartersEN},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: widget config: %w", err)

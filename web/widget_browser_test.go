@@ -254,7 +254,8 @@ func TestWidgetInBrowser(t *testing.T) {
 	if who := p.Text(".cb-caseworker .cb-who"); who != "Anna Schmidt, Mitarbeiterin oder Mitarbeiter der Stadt" {
 		t.Errorf("caseworker label = %q", who)
 	}
-	if got := p.Text(".cb-handoff"); got != "Eine Mitarbeiterin oder ein Mitarbeiter ist jetzt für Sie da." {
+	// The banner names her once her first message has come.
+	if got := p.Text(".cb-handoff"); got != "Anna Schmidt ist jetzt für Sie da." {
 		t.Errorf("handoff status after claim = %q", got)
 	}
 	b.Screenshot(t, p.Ctx, "widget-caseworker")

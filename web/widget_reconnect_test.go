@@ -164,7 +164,7 @@ func TestWidgetReconnects(t *testing.T) {
 	p.NoErrors()
 }
 
-// TestWidgetForget deletes the chat from the widget: the browser's confirm
+// TestWidgetForget ends and deletes the chat from the widget: the browser's confirm
 // dialog is accepted, the conversation is gone from the store, the widget
 // says so and starts afresh with a new token.
 func TestWidgetForget(t *testing.T) {
@@ -198,16 +198,16 @@ func TestWidgetForget(t *testing.T) {
 			return
 		}
 	}()
-	p.ClickLast(".cb-action") // "Chat löschen"
+	p.ClickLast(".cb-action") // "Chat beenden"
 	select {
 	case msg := <-accepted:
-		if msg != "Diesen Chat und alle gespeicherten Nachrichten löschen?" {
+		if msg != "Chat beenden? Der Verlauf wird gelöscht, auf diesem Gerät und bei der Stadt." {
 			t.Errorf("confirm text = %q", msg)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no confirm dialog")
 	}
-	p.WaitFor("the notice of deletion", `return [...R.querySelectorAll('.cb-system .cb-text')].some(e => e.textContent === 'Ihr Chat wurde gelöscht.') && R.querySelectorAll('.cb-msg[data-seq]').length === 0;`)
+	p.WaitFor("the notice of deletion", `return [...R.querySelectorAll('.cb-system .cb-text')].some(e => e.textContent === 'Ihr Chat wurde beendet und gelöscht.') && R.querySelectorAll('.cb-msg[data-seq]').length === 0;`)
 	waitStored(t, "the conversation to be deleted", func() bool { return len(s.conversations(t)) == 0 })
 	p.WaitFor("a new token", `const s = JSON.parse(localStorage.getItem('civibot:`+s.civibot.URL+`') || '{}'); return !!s.token && s.token !== `+strconv.Quote(before)+`;`)
 	// The chat goes on, as a new conversation.

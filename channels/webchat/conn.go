@@ -226,7 +226,7 @@ func (c *conn) frame(typ int, data []byte) bool {
 	switch f.Type {
 	case typeHello:
 		return c.hello(f)
-	case typeMessage, typePerson, typeFeedback, typeForget:
+	case typeMessage, typePerson, typeFeedback, typeForget, typeRating:
 		if c.id == "" {
 			return c.reject(f.ID, CodeHelloRequired, "send hello first", 0)
 		}
@@ -258,6 +258,8 @@ func (c *conn) frame(typ int, data []byte) bool {
 		return c.turn(f.ID, c.h.svc.RequestPerson)
 	case typeFeedback:
 		return c.feedback(f)
+	case typeRating:
+		return c.rating(f)
 	case typeForget:
 		return c.forget(f)
 	}
@@ -457,6 +459,30 @@ func (c *conn) feedback(f inFrame) bool {
 		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
 	case errors.Is(err, conversation.ErrNotFound), errors.Is(err, conversation.ErrInvalid):
 		return c.reject(f.ID, CodeNotFound, fmt.Sprintf("there is no bot message %d in this conversation", f.Seq), 0)
+	default:
+		c.storeError(f.ID, err)
+	}
+	return true
+}
+
+// rating stores the citizen's rating of the conversation with a person
+// (value 1 to 5, text an optional comment).
+func (c *conn) rating(f inFrame) bool {
+	comment := ""
+	if f.Text != nil {
+		comment = *f.Text
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.TurnTimeout)
+	defer cancel()
+	err := c.h.svc.Rate(ctx, c.id, f.Value, comment)
+	switch {
+	case err == nil:
+		c.rejections = 0
+		c.send(outItem{frame: ackFrame{Type: "ack", Ref: f.ID}})
+	case errors.Is(err, conversation.ErrInvalid):
+		return c.reject(f.ID, CodeInvalid, "a rating needs a value of 1 to 5 and at most 500 characters of text", 0)
+	case errors.Is(err, dialog.ErrNotRateable), errors.Is(err, conversation.ErrNotFound):
+		return c.reject(f.ID, CodeNotFound, "no caseworker took part in this conversation", 0)
 	default:
 		c.storeError(f.ID, err)
 	}

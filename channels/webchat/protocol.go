@@ -17,6 +17,7 @@ const (
 	typePerson   = "person"
 	typeFeedback = "feedback"
 	typeForget   = "forget"
+	typeRating   = "rating"
 )
 
 // Error codes sent in error frames (see docs/webchat-protocol.md).
@@ -93,7 +94,7 @@ type syncedFrame struct {
 type typingFrame struct {
 	Type string `json:"type"` // typing
 	On   bool   `json:"on"`
-	From string `json:"from"` // bot
+	From string `json:"from"` // bot, or caseworker (typing in the console)
 }
 
 type handoffFrame struct {

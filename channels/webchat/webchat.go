@@ -40,8 +40,10 @@ type service interface {
 	Conversation(ctx context.Context, conversationID string) (conversation.Conversation, error)
 	Watch(ctx context.Context, conversationID string) (<-chan struct{}, func(), error)
 	WatchQueue(ctx context.Context) (<-chan struct{}, func(), error)
+	WatchTyping(ctx context.Context, conversationID string) (<-chan struct{}, func(), error)
 	QueueStatus(ctx context.Context, conversationID string) (conversation.QueueStatus, error)
 	Feedback(ctx context.Context, conversationID string, seq int64, value int) error
+	Rate(ctx context.Context, conversationID string, value int, comment string) error
 	Forget(ctx context.Context, conversationID string) error
 }
 

@@ -40,6 +40,13 @@ type follower struct {
 	queue     <-chan struct{}
 	stopQueue func()
 
+	// typing follows the caseworker's typing in the console; typingOff
+	// ends the indicator when no signal came for a while.
+	typing     <-chan struct{}
+	stopTyping func()
+	typingOff  *time.Timer
+	typingOn   bool
+
 	handoff     handoffFrame
 	sentHandoff bool
 
@@ -52,7 +59,8 @@ type follower struct {
 
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
-	f := &follower{c: c}
+	f := &follower{c: c, typingOff: time.NewTimer(time.Hour)}
+	f.typingOff.Stop()
 	defer f.stopAll()
 	ping := time.NewTicker(c.h.cfg.PingInterval)
 	defer ping.Stop()
@@ -83,6 +91,18 @@ func (f *follower) loop(ping <-chan time.Time) error {
 				continue
 			}
 			if err := f.catchUp(); err != nil {
+				return err
+			}
+		case _, ok := <-f.typing:
+			if !ok {
+				f.typing = nil // best effort: no retry
+				continue
+			}
+			if err := f.caseworkerTyping(true); err != nil {
+				return err
+			}
+		case <-f.typingOff.C:
+			if err := f.caseworkerTyping(false); err != nil {
 				return err
 			}
 		case _, ok := <-f.queue:
@@ -206,6 +226,9 @@ func (f *follower) item(it outItem) error {
 func (f *follower) start(s *session) error {
 	f.id, f.lastSent, f.existed = s.id, s.after, s.existed
 	f.nudges, f.stopWatch = s.nudges, s.stop
+	if ch, stop, err := f.c.h.svc.WatchTyping(f.c.ctx, s.id); err == nil {
+		f.typing, f.stopTyping = ch, stop
+	}
 	if err := f.write(s.welcome); err != nil {
 		return err
 	}
@@ -251,6 +274,10 @@ func (f *follower) sendMessage(m conversation.Message, replay bool) error {
 		if err := f.write(messageFrame{Type: "message", Message: toWire(m, f.displayName(m)), Replay: replay}); err != nil {
 			return err
 		}
+	}
+	if m.Role == conversation.RoleCaseworker && f.typingOn {
+		f.typingOn = false // the message ends the indicator in the client
+		f.typingOff.Stop()
 	}
 	f.lastSent = m.Seq
 	return nil
@@ -463,7 +490,33 @@ func (f *follower) retryNow() error {
 	return nil
 }
 
+// typingHold is how long the indicator stays on after the console's last
+// typing signal (the console signals every few seconds while typing).
+const typingHold = 6 * time.Second
+
+// caseworkerTyping shows or ends "the caseworker is typing" while a
+// caseworker has the conversation.
+func (f *follower) caseworkerTyping(on bool) error {
+	if on {
+		if f.status != conversation.StatusClaimed {
+			return nil
+		}
+		f.typingOff.Reset(typingHold)
+		if f.typingOn {
+			return nil
+		}
+	} else if !f.typingOn {
+		return nil
+	}
+	f.typingOn = on
+	return f.write(typingFrame{Type: "typing", On: on, From: "caseworker"})
+}
+
 func (f *follower) stopAll() {
+	if f.stopTyping != nil {
+		f.stopTyping()
+	}
+	f.typingOff.Stop()
 	if f.stopWatch != nil {
 		f.stopWatch()
 	}

@@ -107,8 +107,11 @@ func configNotes(cfg config.Config) []string {
 	} else {
 		notes = append(notes, "knowledge.dictionary is off: questions are not translated, so English questions find only English pages")
 	}
-	if cfg.Email.Enabled && cfg.City.PrivacyURL == "" {
-		notes = append(notes, "email.enabled without city.privacy_url: every e-mail answer carries a privacy notice; set the URL of the city's privacy page")
+	if cfg.City.PrivacyURL == "" {
+		notes = append(notes, "city.privacy_url is not set: the chat widget links no privacy notice; set the URL of the city's privacy page")
+		if cfg.Email.Enabled {
+			notes = append(notes, "email.enabled without city.privacy_url: every e-mail answer carries a privacy notice; set the URL of the city's privacy page")
+		}
 	}
 	if cfg.Twilio.WhatsApp.Enabled && cfg.Twilio.WhatsApp.TemplateSID == "" {
 		notes = append(notes, "twilio.whatsapp.template_sid is not set: a caseworker reply more than 24 hours after the citizen's last WhatsApp message cannot be sent until the citizen writes again")

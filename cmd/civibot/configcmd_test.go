@@ -105,7 +105,8 @@ telegram:
 
 	// Defaults: valid, with the notes a newcomer needs.
 	code, out, _ = runCmd(t, nil, "", "config", "check")
-	if code != 0 || !strings.Contains(out, "# defaults and CIVIBOT_* environment: valid.") || !strings.Contains(out, "note: redis.url is not set") {
+	if code != 0 || !strings.Contains(out, "# defaults and CIVIBOT_* environment: valid.") || !strings.Contains(out, "note: redis.url is not set") ||
+		!strings.Contains(out, "note: city.privacy_url is not set") {
 		t.Errorf("defaults: %d %q", code, out)
 	}
 	// The example prints the example file, which is valid.

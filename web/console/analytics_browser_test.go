@@ -290,6 +290,48 @@ func TestAnalyticsDashboardInBrowser(t *testing.T) {
 			t.Errorf("%s is empty", tb)
 		}
 	}
+	// Axes (issue 13.6): whole, distinct counts; wait ticks in round steps.
+	for _, id := range []string{"chart-days", "chart-wait"} {
+		labels := browsertest.Eval[[]string](p, `[...document.querySelectorAll('#`+id+` svg > text')].filter(e => e.getAttribute('text-anchor') === 'end').map(e => e.textContent)`)
+		seen := map[string]bool{}
+		for _, l := range labels {
+			if seen[l] {
+				t.Errorf("%s: y-axis label %q repeats: %q", id, l, labels)
+			}
+			seen[l] = true
+			if id == "chart-days" && strings.ContainsAny(l, ",.") {
+				t.Errorf("%s: a fractional count %q", id, l)
+			}
+			if id == "chart-wait" {
+				var v float64
+				var unit string
+				fmt.Sscanf(strings.ReplaceAll(l, ",", "."), "%g %s", &v, &unit)
+				if (unit == "s" && int(v)%5 != 0) || (unit == "min" && v != float64(int(v))) {
+					t.Errorf("%s: odd tick %q in %q", id, l, labels)
+				}
+			}
+		}
+	}
+	// The satisfaction table (issue 13, rating): a header even when nobody rated.
+	if n := p.Count("#table-ratings thead th"); n != 4 {
+		t.Errorf("ratings table has %d columns", n)
+	}
+	// Plurals by the language's rules.
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{{"de", 1, "1 Gespräch"}, {"de", 2, "2 Gespräche"}, {"en", 1, "1 claim"}, {"en", 1200, "1,200 claims"}} {
+		key := map[string]string{"de": "conv", "en": "claims"}[tc.lang]
+		got := browsertest.Eval[string](p, fmt.Sprintf(`civibotCommon.tn({de: {conv_one: '{n} Gespräch', conv_other: '{n} Gespräche'}, en: {claims_one: '{n} claim', claims_other: '{n} claims'}}, %q, %q, %d)`, tc.lang, key, tc.n))
+		if got != tc.want {
+			t.Errorf("plural %s %d = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+	if body := p.Text("#tiles"); strings.Contains(body, " 1 Gespräche") || strings.Contains(body, " 1 Übernahmen") || strings.Contains(body, " 1 Rückrufwünsche") {
+		t.Errorf("singular counts in the plural: %q", body)
+	}
+
 	// The questions to improve: grouped, without the citizen's name or number.
 	p.WaitFor("the questions", `return R.querySelectorAll('#table-questions tbody tr').length >= 3;`)
 	questions := p.Text("#table-questions")

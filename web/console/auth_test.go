@@ -534,7 +534,7 @@ func TestStateInMemory(t *testing.T) {
 	for _, inMemory := range []bool{false, true} {
 		h := newHarness(t, harnessOpts{inMemory: inMemory})
 		code, me := h.login("anna").do("GET", "/console/api/me", nil)
-		if got, _ := me["state_in_memory"].(bool); code != 200 || got != inMemory {
+		if got, _ := me["ephemeral"].(bool); code != 200 || got != inMemory {
 			t.Errorf("in memory %v: me = %d %v", inMemory, code, me)
 		}
 	}

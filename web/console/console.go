@@ -105,6 +105,8 @@ type Store interface {
 // conversation.TopicPresence, conversation.Topic(id)).
 type Bus interface {
 	Subscribe(ctx context.Context, topic string) (<-chan []byte, func(), error)
+	// Publish is used for conversation.TopicTyping (the caseworker types).
+	Publish(ctx context.Context, topic string, payload []byte) error
 }
 
 // Options are the console's collaborators and server facts.
@@ -142,10 +144,10 @@ type Options struct {
 	// Analytics serves the dashboard at /console/analytics (nil: analytics
 	// are off).
 	Analytics Analytics
-	// StateInMemory: civibot runs without Redis, so a restart loses
-	// conversations, tickets and sessions; /me tells the page
-	// (state_in_memory) so that caseworkers see it.
-	StateInMemory bool
+	// Ephemeral says that state lives in memory (no Redis): the console
+	// tells caseworkers that a restart loses conversations, callback
+	// requests and sessions (issue 21.12).
+	Ephemeral bool
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -170,7 +172,7 @@ type Handler struct {
 	logins     *loginLimit
 	now        func() time.Time
 	analytics  Analytics
-	inMemory   bool
+	ephemeral  bool
 
 	socks sockets.Set[*liveConn]
 }
@@ -194,7 +196,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
-		analytics: opts.Analytics, inMemory: opts.StateInMemory,
+		analytics: opts.Analytics, ephemeral: opts.Ephemeral,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars

@@ -30,17 +30,16 @@ type meView struct {
 	Outcomes    []string  `json:"outcomes"`
 	HeartbeatMS int64     `json:"heartbeat_ms"`
 	MaxChars    int       `json:"max_chars"`
-	// StateInMemory: no Redis; a restart loses conversations, tickets and
-	// sessions (the page shows a warning).
-	StateInMemory bool `json:"state_in_memory,omitempty"`
+	// Ephemeral: no Redis; a restart loses conversations, callback
+	// requests and sessions.
+	Ephemeral bool `json:"ephemeral,omitempty"`
 }
 
 func (h *Handler) meOf(s accounts.Session) meView {
 	return meView{
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
-		HeartbeatMS: h.cfg.HeartbeatInterval.Milliseconds(), MaxChars: h.maxChars,
-		StateInMemory: h.inMemory,
+		HeartbeatMS: h.cfg.HeartbeatInterval.Milliseconds(), MaxChars: h.maxChars, Ephemeral: h.ephemeral,
 	}
 }
 

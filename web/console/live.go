@@ -36,6 +36,9 @@ import (
 //
 // Console → server:
 //
+//	typing        {id}: I am typing a reply in this conversation (claimed by
+//	              me; at most every few seconds); the citizen's web chat
+//	              shows it
 //	heartbeat     {}: I am here (every heartbeat_ms)
 //	open          {id, after}: follow a conversation, sending messages after seq
 //	close         {}: stop following it
@@ -62,6 +65,7 @@ type liveItem struct {
 	heartbeat bool
 	open      *liveIn
 	unfollow  bool
+	typing    string // conversation id
 }
 
 // liveConn is one console socket: a reader goroutine and one writer
@@ -239,6 +243,12 @@ func (c *liveConn) readLoop() {
 			}
 		case "close":
 			it.unfollow = true
+		case "typing":
+			if !validID(in.ID) {
+				it.frame = errFrame("bad_id", "typing needs a conversation id", false)
+			} else {
+				it.typing = in.ID
+			}
 		default:
 			it.frame = errFrame("unknown_type", "unknown frame type", false)
 		}
@@ -280,6 +290,15 @@ type writer struct {
 	lastSent    int64
 	lastUpdated time.Time
 
+	// mine follows the caseworker's own conversations, so a citizen's
+	// new message there updates the lists (the unread marker) even when
+	// another conversation is open.
+	mine       map[string]func()
+	mineEvents chan struct{}
+
+	typedID string // the last typing signal: conversation and time
+	typedAt time.Time
+
 	dirty    bool
 	event    *handoff.QueueEvent
 	coalesce *time.Timer
@@ -291,7 +310,7 @@ type writer struct {
 
 func (c *liveConn) writeLoop() {
 	defer close(c.writerDone)
-	w := &writer{c: c, coalesce: stoppedTimer(), retry: stoppedTimer()}
+	w := &writer{c: c, coalesce: stoppedTimer(), retry: stoppedTimer(), mine: map[string]func(){}, mineEvents: make(chan struct{}, 1)}
 	defer w.stopAll()
 	ping := time.NewTicker(c.h.ping)
 	defer ping.Stop()
@@ -332,7 +351,38 @@ func (w *writer) stopAll() {
 	if w.stopPresence != nil {
 		w.stopPresence()
 	}
+	w.watchMine(nil)
 	w.unfollow()
+}
+
+// watchMine follows exactly the conversations in ids.
+func (w *writer) watchMine(ids []handoff.Summary) {
+	keep := make(map[string]bool, len(ids))
+	for _, s := range ids {
+		keep[s.ConversationID] = true
+		if w.mine[s.ConversationID] != nil {
+			continue
+		}
+		ch, stop, err := w.c.h.bus.Subscribe(w.c.ctx, conversation.Topic(s.ConversationID))
+		if err != nil {
+			continue // the next queue frame tries again
+		}
+		w.mine[s.ConversationID] = stop
+		go func() {
+			for range ch {
+				select {
+				case w.mineEvents <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	for id, stop := range w.mine {
+		if !keep[id] {
+			stop()
+			delete(w.mine, id)
+		}
+	}
 }
 
 func (w *writer) opCtx() (context.Context, context.CancelFunc) {
@@ -385,6 +435,8 @@ func (w *writer) loop(ping, refresh <-chan time.Time) error {
 				continue
 			}
 			_ = p // a change, or a bus reconnect: either way re-read
+			w.markDirty(nil)
+		case <-w.mineEvents:
 			w.markDirty(nil)
 		case p, ok := <-w.conv:
 			if !ok {
@@ -472,7 +524,30 @@ func (w *writer) item(it liveItem) error {
 			return err
 		}
 	}
+	if it.typing != "" {
+		w.typing(it.typing)
+	}
 	return nil
+}
+
+// typingEvery bounds how often one console tells a conversation that its
+// caseworker is typing.
+const typingEvery = time.Second
+
+// typing tells the citizen's channel that the caseworker is typing, when
+// the caseworker has the conversation. Best effort: errors are dropped.
+func (w *writer) typing(id string) {
+	if id == w.typedID && time.Since(w.typedAt) < typingEvery {
+		return
+	}
+	ctx, cancel := w.opCtx()
+	defer cancel()
+	c, err := w.c.h.store.Get(ctx, id)
+	if err != nil || c.Status != conversation.StatusClaimed || c.Assignee != w.c.user {
+		return
+	}
+	w.typedID, w.typedAt = id, time.Now()
+	_ = w.c.h.bus.Publish(ctx, conversation.TopicTyping(id), nil)
 }
 
 func (w *writer) heartbeat() error {
@@ -577,6 +652,7 @@ func (w *writer) sendQueue() error {
 	}
 	w.dirty = false
 	w.coalesce.Stop()
+	w.watchMine(s.Mine)
 	s.Type, s.Event, w.event = "queue", w.event, nil
 	return w.write(s)
 }

@@ -40,9 +40,11 @@
       placeholder: 'Ihre Frage …',
       send: 'Senden',
       person: 'Mit einem Menschen sprechen',
-      forget: 'Chat löschen',
-      forgetConfirm: 'Diesen Chat und alle gespeicherten Nachrichten löschen?',
-      forgotten: 'Ihr Chat wurde gelöscht.',
+      forget: 'Chat beenden',
+      forgetConfirm: 'Chat beenden? Der Verlauf wird gelöscht, auf diesem Gerät und bei der Stadt.',
+      forgotten: 'Ihr Chat wurde beendet und gelöscht.',
+      lost: 'Ihr bisheriger Chat ist nicht mehr vorhanden, weil der Dienst neu gestartet wurde. Sie können hier neu beginnen.',
+      claimedNamed: '{name} ist jetzt für Sie da.',
       you: 'Sie',
       bot: 'KI-Assistent',
       staff: 'Mitarbeiterin oder Mitarbeiter der Stadt',
@@ -54,8 +56,22 @@
       helpful: 'Hilfreich',
       unhelpful: 'Nicht hilfreich',
       thanks: 'Danke für Ihre Rückmeldung.',
+      newMessage: 'Neue Nachricht \u2193',
+      rateLegend: 'Wie zufrieden waren Sie mit dem Gespräch mit {name}?',
+      rateStaff: 'der Mitarbeiterin oder dem Mitarbeiter',
+      rateValue: '{n} von 5',
+      rateLow: 'gar nicht zufrieden',
+      rateHigh: 'sehr zufrieden',
+      rateComment: 'Möchten Sie noch etwas sagen? (freiwillig, bitte ohne persönliche Daten)',
+      rateSend: 'Bewertung senden',
+      rateChoose: 'Bitte wählen Sie 1 bis 5.',
+      rateThanks: 'Danke für Ihre Bewertung.',
+      startTitle: 'Guten Tag!',
+      startText: 'Ich beantworte Fragen zu den Leistungen der Stadt {city}. Schreiben Sie Ihre Frage unten in das Feld oder wählen Sie ein Thema:',
+      starters: 'Häufige Fragen',
       typing: 'Der Assistent schreibt …',
       typingStaff: 'Die Mitarbeiterin oder der Mitarbeiter schreibt …',
+      typingNamed: '{name} schreibt …',
       sending: 'wird gesendet …',
       retrying: 'noch nicht gesendet – wird wiederholt',
       connecting: 'Verbindung wird hergestellt …',
@@ -90,9 +106,11 @@
       placeholder: 'Your question …',
       send: 'Send',
       person: 'Talk to a person',
-      forget: 'Delete chat',
-      forgetConfirm: 'Delete this chat and all stored messages?',
-      forgotten: 'Your chat has been deleted.',
+      forget: 'End chat',
+      forgetConfirm: 'End this chat? Its messages are deleted, on this device and at the city.',
+      forgotten: 'Your chat has ended and was deleted.',
+      lost: 'Your earlier chat is no longer available because the service was restarted. You can start again here.',
+      claimedNamed: '{name} is with you now.',
       you: 'You',
       bot: 'AI assistant',
       staff: 'City staff member',
@@ -104,8 +122,22 @@
       helpful: 'Helpful',
       unhelpful: 'Not helpful',
       thanks: 'Thank you for your feedback.',
+      newMessage: 'New message \u2193',
+      rateLegend: 'How satisfied were you with the conversation with {name}?',
+      rateStaff: 'the caseworker',
+      rateValue: '{n} of 5',
+      rateLow: 'not at all satisfied',
+      rateHigh: 'very satisfied',
+      rateComment: 'Anything you would like to add? (optional, please no personal data)',
+      rateSend: 'Send rating',
+      rateChoose: 'Please choose 1 to 5.',
+      rateThanks: 'Thank you for your rating.',
+      startTitle: 'Hello!',
+      startText: 'I answer questions about the services of the City of {city}. Type your question in the box below or choose a topic:',
+      starters: 'Frequent questions',
       typing: 'The assistant is typing …',
       typingStaff: 'The caseworker is typing …',
+      typingNamed: '{name} is typing …',
       sending: 'sending …',
       retrying: 'not sent yet – retrying',
       connecting: 'Connecting …',
@@ -143,6 +175,13 @@
   var T = TEXT[LANG];
   if (MODE === 'page') { document.documentElement.lang = LANG; }
   var city = 'Musterstadt';
+  // tl is t in another language (a message's own: a German page's widget
+  // labels an English answer in English).
+  function tl(lang, key, vars) {
+    var saved = T;
+    T = TEXT[lang] || saved;
+    try { return t(key, vars); } finally { T = saved; }
+  }
   function t(key, vars) {
     var s = T[key];
     vars = vars || {};
@@ -160,6 +199,16 @@
     try { localStorage.setItem(STORE_KEY, JSON.stringify(s)); } catch (e) { /* memory only */ }
   }
   var state = load();
+
+  // A chat left alone for chatExpiry (city.chat_expiry, default 4 hours)
+  // is forgotten on this device, so the next person at a shared or library
+  // computer does not see it (issue 21.9). The conversation itself stays
+  // on the server for its retention time.
+  var chatExpiry = 4 * 3600 * 1000;
+  function touch() { state.at = Date.now(); save(state); }
+  function expired() {
+    return !!state.token && !(Date.now() - (state.at || 0) < chatExpiry);
+  }
 
   // ---- DOM helpers: text only, never HTML ----
   function el(tag, cls, text) {
@@ -181,8 +230,10 @@
     a.rel = 'noopener noreferrer';
     return a;
   }
-  // appendText adds text, turning http(s) URLs into links.
+  // appendText adds text, turning http(s) URLs into links. Control
+  // characters show as U+FFFD and bidi overrides are dropped (issue 21.11).
   function appendText(parent, text) {
+    text = String(text).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD').replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
     var re = /https?:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?]/g;
     var last = 0, m;
     while ((m = re.exec(text)) !== null) {
@@ -309,12 +360,36 @@
   notice.hidden = !!state.noticeSeen;
   panel.appendChild(notice);
 
+  // The start screen: a greeting and the city's starter questions, shown
+  // while the chat is empty.
+  var start = el('div', 'cb-start');
+  start.setAttribute('aria-labelledby', 'cb-start-title');
+  start.setAttribute('role', 'group');
+  var startTitle = el('h3', 'cb-start-title', t('startTitle'));
+  startTitle.id = 'cb-start-title';
+  var startText = el('p', 'cb-start-text', '');
+  var startList = el('ul', 'cb-starters');
+  startList.setAttribute('aria-label', t('starters'));
+  start.appendChild(startTitle);
+  start.appendChild(startText);
+  start.appendChild(startList);
+  start.hidden = true;
+  start.setAttribute('data-seq', '0'); // before every message
+  var starters = [];
+
   var log = el('div', 'cb-log');
   log.setAttribute('role', 'log');
   log.setAttribute('aria-live', 'polite');
   log.setAttribute('aria-label', t('log'));
   log.tabIndex = 0;
+  log.appendChild(start);
   panel.appendChild(log);
+
+  // Shown when a message arrives while the reader has scrolled up.
+  var newHint = el('button', 'cb-new', t('newMessage'));
+  newHint.type = 'button';
+  newHint.hidden = true;
+  panel.appendChild(newHint);
 
   var typing = el('div', 'cb-typing');
   typing.setAttribute('role', 'status');
@@ -346,7 +421,11 @@
   personBtn.type = 'button';
   var forgetBtn = el('button', 'cb-action', t('forget'));
   forgetBtn.type = 'button';
+  var privacyAction = link('#', t('privacy'));
+  privacyAction.className = 'cb-action cb-privacy';
+  privacyAction.hidden = true;
   actions.appendChild(personBtn);
+  actions.appendChild(privacyAction);
   actions.appendChild(forgetBtn);
   panel.appendChild(actions);
 
@@ -361,8 +440,17 @@
     var logoURL = cfg.logo_url && safeURL(cfg.logo_url);
     if (logoURL) { logo.src = logoURL; logo.hidden = false; }
     var privacyURL = cfg.privacy_url && safeURL(cfg.privacy_url);
-    if (privacyURL) { privacyLink.href = privacyURL; privacyLink.hidden = false; }
+    if (privacyURL) {
+      privacyLink.href = privacyURL; privacyLink.hidden = false;
+      privacyAction.href = privacyURL; privacyAction.hidden = false;
+    }
+    startText.textContent = t('startText');
+    if (cfg.starters && Array.isArray(cfg.starters[LANG])) {
+      starters = cfg.starters[LANG].filter(function (q) { return typeof q === 'string' && q.trim(); }).slice(0, 6);
+      renderStart();
+    }
     if (typeof cfg.socket === 'string' && cfg.socket.charAt(0) === '/') { socketPath = cfg.socket; }
+    if (typeof cfg.chat_expiry_seconds === 'number' && cfg.chat_expiry_seconds > 0) { chatExpiry = cfg.chat_expiry_seconds * 1000; }
   }
   var socketPath = '/ws';
   applyBranding({});
@@ -375,29 +463,72 @@
   var lastQuick = null;
   var unread = false;
 
+  function renderStart() {
+    startList.textContent = '';
+    starters.forEach(function (q) {
+      var li = el('li');
+      var b = el('button', 'cb-starter', q);
+      b.type = 'button';
+      b.addEventListener('click', function () { sendText(q); input.focus(); });
+      li.appendChild(b);
+      startList.appendChild(li);
+    });
+    updateStart();
+  }
+  // The start screen shows while no message is there.
+  function updateStart() {
+    start.hidden = log.querySelector('.cb-msg') !== null;
+    forgetBtn.hidden = !start.hidden; // nothing to end yet
+  }
+
+  // msgLang is the language a message is written in, if the widget has
+  // labels for it; else the widget's.
+  function msgLang(m) { return TEXT[m.language] ? m.language : LANG; }
   function label(m) {
+    var l = msgLang(m);
     switch (m.role) {
-      case 'citizen': return t('you');
-      case 'bot': return t('bot');
-      case 'caseworker': return m.author ? t('staffNamed', { name: m.author }) : t('staff');
-      default: return t('system');
+      case 'citizen': return tl(l, 'you');
+      case 'bot': return tl(l, 'bot');
+      case 'caseworker': return m.author ? tl(l, 'staffNamed', { name: m.author }) : tl(l, 'staff');
+      default: return tl(l, 'system');
     }
   }
   // Keep the newest message in view while the reader is at the bottom,
-  // also when banners above the log come and go.
+  // also when banners above the log come and go. A scroll event that comes
+  // with a change of the log's height (a status bar appeared, the phone's
+  // keyboard opened, zoom) is the layout moving, not the reader scrolling
+  // up: it keeps following.
   var atBottom = true;
-  function scrollDown() { log.scrollTop = log.scrollHeight; atBottom = true; }
+  var logHeight = 0;
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+    atBottom = true;
+    newHint.hidden = true;
+  }
   log.addEventListener('scroll', function () {
-    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    var h = log.clientHeight;
+    if (h !== logHeight) {
+      logHeight = h;
+      if (atBottom) { log.scrollTop = log.scrollHeight; }
+      return;
+    }
+    atBottom = log.scrollHeight - log.scrollTop - h < 48;
+    if (atBottom) { newHint.hidden = true; }
   });
   if (window.ResizeObserver) {
-    new ResizeObserver(function () { if (atBottom) { log.scrollTop = log.scrollHeight; } }).observe(log);
+    new ResizeObserver(function () {
+      logHeight = log.clientHeight;
+      if (atBottom) { log.scrollTop = log.scrollHeight; }
+    }).observe(log);
   }
+  newHint.addEventListener('click', function () { scrollDown(); log.focus(); });
 
   function renderMessage(m) {
     var role = ({ citizen: 1, bot: 1, caseworker: 1, system: 1 })[m.role] ? m.role : 'system';
     var item = el('div', 'cb-msg cb-' + role);
     item.setAttribute('data-seq', String(m.seq));
+    var ml = msgLang(m);
+    if (ml !== LANG) { item.setAttribute('lang', ml); }
     var who = el('p', 'cb-who');
     if (role === 'caseworker') { who.appendChild(svg(ICON_PERSON)); }
     who.appendChild(document.createTextNode(label(m)));
@@ -409,7 +540,7 @@
     var srcs = (m.sources || []).filter(function (s) { return s && safeURL(s.url); });
     if (srcs.length) {
       var sp = el('p', 'cb-sources');
-      sp.appendChild(el('span', 'cb-sources-label', srcs.length > 1 ? t('sources') : t('source')));
+      sp.appendChild(el('span', 'cb-sources-label', srcs.length > 1 ? tl(ml, 'sources') : tl(ml, 'source')));
       srcs.forEach(function (s) {
         sp.appendChild(document.createTextNode(' '));
         sp.appendChild(link(safeURL(s.url), String(s.title || s.url)));
@@ -423,7 +554,8 @@
     if (qr.length && (role === 'bot' || role === 'caseworker')) {
       var group = el('div', 'cb-quick');
       group.setAttribute('role', 'group');
-      group.setAttribute('aria-label', t('suggestions'));
+      group.setAttribute('aria-label', tl(ml, 'suggestions'));
+      if (ml !== LANG) { group.setAttribute('lang', ml); }
       qr.forEach(function (q) {
         var b = el('button', 'cb-chip', String(q.label));
         b.type = 'button';
@@ -443,20 +575,21 @@
   }
 
   function feedbackButtons(m) {
+    var ml = msgLang(m);
     var box = el('div', 'cb-feedback');
     var up = el('button', 'cb-thumb');
     var down = el('button', 'cb-thumb');
     [[up, 1, ICON_UP, 'helpful'], [down, -1, ICON_DOWN, 'unhelpful']].forEach(function (x) {
       var b = x[0];
       b.type = 'button';
-      b.setAttribute('aria-label', t(x[3]));
-      b.title = t(x[3]);
+      b.setAttribute('aria-label', tl(ml, x[3]));
+      b.title = tl(ml, x[3]);
       b.setAttribute('aria-pressed', m.feedback === x[1] ? 'true' : 'false');
       b.appendChild(svg(x[2]));
       b.addEventListener('click', function () {
         up.setAttribute('aria-pressed', x[1] === 1 ? 'true' : 'false');
         down.setAttribute('aria-pressed', x[1] === -1 ? 'true' : 'false');
-        thanks.textContent = t('thanks');
+        thanks.textContent = tl(ml, 'thanks');
         send({ type: 'feedback', id: randomID(), seq: m.seq, value: x[1] });
       });
       box.appendChild(b);
@@ -477,6 +610,8 @@
       delete pending[m.client_id];
       pendingOrder = pendingOrder.filter(function (id) { return id !== m.client_id; });
       p.el.remove();
+      if (inflight === m.client_id) { inflight = null; clearTimeout(inflightTimer); }
+      pumpLater();
     }
     // Keep the log in seq order; pending messages stay last.
     var before = null;
@@ -487,10 +622,19 @@
     }
     log.insertBefore(item, before);
     if (item.quick) { log.insertBefore(item.quick, before); }
-    if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; save(state); }
+    if (m.seq > lastSeq) { lastSeq = m.seq; state.last_seq = lastSeq; }
+    // Activity keeps the chat: a new message now, or one the server stored
+    // while this page was away (not the replay of old ones on a reload).
+    var at = Date.parse(m.at);
+    if (!replaying) { touch(); } else if (at > (state.at || 0) && at <= Date.now()) { state.at = at; save(state); } else { save(state); }
     if (m.role !== 'citizen') { typing.hidden = true; }
+    if (m.role === 'caseworker' && m.author && m.author !== staffName) {
+      staffName = String(m.author);
+      if (handoffStatus === 'claimed') { showHandoff({ status: 'claimed' }); }
+    }
     if (!isOpen() && m.role !== 'citizen' && !replaying) { setUnread(true); }
-    if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); }
+    updateStart();
+    if (m.role === 'citizen' || atBottom || replaying) { scrollDown(); } else { newHint.hidden = false; }
   }
 
   function addPending(frame) {
@@ -504,6 +648,8 @@
     log.appendChild(item);
     pending[frame.id] = { el: item, frame: frame, state: st };
     pendingOrder.push(frame.id);
+    touch();
+    updateStart();
     scrollDown();
   }
 
@@ -512,6 +658,7 @@
     item.appendChild(el('p', 'cb-who', t('system')));
     item.appendChild(el('p', 'cb-text', text));
     log.appendChild(item);
+    updateStart();
     scrollDown();
   }
 
@@ -523,18 +670,53 @@
     bubble.classList.toggle('cb-unread', u);
     bubble.setAttribute('aria-label', t(u ? 'openUnread' : 'open'));
   }
+  // On a phone (or at high zoom) the open panel covers the page: it is a
+  // modal dialog then — the page behind is inert and Tab stays inside.
+  var small = window.matchMedia ? window.matchMedia('(max-width: 480px), (max-height: 480px)') : null;
+  var inerted = [];
+  function setModal(on) {
+    inerted.forEach(function (e) { e.inert = false; });
+    inerted = [];
+    panel.removeAttribute('aria-modal');
+    if (!on) { return; }
+    panel.setAttribute('aria-modal', 'true');
+    Array.prototype.forEach.call(document.body.children, function (c) {
+      if (c !== host && !c.inert && c.tagName !== 'SCRIPT') { c.inert = true; inerted.push(c); }
+    });
+  }
+  function modal() { return !!small && small.matches && isOpen() && MODE === 'bubble'; }
+  if (small && small.addEventListener) {
+    small.addEventListener('change', function () { if (MODE === 'bubble' && !panel.hidden) { setModal(modal()); } });
+  }
+  function focusables() {
+    return Array.prototype.filter.call(panel.querySelectorAll('button, a[href], textarea, [tabindex="0"]'), function (e) {
+      return !e.hidden && !e.disabled && e.getClientRects().length > 0;
+    });
+  }
+  panel.addEventListener('keydown', function (e) {
+    if (e.key !== 'Tab' || !panel.hasAttribute('aria-modal')) { return; }
+    var f = focusables();
+    if (!f.length) { return; }
+    var first = f[0], last = f[f.length - 1], active = root.activeElement;
+    if (e.shiftKey && (active === first || !panel.contains(active))) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (active === last || !panel.contains(active))) { e.preventDefault(); first.focus(); }
+  });
+
   function open() {
     if (!bubble) { return; }
     panel.hidden = false;
+    setModal(modal());
     bubble.setAttribute('aria-expanded', 'true');
     wrap.classList.add('cb-open');
     setUnread(false);
+    expire();
     connect();
     scrollDown();
     (notice.hidden ? input : noticeOk).focus();
   }
   function close() {
     if (!bubble) { return; }
+    setModal(false);
     panel.hidden = true;
     bubble.setAttribute('aria-expanded', 'false');
     wrap.classList.remove('cb-open');
@@ -557,10 +739,11 @@
   // ---- sending ----
   function sendText(text) {
     text = String(text).trim();
+    expire();
     if (!text) { systemNote(t('errEmpty')); return; }
     var frame = { type: 'message', id: randomID(), text: text };
     addPending(frame);
-    send(frame);
+    pump();
   }
   form.addEventListener('submit', function (e) {
     e.preventDefault();
@@ -580,15 +763,19 @@
   input.addEventListener('keypress', function (e) {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); } // no stray newline
   });
+  // The box grows with its text up to 160 px. Its height includes the
+  // borders (border-box), scrollHeight does not: add them, or a one-line
+  // text overflows by the border width and shows scrollbar arrows.
   function autoSize() {
     input.style.height = 'auto';
-    input.style.height = Math.min(input.scrollHeight, 160) + 'px';
+    var borders = input.offsetHeight - input.clientHeight;
+    input.style.height = Math.min(input.scrollHeight + borders, 160) + 'px';
   }
   input.addEventListener('input', autoSize);
   personBtn.addEventListener('click', function () {
     var frame = { type: 'person', id: randomID() };
     addPending(frame);
-    send(frame);
+    pump();
   });
   forgetBtn.addEventListener('click', function () {
     if (!window.confirm(t('forgetConfirm'))) { return; }
@@ -641,6 +828,8 @@
     ws.onclose = function (ev) {
       ws = null;
       ready = false;
+      inflight = null;
+      clearTimeout(inflightTimer);
       if (ev.code === 1000 && forgotten) { forgotten = false; attempt = 0; connect(); return; }
       scheduleReconnect(ev.code === 1012 ? 500 : 0);
     };
@@ -664,20 +853,84 @@
   reconnectBtn.addEventListener('click', function () { attempt = 0; connect(); });
 
   var forgotten = false;
-  var resendTimer = null;
-  function resendPending(delay) {
-    clearTimeout(resendTimer);
-    resendTimer = setTimeout(function () {
-      pendingOrder.forEach(function (id) { if (pending[id]) { send(pending[id].frame); } });
-    }, delay || 0);
+
+  // Citizen messages go out one at a time, oldest first: the next is sent
+  // when the server has stored the one before (its echo came back) or
+  // refused it for good. A frame the server asks to retry holds the queue
+  // until then, so messages written during an outage or a rate limit are
+  // stored in the order they were written (issue 21.10).
+  var inflight = null;    // client id sent, answer outstanding
+  var inflightTimer = null;
+  var holdUntil = 0;      // no sending before (retry_after_ms)
+  var holdTimer = null;
+  function pump() {
+    if (inflight || !ready || !ws || ws.readyState !== 1) {
+      if (!ws && attempt === 0) { connect(); } // else the reconnect loop is on it
+      return;
+    }
+    var wait = holdUntil - Date.now();
+    if (wait > 0) {
+      clearTimeout(holdTimer);
+      holdTimer = setTimeout(pump, wait);
+      return;
+    }
+    var id = pendingOrder[0];
+    if (!id || !pending[id]) { return; }
+    inflight = id;
+    ws.send(JSON.stringify(pending[id].frame));
+    // The server answers every frame (echo or error) within its turn
+    // timeout; if nothing came, send the same id again (stored once).
+    clearTimeout(inflightTimer);
+    inflightTimer = setTimeout(function () { if (inflight === id) { inflight = null; pump(); } }, 40000);
+  }
+  function pumpLater() { setTimeout(pump, 0); }
+  function holdQueue(ms) {
+    inflight = null;
+    clearTimeout(inflightTimer);
+    holdUntil = Date.now() + ms;
+    pump();
+  }
+
+  // dropChat forgets the chat on this device: token, transcript, queue.
+  function dropChat() {
+    state = { noticeSeen: state.noticeSeen };
+    save(state);
+    pending = {};
+    pendingOrder = [];
+    inflight = null;
+    clearTranscript();
+    staffName = '';
+    showHandoff({ status: 'bot' });
+  }
+
+  // expire drops a chat idle for longer than chatExpiry and starts afresh
+  // on a new socket if the chat is open.
+  function expire() {
+    if (!expired()) { return false; }
+    dropChat();
+    if (ws) {
+      var old = ws;
+      ws = null;
+      ready = false;
+      old.onclose = null;
+      try { old.close(1000); } catch (e) { /* closed */ }
+    }
+    wanted = false;
+    clearTimeout(retryTimer);
+    clearInterval(countdownTimer);
+    hideBanner();
+    if (isOpen()) { connect(); }
+    return true;
   }
 
   function clearTranscript() {
     log.textContent = '';
+    log.appendChild(start);
     seen = {};
     lastSeq = 0;
     lastQuick = null;
     pendingOrder.forEach(function (id) { log.appendChild(pending[id].el); });
+    updateStart();
   }
 
   function onFrame(f) {
@@ -686,9 +939,18 @@
         ready = true;
         attempt = 0;
         hideBanner();
+        var had = !!state.token && (lastSeq > 0 || state.last_seq > 0);
         if (f.token && f.token !== state.token) { state.token = f.token; }
-        if (f.reset) { clearTranscript(); }
+        if (f.reset) {
+          clearTranscript();
+          // The server does not know the conversation (a restart without
+          // Redis, or it expired): say so once instead of emptying the
+          // chat silently; what is still pending starts the new one.
+          if (!f.resumed && had) { systemNote(t('lost')); }
+        }
+        if (!f.resumed || f.status === 'bot' || f.status === 'closed') { showHandoff({ status: f.status }); }
         state.last_seq = lastSeq;
+        if (!state.at) { state.at = Date.now(); }
         save(state);
         replaying = true;
         log.setAttribute('aria-busy', 'true');
@@ -699,28 +961,31 @@
       case 'synced':
         replaying = false;
         log.removeAttribute('aria-busy');
-        resendPending(0);
+        pump();
         break;
       case 'typing':
-        typingText.textContent = f.from === 'caseworker' ? t('typingStaff') : t('typing');
+        if (f.from === 'caseworker') {
+          typingText.textContent = staffName ? t('typingNamed', { name: staffName }) : t('typingStaff');
+        } else {
+          typingText.textContent = t('typing');
+        }
         typing.hidden = !f.on;
+        // Should the "off" be lost, the indicator does not stay forever.
+        clearTimeout(typingTimer);
+        if (f.on) { typingTimer = setTimeout(function () { typing.hidden = true; }, 15000); }
         break;
       case 'handoff':
         showHandoff(f);
         break;
       case 'ack':
+        if (ratingRef && f.ref === ratingRef) { rated(true); }
         break;
       case 'error':
         onError(f);
         break;
       case 'forgotten':
         forgotten = true;
-        state = { noticeSeen: state.noticeSeen };
-        save(state);
-        pending = {};
-        pendingOrder = [];
-        clearTranscript();
-        handoff.hidden = true;
+        dropChat();
         systemNote(t('forgotten'));
         break;
       case 'server_shutdown':
@@ -739,14 +1004,93 @@
           text += m === 1 ? t('waitMinute') : t('waitMinutes', { m: m });
         }
         break;
-      case 'claimed': text = t('claimed'); break;
+      case 'claimed': text = staffName ? t('claimedNamed', { name: staffName }) : t('claimed'); break;
       case 'ticket': text = t('ticket'); break;
     }
+    if (handoffStatus === 'claimed' && (f.status === 'bot' || f.status === 'closed')) { askRating(); }
+    handoffStatus = f.status;
     handoff.textContent = text;
     handoff.hidden = !text;
+    // While a person is there or on the way, the button would only queue
+    // again: hide it.
+    personBtn.hidden = f.status === 'waiting' || f.status === 'claimed';
   }
+  var handoffStatus = '';
+
+  // ---- rating of the conversation with a person ----
+  // Asked once, when the caseworker gives the conversation back or closes
+  // it: 1 to 5 and an optional comment.
+  var ratingRef = null, ratingBox = null;
+  function askRating() {
+    if (ratingBox || (state.rated && state.rated === state.token)) { return; }
+    var box = el('form', 'cb-rating');
+    box.noValidate = true;
+    var fs = el('fieldset');
+    fs.appendChild(el('legend', null, t('rateLegend', { name: staffName || t('rateStaff') })));
+    var scale = el('div', 'cb-rate-scale');
+    for (var i = 1; i <= 5; i++) {
+      var id = 'cb-rate-' + i;
+      var r = el('input');
+      r.type = 'radio'; r.name = 'cb-rate'; r.value = String(i); r.id = id;
+      var lab = el('label', 'cb-rate-option');
+      lab.htmlFor = id;
+      lab.appendChild(r);
+      lab.appendChild(el('span', null, String(i)));
+      lab.appendChild(el('span', 'cb-sr', ' ' + t('rateValue', { n: i }) + (i === 1 ? ', ' + t('rateLow') : i === 5 ? ', ' + t('rateHigh') : '')));
+      scale.appendChild(lab);
+    }
+    fs.appendChild(scale);
+    var ends = el('p', 'cb-rate-ends');
+    ends.setAttribute('aria-hidden', 'true');
+    ends.appendChild(el('span', null, t('rateLow')));
+    ends.appendChild(el('span', null, t('rateHigh')));
+    fs.appendChild(ends);
+    var cl = el('label', 'cb-rate-comment-label', t('rateComment'));
+    cl.htmlFor = 'cb-rate-comment';
+    var comment = el('textarea', 'cb-input cb-rate-comment');
+    comment.id = 'cb-rate-comment';
+    comment.rows = 2;
+    comment.maxLength = 500;
+    fs.appendChild(cl);
+    fs.appendChild(comment);
+    box.appendChild(fs);
+    var rateBtn = el('button', 'cb-button', t('rateSend'));
+    rateBtn.type = 'submit';
+    box.appendChild(rateBtn);
+    var status = el('p', 'cb-rate-status');
+    status.setAttribute('role', 'status');
+    box.appendChild(status);
+    box.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var chosen = box.querySelector('input[name="cb-rate"]:checked');
+      if (!chosen) { status.textContent = t('rateChoose'); return; }
+      ratingRef = randomID();
+      rateBtn.disabled = true;
+      send({ type: 'rating', id: ratingRef, value: Number(chosen.value), text: comment.value });
+    });
+    ratingBox = { el: box, status: status, send: rateBtn };
+    log.appendChild(box);
+    if (atBottom) { scrollDown(); }
+  }
+  function rated(ok) {
+    if (!ratingBox) { return; }
+    if (ok) {
+      state.rated = state.token;
+      save(state);
+      ratingBox.el.querySelector('fieldset').disabled = true;
+      ratingBox.send.hidden = true;
+      ratingBox.status.textContent = t('rateThanks');
+    } else {
+      ratingBox.send.disabled = false;
+      ratingBox.status.textContent = t('errInternal');
+    }
+    ratingRef = null;
+  }
+  var typingTimer = null;
+  var staffName = '';
 
   function onError(f) {
+    if (ratingRef && f.ref === ratingRef) { rated(false); return; }
     var p = f.ref && pending[f.ref];
     switch (f.code) {
       case 'unavailable':
@@ -760,24 +1104,33 @@
             }
           }, f.retry_after_ms || 2000);
         } else if (p) {
-          resendPending(f.retry_after_ms || 2000);
+          holdQueue(f.retry_after_ms || 2000);
         }
         return;
       case 'rate_limited':
-        if (p) { p.state.textContent = t('retrying'); resendPending(f.retry_after_ms || 5000); }
+        if (p) { p.state.textContent = t('retrying'); holdQueue(f.retry_after_ms || 5000); }
         systemNote(t('errRate'));
         return;
     }
     if (p) {
       p.el.remove();
+      updateStart();
       delete pending[f.ref];
       pendingOrder = pendingOrder.filter(function (id) { return id !== f.ref; });
+      if (inflight === f.ref) { inflight = null; clearTimeout(inflightTimer); }
+      pumpLater();
     }
     if (f.code === 'message_too_long') { systemNote(t('errTooLong')); } else if (f.code === 'empty_message') { systemNote(t('errEmpty')); } else { systemNote(t('errInternal')); }
   }
 
   // ---- start ----
+  // Shown once the stylesheet and the city's settings are there (the
+  // settings say how long a chat is kept: expiry comes before connecting).
+  var waitingFor = 2;
+  function ready1() { if (--waitingFor === 0) { show(); } }
   function show() {
+    expire();
+    setInterval(expire, 60000);
     wrap.hidden = false;
     if (MODE === 'page') {
       connect();
@@ -786,12 +1139,18 @@
       connect(); // a conversation is going on: follow it (caseworker replies)
     }
   }
-  css.addEventListener('load', show);
-  css.addEventListener('error', show);
+  var cssDone = false;
+  function cssReady() { if (!cssDone) { cssDone = true; ready1(); } }
+  css.addEventListener('load', cssReady);
+  css.addEventListener('error', cssReady);
 
+  var cfgDone = false;
+  function cfgReady() { if (!cfgDone) { cfgDone = true; ready1(); } }
+  setTimeout(cfgReady, 5000); // a slow config does not keep the chat away
   fetch(ORIGIN + '/widget/config.json', { credentials: 'omit' })
     .then(function (r) { return r.ok ? r.json() : {}; })
-    .then(applyBranding, function () { /* defaults */ });
+    .then(applyBranding, function () { /* defaults */ })
+    .then(cfgReady, cfgReady);
 
   function mount() {
     var target = MODE === 'page' ? (document.getElementById('civibot-page') || document.body) : document.body;

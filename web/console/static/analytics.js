@@ -40,6 +40,15 @@
       explainReasons: 'Anteil aller Gespräche, die aus diesem Grund an eine Person gingen.',
       hWait: 'Wartezeit bis zur Sachbearbeitung (Median)',
       hFeedback: 'Bewertungen nach Seite',
+      hRatings: 'Zufriedenheit mit der Sachbearbeitung',
+      explainRatings: 'Bewertungen der Bürgerinnen und Bürger (1 bis 5) nach einem Gespräch mit einer Person, nach Kanal.',
+      noRatings: 'Keine Bewertungen im Zeitraum.',
+      tRatings: 'Zufriedenheit (Person)',
+      subRatings: 'Ø {avg} von 5 aus {ratings}',
+      ratings_one: '{n} Bewertung', ratings_other: '{n} Bewertungen',
+      average: 'Durchschnitt',
+      satisfied: 'Zufrieden (4–5)',
+      channel: 'Kanal',
       explainFeedback: 'Daumen hoch und runter für Antworten aus der jeweiligen Seite.',
       hQuestions: 'Unbeantwortete und unsichere Fragen',
       explainQuestions: 'Ähnliche Fragen sind zusammengefasst, häufigste zuerst. Personenbezogene Angaben sind entfernt. Fragen werden {days} Tage aufbewahrt.',
@@ -59,9 +68,13 @@
       tHandoff: 'An eine Person übergeben',
       tWait: 'Wartezeit (Median)',
       tFeedback: 'Bewertungen',
-      subContainment: '{n} Gespräche',
-      subHandoff: '{n} Gespräche, davon {t} Rückrufwünsche',
-      subWait: 'aus {n} Übernahmen',
+      subContainment: '{conv}',
+      subHandoff: '{conv}, davon {tickets}',
+      subWait: 'aus {claims}',
+      conv_one: '{n} Gespräch', conv_other: '{n} Gespräche',
+      tickets_one: '{n} Rückrufwunsch', tickets_other: '{n} Rückrufwünsche',
+      claims_one: '{n} Übernahme', claims_other: '{n} Übernahmen',
+      days_one: '{n} Tag', days_other: '{n} Tagen',
       subFeedback: '{up} hilfreich · {down} nicht hilfreich',
       none: '–',
       date: 'Tag',
@@ -83,18 +96,18 @@
       closest: 'Nächste Seite',
       last: 'Zuletzt',
       alsoAsked: 'Auch: {list}',
-      sumDays: '{n} Gespräche in {d} Tagen, am meisten am {max} ({m}).',
+      sumDays: '{conv} in {days}, am meisten am {max} ({m}).',
       sumDaysNone: 'Keine Gespräche im Zeitraum.',
       sumContainment: 'Ohne Übergabe gelöst: insgesamt {p}. Tagesspanne {lo} bis {hi}.',
       sumReasons: 'Übergaben nach Grund: {list}.',
-      sumWait: 'Median der Wartezeit im Zeitraum: {w}, aus {n} Übernahmen.',
+      sumWait: 'Median der Wartezeit im Zeitraum: {w}, aus {claims}.',
       sumWaitNone: 'Keine Übernahmen durch die Sachbearbeitung im Zeitraum.',
       sumFeedback: 'Bewertungen nach Seite: {list}.',
       noData: 'Keine Daten im Zeitraum',
       seconds: '{n} s',
       minutes: '{n} min',
       ch_web: 'Web-Chat', ch_telegram: 'Telegram', ch_sms: 'SMS', ch_voice: 'Telefon', ch_email: 'E-Mail', ch_whatsapp: 'WhatsApp',
-      r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einer Person', r_button: 'Knopf „Mit einer Person sprechen“',
+      r_low_confidence: 'Keine sichere Antwort', r_human_request: 'Wunsch nach einem Menschen', r_button: 'Schaltfläche „Mit einem Menschen sprechen“',
       r_case_specific: 'Persönlicher Einzelfall', r_urgent: 'Dringend', r_prompt_injection: 'Manipulationsversuch',
       r_out_of_scope: 'Kein Thema der Stadt', r_no_match: 'Telefon: nicht verstanden', r_unknown: 'Unbekannt',
       k_unanswered: 'unbeantwortet', k_low_confidence: 'unsicher beantwortet', k_clarify: 'Rückfrage nötig', k_out_of_scope: 'kein Stadtthema', k_not_covered: 'Seite sagt es nicht'
@@ -122,6 +135,15 @@
       explainReasons: 'Share of all conversations handed to a person for this reason.',
       hWait: 'Wait for a caseworker (median)',
       hFeedback: 'Ratings by page',
+      hRatings: 'Satisfaction with caseworkers',
+      explainRatings: 'Citizens\u2019 ratings (1 to 5) after a conversation with a person, by channel.',
+      noRatings: 'No ratings in the period.',
+      tRatings: 'Satisfaction (person)',
+      subRatings: 'average {avg} of 5 from {ratings}',
+      ratings_one: '{n} rating', ratings_other: '{n} ratings',
+      average: 'Average',
+      satisfied: 'Satisfied (4–5)',
+      channel: 'Channel',
       explainFeedback: 'Thumbs up and down for answers from each page.',
       hQuestions: 'Unanswered and uncertain questions',
       explainQuestions: 'Similar questions are grouped, most frequent first. Personal data is removed. Questions are kept for {days} days.',
@@ -141,9 +163,13 @@
       tHandoff: 'Handed to a person',
       tWait: 'Wait (median)',
       tFeedback: 'Ratings',
-      subContainment: '{n} conversations',
-      subHandoff: '{n} conversations, {t} of them callback requests',
-      subWait: 'from {n} claims',
+      subContainment: '{conv}',
+      subHandoff: '{conv}, {tickets} of them',
+      subWait: 'from {claims}',
+      conv_one: '{n} conversation', conv_other: '{n} conversations',
+      tickets_one: '{n} callback request', tickets_other: '{n} callback requests',
+      claims_one: '{n} claim', claims_other: '{n} claims',
+      days_one: '{n} day', days_other: '{n} days',
       subFeedback: '{up} helpful · {down} not helpful',
       none: '–',
       date: 'Day',
@@ -165,11 +191,11 @@
       closest: 'Closest page',
       last: 'Last asked',
       alsoAsked: 'Also: {list}',
-      sumDays: '{n} conversations in {d} days, most on {max} ({m}).',
+      sumDays: '{conv} in {days}, most on {max} ({m}).',
       sumDaysNone: 'No conversations in the period.',
       sumContainment: 'Resolved without a person: {p} overall. Daily range {lo} to {hi}.',
       sumReasons: 'Handoffs by reason: {list}.',
-      sumWait: 'Median wait in the period: {w}, from {n} claims.',
+      sumWait: 'Median wait in the period: {w}, from {claims}.',
       sumWaitNone: 'No conversations claimed by caseworkers in the period.',
       sumFeedback: 'Ratings by page: {list}.',
       noData: 'No data in the period',
@@ -191,6 +217,7 @@
   function pickLang() { return C.pickLang(LANG_KEY); }
   function t(key, vars) { return C.t(TEXT, S.lang, key, vars); }
   function label(prefix, code) { return C.label(TEXT, S.lang, prefix, code); }
+  function tn(key, n, vars) { return C.tn(TEXT, S.lang, key, n, vars); }
   function el(tag, cls, text) { return C.el(tag, cls, text); }
 
   function svgEl(tag, attrs, text) {
@@ -288,7 +315,7 @@
       from: day(r.from, true), to: day(r.to, true), tz: r.time_zone,
       time: new Date(r.generated).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
     });
-    ['days', 'reasons', 'feedback', 'questions'].forEach(function (tb) {
+    ['days', 'reasons', 'feedback', 'ratings', 'questions'].forEach(function (tb) {
       var a = $('csv-' + tb);
       a.href = API + '/analytics/export?table=' + tb + '&from=' + encodeURIComponent(r.from) + '&to=' + encodeURIComponent(r.to);
       a.setAttribute('download', 'civibot-' + tb + '-' + r.from + '-' + r.to + '.csv');
@@ -299,6 +326,7 @@
     renderReasons(r);
     renderWait(r);
     renderFeedback(r);
+    renderRatings(r);
     renderQuestions(r);
   }
 
@@ -315,10 +343,11 @@
       tiles.appendChild(d);
     }
     tile(num(tt.conversations), t('tConversations'));
-    tile(tt.conversations ? pct(tt.containment) : t('none'), t('tContainment'), t('subContainment', { n: num(tt.contained) }));
-    tile(tt.conversations ? pct(tt.handoff_rate) : t('none'), t('tHandoff'), t('subHandoff', { n: num(tt.handed_off), t: num(tt.tickets) }));
-    tile(wait(tt.median_wait_seconds), t('tWait'), t('subWait', { n: num(tt.waits) }));
+    tile(tt.conversations ? pct(tt.containment) : t('none'), t('tContainment'), t('subContainment', { conv: tn('conv', tt.contained) }));
+    tile(tt.conversations ? pct(tt.handoff_rate) : t('none'), t('tHandoff'), t('subHandoff', { conv: tn('conv', tt.handed_off), tickets: tn('tickets', tt.tickets) }));
+    tile(wait(tt.median_wait_seconds), t('tWait'), t('subWait', { claims: tn('claims', tt.waits) }));
     tile(num(tt.up + tt.down), t('tFeedback'), t('subFeedback', { up: num(tt.up), down: num(tt.down) }));
+    tile(tt.ratings ? pct(tt.satisfied) : t('none'), t('tRatings'), tt.ratings ? t('subRatings', { avg: num(Math.round(tt.rating_average * 10) / 10), ratings: tn('ratings', tt.ratings) }) : '');
   }
 
   // chart makes an SVG sized to its container, labelled by a title and a
@@ -335,13 +364,24 @@
     return { svg: s, w: w, h: height };
   }
 
-  function niceMax(v) {
-    if (v <= 0) { return 1; }
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    // Maxima whose quarters are round: 1.2 → 0.3, 1.6 → 0.4, 2.4 → 0.6 …
-    var steps = [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10];
-    for (var i = 0; i < steps.length; i++) { if (steps[i] * p >= v) { return steps[i] * p; } }
-    return 10 * p;
+  // niceCount is the top of an axis of counts: four equal whole steps of
+  // 1, 2, 5 × 10ⁿ (never 0, 1, 1, 2, 2).
+  function niceCount(v) { return 4 * niceStep(v / 4, [1, 2, 5]); }
+  function niceStep(q, mult) {
+    if (q <= 1) { return 1; }
+    var p = Math.pow(10, Math.floor(Math.log10(q)));
+    for (var k = 0; ; k++) {
+      for (var i = 0; i < mult.length; i++) { if (mult[i] * p >= q) { return mult[i] * p; } }
+      p *= 10;
+      if (k > 20) { return q; }
+    }
+  }
+  // niceWait is the top of a wait axis in seconds: four steps of 5, 10,
+  // 15, 30 s or 1, 2, 5, 10, 15, 30, 60 … min.
+  function niceWait(v) {
+    var steps = [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+    for (var i = 0; i < steps.length; i++) { if (4 * steps[i] >= v) { return 4 * steps[i]; } }
+    return 4 * 3600 * Math.ceil(v / (4 * 3600));
   }
 
   // axes draws y gridlines with labels (fmt) and returns the plot area.
@@ -411,9 +451,9 @@
     var chans = r.channels.length ? r.channels : ['web'];
     var max = 0, best = null;
     r.days.forEach(function (d) { if (d.total > max) { max = d.total; best = d; } });
-    var summary = r.totals.conversations ? t('sumDays', { n: num(r.totals.conversations), d: r.days.length, max: day(best.date, true), m: num(best.total) }) : t('sumDaysNone');
+    var summary = r.totals.conversations ? t('sumDays', { conv: tn('conv', r.totals.conversations), days: tn('days', r.days.length), max: day(best.date, true), m: num(best.total) }) : t('sumDaysNone');
     var c = chart('chart-days', 260, summary);
-    var area = axes(c, niceMax(max), function (v) { return num(Math.round(v)); });
+    var area = axes(c, niceCount(max), function (v) { return num(Math.round(v)); });
     var step = area.w / r.days.length;
     var bw = Math.max(2, Math.min(40, step * 0.7));
     r.days.forEach(function (d, i) {
@@ -422,7 +462,7 @@
       chans.forEach(function (ch) {
         var v = d.conversations[ch] || 0;
         if (!v) { return; }
-        var hgt = area.h * v / niceMax(max);
+        var hgt = area.h * v / niceCount(max);
         y -= hgt;
         var rect = svgEl('rect', { 'class': 'fill-' + channelClass(ch), x: area.x + step * i + (step - bw) / 2, y: y, width: bw, height: hgt });
         parts.push(label('ch_', ch) + ' ' + num(v));
@@ -508,12 +548,12 @@
 
   function renderWait(r) {
     var withWaits = r.days.filter(function (d) { return d.waits > 0; });
-    var summary = r.totals.waits ? t('sumWait', { w: wait(r.totals.median_wait_seconds), n: num(r.totals.waits) }) : t('sumWaitNone');
+    var summary = r.totals.waits ? t('sumWait', { w: wait(r.totals.median_wait_seconds), claims: tn('claims', r.totals.waits) }) : t('sumWaitNone');
     var c = chart('chart-wait', 220, summary);
     var max = 0;
     withWaits.forEach(function (d) { max = Math.max(max, d.median_wait_seconds); });
-    var inMin = max >= 90;
-    var top = niceMax(inMin ? max / 60 : max) * (inMin ? 60 : 1);
+    var top = niceWait(max);
+    var inMin = top >= 240;
     var area = axes(c, top, function (v) { return inMin ? t('minutes', { n: num(Math.round(v / 6) / 10) }) : t('seconds', { n: num(Math.round(v)) }); }, 56);
     var step = area.w / r.days.length;
     var bw = Math.max(2, Math.min(40, step * 0.7));
@@ -529,6 +569,14 @@
     table('table-wait', [t('date'), t('medianWait'), t('claims')], withWaits.map(function (d) {
       return [day(d.date, true), wait(d.median_wait_seconds), num(d.waits)];
     }), [false, true, true]);
+  }
+
+  function renderRatings(r) {
+    var rows = r.ratings || [];
+    $('ratings-none').hidden = rows.length > 0;
+    table('table-ratings', [t('channel'), t('count'), t('average'), t('satisfied')], rows.map(function (x) {
+      return [label('ch_', x.channel), num(x.ratings), num(Math.round(x.average * 10) / 10), pct(x.satisfied)];
+    }), [false, true, true, true]);
   }
 
   function renderFeedback(r) {

@@ -25,6 +25,29 @@
       return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] !== undefined ? String(vars[k]) : ''; });
     },
 
+    // tn is t for a count: key_one, key_other … by the language's plural
+    // rules (Intl.PluralRules), with {n} the count formatted for lang.
+    tn: function (text, lang, key, n, vars) {
+      var rule = 'other';
+      try { rule = new Intl.PluralRules(lang).select(n); } catch (e) { rule = n === 1 ? 'one' : 'other'; }
+      var k = key + '_' + rule;
+      if (text[lang][k] === undefined && text.en[k] === undefined) { k = key + '_other'; }
+      var v = {};
+      for (var name in vars || {}) { v[name] = vars[name]; }
+      v.n = n.toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB');
+      return this.t(text, lang, k, v);
+    },
+
+    // plain neutralises text from citizens for display (issue 21.11):
+    // control characters other than line breaks and tabs show as U+FFFD,
+    // bidi embeddings, overrides and isolates are dropped, so nobody can
+    // make a queue excerpt read backwards or hide text.
+    plain: function (s) {
+      return String(s == null ? '' : s)
+        .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD')
+        .replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
+    },
+
     // label returns the translation of a prefixed code, or the code itself.
     label: function (text, lang, prefix, code) {
       var k = prefix + (code || '');

@@ -121,7 +121,7 @@
       lang_de: 'Deutsch', lang_en: 'Englisch', lang_: 'unbekannt',
       reason_low_confidence: 'Bot unsicher', reason_human_request: 'Wunsch nach einem Menschen', reason_case_specific: 'Einzelfall',
       reason_urgent: 'dringend', reason_prompt_injection: 'Manipulationsversuch', reason_out_of_scope: 'außerhalb des Angebots',
-      reason_button: 'Schaltfläche „Mensch“', reason_no_match: 'nicht verstanden', reason_callback: 'Rückruf', reason_unknown: 'unbekannt',
+      reason_button: 'Schaltfläche „Mit einem Menschen sprechen“', reason_no_match: 'nicht verstanden', reason_callback: 'Rückruf', reason_unknown: 'unbekannt',
       outcome_resolved: 'Erledigt', outcome_callback_done: 'Rückruf erledigt', outcome_no_show: 'Keine Antwort', outcome_spam: 'Spam', outcome_other: 'Sonstiges',
       claimed: 'Sie haben das Gespräch übernommen.',
       alreadyClaimed: '{name} hat das Gespräch schon übernommen.',
@@ -148,6 +148,14 @@
       newTicket: 'Neuer Rückrufwunsch: {channel}, {lang}.',
       newMine: 'Ihnen wurde ein Gespräch übergeben.',
       newMessage: 'Neue Nachricht der Bürgerin oder des Bürgers.',
+      newMessageIn: 'Neue Nachricht in einem Ihrer Gespräche ({channel}): „{text}“',
+      unread: 'ungelesen',
+      notify: 'Ton und Desktop-Hinweis',
+      notifyDenied: 'Der Browser erlaubt keine Desktop-Hinweise; der Ton bleibt an.',
+      sendKey: 'Strg+Enter sendet',
+      rating: 'Bewertung',
+      ratingValue: '{n} von 5',
+      ephemeral: 'Ohne Redis: Ein Neustart von civibot löscht alle Gespräche, Rückrufwünsche und Anmeldungen.',
       open: 'Öffnen: {what}',
       cannedTitle: 'Textbausteine',
       cannedAdd: 'Baustein hinzufügen',
@@ -265,7 +273,7 @@
       lang_de: 'German', lang_en: 'English', lang_: 'unknown',
       reason_low_confidence: 'bot not sure', reason_human_request: 'asked for a person', reason_case_specific: 'individual case',
       reason_urgent: 'urgent', reason_prompt_injection: 'manipulation attempt', reason_out_of_scope: 'out of scope',
-      reason_button: '“person” button', reason_no_match: 'not understood', reason_callback: 'callback', reason_unknown: 'unknown',
+      reason_button: '“Talk to a person” button', reason_no_match: 'not understood', reason_callback: 'callback', reason_unknown: 'unknown',
       outcome_resolved: 'Resolved', outcome_callback_done: 'Callback done', outcome_no_show: 'No answer', outcome_spam: 'Spam', outcome_other: 'Other',
       claimed: 'You have claimed the conversation.',
       alreadyClaimed: '{name} has already claimed this conversation.',
@@ -292,6 +300,14 @@
       newTicket: 'New callback request: {channel}, {lang}.',
       newMine: 'A conversation was transferred to you.',
       newMessage: 'New message from the citizen.',
+      newMessageIn: 'New message in one of your conversations ({channel}): “{text}”',
+      unread: 'unread',
+      notify: 'Sound and desktop notice',
+      notifyDenied: 'The browser does not allow desktop notices; the sound stays on.',
+      sendKey: 'Ctrl+Enter sends',
+      rating: 'Rating',
+      ratingValue: '{n} of 5',
+      ephemeral: 'Without Redis: a restart of civibot deletes all conversations, callback requests and logins.',
       open: 'Open: {what}',
       cannedTitle: 'Canned replies',
       cannedAdd: 'Add a reply',
@@ -325,8 +341,75 @@
     wsRetry: 0,
     wsTimer: 0,
     beatTimer: 0,
-    known: null        // ids seen in the lists (for announcements)
+    known: null,       // ids seen in the lists (for announcements)
+    read: loadRead(),  // conversation id -> last_citizen seen (unread markers)
+    notify: false      // sound and desktop notice (the caseworker's choice)
   };
+
+  // ---- unread markers ----
+  // A conversation is unread while the citizen's last message is newer
+  // than what this caseworker has seen (it was open when it came). Kept
+  // for the browser session.
+  var READ_KEY = 'civibot-console-read';
+  function loadRead() {
+    try { return JSON.parse(sessionStorage.getItem(READ_KEY) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function markRead(id, at) {
+    if (!at || S.read[id] === at) { return; }
+    S.read[id] = at;
+    try { sessionStorage.setItem(READ_KEY, JSON.stringify(S.read)); } catch (e) { /* storage off */ }
+  }
+  function isUnread(kind, s) {
+    if (kind === 'others' || s.conversation_id === S.open) { return false; }
+    if (!s.last_citizen) { return kind !== 'mine' && !S.read[s.conversation_id]; }
+    var seen = S.read[s.conversation_id];
+    return !seen || new Date(seen) < new Date(s.last_citizen);
+  }
+  function unreadCount() {
+    var n = 0;
+    (S.snap && S.snap.mine || []).forEach(function (s) { if (isUnread('mine', s)) { n++; } });
+    return n;
+  }
+  // The tab title counts the waiting citizens and unread conversations of
+  // one's own, so a caseworker in another tab sees them.
+  function updateTitle() {
+    var n = S.snap ? (S.snap.waiting || []).length + unreadCount() : 0;
+    document.title = (n > 0 ? '(' + n + ') ' : '') + t('title');
+  }
+
+  // ---- sound and desktop notice (off until the caseworker turns it on) ----
+  var NOTIFY_KEY = 'civibot-console-notify';
+  function setNotify(on, ask) {
+    S.notify = on;
+    try { localStorage.setItem(NOTIFY_KEY, on ? '1' : ''); } catch (e) { /* storage off */ }
+    $('notify').setAttribute('aria-pressed', on ? 'true' : 'false');
+    if (on && ask && window.Notification && Notification.permission === 'default') {
+      // Asked once, on the caseworker's click.
+      Notification.requestPermission().then(function (p) { if (p === 'denied') { announce(t('notifyDenied')); } });
+    } else if (on && ask && window.Notification && Notification.permission === 'denied') {
+      announce(t('notifyDenied'));
+    }
+  }
+  var audio = null;
+  function beep() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.15, audio.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      o.connect(g); g.connect(audio.destination);
+      o.start(); o.stop(audio.currentTime + 0.4);
+    } catch (e) { /* no audio */ }
+  }
+  function notify(text) {
+    announce(text);
+    if (!S.notify) { return; }
+    beep();
+    if (document.hidden && window.Notification && Notification.permission === 'granted') {
+      try { new Notification(t('title'), { body: text, tag: 'civibot-console' }); } catch (e) { /* not allowed here */ }
+    }
+  }
 
   function $(id) { return document.getElementById(id); }
 
@@ -388,7 +471,7 @@
   // ---- static texts ----
   function applyTexts() {
     document.documentElement.lang = S.lang;
-    document.title = t('title');
+    updateTitle();
     var nodes = document.querySelectorAll('[data-t]');
     for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = t(nodes[i].getAttribute('data-t')); }
     $('lang').value = S.lang;
@@ -445,6 +528,8 @@
     $('logout').hidden = true;
     $('edit-canned').hidden = true;
     $('analytics-link').hidden = true;
+    $('notify').hidden = true;
+    $('ephemeral').hidden = true;
     $('me').hidden = true;
     $('banner').hidden = true;
     $('login-view').hidden = false;
@@ -462,6 +547,8 @@
     $('edit-canned').hidden = me.user.role !== 'admin';
     $('analytics-link').hidden = me.user.role !== 'admin';
     $('me').hidden = false;
+    $('notify').hidden = false;
+    $('ephemeral').hidden = !me.ephemeral;
     renderMe();
     renderOutcomes();
     loadCanned();
@@ -484,7 +571,7 @@
     api('POST', '/login', { username: user, password: pass }).then(function (res) {
       btn.disabled = false;
       btn.textContent = t('login');
-      if (res.ok) { $('password').value = ''; loggedIn(res.data); return; }
+      if (res.ok) { $('password').value = ''; loggedIn(res.data); $('queue').focus(); return; }
       var d = res.data || {};
       var msg = t('errCredentials');
       if (d.error === 'locked') { msg = t('errLocked', { time: clock(d.until) }); }
@@ -607,10 +694,18 @@
         if (before[key]) { return; }
         var s = ids[key];
         var vars = { channel: label('channel_', s.channel), lang: label('lang_', s.language), reason: label('reason_', s.reason) };
-        if (key.indexOf('waiting:') === 0) { announce(t('newWaiting', vars)); }
-        else if (key.indexOf('tickets:') === 0) { announce(t('newTicket', vars)); }
+        if (key.indexOf('waiting:') === 0) { notify(t('newWaiting', vars)); }
+        else if (key.indexOf('tickets:') === 0) { notify(t('newTicket', vars)); }
         else if (key.indexOf('mine:') === 0 && !before['waiting:' + s.conversation_id] && !before['tickets:' + s.conversation_id]) {
-          if (S.open !== s.conversation_id) { announce(t('newMine')); }
+          if (S.open !== s.conversation_id) { notify(t('newMine')); }
+        }
+      });
+      // A citizen wrote in one of my conversations that is not open (the
+      // open one's transcript is a live region of its own).
+      (snap.mine || []).forEach(function (s) {
+        var was = before['mine:' + s.conversation_id];
+        if (was && s.last_citizen && s.last_citizen !== was.last_citizen && (S.open !== s.conversation_id || document.hidden)) {
+          notify(t('newMessageIn', { channel: label('channel_', s.channel), text: C.plain(s.excerpt || '') }));
         }
       });
     }
@@ -620,11 +715,15 @@
   }
 
   function renderQueue() {
+    ['waiting', 'tickets', 'mine'].forEach(function (k) {
+      (S.snap[k] || []).forEach(function (s) { if (s.conversation_id === S.open) { markRead(s.conversation_id, s.last_citizen || S.snap.now); } });
+    });
     renderPresence();
     renderList('waiting', S.snap.waiting || []);
     renderList('tickets', S.snap.tickets || []);
     renderList('mine', S.snap.mine || []);
     renderList('others', S.snap.others || []);
+    updateTitle();
   }
 
   function renderList(kind, items) {
@@ -635,7 +734,8 @@
     $('none-' + kind).hidden = items.length > 0;
     items.forEach(function (s) {
       var li = el('li');
-      var b = el('button', 'item' + (s.conversation_id === S.open ? ' current' : ''));
+      var unread = isUnread(kind, s);
+      var b = el('button', 'item' + (s.conversation_id === S.open ? ' current' : '') + (unread ? ' unread' : ''));
       b.type = 'button';
       b.setAttribute('data-id', s.conversation_id);
       if (s.conversation_id === S.open) { b.setAttribute('aria-current', 'true'); }
@@ -648,11 +748,12 @@
       age.setAttribute('data-kind', kind);
       top.appendChild(age);
       b.appendChild(top);
+      if (unread) { top.appendChild(el('span', 'unread-text', t('unread'))); }
       b.appendChild(el('span', 'reason', label('reason_', s.reason) + (kind === 'others' ? ' · ' + t('with', { name: displayName(s.assignee) }) : '')));
-      if (s.excerpt) { b.appendChild(el('span', 'excerpt', s.excerpt)); }
+      if (s.excerpt) { b.appendChild(el('span', 'excerpt', C.plain(s.excerpt))); }
       if (s.contact) {
         var c = s.contact;
-        var parts = [c.name, c.phone, c.email].filter(function (x) { return !!x; });
+        var parts = [c.name, c.phone, c.email].filter(function (x) { return !!x; }).map(C.plain);
         if (parts.length) { b.appendChild(el('span', 'contact-line', parts.join(' · '))); }
       }
       b.addEventListener('click', function () { openConv(s.conversation_id, true); });
@@ -697,6 +798,13 @@
     if (S.snap) { renderQueue(); }
   }
 
+  function gaveBack(c) {
+    var h = c.handoff;
+    if (c.status !== 'bot' || !h || h.outcome || !h.audit || !h.audit.length) { return false; }
+    var last = h.audit[h.audit.length - 1];
+    return last.action === 'gave_back' && last.actor === S.me.user.name;
+  }
+
   function isMine() { return S.conv && S.conv.status === 'claimed' && S.conv.assignee === S.me.user.name; }
 
   function renderConv() {
@@ -712,6 +820,9 @@
       row(t('reason'), label('reason_', c.handoff.reason));
       row(t('requested'), clock(c.handoff.requested) + ' (' + t('since', { d: duration(now() - new Date(c.handoff.requested).getTime()) }) + ')');
       if (c.handoff.outcome) { row(t('outcomeShown'), label('outcome_', c.handoff.outcome)); }
+      if (c.handoff.rating) {
+        row(t('rating'), t('ratingValue', { n: c.handoff.rating }) + (c.handoff.rating_comment ? ' – „' + C.plain(c.handoff.rating_comment) + '“' : ''));
+      }
     }
     row(t('callerNumber'), c.address);
 
@@ -721,7 +832,7 @@
     clear(cl);
     if (contact) {
       [['contactName', contact.name], ['contactPhone', contact.phone], ['contactEmail', contact.email], ['contactNote', contact.note]].forEach(function (p) {
-        if (p[1]) { cl.appendChild(el('dt', '', t(p[0]))); cl.appendChild(el('dd', '', p[1])); }
+        if (p[1]) { cl.appendChild(el('dt', '', t(p[0]))); cl.appendChild(el('dd', '', C.plain(p[1]))); }
       });
     }
 
@@ -730,8 +841,10 @@
     $('claim').hidden = !waiting;
     $('giveback').hidden = !mine;
     $('transfer-group').hidden = !mine;
-    $('close-group').hidden = !(mine || waiting);
-    $('forget').hidden = S.me.user.role !== 'admin';
+    // Closing records the outcome: for the caseworker who has the
+    // conversation, or who just gave it back to the bot.
+    $('close-group').hidden = !(mine || gaveBack(c));
+    $('danger-zone').hidden = S.me.user.role !== 'admin';
     $('reply-form').hidden = !mine;
     renderTransferTargets();
     renderCanned();
@@ -810,16 +923,25 @@
     if (keep) { sel.value = keep; }
   }
 
+  // The transcript is a live region (role log): a screen reader reads new
+  // messages with their text; the history shown on opening is not read
+  // out (aria-busy while it is added).
   function addMessages(msgs, replay) {
     var ol = $('transcript');
-    var citizenNews = false;
+    var citizenNews = null;
+    if (replay) { ol.setAttribute('aria-busy', 'true'); }
     msgs.forEach(function (m) {
       if (m.seq <= S.lastSeq) { return; } // each message once
       S.lastSeq = m.seq;
       ol.appendChild(renderMessage(m));
-      if (!replay && m.role === 'citizen') { citizenNews = true; }
+      if (m.role === 'citizen') { markRead(S.open, m.at); }
+      if (!replay && m.role === 'citizen') { citizenNews = m; }
     });
-    if (citizenNews) { announce(t('newMessage')); if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); } }
+    if (replay) { setTimeout(function () { ol.removeAttribute('aria-busy'); }, 0); }
+    if (citizenNews) {
+      if (document.hidden) { notify(t('newMessage') + ' ' + C.plain(citizenNews.text)); }
+      if (S.conv && S.conv.channel === 'whatsapp') { loadWindow(); }
+    }
     ol.scrollTop = ol.scrollHeight;
   }
 
@@ -841,7 +963,7 @@
     if (m.role === 'note') { head.appendChild(el('span', 'badge', t('notePrivate'))); }
     if (S.notDelivered[m.seq]) { head.appendChild(el('span', 'badge warn', t('notDelivered'))); }
     li.appendChild(head);
-    li.appendChild(el('p', 'msg-text', m.text));
+    li.appendChild(el('p', 'msg-text', C.plain(m.text)));
     if (m.sources && m.sources.length) {
       var sp = el('p', 'sources');
       sp.appendChild(el('span', '', t('sources') + ': '));
@@ -943,6 +1065,7 @@
     }
     act('/reply', { text: text, client_id: p.id }, null, function (res) {
       S.pendingReply = null;
+      lastTyping = 0; // the next reply's typing shows at once
       box.value = '';
       updateCount();
       if (res.data.delivered === false) {
@@ -961,6 +1084,15 @@
     var text = box.value.trim();
     if (!text) { $('action-error').textContent = t('emptyText'); box.focus(); return; }
     act('/note', { text: text }, t('noted'), function () { box.value = ''; });
+  }
+
+  // While the caseworker types a reply, the citizen's web chat shows
+  // "… is typing" (a signal at most every 3 s).
+  var lastTyping = 0;
+  function typing() {
+    if (!isMine() || !$('reply').value || Date.now() - lastTyping < 3000) { return; }
+    lastTyping = Date.now();
+    sendFrame({ type: 'typing', id: S.open });
   }
 
   function updateCount() {
@@ -1091,6 +1223,8 @@
     });
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', logout);
+    $('notify').addEventListener('click', function () { setNotify(!S.notify, true); });
+    try { setNotify(localStorage.getItem(NOTIFY_KEY) === '1', false); } catch (e) { /* storage off */ }
     $('claim').addEventListener('click', claim);
     $('giveback').addEventListener('click', giveBack);
     $('transfer').addEventListener('click', transfer);
@@ -1099,6 +1233,7 @@
     $('send-template').addEventListener('click', sendTemplate);
     $('reply-form').addEventListener('submit', sendReply);
     $('reply').addEventListener('input', updateCount);
+    $('reply').addEventListener('input', typing);
     $('reply').addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { sendReply(ev); }
     });
