@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/civibot/civibot/config"
@@ -44,7 +45,11 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer kb.Close()
-	engine, err := newEngine(cfg, kb)
+	log, err := newLogger(cfg.Log, c.stderr)
+	if err != nil {
+		return err
+	}
+	engine, err := newEngine(cfg, kb, log)
 	if err != nil {
 		return err
 	}
@@ -95,8 +100,8 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 }
 
 // newEngine builds the dialog engine from config, with the LLM phraser
-// when one is configured.
-func newEngine(cfg config.Config, kb *knowledge.KB) (*dialog.Engine, error) {
+// when one is configured; its warnings (a failed LLM call) go to log.
+func newEngine(cfg config.Config, kb *knowledge.KB, log *slog.Logger) (*dialog.Engine, error) {
 	var phraser dialog.Phraser
 	if cfg.LLM.Enabled() {
 		p, err := dialog.NewOpenAIPhraser(cfg.LLM, nil)
@@ -105,5 +110,5 @@ func newEngine(cfg config.Config, kb *knowledge.KB) (*dialog.Engine, error) {
 		}
 		phraser = p
 	}
-	return dialog.NewEngine(cfg.Dialog, kb, phraser, nil)
+	return dialog.NewEngine(cfg.Dialog, kb, phraser, log)
 }

@@ -46,6 +46,10 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	log, err := newLogger(cfg.Log, c.stderr)
+	if err != nil {
+		return err
+	}
 	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	if base.dir != "" && len(base.paths) > 0 {
 		return fmt.Errorf("%w: give either --kb or paths to import, not both", errUsage)
@@ -69,7 +73,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("%s: %w", src.describe(), err)
 		}
 		defer kb.Close()
-		e, err := newEngine(cfg, kb)
+		e, err := newEngine(cfg, kb, log)
 		if err != nil {
 			return err
 		}

@@ -78,7 +78,7 @@ func (l *liveKB) open(ctx context.Context, gen string, warn io.Writer) (*kbGener
 		}
 		phraser = p
 	}
-	engine, err := dialog.NewObservedEngine(l.cfg.Dialog, kb, phraser, nil, l.retrieval)
+	engine, err := dialog.NewObservedEngine(l.cfg.Dialog, kb, phraser, l.log, l.retrieval)
 	if err != nil {
 		kb.Close()
 		return nil, err
