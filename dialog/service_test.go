@@ -33,7 +33,6 @@ func newFixture(t *testing.T, store interface {
 	conversation.Bus
 }, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
-	ctx := context.Background()
 	kb, err := sampleKB()
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +41,16 @@ func newFixture(t *testing.T, store interface {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureWith(t, store, engine, online, opts...)
+}
+
+// newFixtureWith is newFixture with the given engine.
+func newFixtureWith(t *testing.T, store interface {
+	conversation.Store
+	conversation.Bus
+}, engine *dialog.Engine, online bool, opts ...dialog.ServiceOption) fixture {
+	t.Helper()
+	ctx := context.Background()
 	acfg := accounts.Config{BcryptCost: 10}
 	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
