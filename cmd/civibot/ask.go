@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/knowledge"
 )
 
 // runAsk asks the engine one question and shows the answer, its sources,
@@ -49,7 +47,7 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	engine, err := newEngine(cfg, kb, log)
+	engine, err := engineFor(cfg, nil, log)(kb)
 	if err != nil {
 		return err
 	}
@@ -97,18 +95,4 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return nil
-}
-
-// newEngine builds the dialog engine from config, with the LLM phraser
-// when one is configured; its warnings (a failed LLM call) go to log.
-func newEngine(cfg config.Config, kb *knowledge.KB, log *slog.Logger) (*dialog.Engine, error) {
-	var phraser dialog.Phraser
-	if cfg.LLM.Enabled() {
-		p, err := dialog.NewOpenAIPhraser(cfg.LLM, nil)
-		if err != nil {
-			return nil, err
-		}
-		phraser = p
-	}
-	return dialog.NewEngine(cfg.Dialog, kb, phraser, log)
 }

@@ -73,7 +73,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("%s: %w", src.describe(), err)
 		}
 		defer kb.Close()
-		e, err := newEngine(cfg, kb, log)
+		e, err := engineFor(cfg, nil, log)(kb)
 		if err != nil {
 			return err
 		}

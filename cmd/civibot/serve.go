@@ -132,7 +132,7 @@ type core struct {
 	closers    []func() error  // run by close, last opened first
 
 	// openState
-	engine *liveKB // knowledge and the dialog engine (reload.go)
+	engine *dialog.Live // knowledge and the dialog engine, reloaded after an ingest
 	store  backend
 	queue  handoff.Queue
 	accts  *accounts.Store
@@ -169,7 +169,7 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 		c.background.Add(1)
 		go func() {
 			defer c.background.Done()
-			c.engine.watch(ctx, cfg.Knowledge.ReloadInterval, hup)
+			c.engine.Watch(ctx, cfg.Knowledge.ReloadInterval, hup)
 		}()
 	}
 
