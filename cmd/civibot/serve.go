@@ -285,7 +285,9 @@ func (c *core) mount(ctx context.Context) (*web.Server, error) {
 	return srv, nil
 }
 
-// backend is a conversation store that is also the event bus.
+// backend is the conversation backend serve wires once for every role:
+// store, event bus and idempotency keys (conversation.Memory and
+// conversation.Redis).
 type backend interface {
 	conversation.Store
 	conversation.Bus
