@@ -23,6 +23,7 @@ import (
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/browsertest"
 	"github.com/civibot/civibot/internal/testcity"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
@@ -393,5 +394,5 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 		t.Fatal("rita is not online with the console open")
 	}
 	p.Do(chromedp.Navigate("about:blank"))
-	waitFor(t, "rita offline after leaving the console", func() bool { return !onlineNow() })
+	testtime.WaitFor(t, 10*time.Second, "rita offline after leaving the console", func() bool { return !onlineNow() })
 }
