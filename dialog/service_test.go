@@ -31,6 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
 	kb, err := sampleKB()
@@ -48,6 +49,7 @@ func newFixture(t *testing.T, store interface {
 func newFixtureWith(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }, engine *dialog.Engine, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -59,7 +61,7 @@ func newFixtureWith(t *testing.T, store interface {
 	if _, err := accts.AddUser(ctx, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{Accounts: acfg}, handoff.Options{State: store, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ const (
 // ReplyOnce is Reply with the console's id for this reply (clientID, may be
 // empty). A request repeated with the same clientID — the caseworker's
 // browser lost the answer and sends again — stores nothing new and returns
-// the stored message; with WithIdempotency it is pushed on Telegram or SMS
+// the stored message; it is pushed on Telegram or SMS
 // again only if no earlier attempt got it out.
 func (d *Desk) ReplyOnce(ctx context.Context, id, caseworker, clientID, text string) (conversation.Message, error) {
 	text, err := d.text("reply", id, text)

@@ -60,26 +60,33 @@ type Desk struct {
 	owned map[string]Entry // stream entries this instance watches, by conversation id
 }
 
-// Option configures a Desk.
-type Option func(*Desk)
+// State is the conversation backend the desk works on, passed once for
+// its three roles: the conversations, the event bus, and the idempotency
+// keys that push a caseworker's reply once (conversation.Memory and
+// conversation.Redis are each all three).
+type State interface {
+	ConversationStore
+	conversation.Bus
+	conversation.Idempotency
+}
 
-// WithClock sets the clock (default time.Now).
-func WithClock(now func() time.Time) Option { return func(d *Desk) { d.now = now } }
+// Options are what a Desk works with besides its Config.
+type Options struct {
+	State    State              // required
+	Queue    Queue              // required
+	Registry *channels.Registry // required: delivers to the citizens' channels
+	Users    Directory          // required: who may take a transfer
+	Log      *slog.Logger       // nil: discarded
+	Now      func() time.Time   // the clock; nil: time.Now
+	// Consumer names this instance in the stream's consumer group
+	// (default: host name and process id).
+	Consumer string
+}
 
-// WithIdempotency remembers which caseworker replies went out on Telegram
-// or SMS, so a repeated reply request (ReplyOnce) does not push twice.
-// Without it a repeated request is stored once but pushed again.
-func WithIdempotency(idem conversation.Idempotency) Option { return func(d *Desk) { d.idem = idem } }
-
-// WithConsumer names this instance in the stream's consumer group (default
-// host-pid-random). Entries a previous process with the same name owned are
-// picked up again by Run.
-func WithConsumer(name string) Option { return func(d *Desk) { d.consumer = name } }
-
-// New builds the desk. cfg is validated (defaults applied); log may be nil.
-func New(cfg Config, store ConversationStore, queue Queue, bus conversation.Bus, registry *channels.Registry, users Directory, log *slog.Logger, opts ...Option) (*Desk, error) {
-	if store == nil || queue == nil || bus == nil || registry == nil || users == nil {
-		return nil, errors.New("handoff: new desk: store, queue, bus, registry and users are required")
+// New builds the desk. cfg is validated (defaults applied).
+func New(cfg Config, o Options) (*Desk, error) {
+	if o.State == nil || o.Queue == nil || o.Registry == nil || o.Users == nil {
+		return nil, errors.New("handoff: new desk: Options.State, Queue, Registry and Users are required")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("handoff: new desk: %w", err)
@@ -89,20 +96,19 @@ func New(cfg Config, store ConversationStore, queue Queue, bus conversation.Bus,
 	if err != nil {
 		return nil, fmt.Errorf("handoff: new desk: %w", err)
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Desk{
-		cfg: cfg, hours: hours, store: store, queue: queue, bus: bus, registry: registry, users: users,
-		log: log, now: time.Now, owned: map[string]Entry{},
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	for _, o := range opts {
-		o(d)
+	if o.Consumer == "" {
+		o.Consumer = defaultConsumer()
 	}
-	if d.consumer == "" {
-		d.consumer = defaultConsumer()
-	}
-	return d, nil
+	return &Desk{
+		cfg: cfg, hours: hours, store: o.State, queue: o.Queue, bus: o.State, idem: o.State, registry: o.Registry,
+		users: o.Users, log: o.Log, now: o.Now, consumer: o.Consumer, owned: map[string]Entry{},
+	}, nil
 }
 
 func defaultConsumer() string {

@@ -134,9 +134,16 @@ func (f *fixture) redisParts(t testing.TB) (storeBus, Queue) {
 	return conversation.NewRedis(client, conversation.Options{Now: f.clock.Now}), q
 }
 
-func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...Option) *Desk {
+// withConsumer names the test's desk in the stream's consumer group.
+func withConsumer(name string) func(*Options) { return func(o *Options) { o.Consumer = name } }
+
+func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...func(*Options)) *Desk {
 	t.Helper()
-	d, err := New(f.cfg, store, q, store, f.reg, f.users, nil, append([]Option{WithClock(f.clock.Now), WithIdempotency(store)}, opts...)...)
+	o := Options{State: store, Queue: q, Registry: f.reg, Users: f.users, Now: f.clock.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	d, err := New(f.cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +151,7 @@ func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...Option)
 }
 
 // instance is a second civibot instance on the same Redis.
-func (f *fixture) instance(t testing.TB, opts ...Option) (*Desk, storeBus) {
+func (f *fixture) instance(t testing.TB, opts ...func(*Options)) (*Desk, storeBus) {
 	t.Helper()
 	store, q := f.redisParts(t)
 	return f.newDesk(t, store, q, opts...), store
@@ -1196,14 +1203,14 @@ func TestDeskRedisVisibleOnOtherInstance(t *testing.T) {
 func TestDeskRedisReclaim(t *testing.T) {
 	f := newFixture(t, "redis", testConfig())
 	f.online(t, "erika")
-	a, _ := f.instance(t, WithConsumer("instance-a"))
+	a, _ := f.instance(t, withConsumer("instance-a"))
 	stopA := run(t, a)
 	f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
 	f.request(t, "c1", "Hallo")
 	testtime.WaitFor(t, 5*time.Second, "A to own c1", func() bool { return slices.Equal(a.Watching(), []string{"c1"}) })
 	stopA() // instance A dies holding the entry (no acknowledgement)
 
-	b, _ := f.instance(t, WithConsumer("instance-b"))
+	b, _ := f.instance(t, withConsumer("instance-b"))
 	stopB := run(t, b)
 	start := time.Now()
 	testtime.WaitFor(t, 10*time.Second, "B to reclaim c1", func() bool { return slices.Equal(b.Watching(), []string{"c1"}) })
@@ -1216,13 +1223,13 @@ func TestDeskRedisReclaim(t *testing.T) {
 
 	// A live instance keeps its entries: C takes one, D does not steal it.
 	f.online(t, "erika")
-	c, _ := f.instance(t, WithConsumer("instance-c"))
+	c, _ := f.instance(t, withConsumer("instance-c"))
 	f.conv(t, "c2", conversation.ChannelWeb, "de", "Hallo")
 	stopB()
 	run(t, c)
 	f.request(t, "c2", "Hallo")
 	testtime.WaitFor(t, 5*time.Second, "C to own c2", func() bool { return slices.Equal(c.Watching(), []string{"c2"}) })
-	d, _ := f.instance(t, WithConsumer("instance-d"))
+	d, _ := f.instance(t, withConsumer("instance-d"))
 	run(t, d)
 	time.Sleep(3 * f.cfg.ReclaimAfter)
 	if got := d.Watching(); len(got) != 0 {
@@ -1236,13 +1243,13 @@ func TestDeskRedisReclaim(t *testing.T) {
 func TestDeskRedisRestartUnderSameName(t *testing.T) {
 	f := newFixture(t, "redis", testConfig())
 	f.online(t, "erika")
-	a, _ := f.instance(t, WithConsumer("web-1"))
+	a, _ := f.instance(t, withConsumer("web-1"))
 	stop := run(t, a)
 	f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
 	f.request(t, "c1", "Hallo")
 	testtime.WaitFor(t, 5*time.Second, "web-1 to own c1", func() bool { return len(a.Watching()) == 1 })
 	stop()
-	again, _ := f.instance(t, WithConsumer("web-1"))
+	again, _ := f.instance(t, withConsumer("web-1"))
 	run(t, again)
 	testtime.WaitFor(t, 5*time.Second, "the restarted web-1 to own c1 at once", func() bool { return len(again.Watching()) == 1 })
 }

@@ -138,7 +138,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		}
 	}
 	h.registry = channels.NewRegistry()
-	h.desk, err = handoff.New(handoff.Config{}, h.store, queue, h.store, h.registry, h.accounts, log)
+	h.desk, err = handoff.New(handoff.Config{}, handoff.Options{State: h.store, Queue: queue, Registry: h.registry, Users: h.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	registry := channels.NewRegistry()
 	dcfg := handoff.Config{Accounts: acfg, OfficeHours: officeHours}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accts, log, handoff.WithClock(h.clock.Now), handoff.WithIdempotency(h.store))
+	h.desk, err = handoff.New(dcfg, handoff.Options{State: h.store, Queue: handoff.NewMemoryQueue(), Registry: registry, Users: accts, Log: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

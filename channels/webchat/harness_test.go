@@ -28,6 +28,7 @@ var sampleKB = testcity.KB
 type backend interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }
 
 type harness struct {
@@ -67,7 +68,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: st, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(cfg.Handoff, handoff.Options{State: store, Queue: queue, Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func (c *core) build(ctx context.Context) (err error) {
 	c.store, c.queue = c.ops.wrapStore(c.store), c.ops.wrapQueue(c.queue)
 	c.ops.run(ctx, c.background)
 	c.registry = channels.NewRegistry()
-	if c.desk, err = handoff.New(c.cfg.Handoff, c.store, c.queue, c.store, c.registry, c.accts, c.log, handoff.WithIdempotency(c.store)); err != nil {
+	if c.desk, err = handoff.New(c.cfg.Handoff, handoff.Options{State: c.store, Queue: c.queue, Registry: c.registry, Users: c.accts, Log: c.log}); err != nil {
 		return err
 	}
 	c.svc, err = dialog.NewService(dialog.ServiceConfig{DefaultLanguage: c.cfg.Dialog.DefaultLanguage}, c.engine, c.store, c.store, c.desk, c.log, c.ops.serviceOptions()...)

@@ -106,8 +106,7 @@ func newDashboard(t *testing.T) *dashboard {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	desk, err := handoff.New(handoff.Config{}, store, waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, mem, channels.NewRegistry(), accts, log,
-		handoff.WithClock(clk.Now))
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: store, Queue: waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, Registry: channels.NewRegistry(), Users: accts, Log: log, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

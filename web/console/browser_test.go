@@ -84,7 +84,7 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, reg, s.accounts, log)
+	s.desk, err = handoff.New(handoff.Config{}, handoff.Options{State: s.store, Queue: handoff.NewMemoryQueue(), Registry: reg, Users: s.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.registry == nil {
 		o.registry = channels.NewRegistry()
 	}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, o.registry, h.accounts, log)
+	h.desk, err = handoff.New(dcfg, handoff.Options{State: h.store, Queue: handoff.NewMemoryQueue(), Registry: o.registry, Users: h.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
