@@ -14,35 +14,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // testConfig keeps bcrypt at the lowest allowed cost, for speed.
 func testConfig() Config {
@@ -60,7 +33,7 @@ func fast(a *Store) *Store {
 }
 
 func TestMemoryAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
+	testAccounts(t, func(t *testing.T, clock *testtime.Clock) *Store {
 		a, err := NewMemory(testConfig(), "", Options{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +43,7 @@ func TestMemoryAccounts(t *testing.T) {
 }
 
 func TestFileAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
+	testAccounts(t, func(t *testing.T, clock *testtime.Clock) *Store {
 		a, err := NewMemory(testConfig(), filepath.Join(t.TempDir(), "data", "users.json"), Options{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +53,7 @@ func TestFileAccounts(t *testing.T) {
 }
 
 func TestRedisAccounts(t *testing.T) {
-	testAccounts(t, func(t *testing.T, clock *testClock) *Store {
+	testAccounts(t, func(t *testing.T, clock *testtime.Clock) *Store {
 		srv := redistest.Start(t)
 		a, err := NewRedis(testConfig(), srv.Client(t), "test:", Options{Now: clock.Now})
 		if err != nil {
@@ -90,7 +63,7 @@ func TestRedisAccounts(t *testing.T) {
 	})
 }
 
-func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testClock) *Store) {
+func testAccounts(t *testing.T, newAccounts func(t *testing.T, clock *testtime.Clock) *Store) {
 	ctx := context.Background()
 
 	t.Run("add and authenticate", func(t *testing.T) {
@@ -592,4 +565,9 @@ func TestRedisAccountsDown(t *testing.T) {
 	if s, err := a.Session(ctx, token); err != nil || s.User != "erika" {
 		t.Errorf("the session after Redis came back: %+v, %v", s, err)
 	}
+}
+
+// newTestClock is a settable clock at a fixed time.
+func newTestClock() *testtime.Clock {
+	return testtime.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 }

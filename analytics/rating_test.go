@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // TestRatingsOfPersons (issue 13): ratings of conversations with a person
 // are counted per channel (a changed rating moves), averaged, and exported.
 func TestRatingsOfPersons(t *testing.T) {
-	backends(t, func(t *testing.T, s Store, clk *clock) {
+	backends(t, func(t *testing.T, s Store, clk *testtime.Clock) {
 		ctx := context.Background()
 		r := runRecorder(t, s, clk, RecorderOptions{})
 		at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
@@ -21,12 +22,12 @@ func TestRatingsOfPersons(t *testing.T) {
 		r.RatedConversation(ctx, dialog.RatingRecord{Channel: "web", New: 2, At: at})
 		r.RatedConversation(ctx, dialog.RatingRecord{Channel: "web", Old: 2, New: 4, At: at}) // changed their mind
 		r.RatedConversation(ctx, dialog.RatingRecord{Channel: "telegram", New: 3, At: at})
-		rp, err := NewReporter(Config{TimeZone: "Europe/Berlin"}, s, nil, clk.now)
+		rp, err := NewReporter(Config{TimeZone: "Europe/Berlin"}, s, nil, clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var rep Report
-		waitFor(t, "the ratings", func() bool {
+		testtime.WaitFor(t, 10*time.Second, "the ratings", func() bool {
 			rep, err = rp.Report(ctx, "2026-03-09", "2026-03-09")
 			return err == nil && rep.Totals.Ratings == 3
 		})

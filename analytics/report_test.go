@@ -11,6 +11,7 @@ import (
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/knowledge"
 	"github.com/civibot/civibot/knowledge/importer"
 	"github.com/civibot/civibot/knowledge/samplecity"
@@ -33,9 +34,9 @@ func sampleKB(t *testing.T) *knowledge.KB {
 }
 
 // runRecorder runs a recorder on s until the test ends.
-func runRecorder(t *testing.T, s Store, clk *clock, o RecorderOptions) *Recorder {
+func runRecorder(t *testing.T, s Store, clk *testtime.Clock, o RecorderOptions) *Recorder {
 	t.Helper()
-	o.Now = clk.now
+	o.Now = clk.Now
 	if o.FlushInterval == 0 {
 		o.FlushInterval = 10 * time.Millisecond
 	}
@@ -50,20 +51,9 @@ func runRecorder(t *testing.T, s Store, clk *clock, o RecorderOptions) *Recorder
 	return r
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // seed records two days of conversations through the recorder, as the
 // dialog service and the wiring would report them.
-func seed(t *testing.T, r *Recorder, clk *clock) {
+func seed(t *testing.T, r *Recorder, clk *testtime.Clock) {
 	ctx := context.Background()
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	day1 := time.Date(2026, 3, 9, 10, 0, 0, 0, berlin)
@@ -75,7 +65,7 @@ func seed(t *testing.T, r *Recorder, clk *clock) {
 	}
 	answer := conversation.Decision{Kind: dialog.KindAnswer, Confidence: 0.9}
 
-	clk.set(day1)
+	clk.Set(day1)
 	a := conversation.Conversation{ID: "wa", Channel: conversation.ChannelWeb, Created: day1}
 	b := conversation.Conversation{ID: "wb", Channel: conversation.ChannelWeb, Created: day1}
 	c := conversation.Conversation{ID: "sc", Channel: conversation.ChannelSMS, Created: day1}
@@ -93,7 +83,7 @@ func seed(t *testing.T, r *Recorder, clk *clock) {
 	turn(c, "Ich will mit einem Menschen sprechen", conversation.Decision{Kind: dialog.KindHandoff, Reason: dialog.ReasonHumanRequest, Confidence: 1}, nil, true, true)
 	r.Waited(ctx, 2*time.Minute)
 
-	clk.set(day2)
+	clk.Set(day2)
 	d := conversation.Conversation{ID: "wd", Channel: conversation.ChannelWeb, Created: day2}
 	r.Started(ctx, d)
 	turn(d, "Personalausweis Kosten", conversation.Decision{Kind: dialog.KindAnswer, Confidence: 0.55}, src, false, false)
@@ -108,17 +98,17 @@ func seed(t *testing.T, r *Recorder, clk *clock) {
 }
 
 func TestRecorderAndReport(t *testing.T) {
-	backends(t, func(t *testing.T, s Store, clk *clock) {
+	backends(t, func(t *testing.T, s Store, clk *testtime.Clock) {
 		ctx := context.Background()
 		r := runRecorder(t, s, clk, RecorderOptions{})
 		seed(t, r, clk)
 		kb := sampleKB(t)
-		rp, err := NewReporter(Config{TimeZone: "Europe/Berlin"}, s, kb.Analyzer().Terms, clk.now)
+		rp, err := NewReporter(Config{TimeZone: "Europe/Berlin"}, s, kb.Analyzer().Terms, clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var rep Report
-		waitFor(t, "the events to be written", func() bool {
+		testtime.WaitFor(t, 10*time.Second, "the events to be written", func() bool {
 			rep, err = rp.Report(ctx, "2026-03-09", "2026-03-10")
 			return err == nil && len(rep.Questions) > 0 && rep.Totals.Waits == 3 && rep.Totals.Down == 2
 		})
@@ -216,9 +206,9 @@ func TestRecorderAndReport(t *testing.T) {
 }
 
 func TestReportRange(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC)} // 00:30 on the 11th in Berlin
-	m, _ := NewMemory(Config{}, clk.now)
-	rp, err := NewReporter(Config{}, m, nil, clk.now)
+	clk := testtime.NewClock(time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC)) // 00:30 on the 11th in Berlin
+	m, _ := NewMemory(Config{}, clk.Now)
+	rp, err := NewReporter(Config{}, m, nil, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,11 +240,11 @@ func (failingStore) Add(context.Context, string, Batch) error {
 
 func TestRecorderDrops(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	clk := testtime.NewClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	var dropped int
 	dropCh := make(chan struct{}, 100)
 	// Not running: the buffer fills, then events are dropped.
-	r, err := NewRecorder(Config{}, failingStore{}, RecorderOptions{Now: clk.now, Buffer: 2, Dropped: func() { dropCh <- struct{}{} }})
+	r, err := NewRecorder(Config{}, failingStore{}, RecorderOptions{Now: clk.Now, Buffer: 2, Dropped: func() { dropCh <- struct{}{} }})
 	if err != nil {
 		t.Fatal(err)
 	}

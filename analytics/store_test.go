@@ -4,37 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // backends runs fn against both stores.
-func backends(t *testing.T, fn func(t *testing.T, s Store, clk *clock)) {
+func backends(t *testing.T, fn func(t *testing.T, s Store, clk *testtime.Clock)) {
 	t.Run("memory", func(t *testing.T) {
-		clk := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
-		m, err := NewMemory(Config{}, clk.now)
+		clk := testtime.NewClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+		m, err := NewMemory(Config{}, clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,13 +24,13 @@ func backends(t *testing.T, fn func(t *testing.T, s Store, clk *clock)) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		rs := redistest.Start(t)
-		clk := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+		clk := testtime.NewClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 		fn(t, NewRedis(rs.Client(t), "civibot:", Config{}), clk)
 	})
 }
 
 func TestStoreContract(t *testing.T) {
-	backends(t, func(t *testing.T, s Store, _ *clock) {
+	backends(t, func(t *testing.T, s Store, _ *testtime.Clock) {
 		ctx := context.Background()
 		at := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
 		if err := s.Add(ctx, "2026-03-10", Batch{
@@ -95,7 +77,7 @@ func TestStoreContract(t *testing.T) {
 }
 
 func TestStoreCaps(t *testing.T) {
-	backends(t, func(t *testing.T, s Store, _ *clock) {
+	backends(t, func(t *testing.T, s Store, _ *testtime.Clock) {
 		ctx := context.Background()
 		var b Batch
 		for i := range MaxQuestionsPerDay + 3 {
@@ -122,8 +104,8 @@ func TestStoreCaps(t *testing.T) {
 }
 
 func TestMemoryRetention(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
-	m, err := NewMemory(Config{Retention: 10 * 24 * time.Hour, QuestionRetention: 2 * 24 * time.Hour, TimeZone: "UTC"}, clk.now)
+	clk := testtime.NewClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	m, err := NewMemory(Config{Retention: 10 * 24 * time.Hour, QuestionRetention: 2 * 24 * time.Hour, TimeZone: "UTC"}, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +120,15 @@ func TestMemoryRetention(t *testing.T) {
 		}
 		return days[0]
 	}
-	clk.set(time.Date(2026, 3, 12, 12, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 3, 12, 12, 0, 0, 0, time.UTC))
 	if d := read(); len(d.Questions) != 1 || d.Counts["conv|web"] != 1 {
 		t.Errorf("after 2 days: %+v", d)
 	}
-	clk.set(time.Date(2026, 3, 13, 12, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 3, 13, 12, 0, 0, 0, time.UTC))
 	if d := read(); len(d.Questions) != 0 || d.Counts["conv|web"] != 1 {
 		t.Errorf("after 3 days the questions are gone, the counts stay: %+v", d)
 	}
-	clk.set(time.Date(2026, 3, 21, 12, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 3, 21, 12, 0, 0, 0, time.UTC))
 	if d := read(); len(d.Counts) != 0 {
 		t.Errorf("after 11 days everything is gone: %+v", d)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -50,13 +51,13 @@ func startCluster(t *testing.T) redis.UniversalClient {
 	ctx := context.Background()
 	admin := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer admin.Close()
-	waitFor(t, 10*time.Second, "redis-server in cluster mode to answer", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "redis-server in cluster mode to answer", func() bool {
 		return admin.Ping(ctx).Err() == nil
 	})
 	if err := admin.Do(ctx, "cluster", "addslotsrange", 0, 16383).Err(); err != nil {
 		t.Fatalf("cluster addslotsrange: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the cluster to be ok", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the cluster to be ok", func() bool {
 		info, err := admin.ClusterInfo(ctx).Result()
 		return err == nil && strings.Contains(info, "cluster_state:ok")
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/civibot/civibot/internal/testtime"
 	"reflect"
 	"runtime"
 	"slices"
@@ -23,47 +24,13 @@ type storeAll interface {
 // backend is one backend under test, with the clock it was built with.
 type backend struct {
 	s     storeAll
-	clock *testClock
+	clock *testtime.Clock
 	// retention is the Options.Retention the backend was built with.
 	retention time.Duration
 	// checkRetention verifies, the backend's own way, that the
 	// conversation id (created with messages) expires retention after its
 	// last write.
 	checkRetention func(t *testing.T, b backend, id string)
-}
-
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 2, 9, 30, 0, 123456789, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // receive returns the next payload on ch or fails the test.
@@ -859,7 +826,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 			}
 			ccancel()
 		}
-		waitFor(t, 10*time.Second, "subscription goroutines to end", func() bool {
+		testtime.WaitFor(t, 10*time.Second, "subscription goroutines to end", func() bool {
 			return runtime.NumGoroutine() <= base
 		})
 	})
@@ -935,13 +902,13 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 			t.Fatal("begin refused")
 		}
 		b.clock.Advance(time.Second)
-		waitFor(t, 5*time.Second, "the lease to expire", func() bool { return begin("tw:SM1", time.Minute) })
+		testtime.WaitFor(t, 5*time.Second, "the lease to expire", func() bool { return begin("tw:SM1", time.Minute) })
 		// So does a done mark.
 		if err := b.s.Done(ctx, "tw:SM2", 200*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 		b.clock.Advance(time.Second)
-		waitFor(t, 5*time.Second, "the done mark to expire", func() bool { return begin("tw:SM2", time.Minute) })
+		testtime.WaitFor(t, 5*time.Second, "the done mark to expire", func() bool { return begin("tw:SM2", time.Minute) })
 
 		_, err := b.s.Begin(ctx, "", time.Minute)
 		wantErr(t, err, ErrInvalid)
@@ -1013,4 +980,9 @@ func ids(cs []Conversation) []string {
 		out[i] = c.ID
 	}
 	return out
+}
+
+// newTestClock is a settable clock at a fixed time.
+func newTestClock() *testtime.Clock {
+	return testtime.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 123456789, time.UTC))
 }

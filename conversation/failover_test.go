@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // TestSentinelReplicationGap opens the replication gap of a Sentinel
@@ -61,7 +62,7 @@ func TestSentinelReplicationGap(t *testing.T) {
 	// The client follows the new master by itself. The message the old
 	// master acknowledged alone is gone.
 	var msgs []Message
-	waitFor(t, 20*time.Second, "the client to reach the new master", func() bool {
+	testtime.WaitFor(t, 20*time.Second, "the client to reach the new master", func() bool {
 		msgs, err = plain.Messages(ctx, "w1", 0, 0)
 		return err == nil
 	})
@@ -76,7 +77,7 @@ func TestSentinelReplicationGap(t *testing.T) {
 	// The old master comes back; the sentinels make it the new master's
 	// replica. The sender, retrying all along, gets its acknowledgement.
 	s.Master.Restart(t)
-	waitFor(t, 30*time.Second, "the old master to replicate the new one", func() bool {
+	testtime.WaitFor(t, 30*time.Second, "the old master to replicate the new one", func() bool {
 		_, _, err = safe.Append(ctx, "w1", Message{Role: RoleCitizen, ClientID: "m2", Text: "Zweite Frage"})
 		return err == nil
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 func TestLease(t *testing.T) {
@@ -136,7 +137,7 @@ func TestLeaseRedisDown(t *testing.T) {
 		t.Fatalf("Redis down: ran %v (%d runs), %v; want ErrUnavailable and no work", ran, n, err)
 	}
 	srv.Restart(t)
-	waitFor(t, 10*time.Second, "Redis back", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "Redis back", func() bool {
 		ran, err = lease.Do(ctx, "down", func(context.Context) error { n++; return nil })
 		return err == nil
 	})

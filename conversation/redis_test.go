@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -292,7 +293,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	srv.Restart(t)
-	waitFor(t, 10*time.Second, "Redis to answer again", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "Redis to answer again", func() bool {
 		_, err := r.Get(ctx, "c1")
 		return err == nil
 	})
@@ -341,7 +342,7 @@ func TestRedisBusReconnect(t *testing.T) {
 	if p := receive(t, ch); len(p) != 0 {
 		t.Fatalf("first payload after the restart %q, want the catch-up notice", p)
 	}
-	waitFor(t, 10*time.Second, "the publisher to reconnect", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the publisher to reconnect", func() bool {
 		return pub.Publish(ctx, "queue", []byte("nachher")) == nil
 	})
 	for {
@@ -355,7 +356,7 @@ func TestRedisBusReconnect(t *testing.T) {
 	}
 	cancel()
 	closed(t, ch)
-	waitFor(t, 10*time.Second, "subscription goroutines to end", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "subscription goroutines to end", func() bool {
 		return runtime.NumGoroutine() <= base
 	})
 }
@@ -576,7 +577,7 @@ func TestRedisSubscriptionsShareOneConnection(t *testing.T) {
 	for _, cancel := range cancels {
 		cancel()
 	}
-	waitFor(t, 5*time.Second, "pub/sub connection closed", func() bool { return pubsubConns() == 0 })
+	testtime.WaitFor(t, 5*time.Second, "pub/sub connection closed", func() bool { return pubsubConns() == 0 })
 }
 
 // TestBotRetention: a conversation that never reached a person is kept

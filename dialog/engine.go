@@ -146,8 +146,13 @@ func newEngine(cfg Config, kb retriever, an analyzer, phraser Phraser, log *slog
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Remote calls (a remote embedder, the LLM) give up the turn's CPU
+	// slot while they wait (slot.go).
+	if phraser != nil {
+		phraser = slotPhraser{phraser}
+	}
 	e := &Engine{
-		cfg: cfg.withDefaults(), kb: kb, an: an, phraser: phraser,
+		cfg: cfg.withDefaults(), kb: slotRetriever{kb}, an: an, phraser: phraser,
 		intents: newIntentMatcher(), aspects: newAspectRules(), log: log,
 	}
 	e.fillers = map[string]bool{}

@@ -62,7 +62,7 @@ func TestServiceObserver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{Accounts: acfg}, handoff.Options{State: store, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ func (c *settable) Set(t time.Time) {
 type storeBus interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }
 
 // backends runs a test on the memory and the Redis store.

@@ -97,11 +97,9 @@ type Service struct {
 	cfg    ServiceConfig
 	now    func() time.Time
 	obs    []Observer
-	// turns bounds how many engine turns run at once. A turn is pure CPU:
-	// with more turns than CPUs they only share the CPUs and all finish
-	// late; queued, each finishes as soon as it can (a much shorter tail
-	// under load).
-	turns chan struct{}
+	// turns bounds how many engine turns compute at once; a turn waiting
+	// on a remote embedder or the LLM gives its slot up (slot.go).
+	turns slots
 }
 
 // NewService wires the engine, the store, the event bus and the handoff desk.
@@ -119,7 +117,7 @@ func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now,
-		turns: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		turns: make(slots, runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(s)
 	}
@@ -192,15 +190,15 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	return s.finish(ctx, out, in, text, reply)
 }
 
-// respond runs one engine turn when a CPU is free for it.
+// respond runs one engine turn when a CPU is free for it; the turn gives
+// the CPU up while it waits on the network.
 func (s *Service) respond(ctx context.Context, t Turn) (Reply, error) {
-	select {
-	case s.turns <- struct{}{}:
-	case <-ctx.Done():
-		return Reply{}, ctx.Err()
+	slot, err := s.turns.take(ctx)
+	if err != nil {
+		return Reply{}, err
 	}
-	defer func() { <-s.turns }()
-	return s.engine.Respond(ctx, t)
+	defer slot.release()
+	return s.engine.Respond(withSlot(ctx, slot), t)
 }
 
 // RequestPerson hands the conversation to a person because the citizen

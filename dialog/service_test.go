@@ -31,9 +31,9 @@ type fixture struct {
 func newFixture(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }, online bool, opts ...dialog.ServiceOption) fixture {
 	t.Helper()
-	ctx := context.Background()
 	kb, err := sampleKB()
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +42,17 @@ func newFixture(t *testing.T, store interface {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureWith(t, store, engine, online, opts...)
+}
+
+// newFixtureWith is newFixture with the given engine.
+func newFixtureWith(t *testing.T, store interface {
+	conversation.Store
+	conversation.Bus
+	conversation.Idempotency
+}, engine *dialog.Engine, online bool, opts ...dialog.ServiceOption) fixture {
+	t.Helper()
+	ctx := context.Background()
 	acfg := accounts.Config{BcryptCost: 10}
 	accts, err := accounts.NewMemory(acfg, filepath.Join(t.TempDir(), "accounts.json"), accounts.Options{})
 	if err != nil {
@@ -50,7 +61,7 @@ func newFixture(t *testing.T, store interface {
 	if _, err := accts.AddUser(ctx, "anna", "Anna Berger", accounts.RoleCaseworker, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{Accounts: acfg}, store, handoff.NewMemoryQueue(), store, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{Accounts: acfg}, handoff.Options{State: store, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // The dialog service's Desk interface (dialog/service.go), restated so the
@@ -24,34 +25,6 @@ var _ interface {
 	Position(ctx context.Context, conversationID string) (conversation.QueueStatus, error)
 	Ticket(ctx context.Context, conversationID string, c conversation.Contact) error
 } = (*Desk)(nil)
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // storeBus is what both conversation backends are.
 type storeBus interface {
@@ -92,7 +65,7 @@ func (r *recorder) setFail(err error) {
 // fixture is one desk on one backend with everything it needs.
 type fixture struct {
 	backend string
-	clock   *testClock
+	clock   *testtime.Clock
 	store   storeBus
 	queue   Queue
 	users   *accounts.Store
@@ -111,7 +84,7 @@ var ctx = context.Background()
 
 func newFixture(t testing.TB, backend string, cfg Config) *fixture {
 	t.Helper()
-	f := &fixture{backend: backend, clock: newTestClock(), sent: &recorder{}, reg: channels.NewRegistry(), cfg: cfg}
+	f := &fixture{backend: backend, clock: testtime.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)), sent: &recorder{}, reg: channels.NewRegistry(), cfg: cfg}
 	f.reg.Register(conversation.ChannelTelegram, f.sent)
 	f.reg.Register(conversation.ChannelSMS, f.sent)
 	users, err := caseworkers()
@@ -161,9 +134,16 @@ func (f *fixture) redisParts(t testing.TB) (storeBus, Queue) {
 	return conversation.NewRedis(client, conversation.Options{Now: f.clock.Now}), q
 }
 
-func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...Option) *Desk {
+// withConsumer names the test's desk in the stream's consumer group.
+func withConsumer(name string) func(*Options) { return func(o *Options) { o.Consumer = name } }
+
+func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...func(*Options)) *Desk {
 	t.Helper()
-	d, err := New(f.cfg, store, q, store, f.reg, f.users, nil, append([]Option{WithClock(f.clock.Now), WithIdempotency(store)}, opts...)...)
+	o := Options{State: store, Queue: q, Registry: f.reg, Users: f.users, Now: f.clock.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	d, err := New(f.cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +151,7 @@ func (f *fixture) newDesk(t testing.TB, store storeBus, q Queue, opts ...Option)
 }
 
 // instance is a second civibot instance on the same Redis.
-func (f *fixture) instance(t testing.TB, opts ...Option) (*Desk, storeBus) {
+func (f *fixture) instance(t testing.TB, opts ...func(*Options)) (*Desk, storeBus) {
 	t.Helper()
 	store, q := f.redisParts(t)
 	return f.newDesk(t, store, q, opts...), store
@@ -273,18 +253,6 @@ func summaryIDs(ss []Summary) []string {
 		out = append(out, s.ConversationID)
 	}
 	return out
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // events subscribes to a bus topic and decodes payloads into T (catch-up
@@ -927,14 +895,14 @@ func testDesk(t *testing.T, backend string) {
 		f.request(t, "web", "Hallo")
 		f.request(t, "sms", "Hello")
 		run(t, f.desk)
-		waitFor(t, 5*time.Second, "the watcher to take the entries", func() bool { return len(f.desk.Watching()) == 2 })
+		testtime.WaitFor(t, 5*time.Second, "the watcher to take the entries", func() bool { return len(f.desk.Watching()) == 2 })
 		f.clock.Advance(DefaultOfflineAfter - time.Second)
 		time.Sleep(5 * f.cfg.WatchInterval)
 		if c := f.get(t, "web"); c.Status != conversation.StatusWaiting {
 			t.Fatalf("became %s before the timeout", c.Status)
 		}
 		f.clock.Advance(time.Second)
-		waitFor(t, 5*time.Second, "both to become tickets", func() bool {
+		testtime.WaitFor(t, 5*time.Second, "both to become tickets", func() bool {
 			return f.get(t, "web").Status == conversation.StatusTicket && f.get(t, "sms").Status == conversation.StatusTicket
 		})
 		expect(t, queue, "ticket", queueEvent(ActionTicket, "web"))
@@ -962,7 +930,7 @@ func testDesk(t *testing.T, backend string) {
 		if w, _ := f.desk.Waiting(ctx); len(w) != 0 {
 			t.Errorf("waiting = %v", summaryIDs(w))
 		}
-		waitFor(t, 5*time.Second, "the watcher to let go", func() bool { return len(f.desk.Watching()) == 0 })
+		testtime.WaitFor(t, 5*time.Second, "the watcher to let go", func() bool { return len(f.desk.Watching()) == 0 })
 	})
 
 	t.Run("callback details", func(t *testing.T) {
@@ -1039,11 +1007,11 @@ func testDesk(t *testing.T, backend string) {
 		run(t, f.desk)
 		f.conv(t, "later", conversation.ChannelWeb, "de", "Hallo")
 		f.request(t, "later", "Hallo")
-		waitFor(t, 5*time.Second, "the watcher to own later", func() bool { return slices.Contains(f.desk.Watching(), "later") })
+		testtime.WaitFor(t, 5*time.Second, "the watcher to own later", func() bool { return slices.Contains(f.desk.Watching(), "later") })
 		if err := f.store.Delete(ctx, "later"); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "the stale entry to go", func() bool {
+		testtime.WaitFor(t, 5*time.Second, "the stale entry to go", func() bool {
 			es, _ := f.queue.Waiting(ctx)
 			return !slices.Contains(entryIDs(es), "later")
 		})
@@ -1259,33 +1227,33 @@ func TestDeskRedisVisibleOnOtherInstance(t *testing.T) {
 func TestDeskRedisReclaim(t *testing.T) {
 	f := newFixture(t, "redis", testConfig())
 	f.online(t, "erika")
-	a, _ := f.instance(t, WithConsumer("instance-a"))
+	a, _ := f.instance(t, withConsumer("instance-a"))
 	stopA := run(t, a)
 	f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
 	f.request(t, "c1", "Hallo")
-	waitFor(t, 5*time.Second, "A to own c1", func() bool { return slices.Equal(a.Watching(), []string{"c1"}) })
+	testtime.WaitFor(t, 5*time.Second, "A to own c1", func() bool { return slices.Equal(a.Watching(), []string{"c1"}) })
 	stopA() // instance A dies holding the entry (no acknowledgement)
 
-	b, _ := f.instance(t, WithConsumer("instance-b"))
+	b, _ := f.instance(t, withConsumer("instance-b"))
 	stopB := run(t, b)
 	start := time.Now()
-	waitFor(t, 10*time.Second, "B to reclaim c1", func() bool { return slices.Equal(b.Watching(), []string{"c1"}) })
+	testtime.WaitFor(t, 10*time.Second, "B to reclaim c1", func() bool { return slices.Equal(b.Watching(), []string{"c1"}) })
 	if d := time.Since(start); d < f.cfg.ReclaimAfter/2 {
 		t.Errorf("reclaimed after %v, before the entry was idle for %v", d, f.cfg.ReclaimAfter)
 	}
 	// B now acts on it: nobody online for OfflineAfter → a ticket.
 	f.clock.Advance(DefaultOfflineAfter)
-	waitFor(t, 5*time.Second, "B to turn c1 into a ticket", func() bool { return f.get(t, "c1").Status == conversation.StatusTicket })
+	testtime.WaitFor(t, 5*time.Second, "B to turn c1 into a ticket", func() bool { return f.get(t, "c1").Status == conversation.StatusTicket })
 
 	// A live instance keeps its entries: C takes one, D does not steal it.
 	f.online(t, "erika")
-	c, _ := f.instance(t, WithConsumer("instance-c"))
+	c, _ := f.instance(t, withConsumer("instance-c"))
 	f.conv(t, "c2", conversation.ChannelWeb, "de", "Hallo")
 	stopB()
 	run(t, c)
 	f.request(t, "c2", "Hallo")
-	waitFor(t, 5*time.Second, "C to own c2", func() bool { return slices.Equal(c.Watching(), []string{"c2"}) })
-	d, _ := f.instance(t, WithConsumer("instance-d"))
+	testtime.WaitFor(t, 5*time.Second, "C to own c2", func() bool { return slices.Equal(c.Watching(), []string{"c2"}) })
+	d, _ := f.instance(t, withConsumer("instance-d"))
 	run(t, d)
 	time.Sleep(3 * f.cfg.ReclaimAfter)
 	if got := d.Watching(); len(got) != 0 {
@@ -1299,15 +1267,15 @@ func TestDeskRedisReclaim(t *testing.T) {
 func TestDeskRedisRestartUnderSameName(t *testing.T) {
 	f := newFixture(t, "redis", testConfig())
 	f.online(t, "erika")
-	a, _ := f.instance(t, WithConsumer("web-1"))
+	a, _ := f.instance(t, withConsumer("web-1"))
 	stop := run(t, a)
 	f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
 	f.request(t, "c1", "Hallo")
-	waitFor(t, 5*time.Second, "web-1 to own c1", func() bool { return len(a.Watching()) == 1 })
+	testtime.WaitFor(t, 5*time.Second, "web-1 to own c1", func() bool { return len(a.Watching()) == 1 })
 	stop()
-	again, _ := f.instance(t, WithConsumer("web-1"))
+	again, _ := f.instance(t, withConsumer("web-1"))
 	run(t, again)
-	waitFor(t, 5*time.Second, "the restarted web-1 to own c1 at once", func() bool { return len(again.Watching()) == 1 })
+	testtime.WaitFor(t, 5*time.Second, "the restarted web-1 to own c1 at once", func() bool { return len(again.Watching()) == 1 })
 }
 
 func TestDeskRedisDown(t *testing.T) {
@@ -1317,7 +1285,7 @@ func TestDeskRedisDown(t *testing.T) {
 	f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
 	f.conv(t, "c2", conversation.ChannelWeb, "de", "Hallo")
 	f.request(t, "c1", "Hallo")
-	waitFor(t, 5*time.Second, "the watcher to own c1", func() bool { return len(f.desk.Watching()) == 1 })
+	testtime.WaitFor(t, 5*time.Second, "the watcher to own c1", func() bool { return len(f.desk.Watching()) == 1 })
 
 	f.srv.Stop(t)
 	opCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -1337,7 +1305,7 @@ func TestDeskRedisDown(t *testing.T) {
 	}
 
 	f.srv.Restart(t)
-	waitFor(t, 10*time.Second, "Redis back", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "Redis back", func() bool {
 		_, err := f.desk.Position(ctx, "c1")
 		return err == nil
 	})
@@ -1351,9 +1319,9 @@ func TestDeskRedisDown(t *testing.T) {
 	if _, err := f.desk.Claim(ctx, "c1", "erika"); err != nil {
 		t.Fatalf("claim after restart: %v", err)
 	}
-	waitFor(t, 5*time.Second, "the watcher to let go of the claimed entry", func() bool { return len(f.desk.Watching()) == 0 })
+	testtime.WaitFor(t, 5*time.Second, "the watcher to let go of the claimed entry", func() bool { return len(f.desk.Watching()) == 0 })
 	// The watcher is alive again: new requests are watched.
 	f.online(t, "erika")
 	f.request(t, "c2", "Hallo")
-	waitFor(t, 5*time.Second, "the watcher to take c2", func() bool { return slices.Equal(f.desk.Watching(), []string{"c2"}) })
+	testtime.WaitFor(t, 5*time.Second, "the watcher to take c2", func() bool { return slices.Equal(f.desk.Watching(), []string{"c2"}) })
 }

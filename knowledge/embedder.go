@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,4 +21,14 @@ func NewEmbedder(cfg EmbedderConfig, client *http.Client) (Embedder, error) {
 		return NewOpenAIEmbedder(cfg, client)
 	}
 	return nil, fmt.Errorf("knowledge: unknown embedder kind %q (want local, ollama or openai)", cfg.Kind)
+}
+
+// embedQuery embeds a question. A remote embedder waits on the network:
+// waiting (Query.Waiting) is told before and resumed after.
+func (kb *KB) embedQuery(ctx context.Context, text string, waiting func() (resume func())) ([]float32, error) {
+	if _, local := kb.emb.(*LocalEmbedder); local || waiting == nil {
+		return kb.emb.Embed(ctx, text)
+	}
+	defer waiting()()
+	return kb.emb.Embed(ctx, text)
 }

@@ -19,6 +19,10 @@ type Query struct {
 	Language string
 	Limit    int               // pages; default 5
 	Where    map[string]string // only pages whose Meta has all these values
+	// Waiting, if set, is called before the search waits on the network
+	// (a remote embedder), and the func it returns once the answer is
+	// there: a caller that bounds CPU work frees its slot meanwhile.
+	Waiting func() (resume func())
 }
 
 // Hit is one page found for a query, with the evidence for it.
@@ -314,7 +318,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if len(expansions) > 0 {
 		etext += "\n" + strings.Join(expansions, ", ")
 	}
-	qv, err := kb.emb.Embed(ctx, etext)
+	qv, err := kb.embedQuery(ctx, etext, q.Waiting)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: embed query: %w", err)
 	}

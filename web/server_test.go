@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/civibot/civibot/internal/testtime"
 	"io"
 	"net"
 	"net/http"
@@ -265,17 +266,6 @@ func TestTrustProxy(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestGracefulShutdown(t *testing.T) {
 	s := newServer(t, Config{ShutdownTimeout: 3 * time.Second}, Branding{})
 	release := make(chan struct{})
@@ -317,7 +307,7 @@ func TestGracefulShutdown(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		got <- string(b)
 	}()
-	waitFor(t, "the slow request to start", started.Load)
+	testtime.WaitFor(t, 5*time.Second, "the slow request to start", started.Load)
 	cancel()
 	if body := <-got; body != "finished" {
 		t.Errorf("in-flight request = %q, want it finished", body)

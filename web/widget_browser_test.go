@@ -75,7 +75,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, channels.NewRegistry(), s.accounts, nil)
+	s.desk, err = handoff.New(handoff.Config{}, handoff.Options{State: s.store, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: s.accounts})
 	if err != nil {
 		t.Fatal(err)
 	}

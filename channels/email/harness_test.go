@@ -122,7 +122,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.registry = channels.NewRegistry()
 	always := handoff.OfficeHours{TimeZone: "UTC", Week: map[string]string{"mon-sun": "00:00-24:00"}}
-	h.desk, err = handoff.New(handoff.Config{Accounts: acfg, OfficeHours: always}, h.store, handoff.NewMemoryQueue(), h.store, h.registry, accts, h.log, handoff.WithIdempotency(h.store))
+	h.desk, err = handoff.New(handoff.Config{Accounts: acfg, OfficeHours: always}, handoff.Options{State: h.store, Queue: handoff.NewMemoryQueue(), Registry: h.registry, Users: accts, Log: h.log})
 	if err != nil {
 		t.Fatal(err)
 	}

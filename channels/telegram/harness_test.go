@@ -23,6 +23,7 @@ import (
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/telegramtest"
 	"github.com/civibot/civibot/internal/testcity"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // sampleKB is the sample city, built once per test binary.
@@ -137,7 +138,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		}
 	}
 	h.registry = channels.NewRegistry()
-	h.desk, err = handoff.New(handoff.Config{}, h.store, queue, h.store, h.registry, h.accounts, log)
+	h.desk, err = handoff.New(handoff.Config{}, handoff.Options{State: h.store, Queue: queue, Registry: h.registry, Users: h.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,9 +203,9 @@ func (h *harness) start() {
 	go func() { h.done <- h.ch.Run(rctx) }()
 	h.t.Cleanup(h.stop)
 	if h.ch.Mode() == ModeWebhook {
-		waitFor(h.t, "the webhook to be registered", func() bool { return h.ch.webhookSet.Load() })
+		testtime.WaitFor(h.t, 15*time.Second, "the webhook to be registered", func() bool { return h.ch.webhookSet.Load() })
 	} else {
-		waitFor(h.t, "the channel to connect", func() bool { return h.ch.api.Load() != nil })
+		testtime.WaitFor(h.t, 15*time.Second, "the channel to connect", func() bool { return h.ch.api.Load() != nil })
 	}
 }
 
@@ -275,17 +276,6 @@ func (h *harness) conversation(chatID int64) (conversation.Conversation, []conve
 	}
 	msgs, err := h.store.Messages(ctx, id, 0, 0)
 	return c, msgs, err
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Updates as Telegram sends them (shapes captured from the Bot API

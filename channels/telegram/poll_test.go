@@ -12,6 +12,7 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
 	"github.com/civibot/civibot/internal/telegramtest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 func TestPollingOffsets(t *testing.T) {
@@ -124,7 +125,7 @@ func TestPollingOneInstance(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "B to try the lock twice", func() bool { return lockTries() >= 2 })
+	testtime.WaitFor(t, 15*time.Second, "B to try the lock twice", func() bool { return lockTries() >= 2 })
 	if slices.Contains(fake.Calls("getUpdates"), "B") {
 		t.Fatal("B polled while A holds the lock")
 	}

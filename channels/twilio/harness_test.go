@@ -28,6 +28,7 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/testcity"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 var bg = context.Background()
@@ -43,24 +44,6 @@ const (
 
 // sampleKB is the sample city, built once per test binary.
 var sampleKB = testcity.KB
-
-// clock is a settable clock shared by the desk, the service and the channel.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // Monday 10:00 in Berlin is inside office hours, Saturday is not.
 var (
@@ -185,7 +168,7 @@ type backend interface {
 // to the fake Twilio.
 type harness struct {
 	t      testing.TB
-	clock  *clock
+	clock  *testtime.Clock
 	store  backend
 	desk   *handoff.Desk
 	svc    *dialog.Service
@@ -215,7 +198,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.at.IsZero() {
 		o.at = officeOpen
 	}
-	clk := &clock{t: o.at}
+	clk := testtime.NewClock(o.at)
 	if o.store == nil {
 		// The store keeps the test's time too (WhatsApp's 24-hour window).
 		o.store = conversation.NewMemory(conversation.Options{Now: clk.Now})
@@ -237,7 +220,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	registry := channels.NewRegistry()
 	dcfg := handoff.Config{Accounts: acfg, OfficeHours: officeHours}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, registry, accts, log, handoff.WithClock(h.clock.Now), handoff.WithIdempotency(h.store))
+	h.desk, err = handoff.New(dcfg, handoff.Options{State: h.store, Queue: handoff.NewMemoryQueue(), Registry: registry, Users: accts, Log: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,16 +466,4 @@ func (n node) said() string {
 		parts = append(parts, s.Text)
 	}
 	return strings.Join(parts, " ")
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // splitHarness keeps the conversations in a Redis that the test stops,
@@ -24,7 +26,7 @@ func splitHarness(t *testing.T) (*harness, *redistest.Server) {
 func redisBack(t *testing.T, h *harness, rs *redistest.Server) {
 	t.Helper()
 	rs.Restart(t)
-	waitFor(t, "redis", func() bool { _, err := h.store.Get(bg, "probe"); return errors.Is(err, conversation.ErrNotFound) })
+	testtime.WaitFor(t, 5*time.Second, "redis", func() bool { _, err := h.store.Get(bg, "probe"); return errors.Is(err, conversation.ErrNotFound) })
 }
 
 // TestSMSFailureReleasesMessageSid: the store fails after the SMS's

@@ -13,6 +13,7 @@ import (
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // messageText returns the one <Message> of an SMS answer ("" for none).
@@ -498,7 +499,7 @@ func TestStoreDown(t *testing.T) {
 
 	// Back up: Twilio's retry of the same MessageSid is answered.
 	rs.Restart(t)
-	waitFor(t, "redis", func() bool { _, err := h.store.Get(bg, "probe"); return errors.Is(err, conversation.ErrNotFound) })
+	testtime.WaitFor(t, 5*time.Second, "redis", func() bool { _, err := h.store.Get(bg, "probe"); return errors.Is(err, conversation.ErrNotFound) })
 	rep = h.post(twilio.PathSMS, form)
 	if !strings.Contains(messageText(t, rep), "37,00 Euro") {
 		t.Fatalf("retry after the outage: %s", rep.body)

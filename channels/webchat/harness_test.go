@@ -28,6 +28,7 @@ var sampleKB = testcity.KB
 type backend interface {
 	conversation.Store
 	conversation.Bus
+	conversation.Idempotency
 }
 
 type harness struct {
@@ -67,7 +68,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: st, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,15 +309,4 @@ func (c *client) ask(id, text string) (wireMessage, wireMessage) {
 		c.t.Fatalf("reply = %+v, want the bot's answer after seq %d", reply, echo.Seq)
 	}
 	return echo, reply
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/gorilla/websocket"
 
 	"github.com/civibot/civibot/conversation"
@@ -221,7 +222,7 @@ func TestRateLimits(t *testing.T) {
 		}
 		// Closing one makes room for a new connection.
 		_ = a.ws.Close()
-		waitFor(t, "the closed socket to be released", func() bool { return h.h.Open() == 1 })
+		testtime.WaitFor(t, 10*time.Second, "the closed socket to be released", func() bool { return h.h.Open() == 1 })
 		c := h.dial(nil)
 		_ = c.ws.Close()
 	})
@@ -235,7 +236,7 @@ func TestHelloTimeout(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("a socket that never said hello was kept open")
 	}
-	waitFor(t, "the silent socket to be dropped", func() bool { return h.h.Open() == 0 })
+	testtime.WaitFor(t, 10*time.Second, "the silent socket to be dropped", func() bool { return h.h.Open() == 0 })
 }
 
 func TestClientKey(t *testing.T) {
@@ -284,7 +285,7 @@ func TestNotAWebSocket(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || json.NewDecoder(resp.Body).Decode(&body) != nil || body.Error != "bad_handshake" {
 		t.Errorf("plain GET /ws = %d %+v", resp.StatusCode, body)
 	}
-	waitFor(t, "the slot to be released", func() bool { return h.h.Open() == 0 })
+	testtime.WaitFor(t, 10*time.Second, "the slot to be released", func() bool { return h.h.Open() == 0 })
 	h.alive()
 }
 

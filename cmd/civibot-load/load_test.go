@@ -44,7 +44,7 @@ func server(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, st, handoff.NewMemoryQueue(), st, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: st, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@
 //	civibot-load -url ws://127.0.0.1:8080/ws -chats 1000 -rate 2 -duration 30s
 //	civibot-load -url ws://127.0.0.1:8080/ws -idle 10000 -pid $(pgrep -f 'civibot serve')
 //	civibot-load -soak -civibot ./civibot -duration 1h -soak-rate 10
+//	civibot-load -fake-embedder 127.0.0.1:18090 -fake-embedder-delay 200ms
 //
 // -soak starts its own Redis and two civibot instances on it, fakes of the
 // Telegram Bot API and Twilio's REST API, and runs web chat, Telegram and
@@ -15,6 +16,10 @@
 // retention purges; it samples memory, goroutines, file descriptors and
 // Redis, verifies every acknowledged message against Redis, and writes
 // samples.csv, soak.png and summary.txt.
+//
+// -fake-embedder serves a stand-in for a remote embedding model (an
+// OpenAI-compatible embeddings API whose every request takes
+// -fake-embedder-delay), to measure civibot with a slow remote embedder.
 //
 // The server's per-connection and per-address rate limits must allow the
 // load (all chats come from one address), e.g.
@@ -60,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.withConversation, "with-conversation", false, "with -idle: each connection first has a one-question conversation, then resumes it (like a page reload)")
 	fs.StringVar(&o.lang, "lang", "de", "question language: de, en or mixed")
 	var so soakOptions
+	fakeEmbedder := fs.String("fake-embedder", "", "instead of load: serve a fake OpenAI-compatible embedder on this address (e.g. 127.0.0.1:18090) until interrupted")
+	embedDelay := fs.Duration("fake-embedder-delay", 200*time.Millisecond, "with -fake-embedder: how long each request takes")
 	soakMode := fs.Bool("soak", false, "soak test: start two civibot instances on one Redis and run web chat, Telegram and SMS traffic with caseworkers, restarts and purges (see -soak-* flags)")
 	fs.StringVar(&so.civibot, "civibot", "civibot", "with -soak: the civibot binary")
 	fs.StringVar(&so.redisServer, "redis-server", "redis-server", "with -soak: the redis-server binary")
@@ -76,6 +83,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *fakeEmbedder != "" {
+		if err := serveFakeEmbedder(ctx, *fakeEmbedder, *embedDelay, stdout); err != nil {
+			fmt.Fprintf(stderr, "civibot-load: fake embedder: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *soakMode {
 		so.duration = o.duration

@@ -9,7 +9,6 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
-	"github.com/civibot/civibot/knowledge"
 )
 
 // runAsk asks the engine one question and shows the answer, its sources,
@@ -44,7 +43,11 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer kb.Close()
-	engine, err := newEngine(cfg, kb)
+	log, err := newLogger(cfg.Log, c.stderr)
+	if err != nil {
+		return err
+	}
+	engine, err := engineFor(cfg, nil, log)(kb)
 	if err != nil {
 		return err
 	}
@@ -92,18 +95,4 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return nil
-}
-
-// newEngine builds the dialog engine from config, with the LLM phraser
-// when one is configured.
-func newEngine(cfg config.Config, kb *knowledge.KB) (*dialog.Engine, error) {
-	var phraser dialog.Phraser
-	if cfg.LLM.Enabled() {
-		p, err := dialog.NewOpenAIPhraser(cfg.LLM, nil)
-		if err != nil {
-			return nil, err
-		}
-		phraser = p
-	}
-	return dialog.NewEngine(cfg.Dialog, kb, phraser, nil)
 }

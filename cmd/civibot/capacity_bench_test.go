@@ -56,7 +56,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accts, nil)
+	desk, err := handoff.New(cfg.Handoff, handoff.Options{State: store, Queue: queue, Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { rec.Run(rctx); close(done) }()
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, live, observedStore{stateStore: store, started: rec.Started}, store, desk, nil, dialog.WithObserver(rec))
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, live, observedStore{backend: store, started: rec.Started}, store, desk, nil, dialog.WithObserver(rec))
 	if err != nil {
 		b.Fatal(err)
 	}

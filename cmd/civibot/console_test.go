@@ -390,17 +390,6 @@ func addUser(t testing.TB, redisURL, name, display string, admin bool) {
 	}
 }
 
-func waitUntil(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 func getCode(t testing.TB, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/channels"
@@ -66,7 +65,7 @@ func runConversations(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, channels.NewRegistry(), accts, slog.New(slog.DiscardHandler))
+	desk, err := handoff.New(cfg.Handoff, handoff.Options{State: store, Queue: queue, Registry: channels.NewRegistry(), Users: accts})
 	if err != nil {
 		return err
 	}

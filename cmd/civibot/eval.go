@@ -48,6 +48,10 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	log, err := newLogger(cfg.Log, c.stderr)
+	if err != nil {
+		return err
+	}
 	base := kbSource{dir: *kbDir, paths: fs.Args(), imp: imp.options(), embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	if base.dir != "" && len(base.paths) > 0 {
 		return fmt.Errorf("%w: give either --kb or paths to import, not both", errUsage)
@@ -85,7 +89,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 				fmt.Fprintf(c.stderr, "%d aliases name pages this knowledge base does not have; not used\n", len(unknown))
 			}
 		}
-		e, err := newEngine(cfg, kb)
+		e, err := engineFor(cfg, nil, log)(kb)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // TestSentinelFailover runs civibot on Redis Sentinel (a master, two
@@ -100,7 +101,7 @@ func TestSentinelFailover(t *testing.T) {
 		}
 	}
 	// The caseworker's retry of the same reply goes through, once.
-	waitUntil(t, "the caseworker's reply to go through", 30*time.Second, func() bool {
+	testtime.WaitFor(t, 30*time.Second, "the caseworker's reply to go through", func() bool {
 		code, _ := anna.do("POST", "/console/api/conversations/"+id+"/reply", map[string]string{"text": "Einen Moment bitte.", "client_id": "r1"})
 		return code == 200
 	})

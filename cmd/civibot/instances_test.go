@@ -13,6 +13,7 @@ import (
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // TestConsoleTwoInstances runs two complete civibot servers on one real
@@ -119,7 +120,7 @@ func TestConsoleTwoInstances(t *testing.T) {
 	// Redis comes back: the console recovers by itself; the citizen resends
 	// the same frame and Bob his reply; everything arrives once.
 	rs.Restart(t)
-	waitUntil(t, "ready again", 15*time.Second, func() bool { return getCode(t, b.url+"/readyz") == 200 && getCode(t, a.url+"/readyz") == 200 })
+	testtime.WaitFor(t, 15*time.Second, "ready again", func() bool { return getCode(t, b.url+"/readyz") == 200 && getCode(t, a.url+"/readyz") == 200 })
 	bob.until("recovered", nil)
 	cit.send(map[string]any{"type": "message", "id": "m3", "text": "Sind Sie noch da?"})
 	bob.until("messages", func(f liveFrame) bool { return hasMessage(f, "citizen", "Sind Sie noch da?") })
@@ -168,7 +169,7 @@ func TestConsoleTwoInstances(t *testing.T) {
 		t.Fatalf("queue on B after A died: %d %v", code, q)
 	}
 	rdb := rs.Client(t)
-	waitUntil(t, "no stream entry left with the dead instance", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "no stream entry left with the dead instance", func() bool {
 		if time.Since(killed) < 1500*time.Millisecond { // handoff.reclaim_after is 1s
 			return false
 		}

@@ -38,7 +38,7 @@ func (s kbSource) describe() string {
 
 // open loads the knowledge base. Import problems go to warn.
 func (s kbSource) open(ctx context.Context, warn io.Writer) (*knowledge.KB, error) {
-	emb, err := knowledge.NewEmbedder(s.embedder, &http.Client{Timeout: 60 * time.Second})
+	emb, err := knowledge.NewEmbedder(s.embedder, remoteClient(60*time.Second))
 	if err != nil {
 		return nil, err
 	}
@@ -83,4 +83,14 @@ func (s kbSource) pages(ctx context.Context, warn io.Writer) ([]knowledge.Page, 
 		return nil, fmt.Errorf("no pages imported from %s", s.describe())
 	}
 	return pages, nil
+}
+
+// remoteClient is the HTTP client of a remote embedder. Turns call
+// it concurrently (a turn gives its CPU slot up while it waits), so it
+// keeps up to 64 idle connections to the API: Go's default keeps 2 and
+// opens, and later closes, a new connection for every other caller.
+func remoteClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 64, 64
+	return &http.Client{Timeout: timeout, Transport: t}
 }

@@ -164,23 +164,15 @@ func (o *operations) consoleAnalytics() console.Analytics {
 	return o.reporter
 }
 
-// stateStore is the conversation backend serve wires: store, bus and
-// idempotency keys (conversation.Memory and conversation.Redis).
-type stateStore interface {
-	conversation.Store
-	conversation.Bus
-	conversation.Idempotency
-}
-
 // observedStore tells analytics about every new conversation, whichever
 // channel opens it (the dialog service, or the phone channel itself).
 type observedStore struct {
-	stateStore
+	backend
 	started func(ctx context.Context, c conversation.Conversation)
 }
 
 func (s observedStore) Create(ctx context.Context, c conversation.Conversation) (conversation.Conversation, error) {
-	out, err := s.stateStore.Create(ctx, c)
+	out, err := s.backend.Create(ctx, c)
 	if err == nil {
 		s.started(ctx, out)
 	}
@@ -189,11 +181,10 @@ func (s observedStore) Create(ctx context.Context, c conversation.Conversation) 
 
 // wrapStore returns the store every channel and the dialog service use.
 func (o *operations) wrapStore(st backend) backend {
-	full, ok := st.(stateStore)
-	if !ok || o.recorder == nil {
+	if o.recorder == nil {
 		return st
 	}
-	return observedStore{stateStore: full, started: o.recorder.Started}
+	return observedStore{backend: st, started: o.recorder.Started}
 }
 
 // observedQueue times the conversations caseworkers claim (the desk

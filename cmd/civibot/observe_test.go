@@ -20,6 +20,7 @@ import (
 	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/internal/redistest"
 	"github.com/civibot/civibot/internal/telegramtest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // scrapeMetrics fetches /metrics over HTTP and flattens the samples to
@@ -205,7 +206,7 @@ func TestServeMetricsAndAnalytics(t *testing.T) {
 	// The analytics saw the same: three conversations, one handed off,
 	// its wait, the rating, in Redis.
 	var rep map[string]any
-	waitUntil(t, "the analytics", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the analytics", func() bool {
 		code, body := erika.do("GET", "/console/api/analytics", nil)
 		rep = body
 		tt, _ := body["totals"].(map[string]any)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/knowledge/samplecity"
 )
 
@@ -101,7 +102,7 @@ func TestServeReloadsAfterIngest(t *testing.T) {
 	if out := ingestDir(t, kb, pages); !strings.Contains(out, "4 pages: 1 added, 0 updated, 3 unchanged, 0 removed") {
 		t.Errorf("ingest summary %q", out)
 	}
-	waitUntil(t, "the reload", 10*time.Second, func() bool { return strings.Contains(in.logs.String(), `"msg":"knowledge reloaded"`) })
+	testtime.WaitFor(t, 10*time.Second, "the reload", func() bool { return strings.Contains(in.logs.String(), `"msg":"knowledge reloaded"`) })
 	if kind, urls := botAnswer(t, in.url, parkingQuestion); kind != "answer" || !answeredFrom(urls, "bewohnerparkausweis") {
 		t.Fatalf("after the ingest: %s from %v", kind, urls)
 	}
@@ -119,7 +120,7 @@ func TestServeReloadsAfterIngest(t *testing.T) {
 	if err := os.WriteFile(manifest, []byte(strings.Replace(string(raw), "gen-000002", "gen-000099", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the failed reload", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the failed reload", func() bool {
 		return strings.Contains(in.logs.String(), `"msg":"knowledge reload failed; still serving the previous knowledge base"`)
 	})
 	if kind, urls := botAnswer(t, in.url, parkingQuestion); kind != "answer" || !answeredFrom(urls, "bewohnerparkausweis") {
@@ -155,7 +156,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the reload on SIGHUP", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the reload on SIGHUP", func() bool {
 		return strings.Contains(in.logs.String(), `"msg":"knowledge reloaded","trigger":"SIGHUP"`)
 	})
 	if kind, urls := botAnswer(t, in.url, parkingQuestion); kind != "answer" || !answeredFrom(urls, "bewohnerparkausweis") {

@@ -88,144 +88,17 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	defer background.Wait()
 	defer stop()
 
-	// Metrics and analytics (observe.go).
-	ops := newOperations(cfg, log)
-
-	// Knowledge and the dialog engine; reloaded after an ingest (reload.go).
-	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
-	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
-	engine, err := openLiveKB(ctx, cfg, src, ops.metrics.Retrieval, ops.metrics.Reloaded, log, stderr)
-	if err != nil {
-		return fmt.Errorf("knowledge: %w", err)
+	c := &core{cfg: cfg, log: log, stdout: stdout, background: &background, ops: newOperations(cfg, log)}
+	defer c.close()
+	if err := c.openState(ctx, stderr); err != nil {
+		return err
 	}
-	defer engine.Close()
-	if src.dir != "" {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		background.Add(1)
-		go func() {
-			defer background.Done()
-			engine.watch(ctx, cfg.Knowledge.ReloadInterval, hup)
-		}()
+	if err := c.build(ctx); err != nil {
+		return err
 	}
-
-	// Conversations, the handoff queue and caseworker accounts: in memory
-	// for one instance, in Redis for several.
-	var (
-		store backend
-		queue handoff.Queue
-		accts *accounts.Store
-		rdb   redis.UniversalClient
-	)
-	if cfg.Redis.URL != "" || len(cfg.Redis.Addrs) > 0 {
-		rdb, err = conversation.NewRedisClient(cfg.Redis)
-		if err != nil {
-			return err
-		}
-		defer rdb.Close()
-		ops.watchRedis(rdb)
-		prefix := cfg.Redis.KeyPrefix()
-		store = conversation.NewRedis(rdb, cfg.StoreOptions())
-		if err := ops.startAnalytics(rdb, prefix, engine.Terms); err != nil {
-			return err
-		}
-		if queue, err = handoff.NewRedisQueue(rdb, prefix); err != nil {
-			return err
-		}
-		if accts, err = accounts.NewRedis(cfg.Handoff.Accounts, rdb, prefix, ops.accountsOptions()); err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "state in redis", "prefix", prefix)
-	} else {
-		store = conversation.NewMemory(cfg.StoreOptions())
-		queue = handoff.NewMemoryQueue()
-		if err := ops.startAnalytics(nil, "", engine.Terms); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
-			return fmt.Errorf("data dir: %w", err)
-		}
-		if accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), ops.accountsOptions()); err != nil {
-			return err
-		}
-		log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
-		defer log.Warn("shutting down with state in memory: " + memoryStateLost)
-	}
-
-	// Outbound delivery per channel (Telegram and Twilio register here), the
-	// handoff desk and the dialog service every channel calls.
-	store, queue = ops.wrapStore(store), ops.wrapQueue(queue)
-	ops.run(ctx, &background)
-	registry := channels.NewRegistry()
-	desk, err := handoff.New(cfg.Handoff, store, queue, store, registry, accts, log, handoff.WithIdempotency(store))
+	srv, err := c.mount(ctx)
 	if err != nil {
 		return err
-	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{DefaultLanguage: cfg.Dialog.DefaultLanguage}, engine, store, store, desk, log, ops.serviceOptions()...)
-	if err != nil {
-		return err
-	}
-
-	// The HTTP server and what is mounted on it.
-	srv, err := web.New(cfg.Server, cfg.City, log)
-	if err != nil {
-		return err
-	}
-	srv.AddReadiness("store", storeReady(store))
-
-	chat, err := webchat.New(cfg.Webchat, svc, webchat.Options{
-		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
-		Names: accountNames{accts}, Log: log, Usage: webchatUsage(rdb, cfg.Redis.KeyPrefix()),
-	})
-	if err != nil {
-		return err
-	}
-	srv.Handle("GET /ws", chat)
-	srv.OnShutdown("webchat", chat.Shutdown)
-	// The key that turns chat ids, phone numbers and mail threads into
-	// conversation ids.
-	var idKey []byte
-	if cfg.Telegram.Enabled || cfg.Twilio.Enabled || cfg.Email.Enabled {
-		if idKey, err = installationKey(ctx, cfg.Security, rdb, cfg.Redis.KeyPrefix()); err != nil {
-			return err
-		}
-		if rdb != nil && cfg.Security.IDKey == "" {
-			keepInstallationKey(ctx, rdb, cfg.Redis.KeyPrefix(), idKey, idKeyCheckEvery, &background, log)
-		}
-	}
-	if err := serveTwilio(ctx, cfg, ops.webhooks(srv, "twilio", "bad_signature"), svc, store, idKey, registry, log, stdout); err != nil {
-		return err
-	}
-	if err := serveEmail(ctx, cfg, svc, store, idKey, registry, rdb, accountNames{accts}, ops.metrics.Mail, &background, log, stdout); err != nil {
-		return err
-	}
-	if err := serveTelegram(ctx, cfg, ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), svc, store, idKey, registry, rdb, accountNames{accts}, &background, log, stdout); err != nil {
-		return err
-	}
-
-	// The caseworker console.
-	con, err := console.New(cfg.Console, console.Options{
-		Desk: desk, Accounts: accts, Store: store, Bus: store,
-		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
-		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
-		Analytics: ops.consoleAnalytics(), Ephemeral: !usesRedis(cfg),
-	})
-	if err != nil {
-		return err
-	}
-	srv.Handle("/console/", con)
-	srv.Handle("GET /console", con)
-	srv.OnShutdown("console", con.Shutdown)
-	mtoken, err := metricsToken(ctx, cfg, rdb, cfg.Redis.KeyPrefix(), stdout)
-	if err != nil {
-		return err
-	}
-	if err := ops.mount(ctx, srv, gauges{webchat: chat.Open, console: con.Open, queue: queue, pages: engine.Pages}, mtoken, &background); err != nil {
-		return err
-	}
-	if users, err := accts.Users(ctx); err == nil && len(users) == 0 {
-		fmt.Fprintln(stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
 	}
 
 	// The handoff watcher may deliver to any channel (a reclaimed entry's
@@ -233,7 +106,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	background.Add(1)
 	go func() {
 		defer background.Done()
-		if err := desk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := c.desk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			log.ErrorContext(ctx, "handoff watcher stopped", "error", err)
 		}
 	}()
@@ -248,15 +121,176 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	return srv.Serve(ctx, ln)
 }
 
+// core is what serve wires: the state, the dialog service and the handoff
+// desk, and what every channel is given.
+type core struct {
+	cfg        config.Config
+	log        *slog.Logger
+	stdout     io.Writer
+	background *sync.WaitGroup // background work, stopped with serve's ctx
+	ops        *operations     // metrics and analytics (observe.go)
+	closers    []func() error  // run by close, last opened first
+
+	// openState
+	engine *dialog.Live // knowledge and the dialog engine, reloaded after an ingest
+	store  backend
+	queue  handoff.Queue
+	accts  *accounts.Store
+	rdb    redis.UniversalClient // nil without Redis
+
+	// build
+	registry *channels.Registry
+	desk     *handoff.Desk
+	svc      *dialog.Service
+}
+
+// close closes what openState opened.
+func (c *core) close() {
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		c.closers[i]()
+	}
+}
+
+// openState opens the knowledge base (reloaded after an ingest) and the
+// conversations, the handoff queue and caseworker accounts: in memory for
+// one instance, in Redis for several.
+func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
+	cfg, log := c.cfg, c.log
+	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
+	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
+	if c.engine, err = openLiveKB(ctx, cfg, src, c.ops.metrics.Retrieval, c.ops.metrics.Reloaded, log, stderr); err != nil {
+		return fmt.Errorf("knowledge: %w", err)
+	}
+	c.closers = append(c.closers, c.engine.Close)
+	if src.dir != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		c.closers = append(c.closers, func() error { signal.Stop(hup); return nil })
+		c.background.Add(1)
+		go func() {
+			defer c.background.Done()
+			c.engine.Watch(ctx, cfg.Knowledge.ReloadInterval, hup)
+		}()
+	}
+
+	if cfg.Redis.URL != "" || len(cfg.Redis.Addrs) > 0 {
+		if c.rdb, err = conversation.NewRedisClient(cfg.Redis); err != nil {
+			return err
+		}
+		c.closers = append(c.closers, c.rdb.Close)
+		c.ops.watchRedis(c.rdb)
+		prefix := cfg.Redis.KeyPrefix()
+		c.store = conversation.NewRedis(c.rdb, cfg.StoreOptions())
+		if err := c.ops.startAnalytics(c.rdb, prefix, c.engine.Terms); err != nil {
+			return err
+		}
+		if c.queue, err = handoff.NewRedisQueue(c.rdb, prefix); err != nil {
+			return err
+		}
+		if c.accts, err = accounts.NewRedis(cfg.Handoff.Accounts, c.rdb, prefix, c.ops.accountsOptions()); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "state in redis", "prefix", prefix)
+		return nil
+	}
+	c.store = conversation.NewMemory(cfg.StoreOptions())
+	c.queue = handoff.NewMemoryQueue()
+	if err := c.ops.startAnalytics(nil, "", c.engine.Terms); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Security.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if c.accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), c.ops.accountsOptions()); err != nil {
+		return err
+	}
+	log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
+	c.closers = append(c.closers, func() error { log.Warn("shutting down with state in memory: " + memoryStateLost); return nil })
+	return nil
+}
+
+// build makes the outbound delivery per channel (Telegram and Twilio
+// register here), the handoff desk and the dialog service every channel
+// calls.
+func (c *core) build(ctx context.Context) (err error) {
+	c.store, c.queue = c.ops.wrapStore(c.store), c.ops.wrapQueue(c.queue)
+	c.ops.run(ctx, c.background)
+	c.registry = channels.NewRegistry()
+	if c.desk, err = handoff.New(c.cfg.Handoff, handoff.Options{State: c.store, Queue: c.queue, Registry: c.registry, Users: c.accts, Log: c.log}); err != nil {
+		return err
+	}
+	c.svc, err = dialog.NewService(dialog.ServiceConfig{DefaultLanguage: c.cfg.Dialog.DefaultLanguage}, c.engine, c.store, c.store, c.desk, c.log, c.ops.serviceOptions()...)
+	return err
+}
+
+// mount builds the HTTP server with the web chat, the other channels, the
+// console and the metrics on it.
+func (c *core) mount(ctx context.Context) (*web.Server, error) {
+	cfg, log := c.cfg, c.log
+	srv, err := web.New(cfg.Server, cfg.City, log)
+	if err != nil {
+		return nil, err
+	}
+	srv.AddReadiness("store", storeReady(c.store))
+
+	chat, err := webchat.New(cfg.Webchat, c.svc, webchat.Options{
+		AllowedOrigins: cfg.Server.AllowedOrigins, PublicURL: cfg.Server.PublicURL,
+		Names: accountNames{c.accts}, Log: log, Usage: webchatUsage(c.rdb, cfg.Redis.KeyPrefix()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Handle("GET /ws", chat)
+	srv.OnShutdown("webchat", chat.Shutdown)
+	// The key that turns chat ids, phone numbers and mail threads into
+	// conversation ids.
+	var idKey []byte
+	if cfg.Telegram.Enabled || cfg.Twilio.Enabled || cfg.Email.Enabled {
+		if idKey, err = installationKey(ctx, cfg.Security, c.rdb, cfg.Redis.KeyPrefix()); err != nil {
+			return nil, err
+		}
+		if c.rdb != nil && cfg.Security.IDKey == "" {
+			keepInstallationKey(ctx, c.rdb, cfg.Redis.KeyPrefix(), idKey, idKeyCheckEvery, c.background, log)
+		}
+	}
+	if err := serveTwilio(ctx, c, c.ops.webhooks(srv, "twilio", "bad_signature"), idKey); err != nil {
+		return nil, err
+	}
+	if err := serveEmail(ctx, c, idKey); err != nil {
+		return nil, err
+	}
+	if err := serveTelegram(ctx, c, c.ops.webhooks(srv, conversation.ChannelTelegram, "bad_secret"), idKey); err != nil {
+		return nil, err
+	}
+
+	// The caseworker console.
+	con, err := console.New(cfg.Console, console.Options{
+		Desk: c.desk, Accounts: c.accts, Store: c.store, Bus: c.store,
+		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
+		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
+		Analytics: c.ops.consoleAnalytics(), Ephemeral: !usesRedis(cfg),
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Handle("/console/", con)
+	srv.Handle("GET /console", con)
+	srv.OnShutdown("console", con.Shutdown)
+	mtoken, err := metricsToken(ctx, cfg, c.rdb, cfg.Redis.KeyPrefix(), c.stdout)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ops.mount(ctx, srv, gauges{webchat: chat.Open, console: con.Open, queue: c.queue, pages: c.engine.Pages}, mtoken, c.background); err != nil {
+		return nil, err
+	}
+	if users, err := c.accts.Users(ctx); err == nil && len(users) == 0 {
+		fmt.Fprintln(c.stdout, "No caseworker accounts yet: create one with `civibot user add NAME --admin` to log in to /console/")
+	}
+	return srv, nil
+}
+
 // memoryStateLost says what a restart loses without Redis.
 const memoryStateLost = "a restart loses conversations, waiting citizens, callback tickets, console sessions and idempotency keys"
-
-// backend is a conversation store that is also the event bus.
-type backend interface {
-	conversation.Store
-	conversation.Bus
-	conversation.Idempotency
-}
 
 // webchatUsage counts the web chat's byte quotas in Redis (shared by all
 // instances) when there is one, else in memory.
@@ -265,6 +299,15 @@ func webchatUsage(rdb redis.UniversalClient, prefix string) webchat.Usage {
 		return conversation.NewMemoryUsage()
 	}
 	return conversation.NewRedisUsage(rdb, prefix)
+}
+
+// backend is the conversation backend serve wires once for every role:
+// store, event bus and idempotency keys (conversation.Memory and
+// conversation.Redis).
+type backend interface {
+	conversation.Store
+	conversation.Bus
+	conversation.Idempotency
 }
 
 // storeReady is the /readyz check of the conversation store: a read that

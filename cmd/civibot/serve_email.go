@@ -3,15 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"sync"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/email"
-	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/dialog"
 )
@@ -20,24 +13,23 @@ import (
 // registers the channel as the sender for e-mail conversations (so
 // caseworkers' replies go out by mail) and reads the mailbox in the
 // background until ctx ends (with Redis, one instance at a time).
-func serveEmail(ctx context.Context, cfg config.Config, svc *dialog.Service, store backend, key []byte,
-	registry *channels.Registry, rdb redis.UniversalClient, names email.Names, count func(string), background *sync.WaitGroup,
-	log *slog.Logger, stdout io.Writer) error {
+func serveEmail(ctx context.Context, c *core, key []byte) error {
+	cfg, log, background := c.cfg, c.log, c.background
 	if !cfg.Email.Enabled {
 		return nil
 	}
 	ch, err := email.New(cfg.Email, email.Options{
-		Service: svc, Threads: store, Idempotency: store, Key: key,
-		Redis: rdb, RedisPrefix: cfg.Redis.KeyPrefix(),
+		Service: c.svc, Threads: c.store, Idempotency: c.store, Key: key,
+		Redis: c.rdb, RedisPrefix: cfg.Redis.KeyPrefix(),
 		CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, Retention: cfg.Conversations.Retention,
 		DefaultLanguage: cfg.Dialog.DefaultLanguage, MaxMessageChars: dialog.DefaultMaxMessageChars,
-		Names: names, Count: count, Log: log,
+		Names: accountNames{c.accts}, Count: c.ops.metrics.Mail, Log: log,
 	})
 	if err != nil {
 		return err
 	}
-	registry.Register(conversation.ChannelEmail, ch)
-	fmt.Fprintf(stdout, "E-mail: reading %s on %s (answers from %s)\n", cfg.Email.IMAP.Mailbox, cfg.Email.IMAP.Host, cfg.Email.Address)
+	c.registry.Register(conversation.ChannelEmail, ch)
+	fmt.Fprintf(c.stdout, "E-mail: reading %s on %s (answers from %s)\n", cfg.Email.IMAP.Mailbox, cfg.Email.IMAP.Host, cfg.Email.Address)
 	background.Add(1)
 	go func() {
 		defer background.Done()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/civibot/civibot/internal/mailtest"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 // TestServeEmailAndWhatsApp: with email.enabled and twilio.whatsapp.*,
@@ -95,7 +96,7 @@ func TestServeEmailAndWhatsApp(t *testing.T) {
 		t.Fatalf("whatsapp: %d %s", code, body)
 	}
 
-	waitUntil(t, "the mails counted", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the mails counted", func() bool {
 		return scrapeMetrics(t, in.url, cfg.Metrics.Token)[`civibot_email_mails_total{outcome="answered"}`] == 2
 	})
 	m := scrapeMetrics(t, in.url, cfg.Metrics.Token)
@@ -108,7 +109,7 @@ func TestServeEmailAndWhatsApp(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, m[k], want)
 		}
 	}
-	waitUntil(t, "the analytics", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the analytics", func() bool {
 		code, body := erika.do("GET", "/console/api/analytics", nil)
 		return code == 200 && strings.Join(toStrings(body["channels"]), ",") == "email,whatsapp"
 	})

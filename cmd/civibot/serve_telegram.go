@@ -4,18 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/telegram"
-	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
-	"github.com/civibot/civibot/dialog"
 )
 
 // telegramStartCheck bounds the first getMe at start-up, which only serves
@@ -27,18 +19,17 @@ const telegramStartCheck = 5 * time.Second
 // caseworkers' replies reach the citizen), mounts the webhook route in
 // webhook mode, and runs the channel (webhook registration or long
 // polling) in the background until ctx ends.
-func serveTelegram(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, store backend, key []byte,
-	registry *channels.Registry, rdb redis.UniversalClient, names telegram.Names, background *sync.WaitGroup,
-	log *slog.Logger, stdout io.Writer) error {
+func serveTelegram(ctx context.Context, c *core, srv mux, key []byte) error {
+	cfg, log, background := c.cfg, c.log, c.background
 	if !cfg.Telegram.Enabled {
 		return nil
 	}
 	prefix := cfg.Redis.KeyPrefix()
-	ch, err := telegram.New(cfg.Telegram, svc, telegram.Options{
-		IDKey: key, Idempotency: store, Redis: rdb, RedisPrefix: prefix,
+	ch, err := telegram.New(cfg.Telegram, c.svc, telegram.Options{
+		IDKey: key, Idempotency: c.store, Redis: c.rdb, RedisPrefix: prefix,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL,
 		Retention: cfg.Conversations.Retention, DefaultLanguage: cfg.Dialog.DefaultLanguage,
-		Names: names, Log: log,
+		Names: accountNames{c.accts}, Log: log,
 	})
 	if err != nil {
 		return err
@@ -54,13 +45,13 @@ func serveTelegram(ctx context.Context, cfg config.Config, srv mux, svc *dialog.
 	if err != nil {
 		log.WarnContext(ctx, "telegram: bot api not reachable yet, retrying in the background", "error", err)
 	}
-	registry.Register(conversation.ChannelTelegram, ch)
+	c.registry.Register(conversation.ChannelTelegram, ch)
 	if ch.Mode() == telegram.ModeWebhook {
 		srv.Handle("POST "+ch.Path(), ch)
 		u, _ := cfg.Telegram.ResolveWebhookURL(cfg.Server.PublicURL)
-		fmt.Fprintf(stdout, "Telegram: webhook at %s (registered with Telegram at start)\n", u)
+		fmt.Fprintf(c.stdout, "Telegram: webhook at %s (registered with Telegram at start)\n", u)
 	} else {
-		fmt.Fprintln(stdout, "Telegram: long polling (one instance polls at a time)")
+		fmt.Fprintln(c.stdout, "Telegram: long polling (one instance polls at a time)")
 	}
 	background.Add(1)
 	go func() {

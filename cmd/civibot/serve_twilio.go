@@ -3,21 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 
-	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/twilio"
-	"github.com/civibot/civibot/config"
 	"github.com/civibot/civibot/conversation"
-	"github.com/civibot/civibot/dialog"
 )
 
 // serveTwilio mounts the SMS and voice webhooks and registers the SMS
 // sender for phone conversations, when twilio.enabled is set.
-func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Service, idem conversation.Idempotency, key []byte,
-	registry *channels.Registry, log *slog.Logger, stdout io.Writer) error {
+func serveTwilio(ctx context.Context, c *core, srv mux, key []byte) error {
+	cfg, log, registry := c.cfg, c.log, c.registry
 	if !cfg.Twilio.Enabled {
 		return nil
 	}
@@ -26,7 +21,7 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 		return err
 	}
 	ch, err := twilio.New(cfg.Twilio, twilio.Options{
-		Service: svc, Idempotency: idem, Hours: hours, Key: key,
+		Service: c.svc, Idempotency: c.store, Hours: hours, Key: key,
 		PublicURL: cfg.Server.PublicURL, CityName: cfg.City.Name, PrivacyURL: cfg.City.PrivacyURL, DefaultLanguage: cfg.Dialog.DefaultLanguage,
 		Log: log,
 	})
@@ -45,9 +40,9 @@ func serveTwilio(ctx context.Context, cfg config.Config, srv mux, svc *dialog.Se
 	}
 	base = strings.TrimRight(base, "/")
 	log.InfoContext(ctx, "twilio webhooks mounted", "sms", base+twilio.PathSMS, "voice", base+twilio.PathVoice)
-	fmt.Fprintf(stdout, "Twilio: point the number's SMS webhook at %s and its voice webhook at %s (HTTP POST)\n", base+twilio.PathSMS, base+twilio.PathVoice)
+	fmt.Fprintf(c.stdout, "Twilio: point the number's SMS webhook at %s and its voice webhook at %s (HTTP POST)\n", base+twilio.PathSMS, base+twilio.PathVoice)
 	if cfg.Twilio.WhatsApp.Enabled {
-		fmt.Fprintf(stdout, "WhatsApp: point the WhatsApp sender's incoming-message webhook at %s (HTTP POST)\n", base+twilio.PathSMS)
+		fmt.Fprintf(c.stdout, "WhatsApp: point the WhatsApp sender's incoming-message webhook at %s (HTTP POST)\n", base+twilio.PathSMS)
 	}
 	return nil
 }

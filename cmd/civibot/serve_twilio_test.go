@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/civibot/civibot/internal/testtime"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -216,7 +217,7 @@ func TestServeTwilioUnansweredMessagesObserved(t *testing.T) {
 		t.Errorf("sms answers out = %v, want 1", got)
 	}
 	erika := loginCaseworker(t, in.url, "erika", casePassword)
-	waitUntil(t, "the analytics", 10*time.Second, func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the analytics", func() bool {
 		code, body := erika.do("GET", "/console/api/analytics", nil)
 		tt, _ := body["totals"].(map[string]any)
 		return code == 200 && tt["messages"] == 6.0 && tt["conversations"] == 1.0

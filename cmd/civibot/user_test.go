@@ -212,7 +212,7 @@ func TestConversationsPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := handoff.New(handoff.Config{}, store, queue, store, channels.NewRegistry(), users, nil)
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: store, Queue: queue, Registry: channels.NewRegistry(), Users: users})
 	if err != nil {
 		t.Fatal(err)
 	}

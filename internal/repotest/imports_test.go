@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"internal/testcity":     {"knowledge", "knowledge/importer", "knowledge/samplecity"},
 	"internal/browsertest":  {},
 	"internal/telegramtest": {},
+	"internal/testtime":     {},
 	"internal/repotest":     {},
 	"internal/evaluation":   {"conversation", "dialog", "knowledge", "internal/logistic"},
 	"internal/logistic":     {},
@@ -69,7 +70,7 @@ var never = map[string][]string{
 // testHelpers are the internal packages only tests may use.
 var testHelpers = map[string]bool{
 	"internal/redistest": true, "internal/browsertest": true, "internal/telegramtest": true, "internal/repotest": true,
-	"internal/testcity": true, "internal/mailtest": true,
+	"internal/testcity": true, "internal/mailtest": true, "internal/testtime": true,
 }
 
 type pkgInfo struct {

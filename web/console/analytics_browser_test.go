@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +21,10 @@ import (
 	"github.com/civibot/civibot/dialog"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/browsertest"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
-
-// testClock is a settable clock shared by the store, the desk and the
-// analytics, so that seeded conversations spread over days.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // startedStore and waitedQueue are the boundaries serve observes for the
 // analytics (cmd/civibot/observe.go): new conversations and claim waits.
@@ -97,13 +72,13 @@ func newDashboard(t *testing.T) *dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{t: seedFirstDay}
+	clk := testtime.NewClock(seedFirstDay)
 	acfg := analytics.Config{TimeZone: "UTC"}
-	ast, err := analytics.NewMemory(acfg, clk.now)
+	ast, err := analytics.NewMemory(acfg, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := analytics.NewRecorder(acfg, ast, analytics.RecorderOptions{Now: clk.now, FlushInterval: 10 * time.Millisecond})
+	rec, err := analytics.NewRecorder(acfg, ast, analytics.RecorderOptions{Now: clk.Now, FlushInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +86,12 @@ func newDashboard(t *testing.T) *dashboard {
 	done := make(chan struct{})
 	go func() { defer close(done); rec.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	reporter, err := analytics.NewReporter(acfg, ast, kbase.Analyzer().Terms, clk.now)
+	reporter, err := analytics.NewReporter(acfg, ast, kbase.Analyzer().Terms, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	mem := conversation.NewMemory(conversation.Options{Now: clk.now})
+	mem := conversation.NewMemory(conversation.Options{Now: clk.Now})
 	store := startedStore{Memory: mem, rec: rec}
 	file, err := accountsFile()
 	if err != nil {
@@ -131,8 +106,7 @@ func newDashboard(t *testing.T) *dashboard {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	desk, err := handoff.New(handoff.Config{}, store, waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, mem, channels.NewRegistry(), accts, log,
-		handoff.WithClock(clk.now))
+	desk, err := handoff.New(handoff.Config{}, handoff.Options{State: store, Queue: waitedQueue{Queue: handoff.NewMemoryQueue(), rec: rec}, Registry: channels.NewRegistry(), Users: accts, Log: log, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +134,7 @@ func newDashboard(t *testing.T) *dashboard {
 	total, a, u, p := 0, 0, 0, 0
 	for day, n := range seedDays {
 		for i := range n {
-			clk.set(seedFirstDay.AddDate(0, 0, day).Add(8*time.Hour + time.Duration(i)*47*time.Minute))
+			clk.Set(seedFirstDay.AddDate(0, 0, day).Add(8*time.Hour + time.Duration(i)*47*time.Minute))
 			if err := desk.Heartbeat(ctx, "rita"); err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +170,7 @@ func newDashboard(t *testing.T) *dashboard {
 				}
 			}
 			if out.Queue != nil && out.Queue.Queued {
-				clk.add(time.Duration(1+(day*3+i*5)%11) * time.Minute)
+				clk.Advance(time.Duration(1+(day*3+i*5)%11) * time.Minute)
 				if _, err := desk.Claim(ctx, id, "rita"); err != nil {
 					t.Fatal(err)
 				}
@@ -207,7 +181,7 @@ func newDashboard(t *testing.T) *dashboard {
 		}
 	}
 	last := seedFirstDay.AddDate(0, 0, len(seedDays)-1).Format(analytics.DayLayout)
-	waitFor(t, "the analytics to be written", func() bool {
+	testtime.WaitFor(t, 10*time.Second, "the analytics to be written", func() bool {
 		rep, err := reporter.Report(ctx, seedFirstDay.Format(analytics.DayLayout), last)
 		return err == nil && rep.Totals.Conversations == int64(total)
 	})

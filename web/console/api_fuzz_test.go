@@ -69,8 +69,7 @@ func newFuzzConsole(f *testing.F) *fuzzConsole {
 	if fc.acc, err = accounts.NewMemory(accountsConfig, path, accounts.Options{}); err != nil {
 		f.Fatal(err)
 	}
-	fc.desk, err = handoff.New(handoff.Config{WatchInterval: 100 * time.Millisecond, ReclaimAfter: time.Second},
-		fc.store, handoff.NewMemoryQueue(), fc.store, channels.NewRegistry(), fc.acc, log)
+	fc.desk, err = handoff.New(handoff.Config{WatchInterval: 100 * time.Millisecond, ReclaimAfter: time.Second}, handoff.Options{State: fc.store, Queue: handoff.NewMemoryQueue(), Registry: channels.NewRegistry(), Users: fc.acc, Log: log})
 	if err != nil {
 		f.Fatal(err)
 	}

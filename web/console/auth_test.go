@@ -10,6 +10,7 @@ import (
 
 	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/internal/redistest"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/web/console"
 )
 
@@ -121,11 +122,11 @@ func TestLoginSlowedAcrossAddresses(t *testing.T) {
 				t.Errorf("anna from her office = %d %v", code, body)
 			}
 			// The delay grows: after waiting, one more guess, then a longer wait.
-			h.clock.Add(2 * time.Second)
+			h.clock.Advance(2 * time.Second)
 			if code, body := login("anna", "wrong horse battery", "203.0.113.52"); code != 401 {
 				t.Fatalf("guess after the wait = %d %v", code, body)
 			}
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			if code, body := login("anna", "wrong horse battery", "203.0.113.53"); code != http.StatusTooManyRequests || body["error"] != "slowed" {
 				t.Errorf("guess 1s after the 11th failure = %d %v, want slowed (2s)", code, body)
 			}
@@ -254,7 +255,7 @@ func TestLoginLockout(t *testing.T) {
 	if code, _ := c.do("POST", "/console/api/login", map[string]string{"username": "ben", "password": password}); code != 200 {
 		t.Errorf("ben = %d", code)
 	}
-	h.clock.Add(accounts.DefaultLockout + time.Second)
+	h.clock.Advance(accounts.DefaultLockout + time.Second)
 	if code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}); code != 200 {
 		t.Errorf("after the lockout = %d %v", code, body)
 	}
@@ -278,7 +279,7 @@ func TestLoginRateLimit(t *testing.T) {
 	if code != http.StatusTooManyRequests || body["error"] != "rate_limited" || !strings.Contains(body["message"].(string), "too many login attempts") {
 		t.Errorf("limited login = %d %v", code, body)
 	}
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	if code, body := c.do("POST", "/console/api/login", map[string]string{"username": "anna", "password": password}); code != 200 {
 		t.Errorf("a minute later = %d %v", code, body)
 	}
@@ -337,12 +338,12 @@ func TestSessionExpiry(t *testing.T) {
 
 	// Idle: used within the idle time it lives on.
 	for i := 0; i < 3; i++ {
-		h.clock.Add(accounts.DefaultSessionIdle - time.Minute)
+		h.clock.Advance(accounts.DefaultSessionIdle - time.Minute)
 		if code, body := c.do("GET", "/console/api/queue", nil); code != 200 {
 			t.Fatalf("after %d idle periods: %d %v", i+1, code, body)
 		}
 	}
-	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
+	h.clock.Advance(accounts.DefaultSessionIdle + time.Second)
 	resp := c.raw("GET", "/console/api/queue", nil)
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
@@ -362,12 +363,12 @@ func TestSessionExpiry(t *testing.T) {
 	// Absolute: a session in constant use still ends after session_max.
 	c = h.login("anna")
 	for used := time.Duration(0); used < accounts.DefaultSessionMax-20*time.Minute; used += 20 * time.Minute {
-		h.clock.Add(20 * time.Minute)
+		h.clock.Advance(20 * time.Minute)
 		if code, _ := c.do("GET", "/console/api/queue", nil); code != 200 {
 			t.Fatalf("busy session ended after %v", used)
 		}
 	}
-	h.clock.Add(21 * time.Minute)
+	h.clock.Advance(21 * time.Minute)
 	if code, body := c.do("GET", "/console/api/queue", nil); code != 401 || body["error"] != "session_expired" {
 		t.Errorf("session after session_max = %d %v", code, body)
 	}
@@ -375,7 +376,7 @@ func TestSessionExpiry(t *testing.T) {
 	// The live socket ends too, at its next heartbeat.
 	c = h.login("anna")
 	l := c.live()
-	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
+	h.clock.Advance(accounts.DefaultSessionIdle + time.Second)
 	l.send(map[string]string{"type": "heartbeat"})
 	if f := l.next("session_end"); f["reason"] != "session_expired" {
 		t.Errorf("session_end = %v", f)
@@ -389,7 +390,7 @@ func TestLogout(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	c := h.login("anna")
 	l := c.live()
-	waitFor(t, "anna online", func() bool { return isOnline(h, "anna") })
+	testtime.WaitFor(t, 10*time.Second, "anna online", func() bool { return isOnline(h, "anna") })
 	if code, body := c.do("POST", "/console/api/logout", nil, noHeader("X-CSRF-Token")); code != 403 {
 		t.Errorf("logout without the token = %d %v", code, body)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/browsertest"
 	"github.com/civibot/civibot/internal/testcity"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
@@ -83,7 +84,7 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s.desk, err = handoff.New(handoff.Config{}, s.store, handoff.NewMemoryQueue(), s.store, reg, s.accounts, log)
+	s.desk, err = handoff.New(handoff.Config{}, handoff.Options{State: s.store, Queue: handoff.NewMemoryQueue(), Registry: reg, Users: s.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,5 +397,5 @@ func TestConsoleAdminInBrowser(t *testing.T) {
 		t.Fatal("rita is not online with the console open")
 	}
 	p.Do(chromedp.Navigate("about:blank"))
-	waitFor(t, "rita offline after leaving the console", func() bool { return !onlineNow() })
+	testtime.WaitFor(t, 10*time.Second, "rita offline after leaving the console", func() bool { return !onlineNow() })
 }

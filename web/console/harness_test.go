@@ -25,29 +25,12 @@ import (
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/internal/testtime"
 	"github.com/civibot/civibot/web"
 	"github.com/civibot/civibot/web/console"
 )
 
 var bg = context.Background()
-
-// clock is a settable clock for the accounts (session expiry, lockout).
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // syncBuffer is a log sink safe for concurrent writers.
 type syncBuffer = testcity.LogBuffer
@@ -56,7 +39,7 @@ type syncBuffer = testcity.LogBuffer
 // backends), as serve wires it, on a real HTTP server.
 type harness struct {
 	t        *testing.T
-	clock    *clock
+	clock    *testtime.Clock
 	store    *conversation.Memory
 	desk     *handoff.Desk
 	accounts *accounts.Store
@@ -124,7 +107,7 @@ var accountsFile = sync.OnceValues(func() ([]byte, error) {
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: time.Now()}, store: conversation.NewMemory(conversation.Options{}), logs: &syncBuffer{}}
+	h := &harness{t: t, clock: testtime.NewClock(time.Now()), store: conversation.NewMemory(conversation.Options{}), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// The accounts file is written once per test binary (bcrypt is slow
 	// under the race detector) and copied for each test.
@@ -150,7 +133,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.registry == nil {
 		o.registry = channels.NewRegistry()
 	}
-	h.desk, err = handoff.New(dcfg, h.store, handoff.NewMemoryQueue(), h.store, o.registry, h.accounts, log)
+	h.desk, err = handoff.New(dcfg, handoff.Options{State: h.store, Queue: handoff.NewMemoryQueue(), Registry: o.registry, Users: h.accounts, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,17 +403,6 @@ func online(f frame) []string {
 		out = append(out, n)
 	}
 	return out
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // isClose reports whether err is a close frame with code.

@@ -12,6 +12,7 @@ import (
 	"github.com/civibot/civibot/accounts"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
+	"github.com/civibot/civibot/internal/testtime"
 )
 
 func TestLiveHandshake(t *testing.T) {
@@ -42,7 +43,7 @@ func TestLiveHandshake(t *testing.T) {
 	if l := anna.live(); l.welcome["sid"] == "" || l.welcome["user"].(map[string]any)["display_name"] != "Anna Schmidt" {
 		t.Errorf("welcome = %v", l.welcome)
 	}
-	waitFor(t, "anna online after connecting", func() bool { return isOnline(h, "anna") })
+	testtime.WaitFor(t, 10*time.Second, "anna online after connecting", func() bool { return isOnline(h, "anna") })
 }
 
 // seqs checks that messages frames carry each seq once, in order.
@@ -222,7 +223,7 @@ func TestBrowserClosed(t *testing.T) {
 		}
 	}
 	la.ws.NetConn().Close()
-	waitFor(t, "the socket to be gone on the server", func() bool { return h.console.Open() == 1 })
+	testtime.WaitFor(t, 10*time.Second, "the socket to be gone on the server", func() bool { return h.console.Open() == 1 })
 
 	// Presence: offline after the timeout, and colleagues see it.
 	if !isOnline(h, "anna") {
@@ -254,7 +255,7 @@ func TestBrowserClosed(t *testing.T) {
 		t.Errorf("reply after logging in again = %d %v", code, body)
 	}
 	// And the old session still expires.
-	h.clock.Add(accounts.DefaultSessionIdle + time.Second)
+	h.clock.Advance(accounts.DefaultSessionIdle + time.Second)
 	if code, _ := anna.do("GET", "/console/api/me", nil); code != 401 {
 		t.Errorf("the old session after the idle time = %d", code)
 	}
@@ -264,7 +265,7 @@ func TestLeave(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	anna := h.login("anna")
 	l1, l2 := anna.live(), anna.live()
-	waitFor(t, "anna online", func() bool { return isOnline(h, "anna") })
+	testtime.WaitFor(t, 10*time.Second, "anna online", func() bool { return isOnline(h, "anna") })
 	// One of two tabs closes: she stays online.
 	leave := map[string]any{"sid": l1.welcome["sid"]}
 	if code, body := anna.do("POST", "/console/api/leave", leave); code != 200 || !isOnline(h, "anna") {
@@ -272,7 +273,7 @@ func TestLeave(t *testing.T) {
 	}
 	// The last one closes: offline at once.
 	l2.ws.Close()
-	waitFor(t, "the second socket closed", func() bool { return h.console.Open() == 1 })
+	testtime.WaitFor(t, 10*time.Second, "the second socket closed", func() bool { return h.console.Open() == 1 })
 	if code, _ := anna.do("POST", "/console/api/leave", leave, noHeader("X-CSRF-Token")); code != 403 {
 		t.Errorf("leave without CSRF = %d", code)
 	}
@@ -311,5 +312,5 @@ func TestLiveShutdownCut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 live sockets cut") {
 		t.Errorf("Shutdown = %v", err)
 	}
-	waitFor(t, "the socket to be gone", func() bool { return h.console.Open() == 0 })
+	testtime.WaitFor(t, 10*time.Second, "the socket to be gone", func() bool { return h.console.Open() == 0 })
 }
