@@ -5,12 +5,22 @@ GO      ?= go
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o=Dpkg::Use-Pty=0
 
-.PHONY: run test deps vet build image bench fuzz fmt clean
+.PHONY: run test deps vet build release image bench fuzz fmt clean
 
+# ADDR changes where civibot listens: make run ADDR=127.0.0.1:9000
+# (the same as CIVIBOT_SERVER_ADDR or serve --addr).
+ADDR ?=
 run:
-	$(GO) run ./cmd/civibot serve
+	@echo "building civibot (the first build compiles every dependency: 1–5 minutes, then seconds)"
+	$(GO) run ./cmd/civibot serve $(if $(ADDR),--addr $(ADDR))
 
+# build writes bin/civibot. Without -trimpath and with cgo as go test uses
+# it, it reuses the test build cache; `make release` builds what the image
+# ships (static, trimmed paths).
 build:
+	$(GO) build -o bin/civibot ./cmd/civibot
+
+release:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/civibot ./cmd/civibot
 
 # image builds the container image (Dockerfile; docs/deploy.md).

@@ -239,6 +239,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}()
 
 	ln, err := listen()
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: %w (another program uses the port: stop it, or choose another with --addr, CIVIBOT_SERVER_ADDR or make run ADDR=127.0.0.1:9000)", cfg.Server.Addr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
