@@ -39,7 +39,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "serve", "[flags]")
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML); also CIVIBOT_CONFIG")
 	addr := fs.String("addr", "", "listen address, e.g. :8080 (default: server.addr from config, 127.0.0.1:8080)")
-	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest` (default: knowledge.dir from config, else the sample city)")
+	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest (default: knowledge.dir from config, else the sample city)")
 	var sets stringList
 	fs.Var(&sets, "set", "override one option, e.g. --set redis.url=redis://localhost:6379/0 (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
