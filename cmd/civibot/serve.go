@@ -96,7 +96,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
 	engine, err := openLiveKB(ctx, cfg, src, ops.metrics.Retrieval, ops.metrics.Reloaded, log, stderr)
 	if err != nil {
-		return fmt.Errorf("knowledge: %w", err)
+		return fmt.Errorf("load %s: %w", src.describe(), err) // err names the package once
 	}
 	defer engine.Close()
 	if src.dir != "" {
