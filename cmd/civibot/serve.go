@@ -209,7 +209,7 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 		Desk: desk, Accounts: accts, Store: store, Bus: store,
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
-		Analytics: ops.consoleAnalytics(), StateInMemory: rdb == nil,
+		Analytics: ops.consoleAnalytics(),
 	})
 	if err != nil {
 		return err

@@ -527,15 +527,3 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("New accepted a bad config")
 	}
 }
-
-// TestStateInMemory: without Redis the page is told that a restart loses
-// conversations and sessions (issue 21.12).
-func TestStateInMemory(t *testing.T) {
-	for _, inMemory := range []bool{false, true} {
-		h := newHarness(t, harnessOpts{inMemory: inMemory})
-		code, me := h.login("anna").do("GET", "/console/api/me", nil)
-		if got, _ := me["state_in_memory"].(bool); code != 200 || got != inMemory {
-			t.Errorf("in memory %v: me = %d %v", inMemory, code, me)
-		}
-	}
-}

@@ -142,10 +142,6 @@ type Options struct {
 	// Analytics serves the dashboard at /console/analytics (nil: analytics
 	// are off).
 	Analytics Analytics
-	// StateInMemory: civibot runs without Redis, so a restart loses
-	// conversations, tickets and sessions; /me tells the page
-	// (state_in_memory) so that caseworkers see it.
-	StateInMemory bool
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -170,7 +166,6 @@ type Handler struct {
 	logins     *loginLimit
 	now        func() time.Time
 	analytics  Analytics
-	inMemory   bool
 
 	socks sockets.Set[*liveConn]
 }
@@ -194,7 +189,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
-		analytics: opts.Analytics, inMemory: opts.StateInMemory,
+		analytics: opts.Analytics,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars

@@ -30,9 +30,6 @@ type meView struct {
 	Outcomes    []string  `json:"outcomes"`
 	HeartbeatMS int64     `json:"heartbeat_ms"`
 	MaxChars    int       `json:"max_chars"`
-	// StateInMemory: no Redis; a restart loses conversations, tickets and
-	// sessions (the page shows a warning).
-	StateInMemory bool `json:"state_in_memory,omitempty"`
 }
 
 func (h *Handler) meOf(s accounts.Session) meView {
@@ -40,7 +37,6 @@ func (h *Handler) meOf(s accounts.Session) meView {
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
 		HeartbeatMS: h.cfg.HeartbeatInterval.Milliseconds(), MaxChars: h.maxChars,
-		StateInMemory: h.inMemory,
 	}
 }
 

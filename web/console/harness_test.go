@@ -78,8 +78,6 @@ type harnessOpts struct {
 	registry *channels.Registry
 	// trustProxy takes the client address from X-Forwarded-For.
 	trustProxy bool
-	// inMemory is Options.StateInMemory.
-	inMemory bool
 	// accounts replaces the memory accounts with the test users (e.g. a
 	// Redis store); built with the harness's clock.
 	accounts func(now func() time.Time) *accounts.Store
@@ -166,7 +164,6 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.console, err = console.New(o.cfg, console.Options{
 		Desk: h.desk, Accounts: h.accounts, Store: h.store, Bus: h.store, PublicURL: o.public, Log: log,
 		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now, Analytics: o.analytics,
-		StateInMemory: o.inMemory,
 	})
 	if err != nil {
 		t.Fatal(err)
