@@ -210,8 +210,8 @@ func (c Config) Validate() error {
 	if c.Conversations.Retention < time.Hour {
 		errs = append(errs, fmt.Errorf("conversations.retention must be at least 1h (default 720h), got %v", c.Conversations.Retention))
 	}
-	if c.Conversations.BotRetention < time.Hour || c.Conversations.BotRetention > c.Conversations.Retention {
-		errs = append(errs, fmt.Errorf("conversations.bot_retention must be between 1h and conversations.retention (%v), got %v", c.Conversations.Retention, c.Conversations.BotRetention))
+	if c.Conversations.BotRetention < time.Hour {
+		errs = append(errs, fmt.Errorf("conversations.bot_retention must be at least 1h (default 48h; a longer one than conversations.retention counts as that), got %v", c.Conversations.BotRetention))
 	}
 	if c.Knowledge.ReloadInterval < 0 || c.Knowledge.ReloadInterval > 0 && c.Knowledge.ReloadInterval < time.Second {
 		errs = append(errs, fmt.Errorf("knowledge.reload_interval must be 0s (reload on SIGHUP only) or at least 1s, got %v", c.Knowledge.ReloadInterval))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -87,6 +88,8 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
 		errs = append(errs, errors.New("server.addr is required (e.g. \":8080\")"))
+	} else if err := checkAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("server.addr %q: %w (e.g. \":8080\" or \"127.0.0.1:8080\")", c.Addr, err))
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -107,6 +110,20 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddr accepts what net.Listen("tcp", addr) would: host:port with a
+// port from 0 to 65535 (0: any free port).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("not host:port")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
 
 // NormalizeOrigin turns "https://www.City.example/" into

@@ -355,6 +355,11 @@ func TestConfigValidate(t *testing.T) {
 		want  string
 	}{
 		{"defaults", DefaultConfig(), DefaultBranding(), ""},
+		{"any free port", Config{Addr: "127.0.0.1:0", MaxBodyBytes: 1}, DefaultBranding(), ""},
+		{"ipv6", Config{Addr: "[::1]:8080", MaxBodyBytes: 1}, DefaultBranding(), ""},
+		{"bogus addr", Config{Addr: "bogus", MaxBodyBytes: 1}, DefaultBranding(), `server.addr "bogus": not host:port`},
+		{"port out of range", Config{Addr: ":99999", MaxBodyBytes: 1}, DefaultBranding(), `port "99999" is not a number from 0 to 65535`},
+		{"named port", Config{Addr: ":http", MaxBodyBytes: 1}, DefaultBranding(), `port "http"`},
 		{"bad public url", Config{Addr: ":1", MaxBodyBytes: 1, PublicURL: "chat.example"}, DefaultBranding(), "server.public_url must start with https://"},
 		{"bad origin", Config{Addr: ":1", MaxBodyBytes: 1, AllowedOrigins: []string{"www.city.example"}}, DefaultBranding(), "server.allowed_origins"},
 		{"origin with path", Config{Addr: ":1", MaxBodyBytes: 1, AllowedOrigins: []string{"https://www.city.example/chat"}}, DefaultBranding(), "server.allowed_origins"},

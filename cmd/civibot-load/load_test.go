@@ -53,7 +53,8 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	h, err := webchat.New(webchat.Config{MessagesPerMinute: 100000, MessageBurst: 1000, IPMessagesPerMinute: 1000000,
-		IPMessageBurst: 100000, IPConnections: 100000, IPConnectsPerMinute: 1000000, IPConnectBurst: 100000}, svc, webchat.Options{})
+		IPMessageBurst: 100000, IPConnections: 100000, IPConnectsPerMinute: 1000000, IPConnectBurst: 100000,
+		AddressBytesPerDay: 1 << 40, ConversationBytesPerDay: 1 << 40}, svc, webchat.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@
 //	civibot serve --set webchat.messages_per_minute=100000 --set webchat.message_burst=1000 \
 //	  --set webchat.ip_messages_per_minute=100000000 --set webchat.ip_message_burst=100000 \
 //	  --set webchat.ip_connections=100000 --set webchat.ip_connects_per_minute=1000000 \
-//	  --set webchat.ip_connect_burst=100000
+//	  --set webchat.ip_connect_burst=100000 --set webchat.address_bytes_per_day=1099511627776 \
+//	  --set webchat.conversation_bytes_per_day=1099511627776
 package main
 
 import (

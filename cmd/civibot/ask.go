@@ -16,7 +16,7 @@ import (
 func runAsk(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "ask", "[flags] \"question\"")
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML)")
-	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest` (default: knowledge.dir from config, else the sample city)")
+	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest (default: knowledge.dir from config, else the sample city)")
 	lang := fs.String("lang", "", "language hint (de, en); default: detect")
 	style := fs.String("style", "", "answer style: full (default), short (SMS), spoken (voice)")
 	asJSON := fs.Bool("json", false, "print the reply as JSON")

@@ -96,6 +96,8 @@ telegram:
 		{[]string{"config"}, 2, "say check or example"},
 		{[]string{"config", "lint"}, 2, "say check or example"},
 		{[]string{"config", "check", "--set", "nope=1"}, 2, `unknown option "nope"`},
+		{[]string{"config", "check", "--set", "server.addr=bogus"}, 1, `server.addr "bogus": not host:port`},
+		{[]string{"config", "check", "--set", "server.addr=:99999"}, 1, `port "99999" is not a number from 0 to 65535`},
 		{[]string{"config", "check", "--config", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
 	} {
 		if code, _, errOut := runCmd(t, nil, "", tt.args...); code != tt.code || !strings.Contains(errOut, tt.want) {

@@ -21,7 +21,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	var casesPaths stringList
 	fs.Var(&casesPaths, "cases", "case file (JSONL): civibot cases or Integreat QA questions (required; repeatable)")
 	fit := fs.Bool("fit-calibration", false, "fit dialog.calibration to the cases (answerable against hand-off questions) and print it with its figures")
-	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest`")
+	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest")
 	asJSON := fs.Bool("json", false, "print one JSON object: the figures (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, confidence, answers, latency_ms, by_kind) and every case (question, decision, ranked page ids, the text shown)")
 	verbose := fs.Bool("v", false, "list every case the engine got wrong")
 	var aliasPaths stringList

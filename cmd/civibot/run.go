@@ -49,6 +49,10 @@ func run(ctx context.Context, args []string, c *cli) int {
 		usage(c.stdout, cmds)
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		printVersion(c.stdout)
+		return 0
+	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(c.stderr, "civibot: unknown command %q\n\n", args[0])
@@ -79,7 +83,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-14s %s\n", n, cmds[n].summary)
 	}
-	b.WriteString("\nRun 'civibot <command> -h' for a command's flags.\n")
+	b.WriteString("\nRun 'civibot <command> -h' for a command's flags, 'civibot --version' for the build.\n")
 	io.WriteString(w, b.String())
 }
 

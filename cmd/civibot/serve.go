@@ -39,7 +39,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet(c, "serve", "[flags]")
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML); also CIVIBOT_CONFIG")
 	addr := fs.String("addr", "", "listen address, e.g. :8080 (default: server.addr from config, 127.0.0.1:8080)")
-	kbDir := fs.String("kb", "", "knowledge base written by `civibot ingest` (default: knowledge.dir from config, else the sample city)")
+	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest (default: knowledge.dir from config, else the sample city)")
 	var sets stringList
 	fs.Var(&sets, "set", "override one option, e.g. --set redis.url=redis://localhost:6379/0 (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -112,6 +112,9 @@ func serveWith(ctx context.Context, cfg config.Config, log *slog.Logger, stdout,
 	}()
 
 	ln, err := listen()
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: %w (another program uses the port: stop it, or choose another with --addr, CIVIBOT_SERVER_ADDR or make run ADDR=127.0.0.1:9000)", cfg.Server.Addr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
@@ -159,7 +162,7 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 	src := kbSource{dir: cfg.Knowledge.Dir, embedder: cfg.Knowledge.Embedder, lexicon: cfg.Knowledge.Lexicon, dictionary: cfg.Knowledge.DictionaryPath()}
 	log.InfoContext(ctx, "loading knowledge", "source", src.describe())
 	if c.engine, err = openLiveKB(ctx, cfg, src, c.ops.metrics.Retrieval, c.ops.metrics.Reloaded, log, stderr); err != nil {
-		return fmt.Errorf("knowledge: %w", err)
+		return fmt.Errorf("load %s: %w", src.describe(), err) // err names the package once
 	}
 	c.closers = append(c.closers, c.engine.Close)
 	if src.dir != "" {
