@@ -168,7 +168,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(raw))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-			return cfg, fmt.Errorf("config: %s: %w", path, err)
+			return cfg, fmt.Errorf("config: %s: %w", path, yamlError(err))
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "CIVIBOT", getenv); err != nil {
@@ -430,4 +430,67 @@ func isSecret(name string) bool {
 		}
 	}
 	return false
+}
+
+// yamlError speaks of a YAML decoding error in the file's own words: the
+// decoder names the Go types behind the sections ("field adr not found in
+// type web.Config"), which mean nothing to the person editing the file;
+// they become the section's path ("field adr is not an option of
+// server").
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	sections := map[string]string{}
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		if _, seen := sections[t.String()]; !seen {
+			sections[t.String()] = path
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			walk(f.Type, p)
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	lines := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if head, rest, ok := strings.Cut(e, "field "); ok {
+			if field, typ, ok := strings.Cut(rest, " not found in type "); ok {
+				where := sections[typ]
+				if where == "" {
+					where = "the file's top level"
+				}
+				e = head + "field " + field + " is not an option of " + where + " (see civibot config example)"
+			}
+		}
+		if head, typ, ok := strings.Cut(e, " into "); ok {
+			if where, known := sections[typ]; known {
+				if where == "" {
+					e = head + ": the file's top level must be a mapping of sections"
+				} else {
+					e = head + ": " + where + " is a section (a mapping of options)"
+				}
+			} else {
+				e = head + " into a " + typ + " value"
+			}
+		}
+		lines = append(lines, e)
+	}
+	return fmt.Errorf("yaml: %s", strings.Join(lines, "; "))
 }

@@ -53,14 +53,19 @@ func runConfig(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A --set naming no option is a problem of the configuration like
+	// any other (exit code 1, as the help says), listed with the rest.
+	var problems []string
 	for _, s := range sets {
 		if err := cfg.Set(s); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			problems = append(problems, err.Error())
 		}
 	}
 	cfg.Dialog.CityName = cfg.City.Name
 	if err := cfg.Validate(); err != nil {
-		problems := strings.Split(err.Error(), "\n")
+		problems = append(problems, strings.Split(err.Error(), "\n")...)
+	}
+	if len(problems) > 0 {
 		fmt.Fprintf(c.stderr, "%s: %d problem(s):\n", source, len(problems))
 		for _, p := range problems {
 			fmt.Fprintf(c.stderr, "  - %s\n", p)

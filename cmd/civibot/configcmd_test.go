@@ -95,10 +95,13 @@ telegram:
 	}{
 		{[]string{"config"}, 2, "say check or example"},
 		{[]string{"config", "lint"}, 2, "say check or example"},
-		{[]string{"config", "check", "--set", "nope=1"}, 2, `unknown option "nope"`},
+		{[]string{"config", "check", "--set", "nope=1"}, 1, `1 problem(s):
+  - config: --set nope: unknown option "nope"`},
 		{[]string{"config", "check", "--set", "server.addr=bogus"}, 1, `server.addr "bogus": not host:port`},
 		{[]string{"config", "check", "--set", "server.addr=:99999"}, 1, `port "99999" is not a number from 0 to 65535`},
 		{[]string{"config", "check", "--config", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
+		// The package's name is said once, not "civibot config: config: ...".
+		{[]string{"config", "check", "--config", filepath.Join(dir, "missing.yaml")}, 1, "civibot config: read " + filepath.Join(dir, "missing.yaml")},
 	} {
 		if code, _, errOut := runCmd(t, nil, "", tt.args...); code != tt.code || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%q: exit %d, %q; want %d with %q", tt.args, code, errOut, tt.code, tt.want)

@@ -63,7 +63,10 @@ func run(ctx context.Context, args []string, c *cli) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(c.stderr, "civibot %s: %v\n", args[0], err)
+		// An error of the package the command is named after starts with
+		// that name already ("config: ..."): say it once.
+		msg := strings.TrimPrefix(err.Error(), args[0]+": ")
+		fmt.Fprintf(c.stderr, "civibot %s: %s\n", args[0], msg)
 		if errors.Is(err, errUsage) {
 			return 2
 		}
