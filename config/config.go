@@ -103,6 +103,11 @@ type Knowledge struct {
 	// ReloadInterval: how often serve checks Dir for a new ingest and
 	// switches to it without a restart (default 1m; 0s: only on SIGHUP).
 	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// SampleUntilIngest: while Dir holds no knowledge base yet, serve the
+	// bundled sample city instead of failing, and switch to the city's
+	// pages when the first ingest has written them (a fresh docker compose
+	// setup starts before its first ingest run).
+	SampleUntilIngest bool `yaml:"sample_until_ingest"`
 }
 
 // DictionaryPath is the dictionary file to read, "" when translation is off.

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,6 +35,10 @@ type LiveOptions struct {
 	Open func(ctx context.Context, warn io.Writer) (*knowledge.KB, error)
 	// Engine builds the engine over an opened knowledge base.
 	Engine func(kb *knowledge.KB) (*Engine, error)
+	// Fallback, when set, opens the knowledge base served while Dir holds
+	// none yet (knowledge.ErrNoKB; the sample city): Live serves it and
+	// switches to Dir's at the first reload after an ingest wrote one.
+	Fallback func(ctx context.Context, warn io.Writer) (*knowledge.KB, error)
 	// Reloaded is told about every reload attempt (nil: nobody).
 	Reloaded func(error)
 	// Log gets what Watch did (nil: discarded).
@@ -46,6 +51,7 @@ type liveGeneration struct {
 	kb         *knowledge.KB
 	engine     *Engine
 	generation string // the manifest's generation; "" without Dir
+	fallback   bool   // the fallback, served while Dir holds no knowledge base
 
 	mu     sync.RWMutex
 	closed bool
@@ -67,6 +73,17 @@ func OpenLive(ctx context.Context, opts LiveOptions, warn io.Writer) (*Live, err
 	gen := ""
 	if opts.Dir != "" {
 		g, err := knowledge.CurrentGeneration(opts.Dir)
+		if errors.Is(err, knowledge.ErrNoKB) && opts.Fallback != nil {
+			opts.Log.WarnContext(ctx, "no knowledge base in knowledge.dir yet: serving the fallback (the bundled sample city) until civibot ingest writes one",
+				"dir", opts.Dir)
+			fb, err := l.openWith(ctx, opts.Fallback, "", warn)
+			if err != nil {
+				return nil, err
+			}
+			fb.fallback = true
+			l.cur.Store(fb)
+			return l, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +98,11 @@ func OpenLive(ctx context.Context, opts LiveOptions, warn io.Writer) (*Live, err
 }
 
 func (l *Live) open(ctx context.Context, gen string, warn io.Writer) (*liveGeneration, error) {
-	kb, err := l.opts.Open(ctx, warn)
+	return l.openWith(ctx, l.opts.Open, gen, warn)
+}
+
+func (l *Live) openWith(ctx context.Context, open func(context.Context, io.Writer) (*knowledge.KB, error), gen string, warn io.Writer) (*liveGeneration, error) {
+	kb, err := open(ctx, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +151,15 @@ func (l *Live) Reload(ctx context.Context) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	gen, err := knowledge.CurrentGeneration(l.opts.Dir)
+	old := l.cur.Load()
+	if errors.Is(err, knowledge.ErrNoKB) && old.fallback {
+		return false, nil // still waiting for the first ingest
+	}
 	if err != nil {
 		l.opts.Reloaded(err)
 		return false, fmt.Errorf("knowledge: reload: %w", err)
 	}
-	old := l.cur.Load()
-	if gen == old.generation {
+	if gen == old.generation && !old.fallback {
 		return false, nil
 	}
 	g, err := l.open(ctx, gen, io.Discard)

@@ -171,7 +171,7 @@ func Ingest(ctx context.Context, dir string, pages []Page, opts Options) (Ingest
 	}
 	if kb.dictErr != nil {
 		kb.Close()
-		return sum, fmt.Errorf("knowledge: ingest: %w", kb.dictErr)
+		return sum, kb.dictErr // says "knowledge: dictionary …" already
 	}
 	sum.Copies = kb.CopyCount()
 	err = writeGeneration(kb, tmp)

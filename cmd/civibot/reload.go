@@ -14,11 +14,19 @@ import (
 // openLiveKB opens the configured knowledge base and the engine over it,
 // reloaded after an ingest into knowledge.dir (dialog.Live). retrieval
 // times every search; reloaded is told about every reload attempt (both
-// may be nil). Import warnings go to warn.
+// may be nil). Import warnings go to warn. With
+// knowledge.sample_until_ingest, the sample city answers while
+// knowledge.dir holds no knowledge base yet.
 func openLiveKB(ctx context.Context, cfg config.Config, src kbSource, retrieval func(time.Duration), reloaded func(error), log *slog.Logger, warn io.Writer) (*dialog.Live, error) {
-	return dialog.OpenLive(ctx, dialog.LiveOptions{
+	opts := dialog.LiveOptions{
 		Dir: src.dir, Open: src.open, Engine: engineFor(cfg, retrieval, log), Reloaded: reloaded, Log: log,
-	}, warn)
+	}
+	if cfg.Knowledge.SampleUntilIngest && src.dir != "" {
+		sample := src
+		sample.dir = ""
+		opts.Fallback = sample.open
+	}
+	return dialog.OpenLive(ctx, opts, warn)
 }
 
 // engineFor builds dialog engines from config (serve, ask and eval), with
