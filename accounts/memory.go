@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/civibot/civibot/internal/filelock"
 )
 
 // FileName is the name of the accounts file in the data directory
@@ -106,7 +108,7 @@ func (m *memAccounts) write(fn func(*accountsFile) error) error {
 	if err := os.MkdirAll(filepath.Dir(m.path), 0o700); err != nil {
 		return fmt.Errorf("write accounts: %w", err)
 	}
-	unlock, err := lockFile(m.path + ".lock")
+	unlock, err := filelock.Lock(m.path + ".lock")
 	if err != nil {
 		return fmt.Errorf("write accounts: %w", err)
 	}

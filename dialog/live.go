@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,9 @@ type Live struct {
 
 	cur atomic.Pointer[liveGeneration]
 	mu  sync.Mutex // one reload at a time
+	// aliases are the accepted aliases (SetAliases), set on every
+	// generation opened after them too.
+	aliases atomic.Pointer[[]knowledge.Alias]
 }
 
 // LiveOptions says how Live opens a knowledge base and builds its engine.
@@ -111,6 +115,11 @@ func (l *Live) openWith(ctx context.Context, open func(context.Context, io.Write
 		kb.Close()
 		return nil, err
 	}
+	if a := l.aliases.Load(); a != nil {
+		if unknown := kb.SetAliases(*a); len(unknown) > 0 {
+			l.opts.Log.WarnContext(ctx, "aliases of pages this knowledge base does not have are not used", "aliases", len(unknown))
+		}
+	}
 	return &liveGeneration{kb: kb, engine: engine, generation: gen}, nil
 }
 
@@ -137,6 +146,34 @@ func (l *Live) Pages() int { return l.cur.Load().kb.Len() }
 func (l *Live) Terms(text, lang string) []string {
 	return l.cur.Load().kb.Analyzer().Terms(text, lang)
 }
+
+// SetAliases makes aliases searchable in the current knowledge base and
+// in every one a reload opens after it. It returns the aliases of pages
+// the current knowledge base does not have (an ingest removed them).
+func (l *Live) SetAliases(aliases []knowledge.Alias) (unknown []knowledge.Alias) {
+	a := slices.Clone(aliases)
+	l.mu.Lock() // no reload opens a generation meanwhile with the old list
+	defer l.mu.Unlock()
+	l.aliases.Store(&a)
+	return l.cur.Load().kb.SetAliases(a)
+}
+
+// Page returns the page a caseworker names by its id or its address.
+func (l *Live) Page(ref string) (knowledge.Page, bool) {
+	kb := l.cur.Load().kb
+	p, ok := kb.Page(ref)
+	if !ok {
+		p, ok = kb.PageByURL(ref)
+	}
+	if !ok {
+		return knowledge.Page{}, false
+	}
+	return *p, true
+}
+
+// Fallback reports whether the fallback is served (knowledge.dir holds no
+// knowledge base yet).
+func (l *Live) Fallback() bool { return l.cur.Load().fallback }
 
 // Generation is the manifest generation being served ("" without Dir).
 func (l *Live) Generation() string { return l.cur.Load().generation }

@@ -2,6 +2,8 @@ package knowledge
 
 import (
 	"math"
+	"net/url"
+	"strings"
 	"sync/atomic"
 )
 
@@ -180,3 +182,45 @@ func conceptHas(c qconcept, term string) bool {
 
 // aliasStore holds a KB's current aliases.
 type aliasStore = atomic.Pointer[aliasIndex]
+
+// PageByURL returns the page at the given address: the way a caseworker
+// names a page when they paste its link into a reply. Scheme, "www.",
+// letter case of the host, a trailing slash, the query's order and the
+// fragment do not matter.
+func (kb *KB) PageByURL(u string) (*Page, bool) {
+	key := urlKey(u)
+	if key == "" {
+		return nil, false
+	}
+	kb.urlsOnce.Do(func() {
+		kb.byURL = make(map[string]int, len(kb.pages))
+		for i := range kb.pages {
+			if k := urlKey(kb.pages[i].URL); k != "" {
+				if _, dup := kb.byURL[k]; !dup {
+					kb.byURL[k] = i
+				}
+			}
+		}
+	})
+	i, ok := kb.byURL[key]
+	if !ok {
+		return nil, false
+	}
+	return &kb.pages[i], true
+}
+
+// urlKey is the form of an http(s) address that PageByURL compares.
+func urlKey(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	host = strings.TrimSuffix(strings.TrimSuffix(host, ":443"), ":80")
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	key := host + path
+	if q := u.Query(); len(q) > 0 {
+		key += "?" + q.Encode() // sorted by key
+	}
+	return key
+}

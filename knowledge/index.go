@@ -67,6 +67,9 @@ type KB struct {
 	copyOf []int32
 	// aliases are the searchable aliases (SetAliases); nil: none.
 	aliases aliasStore
+	// byURL finds pages by address (PageByURL), built on first use.
+	urlsOnce sync.Once
+	byURL    map[string]int
 	// warnings are problems that did not stop Build or Open (see Warnings).
 	warnings []string
 	// dictErr is why the dictionary could not be used (Ingest fails on it).

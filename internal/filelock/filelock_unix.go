@@ -1,6 +1,8 @@
 //go:build unix
 
-package accounts
+// Package filelock serialises writers of a state file across processes
+// (civibot serve and the civibot commands beside it).
+package filelock
 
 import (
 	"fmt"
@@ -8,9 +10,10 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive advisory lock on path (created if missing),
-// so two processes do not write the accounts file at once.
-func lockFile(path string) (func(), error) {
+// Lock takes an exclusive advisory lock on path (created if missing), so
+// two processes do not write the file it guards at once. The returned
+// function releases it.
+func Lock(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
