@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"ask":           {"ask the bot one question and show its decision", runAsk},
 		"eval":          {"measure retrieval and handoff quality on a case file", runEval},
 		"user":          {"manage caseworker accounts for the console (add, list, disable, enable, passwd)", runUser},
+		"aliases":       {"what caseworkers taught: list, export and import the aliases of pages", runAliases},
 		"conversations": {"delete stored conversations (purge old ones, or one on request)", runConversations},
 		"config":        {"check the configuration (effective values, secrets masked) or print the example", runConfig},
 		"healthcheck":   {"ask a running civibot whether it is ready (for container health checks)", runHealthcheck},

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/aliases"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/config"
@@ -139,6 +140,7 @@ type core struct {
 	store  backend
 	queue  handoff.Queue
 	accts  *accounts.Store
+	alias  *aliases.Store        // what caseworkers taught
 	rdb    redis.UniversalClient // nil without Redis
 
 	// build
@@ -193,6 +195,9 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 		if c.accts, err = accounts.NewRedis(cfg.Handoff.Accounts, c.rdb, prefix, c.ops.accountsOptions()); err != nil {
 			return err
 		}
+		if c.alias, err = aliases.NewRedis(c.rdb, prefix, nil); err != nil {
+			return err
+		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
 		return nil
 	}
@@ -207,6 +212,7 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 	if c.accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), c.ops.accountsOptions()); err != nil {
 		return err
 	}
+	c.alias = aliases.NewFile(filepath.Join(cfg.Security.DataDir, aliases.FileName), nil)
 	log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
 	c.closers = append(c.closers, func() error { log.Warn("shutting down with state in memory: " + memoryStateLost); return nil })
 	return nil
@@ -222,6 +228,17 @@ func (c *core) build(ctx context.Context) (err error) {
 	if c.desk, err = handoff.New(c.cfg.Handoff, handoff.Options{State: c.store, Queue: c.queue, Registry: c.registry, Users: c.accts, Log: c.log}); err != nil {
 		return err
 	}
+	// What caseworkers taught: the accepted aliases now, and those accepted
+	// or imported later (on any instance) within aliasSyncEvery.
+	as := &aliasSync{store: c.alias, live: c.engine, log: c.log}
+	if err := as.sync(ctx); err != nil {
+		c.log.WarnContext(ctx, "aliases: cannot read the accepted aliases yet; retrying", "error", err)
+	}
+	c.background.Add(1)
+	go func() {
+		defer c.background.Done()
+		as.run(ctx, aliasSyncEvery)
+	}()
 	c.svc, err = dialog.NewService(dialog.ServiceConfig{DefaultLanguage: c.cfg.Dialog.DefaultLanguage}, c.engine, c.store, c.store, c.desk, c.log, c.ops.serviceOptions()...)
 	return err
 }
@@ -272,6 +289,7 @@ func (c *core) mount(ctx context.Context) (*web.Server, error) {
 		PublicURL: cfg.Server.PublicURL, TrustProxy: cfg.Server.TrustProxy, Log: log,
 		MaxTextChars: cfg.Handoff.MaxTextChars, SessionMax: cfg.Handoff.Accounts.SessionMax,
 		Analytics: c.ops.consoleAnalytics(), Ephemeral: !usesRedis(cfg),
+		Teacher: aliases.NewTeacher(c.alias, c.engine, c.store), Aliases: c.alias,
 	})
 	if err != nil {
 		return nil, err

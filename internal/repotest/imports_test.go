@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"channels/twilio":       {"conversation", "dialog", "channels"},
 	"channels/email":        {"conversation", "dialog", "channels", "internal/redislock"},
 	"web":                   {"conversation", "dialog", "handoff", "channels", "internal/static"},
-	"web/console":           {"conversation", "handoff", "accounts", "channels", "analytics", "internal/sockets", "internal/static", "internal/clientaddr"},
+	"web/console":           {"conversation", "handoff", "accounts", "aliases", "channels", "analytics", "internal/sockets", "internal/static", "internal/clientaddr"},
 	"analytics":             {"conversation", "dialog", "internal/personal"},
 	"aliases":               {"conversation", "dialog", "knowledge", "analytics", "internal/filelock"},
 	"metrics":               {"conversation", "dialog"},

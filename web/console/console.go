@@ -36,6 +36,7 @@
 //	PUT    /console/api/canned                replace them (admin)
 //	GET    /console/api/live                  the live WebSocket
 //	GET    /console/analytics                 the city's dashboard (admin; see analytics.go)
+//	GET    /console/aliases                   the review of what caseworkers taught (admin; see aliases.go)
 package console
 
 import (
@@ -148,6 +149,10 @@ type Options struct {
 	// tells caseworkers that a restart loses conversations, callback
 	// requests and sessions (issue 21.12).
 	Ephemeral bool
+	// Teacher turns caseworkers' answers with the city's pages into
+	// suggested aliases, Aliases is their review (nil: learning is off).
+	Teacher Teacher
+	Aliases AliasReview
 }
 
 // Handler serves the console. Mount it at "/console/" and "GET /console".
@@ -173,6 +178,8 @@ type Handler struct {
 	now        func() time.Time
 	analytics  Analytics
 	ephemeral  bool
+	teacher    Teacher
+	aliases    AliasReview
 
 	socks sockets.Set[*liveConn]
 }
@@ -196,7 +203,7 @@ func New(cfg Config, opts Options) (*Handler, error) {
 		cfg: cfg.withDefaults(), desk: opts.Desk, accounts: opts.Accounts, store: opts.Store, bus: opts.Bus,
 		log: opts.Log, trust: opts.TrustProxy, mux: http.NewServeMux(),
 		refresh: opts.RefreshInterval, ping: opts.PingInterval, pong: opts.PongTimeout, maxChars: opts.MaxTextChars,
-		analytics: opts.Analytics, ephemeral: opts.Ephemeral,
+		analytics: opts.Analytics, ephemeral: opts.Ephemeral, teacher: opts.Teacher, aliases: opts.Aliases,
 	}
 	if h.maxChars <= 0 {
 		h.maxChars = handoff.DefaultMaxTextChars
@@ -277,6 +284,7 @@ func (h *Handler) routes() {
 	m.Handle("PUT /console/api/canned", h.api(h.setCanned, apiOpts{body: maxCannedBody, admin: true}))
 	m.HandleFunc("GET /console/api/live", h.live)
 	h.analyticsRoutes(m)
+	h.aliasRoutes(m)
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		setAPIHeaders(w)
 		writeError(w, &apiError{status: http.StatusNotFound, code: "no_such_route", msg: "no such console API route: " + r.Method + " " + r.URL.Path})

@@ -471,6 +471,7 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	out := map[string]any{"message": h.messages(r.Context(), []conversation.Message{m})[0], "delivered": delivered}
+	h.learnFromReply(r.Context(), id, c.session.User, in.Text, out)
 	if !delivered {
 		out["warning"] = "the reply is stored but could not be delivered on the citizen's channel"
 		if errors.Is(derr, channels.ErrWindowClosed) {
