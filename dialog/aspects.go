@@ -24,6 +24,7 @@ const (
 	aspectContact     aspect = "contact"
 	aspectOnline      aspect = "online"
 	aspectEligibility aspect = "eligibility"
+	aspectAge         aspect = "age"
 	aspectProcedure   aspect = "procedure"
 )
 
@@ -41,11 +42,17 @@ type aspectRule struct {
 // matches decides (a question about the fee of an appointment asks the
 // fee).
 func newAspectRules() []aspectRule {
-	return []aspectRule{
+	rules := []aspectRule{
 		{aspectFees,
 			re(`(kost|gebuehr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|\bcost|\bfees?\b|price|how much|\bpay\b|charge|free of|umsonst|gratis)`),
 			[]knowledge.SectionKind{knowledge.SectionFees},
 			re(`(\d+([.,]\d+)?\s*(€|euro\b|eur\b)|€|\beuro\b|gebuehr|kosten|kostenlos|kostenfrei|gebuehrenfrei|unentgeltlich|\bfrei\b|\bcosts?\b|\bfees?\b|free of charge|\bfree\b|price|charge)`)},
+		// How old one must be: before documents, whose "brauche ich" it
+		// shares ("Ab welchem Alter brauche ich einen Ausweis?").
+		{aspectAge,
+			re(`(welche(m|s|n)? alter|wie alt|\balter(sgrenze)?\b|altersbeschraenkung|mindestalter|volljaehrig|minderjaehrig|how old|what age|\bages?\b|age limit|minimum age)`),
+			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
+			re(`(\d+\s*(jahre|jahren|lebensjahr)|lebensjahr|volljaehrig|minderjaehrig|jahre alt|\balter\b|kinder|jugendliche|erwachsene|\d+\s*years|years old|\baged?\b|under \d+|over \d+|adults?|children|minors?)`)},
 		{aspectDocuments,
 			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|brauche ich|benoetige ich|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do i need|need to (bring|provide|show)|proof)`),
 			[]knowledge.SectionKind{knowledge.SectionDocuments},
@@ -83,6 +90,12 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
 			re(`(antrag|beantragen|stellen sie|fuellen|termin|zunaechst|danach|anschliessend|schritt|online|persoenlich|apply|application|appointment|first|then|step|fill in|online|in person)`)},
 	}
+	// Any other "how long" ("Wie lange kann ich bleiben?") asks a span of
+	// time, answered like how long something takes: by the sentences that
+	// name one. Last, after "wie lange habe ich" (a deadline).
+	dur := *ruleOf(rules, aspectDuration)
+	dur.question = re(`(wie lange|how long)`)
+	return append(rules, dur)
 }
 
 // detectAspect returns what the question asks about, if it names an

@@ -282,6 +282,17 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		heading string
 	}
 	var flat []unit
+	// A page with a section for the asked aspect ("Gebühren" for what it
+	// costs) answers from that section alone: the documents list before it
+	// is not part of the answer to "Was kostet das?". Not so for where to
+	// go, how to apply or how long it takes: the page's text often says it
+	// ("Informieren Sie sich im Sozialbürgerhaus"), not its contact box.
+	only := false
+	for si, sents := range secs {
+		if rule != nil && len(sents) > 0 && rule.answers(page.Sections[si].Kind) && sectionAnswers[q.aspect] {
+			only = true
+		}
+	}
 	for si, sents := range secs {
 		sec := page.Sections[si]
 		if rule != nil && len(sents) > 0 && rule.answers(sec.Kind) {
@@ -303,7 +314,11 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]bool, len(q.concepts))
+	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
 	for from := range flat {
+		if !inAspect(flat[from]) {
+			continue
+		}
 		// A passage does not start in the middle of a list: the items
 		// would read without the sentence that says what they are.
 		if flat[from].item && from > 0 && flat[from-1].item && flat[from-1].section == flat[from].section {
@@ -313,6 +328,9 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		clear(union)
 		for to := from; to < len(flat); to++ {
 			u := flat[to]
+			if !inAspect(u) {
+				break
+			}
 			n := len([]rune(u.text))
 			if u.heading != "" && to > from {
 				n += len([]rune(u.heading))
@@ -372,7 +390,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	hits := make([]bool, len(q.concepts))
 	for i, u := range flat[bestFrom : bestTo+1] {
-		if u.heading != "" && i > 0 && lim.sentences == 0 {
+		if u.heading != "" && (i > 0 || only) && lim.sentences == 0 {
 			p.sentences = append(p.sentences, sentence{text: u.heading, heading: true, section: u.section})
 		}
 		p.sentences = append(p.sentences, u.sentence)
@@ -384,6 +402,10 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	p.support, p.pageSupport = q.knownShare(hits), q.knownShare(pageHits)
 	return p
 }
+
+// sectionAnswers are the aspects whose section, when a page has one, is
+// the whole answer.
+var sectionAnswers = map[aspect]bool{aspectFees: true, aspectDocuments: true, aspectDeadline: true, aspectHours: true, aspectEligibility: true}
 
 // topicShare is the share of the question's topic concepts (those the
 // page's title names) that hits holds (0 when it has none).
@@ -474,7 +496,9 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			if style == StyleSpoken || style == StyleShort {
 				continue
 			}
-			b.WriteString("\n")
+			if !strings.HasSuffix(b.String(), "\n") {
+				b.WriteString("\n")
+			}
 			b.WriteString(s.text)
 			b.WriteString("\n")
 			continue

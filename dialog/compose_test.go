@@ -59,6 +59,10 @@ func TestDetectAspect(t *testing.T) {
 		"Wer darf Wohngeld bekommen?":                  aspectEligibility,
 		"Wie beantrage ich Kindergeld?":                aspectProcedure,
 		"Hundesteuer":                                  aspectNone,
+		"Ab welchem Alter brauche ich einen Ausweis?":  aspectAge,
+		"How old do you have to be to get a licence?":  aspectAge,
+		"Wie lange kann ich mit dem Visum bleiben?":    aspectDuration,
+		"Wie lange habe ich Zeit für die Ummeldung?":   aspectDeadline,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {

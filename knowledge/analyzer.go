@@ -243,6 +243,44 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			}
 		}
 	}
+	// A German compound the table does not translate as a whole is
+	// translated by its parts ("Masernimpfung" → measles, vaccination):
+	// one option with a slot per part, found partly when only some are.
+	if normLang(lang) != "en" && a.trans != nil {
+		translated := map[int]bool{}
+		for _, m := range a.trans.match(words, normLang(lang)) {
+			for _, wi := range m.words {
+				translated[wi] = true
+			}
+		}
+		for i, w := range words {
+			if translated[i] || a.knows(qslot{stem(w.lower, "de")}) && a.vocab != nil {
+				continue // translated, or a word the pages hold as it is
+			}
+			parts := a.trans.compoundParts(w.lower, func(t string) bool { return a.vocab != nil && a.vocab[t] > 0 })
+			if parts == nil {
+				continue
+			}
+			o := qoption{weight: weightCompoundOOV}
+			for _, p := range parts {
+				var slot qslot
+				if a.vocab != nil && a.vocab[p] > 0 {
+					slot = append(slot, p)
+				}
+				for _, t := range a.trans.From["de"][p] {
+					if len(t.Slots) == 1 {
+						slot = append(slot, t.Slots[0]...)
+					}
+				}
+				o.slots = append(o.slots, dedupe(slot))
+			}
+			c := &concepts[conceptOf[i]]
+			if !c.has(o) {
+				c.options = append(c.options, o)
+			}
+			delete(unknown, conceptOf[i])
+		}
+	}
 	// Words the KB does not know, that are no compound of known words and
 	// that the lexicon does not name, may be misspelt: near spellings from
 	// the KB stand in.

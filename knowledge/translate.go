@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // A translation table lets a question in one language search pages in the
@@ -253,6 +254,60 @@ func (t *transTable) match(words []word, lang string) []transMatch {
 				}
 				break
 			}
+		}
+	}
+	return out
+}
+
+// compoundParts splits a German word the table does not translate as a
+// whole into parts it does ("masernimpfung" → "masern" + "impfung",
+// "bewerbungshilfe" → "bewerbung(s)" + "hilfe"), or that the pages hold as
+// they are (known: "familien" is the index term of "family" too): the
+// head (the last part) as long as possible, the rest whole (without a
+// linking element) or split once more. It returns the parts' stems, nil
+// when the word is no such compound.
+func (t *transTable) compoundParts(lower string, known func(stem string) bool) []string {
+	m := t.From["de"]
+	if len(m) == 0 || len(lower) < minCompoundLen+1 || hasDigit(lower) {
+		return nil
+	}
+	var split func(w string, depth int) []string
+	split = func(w string, depth int) []string {
+		for i := minPartLen; i <= len(w)-minPartLen; i++ {
+			head := w[i:]
+			if !utf8.RuneStart(w[i]) || len(head) < minPartLen+1 {
+				continue
+			}
+			hk := stem(head, "de")
+			if m[hk] == nil && !known(hk) {
+				continue
+			}
+			left := w[:i]
+			for _, l := range append([]string{left}, trimLinkers(left)...) {
+				if len(l) < minPartLen {
+					continue
+				}
+				if lk := stem(l, "de"); m[lk] != nil || known(lk) {
+					return []string{lk, hk}
+				}
+			}
+			if depth > 0 {
+				if parts := split(left, depth-1); parts != nil {
+					return append(parts, hk)
+				}
+			}
+		}
+		return nil
+	}
+	return split(lower, 1)
+}
+
+// trimLinkers returns w without each linking element it ends with.
+func trimLinkers(w string) []string {
+	var out []string
+	for _, l := range linkers {
+		if strings.HasSuffix(w, l) {
+			out = append(out, strings.TrimSuffix(w, l))
 		}
 	}
 	return out

@@ -29,6 +29,11 @@ Bewerbung {f} :: application
 Auftragen {n} :: application
 Zitronenfalter {m} [zool.] :: brimstone butterfly
 Weltraumbahnhof {m} :: spaceport
+Masern {pl} [med.] :: measles
+Impfung {f} [med.] | Impfungen {pl} :: vaccination | vaccinations
+Hilfe {f} :: help; aid
+Beratung {f} :: counselling; advice
+Familie {f} | Familien {pl} :: family | families
 ein Satz ohne Trenner
 `
 
@@ -258,4 +263,49 @@ func ids(hits []Hit) []string {
 		out[i] = h.Page.ID
 	}
 	return out
+}
+
+// TestCompoundTranslatedByParts: a German compound the dictionary lacks is
+// translated by its parts, so a German question finds English pages.
+func TestCompoundTranslatedByParts(t *testing.T) {
+	ctx := context.Background()
+	pages := []Page{
+		{ID: "measles", Title: "Measles protection", Language: "en", Sections: []Section{
+			{Kind: SectionDescription, Text: "Children need a measles vaccination before they start school."}}},
+		{ID: "family", Title: "Family counselling", Language: "en", Sections: []Section{
+			{Kind: SectionDescription, Text: "Family counselling helps parents and children in difficult times."}}},
+		{ID: "jobs", Title: "Writing applications", Language: "en", Sections: []Section{
+			{Kind: SectionDescription, Text: "We help you write an application for a job."}}},
+	}
+	kb, err := Build(ctx, pages, Options{Dictionary: writeTestDictionary(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	for _, tt := range []struct {
+		word  string
+		parts []string
+	}{
+		{"masernimpfung", []string{stem("masern", "de"), stem("impfung", "de")}},
+		{"familienberatung", []string{stem("familie", "de"), stem("beratung", "de")}},
+		{"bewerbungshilfe", []string{stem("bewerbung", "de"), stem("hilfe", "de")}},
+		{"impfung", nil},         // a word, not a compound
+		{"zitronenbahnhof", nil}, // "zitronen" has no translation of its own
+	} {
+		if got := kb.an.trans.compoundParts(tt.word, func(t string) bool { return kb.an.vocab[t] > 0 }); !reflect.DeepEqual(got, tt.parts) {
+			t.Errorf("compoundParts(%q) = %q, want %q", tt.word, got, tt.parts)
+		}
+	}
+	for _, tt := range []struct{ q, want string }{
+		{"Wann braucht mein Kind die Masernimpfung?", "measles"},
+		{"Gibt es Familienberatung?", "family"},
+	} {
+		hits, err := kb.Search(ctx, Query{Text: tt.q, Language: "de"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Page.ID != tt.want {
+			t.Errorf("%q: %v, want %s first", tt.q, ids(hits), tt.want)
+		}
+	}
 }
