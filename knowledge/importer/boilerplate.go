@@ -51,7 +51,16 @@ var defaultBoilerplateHeadings = []string{
 	`war diese seite hilfreich\??|was this page helpful\??`,
 	`(diese )?seite teilen|share( this page)?|teilen`,
 	`(didn't|did not) find what you (were )?(looking for|need)\??`,
+	// navigation to other pages: link lists that name other services
+	// ("Personalausweise, sperren (bei Verlust …)") and would be found and
+	// quoted for questions about those
+	`weitere (dienstleistungen|leistungen|themen)|verwandte (themen|leistungen|dienstleistungen|links)|siehe auch|weiterführende links`,
+	`links( auf .{1,40}| im internet| zum thema)?|externe links`,
+	`related (services|links|topics|pages)|see also|more services|external links|useful links`,
 }
+
+// listBullet starts a list item of a section's text.
+var listBullet = regexp.MustCompile(`^([-*•–]|\d+[.)])\s+`)
 
 // keywordBlock is a line that lists a page's search words.
 var keywordBlock = regexp.MustCompile(`(?i)^(?:suchwörter|suchworte|suchbegriffe|schlagwörter|schlagworte|stichwörter|stichworte|keywords|search terms|tags)\s*:\s*(.+)$`)
@@ -112,8 +121,24 @@ func (b *boilerplate) strip(p *knowledge.Page) int {
 	secs := p.Sections[:0:0]
 	for _, s := range p.Sections {
 		var kept []string
+		// navList: a line of the text matched a boilerplate heading (a
+		// deeper heading the section kept as text: Hamburg's "#### Links im
+		// Internet"); the list under it goes with it.
+		navList := false
 		for _, l := range strings.Split(s.Text, "\n") {
+			if navList {
+				if t := strings.TrimSpace(l); t == "" || listBullet.MatchString(t) {
+					removed++
+					continue
+				}
+				navList = false
+			}
 			bare := strings.TrimSpace(strings.TrimLeft(l, "-•*· "))
+			if b.headings != nil && bare == strings.TrimSpace(l) && b.headings.MatchString(bare) {
+				navList = true
+				removed++
+				continue
+			}
 			if m := keywordBlock.FindStringSubmatch(bare); m != nil {
 				p.Keywords = appendKeywords(p.Keywords, m[1])
 				removed++

@@ -39,6 +39,13 @@ Sie können auch telefonisch einen Termin buchen.
 
 * [Fotomustertafel](https://example.test/foto)
 
+#### Weitere Dienstleistungen
+
+* [Reisepass, Neuantrag nach Verlust](https://example.test/pass)
+* [Vorläufigen Personalausweis beantragen](https://example.test/vorl)
+
+Das Foto darf nicht älter als sechs Monate sein.
+
 Seite drucken
 
 Noch nicht das passende gefunden?
@@ -82,8 +89,11 @@ func TestBoilerplateStripped(t *testing.T) {
 		keywords []string
 	}{
 		{"markdown in JSONL", fstest.MapFS{"hh.jsonl": {Data: rec}}, Options{BodyFields: []string{"markdown"}},
-			[]string{"Sie können einen Personalausweis beantragen.", "37,00 EUR", "Links im Internet", "Fotomustertafel", "Sie können auch telefonisch einen Termin buchen.", "Ottenser Marktplatz 10"},
-			[]string{"===", "Letzte Aktualisierung", "Suchwörter", "Noch nicht das passende", "Startseite", "Seite drucken", "Kontakt speichern", "Details anzeigen", "Jetzt einen Termin buchen"},
+			[]string{"Sie können einen Personalausweis beantragen.", "37,00 EUR", "Sie können auch telefonisch einen Termin buchen.", "Ottenser Marktplatz 10",
+				"Das Foto darf nicht älter als sechs Monate sein."},
+			[]string{"===", "Letzte Aktualisierung", "Suchwörter", "Noch nicht das passende", "Startseite", "Seite drucken", "Kontakt speichern", "Details anzeigen", "Jetzt einen Termin buchen",
+				// link lists under navigation headings, kept as text lines of their section
+				"Links im Internet", "Fotomustertafel", "Weitere Dienstleistungen", "Neuantrag nach Verlust", "Vorläufigen Personalausweis"},
 			[]string{"Perso", "Ausweis beantragen", "ePA"}},
 		{"HTML", fstest.MapFS{"hund.html": {Data: []byte(html)}}, Options{},
 			[]string{"Wer einen Hund hält, zahlt Hundesteuer."},
