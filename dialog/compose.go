@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -535,9 +536,20 @@ func endsSentence(text string) bool {
 	return strings.ContainsRune(".!?:;…", r)
 }
 
+// shownSections are the kinds of the page's sections the passage quotes.
+func shownSections(page *knowledge.Page, p passage) map[knowledge.SectionKind]bool {
+	out := map[knowledge.SectionKind]bool{}
+	for _, s := range p.sentences {
+		if k := page.Sections[s.section].Kind; k != "" && k != knowledge.SectionDescription {
+			out[k] = true
+		}
+	}
+	return out
+}
+
 // followUps offers the aspects the page can answer that the citizen has
 // not asked about: a section for it, or a sentence that looks like it.
-func (e *Engine) followUps(page *knowledge.Page, ps pageSentences, asked aspect, p phrases) []conversation.QuickReply {
+func (e *Engine) followUps(page *knowledge.Page, ps pageSentences, asked aspect, p phrases, shown map[knowledge.SectionKind]bool) []conversation.QuickReply {
 	var out []conversation.QuickReply
 	for _, o := range []struct {
 		a     aspect
@@ -549,6 +561,11 @@ func (e *Engine) followUps(page *knowledge.Page, ps pageSentences, asked aspect,
 		{aspectHours, p.AskHours},
 	} {
 		if o.a == asked || (asked == aspectPlace && o.a == aspectHours) {
+			continue
+		}
+		// Not what the answer shows already ("Gibt es eine Frist?" under
+		// the deadline).
+		if rule := ruleOf(e.aspects, o.a); rule != nil && slices.ContainsFunc(rule.sections, func(k knowledge.SectionKind) bool { return shown[k] }) {
 			continue
 		}
 		if e.pageAnswers(page, ps, o.a) {
@@ -595,4 +612,48 @@ func passageHits(q question, p passage) []bool {
 		}
 	}
 	return hits
+}
+
+// obligation asks what one has to do ("Ich bin umgezogen, was muss ich
+// tun?", "Muss ich meinen Hund anmelden?", "do I need to register?").
+var obligation = re(`(muss ich|muessen wir|was (muss|soll) ich|was ist zu tun|was tun\b|ist .*pflicht|\bpflicht|do i (have|need) to|must i|what (do|should) i (have to |need to )?do|required to|obliged)`)
+
+// deadlineExtra is how far an answer may exceed its budget to add the
+// deadline (see withDeadline).
+const deadlineExtra = 200
+
+// withDeadline adds the page's deadline to an answer to what one has to
+// do: "innerhalb von zwei Wochen" is part of "was muss ich tun?" even
+// when the passage that answers it best is the procedure. It adds the
+// first sentence of the page's deadline section, under its heading, when
+// the passage holds none of it and it fits.
+func withDeadline(page *knowledge.Page, ps pageSentences, q question, p passage, lim composeLimits) passage {
+	if q.aspect != aspectNone && q.aspect != aspectProcedure || !obligation.MatchString(fold(q.text)) {
+		return p
+	}
+	chars := 0
+	for _, s := range p.sentences {
+		if page.Sections[s.section].Kind == knowledge.SectionDeadlines {
+			return p
+		}
+		chars += len([]rune(s.text))
+	}
+	for si, sec := range page.Sections {
+		if sec.Kind != knowledge.SectionDeadlines || len(ps[si]) == 0 {
+			continue
+		}
+		first := ps[si][0]
+		n := len([]rune(first.text))
+		if chars+n > lim.chars+deadlineExtra {
+			return p
+		}
+		out := p
+		out.sentences = append([]sentence(nil), p.sentences...)
+		if sec.Heading != "" && lim.sentences == 0 {
+			out.sentences = append(out.sentences, sentence{text: sec.Heading, heading: true, section: si})
+		}
+		out.sentences = append(out.sentences, first)
+		return out
+	}
+	return p
 }

@@ -393,7 +393,8 @@ func (e *Engine) prepare(page *knowledge.Page, text string, asked aspect, lang s
 	}
 	ps := e.sentences(page)
 	q := e.newQuestion(text, lang, asked, page)
-	return composed{page: page, ps: ps, q: q, pass: e.selectPassage(page, ps, q, lim), lim: lim}
+	pass := e.selectPassage(page, ps, q, lim)
+	return composed{page: page, ps: ps, q: q, pass: withDeadline(page, ps, q, pass, lim), lim: lim}
 }
 
 // compose builds an answer from one page: the passage that answers the
@@ -427,7 +428,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 		if c.style == StyleSpoken {
 			r.Text = joinText(r.Text, fmt.Sprintf(p.SeePage, page.Title))
 		}
-		r.QuickReplies = append([]conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}, e.followUps(page, ps, c.aspect, p)...)
+		r.QuickReplies = append([]conversation.QuickReply{{Label: p.PersonButton, Payload: p.PersonButton}}, e.followUps(page, ps, c.aspect, p, nil)...)
 		r.Decision = conversation.Decision{Kind: KindNotCovered, Confidence: c.conf, Reasons: append(reasons, why), Candidates: c.candidates}
 		return r
 	}
@@ -455,7 +456,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	for _, s := range pass.sentences {
 		r.Quotes = append(r.Quotes, s.text)
 	}
-	follow := e.followUps(page, ps, c.aspect, p)
+	follow := e.followUps(page, ps, c.aspect, p, shownSections(page, pass))
 	if c.hedged && len(follow) > 2 {
 		follow = follow[:2]
 	}

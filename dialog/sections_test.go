@@ -30,3 +30,27 @@ func TestAnswerFromAspectSection(t *testing.T) {
 		}
 	}
 }
+
+// TestObligationGetsTheDeadline: "what do I have to do" is answered with
+// the page's deadline too, and the deadline is then not offered as a
+// follow-up.
+func TestObligationGetsTheDeadline(t *testing.T) {
+	e := sampleEngine(t)
+	for _, tc := range []struct{ q, lang, want, followUp string }{
+		{"Ich bin umgezogen, was muss ich tun?", "de", "innerhalb von zwei Wochen", "Gibt es eine Frist?"},
+		{"I moved to Musterstadt, do I need to register?", "en", "within two weeks", "Is there a deadline?"},
+	} {
+		r, err := e.Respond(context.Background(), dialog.Turn{Text: tc.q, Language: tc.lang, Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, tc.want) {
+			t.Errorf("%q:\n%s\nwant the deadline %q", tc.q, r.Text, tc.want)
+		}
+		for _, qr := range r.QuickReplies {
+			if qr.Label == tc.followUp {
+				t.Errorf("%q: offers %q though the answer gives the deadline", tc.q, qr.Label)
+			}
+		}
+	}
+}

@@ -278,7 +278,8 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			if !c.has(o) {
 				c.options = append(c.options, o)
 			}
-			delete(unknown, conceptOf[i])
+			// Still looked up as a possible misspelling below: parts found
+			// in a typo ("zulasungsstelle") are no translation.
 		}
 	}
 	// Words the KB does not know, that are no compound of known words and
