@@ -313,6 +313,19 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			flat = append(flat, u)
 		}
 	}
+	// sectionHolds: the section that starts at flat[at] holds a concept of
+	// the question beyond the page's topic.
+	sectionHolds := func(at int) bool {
+		for _, u := range flat[at:] {
+			if u.section != flat[at].section {
+				break
+			}
+			if q.holdsBeyondTopic(u.hits) {
+				return true
+			}
+		}
+		return false
+	}
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]bool, len(q.concepts))
 	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
@@ -330,6 +343,14 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		for to := from; to < len(flat); to++ {
 			u := flat[to]
 			if !inAspect(u) {
+				break
+			}
+			// A passage does not run on into a fee, documents, deadline or
+			// contact section the question did not ask about unless that
+			// section says something of the question beyond the page's
+			// topic: "Mein Hund ist neu, muss ich den anmelden?" is not
+			// answered by the fees.
+			if to > from && u.section != flat[to-1].section && offTopicSection(page, u.section, rule) && !sectionHolds(to) {
 				break
 			}
 			n := len([]rune(u.text))
@@ -402,6 +423,28 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	p.support, p.pageSupport = q.knownShare(hits), q.knownShare(pageHits)
 	return p
+}
+
+// offTopicSection reports whether section si of the page is one of the
+// typed sections that answer an aspect (fees, documents, deadlines,
+// contact) other than the asked one (rule; nil: none asked).
+func offTopicSection(page *knowledge.Page, si int, rule *aspectRule) bool {
+	switch k := page.Sections[si].Kind; k {
+	case knowledge.SectionFees, knowledge.SectionDocuments, knowledge.SectionDeadlines, knowledge.SectionContact:
+		return rule == nil || !rule.answers(k)
+	}
+	return false
+}
+
+// holdsBeyondTopic reports whether hits holds a concept of the question
+// other than the page's topic.
+func (q *question) holdsBeyondTopic(hits []bool) bool {
+	for i, h := range hits {
+		if h && !q.topic[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // sectionAnswers are the aspects whose section, when a page has one, is
@@ -481,7 +524,10 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			appendSentence(&b, strings.Join(items, ", ")+".")
 		} else {
 			for _, it := range items {
-				b.WriteString("\n• ")
+				if !strings.HasSuffix(b.String(), "\n") {
+					b.WriteString("\n")
+				}
+				b.WriteString("• ")
 				b.WriteString(it)
 			}
 		}
