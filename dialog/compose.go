@@ -110,6 +110,8 @@ type question struct {
 	// word none does ("wozu", "gelehrt") cannot be in an answer: its
 	// absence says nothing of whether this page answers.
 	known []bool
+	// cross: the question is in another language than the page.
+	cross bool
 }
 
 // passage is what an answer quotes: consecutive sentences of one page.
@@ -129,7 +131,7 @@ type passage struct {
 // newQuestion analyses a question against the page it will be answered
 // from.
 func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Page) question {
-	q := question{text: text, lang: lang, aspect: asked, concepts: e.an.Concepts(text, lang)}
+	q := question{text: text, lang: lang, aspect: asked, concepts: e.an.Concepts(text, lang), cross: page.Language != "" && lang != "" && page.Language != lang}
 	title := map[string]bool{}
 	for _, t := range e.an.Terms(page.Title, page.Language) {
 		title[t] = true

@@ -472,10 +472,14 @@ func (e *Engine) notCovered(q question, pass passage) string {
 		return "the page has no text to quote"
 	}
 	p := answerable(answerFeatures(q, pass))
-	if p >= answerableThreshold {
+	threshold := answerableThreshold
+	if q.cross {
+		threshold = crossThreshold
+	}
+	if p >= threshold {
 		return ""
 	}
-	why := fmt.Sprintf("the page does not seem to answer the question (answerability %.2f below %.2f; ", p, answerableThreshold)
+	why := fmt.Sprintf("the page does not seem to answer the question (answerability %.2f below %.2f; ", p, threshold)
 	if !pass.aspectFound {
 		why += "nothing about " + string(q.aspect) + "; "
 	}
