@@ -296,8 +296,9 @@ type writer struct {
 	mine       map[string]func()
 	mineEvents chan struct{}
 
-	typedID string // the last typing signal: conversation and time
-	typedAt time.Time
+	typedID  string // the last typing signal: conversation, time and newest message
+	typedAt  time.Time
+	typedSeq int64
 
 	dirty    bool
 	event    *handoff.QueueEvent
@@ -536,17 +537,22 @@ const typingEvery = time.Second
 
 // typing tells the citizen's channel that the caseworker is typing, when
 // the caseworker has the conversation. Best effort: errors are dropped.
+//
+// At most one signal per typingEvery goes out for a conversation, except
+// the first after a new message: the citizen's web chat hides the
+// indicator when the caseworker's reply arrives, and the next reply's
+// typing must show at once, however quickly she starts it.
 func (w *writer) typing(id string) {
-	if id == w.typedID && time.Since(w.typedAt) < typingEvery {
-		return
-	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
 	c, err := w.c.h.store.Get(ctx, id)
 	if err != nil || c.Status != conversation.StatusClaimed || c.Assignee != w.c.user {
 		return
 	}
-	w.typedID, w.typedAt = id, time.Now()
+	if id == w.typedID && c.LastSeq == w.typedSeq && time.Since(w.typedAt) < typingEvery {
+		return
+	}
+	w.typedID, w.typedAt, w.typedSeq = id, time.Now(), c.LastSeq
 	_ = w.c.h.bus.Publish(ctx, conversation.TopicTyping(id), nil)
 }
 
