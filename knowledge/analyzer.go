@@ -17,6 +17,9 @@ type Analyzer struct {
 	fuzzy *fuzzyIndex
 	trans *transTable // translations into the pages' languages; nil: none
 	docs  int         // chunks and titles the vocabulary counts in
+	// german: the knowledge base has German pages (a German question then
+	// needs no translation of its compounds).
+	german bool
 }
 
 // Weights of the ways a question word can match, relative to the word itself.
@@ -46,7 +49,7 @@ func newAnalyzer(extraLexicon []string, germanFreq map[string]int32) (*Analyzer,
 	if err != nil {
 		return nil, err
 	}
-	return &Analyzer{lex: lx, split: newSplitter(germanFreq)}, nil
+	return &Analyzer{lex: lx, split: newSplitter(germanFreq), german: len(germanFreq) > 0}, nil
 }
 
 // setVocabulary gives the analyzer the KB's index terms (term → chunk
@@ -243,10 +246,12 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			}
 		}
 	}
-	// A German compound the table does not translate as a whole is
-	// translated by its parts ("Masernimpfung" → measles, vaccination):
-	// one option with a slot per part, found partly when only some are.
-	if normLang(lang) != "en" && a.trans != nil {
+	// Over English pages only, a German compound the table does not
+	// translate as a whole is translated by its parts ("Masernimpfung" →
+	// measles, vaccination): one option with a slot per part, found partly
+	// when only some are. (With German pages, a German question has its
+	// own pages to find.)
+	if normLang(lang) != "en" && a.trans != nil && !a.german {
 		translated := map[int]bool{}
 		for _, m := range a.trans.match(words, normLang(lang)) {
 			for _, wi := range m.words {
