@@ -67,6 +67,7 @@ type Suggestion struct {
 	ID        string `json:"id"`
 	PageID    string `json:"page_id"`
 	PageTitle string `json:"page_title,omitempty"`
+	PageURL   string `json:"page_url,omitempty"`
 	Text      string `json:"text"`
 	Language  string `json:"language,omitempty"`
 	Status    string `json:"status"`
@@ -114,7 +115,7 @@ func newStore(b backend, now func() time.Time) *Store {
 }
 
 // Suggest records s (PageID, Text, Language, Source, Caseworker,
-// PageTitle) as a pending suggestion; the text is scrubbed of personal
+// PageTitle, PageURL) as a pending suggestion; the text is scrubbed of personal
 // data first. The same question for the same page taught again counts
 // once more; a rejected or accepted one stays as it is. It reports
 // whether the suggestion is new.

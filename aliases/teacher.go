@@ -93,17 +93,17 @@ func (t *Teacher) suggest(ctx context.Context, id, caseworker string, p knowledg
 	if lang == "" {
 		lang = c.Language
 	}
-	s, _, err := t.store.Suggest(ctx, Suggestion{PageID: p.ID, PageTitle: p.Title, Text: q, Language: lang, Source: source, Caseworker: caseworker})
+	s, _, err := t.store.Suggest(ctx, Suggestion{PageID: p.ID, PageTitle: p.Title, PageURL: p.URL, Text: q, Language: lang, Source: source, Caseworker: caseworker})
 	return s, err
 }
 
 // Question is the citizen's question a caseworker answered: the last
 // message the bot took for a question about the city's services before the
 // first caseworker message, else the citizen's first message to the
-// caseworker. Button presses and contact details given for a callback do
-// not count.
+// caseworker, else their last message before the caseworker's first.
+// Button presses do not count.
 func Question(msgs []conversation.Message) (text, lang string) {
-	var asked, toPerson *conversation.Message
+	var asked, toPerson, last *conversation.Message
 	caseworker := false
 	for i := range msgs {
 		m := &msgs[i]
@@ -117,6 +117,7 @@ func Question(msgs []conversation.Message) (text, lang string) {
 			if caseworker {
 				continue
 			}
+			last = m
 			if toPerson == nil && handedOff(msgs[:i]) {
 				toPerson = m
 			}
@@ -127,6 +128,9 @@ func Question(msgs []conversation.Message) (text, lang string) {
 	}
 	if asked == nil {
 		asked = toPerson
+	}
+	if asked == nil {
+		asked = last
 	}
 	if asked == nil {
 		return "", ""

@@ -32,6 +32,8 @@ func newAssets() (*assets, error) {
 		{"/console/analytics", "static/analytics.html", "no-cache"},
 		{"/console/analytics.js", "static/analytics.js", short},
 		{"/console/analytics.css", "static/analytics.css", short},
+		{"/console/aliases", "static/aliases.html", "no-cache"},
+		{"/console/aliases.js", "static/aliases.js", short},
 	} {
 		body, err := staticFS.ReadFile(f.file)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/aliases"
 	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/channels/webchat"
 	"github.com/civibot/civibot/conversation"
@@ -40,6 +41,7 @@ type site struct {
 	accounts *accounts.Store
 	civibot  *httptest.Server
 	city     *httptest.Server
+	aliases  *aliases.Store
 }
 
 type names struct{ a *accounts.Store }
@@ -109,7 +111,9 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 		t.Fatal(err)
 	}
 	srv.Handle("GET /ws", chat)
-	con, err := console.New(console.Config{}, console.Options{Desk: s.desk, Accounts: s.accounts, Store: s.store, Bus: s.store, Log: log, Ephemeral: true})
+	s.aliases = aliases.NewFile("", nil)
+	con, err := console.New(console.Config{}, console.Options{Desk: s.desk, Accounts: s.accounts, Store: s.store, Bus: s.store, Log: log, Ephemeral: true,
+		Teacher: aliases.NewTeacher(s.aliases, kbPages{kbase}, s.store), Aliases: s.aliases})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,9 @@ type meView struct {
 	// Ephemeral: no Redis; a restart loses conversations, callback
 	// requests and sessions.
 	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Learning: caseworkers can mark the page that answers a question
+	// (Options.Teacher is set).
+	Learning bool `json:"learning,omitempty"`
 }
 
 func (h *Handler) meOf(s accounts.Session) meView {
@@ -40,6 +43,7 @@ func (h *Handler) meOf(s accounts.Session) meView {
 		User: userView{Name: s.User, DisplayName: s.DisplayName, Role: s.Role},
 		CSRF: s.CSRF, Expires: s.Expires, Outcomes: handoff.Outcomes(),
 		HeartbeatMS: h.cfg.HeartbeatInterval.Milliseconds(), MaxChars: h.maxChars, Ephemeral: h.ephemeral,
+		Learning: h.teacher != nil,
 	}
 }
 

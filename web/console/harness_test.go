@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/civibot/civibot/accounts"
+	"github.com/civibot/civibot/aliases"
 	"github.com/civibot/civibot/internal/testcity"
 
 	"github.com/gorilla/websocket"
@@ -46,6 +47,7 @@ type harness struct {
 	console  *console.Handler
 	srv      *httptest.Server
 	logs     *syncBuffer
+	aliases  *aliases.Store // with harnessOpts.teach
 }
 
 type harnessOpts struct {
@@ -66,6 +68,9 @@ type harnessOpts struct {
 	// accounts replaces the memory accounts with the test users (e.g. a
 	// Redis store); built with the harness's clock.
 	accounts func(now func() time.Time) *accounts.Store
+	// teach: learning from caseworkers is on (aliases in memory, the
+	// sample city's pages).
+	teach bool
 }
 
 // Test users; every password is "correct horse battery".
@@ -146,11 +151,16 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.console, err = console.New(o.cfg, console.Options{
+	opts := console.Options{
 		Desk: h.desk, Accounts: h.accounts, Store: h.store, Bus: h.store, PublicURL: o.public, Log: log,
 		RefreshInterval: o.refresh, LoginsPerMinute: o.logins, Now: h.clock.Now, Analytics: o.analytics,
 		Ephemeral: o.inMemory,
-	})
+	}
+	if o.teach {
+		h.aliases = aliases.NewFile("", nil)
+		opts.Teacher, opts.Aliases = newTeacher(t, h.aliases, h.store), h.aliases
+	}
+	h.console, err = console.New(o.cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

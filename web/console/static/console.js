@@ -25,6 +25,15 @@
       logout: 'Abmelden',
       editCanned: 'Textbausteine bearbeiten',
       analytics: 'Auswertung',
+      aliasesLink: 'Gelernte Fragen',
+      teachHeading: 'Welche Seite beantwortet die Frage?',
+      teachHint: 'Der Bot lernt daraus: Die Frage wird ohne persönliche Daten als Vorschlag gespeichert; ein Admin prüft ihn. Ein Link auf eine Seite der Stadt in Ihrer Antwort zählt auch.',
+      teachPage: 'Adresse der Seite',
+      teach: 'Merken',
+      teachThis: 'Diese Seite: {title}',
+      taught: 'Als Vorschlag gemerkt: „{title}“ – ein Admin prüft ihn.',
+      noSuchPage: 'Das ist keine Seite der Stadt. Bitte die Adresse einer Seite der Stadt angeben.',
+      noQuestion: 'In diesem Gespräch hat noch niemand eine Frage gestellt.',
       onlineHeading: 'Wer ist online',
       online: 'Online: {names}',
       onlineNobody: 'Niemand online',
@@ -177,6 +186,15 @@
       logout: 'Log out',
       editCanned: 'Edit canned replies',
       analytics: 'Analytics',
+      aliasesLink: 'Learnt questions',
+      teachHeading: 'Which page answers the question?',
+      teachHint: 'The bot learns from it: the question is kept without personal data as a suggestion; an administrator reviews it. A link to one of the city\'s pages in your reply counts too.',
+      teachPage: 'Address of the page',
+      teach: 'Remember',
+      teachThis: 'This page: {title}',
+      taught: 'Kept as a suggestion: “{title}” – an administrator will review it.',
+      noSuchPage: 'That is not one of the city\'s pages. Please give the address of a page of the city.',
+      noQuestion: 'Nobody has asked a question in this conversation yet.',
       onlineHeading: 'Who is online',
       online: 'Online: {names}',
       onlineNobody: 'Nobody online',
@@ -509,6 +527,8 @@
       case 'not_assignee': return t('notAssignee');
       case 'unknown_caseworker': return t('unknownColleague');
       case 'admin_only': return t('adminOnly');
+      case 'no_such_page': return t('noSuchPage');
+      case 'no_question': return t('noQuestion');
       case 'not_found': return t('notFound');
       case 'unavailable': case 'network': return t('unavailable');
       case 'invalid':
@@ -528,6 +548,7 @@
     $('logout').hidden = true;
     $('edit-canned').hidden = true;
     $('analytics-link').hidden = true;
+    $('aliases-link').hidden = true;
     $('notify').hidden = true;
     $('ephemeral').hidden = true;
     $('me').hidden = true;
@@ -546,6 +567,7 @@
     $('logout').hidden = false;
     $('edit-canned').hidden = me.user.role !== 'admin';
     $('analytics-link').hidden = me.user.role !== 'admin';
+    $('aliases-link').hidden = me.user.role !== 'admin' || !me.learning;
     $('me').hidden = false;
     $('notify').hidden = false;
     $('ephemeral').hidden = !me.ephemeral;
@@ -846,6 +868,7 @@
     $('close-group').hidden = !(mine || gaveBack(c));
     $('danger-zone').hidden = S.me.user.role !== 'admin';
     $('reply-form').hidden = !mine;
+    renderTeach(c, mine);
     renderTransferTargets();
     renderCanned();
     var shown = S.me.user.display_name || t('staffAnon');
@@ -1066,6 +1089,7 @@
     act('/reply', { text: text, client_id: p.id }, null, function (res) {
       S.pendingReply = null;
       lastTyping = 0; // the next reply's typing shows at once
+      if (res.data.taught) { showTaught(res.data.taught); }
       box.value = '';
       updateCount();
       if (res.data.delivered === false) {
@@ -1076,6 +1100,40 @@
         announce(t('sent'));
       }
     }).then(function () { $('send').disabled = false; });
+  }
+
+  // ---- learning from caseworkers: the page that answers the question ----
+  function renderTeach(c, mine) {
+    var form = $('teach-form');
+    form.hidden = !(mine && S.me.learning);
+    if (form.hidden) { return; }
+    if (form.getAttribute('data-conv') !== c.id) {
+      form.setAttribute('data-conv', c.id);
+      $('teach-status').textContent = '';
+      $('teach-page').value = '';
+    }
+    var box = $('teach-cands');
+    clear(box);
+    var cands = (c.handoff && c.handoff.candidates) || [];
+    cands.slice(0, 3).forEach(function (p) {
+      var b = el('button', 'btn secondary', t('teachThis', { title: p.title || p.id }));
+      b.type = 'button';
+      b.addEventListener('click', function () { teach(p.id); });
+      box.appendChild(b);
+    });
+    box.hidden = cands.length === 0;
+  }
+
+  function teach(page) {
+    $('teach-status').textContent = '';
+    act('/teach', { page: page }, null, function (res) {
+      $('teach-page').value = '';
+      showTaught(res.data.taught);
+    });
+  }
+
+  function showTaught(s) {
+    $('teach-status').textContent = t('taught', { title: s.page_title || s.page_id });
   }
 
   function addNote(ev) {
@@ -1232,6 +1290,12 @@
     $('forget').addEventListener('click', forget);
     $('send-template').addEventListener('click', sendTemplate);
     $('reply-form').addEventListener('submit', sendReply);
+    $('teach-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var page = $('teach-page').value.trim();
+      if (!page) { $('action-error').textContent = t('noSuchPage'); $('teach-page').focus(); return; }
+      teach(page);
+    });
     $('reply').addEventListener('input', updateCount);
     $('reply').addEventListener('input', typing);
     $('reply').addEventListener('keydown', function (ev) {
