@@ -58,18 +58,6 @@ type FeedbackRecord struct {
 	At time.Time
 }
 
-// ServiceOption configures a Service.
-type ServiceOption func(*Service)
-
-// WithObserver adds an observer; several may be added.
-func WithObserver(o Observer) ServiceOption {
-	return func(s *Service) {
-		if o != nil {
-			s.obs = append(s.obs, o)
-		}
-	}
-}
-
 // NewObservedEngine is NewEngine with the knowledge base's searches timed:
 // retrieval gets the duration of every search (for the retrieval latency
 // metric). retrieval must return quickly.

@@ -70,7 +70,7 @@ func TestServiceObserver(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, store, store, desk, nil, dialog.WithObserver(rec), dialog.WithObserver(nil))
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: store, Bus: store, Desk: desk, Observers: []dialog.Observer{rec, nil}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,16 +208,6 @@ func (s *Service) TakeAnswer(ctx context.Context, conversationID string, limit i
 	return got, nil
 }
 
-// WithClock sets the Service's clock (default time.Now): when callback
-// details were given, the window of a daily answer limit.
-func WithClock(now func() time.Time) ServiceOption {
-	return func(s *Service) {
-		if now != nil {
-			s.now = now
-		}
-	}
-}
-
 // getOrCreate returns the conversation c.ID, creating it as c when there
 // is none (a concurrent creation wins and is returned).
 func (s *Service) getOrCreate(ctx context.Context, c conversation.Conversation) (conversation.Conversation, error) {

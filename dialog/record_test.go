@@ -107,7 +107,7 @@ func TestServiceRecord(t *testing.T) {
 	backends(t, func(t *testing.T, store storeBus) {
 		ctx := context.Background()
 		rec := &recorder{}
-		f := newFixture(t, store, true, dialog.WithObserver(rec))
+		f := newFixture(t, store, true, func(o *dialog.ServiceOptions) { o.Observers = append(o.Observers, rec) })
 		in := dialog.Inbound{ConversationID: "p1", Channel: conversation.ChannelSMS, Address: "+491701234567", ClientID: "sms-1", Text: "  STOP \xff"}
 		out, err := f.svc.Record(ctx, in)
 		if err != nil {
@@ -197,7 +197,7 @@ func TestServiceTakeAnswer(t *testing.T) {
 	backends(t, func(t *testing.T, store storeBus) {
 		ctx := context.Background()
 		clock := &settable{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-		f := newFixture(t, store, true, dialog.WithClock(clock.Now))
+		f := newFixture(t, store, true, func(o *dialog.ServiceOptions) { o.Now = clock.Now })
 		if _, err := f.svc.Open(ctx, dialog.Opening{ConversationID: "p1", Channel: conversation.ChannelSMS, Address: "+491701234567"}); err != nil {
 			t.Fatal(err)
 		}

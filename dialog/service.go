@@ -13,13 +13,14 @@ import (
 	"github.com/civibot/civibot/conversation"
 )
 
-// responder answers one turn; *Engine is the production one.
-type responder interface {
+// Responder answers one turn; *Engine (and *Live, which reloads it) is
+// the production one.
+type Responder interface {
 	Respond(ctx context.Context, t Turn) (Reply, error)
 }
 
-// store is what the Service needs of conversation.Store.
-type store interface {
+// Store is what the Service needs of conversation.Store.
+type Store interface {
 	Create(ctx context.Context, c conversation.Conversation) (conversation.Conversation, error)
 	Get(ctx context.Context, id string) (conversation.Conversation, error)
 	Update(ctx context.Context, id string, fn func(*conversation.Conversation) error) (conversation.Conversation, error)
@@ -89,8 +90,8 @@ type Outcome struct {
 
 // Service is the conversation flow every channel calls.
 type Service struct {
-	engine responder
-	store  store
+	engine Responder
+	store  Store
 	bus    conversation.Bus
 	desk   Desk
 	log    *slog.Logger
@@ -102,8 +103,26 @@ type Service struct {
 	turns slots
 }
 
+// ServiceOptions are the Service's collaborators. Engine, Store, Bus and
+// Desk are required.
+type ServiceOptions struct {
+	Engine Responder
+	Store  Store
+	// Bus carries the conversation's events (usually the store too).
+	Bus  conversation.Bus
+	Desk Desk
+	Log  *slog.Logger // nil: discarded
+	// Observers are told about every turn, rating and handoff (metrics,
+	// analytics); nil entries are skipped.
+	Observers []Observer
+	// Now is the clock (default time.Now): when callback details were
+	// given, the window of a daily answer limit.
+	Now func() time.Time
+}
+
 // NewService wires the engine, the store, the event bus and the handoff desk.
-func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.Bus, desk Desk, log *slog.Logger, opts ...ServiceOption) (*Service, error) {
+func NewService(cfg ServiceConfig, o ServiceOptions) (*Service, error) {
+	engine, st, bus, desk, log := o.Engine, o.Store, o.Bus, o.Desk, o.Log
 	if engine == nil || st == nil || bus == nil || desk == nil {
 		return nil, errors.New("dialog: new service: engine, store, bus and desk are required")
 	}
@@ -118,8 +137,13 @@ func NewService(cfg ServiceConfig, engine responder, st store, bus conversation.
 	}
 	s := &Service{engine: engine, store: st, bus: bus, desk: desk, log: log, cfg: cfg, now: time.Now,
 		turns: make(slots, runtime.GOMAXPROCS(0))}
-	for _, o := range opts {
-		o(s)
+	for _, ob := range o.Observers {
+		if ob != nil {
+			s.obs = append(s.obs, ob)
+		}
+	}
+	if o.Now != nil {
+		s.now = o.Now
 	}
 	return s, nil
 }

@@ -32,7 +32,7 @@ func newFixture(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
 	conversation.Idempotency
-}, online bool, opts ...dialog.ServiceOption) fixture {
+}, online bool, opts ...func(*dialog.ServiceOptions)) fixture {
 	t.Helper()
 	kb, err := sampleKB()
 	if err != nil {
@@ -50,7 +50,7 @@ func newFixtureWith(t *testing.T, store interface {
 	conversation.Store
 	conversation.Bus
 	conversation.Idempotency
-}, engine *dialog.Engine, online bool, opts ...dialog.ServiceOption) fixture {
+}, engine *dialog.Engine, online bool, opts ...func(*dialog.ServiceOptions)) fixture {
 	t.Helper()
 	ctx := context.Background()
 	acfg := accounts.Config{BcryptCost: 10}
@@ -70,7 +70,11 @@ func newFixtureWith(t *testing.T, store interface {
 			t.Fatal(err)
 		}
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, store, store, desk, nil, opts...)
+	so := dialog.ServiceOptions{Engine: engine, Store: store, Bus: store, Desk: desk}
+	for _, o := range opts {
+		o(&so)
+	}
+	svc, err := dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, so)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func newStack(t *testing.T) *stack {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.desk.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, s.store, s.store, s.desk, nil)
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: s.store, Bus: s.store, Desk: s.desk})
 	if err != nil {
 		t.Fatal(err)
 	}

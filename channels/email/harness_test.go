@@ -131,7 +131,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			t.Fatal(err)
 		}
 	}
-	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 1000}, engine, h.store, h.store, h.desk, h.log)
+	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 1000}, dialog.ServiceOptions{Engine: engine, Store: h.store, Bus: h.store, Desk: h.desk, Log: h.log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 			t.Fatal(err)
 		}
 	}
-	h.svc, err = dialog.NewService(dialog.ServiceConfig{}, engine, h.store, h.store, h.desk, log)
+	h.svc, err = dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: h.store, Bus: h.store, Desk: h.desk, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			t.Fatal(err)
 		}
 	}
-	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, engine, h.store, h.store, h.desk, log, dialog.WithClock(h.clock.Now))
+	h.svc, err = dialog.NewService(dialog.ServiceConfig{MaxMessageChars: 500}, dialog.ServiceOptions{Engine: engine, Store: h.store, Bus: h.store, Desk: h.desk, Log: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	go func() { defer close(deskDone); _ = desk.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-deskDone })
 
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, st, st, desk, nil)
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: st, Bus: st, Desk: desk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func server(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, st, st, desk, nil)
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: st, Bus: st, Desk: desk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { rec.Run(rctx); close(done) }()
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, live, observedStore{backend: store, started: rec.Started}, store, desk, nil, dialog.WithObserver(rec))
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: live, Store: observedStore{backend: store, started: rec.Started}, Bus: store, Desk: desk, Observers: []dialog.Observer{rec}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -145,14 +145,13 @@ func (o *operations) accountsOptions() accounts.Options {
 	return accounts.Options{OnLogin: func(e accounts.LoginEvent) { o.metrics.Login(e.Outcome) }}
 }
 
-// serviceOptions make metrics and analytics observers of the dialog
-// service.
-func (o *operations) serviceOptions() []dialog.ServiceOption {
-	opts := []dialog.ServiceOption{dialog.WithObserver(o.metrics)}
+// observers are the dialog service's observers: metrics and analytics.
+func (o *operations) observers() []dialog.Observer {
+	obs := []dialog.Observer{o.metrics}
 	if o.recorder != nil {
-		opts = append(opts, dialog.WithObserver(o.recorder))
+		obs = append(obs, o.recorder)
 	}
-	return opts
+	return obs
 }
 
 // consoleAnalytics is the reporter for the console's dashboard (nil

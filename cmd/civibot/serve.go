@@ -239,7 +239,8 @@ func (c *core) build(ctx context.Context) (err error) {
 		defer c.background.Done()
 		as.run(ctx, aliasSyncEvery)
 	}()
-	c.svc, err = dialog.NewService(dialog.ServiceConfig{DefaultLanguage: c.cfg.Dialog.DefaultLanguage}, c.engine, c.store, c.store, c.desk, c.log, c.ops.serviceOptions()...)
+	c.svc, err = dialog.NewService(dialog.ServiceConfig{DefaultLanguage: c.cfg.Dialog.DefaultLanguage},
+		dialog.ServiceOptions{Engine: c.engine, Store: c.store, Bus: c.store, Desk: c.desk, Log: c.log, Observers: c.ops.observers()})
 	return err
 }
 

@@ -114,7 +114,7 @@ func newDashboard(t *testing.T) *dashboard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, store, mem, desk, log, dialog.WithObserver(rec))
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: store, Bus: mem, Desk: desk, Log: log, Observers: []dialog.Observer{rec}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := dialog.NewService(dialog.ServiceConfig{}, engine, s.store, s.store, s.desk, log)
+	svc, err := dialog.NewService(dialog.ServiceConfig{}, dialog.ServiceOptions{Engine: engine, Store: s.store, Bus: s.store, Desk: s.desk, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
