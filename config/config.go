@@ -482,6 +482,9 @@ func yamlError(err error) error {
 					where = "the file's top level"
 				}
 				e = head + "field " + field + " is not an option of " + where + " (see civibot config example)"
+				if where == "dialog" && field == "city_name" {
+					e = head + "dialog.city_name is no longer an option: the city's name is city.name"
+				}
 			}
 		}
 		if head, typ, ok := strings.Cut(e, " into "); ok {

@@ -132,6 +132,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unknown yaml option", yaml: "server:\n  adress: x\n", wantErr: "line 2: field adress is not an option of server (see civibot config example)"},
 		{name: "unknown nested option", yaml: "handoff:\n  accounts:\n    slow: 1\n", wantErr: "field slow is not an option of handoff.accounts"},
 		{name: "unknown section", yaml: "sever: {}\n", wantErr: "field sever is not an option of the file's top level"},
+		{name: "the old dialog.city_name", yaml: "dialog:\n  city_name: Bochum\n", wantErr: "line 2: dialog.city_name is no longer an option: the city's name is city.name"},
 		{name: "value for a section", yaml: "server: 5\n", wantErr: "server is a section (a mapping of options)"},
 		{name: "list for a string", yaml: "server:\n  addr: [1]\n", wantErr: "cannot unmarshal !!seq into a string value"},
 		{name: "bad duration in env", env: map[string]string{"CIVIBOT_SERVER_READ_TIMEOUT": "soon"}, wantErr: "CIVIBOT_SERVER_READ_TIMEOUT: want a duration"},

@@ -14,8 +14,9 @@ import (
 
 // Config tunes the engine. Zero values take the Default* values.
 type Config struct {
-	// CityName appears in the AI disclosure.
-	CityName string `yaml:"city_name"`
+	// CityName appears in the AI disclosure. Not an option of its own:
+	// civibot sets it from city.name.
+	CityName string `yaml:"-"`
 	// DefaultLanguage is used when a message's language cannot be told.
 	DefaultLanguage string `yaml:"default_language"`
 	// AnswerThreshold: a confidence at or above it is answered outright.
