@@ -53,34 +53,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/civibot/civibot/accounts"
-	"github.com/civibot/civibot/channels"
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/sockets"
 )
-
-// Desk is what the console needs of *handoff.Desk.
-type Desk interface {
-	Claim(ctx context.Context, id, caseworker string) (conversation.Conversation, error)
-	ReplyOnce(ctx context.Context, id, caseworker, clientID, text string) (conversation.Message, error)
-	Note(ctx context.Context, id, caseworker, text string) (conversation.Message, error)
-	Transfer(ctx context.Context, id, from, to string) (conversation.Conversation, error)
-	GiveBack(ctx context.Context, id, caseworker string) (conversation.Conversation, error)
-	Close(ctx context.Context, id, caseworker, outcome string) (conversation.Conversation, error)
-	Waiting(ctx context.Context) ([]handoff.Summary, error)
-	Tickets(ctx context.Context) ([]handoff.Summary, error)
-	Claimed(ctx context.Context) ([]handoff.Summary, error)
-	Transcript(ctx context.Context, id string) (handoff.Transcript, error)
-	RecordView(ctx context.Context, c conversation.Conversation, caseworker string) error
-	Heartbeat(ctx context.Context, caseworker string) error
-	Leave(ctx context.Context, caseworker string) error
-	Online(ctx context.Context) ([]handoff.Presence, error)
-	Forget(ctx context.Context, id string) error
-	Window(ctx context.Context, id string) (channels.Window, bool, error)
-	SendTemplate(ctx context.Context, id, caseworker, clientID string) (conversation.Message, error)
-}
-
-var _ Desk = (*handoff.Desk)(nil)
 
 // Accounts is what the console needs of *accounts.Store.
 type Accounts interface {
@@ -112,7 +88,9 @@ type Bus interface {
 
 // Options are the console's collaborators and server facts.
 type Options struct {
-	Desk     Desk
+	// Desk is the handoff desk (the one implementation: the console's
+	// tests use it too, over a memory or Redis backend).
+	Desk     *handoff.Desk
 	Accounts Accounts
 	Store    Store
 	Bus      Bus
@@ -158,7 +136,7 @@ type Options struct {
 // Handler serves the console. Mount it at "/console/" and "GET /console".
 type Handler struct {
 	cfg        Config
-	desk       Desk
+	desk       *handoff.Desk
 	accounts   Accounts
 	store      Store
 	bus        Bus
