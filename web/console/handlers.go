@@ -510,56 +510,8 @@ type transferRequest struct {
 	To string `json:"to"`
 }
 
-func (h *Handler) transfer(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := conversationID(r)
-	if err != nil {
-		return err
-	}
-	var in transferRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	to, err := accounts.NormalizeName(in.To)
-	if err != nil {
-		return &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
-	}
-	conv, err := h.desk.Transfer(r.Context(), id, c.session.User, to)
-	if err != nil {
-		return err
-	}
-	return h.sendConversation(w, r, conv)
-}
-
-func (h *Handler) giveBack(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := conversationID(r)
-	if err != nil {
-		return err
-	}
-	conv, err := h.desk.GiveBack(r.Context(), id, c.session.User)
-	if err != nil {
-		return err
-	}
-	return h.sendConversation(w, r, conv)
-}
-
 type closeRequest struct {
 	Outcome string `json:"outcome"`
-}
-
-func (h *Handler) close(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := conversationID(r)
-	if err != nil {
-		return err
-	}
-	var in closeRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	conv, err := h.desk.Close(r.Context(), id, c.session.User, in.Outcome)
-	if err != nil {
-		return err
-	}
-	return h.sendConversation(w, r, conv)
 }
 
 // forget deletes a conversation on request (GDPR). Admins only.
@@ -601,4 +553,47 @@ func (h *Handler) setCanned(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	return h.canned(w, r, c)
+}
+
+// onConversation is the shape of most casework routes: the conversation
+// id from the path, the request body decoded into In (none for
+// struct{}), one desk call as the caller, the updated conversation as the
+// answer.
+func onConversation[In any](h *Handler, call func(ctx context.Context, id, user string, in In) (conversation.Conversation, error)) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+		id, err := conversationID(r)
+		if err != nil {
+			return err
+		}
+		var in In
+		if _, none := any(in).(struct{}); !none {
+			if err := decode(r, &in); err != nil {
+				return err
+			}
+		}
+		conv, err := call(r.Context(), id, c.session.User, in)
+		if err != nil {
+			return err
+		}
+		return h.sendConversation(w, r, conv)
+	}
+}
+
+// transfer hands a conversation to a colleague who is online.
+func (h *Handler) transfer(ctx context.Context, id, user string, in transferRequest) (conversation.Conversation, error) {
+	to, err := accounts.NormalizeName(in.To)
+	if err != nil {
+		return conversation.Conversation{}, &apiError{status: http.StatusUnprocessableEntity, code: "unknown_caseworker", msg: "there is no enabled caseworker of that name"}
+	}
+	return h.desk.Transfer(ctx, id, user, to)
+}
+
+// giveBack returns the conversation to the bot.
+func (h *Handler) giveBack(ctx context.Context, id, user string, _ struct{}) (conversation.Conversation, error) {
+	return h.desk.GiveBack(ctx, id, user)
+}
+
+// close ends the casework with an outcome.
+func (h *Handler) close(ctx context.Context, id, user string, in closeRequest) (conversation.Conversation, error) {
+	return h.desk.Close(ctx, id, user, in.Outcome)
 }
