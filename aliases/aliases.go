@@ -101,6 +101,12 @@ type backend interface {
 	bump(ctx context.Context) error
 }
 
+// Options are a store's collaborators.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
 // Store keeps the suggestions and accepted aliases.
 type Store struct {
 	b   backend

@@ -19,16 +19,16 @@ import (
 func stores(t *testing.T, fn func(t *testing.T, open func() *aliases.Store)) {
 	t.Run("file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), aliases.FileName)
-		fn(t, func() *aliases.Store { return aliases.NewFile(path, nil) })
+		fn(t, func() *aliases.Store { return aliases.NewFile(path, aliases.Options{}) })
 	})
 	t.Run("memory", func(t *testing.T) {
-		st := aliases.NewFile("", nil)
+		st := aliases.NewFile("", aliases.Options{})
 		fn(t, func() *aliases.Store { return st })
 	})
 	t.Run("redis", func(t *testing.T) {
 		client := redistest.Start(t).Client(t)
 		fn(t, func() *aliases.Store {
-			st, err := aliases.NewRedis(client, "test:", nil)
+			st, err := aliases.NewRedis(client, "test:", aliases.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestSuggestReviewAndUse(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
-	st := aliases.NewFile("", nil)
+	st := aliases.NewFile("", aliases.Options{})
 	for _, tt := range []struct {
 		name string
 		s    aliases.Suggestion
@@ -190,7 +190,7 @@ func TestImportDropAndConcurrency(t *testing.T) {
 func TestFullStoreDropsOldestPending(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st := aliases.NewFile("", func() time.Time { now = now.Add(time.Second); return now })
+	st := aliases.NewFile("", aliases.Options{Now: func() time.Time { now = now.Add(time.Second); return now }})
 	first, _, err := st.Suggest(ctx, aliases.Suggestion{PageID: "p", Text: "erste Frage"})
 	if err != nil {
 		t.Fatal(err)

@@ -22,8 +22,8 @@ const FileName = "aliases.json"
 // path (mode 0600; "" keeps it in memory only). Every change rewrites the
 // file atomically; a change another process made (civibot aliases import
 // beside a running serve) is read before the next operation.
-func NewFile(path string, now func() time.Time) *Store {
-	return newStore(&fileBackend{path: path, data: fileData{Entries: map[string]Suggestion{}}}, now)
+func NewFile(path string, o Options) *Store {
+	return newStore(&fileBackend{path: path, data: fileData{Entries: map[string]Suggestion{}}}, o.Now)
 }
 
 type fileData struct {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -14,14 +13,14 @@ import (
 // NewRedis returns a Store shared by every instance on client. Its two
 // keys share the hash tag {aliases}, so the transactions that touch both
 // work on Redis Cluster too. prefix "" means "civibot:".
-func NewRedis(client redis.UniversalClient, prefix string, now func() time.Time) (*Store, error) {
+func NewRedis(client redis.UniversalClient, prefix string, o Options) (*Store, error) {
 	if prefix == "" {
 		prefix = "civibot:"
 	}
 	if strings.ContainsAny(prefix, "{}") {
 		return nil, fmt.Errorf("aliases: prefix %q must not contain { or }", prefix)
 	}
-	return newStore(&redisBackend{client: client, entries: prefix + "{aliases}:entries", ver: prefix + "{aliases}:version"}, now), nil
+	return newStore(&redisBackend{client: client, entries: prefix + "{aliases}:entries", ver: prefix + "{aliases}:version"}, o.Now), nil
 }
 
 type redisBackend struct {

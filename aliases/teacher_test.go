@@ -87,7 +87,7 @@ func TestTeacherToAnswer(t *testing.T) {
 	ctx := context.Background()
 	live := sampleLive(t)
 	convs := conversation.NewMemory(conversation.Options{})
-	store := aliases.NewFile("", nil)
+	store := aliases.NewFile("", aliases.Options{})
 	teacher := aliases.NewTeacher(store, live, convs)
 
 	question := "Bei uns wohnt seit gestern ein Vierbeiner aus dem Tierheim, was ist zu erledigen?"

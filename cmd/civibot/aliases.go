@@ -25,7 +25,7 @@ func openAliases(cfg config.Config) (st *aliases.Store, where string, closeFn fu
 		if err != nil {
 			return nil, "", nil, err
 		}
-		st, err := aliases.NewRedis(rdb, prefix, nil)
+		st, err := aliases.NewRedis(rdb, prefix, aliases.Options{})
 		if err != nil {
 			rdb.Close()
 			return nil, "", nil, err
@@ -36,7 +36,7 @@ func openAliases(cfg config.Config) (st *aliases.Store, where string, closeFn fu
 		return nil, "", nil, fmt.Errorf("data dir: %w", err)
 	}
 	path := filepath.Join(cfg.Security.DataDir, aliases.FileName)
-	return aliases.NewFile(path, nil), path, func() {}, nil
+	return aliases.NewFile(path, aliases.Options{}), path, func() {}, nil
 }
 
 // aliasSyncEvery is how often serve looks for aliases accepted on another

@@ -104,7 +104,7 @@ func TestAliasSync(t *testing.T) {
 	}
 	defer live.Close()
 	path := filepath.Join(t.TempDir(), aliases.FileName)
-	served, beside := aliases.NewFile(path, nil), aliases.NewFile(path, nil) // serve, and civibot aliases import
+	served, beside := aliases.NewFile(path, aliases.Options{}), aliases.NewFile(path, aliases.Options{}) // serve, and civibot aliases import
 	as := &aliasSync{store: served, live: live, log: slog.New(slog.DiscardHandler)}
 
 	question := "Bei uns wohnt seit gestern ein Vierbeiner aus dem Tierheim, was ist zu erledigen?"

@@ -195,7 +195,7 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 		if c.accts, err = accounts.NewRedis(cfg.Handoff.Accounts, c.rdb, prefix, c.ops.accountsOptions()); err != nil {
 			return err
 		}
-		if c.alias, err = aliases.NewRedis(c.rdb, prefix, nil); err != nil {
+		if c.alias, err = aliases.NewRedis(c.rdb, prefix, aliases.Options{}); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "state in redis", "prefix", prefix)
@@ -212,7 +212,7 @@ func (c *core) openState(ctx context.Context, stderr io.Writer) (err error) {
 	if c.accts, err = accounts.NewMemory(cfg.Handoff.Accounts, filepath.Join(cfg.Security.DataDir, accounts.FileName), c.ops.accountsOptions()); err != nil {
 		return err
 	}
-	c.alias = aliases.NewFile(filepath.Join(cfg.Security.DataDir, aliases.FileName), nil)
+	c.alias = aliases.NewFile(filepath.Join(cfg.Security.DataDir, aliases.FileName), aliases.Options{})
 	log.WarnContext(ctx, "state in memory (one instance; set redis.url for several): "+memoryStateLost)
 	c.closers = append(c.closers, func() error { log.Warn("shutting down with state in memory: " + memoryStateLost); return nil })
 	return nil

@@ -111,7 +111,7 @@ func newSite(t *testing.T, registry ...*channels.Registry) *site {
 		t.Fatal(err)
 	}
 	srv.Handle("GET /ws", chat)
-	s.aliases = aliases.NewFile("", nil)
+	s.aliases = aliases.NewFile("", aliases.Options{})
 	con, err := console.New(console.Config{}, console.Options{Desk: s.desk, Accounts: s.accounts, Store: s.store, Bus: s.store, Log: log, Ephemeral: true,
 		Teacher: aliases.NewTeacher(s.aliases, kbPages{kbase}, s.store), Aliases: s.aliases})
 	if err != nil {

@@ -157,7 +157,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Ephemeral: o.inMemory,
 	}
 	if o.teach {
-		h.aliases = aliases.NewFile("", nil)
+		h.aliases = aliases.NewFile("", aliases.Options{})
 		opts.Teacher, opts.Aliases = newTeacher(t, h.aliases, h.store), h.aliases
 	}
 	h.console, err = console.New(o.cfg, opts)
