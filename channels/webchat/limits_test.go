@@ -97,9 +97,16 @@ func TestRejectionsCountedByOutcome(t *testing.T) {
 		`{"type":"message","id":"m1","text":"   "}`,
 		`{"type":"feedback","id":"f2","seq":99,"value":1}`,
 	}
-	for i := 0; i < 4; i++ {
-		c.sendRaw(websocket.TextMessage, []byte(`{"type":"teleport","id":"x"}`))
-		c.sendRaw(websocket.TextMessage, []byte(shaped[i%len(shaped)]))
+	// Five rejected frames, unknown and valid-shaped in turn: the fifth
+	// closes the connection. (No more are sent: once the client has read
+	// the server's close, its own writes fail with "close sent", which
+	// made this test flaky under -count=20.)
+	for i := 0; i < 5; i++ {
+		frame := `{"type":"teleport","id":"x"}`
+		if i%2 == 1 {
+			frame = shaped[(i/2)%len(shaped)]
+		}
+		c.sendRaw(websocket.TextMessage, []byte(frame))
 	}
 	for i := 0; i < 5; i++ {
 		if e := c.expect("error"); e.Code == "" {
