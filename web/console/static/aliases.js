@@ -98,25 +98,11 @@
   function clear(n) { while (n.firstChild) { n.removeChild(n.firstChild); } }
 
   function applyTexts() {
-    document.documentElement.lang = S.lang;
-    document.title = t('docTitle');
-    var nodes = document.querySelectorAll('[data-t]');
-    for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = t(nodes[i].getAttribute('data-t')); }
-    $('lang').value = S.lang;
+    C.pageTexts(S.lang, t);
     if (S.list) { render(); }
   }
 
-  function setError(text, withLogin) {
-    var e = $('error');
-    clear(e);
-    if (!text) { return; }
-    e.appendChild(document.createTextNode(text + ' '));
-    if (withLogin) {
-      var a = el('a', '', t('loginLink'));
-      a.href = '/console/';
-      e.appendChild(a);
-    }
-  }
+  function setError(text, withLogin) { C.showError(text, withLogin ? t('loginLink') : ''); }
 
   function call(method, path, body) {
     var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };

@@ -250,25 +250,11 @@
 
   // ---- static texts ----
   function applyTexts() {
-    document.documentElement.lang = S.lang;
-    document.title = t('docTitle');
-    var nodes = document.querySelectorAll('[data-t]');
-    for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = t(nodes[i].getAttribute('data-t')); }
-    $('lang').value = S.lang;
+    C.pageTexts(S.lang, t);
     if (S.rep) { render(); }
   }
 
-  function setError(text, withLogin) {
-    var e = $('error');
-    clear(e);
-    if (!text) { return; }
-    e.appendChild(document.createTextNode(text + ' '));
-    if (withLogin) {
-      var a = el('a', '', t('loginLink'));
-      a.href = '/console/';
-      e.appendChild(a);
-    }
-  }
+  function setError(text, withLogin) { C.showError(text, withLogin ? t('loginLink') : ''); }
 
   // ---- data ----
   function get(path) {

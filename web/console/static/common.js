@@ -54,6 +54,30 @@
       return text[lang][k] !== undefined ? text[lang][k] : (code || '');
     },
 
+    // pageTexts puts the page's static texts (elements with data-t) and
+    // its title in lang; t translates a key.
+    pageTexts: function (lang, t) {
+      document.documentElement.lang = lang;
+      document.title = t('docTitle');
+      var nodes = document.querySelectorAll('[data-t]');
+      for (var i = 0; i < nodes.length; i++) { nodes[i].textContent = t(nodes[i].getAttribute('data-t')); }
+      document.getElementById('lang').value = lang;
+    },
+
+    // showError puts text into the page's #error (empty: clears it), with
+    // a link to the console's login when loginText is given.
+    showError: function (text, loginText) {
+      var e = document.getElementById('error');
+      while (e.firstChild) { e.removeChild(e.firstChild); }
+      if (!text) { return; }
+      e.appendChild(document.createTextNode(text + ' '));
+      if (loginText) {
+        var a = this.el('a', '', loginText);
+        a.href = '/console/';
+        e.appendChild(a);
+      }
+    },
+
     // el makes an element; its text is set as textContent, never as HTML.
     el: function (tag, cls, text) {
       var e = document.createElement(tag);
