@@ -39,6 +39,10 @@ type follower struct {
 
 	queue     <-chan struct{}
 	stopQueue func()
+	// queueCheck re-reads the position while waiting, in case the bus
+	// lost a queue event (delivery is at most once).
+	queueCheck *time.Ticker
+	queueTick  <-chan time.Time
 
 	// typing follows the caseworker's typing in the console; typingOff
 	// ends the indicator when no signal came for a while.
@@ -103,6 +107,10 @@ func (f *follower) loop(ping <-chan time.Time) error {
 			}
 		case <-f.typingOff.C:
 			if err := f.caseworkerTyping(false); err != nil {
+				return err
+			}
+		case <-f.queueTick:
+			if err := f.refreshQueue(); err != nil {
 				return err
 			}
 		case _, ok := <-f.queue:
@@ -428,13 +436,25 @@ func (f *follower) watchQueue() {
 		return
 	}
 	f.queue, f.stopQueue = ch, stop
+	if f.queueCheck == nil {
+		f.queueCheck = time.NewTicker(queueCheckEvery)
+		f.queueTick = f.queueCheck.C
+	}
 }
+
+// queueCheckEvery is how often a waiting citizen's position is re-read
+// without a queue event.
+const queueCheckEvery = 5 * time.Second
 
 func (f *follower) unwatchQueue() {
 	if f.stopQueue != nil {
 		f.stopQueue()
 	}
 	f.queue, f.stopQueue = nil, nil
+	if f.queueCheck != nil {
+		f.queueCheck.Stop()
+	}
+	f.queueCheck, f.queueTick = nil, nil
 }
 
 // refreshQueue re-reads the position after the queue changed.
