@@ -87,8 +87,13 @@ func TestWidgetFollowsAfterHandoff(t *testing.T) {
 			}
 
 			// A reader who scrolls up keeps their place and gets a hint.
-			browsertest.Eval[bool](p, `(() => { const l = `+root+`.querySelector('.cb-log'); l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); return true; })()`)
-			p.WaitFor("the log scrolled up", `return R.querySelector('.cb-log').scrollTop === 0;`)
+			// (Scrolled again while the layout still settles: a scroll that
+			// comes with a change of the log's height counts as the layout
+			// moving, not the reader — under load the greeting's status bar
+			// can still be arriving.)
+			p.WaitFor("the log scrolled up", `const l = R.querySelector('.cb-log');
+				if (l.scrollTop === 0) { return true; }
+				l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); return false;`)
 			if _, err := s.desk.Reply(ctx, id, "erika", "Haben Sie noch eine Frage?"); err != nil {
 				t.Fatal(err)
 			}
