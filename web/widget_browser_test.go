@@ -42,7 +42,9 @@ type stack struct {
 	widgetBase atomic.Value
 }
 
-func newStack(t *testing.T) *stack {
+// newStack builds the stack; chatCfg, when given, is the web chat's
+// configuration (default: the defaults).
+func newStack(t *testing.T, chatCfg ...webchat.Config) *stack {
 	t.Helper()
 	kbase, err := sampleKB()
 	if err != nil {
@@ -94,7 +96,11 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chat, err := webchat.New(webchat.Config{}, svc, webchat.Options{AllowedOrigins: []string{s.city.URL}, Names: names{s.accounts}})
+	var ccfg webchat.Config
+	if len(chatCfg) > 0 {
+		ccfg = chatCfg[0]
+	}
+	chat, err := webchat.New(ccfg, svc, webchat.Options{AllowedOrigins: []string{s.city.URL}, Names: names{s.accounts}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +461,18 @@ func TestFullPageChat(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil || cfg["name"] != "Musterstadt" {
 		t.Errorf("config.json = %v %v", cfg, err)
 	}
+}
+
+// TestWidgetSaysQuotaExceeded (issue 16): a message over the day's quota
+// of one address is refused with words that say why and what to do, not
+// as an internal error.
+func TestWidgetSaysQuotaExceeded(t *testing.T) {
+	s := newStack(t, webchat.Config{AddressBytesPerDay: 400})
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 900})
+	p := newPage(t, b)
+	openWidget(t, p, s.city.URL)
+	ask(t, p, "Was kostet ein Personalausweis?")
+	p.Keys(strings.Repeat("Ich habe noch eine sehr lange Frage zum Personalausweis. ", 8) + kb.Enter)
+	p.WaitFor("the quota note", `return [...R.querySelectorAll('.cb-system .cb-text')].some(n => n.textContent.includes('sehr viel Text'));`)
+	p.NoErrors()
 }

@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/civibot/civibot/conversation"
 	"github.com/civibot/civibot/internal/browsertest"
+	"github.com/civibot/civibot/web/console"
 )
 
 // TestTeachAndReviewInTheBrowser (issue 11.3): a caseworker marks the page
@@ -85,4 +87,18 @@ func TestTeachAndReviewInTheBrowser(t *testing.T) {
 		t.Errorf("the review page reaches %v px beyond a 360 px screen", over)
 	}
 	admin.NoErrors()
+}
+
+// TestLoginErrorsInTheirWords: with single sign-on on and password login
+// off, the login form says so instead of "wrong password" (issue 16's
+// error codes, shown by the console in words).
+func TestLoginErrorsInTheirWords(t *testing.T) {
+	h := newHarness(t, harnessOpts{cfg: console.Config{SSO: console.SSOConfig{Header: "X-Secret", Secret: "0123456789abcdef", UserHeader: "X-User"}}})
+	b := browsertest.Start(t, browsertest.Options{Lang: "de-DE", Width: 1280, Height: 860})
+	p := newTab(t, b, docScope)
+	p.Do(chromedp.Navigate(h.srv.URL + "/console/"))
+	p.WaitFor("the login form", `return !R.getElementById('login-view').hidden && R.activeElement === R.getElementById('username');`)
+	p.Keys("anna" + kb.Tab + password + kb.Enter)
+	p.WaitFor("the reason", `return R.getElementById('login-error').textContent.includes('Anmeldung mit Passwort ist abgeschaltet');`)
+	p.NoErrors()
 }

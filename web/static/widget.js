@@ -85,6 +85,7 @@
       claimed: 'Eine Mitarbeiterin oder ein Mitarbeiter ist jetzt für Sie da.',
       ticket: 'Im Moment ist niemand erreichbar. Ihre Anfrage ist gespeichert, wir melden uns.',
       errRate: 'Sie schreiben sehr schnell. Bitte warten Sie einen Moment.',
+      errQuota: 'Über diese Verbindung kam heute schon sehr viel Text an; diese Nachricht wurde nicht angenommen. Bitte versuchen Sie es morgen wieder oder wenden Sie sich telefonisch an die Stadt.',
       errTooLong: 'Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.',
       errEmpty: 'Bitte geben Sie eine Frage ein.',
       errUnavailable: 'Der Dienst ist gerade gestört. Ihre Nachricht wird automatisch erneut gesendet.',
@@ -151,6 +152,7 @@
       claimed: 'A caseworker is with you now.',
       ticket: 'Nobody is available right now. Your request is saved and we will get back to you.',
       errRate: 'You are writing very fast. Please wait a moment.',
+      errQuota: 'A great deal of text has already arrived over this connection today; this message was not accepted. Please try again tomorrow or contact the city by phone.',
       errTooLong: 'Your message is too long. Please shorten it.',
       errEmpty: 'Please enter a question.',
       errUnavailable: 'The service is disrupted right now. Your message will be sent again automatically.',
@@ -1120,7 +1122,7 @@
       if (inflight === f.ref) { inflight = null; clearTimeout(inflightTimer); }
       pumpLater();
     }
-    if (f.code === 'message_too_long') { systemNote(t('errTooLong')); } else if (f.code === 'empty_message') { systemNote(t('errEmpty')); } else { systemNote(t('errInternal')); }
+    if (f.code === 'message_too_long') { systemNote(t('errTooLong')); } else if (f.code === 'empty_message') { systemNote(t('errEmpty')); } else if (f.code === 'quota_exceeded') { systemNote(t('errQuota')); } else { systemNote(t('errInternal')); }
   }
 
   // ---- start ----

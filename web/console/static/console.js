@@ -47,6 +47,9 @@
       loggingIn: 'Anmeldung …',
       errCredentials: 'Benutzername oder Passwort ist falsch.',
       errLocked: 'Zu viele Fehlversuche. Versuchen Sie es nach {time} Uhr wieder.',
+      errSlowed: 'Für dieses Konto gab es viele Fehlversuche. Bitte warten Sie bis {time} Uhr.',
+      errPasswordOff: 'Die Anmeldung mit Passwort ist abgeschaltet. Bitte melden Sie sich über das Single Sign-on Ihrer Verwaltung an.',
+      notHandedOff: 'Dieses Gespräch hat nie nach einer Person gefragt; nur die Administration darf es lesen.',
       errDisabled: 'Dieses Konto ist gesperrt. Wenden Sie sich an die Administration.',
       errMissing: 'Bitte Benutzername und Passwort eingeben.',
       errSSO: 'Die Anmeldung über Single Sign-on wurde abgelehnt.',
@@ -208,6 +211,9 @@
       loggingIn: 'Logging in …',
       errCredentials: 'Wrong user name or password.',
       errLocked: 'Too many failed attempts. Try again after {time}.',
+      errSlowed: 'There were many failed attempts for this account. Please wait until {time}.',
+      errPasswordOff: 'Logging in with a password is switched off. Please log in through your administration\'s single sign-on.',
+      notHandedOff: 'This conversation never asked for a person; only administrators may read it.',
       errDisabled: 'This account is disabled. Please contact an administrator.',
       errMissing: 'Please enter your user name and password.',
       errSSO: 'The single sign-on login was refused.',
@@ -528,6 +534,7 @@
       case 'unknown_caseworker': return t('unknownColleague');
       case 'admin_only': return t('adminOnly');
       case 'no_such_page': return t('noSuchPage');
+      case 'not_handed_off': return t('notHandedOff');
       case 'no_question': return t('noQuestion');
       case 'not_found': return t('notFound');
       case 'unavailable': case 'network': return t('unavailable');
@@ -597,6 +604,8 @@
       var d = res.data || {};
       var msg = t('errCredentials');
       if (d.error === 'locked') { msg = t('errLocked', { time: clock(d.until) }); }
+      else if (d.error === 'slowed') { msg = t('errSlowed', { time: clock(d.until) }); }
+      else if (d.error === 'password_login_off') { msg = t('errPasswordOff'); }
       else if (d.error === 'disabled') { msg = t('errDisabled'); }
       else if (d.error === 'invalid') { msg = t('errMissing'); }
       else if (d.error === 'unavailable' || d.error === 'network') { msg = t('unavailable'); }
