@@ -2,12 +2,7 @@ package accounts
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +24,7 @@ const FileName = "accounts.json"
 // memory.
 func NewMemory(cfg Config, path string, o Options) (*Store, error) {
 	return newStore(cfg, &memAccounts{
-		path:     path,
+		file:     filelock.JSONFile[accountsFile]{Path: path, Empty: func() accountsFile { return accountsFile{Users: map[string]User{}} }},
 		data:     accountsFile{Users: map[string]User{}},
 		sessions: map[string]Session{},
 		logins:   map[string]memLogin{},
@@ -50,11 +45,10 @@ type memLogin struct {
 }
 
 type memAccounts struct {
-	path string
+	file filelock.JSONFile[accountsFile]
 
 	mu       sync.Mutex
-	data     accountsFile
-	stamp    fileStamp // of the file data was read from
+	data     accountsFile // as the file was when last read
 	sessions map[string]Session
 	logins   map[string]memLogin
 	acctFail map[string][]time.Time          // account → failure times, oldest first
@@ -62,106 +56,37 @@ type memAccounts struct {
 	events   []LoginEvent                    // oldest first
 }
 
-type fileStamp struct {
-	mod  time.Time
-	size int64
-}
-
-// load re-reads the file if it changed. m.mu is held.
+// load re-reads the file if another process changed it. m.mu is held.
 func (m *memAccounts) load() error {
-	if m.path == "" {
-		return nil
-	}
-	st, err := os.Stat(m.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		m.data, m.stamp = accountsFile{Users: map[string]User{}}, fileStamp{}
-		return nil
-	}
+	d, err := m.file.Get()
 	if err != nil {
 		return fmt.Errorf("read accounts: %w", err)
 	}
-	stamp := fileStamp{st.ModTime(), st.Size()}
-	if stamp == m.stamp {
-		return nil
+	if d.Users == nil {
+		d.Users = map[string]User{}
 	}
-	raw, err := os.ReadFile(m.path)
-	if err != nil {
-		return fmt.Errorf("read accounts: %w", err)
-	}
-	var data accountsFile
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return fmt.Errorf("read accounts: %s is not valid: %w", m.path, err)
-	}
-	if data.Users == nil {
-		data.Users = map[string]User{}
-	}
-	m.data, m.stamp = data, stamp
+	m.data = d
 	return nil
 }
 
 // write applies fn to the current file content under the file lock and
-// replaces the file. m.mu is held.
+// replaces the file; fn's own error comes back as it is. m.mu is held.
 func (m *memAccounts) write(fn func(*accountsFile) error) error {
-	if m.path == "" {
-		return fn(&m.data)
+	var fnErr error
+	err := m.file.Update(func(d *accountsFile) error {
+		if d.Users == nil {
+			d.Users = map[string]User{}
+		}
+		fnErr = fn(d)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
 	}
-	if err := os.MkdirAll(filepath.Dir(m.path), 0o700); err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	unlock, err := filelock.Lock(m.path + ".lock")
 	if err != nil {
 		return fmt.Errorf("write accounts: %w", err)
 	}
-	defer unlock()
-	m.stamp = fileStamp{} // force a fresh read under the lock
-	if err := m.load(); err != nil {
-		return err
-	}
-	data := cloneFile(m.data)
-	if err := fn(&data); err != nil {
-		return err
-	}
-	raw, err := json.MarshalIndent(data, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(m.path), ".users-*.json")
-	if err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	if _, err := tmp.Write(append(raw, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), m.path); err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	m.data = data
-	m.stamp = fileStamp{}
-	if st, err := os.Stat(m.path); err == nil {
-		m.stamp = fileStamp{st.ModTime(), st.Size()}
-	}
-	return nil
-}
-
-func cloneFile(f accountsFile) accountsFile {
-	out := accountsFile{Users: make(map[string]User, len(f.Users)), Canned: slices.Clone(f.Canned)}
-	for k, v := range f.Users {
-		out.Users[k] = v
-	}
-	return out
+	return m.load()
 }
 
 func (m *memAccounts) user(ctx context.Context, name string) (User, error) {

@@ -2,12 +2,7 @@ package aliases
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -20,10 +15,13 @@ const FileName = "aliases.json"
 
 // NewFile returns a Store for a single instance, kept in the JSON file at
 // path (mode 0600; "" keeps it in memory only). Every change rewrites the
-// file atomically; a change another process made (civibot aliases import
-// beside a running serve) is read before the next operation.
+// file atomically under its lock; a change another process made (civibot
+// aliases import beside a running serve) is read before the next
+// operation.
 func NewFile(path string, o Options) *Store {
-	return newStore(&fileBackend{path: path, data: fileData{Entries: map[string]Suggestion{}}}, o.Now)
+	return newStore(&fileBackend{file: filelock.JSONFile[fileData]{Path: path, Empty: func() fileData {
+		return fileData{Entries: map[string]Suggestion{}}
+	}}}, o.Now)
 }
 
 type fileData struct {
@@ -32,124 +30,57 @@ type fileData struct {
 }
 
 type fileBackend struct {
-	path string
-
-	mu    sync.Mutex
-	data  fileData
-	stamp time.Time // modification time of the file data was read from
-	size  int64
+	mu   sync.Mutex
+	file filelock.JSONFile[fileData]
 }
 
-// load re-reads the file if another process changed it. f.mu is held.
-func (f *fileBackend) load() error {
-	if f.path == "" {
-		return nil
-	}
-	st, err := os.Stat(f.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if st.ModTime().Equal(f.stamp) && st.Size() == f.size {
-		return nil
-	}
-	raw, err := os.ReadFile(f.path)
-	if err != nil {
-		return err
-	}
-	var d fileData
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return fmt.Errorf("%s is damaged: %v", f.path, err)
-	}
+// read returns the current content. f.mu is held.
+func (f *fileBackend) read() (fileData, error) {
+	d, err := f.file.Get()
 	if d.Entries == nil {
 		d.Entries = map[string]Suggestion{}
 	}
-	f.data, f.stamp, f.size = d, st.ModTime(), st.Size()
-	return nil
+	return d, err
 }
 
-// write runs fn on the current content under the file's lock (another
-// process, civibot aliases import, may write it too) and saves it when fn
-// says so.
-func (f *fileBackend) write(fn func() (bool, error)) error {
+// write applies fn to the content as the file holds it now; fn's own
+// error comes back as it is, nothing written.
+func (f *fileBackend) write(fn func(d *fileData) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.path != "" {
-		unlock, err := filelock.Lock(f.path + ".lock")
-		if err != nil {
-			return err
+	return f.file.Update(func(d *fileData) error {
+		if d.Entries == nil {
+			d.Entries = map[string]Suggestion{}
 		}
-		defer unlock()
-		f.stamp, f.size = time.Time{}, -1 // read it again: it may have changed within the same tick
-	}
-	if err := f.load(); err != nil {
-		return err
-	}
-	save, err := fn()
-	if err != nil || !save {
-		return err
-	}
-	return f.save()
+		return fn(d)
+	})
 }
 
-// save writes the file atomically. f.mu is held.
-func (f *fileBackend) save() error {
-	if f.path == "" {
-		return nil
-	}
-	raw, err := json.MarshalIndent(f.data, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".aliases-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return err
-	}
-	if st, err := os.Stat(f.path); err == nil {
-		f.stamp, f.size = st.ModTime(), st.Size()
-	}
-	return nil
-}
+// errUnchanged stops an Update that has nothing to write.
+var errUnchanged = errors.New("unchanged")
 
 func (f *fileBackend) put(_ context.Context, s Suggestion, merge func(*Suggestion) bool) (Suggestion, error) {
 	out := s
-	err := f.write(func() (bool, error) {
-		if old, ok := f.data.Entries[s.ID]; ok {
+	err := f.write(func(d *fileData) error {
+		if old, ok := d.Entries[s.ID]; ok {
 			out = old
 			if !merge(&out) {
-				return false, nil
+				return errUnchanged
 			}
-			f.data.Entries[s.ID] = out
-			return true, nil
+			d.Entries[s.ID] = out
+			return nil
 		}
-		if len(f.data.Entries) >= MaxEntries {
-			id, ok := oldestPending(f.data.Entries)
+		if len(d.Entries) >= MaxEntries {
+			id, ok := oldestPending(d.Entries)
 			if !ok {
-				return false, ErrFull
+				return ErrFull
 			}
-			delete(f.data.Entries, id)
+			delete(d.Entries, id)
 		}
-		f.data.Entries[s.ID] = s
-		return true, nil
+		d.Entries[s.ID] = s
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return Suggestion{}, err
 	}
 	return out, nil
@@ -157,38 +88,39 @@ func (f *fileBackend) put(_ context.Context, s Suggestion, merge func(*Suggestio
 
 func (f *fileBackend) update(_ context.Context, id string, fn func(*Suggestion) error) (Suggestion, error) {
 	var out Suggestion
-	err := f.write(func() (bool, error) {
-		s, ok := f.data.Entries[id]
+	err := f.write(func(d *fileData) error {
+		s, ok := d.Entries[id]
 		if !ok {
-			return false, ErrNotFound
+			return ErrNotFound
 		}
 		if err := fn(&s); err != nil {
-			return false, err
+			return err
 		}
-		f.data.Entries[id], out = s, s
-		return true, nil
+		d.Entries[id], out = s, s
+		return nil
 	})
 	return out, err
 }
 
 func (f *fileBackend) remove(_ context.Context, id string) error {
-	return f.write(func() (bool, error) {
-		if _, ok := f.data.Entries[id]; !ok {
-			return false, ErrNotFound
+	return f.write(func(d *fileData) error {
+		if _, ok := d.Entries[id]; !ok {
+			return ErrNotFound
 		}
-		delete(f.data.Entries, id)
-		return true, nil
+		delete(d.Entries, id)
+		return nil
 	})
 }
 
 func (f *fileBackend) list(context.Context) ([]Suggestion, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.load(); err != nil {
+	d, err := f.read()
+	if err != nil {
 		return nil, err
 	}
-	out := make([]Suggestion, 0, len(f.data.Entries))
-	for _, s := range f.data.Entries {
+	out := make([]Suggestion, 0, len(d.Entries))
+	for _, s := range d.Entries {
 		out = append(out, s)
 	}
 	return out, nil
@@ -197,16 +129,14 @@ func (f *fileBackend) list(context.Context) ([]Suggestion, error) {
 func (f *fileBackend) version(context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.load(); err != nil {
-		return 0, err
-	}
-	return f.data.Version, nil
+	d, err := f.read()
+	return d.Version, err
 }
 
 func (f *fileBackend) bump(context.Context) error {
-	return f.write(func() (bool, error) {
-		f.data.Version++
-		return true, nil
+	return f.write(func(d *fileData) error {
+		d.Version++
+		return nil
 	})
 }
 

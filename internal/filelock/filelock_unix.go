@@ -1,7 +1,9 @@
 //go:build unix
 
-// Package filelock serialises writers of a state file across processes
-// (civibot serve and the civibot commands beside it).
+// Package filelock keeps state files that civibot serve and the civibot
+// commands beside it share: an advisory lock (Lock) and a JSON value in a
+// file, re-read when another process changed it and replaced atomically
+// under the lock (JSONFile).
 package filelock
 
 import (
