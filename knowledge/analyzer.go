@@ -228,7 +228,11 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 		}
 	}
 	// Translations into the language of the pages search alongside.
+	translated := map[int]bool{} // question words a translation covers
 	for _, m := range a.trans.match(words, normLang(lang)) {
+		for _, wi := range m.words {
+			translated[wi] = true
+		}
 		for ti, t := range m.targets {
 			if ti < transEmbedded {
 				expansions = append(expansions, t.Text)
@@ -252,12 +256,6 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	// when only some are. (With German pages, a German question has its
 	// own pages to find.)
 	if normLang(lang) != "en" && a.trans != nil && !a.german {
-		translated := map[int]bool{}
-		for _, m := range a.trans.match(words, normLang(lang)) {
-			for _, wi := range m.words {
-				translated[wi] = true
-			}
-		}
 		for i, w := range words {
 			if translated[i] || a.knows(qslot{stem(w.lower, "de")}) && a.vocab != nil {
 				continue // translated, or a word the pages hold as it is
