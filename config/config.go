@@ -437,6 +437,13 @@ func isSecret(name string) bool {
 	return false
 }
 
+// removedOptions are options an older civibot had, with what to use
+// instead: a file written for it gets that advice rather than "not an
+// option".
+var removedOptions = map[string]string{
+	"dialog.city_name": "the city's name is city.name",
+}
+
 // yamlError speaks of a YAML decoding error in the file's own words: the
 // decoder names the Go types behind the sections ("field adr not found in
 // type web.Config"), which mean nothing to the person editing the file;
@@ -482,8 +489,8 @@ func yamlError(err error) error {
 					where = "the file's top level"
 				}
 				e = head + "field " + field + " is not an option of " + where + " (see civibot config example)"
-				if where == "dialog" && field == "city_name" {
-					e = head + "dialog.city_name is no longer an option: the city's name is city.name"
+				if instead, ok := removedOptions[where+"."+field]; ok {
+					e = head + where + "." + field + " is no longer an option: " + instead
 				}
 			}
 		}
