@@ -36,9 +36,6 @@ func NewTeacher(store *Store, pages Pages, convs Conversations) *Teacher {
 	return &Teacher{store: store, pages: pages, convs: convs}
 }
 
-// Store is the teacher's store (for the review).
-func (t *Teacher) Store() *Store { return t.store }
-
 // ErrNoQuestion: the conversation holds no question of the citizen's to
 // learn from (they asked for a person at once and said nothing else).
 var ErrNoQuestion = errors.New("aliases: no question in the conversation")

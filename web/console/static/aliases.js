@@ -9,7 +9,6 @@
   'use strict';
   var C = window.civibotCommon; // common.js
 
-  var API = '/console/api';
   var LANG_KEY = 'civibot-console-lang';
 
   var TEXT = {
@@ -104,17 +103,7 @@
 
   function setError(text, withLogin) { C.showError(text, withLogin ? t('loginLink') : ''); }
 
-  function call(method, path, body) {
-    var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
-    if (method !== 'GET') {
-      opts.headers['Content-Type'] = 'application/json';
-      if (S.me) { opts.headers['X-CSRF-Token'] = S.me.csrf; }
-      opts.body = JSON.stringify(body || {});
-    }
-    return fetch(API + path, opts).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (d) { return { ok: r.ok, status: r.status, data: d }; });
-    }, function () { return { ok: false, status: 0, data: { error: 'network' } }; });
-  }
+  function call(method, path, body) { return C.request(method, path, body, S.me && S.me.csrf); }
 
   function failure(res) {
     var d = res.data || {};

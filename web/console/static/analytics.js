@@ -257,11 +257,7 @@
   function setError(text, withLogin) { C.showError(text, withLogin ? t('loginLink') : ''); }
 
   // ---- data ----
-  function get(path) {
-    return fetch(API + path, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (d) { return { ok: r.ok, status: r.status, data: d }; });
-    }, function () { return { ok: false, status: 0, data: { error: 'network' } }; });
-  }
+  function get(path) { return C.request('GET', path); }
 
   function load(from, to) {
     var q = [];

@@ -78,6 +78,21 @@
       }
     },
 
+    // request calls the console's JSON API (path below /console/api) and
+    // resolves to {ok, status, data}, also when the network fails. csrf is
+    // the session's token, needed for anything but GET.
+    request: function (method, path, body, csrf) {
+      var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
+      if (method !== 'GET') {
+        opts.headers['Content-Type'] = 'application/json';
+        if (csrf) { opts.headers['X-CSRF-Token'] = csrf; }
+        opts.body = JSON.stringify(body || {});
+      }
+      return fetch('/console/api' + path, opts).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) { return { ok: r.ok, status: r.status, data: d }; });
+      }, function () { return { ok: false, status: 0, data: { error: 'network' } }; });
+    },
+
     // el makes an element; its text is set as textContent, never as HTML.
     el: function (tag, cls, text) {
       var e = document.createElement(tag);
