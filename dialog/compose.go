@@ -315,18 +315,11 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			flat = append(flat, u)
 		}
 	}
-	// sectionHolds: the section that starts at flat[at] holds a concept of
-	// the question beyond the page's topic.
-	sectionHolds := func(at int) bool {
-		for _, u := range flat[at:] {
-			if u.section != flat[at].section {
-				break
-			}
-			if q.holdsBeyondTopic(u.hits) {
-				return true
-			}
-		}
-		return false
+	// relevant: the sections that hold a concept of the question beyond
+	// the page's topic.
+	relevant := make([]bool, len(page.Sections))
+	for _, u := range flat {
+		relevant[u.section] = relevant[u.section] || q.holdsBeyondTopic(u.hits)
 	}
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]bool, len(q.concepts))
@@ -352,7 +345,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			// section says something of the question beyond the page's
 			// topic: "Mein Hund ist neu, muss ich den anmelden?" is not
 			// answered by the fees.
-			if to > from && u.section != flat[to-1].section && offTopicSection(page, u.section, rule) && !sectionHolds(to) {
+			if to > from && u.section != flat[to-1].section && offTopicSection(page, u.section, rule) && !relevant[u.section] {
 				break
 			}
 			n := len([]rune(u.text))
