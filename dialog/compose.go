@@ -230,7 +230,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				if inAspect {
 					x[sfAspectSection] = 1
 				}
-				if rule.cue.MatchString(fold(s.text)) {
+				if rule.cue.MatchString(s.folded) {
 					x[sfAspectCue] = 1
 				}
 			}
@@ -305,7 +305,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			for k, h := range sents[i].hits {
 				pageHits[k] = pageHits[k] || h
 			}
-			if rule != nil && !p.aspectFound && rule.cue.MatchString(fold(sents[i].text)) {
+			if rule != nil && !p.aspectFound && rule.cue.MatchString(sents[i].folded) {
 				p.aspectFound = true
 			}
 			u := unit{scored: sents[i]}
@@ -620,8 +620,19 @@ func (e *Engine) followUps(page *knowledge.Page, ps pageSentences, asked aspect,
 }
 
 // pageAnswers reports whether the page has a section for the aspect or a
-// sentence that looks like its answer.
+// sentence that looks like its answer (worked out once per page and
+// aspect: every answer from the page asks it for its follow-ups).
 func (e *Engine) pageAnswers(page *knowledge.Page, ps pageSentences, a aspect) bool {
+	key := page.ID + "\x00" + string(a)
+	if v, ok := e.answersAspect.Load(key); ok {
+		return v.(bool)
+	}
+	yes := e.findAspect(page, ps, a)
+	e.answersAspect.Store(key, yes)
+	return yes
+}
+
+func (e *Engine) findAspect(page *knowledge.Page, ps pageSentences, a aspect) bool {
 	rule := ruleOf(e.aspects, a)
 	if rule == nil {
 		return false
@@ -631,7 +642,7 @@ func (e *Engine) pageAnswers(page *knowledge.Page, ps pageSentences, a aspect) b
 			return true
 		}
 		for _, s := range ps[si] {
-			if rule.cue.MatchString(fold(s.text)) {
+			if rule.cue.MatchString(s.folded) {
 				return true
 			}
 		}

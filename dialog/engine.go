@@ -129,6 +129,9 @@ type Engine struct {
 	// pages caches each page's analysed sentences (page id →
 	// pageSentences); a knowledge base's pages do not change.
 	pages sync.Map
+	// answersAspect: page id + aspect → whether the page answers it
+	// (pageAnswers).
+	answersAspect sync.Map
 }
 
 // NewEngine builds an engine over a knowledge base. phraser may be nil

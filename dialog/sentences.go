@@ -12,10 +12,11 @@ import (
 // sentence is one quotable unit of a page: a sentence or a list item.
 type sentence struct {
 	text    string
-	item    bool // a list item
-	heading bool // a section heading shown in a passage
-	section int  // index of the section in the page
-	pos     int  // position in the section
+	folded  string // text as the aspect patterns read it (fold)
+	item    bool   // a list item
+	heading bool   // a section heading shown in a passage
+	section int    // index of the section in the page
+	pos     int    // position in the section
 	terms   []string
 }
 
@@ -30,6 +31,7 @@ func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
 		for j := range sents {
 			sents[j].section, sents[j].pos = i, j
 			sents[j].terms = terms(sents[j].text)
+			sents[j].folded = fold(sents[j].text)
 		}
 		out[i] = sents
 	}
