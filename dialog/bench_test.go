@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"testing"
 	"time"
@@ -97,14 +98,23 @@ func BenchmarkTurn10kChunks(b *testing.B) {
 			}
 		}
 	}
-	kb, err := knowledge.Build(ctx, pages, knowledge.Options{})
+	// With the German–English dictionary when it is installed (make deps):
+	// the English questions then search through their translations.
+	opts, translation := knowledge.Options{}, "off"
+	if _, err := os.Stat(dictionaryPath); err == nil {
+		opts.Dictionary, translation = dictionaryPath, "on"
+	}
+	kb, err := knowledge.Build(ctx, pages, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer kb.Close()
-	b.Logf("%d pages (%s)", kb.Len(), src)
+	b.Logf("%d pages (%s), translation %s (%s)", kb.Len(), src, translation, kb.Translations())
 	benchTurns(b, kb)
 }
+
+// dictionaryPath is where Debian's trans-de-en installs the dictionary.
+const dictionaryPath = "/usr/share/trans/de-en"
 
 func sharedPages(ctx context.Context) []knowledge.Page {
 	berlin, err := testcity.BerlinPages(ctx, "berlin-")
