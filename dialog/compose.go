@@ -126,6 +126,15 @@ type passage struct {
 	aspectFound bool
 	// best is the probability of the passage's likeliest answer sentence.
 	best float64
+	// overlap is the largest share of the question's telling words one
+	// sentence of the passage holds; aspectShown: a sentence of the passage
+	// looks like the asked aspect's answer or is in its section.
+	overlap     float64
+	aspectShown bool
+	// missing is the rarity of the most telling word of the question
+	// (besides the page's topic) that the city's pages know but this page
+	// lacks (0: none).
+	missing float64
 }
 
 // newQuestion analyses a question against the page it will be answered
@@ -147,12 +156,7 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		if w == 0 {
 			w = 0.5
 		}
-		for _, t := range c.Terms {
-			if title[t] {
-				q.topic[i] = true
-				break
-			}
-		}
+		q.topic[i] = c.In(func(t string) bool { return title[t] })
 		// A word that asks the aspect ("Unterlagen", "kostet") is rarely in
 		// the sentences that answer it ("ein biometrisches Passfoto"): it
 		// counts like the topic.
@@ -412,11 +416,20 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		}
 		p.sentences = append(p.sentences, u.sentence)
 		p.best = math.Max(p.best, u.score)
+		p.overlap = math.Max(p.overlap, u.x[sfOverlap])
+		if u.x[sfAspectCue] > 0 || u.x[sfAspectSection] > 0 {
+			p.aspectShown = true
+		}
 		for k, h := range u.hits {
 			hits[k] = hits[k] || h
 		}
 	}
 	p.support, p.pageSupport = q.knownShare(hits), q.knownShare(pageHits)
+	for i, h := range pageHits {
+		if !h && !q.topic[i] && q.known[i] {
+			p.missing = math.Max(p.missing, q.weights[i])
+		}
+	}
 	return p
 }
 

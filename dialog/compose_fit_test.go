@@ -241,17 +241,65 @@ func TestFitAnswerable(t *testing.T) {
 		x   [afCount]float64
 		ans bool
 	}
+	byLang := map[string][]sample{}
 	var all []sample
 	for _, lang := range []string{"de", "en"} {
 		for _, c := range integreatCases(t, lang, true) {
 			lim := limitsFor(StyleFull).forTitle(c.page.Title, StyleFull)
 			pass := c.e.selectPassage(c.page, c.e.sentences(c.page), c.q, lim)
-			all = append(all, sample{answerFeatures(c.q, pass), len(c.answers) > 0})
+			byLang[lang] = append(byLang[lang], sample{answerFeatures(c.q, pass), len(c.answers) > 0})
 		}
+		all = append(all, byLang[lang]...)
 	}
-	var xs [][]float64
-	var ys []bool
-	var ws []float64
+	fit := func(ss []sample) [afCount]float64 {
+		var xs [][]float64
+		var ys []bool
+		var ws []float64
+		var pos, neg int
+		for _, s := range ss {
+			if s.ans {
+				pos++
+			} else {
+				neg++
+			}
+		}
+		for _, s := range ss {
+			xs = append(xs, append([]float64(nil), s.x[:]...))
+			ys = append(ys, s.ans)
+			w := 0.5 / float64(neg)
+			if s.ans {
+				w = 0.5 / float64(pos)
+			}
+			ws = append(ws, w*float64(len(ss)))
+		}
+		w, err := logistic.Fit(xs, ys, ws, 0.1, map[int]bool{afBias: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [afCount]float64
+		for i := range out {
+			out[i] = float64(int(w[i]*100)) / 100
+		}
+		return out
+	}
+	auc := func(ss []sample) float64 {
+		var scores []float64
+		var labels []bool
+		for _, s := range ss {
+			scores = append(scores, answerable(s.x))
+			labels = append(labels, s.ans)
+		}
+		return rocAUC(scores, labels)
+	}
+	saved := answerWeights
+	defer func() { answerWeights = saved }()
+	t.Logf("current weights: ROC AUC de %.3f, en %.3f", auc(byLang["de"]), auc(byLang["en"]))
+	answerWeights = fit(byLang["de"])
+	t.Logf("fitted on de: ROC AUC en (held out) %.3f", auc(byLang["en"]))
+	answerWeights = fit(byLang["en"])
+	t.Logf("fitted on en: ROC AUC de (held out) %.3f", auc(byLang["de"]))
+	answerWeights = fit(all)
+	t.Logf("weights fitted on both (balanced classes): %#v, ROC AUC %.3f", answerWeights, auc(all))
 	var pos, neg int
 	for _, s := range all {
 		if s.ans {
@@ -260,25 +308,6 @@ func TestFitAnswerable(t *testing.T) {
 			neg++
 		}
 	}
-	for _, s := range all {
-		xs = append(xs, append([]float64(nil), s.x[:]...))
-		ys = append(ys, s.ans)
-		w := 0.5 / float64(neg)
-		if s.ans {
-			w = 0.5 / float64(pos)
-		}
-		ws = append(ws, w*float64(len(all)))
-	}
-	w, err := logistic.Fit(xs, ys, ws, 0.1, map[int]bool{afBias: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := answerWeights
-	defer func() { answerWeights = saved }()
-	for i := range answerWeights {
-		answerWeights[i] = float64(int(w[i]*100)) / 100
-	}
-	t.Logf("weights (balanced classes): %#v", answerWeights)
 	for _, th := range []float64{0.2, 0.3, 0.4, 0.5} {
 		var declinedUn, declinedAns int
 		for _, s := range all {
@@ -293,4 +322,32 @@ func TestFitAnswerable(t *testing.T) {
 		t.Logf("threshold %.1f: %.3f of %d unanswerable declined, %.3f of %d answerable declined", th,
 			float64(declinedUn)/float64(neg), neg, float64(declinedAns)/float64(pos), pos)
 	}
+}
+
+// rocAUC is the probability that a random positive scores above a random
+// negative (ties count half).
+func rocAUC(scores []float64, labels []bool) float64 {
+	var pos, neg []float64
+	for i, s := range scores {
+		if labels[i] {
+			pos = append(pos, s)
+		} else {
+			neg = append(neg, s)
+		}
+	}
+	if len(pos) == 0 || len(neg) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, p := range pos {
+		for _, n := range neg {
+			switch {
+			case p > n:
+				sum++
+			case p == n:
+				sum += 0.5
+			}
+		}
+	}
+	return sum / float64(len(pos)*len(neg))
 }

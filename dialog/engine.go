@@ -487,6 +487,9 @@ func (e *Engine) notCovered(q question, pass passage) string {
 	if !pass.aspectFound {
 		why += "nothing about " + string(q.aspect) + "; "
 	}
+	if comparison.MatchString(fold(q.text)) {
+		why += "a comparison, which pages rarely make; "
+	}
 	return why + fmt.Sprintf("the passage holds %.0f%%, the page %.0f%% of the question's telling words)", 100*pass.support, 100*pass.pageSupport)
 }
 

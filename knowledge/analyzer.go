@@ -377,6 +377,39 @@ type Concept struct {
 	Word  string   // the word as asked (lower case)
 	Own   []string // the word's own stems
 	Terms []string // all terms, the word's own first
+	// Ways are the ways the word is found in a text: each is a list of
+	// slots that must all be filled, a slot by any of its terms (a
+	// compound's parts are two slots: "Fahrradwerkstatt" is in a text with
+	// "Fahrrad" and "Werkstatt", not in one with "Werkstatt" alone).
+	Ways [][][]string
+}
+
+// In reports whether a text whose terms has reports holds the concept:
+// all slots of one of its ways filled.
+func (c Concept) In(has func(term string) bool) bool {
+	for _, way := range c.Ways {
+		if len(way) == 0 {
+			continue
+		}
+		all := true
+		for _, slot := range way {
+			found := false
+			for _, t := range slot {
+				if has(t) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // Concepts returns the content words of a question with the terms that
@@ -389,6 +422,11 @@ func (a *Analyzer) Concepts(text, lang string) []Concept {
 		k := Concept{Word: c.text}
 		seen := map[string]bool{}
 		for oi, o := range c.options {
+			way := make([][]string, 0, len(o.slots))
+			for _, sl := range o.slots {
+				way = append(way, []string(sl))
+			}
+			k.Ways = append(k.Ways, way)
 			for _, sl := range o.slots {
 				for _, t := range sl {
 					if seen[t] {
