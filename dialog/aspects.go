@@ -26,6 +26,8 @@ const (
 	aspectEligibility aspect = "eligibility"
 	aspectAge         aspect = "age"
 	aspectProcedure   aspect = "procedure"
+	aspectCount       aspect = "count"
+	aspectWhen        aspect = "when"
 )
 
 // aspectRule says how an aspect is asked, which sections answer it and
@@ -90,6 +92,21 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
 			re(`(antrag|beantragen|stellen sie|fuellen|termin|zunaechst|danach|anschliessend|schritt|online|persoenlich|apply|application|appointment|first|then|step|fill in|online|in person)`)},
 	}
+	// How many ("Wie viele Beratungsstellen gibt es?") is answered by a
+	// sentence with a number; when ("Wann beginnt die Schule?") by one
+	// with a date, a day, a month or a time. After the aspects that ask a
+	// number or a time of their own (a fee, an age, a deadline, how long,
+	// opening hours).
+	rules = append(rules,
+		aspectRule{aspectCount,
+			re(`(wie viele|wie viel\b|anzahl|how many|how much|number of)`),
+			nil,
+			re(`(\d|\b(zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|zwanzig|dreissig|hundert|tausend|dutzend|mehrere|einige|viele|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|dozen|several|many)\b)`)},
+		aspectRule{aspectWhen,
+			re(`(^wann\b|\bwann (beginnt|startet|endet|findet|ist|sind|kann|muss|soll|wird|werden|gibt)|ab wann|seit wann|\bwhen (does|do|is|are|can|must|should|will)|^when\b|what time|which day|from when|since when)`),
+			nil,
+			re(`(\d{1,2}\.\s?\d{1,2}\.|\d{1,2}\.\s*(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember)|\b(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|january|february|march|april|may|june|july|august|september|october|november|december)\b|\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\buhr\b|\d{1,2}[:.]\d{2}|\b(19|20)\d{2}\b|\b(frueh(jahr|ling)|sommer|herbst|winter|spring|summer|autumn|fall)\b|jaehrlich|jedes jahr|taeglich|woechentlich|monatlich|every (year|week|month|day))`)},
+	)
 	// Any other "how long" ("Wie lange kann ich bleiben?") asks a span of
 	// time, answered like how long something takes: by the sentences that
 	// name one. Last, after "wie lange habe ich" (a deadline).

@@ -63,6 +63,13 @@ func TestDetectAspect(t *testing.T) {
 		"How old do you have to be to get a licence?":  aspectAge,
 		"Wie lange kann ich mit dem Visum bleiben?":    aspectDuration,
 		"Wie lange habe ich Zeit für die Ummeldung?":   aspectDeadline,
+		"Wie viele Beratungsstellen gibt es?":          aspectCount,
+		"How many people live in the district?":        aspectCount,
+		"Wie viel kostet der Führerschein?":            aspectFees,
+		"Wann beginnt das Schuljahr?":                  aspectWhen,
+		"When does the new school year start?":         aspectWhen,
+		"Wann hat das Bürgerbüro geöffnet?":            aspectHours,
+		"Wann bekomme ich meinen Ausweis?":             aspectDuration,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {

@@ -90,6 +90,9 @@ func phrasesFor(lang string) phrases {
 				aspectOnline:      "The city's page \"%s\" does not say whether this can be done online.",
 				aspectEligibility: "The city's page \"%s\" does not say who is eligible.",
 				aspectProcedure:   "The city's page \"%s\" does not describe how to apply.",
+				aspectAge:         "The city's page \"%s\" does not mention an age.",
+				aspectCount:       "The city's page \"%s\" does not give a number.",
+				aspectWhen:        "The city's page \"%s\" does not say when.",
 			},
 			NotCoveredOffer: "A member of staff can help you with that.",
 		}
@@ -137,6 +140,9 @@ func phrasesFor(lang string) phrases {
 			aspectOnline:      "Die Seite der Stadt „%s“ sagt nicht, ob das online geht.",
 			aspectEligibility: "Die Seite der Stadt „%s“ nennt keine Voraussetzungen.",
 			aspectProcedure:   "Die Seite der Stadt „%s“ beschreibt den Ablauf nicht.",
+			aspectAge:         "Die Seite der Stadt „%s“ nennt kein Alter.",
+			aspectCount:       "Die Seite der Stadt „%s“ nennt keine Zahl dazu.",
+			aspectWhen:        "Die Seite der Stadt „%s“ sagt nicht, wann.",
 		},
 		NotCoveredOffer: "Eine Mitarbeiterin oder ein Mitarbeiter kann Ihnen dabei weiterhelfen.",
 	}

@@ -1,0 +1,160 @@
+package dialog_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/dialog"
+	"github.com/civibot/civibot/knowledge"
+)
+
+// passagePages are pages shaped like the ones the passage rules are for:
+// one long unlabelled section each, the answer in the middle.
+func passagePages() []knowledge.Page {
+	desc := func(lines ...string) []knowledge.Section {
+		return []knowledge.Section{{Kind: knowledge.SectionDescription, Text: strings.Join(lines, "\n")}}
+	}
+	return []knowledge.Page{
+		{ID: "werkstatt", Title: "Kinder- und Jugendkulturwerkstatt", Language: "de", URL: "https://www.musterstadt.example/werkstatt", Sections: desc(
+			"Dieser Projektraum ist eine Werkstatt für Kinder, Jugendliche und junge Erwachsene.",
+			"Künstlerinnen und Handwerker begleiten bei der Nutzung von Material und Werkzeugen.",
+			"Dort werden bestimmte Themen behandelt.",
+			"Es gibt offene Programme, einzelne Workshops, Werkstattabende und Programme für Klassen.",
+			"In der Holzwerkstatt bauen Kinder mit Säge, Hammer und Bohrer eigene Möbel, Spielzeug und Skulpturen aus Holz.",
+			"Die Werkstatt für Keramik bietet Töpferscheiben und einen Brennofen für eigene Gefäße und Figuren.",
+			"In der Medienwerkstatt entstehen Trickfilme, Hörspiele und Fotoprojekte mit professioneller Technik.",
+			"Die Werkstattleiterinnen und Werkstattleiter haben eine künstlerische oder handwerkliche Ausbildung.",
+			"Es gibt auch eine Fahrradwerkstatt und einen Aktionsraum.",
+			"Für wen: Kinder im Alter von 7 bis 15 Jahren.",
+			"Es gibt ein behindertengerechtes WC.",
+			"Nikolaiplatz 1, Musterstadt.",
+			"Donnerstag bis Samstag 14.30 bis 18.00 Uhr.",
+		)},
+		{ID: "verein", Title: "Netzwerk berufstätiger Frauen", Language: "de", URL: "https://www.musterstadt.example/netzwerk", Sections: desc(
+			"Das Netzwerk berufstätiger Frauen ist eines der größten und ältesten Berufsnetzwerke für Frauen in Deutschland und gehört zu einem internationalen Dachverband mit Sitz in Genf, der seit vielen Jahrzehnten besteht.",
+			"Vor Ort, national und international setzen sich seine ca.",
+			"30.000 Mitglieder in rund 100 Ländern dafür ein, Frauen aller Hierarchiestufen und Branchen bei der Entwicklung ihres beruflichen Potenzials zu unterstützen, und tun dies auf vielfältige Weise.",
+			"Neben Gesprächen, Vorträgen, Seminaren und Mentoring engagiert sich das Netzwerk auch in der Lobbyarbeit.",
+			"Weitere Informationen",
+			"Für wen: berufstätige Frauen.",
+			"Der Mitgliedsbeitrag beträgt 155 Euro pro Jahr;",
+			"die einmalige Anmeldegebühr beträgt 30 Euro.",
+			"Interessierte Frauen können drei Veranstaltungen kostenlos besuchen.",
+			"Die Treffen finden einmal im Monat in wechselnden Räumen in der Innenstadt statt, meist am ersten Dienstag.",
+			"Bei jedem Treffen stellen Referentinnen aus Wirtschaft, Wissenschaft und Verwaltung ein Thema vor.",
+			"Danach ist Zeit für Gespräche, Austausch und das Knüpfen von Kontakten in entspannter Atmosphäre.",
+			"Netzwerke, Job, Karriere, Fortbildung, Mentoring, Gespräche",
+		)},
+		{ID: "schwarzarbeit", Title: "Illegale Beschäftigung", Language: "de", URL: "https://www.musterstadt.example/schwarzarbeit", Sections: desc(
+			"Wer ohne Arbeitserlaubnis arbeitet, arbeitet illegal.",
+			"Auch wer Sozialleistungen bekommt und eine Arbeit nicht meldet, arbeitet illegal.",
+			"Es drohen Geld- und Haftstrafen.",
+			"Informieren Sie immer die Stelle, von der Sie Leistungen beziehen, wenn Sie eine Arbeit aufnehmen möchten.",
+			"Es ist erlaubt, während des Leistungsbezugs Geld zu verdienen; die Leistungen werden dann neu berechnet.",
+			"Auch die Aufnahme einer Beschäftigung trotz eines Arbeitsverbots wird als illegale Beschäftigung bezeichnet.",
+			"Arbeitgeber, die Menschen ohne Arbeitserlaubnis beschäftigen, müssen ebenfalls mit hohen Strafen rechnen.",
+			"Wenn Sie die Aufenthaltsdauer überschreiten, ist Ihr Aufenthalt in Deutschland unerlaubt.",
+			"Die Ausländerbehörde kann den Aufenthalt dann beenden.",
+			"Eine Wiedereinreise ist nur möglich, wenn keine Wiedereinreisesperre besteht.",
+			"Es kann auch zu einem gerichtlichen Strafverfahren kommen.",
+			"Zusätzlich können Kosten für die Abschiebung entstehen, die Sie selbst tragen müssen.",
+			"Beratung zu Ihren Rechten erhalten Sie bei den Beratungsstellen für Migrantinnen und Migranten in der Stadt.",
+		)},
+		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
+			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
+			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
+			"Discounter gibt es in fast jedem Ort.",
+		)},
+	}
+}
+
+// TestPassageAnswersTheQuestion: the passage holds the sentence that
+// answers, whatever the page's order: a compound's part in the title does
+// not make the whole word the page's topic ("Fahrradwerkstatt" on a
+// "…kulturwerkstatt" page), a run of unlikely sentences does not outweigh
+// the one with the number asked for, and an answer runs on past its
+// budget while the sentences after it answer too.
+func TestPassageAnswersTheQuestion(t *testing.T) {
+	ctx := context.Background()
+	kb, err := knowledge.Build(ctx, passagePages(), knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(q string) dialog.Reply {
+		t.Helper()
+		r, err := e.Respond(ctx, dialog.Turn{Text: q, Language: "de", Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		q, page string
+		want    []string
+	}{
+		{"Gibt es eine Fahrradwerkstatt in der Kinder- und Jugendkulturwerkstatt?", "werkstatt", []string{"Es gibt auch eine Fahrradwerkstatt"}},
+		{"Wie viele Mitglieder hat das Netzwerk berufstätiger Frauen ungefähr?", "verein", []string{"30.000 Mitglieder"}},
+		{"Was passiert, wenn man die Aufenthaltsdauer überschreitet?", "schwarzarbeit", []string{
+			"Wenn Sie die Aufenthaltsdauer überschreiten", "Die Ausländerbehörde kann den Aufenthalt dann beenden.",
+			"Eine Wiedereinreise ist nur möglich", "Es kann auch zu einem gerichtlichen Strafverfahren kommen."}},
+	} {
+		r := ask(tc.q)
+		if len(r.Sources) == 0 || r.Sources[0].PageID != tc.page {
+			t.Errorf("%q: answered from %v, want %s", tc.q, r.Sources, tc.page)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%q:\n%s\nwant %q in the answer", tc.q, r.Text, w)
+			}
+		}
+	}
+}
+
+// TestComparisonNotAnsweredByOneSide: "what is the difference between X
+// and Y" is not answered by a page that only mentions them: it says the
+// page does not answer, with the link, and offers a person.
+func TestComparisonNotAnsweredByOneSide(t *testing.T) {
+	ctx := context.Background()
+	kb, err := knowledge.Build(ctx, passagePages(), knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Respond(ctx, dialog.Turn{Text: "Was ist der Unterschied zwischen Discountern und Supermärkten?", Language: "de", Context: conversation.Context{Turns: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Decision.Kind != dialog.KindNotCovered || len(r.Sources) == 0 || r.Sources[0].PageID != "discounter" {
+		t.Fatalf("a comparison: %s %v %q, want not covered with the shopping page's link", r.Decision.Kind, r.Sources, r.Text)
+	}
+	reasons := strings.Join(r.Decision.Reasons, "\n")
+	if !strings.Contains(reasons, "a comparison") {
+		t.Errorf("reasons do not name the comparison:\n%s", reasons)
+	}
+}
+
+// TestProcedureNotFromTheTailOfAnotherSection: "How do I register my dog?"
+// is answered from "How it works", not from the end of the deadlines
+// before it.
+func TestProcedureNotFromTheTailOfAnotherSection(t *testing.T) {
+	e := sampleEngine(t)
+	r, err := e.Respond(context.Background(), dialog.Turn{Text: "How do I register my dog?", Language: "en", Context: conversation.Context{Turns: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "Register your dog online") || strings.Contains(r.Text, "If the dog dies") {
+		t.Errorf("How do I register my dog?\n%s\nwant the steps without the deadline section's tail", r.Text)
+	}
+}
