@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -556,7 +557,7 @@ func (e *Engine) closeSecond(hits []knowledge.Hit, lang string) (knowledge.Hit, 
 		return knowledge.Hit{}, false
 	}
 	a, b := hits[0], hits[1]
-	if sameService(a.Page, b.Page) || (a.Page.Language == lang && b.Page.Language != lang) {
+	if sameService(a.Page, b.Page) || (a.Page.Language == lang && b.Page.Language != lang) || slices.Contains(a.DecidedOver, b.Page.ID) {
 		return knowledge.Hit{}, false
 	}
 	margin := (a.Score - b.Score) / a.Score

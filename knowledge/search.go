@@ -43,6 +43,13 @@ type Hit struct {
 	Matched, Missing []string
 	// Features are the evidence the page was ranked by.
 	Features RankFeatures
+	// DecidedOver are the ids of pages the question decided this one
+	// against though they scored about as well: a variant of this service
+	// whose own words the question does not name ("Reisepass beantragen
+	// (vorläufiger Reisepass)" for "Reisepass beantragen, wie lange dauert
+	// das?"), or the plain service of a variant it names. A clarifying
+	// question between them would ask what the question already says.
+	DecidedOver []string
 	// Sections are the page's matching chunks, best first.
 	Sections []SectionHit
 	// Unknown are the question's content words the knowledge base does not
@@ -282,6 +289,10 @@ type pageCand struct {
 	vec     float64 // best chunk cosine
 	f       RankFeatures
 	fused   float64
+	// decidedOver are the pages the question decided this one against: a
+	// variant of it whose own words the question does not name, or the
+	// plain service of a variant it names (see preferVariant).
+	decidedOver []int
 }
 
 // Search finds the pages that best answer q.Text. bleve finds candidate
@@ -568,6 +579,9 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 		Lexical:  pc.bestLex,
 		Vector:   math.Max(0, pc.vec),
 		Features: pc.f,
+	}
+	for _, o := range pc.decidedOver {
+		h.DecidedOver = append(h.DecidedOver, kb.pages[o].ID)
 	}
 	// Coverage: which concepts the page holds in any way.
 	present := make([]bool, len(pq.ids))

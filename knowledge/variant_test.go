@@ -1,0 +1,53 @@
+package knowledge
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// TestVariantPreference: between a service and its variant (a page whose
+// title is the service's and more), a question that names none of the
+// variant's own words gets the plain service, one that names them the
+// variant; the first hit says which page the question decided it against,
+// when the two score close, so that the bot does not ask which of the two
+// is meant.
+func TestVariantPreference(t *testing.T) {
+	desc := func(text string) []Section { return []Section{{Kind: SectionDescription, Text: text}} }
+	pages := []Page{
+		{ID: "pass", Title: "Reisepass beantragen", Language: "de", Sections: desc(
+			"Den Reisepass beantragen Sie persönlich im Bürgeramt. Die Herstellung dauert etwa vier bis sechs Wochen. Der Reisepass ist zehn Jahre gültig.")},
+		{ID: "pass-vorl", Title: "Reisepass beantragen (vorläufiger Reisepass)", Language: "de", Sections: desc(
+			"Wenn Sie kurzfristig verreisen, können Sie einen vorläufigen Reisepass beantragen. Er wird sofort ausgestellt und ist ein Jahr gültig. Die Bearbeitung dauert wenige Minuten.")},
+		{ID: "sbausweis", Title: "Schwerbehindertenausweis", Language: "de", Sections: desc(
+			"Den Schwerbehindertenausweis beantragen Sie beim Versorgungsamt. Er weist einen Grad der Behinderung von mindestens 50 nach.")},
+		{ID: "sbausweis-verlust", Title: "Schwerbehindertenausweis - Ausstellung nach Verlust", Language: "de", Sections: desc(
+			"Haben Sie Ihren Schwerbehindertenausweis verloren, beantragen Sie beim Versorgungsamt einen neuen Ausweis. Den Verlust zeigen Sie vorher bei der Polizei an.")},
+		{ID: "hund", Title: "Hund anmelden", Language: "de", Sections: desc("Melden Sie Ihren Hund beim Steueramt an.")},
+	}
+	kb, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	for _, tc := range []struct {
+		q, want, over string
+	}{
+		{"Reisepass beantragen, wie lange dauert das?", "pass", "pass-vorl"},
+		{"Ich brauche einen vorläufigen Reisepass", "pass-vorl", "pass"},
+		{"Schwerbehindertenausweis beantragen", "sbausweis", "sbausweis-verlust"},
+		{"Ausstellung Schwerbehindertenausweis nach Verlust", "sbausweis-verlust", "sbausweis"},
+	} {
+		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
+		if len(hits) == 0 || hits[0].Page.ID != tc.want {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
+			continue
+		}
+		// Within the margin (a clarifying question would otherwise be
+		// asked), the first hit names the page it was decided against.
+		close := len(hits) > 1 && hits[1].Page.ID == tc.over && hits[0].Score-hits[1].Score <= variantMargin
+		if close && !slices.Contains(hits[0].DecidedOver, tc.over) {
+			t.Errorf("Search(%q): first hit decided over %v, want %s among them", tc.q, hits[0].DecidedOver, tc.over)
+		}
+	}
+}
