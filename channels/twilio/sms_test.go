@@ -148,16 +148,16 @@ func TestSMSAnswer(t *testing.T) {
 
 func TestSMSNumberedChoice(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	text := messageText(t, h.sms(citizen, "Ausweis"))
-	if !strings.Contains(text, "Antworten Sie mit der Nummer:\n1 ") || !strings.Contains(text, "\n2 Vorläufigen") {
+	text := messageText(t, h.sms(citizen, "Parkausweis"))
+	if !strings.Contains(text, "Antworten Sie mit der Nummer:\n1 ") || !strings.Contains(text, "\n2 Bewohnerparkausweis") {
 		t.Fatalf("choices not numbered:\n%s", text)
 	}
 	text = messageText(t, h.sms(citizen, "2"))
-	if !strings.Contains(text, "vorläufig") || !strings.Contains(text, "https://") {
+	if !strings.Contains(text, "Bewohnerparkausweis") || !strings.Contains(text, "https://") {
 		t.Fatalf("choice 2 not answered:\n%s", text)
 	}
 	msgs := h.transcript(phoneID(citizen))
-	if got := msgs[len(msgs)-2].Text; !strings.HasPrefix(got, "Vorläufigen Personalausweis") {
+	if got := msgs[len(msgs)-2].Text; !strings.HasPrefix(got, "Bewohnerparkausweis") {
 		t.Fatalf("stored question = %q, want the chosen service", got)
 	}
 }

@@ -81,11 +81,11 @@ func TestWhatsAppAnswer(t *testing.T) {
 // acknowledged but not read, and the daily limit of the number.
 func TestWhatsAppChoicesMediaAndLimit(t *testing.T) {
 	h := newHarness(t, harnessOpts{cfg: func(c *twilio.Config) { waConfig(c); c.WhatsApp.AnswersPerDay = 4 }})
-	text := messageText(t, h.wa(citizen, "Ausweis"))
-	if !strings.Contains(text, "Antworten Sie mit der Nummer:\n1. ") || !strings.Contains(text, "\n2. Vorläufigen") {
+	text := messageText(t, h.wa(citizen, "Parkausweis"))
+	if !strings.Contains(text, "Antworten Sie mit der Nummer:\n1. ") || !strings.Contains(text, "\n2. Bewohnerparkausweis") {
 		t.Fatalf("choices not numbered:\n%s", text)
 	}
-	if text := messageText(t, h.wa(citizen, "2")); !strings.Contains(text, "orläufig") {
+	if text := messageText(t, h.wa(citizen, "2")); !strings.Contains(text, "Bewohnerparkausweis") {
 		t.Fatalf("choice 2 not answered:\n%s", text)
 	}
 	if text := messageText(t, h.wa(citizen, "", "NumMedia", "1", "MediaUrl0", "https://api.twilio.com/x.jpg", "MediaContentType0", "image/jpeg")); !strings.Contains(text, "Bilder, Sprachnachrichten und Dateien kann ich nicht lesen") {
@@ -112,7 +112,7 @@ func TestWhatsAppChoicesMediaAndLimit(t *testing.T) {
 // choices go out as buttons through the REST API; a tapped button picks.
 func TestWhatsAppQuickReplyTemplate(t *testing.T) {
 	h := newHarness(t, harnessOpts{cfg: func(c *twilio.Config) { waConfig(c); c.WhatsApp.QuickReplySID = waButtons }})
-	if text := messageText(t, h.wa(citizen, "Ausweis")); text != "" {
+	if text := messageText(t, h.wa(citizen, "Parkausweis")); text != "" {
 		t.Fatalf("the choices came as TwiML text too:\n%s", text)
 	}
 	sent := h.fake.messages()
@@ -126,7 +126,7 @@ func TestWhatsAppQuickReplyTemplate(t *testing.T) {
 	if !strings.Contains(vars["1"], "Welche") || vars["3"] == "" || len([]rune(vars["2"])) > 20 || vars["4"] == "" {
 		t.Errorf("variables %v", vars)
 	}
-	if text := messageText(t, h.wa(citizen, vars["3"], "ButtonPayload", "2", "ButtonText", vars["3"])); !strings.Contains(text, "orläufig") {
+	if text := messageText(t, h.wa(citizen, vars["3"], "ButtonPayload", "2", "ButtonText", vars["3"])); !strings.Contains(text, "Bewohnerparkausweis") {
 		t.Errorf("the tapped button was not the choice:\n%s", text)
 	}
 }
