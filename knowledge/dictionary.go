@@ -274,6 +274,12 @@ func cachedTranslations(path string, langs map[string]bool, vocab map[string]int
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "v1\x00%s\x00%d\x00%d\x00%v\x00%v\x00", path, fi.Size(), fi.ModTime().UnixNano(), langs["de"], langs["en"])
+	// The stop words decide which words of a dictionary phrase count: a
+	// new civibot with other stop words builds its own table.
+	for _, name := range []string{"wordlists/stop_de.txt", "wordlists/stop_en.txt"} {
+		b, _ := wordlistFS.ReadFile(name)
+		h.Write(b)
+	}
 	terms := make([]string, 0, len(vocab))
 	for t := range vocab {
 		terms = append(terms, t)
