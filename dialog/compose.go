@@ -422,6 +422,9 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		}
 		return true
 	}
+	// contactish: the question does not ask where, when or how to reach
+	// someone, so the page's contact lines answer nothing.
+	contactish := q.aspect != aspectPlace && q.aspect != aspectHours && q.aspect != aspectContact
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]float64, len(q.concepts))
 	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
@@ -467,7 +470,13 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if opens {
 				sents++
 			}
-			val += u.score - passageFloor
+			if contactish && contactLine.MatchString(u.folded) && len([]rune(u.text)) <= contactLineChars {
+				// An address, a phone number, opening hours: no answer to
+				// a question that did not ask where or when.
+				val -= passageFloor
+			} else {
+				val += u.score - passageFloor
+			}
 			u.addDegrees(union)
 			v := val
 			if sh, ok := q.degreeShare(union); ok {
@@ -551,7 +560,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			chars += len([]rune(flat[i].text))
 		}
 		for bestTo+1 < len(flat) && inAspect(flat[bestTo+1]) && flat[bestTo+1].section == flat[bestTo].section &&
-			flat[bestTo+1].score >= extendScore && chars+len([]rune(flat[bestTo+1].text)) <= lim.chars+extraChars {
+			flat[bestTo+1].score >= extendScore && !(contactish && contactLine.MatchString(flat[bestTo+1].folded)) && chars+len([]rune(flat[bestTo+1].text)) <= lim.chars+extraChars {
 			bestTo++
 			chars += len([]rune(flat[bestTo].text))
 		}
@@ -598,6 +607,16 @@ const (
 	extraChars  = 400
 	extendScore = 0.35
 )
+
+// contactLine matches a line of a page's contact block (folded text): a
+// phone number, a street address, opening hours. (Web and e-mail
+// addresses are often the answer: "Informationen finden Sie unter …".)
+// Pages without typed sections (most CMS exports) list them in the text.
+var contactLine = re(`(\btel\b|telefon|\+49|\b0\d{2,5}[ /-]?\d{3,}|\b\d{5}\s+\p{L}|(strasse|str\.|platz|weg|allee|gasse|ring|damm)\s*\d+|^(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|mo|di|mi|do|fr|sa|so)\b.*\d{1,2}[:.]\d{2}|^\d{1,2}[:.]\d{2}\s*[-–]|^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b.*\d)`)
+
+// contactLineChars: a contact line is short; a longer sentence that
+// holds an address says more.
+const contactLineChars = 90
 
 // offTopicSection reports whether section si of the page is one of the
 // typed sections that answer an aspect (fees, documents, deadlines,

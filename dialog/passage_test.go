@@ -62,6 +62,38 @@ func passagePages() []knowledge.Page {
 			"Zusätzlich können Kosten für die Abschiebung entstehen, die Sie selbst tragen müssen.",
 			"Beratung zu Ihren Rechten erhalten Sie bei den Beratungsstellen für Migrantinnen und Migranten in der Stadt.",
 		)},
+		{ID: "wohngeld", Title: "Wohngeld", Language: "de", URL: "https://www.musterstadt.example/wohngeld", Sections: desc(
+			"Wohngeld ist ein Zuschuss zur Miete für Haushalte mit geringem Einkommen.",
+			"Es wird als Mietzuschuss für Mieterinnen und Mieter oder als Lastenzuschuss für Eigentümerinnen und Eigentümer von selbst genutztem Wohnraum geleistet.",
+			"Ob und in welcher Höhe Sie Wohngeld bekommen, hängt von der Zahl der Haushaltsmitglieder, dem Gesamteinkommen und der Höhe der Miete ab.",
+			"Die Höhe der berücksichtigten Miete ist nach der Mietenstufe der Gemeinde und der Zahl der Haushaltsmitglieder begrenzt.",
+			"Seit der Wohngeldreform enthält das Wohngeld auch eine Heizkostenkomponente und eine Klimakomponente.",
+			"Wenn Sie bereits Unterstützung für Wohnkosten bekommen, zum Beispiel Bürgergeld oder Grundsicherung, können Sie kein Wohngeld bekommen.",
+			"Auch Personen, die Leistungen nach dem Asylbewerberleistungsgesetz erhalten, können kein Wohngeld bekommen.",
+			"Um Wohngeld zu bekommen, müssen Sie einen Antrag stellen und Nachweise einreichen.",
+			"Genauere Informationen und Antragsformulare erhalten Sie an unserer Infothek.",
+			"Sozialreferat, Bewilligungsstelle für Wohngeld",
+			"Werinherstraße 87",
+			"81541 Musterstadt",
+			"Telefon 089 233-12345",
+			"Montag 08:30 - 12:00",
+			"Dienstag 08:30 - 12:00",
+			"Mittwoch 08:30 - 12:00 und 15:00 - 17:00",
+			"Donnerstag 08:30 - 12:00",
+			"Freitag 08:30 - 12:00",
+			"Ausgabe der Wartenummern bis 11:30",
+			"Werinherstraße 89",
+			"81541 Musterstadt",
+			"Telefon 089 233-12346",
+			"Montag 13:00 - 15:00",
+			"Dienstag 13:00 - 15:00",
+			"Donnerstag 13:00 - 18:00",
+			"Rathausplatz 1",
+			"81541 Musterstadt",
+			"Telefon 089 233-12347",
+			"Montag 07:30 - 12:00",
+			"Freitag 07:30 - 12:00",
+		)},
 		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
 			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
 			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
@@ -74,8 +106,9 @@ func passagePages() []knowledge.Page {
 // answers, whatever the page's order: a compound's part in the title does
 // not make the whole word the page's topic ("Fahrradwerkstatt" on a
 // "…kulturwerkstatt" page), a run of unlikely sentences does not outweigh
-// the one with the number asked for, and an answer runs on past its
-// budget while the sentences after it answer too.
+// the one with the number asked for, an answer runs on past its budget
+// while the sentences after it answer too, and the page's contact lines
+// (address, phone, opening hours) answer only where or when.
 func TestPassageAnswersTheQuestion(t *testing.T) {
 	ctx := context.Background()
 	kb, err := knowledge.Build(ctx, passagePages(), knowledge.Options{})
@@ -101,6 +134,7 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 	}{
 		{"Gibt es eine Fahrradwerkstatt in der Kinder- und Jugendkulturwerkstatt?", "werkstatt", []string{"Es gibt auch eine Fahrradwerkstatt"}},
 		{"Wie viele Mitglieder hat das Netzwerk berufstätiger Frauen ungefähr?", "verein", []string{"30.000 Mitglieder"}},
+		{"Wer kann kein Wohngeld bekommen?", "wohngeld", []string{"Asylbewerberleistungsgesetz"}},
 		{"Was passiert, wenn man die Aufenthaltsdauer überschreitet?", "schwarzarbeit", []string{
 			"Wenn Sie die Aufenthaltsdauer überschreiten", "Die Ausländerbehörde kann den Aufenthalt dann beenden.",
 			"Eine Wiedereinreise ist nur möglich", "Es kann auch zu einem gerichtlichen Strafverfahren kommen."}},
