@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Ranking turns the evidence for a candidate page (RankFeatures) into its
@@ -331,6 +332,7 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 				return
 			}
 			over = append(over, c.page)
+			continue
 		}
 		if ex := extra(c.page, top.page); ex != nil {
 			if slices.ContainsFunc(ex, named) {
@@ -340,9 +342,55 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 				return
 			}
 			over = append(over, c.page)
+			continue
+		}
+		// Services of one kind named "kind - what" ("Hundehaltung - Hund
+		// steuerlich anmelden", "Hundehaltung - Befreiung von der
+		// Hundesteuer beantragen"): the question decides for the one whose
+		// own words it names when it names none of the other's.
+		if kt, kc := titleKind(kb.pages[top.page].Title), titleKind(kb.pages[c.page].Title); kt != "" && strings.EqualFold(kt, kc) {
+			st, sc := set(top.page), set(c.page)
+			nt, nc, ot, oc := 0, 0, 0, 0
+			for _, w := range kb.titleWords[top.page] {
+				if !sc[w[0]] {
+					ot++
+					if named(w) {
+						nt++
+					}
+				}
+			}
+			for _, w := range kb.titleWords[c.page] {
+				if !st[w[0]] {
+					oc++
+					if named(w) {
+						nc++
+					}
+				}
+			}
+			if ot > 0 && oc > 0 && nt == 0 && nc > 0 {
+				c.decidedOver = append(c.decidedOver, top.page)
+				copy(list[1:j+1], list[0:j])
+				list[0] = c
+				return
+			}
+			if ot > 0 && oc > 0 && nt > 0 && nc == 0 {
+				over = append(over, c.page)
+			}
 		}
 	}
 	top.decidedOver = over
+}
+
+// titleKind is the part of a title before " - " or " – " (the kind of
+// service in "Fahrerlaubnis - Umschreibung einer Dienstfahrerlaubnis"),
+// "" when it has none.
+func titleKind(title string) string {
+	for _, sep := range []string{" - ", " – "} {
+		if i := strings.Index(title, sep); i > 0 {
+			return strings.TrimSpace(title[:i])
+		}
+	}
+	return ""
 }
 
 func sortCands(list []*pageCand) {

@@ -9,7 +9,8 @@ import (
 // TestVariantPreference: between a service and its variant (a page whose
 // title is the service's and more), a question that names none of the
 // variant's own words gets the plain service, one that names them the
-// variant; the first hit says which page the question decided it against,
+// variant; between two services of one kind ("Hundehaltung - …") the one
+// whose own words the question names; the first hit says which page the question decided it against,
 // when the two score close, so that the bot does not ask which of the two
 // is meant.
 func TestVariantPreference(t *testing.T) {
@@ -23,7 +24,10 @@ func TestVariantPreference(t *testing.T) {
 			"Den Schwerbehindertenausweis beantragen Sie beim Versorgungsamt. Er weist einen Grad der Behinderung von mindestens 50 nach.")},
 		{ID: "sbausweis-verlust", Title: "Schwerbehindertenausweis - Ausstellung nach Verlust", Language: "de", Sections: desc(
 			"Haben Sie Ihren Schwerbehindertenausweis verloren, beantragen Sie beim Versorgungsamt einen neuen Ausweis. Den Verlust zeigen Sie vorher bei der Polizei an.")},
-		{ID: "hund", Title: "Hund anmelden", Language: "de", Sections: desc("Melden Sie Ihren Hund beim Steueramt an.")},
+		{ID: "hund", Title: "Hundehaltung - Hund steuerlich anmelden", Language: "de", Sections: desc(
+			"Wer in der Stadt einen Hund hält, muss ihn innerhalb eines Monats beim Finanzamt zur Hundesteuer anmelden. Die Hundesteuer beträgt 120 Euro im Jahr.")},
+		{ID: "hund-befreiung", Title: "Hundehaltung - Befreiung von der Hundesteuer beantragen", Language: "de", Sections: desc(
+			"Für Blindenführhunde und Assistenzhunde können Sie eine Befreiung von der Hundesteuer beantragen. Den Antrag stellen Sie beim Finanzamt, bei dem Sie den Hund angemeldet haben.")},
 	}
 	kb, err := Build(context.Background(), pages, Options{})
 	if err != nil {
@@ -37,6 +41,10 @@ func TestVariantPreference(t *testing.T) {
 		{"Ich brauche einen vorläufigen Reisepass", "pass-vorl", "pass"},
 		{"Schwerbehindertenausweis beantragen", "sbausweis", "sbausweis-verlust"},
 		{"Ausstellung Schwerbehindertenausweis nach Verlust", "sbausweis-verlust", "sbausweis"},
+		// Two services of one kind ("Hundehaltung - …"): the one whose own
+		// words the question names.
+		{"hund anmelden", "hund", "hund-befreiung"},
+		{"Befreiung von der Hundesteuer für meinen Assistenzhund", "hund-befreiung", "hund"},
 	} {
 		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
 		if len(hits) == 0 || hits[0].Page.ID != tc.want {
