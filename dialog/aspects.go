@@ -119,12 +119,33 @@ func newAspectRules() []aspectRule {
 // aspect.
 func detectAspect(rules []aspectRule, text string) aspect {
 	folded := fold(text)
+	for _, o := range aspectFirst {
+		if o.question.MatchString(folded) {
+			return o.aspect
+		}
+	}
 	for _, r := range rules {
 		if r.question.MatchString(folded) {
 			return r.aspect
 		}
 	}
 	return aspectNone
+}
+
+// aspectFirst are questions whose wording would match an earlier rule
+// than the one they ask: "Wie läuft die Anerkennung ab?" asks the
+// procedure, not when something runs out; "Welche Voraussetzungen brauche
+// ich?" the requirements, not documents; "Wie kann ich Wohngeld bekommen?"
+// how to apply, not whether one may; "Wie kann ich mich an die
+// Beratungsstelle wenden?" how to reach it.
+var aspectFirst = []struct {
+	question pattern
+	aspect   aspect
+}{
+	{re(`(wie (laeuft|verlaeuft)\b|wie funktioniert|how does .* work|what is the (procedure|process))`), aspectProcedure},
+	{re(`(voraussetzung|requirement|eligib)`), aspectEligibility},
+	{re(`(\b(an|bei) .* wenden\b|kontakt aufnehmen|in kontakt|get in touch|contact)`), aspectContact},
+	{re(`^(wie (kann|koennen|muss) (ich|man|wir)|how (can|do|should) (i|we|one)) .*(bekommen|erhalten|\bget\b|receive|obtain)`), aspectProcedure},
 }
 
 // rule returns the rule of an aspect (nil for aspectNone).
