@@ -311,6 +311,12 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 	}
 	conf, ev, reasons := e.cfg.Calibration.confidence(hits, lang, prepared)
 	r.Evidence = ev
+	if len(hits) > 0 && hits[0].Opposite != "" && conf >= e.cfg.AnswerThreshold {
+		// "Wohnung abmelden" for a question about the Anmeldung: maybe the
+		// right page, maybe its opposite — never a confident answer.
+		conf = math.Nextafter(e.cfg.AnswerThreshold, 0)
+		reasons = append(reasons, fmt.Sprintf("the page's title says %q, the opposite particle of the question's: not a confident answer", hits[0].Opposite))
+	}
 
 	if conf < e.cfg.AnswerThreshold && scopeCue(question) {
 		r = e.scope(r, p, p.OffTopic, append(reasons, "a question of a kind outside the city's services, and no page the engine is sure of")...)

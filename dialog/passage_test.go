@@ -192,3 +192,37 @@ func TestProcedureNotFromTheTailOfAnotherSection(t *testing.T) {
 		t.Errorf("How do I register my dog?\n%s\nwant the steps without the deadline section's tail", r.Text)
 	}
 }
+
+// TestOppositeServiceNotConfident: when the only page is the opposite
+// service ("Wohnung abmelden" for a question about the Anmeldung), the
+// bot does not answer confidently from it and says why.
+func TestOppositeServiceNotConfident(t *testing.T) {
+	ctx := context.Background()
+	kb, err := knowledge.Build(ctx, []knowledge.Page{
+		{ID: "abmelden", Title: "Wohnung abmelden", Language: "de", URL: "https://www.musterstadt.example/abmelden", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Wenn Sie ins Ausland ziehen, müssen Sie Ihre Wohnung abmelden. Zum Abmelden brauchen Sie Ihren Personalausweis. Abmelden können Sie sich persönlich oder schriftlich."},
+			{Kind: knowledge.SectionDocuments, Heading: "Unterlagen", Text: "- Personalausweis oder Reisepass\n- Abmeldeformular"},
+		}},
+		{ID: "sperrmuell", Title: "Sperrmüll anmelden", Language: "de", URL: "https://www.musterstadt.example/sperrmuell", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Sperrmüll holt die Stadtreinigung nach Terminvereinbarung ab."},
+		}},
+	}, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Respond(ctx, dialog.Turn{Text: "Welche Unterlagen brauche ich für die Anmeldung einer Wohnung?", Language: "de", Context: conversation.Context{Turns: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Decision.Kind == dialog.KindAnswer && r.Decision.Confidence >= 0.8 {
+		t.Fatalf("a confident answer (%.2f) from %v: %q", r.Decision.Confidence, r.Sources, r.Text)
+	}
+	if len(r.Sources) > 0 && r.Sources[0].PageID == "abmelden" && !strings.Contains(strings.Join(r.Decision.Reasons, "\n"), "opposite particle") {
+		t.Errorf("reasons do not say why: %v", r.Decision.Reasons)
+	}
+}

@@ -404,3 +404,67 @@ func sortCands(list []*pageCand) {
 		return list[i].page < list[j].page
 	})
 }
+
+// oppositeWindow is how many of the best candidates avoidOpposite looks at.
+const oppositeWindow = 3
+
+// avoidOpposite puts the best candidate whose title names the question's
+// particle words with their own particle before one that names them with
+// another ("Wohnung anmelden" over "Wohnung abmelden" for "Welche
+// Unterlagen brauche ich für die Anmeldung einer Wohnung?"), among the best
+// few; a first candidate that stays the opposite service is marked so
+// (Hit.Opposite) for the engine to doubt it. German questions only.
+func (kb *KB) avoidOpposite(list []*pageCand, text, lang string) {
+	if lang != "de" && lang != "" || len(list) == 0 {
+		return
+	}
+	q := particleWords(kb.an.joinSeparable(text))
+	if len(q) == 0 {
+		return
+	}
+	n := min(len(list), oppositeWindow)
+	for i := 0; i < n; i++ {
+		pg := &kb.pages[list[i].page]
+		w := particleConflict(q, splitWords(pg.Title))
+		// A page that also says the question's word in its text covers
+		// both ("Hund anmelden und Hundesteuer" tells how to deregister).
+		if w != "" && !pageSays(pg, q) {
+			list[i].opposite = w
+		}
+	}
+	if list[0].opposite == "" {
+		return
+	}
+	for j := 1; j < n; j++ {
+		if list[j].opposite == "" {
+			c := list[j]
+			copy(list[1:j+1], list[0:j])
+			list[0] = c
+			return
+		}
+	}
+}
+
+// pageSays reports whether the page's text holds the question's particle
+// words with the question's particle at least a third as often as with
+// the opposite one: it covers both services ("Hund anmelden und
+// Hundesteuer" tells how to deregister too), not the opposite one only
+// ("Wohnung abmelden" says "anmelden" twice, "abmelden" 34 times).
+func pageSays(pg *Page, q map[string]map[string]bool) bool {
+	own, other := 0, 0
+	for _, sec := range pg.Sections {
+		for _, w := range splitWords(sec.Text) {
+			p, base, ok := particleWord(w.folded)
+			if !ok || q[base] == nil {
+				continue
+			}
+			switch {
+			case q[base][p]:
+				own++
+			case q[base][opposite[p]]:
+				other++
+			}
+		}
+	}
+	return own > 0 && 3*own >= other
+}

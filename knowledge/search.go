@@ -43,6 +43,10 @@ type Hit struct {
 	Matched, Missing []string
 	// Features are the evidence the page was ranked by.
 	Features RankFeatures
+	// Opposite is the word of the page's title that names a word of the
+	// question with another particle ("abmelden" for "Wohnung anmelden"):
+	// the page is likely the opposite service. "" for none.
+	Opposite string
 	// DecidedOver are the ids of pages the question decided this one
 	// against though they scored about as well: a variant of this service
 	// whose own words the question does not name ("Reisepass beantragen
@@ -283,12 +287,13 @@ var ErrClosed = errors.New("knowledge: knowledge base is closed")
 
 // pageCand collects the evidence for one page during a search.
 type pageCand struct {
-	page    int
-	lex     float64 // BM25 of the whole page
-	bestLex float64 // best chunk BM25
-	vec     float64 // best chunk cosine
-	f       RankFeatures
-	fused   float64
+	page     int
+	lex      float64 // BM25 of the whole page
+	bestLex  float64 // best chunk BM25
+	vec      float64 // best chunk cosine
+	f        RankFeatures
+	fused    float64
+	opposite string // see Hit.Opposite
 	// decidedOver are the pages the question decided this one against: a
 	// variant of it whose own words the question does not name, or the
 	// plain service of a variant it names (see preferVariant).
@@ -418,6 +423,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		inQuery[id] = true
 	}
 	kb.rank(list, pq, inQuery, lang, prm.ranking)
+	kb.avoidOpposite(list, q.Text, lang)
 	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {
 		list = list[:limit]
@@ -579,6 +585,7 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 		Lexical:  pc.bestLex,
 		Vector:   math.Max(0, pc.vec),
 		Features: pc.f,
+		Opposite: pc.opposite,
 	}
 	for _, o := range pc.decidedOver {
 		h.DecidedOver = append(h.DecidedOver, kb.pages[o].ID)
