@@ -294,3 +294,28 @@ func TestSplitText(t *testing.T) {
 		})
 	}
 }
+
+// TestNearSpellings: a misspelt word finds the index term it was meant
+// for — one edit for short words, two from eight letters on, where a
+// dropped letter and the stem's cut ending add up ("anmeldng" is two
+// edits from the stem "anmeld" of "Anmeldung").
+func TestNearSpellings(t *testing.T) {
+	fi := newFuzzyIndex(map[string]int32{"anmeld": 40, "abmeld": 30, "hundesteu": 5, "reisepass": 12, "ausweis": 20})
+	for _, tc := range []struct {
+		word string
+		want string // "" for none
+	}{
+		{"anmeldng", "anmeld"},
+		{"reisepas", "reisepass"},
+		{"ausweiss", "ausweis"},
+		{"amt", ""}, // too short to correct
+	} {
+		got := ""
+		if hs := fi.near(tc.word); len(hs) > 0 {
+			got = hs[0].term
+		}
+		if got != tc.want {
+			t.Errorf("near(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+}

@@ -485,7 +485,10 @@ func dedupe(s []string) []string {
 }
 
 // fuzzyIndex finds index terms near a misspelt word: same first letter,
-// similar length, at most one edit (two for long words).
+// similar length, at most one edit (two from eight letters on: a dropped
+// letter and the stem's cut ending add up, "anmeldng" → "anmeld"; from
+// nine letters, Berlin colloquial hit@1 0.748, from eight 0.755 and the
+// sample city's misspelt questions all answered).
 type fuzzyIndex struct {
 	buckets map[fuzzyKey][]fuzzyTerm
 }
@@ -530,7 +533,7 @@ func (fi *fuzzyIndex) near(t string) []fuzzyHit {
 		return nil
 	}
 	maxd := 1
-	if len(t) >= 9 {
+	if len(t) >= 8 {
 		maxd = 2
 	}
 	var hits []fuzzyHit

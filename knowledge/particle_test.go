@@ -66,3 +66,4 @@ func TestOppositeService(t *testing.T) {
 		}())
 	}
 }
+
