@@ -66,4 +66,3 @@ func TestOppositeService(t *testing.T) {
 		}())
 	}
 }
-
