@@ -1,7 +1,9 @@
 package telegram
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -74,6 +76,23 @@ func TestPacing(t *testing.T) {
 		h := newHarness(t, harnessOptions{cfg: func(c *Config) {
 			c.MessagesPerSecond, c.ChatMessagesPerMinute, c.ChatBurst = DefaultMessagesPerSecond, DefaultChatMessagesPerMinute, DefaultChatBurst
 		}})
+		// The bot's clock moves only by its waits: how long the engine
+		// and the race detector take between two answers on a loaded
+		// machine must not count as pacing (it made the second wait 0.19 s
+		// in one of 20 runs).
+		var mu sync.Mutex
+		clock := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		h.ch.now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return clock
+		}
+		h.ch.sleep = func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			clock = clock.Add(d)
+			mu.Unlock()
+			return h.sleeps.sleep(ctx, d)
+		}
 		questions := []string{"Was kostet ein Personalausweis?", "Was kostet ein Reisepass?", "Wo melde ich meinen Hund an?", "Was kostet der Sperrmüll?", "Wann hat das Bürgeramt offen?"}
 		for i, q := range questions {
 			h.deliver(textUpdate(5000+i, erika, "de", q))
