@@ -44,6 +44,7 @@ func TestSentinelFailover(t *testing.T) {
 
 	anna := loginCaseworker(t, in.url, "anna", casePassword)
 	anna.connect()
+	anna.until("queue", func(f liveFrame) bool { return len(f["online"].([]any)) == 1 }) // online before the citizen asks
 	cit := dialCitizen(t, in.url, "", 0, nil)
 	cit.send(map[string]any{"type": "person", "id": "p1"})
 	cit.until("handoff", func(f chatFrame) bool { return f.Status == "waiting" })

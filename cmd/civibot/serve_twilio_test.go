@@ -111,6 +111,10 @@ func TestServeTwilio(t *testing.T) {
 	}
 	erika := loginCaseworker(t, in.url, "erika", casePassword)
 	erika.connect()
+	// Online once the console's queue says so: the presence is written
+	// after the socket opens (without the wait, 2 of 20 -race runs sent
+	// the SMS first and got a callback ticket).
+	erika.until("queue", func(f liveFrame) bool { return len(f["online"].([]any)) == 1 })
 
 	sms := url.Values{"MessageSid": {"SM" + strings.Repeat("1", 32)}, "AccountSid": {twAccount}, "From": {twCitizen},
 		"To": {"+4930555000"}, "Body": {"Ich möchte mit einem Mitarbeiter sprechen"}, "NumMedia": {"0"}}
