@@ -2,7 +2,6 @@ package knowledge
 
 import (
 	"math"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -172,28 +171,9 @@ func (kb *KB) siblings(list []*pageCand, inQuery map[uint32]bool) {
 	maxIDF := bm25IDF(np, 0)
 	titleSet := make([]map[uint32]bool, n)
 	for i := 0; i < n; i++ {
-		set := map[uint32]bool{}
-		for _, w := range kb.titleWords[list[i].page] {
-			set[w[0]] = true // a title word by its stem
-		}
-		titleSet[i] = set
+		titleSet[i] = kb.titleSet(list[i].page)
 	}
-	// named: the question holds the word's stem, or all the parts of a
-	// compound ("Hundesteuer" needs "Hund" and "Steuer").
-	named := func(w []uint32) bool {
-		if inQuery[w[0]] {
-			return true
-		}
-		if len(w) < 3 { // stem and at most one part: no compound
-			return false
-		}
-		for _, id := range w[1:] {
-			if !inQuery[id] {
-				return false
-			}
-		}
-		return true
-	}
+	named := func(w []uint32) bool { return namedIn(inQuery, w) }
 	for i := 0; i < n; i++ {
 		f := &list[i].f
 		words := kb.titleWords[list[i].page]
@@ -272,113 +252,99 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 	if n < 2 {
 		return
 	}
-	set := func(p int) map[uint32]bool {
-		out := map[uint32]bool{}
-		for _, w := range kb.titleWords[p] {
-			out[w[0]] = true
-		}
-		return out
-	}
-	named := func(w []uint32) bool {
-		if inQuery[w[0]] {
-			return true
-		}
-		if len(w) < 3 {
-			return false
-		}
-		for _, id := range w[1:] {
-			if !inQuery[id] {
-				return false
-			}
-		}
-		return true
-	}
-	// extra: the words of a's title beyond b's, when a's title holds all
-	// of b's (a is a variant of b); nil otherwise.
-	extra := func(a, b int) [][]uint32 {
-		sa, sb := set(a), set(b)
-		if len(sb) == 0 || len(sa) <= len(sb) {
-			return nil
-		}
-		for id := range sb {
-			if !sa[id] {
-				return nil
-			}
-		}
-		var out [][]uint32
+	named := func(w []uint32) bool { return namedIn(inQuery, w) }
+	// own: the words of a's title that b's lacks, and how many of them the
+	// question names.
+	own := func(a int, sb map[uint32]bool) (words, nm int) {
 		for _, w := range kb.titleWords[a] {
 			if !sb[w[0]] {
-				out = append(out, w)
+				words++
+				if named(w) {
+					nm++
+				}
 			}
 		}
-		return out
+		return words, nm
 	}
-	// A variant of the first is decided against when the question does
-	// not name its words; the first is decided against for a variant of it
-	// the question names, or for its plain service when the question names
-	// none of the first's own words.
 	top := list[0]
+	st := kb.titleSet(top.page)
 	var over []int
 	for j := 1; j < n; j++ {
 		c := list[j]
 		if top.fused-c.fused > variantMargin {
 			break
 		}
-		if ex := extra(top.page, c.page); ex != nil {
-			if !slices.ContainsFunc(ex, named) {
-				c.decidedOver = append(c.decidedOver, top.page)
-				copy(list[1:j+1], list[0:j])
-				list[0] = c
-				return
-			}
-			over = append(over, c.page)
-			continue
+		sc := kb.titleSet(c.page)
+		ot, nt := own(top.page, sc)
+		oc, nc := own(c.page, st)
+		var forC, forTop bool
+		switch {
+		case oc == 0 && ot > 0 && len(sc) > 0:
+			// The first is a variant of c: c unless the question names
+			// the variant's own words.
+			forC, forTop = nt == 0, nt > 0
+		case ot == 0 && oc > 0 && len(st) > 0:
+			// c is a variant of the first: c if the question names its
+			// own words.
+			forC, forTop = nc > 0, nc == 0
+		case ot > 0 && oc > 0 && sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title):
+			// Services of one kind named "kind - what" ("Hundehaltung -
+			// Hund steuerlich anmelden", "Hundehaltung - Befreiung von der
+			// Hundesteuer beantragen"): the one whose own words the
+			// question names when it names none of the other's.
+			forC, forTop = nt == 0 && nc > 0, nt > 0 && nc == 0
 		}
-		if ex := extra(c.page, top.page); ex != nil {
-			if slices.ContainsFunc(ex, named) {
-				c.decidedOver = append(c.decidedOver, top.page)
-				copy(list[1:j+1], list[0:j])
-				list[0] = c
-				return
-			}
+		switch {
+		case forC:
+			c.decidedOver = append(c.decidedOver, top.page)
+			promote(list, j)
+			return
+		case forTop:
 			over = append(over, c.page)
-			continue
-		}
-		// Services of one kind named "kind - what" ("Hundehaltung - Hund
-		// steuerlich anmelden", "Hundehaltung - Befreiung von der
-		// Hundesteuer beantragen"): the question decides for the one whose
-		// own words it names when it names none of the other's.
-		if kt, kc := titleKind(kb.pages[top.page].Title), titleKind(kb.pages[c.page].Title); kt != "" && strings.EqualFold(kt, kc) {
-			st, sc := set(top.page), set(c.page)
-			nt, nc, ot, oc := 0, 0, 0, 0
-			for _, w := range kb.titleWords[top.page] {
-				if !sc[w[0]] {
-					ot++
-					if named(w) {
-						nt++
-					}
-				}
-			}
-			for _, w := range kb.titleWords[c.page] {
-				if !st[w[0]] {
-					oc++
-					if named(w) {
-						nc++
-					}
-				}
-			}
-			if ot > 0 && oc > 0 && nt == 0 && nc > 0 {
-				c.decidedOver = append(c.decidedOver, top.page)
-				copy(list[1:j+1], list[0:j])
-				list[0] = c
-				return
-			}
-			if ot > 0 && oc > 0 && nt > 0 && nc == 0 {
-				over = append(over, c.page)
-			}
 		}
 	}
 	top.decidedOver = over
+}
+
+// sameKind reports whether two titles name the same kind of service
+// before " - " (see titleKind).
+func sameKind(a, b string) bool {
+	ka := titleKind(a)
+	return ka != "" && strings.EqualFold(ka, titleKind(b))
+}
+
+// titleSet is the set of the page's title words, by their stems.
+func (kb *KB) titleSet(p int) map[uint32]bool {
+	out := make(map[uint32]bool, len(kb.titleWords[p]))
+	for _, w := range kb.titleWords[p] {
+		out[w[0]] = true
+	}
+	return out
+}
+
+// namedIn reports whether the question (the ids of its terms) names a
+// title word: its stem, or all the parts of a compound ("Hundesteuer"
+// needs "Hund" and "Steuer").
+func namedIn(inQuery map[uint32]bool, w []uint32) bool {
+	if inQuery[w[0]] {
+		return true
+	}
+	if len(w) < 3 { // stem and at most one part: no compound
+		return false
+	}
+	for _, id := range w[1:] {
+		if !inQuery[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// promote moves list[j] to the front, the ones before it one down.
+func promote(list []*pageCand, j int) {
+	c := list[j]
+	copy(list[1:j+1], list[0:j])
+	list[0] = c
 }
 
 // titleKind is the part of a title before " - " or " – " (the kind of
@@ -437,9 +403,7 @@ func (kb *KB) avoidOpposite(list []*pageCand, text, lang string) {
 	}
 	for j := 1; j < n; j++ {
 		if list[j].opposite == "" {
-			c := list[j]
-			copy(list[1:j+1], list[0:j])
-			list[0] = c
+			promote(list, j)
 			return
 		}
 	}
