@@ -217,27 +217,22 @@ func (q *question) matched(terms []string, out []bool) (partial []bool) {
 // sentence's overlap with the question.
 const partialCredit = 0.5
 
+// held is how far a sentence with hits (and partial, see matched) holds
+// concept i: 1, partialCredit, or 0.
+func held(hits, partial []bool, i int) float64 {
+	switch {
+	case !hits[i]:
+		return 0
+	case partial != nil && partial[i]:
+		return partialCredit
+	}
+	return 1
+}
+
 // degreeOf is shareOf with the concepts held only in part counted at
 // partialCredit.
 func (q *question) degreeOf(hits, partial []bool) (float64, bool) {
-	var got, total float64
-	for i, h := range hits {
-		if q.topic[i] {
-			continue
-		}
-		total += q.weights[i]
-		if h {
-			if partial != nil && partial[i] {
-				got += partialCredit * q.weights[i]
-			} else {
-				got += q.weights[i]
-			}
-		}
-	}
-	if total == 0 {
-		return 0, false
-	}
-	return got / total, true
+	return q.weightedShare(func(i int) float64 { return held(hits, partial, i) })
 }
 
 // scored is a sentence of the page with its features and score for a
@@ -251,35 +246,16 @@ type scored struct {
 }
 
 // addDegrees raises the degree to which deg holds each concept of the
-// question to this sentence's: 1 for a concept it holds, partialCredit for
-// one it holds only in part.
+// question to this sentence's (see held).
 func (s *scored) addDegrees(deg []float64) {
-	for k, h := range s.hits {
-		if !h {
-			continue
-		}
-		d := 1.0
-		if s.partial != nil && s.partial[k] {
-			d = partialCredit
-		}
-		deg[k] = math.Max(deg[k], d)
+	for k := range s.hits {
+		deg[k] = math.Max(deg[k], held(s.hits, s.partial, k))
 	}
 }
 
 // degreeShare is shareOf over degrees (see addDegrees).
 func (q *question) degreeShare(deg []float64) (float64, bool) {
-	var got, total float64
-	for i, d := range deg {
-		if q.topic[i] {
-			continue
-		}
-		total += q.weights[i]
-		got += d * q.weights[i]
-	}
-	if total == 0 {
-		return 0, false
-	}
-	return got / total, true
+	return q.weightedShare(func(i int) float64 { return deg[i] })
 }
 
 // scoreSentences scores every sentence of the page for the question.
@@ -689,15 +665,20 @@ func (q *question) knownShare(hits []bool) float64 {
 // shareOf is share, and false when the question names nothing but the
 // page's topic.
 func (q *question) shareOf(hits []bool) (float64, bool) {
+	return q.degreeOf(hits, nil)
+}
+
+// weightedShare is how much of the question's telling words besides the
+// page's topic deg(i) (0..1 per concept) holds, each weighed by how
+// telling it is; false when the question names nothing but the topic.
+func (q *question) weightedShare(deg func(i int) float64) (float64, bool) {
 	var got, total float64
-	for i, h := range hits {
+	for i := range q.concepts {
 		if q.topic[i] {
 			continue
 		}
 		total += q.weights[i]
-		if h {
-			got += q.weights[i]
-		}
+		got += deg(i) * q.weights[i]
 	}
 	if total == 0 {
 		return 0, false
