@@ -110,24 +110,7 @@ func passagePages() []knowledge.Page {
 // while the sentences after it answer too, and the page's contact lines
 // (address, phone, opening hours) answer only where or when.
 func TestPassageAnswersTheQuestion(t *testing.T) {
-	ctx := context.Background()
-	kb, err := knowledge.Build(ctx, passagePages(), knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
-	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ask := func(q string) dialog.Reply {
-		t.Helper()
-		r, err := e.Respond(ctx, dialog.Turn{Text: q, Language: "de", Context: conversation.Context{Turns: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	e := pagesEngine(t, passagePages())
 	for _, tc := range []struct {
 		q, page string
 		want    []string
@@ -139,7 +122,7 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 			"Wenn Sie die Aufenthaltsdauer überschreiten", "Die Ausländerbehörde kann den Aufenthalt dann beenden.",
 			"Eine Wiedereinreise ist nur möglich", "Es kann auch zu einem gerichtlichen Strafverfahren kommen."}},
 	} {
-		r := ask(tc.q)
+		r := askDE(t, e, tc.q)
 		if len(r.Sources) == 0 || r.Sources[0].PageID != tc.page {
 			t.Errorf("%q: answered from %v, want %s", tc.q, r.Sources, tc.page)
 			continue
@@ -156,20 +139,8 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 // and Y" is not answered by a page that only mentions them: it says the
 // page does not answer, with the link, and offers a person.
 func TestComparisonNotAnsweredByOneSide(t *testing.T) {
-	ctx := context.Background()
-	kb, err := knowledge.Build(ctx, passagePages(), knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
-	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Respond(ctx, dialog.Turn{Text: "Was ist der Unterschied zwischen Discountern und Supermärkten?", Language: "de", Context: conversation.Context{Turns: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := pagesEngine(t, passagePages())
+	r := askDE(t, e, "Was ist der Unterschied zwischen Discountern und Supermärkten?")
 	if r.Decision.Kind != dialog.KindNotCovered || len(r.Sources) == 0 || r.Sources[0].PageID != "discounter" {
 		t.Fatalf("a comparison: %s %v %q, want not covered with the shopping page's link", r.Decision.Kind, r.Sources, r.Text)
 	}
@@ -197,8 +168,7 @@ func TestProcedureNotFromTheTailOfAnotherSection(t *testing.T) {
 // service ("Wohnung abmelden" for a question about the Anmeldung), the
 // bot does not answer confidently from it and says why.
 func TestOppositeServiceNotConfident(t *testing.T) {
-	ctx := context.Background()
-	kb, err := knowledge.Build(ctx, []knowledge.Page{
+	e := pagesEngine(t, []knowledge.Page{
 		{ID: "abmelden", Title: "Wohnung abmelden", Language: "de", URL: "https://www.musterstadt.example/abmelden", Sections: []knowledge.Section{
 			{Kind: knowledge.SectionDescription, Text: "Wenn Sie ins Ausland ziehen, müssen Sie Ihre Wohnung abmelden. Zum Abmelden brauchen Sie Ihren Personalausweis. Abmelden können Sie sich persönlich oder schriftlich."},
 			{Kind: knowledge.SectionDocuments, Heading: "Unterlagen", Text: "- Personalausweis oder Reisepass\n- Abmeldeformular"},
@@ -206,23 +176,37 @@ func TestOppositeServiceNotConfident(t *testing.T) {
 		{ID: "sperrmuell", Title: "Sperrmüll anmelden", Language: "de", URL: "https://www.musterstadt.example/sperrmuell", Sections: []knowledge.Section{
 			{Kind: knowledge.SectionDescription, Text: "Sperrmüll holt die Stadtreinigung nach Terminvereinbarung ab."},
 		}},
-	}, knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
-	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Respond(ctx, dialog.Turn{Text: "Welche Unterlagen brauche ich für die Anmeldung einer Wohnung?", Language: "de", Context: conversation.Context{Turns: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	r := askDE(t, e, "Welche Unterlagen brauche ich für die Anmeldung einer Wohnung?")
 	if r.Decision.Kind == dialog.KindAnswer && r.Decision.Confidence >= 0.8 {
 		t.Fatalf("a confident answer (%.2f) from %v: %q", r.Decision.Confidence, r.Sources, r.Text)
 	}
 	if len(r.Sources) > 0 && r.Sources[0].PageID == "abmelden" && !strings.Contains(strings.Join(r.Decision.Reasons, "\n"), "opposite particle") {
 		t.Errorf("reasons do not say why: %v", r.Decision.Reasons)
 	}
+}
+
+// pagesEngine is an engine over a knowledge base of the given pages.
+func pagesEngine(t *testing.T, pages []knowledge.Page) *dialog.Engine {
+	t.Helper()
+	kb, err := knowledge.Build(context.Background(), pages, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// askDE asks e a German question as the first turn of a conversation.
+func askDE(t *testing.T, e *dialog.Engine, q string) dialog.Reply {
+	t.Helper()
+	r, err := e.Respond(context.Background(), dialog.Turn{Text: q, Language: "de", Context: conversation.Context{Turns: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -164,3 +164,17 @@ func hitIDs(hits []Hit) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// desc is a page's text as one description section.
+func desc(text string) []Section { return []Section{{Kind: SectionDescription, Text: text}} }
+
+// buildPages builds a knowledge base of pages, closed when the test ends.
+func buildPages(t testing.TB, pages []Page) *KB {
+	t.Helper()
+	kb, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	return kb
+}

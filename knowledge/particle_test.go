@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -29,7 +28,6 @@ func TestParticleWord(t *testing.T) {
 // taken for the answer — another page goes first or it is marked as the
 // possible opposite — unless its text covers the question's word too.
 func TestOppositeService(t *testing.T) {
-	desc := func(text string) []Section { return []Section{{Kind: SectionDescription, Text: text}} }
 	pages := []Page{
 		{ID: "abmelden", Title: "Wohnung abmelden", Language: "de", Sections: desc(
 			"Wenn Sie ins Ausland ziehen, müssen Sie Ihre Wohnung abmelden. Zum Abmelden brauchen Sie Ihren Personalausweis. " +
@@ -40,11 +38,7 @@ func TestOppositeService(t *testing.T) {
 		{ID: "hund", Title: "Hund anmelden und Hundesteuer", Language: "de", Sections: desc(
 			"Melden Sie Ihren Hund beim Steueramt an. Stirbt der Hund oder geben Sie ihn ab, müssen Sie ihn abmelden. Zum Abmelden schicken Sie das Formular und die Steuermarke.")},
 	}
-	kb, err := Build(context.Background(), pages, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	kb := buildPages(t, pages)
 	hits := search(t, kb, Query{Text: "Welche Unterlagen brauche ich für die Anmeldung einer Wohnung?", Language: "de"})
 	if len(hits) == 0 {
 		t.Fatal("no hits")

@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"context"
 	"slices"
 	"testing"
 )
@@ -14,7 +13,6 @@ import (
 // when the two score close, so that the bot does not ask which of the two
 // is meant.
 func TestVariantPreference(t *testing.T) {
-	desc := func(text string) []Section { return []Section{{Kind: SectionDescription, Text: text}} }
 	pages := []Page{
 		{ID: "pass", Title: "Reisepass beantragen", Language: "de", Sections: desc(
 			"Den Reisepass beantragen Sie persönlich im Bürgeramt. Die Herstellung dauert etwa vier bis sechs Wochen. Der Reisepass ist zehn Jahre gültig.")},
@@ -29,11 +27,7 @@ func TestVariantPreference(t *testing.T) {
 		{ID: "hund-befreiung", Title: "Hundehaltung - Befreiung von der Hundesteuer beantragen", Language: "de", Sections: desc(
 			"Für Blindenführhunde und Assistenzhunde können Sie eine Befreiung von der Hundesteuer beantragen. Den Antrag stellen Sie beim Finanzamt, bei dem Sie den Hund angemeldet haben.")},
 	}
-	kb, err := Build(context.Background(), pages, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	kb := buildPages(t, pages)
 	for _, tc := range []struct {
 		q, want, over string
 	}{
