@@ -37,12 +37,12 @@ func particleWord(folded string) (particle, base string, ok bool) {
 	return "", "", false
 }
 
-// particleWords maps the bases of the particle words of text to their
-// particles.
-func particleWords(words []word) map[string]map[string]bool {
+// particleWords maps the bases of the particle words among folded words
+// to their particles.
+func particleWords(folded []string) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
-	for _, w := range words {
-		p, base, ok := particleWord(w.folded)
+	for _, f := range folded {
+		p, base, ok := particleWord(f)
 		if !ok {
 			continue
 		}
@@ -61,7 +61,11 @@ func particleConflict(question map[string]map[string]bool, title []word) string 
 	if len(question) == 0 {
 		return ""
 	}
-	tw := particleWords(title)
+	folded := make([]string, len(title))
+	for i, w := range title {
+		folded[i] = w.folded
+	}
+	tw := particleWords(folded)
 	for base, qps := range question {
 		tps := tw[base]
 		if len(tps) == 0 {

@@ -379,12 +379,18 @@ const oppositeWindow = 3
 // another ("Wohnung anmelden" over "Wohnung abmelden" for "Welche
 // Unterlagen brauche ich für die Anmeldung einer Wohnung?"), among the best
 // few; a first candidate that stays the opposite service is marked so
-// (Hit.Opposite) for the engine to doubt it. German questions only.
-func (kb *KB) avoidOpposite(list []*pageCand, text, lang string) {
+// (Hit.Opposite) for the engine to doubt it. German questions only; the
+// question's words are its concepts, separable verbs already joined
+// ("Wie melde ich mein Auto ab?" → "abmelden").
+func (kb *KB) avoidOpposite(list []*pageCand, concepts []qconcept, lang string) {
 	if lang != "de" && lang != "" || len(list) == 0 {
 		return
 	}
-	q := particleWords(kb.an.joinSeparable(text))
+	words := make([]string, len(concepts))
+	for i, c := range concepts {
+		words[i] = foldWord(c.text)
+	}
+	q := particleWords(words)
 	if len(q) == 0 {
 		return
 	}

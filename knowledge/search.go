@@ -423,7 +423,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		inQuery[id] = true
 	}
 	kb.rank(list, pq, inQuery, lang, prm.ranking)
-	kb.avoidOpposite(list, q.Text, lang)
+	kb.avoidOpposite(list, concepts, lang)
 	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {
 		list = list[:limit]
