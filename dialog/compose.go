@@ -401,12 +401,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	// contactish: the question does not ask where, when or how to reach
 	// someone, so the page's contact lines answer nothing.
 	contactish := q.aspect != aspectPlace && q.aspect != aspectHours && q.aspect != aspectContact
-	isContact := make([]bool, len(flat))
-	if contactish {
-		for i, u := range flat {
-			isContact[i] = len([]rune(u.text)) <= contactLineChars && contactLine.MatchString(u.folded)
-		}
-	}
+	isContact := func(i int) bool { return contactish && flat[i].contact }
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]float64, len(q.concepts))
 	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
@@ -452,7 +447,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if opens {
 				sents++
 			}
-			if isContact[to] {
+			if isContact(to) {
 				// An address, a phone number, opening hours: no answer to
 				// a question that did not ask where or when.
 				val -= passageFloor
@@ -542,7 +537,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			chars += len([]rune(flat[i].text))
 		}
 		for bestTo+1 < len(flat) && inAspect(flat[bestTo+1]) && flat[bestTo+1].section == flat[bestTo].section &&
-			flat[bestTo+1].score >= extendScore && !isContact[bestTo+1] && chars+len([]rune(flat[bestTo+1].text)) <= lim.chars+extraChars {
+			flat[bestTo+1].score >= extendScore && !isContact(bestTo+1) && chars+len([]rune(flat[bestTo+1].text)) <= lim.chars+extraChars {
 			bestTo++
 			chars += len([]rune(flat[bestTo].text))
 		}

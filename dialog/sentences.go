@@ -16,6 +16,7 @@ type sentence struct {
 	item    bool   // a list item
 	heading bool   // a section heading shown in a passage
 	section int    // index of the section in the page
+	contact bool   // a line of a contact block (see contactLine)
 	pos     int    // position in the section
 	terms   []string
 }
@@ -32,6 +33,7 @@ func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
 			sents[j].section, sents[j].pos = i, j
 			sents[j].terms = terms(sents[j].text)
 			sents[j].folded = fold(sents[j].text)
+			sents[j].contact = len([]rune(sents[j].text)) <= contactLineChars && contactLine.MatchString(sents[j].folded)
 		}
 		out[i] = sents
 	}
