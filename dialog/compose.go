@@ -332,12 +332,6 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	p := passage{aspectFound: q.aspect == aspectNone}
 	rule := ruleOf(e.aspects, q.aspect)
 	pageHits := make([]bool, len(q.concepts))
-	// The page's sentences in order; a sentence that opens a section with
-	// a heading of its own shows the heading before it.
-	type unit struct {
-		scored
-		heading string
-	}
 	var flat []unit
 	// A page with a section for the asked aspect ("Gebühren" for what it
 	// costs) answers from that section alone: the documents list before it
@@ -377,22 +371,9 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	// fits reports whether flat[from..to] keeps to the limits.
 	fits := func(from, to int) bool {
-		chars, items, sents := 0, 0, 0
+		var r room
 		for i := from; i <= to; i++ {
-			u := flat[i]
-			n := len([]rune(u.text))
-			if u.heading != "" && i > from {
-				n += len([]rune(u.heading))
-			}
-			opens := !u.item || i == from || !flat[i-1].item
-			chars += n
-			if u.item {
-				items++
-			}
-			if opens {
-				sents++
-			}
-			if i > from && (chars > lim.chars || (u.item && items > lim.items) || (lim.sentences > 0 && sents > lim.sentences)) {
+			if !r.take(flat, from, i, lim) {
 				return false
 			}
 		}
@@ -414,7 +395,8 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		if flat[from].item && from > 0 && flat[from-1].item && flat[from-1].section == flat[from].section {
 			continue
 		}
-		chars, items, sents, val := 0, 0, 0, 0.0
+		var r room
+		val := 0.0
 		clear(union)
 		for to := from; to < len(flat); to++ {
 			u := flat[to]
@@ -429,23 +411,8 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if to > from && u.section != flat[to-1].section && offTopicSection(page, u.section, rule) && !relevant[u.section] {
 				break
 			}
-			n := len([]rune(u.text))
-			if u.heading != "" && to > from {
-				n += len([]rune(u.heading))
-			}
-			// A list counts as one sentence: short and spoken styles
-			// run its items into one.
-			opens := !u.item || to == from || !flat[to-1].item
-			if to > from && (chars+n > lim.chars || (u.item && items >= lim.items) ||
-				(opens && lim.sentences > 0 && sents >= lim.sentences)) {
+			if !r.take(flat, from, to, lim) {
 				break
-			}
-			chars += n
-			if u.item {
-				items++
-			}
-			if opens {
-				sents++
 			}
 			if isContact(to) {
 				// An address, a phone number, opening hours: no answer to
@@ -594,6 +561,41 @@ var contactLine = re(`(\btel\b|telefon|\+49|\b0\d{2,5}[ /-]?\d{3,}|\b\d{5}\s+\p{
 // contactLineChars: a contact line is short; a longer sentence that
 // holds an address says more.
 const contactLineChars = 90
+
+// unit is a sentence of the page in the order of the page, with the
+// heading it shows when it opens a section that has one of its own.
+type unit struct {
+	scored
+	heading string
+}
+
+// room is what a passage holds against its limits: characters (a unit
+// that opens a section adds its heading), list items and sentences (a list
+// counts as one sentence: short and spoken styles run its items into one).
+type room struct{ chars, items, sents int }
+
+// take adds flat[i] to a passage that starts at flat[from], or reports
+// false when it would exceed the limits (the first unit always fits).
+func (r *room) take(flat []unit, from, i int, lim composeLimits) bool {
+	u := flat[i]
+	n := len([]rune(u.text))
+	if u.heading != "" && i > from {
+		n += len([]rune(u.heading))
+	}
+	opens := !u.item || i == from || !flat[i-1].item
+	if i > from && (r.chars+n > lim.chars || (u.item && r.items >= lim.items) ||
+		(opens && lim.sentences > 0 && r.sents >= lim.sentences)) {
+		return false
+	}
+	r.chars += n
+	if u.item {
+		r.items++
+	}
+	if opens {
+		r.sents++
+	}
+	return true
+}
 
 // offTopicSection reports whether section si of the page is one of the
 // typed sections that answer an aspect (fees, documents, deadlines,
