@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -387,29 +388,22 @@ type Concept struct {
 // In reports whether a text whose terms has reports holds the concept:
 // all slots of one of its ways filled.
 func (c Concept) In(has func(term string) bool) bool {
-	for _, way := range c.Ways {
-		if len(way) == 0 {
-			continue
-		}
-		all := true
-		for _, slot := range way {
-			found := false
-			for _, t := range slot {
-				if has(t) {
-					found = true
-					break
-				}
-			}
-			if !found {
-				all = false
-				break
-			}
-		}
-		if all {
-			return true
+	return slices.ContainsFunc(c.Ways, func(way [][]string) bool { return slotsFilled(way, has) })
+}
+
+// slotsFilled reports whether every slot holds a term has accepts (false
+// for no slots): one way to find a question word — its stem, or all the
+// parts of a compound.
+func slotsFilled[T any](slots [][]T, has func(T) bool) bool {
+	if len(slots) == 0 {
+		return false
+	}
+	for _, slot := range slots {
+		if !slices.ContainsFunc(slot, has) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // Concepts returns the content words of a question with the terms that

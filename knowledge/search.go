@@ -635,25 +635,9 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 // matched reports whether the page holds the concept: some option has a
 // present term in every slot.
 func (c *pconcept) matched(present []bool) bool {
+	has := func(i int) bool { return present[i] }
 	for _, o := range c.options {
-		if len(o.slots) == 0 {
-			continue
-		}
-		all := true
-		for _, slot := range o.slots {
-			found := false
-			for _, i := range slot {
-				if present[i] {
-					found = true
-					break
-				}
-			}
-			if !found {
-				all = false
-				break
-			}
-		}
-		if all {
+		if slotsFilled(o.slots, has) {
 			return true
 		}
 	}
