@@ -169,7 +169,7 @@ func (x *htmlText) node(n *html.Node) {
 			x.endLine()
 			h := knowledge.CleanLine(textOf(n))
 			if h != "" {
-				x.sb.start(classifyHeading(h), h)
+				x.sb.start(classifyHeading(h), h, headingAnchor(n))
 			}
 			return
 		case atom.Br:
@@ -225,6 +225,43 @@ func (x *htmlText) node(n *html.Node) {
 func (x *htmlText) done() []knowledge.Section {
 	x.endLine()
 	return x.sb.done()
+}
+
+// headingAnchor is the fragment id that links to a heading: its own id, an
+// anchor inside it (<h2><a id="kosten"></a>Kosten</h2>, also the old
+// name=), an empty anchor right before it, or the id of the element it
+// opens (<section id="kosten"><h2>…). "" when the page gives none.
+func headingAnchor(h *html.Node) string {
+	if id := anchorAttr(h); id != "" {
+		return id
+	}
+	for c := h.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == atom.A {
+			if id := anchorAttr(c); id != "" {
+				return id
+			}
+		}
+	}
+	if prev := prevElement(h); prev != nil && prev.DataAtom == atom.A && strings.TrimSpace(textOf(prev)) == "" {
+		if id := anchorAttr(prev); id != "" {
+			return id
+		}
+	}
+	if parent := h.Parent; parent != nil && parent.Type == html.ElementNode && parent.DataAtom == atom.Section && prevElement(h) == nil {
+		return anchorAttr(parent)
+	}
+	return ""
+}
+
+// anchorAttr is an element's id, or an anchor's name.
+func anchorAttr(n *html.Node) string {
+	if id := strings.TrimSpace(attr(n, "id")); id != "" {
+		return id
+	}
+	if n.DataAtom == atom.A {
+		return strings.TrimSpace(attr(n, "name"))
+	}
+	return ""
 }
 
 // hiddenNode reports elements that browsers do not show: hidden,

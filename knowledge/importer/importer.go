@@ -522,10 +522,11 @@ type sectionBuilder struct {
 	lines    []string
 }
 
-// start begins a new section.
-func (sb *sectionBuilder) start(kind knowledge.SectionKind, heading string) {
+// start begins a new section; anchor is the fragment id the published
+// page gives its heading ("" when none).
+func (sb *sectionBuilder) start(kind knowledge.SectionKind, heading, anchor string) {
 	sb.flush()
-	sb.cur = &knowledge.Section{Kind: kind, Heading: heading}
+	sb.cur = &knowledge.Section{Kind: kind, Heading: heading, Anchor: anchor}
 }
 
 // line adds a line of text to the current section (a description section

@@ -280,7 +280,7 @@ func plainSections(field, text, title string, first bool) []knowledge.Section {
 		}
 	}
 	var sb sectionBuilder
-	sb.start(kind, heading)
+	sb.start(kind, heading, "")
 	curKind, hasText := kind, false
 	for _, l := range lines {
 		l = knowledge.CleanLine(l)
@@ -296,7 +296,7 @@ func plainSections(field, text, title string, first bool) []knowledge.Section {
 				continue
 			}
 			if k != curKind {
-				sb.start(k, h)
+				sb.start(k, h, "")
 				curKind, hasText = k, false
 				continue
 			}

@@ -172,16 +172,35 @@ func yamlMeta(v any) string {
 }
 
 var (
-	mdATX      = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
-	mdFence    = regexp.MustCompile("^ {0,3}(```|~~~)")
-	mdBullet   = regexp.MustCompile(`^\s*[-*+][ \t]+(.*)$`)
-	mdOrdered  = regexp.MustCompile(`^\s*(\d{1,9})[.)][ \t]+(.*)$`)
-	mdRule     = regexp.MustCompile(`^ {0,3}([-*_])(?:[ \t]*[-*_]){2,}[ \t]*$`)
-	mdSetextH1 = regexp.MustCompile(`^ {0,3}=+[ \t]*$`)
-	mdSetextH2 = regexp.MustCompile(`^ {0,3}-+[ \t]*$`)
-	mdTableSep = regexp.MustCompile(`^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
-	mdQuote    = regexp.MustCompile(`^ {0,3}>[ \t]?`)
+	// mdHeadingID is a heading's attribute block with an id, as Pandoc,
+	// kramdown, Hugo and Python-Markdown write it: "## Kosten {#kosten}".
+	mdHeadingID = regexp.MustCompile(`[ \t]*\{[ \t]*((?:[.#][\w-]+|[\w-]+=\S+)[ \t]*)+\}[ \t]*$`)
+	mdATX       = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
+	mdFence     = regexp.MustCompile("^ {0,3}(```|~~~)")
+	mdBullet    = regexp.MustCompile(`^\s*[-*+][ \t]+(.*)$`)
+	mdOrdered   = regexp.MustCompile(`^\s*(\d{1,9})[.)][ \t]+(.*)$`)
+	mdRule      = regexp.MustCompile(`^ {0,3}([-*_])(?:[ \t]*[-*_]){2,}[ \t]*$`)
+	mdSetextH1  = regexp.MustCompile(`^ {0,3}=+[ \t]*$`)
+	mdSetextH2  = regexp.MustCompile(`^ {0,3}-+[ \t]*$`)
+	mdTableSep  = regexp.MustCompile(`^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
+	mdQuote     = regexp.MustCompile(`^ {0,3}>[ \t]?`)
 )
+
+// headingAttributes splits "Kosten {#kosten .wide}" into the heading text
+// and its id ("kosten"); text without an attribute block comes back as is.
+func headingAttributes(text string) (string, string) {
+	loc := mdHeadingID.FindStringIndex(text)
+	if loc == nil {
+		return text, ""
+	}
+	id := ""
+	for _, f := range strings.Fields(strings.Trim(text[loc[0]:loc[1]], " \t{}")) {
+		if strings.HasPrefix(f, "#") && id == "" {
+			id = f[1:]
+		}
+	}
+	return text[:loc[0]], id
+}
 
 // markdownSections parses Markdown text of a JSONL field into sections:
 // headings of level 2 up to splitLevel start sections, deeper headings stay
@@ -208,13 +227,14 @@ func markdownDocument(md string, splitLevel int, title string) (h1 string, secti
 		}
 	}
 	heading := func(level int, text string) {
+		text, anchor := headingAttributes(text)
 		text = knowledge.CleanLine(inlineMarkdown(text))
 		flushPara()
 		switch {
 		case level == 1 && h1 == "" && sb.cur == nil && len(sb.sections) == 0:
 			h1 = text
 		case level >= 2 && level <= splitLevel || level == 1:
-			sb.start(classifyHeading(text), text)
+			sb.start(classifyHeading(text), text, anchor)
 			started = true
 		default:
 			if text != "" {
