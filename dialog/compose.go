@@ -115,6 +115,9 @@ type question struct {
 	known []bool
 	// cross: the question is in another language than the page.
 	cross bool
+	// own: per concept, the ways to find the word itself or its compound
+	// parts, without its synonyms and related words.
+	own []knowledge.Concept
 }
 
 // passage is what an answer quotes: consecutive sentences of one page.
@@ -172,6 +175,10 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		q.known[i] = e.knownConcept(c)
 		q.weights[i] = w
 	}
+	q.own = make([]knowledge.Concept, len(q.concepts))
+	for i, c := range q.concepts {
+		q.own[i] = knowledge.Concept{Ways: c.OwnWays()}
+	}
 	return q
 }
 
@@ -189,12 +196,28 @@ func (e *Engine) knownConcept(c knowledge.Concept) bool {
 // terms (a part of a compound is enough). It returns which of them the
 // sentence holds only in part — some terms, but not all the slots of one
 // way (see knowledge.Concept.In): "Werkstatt" for "Fahrradwerkstatt".
-func (q *question) matched(terms []string, out []bool) (partial []bool) {
-	set := make(map[string]bool, len(terms))
-	for _, t := range terms {
+func (q *question) matched(s sentence, out []bool) (less []float64) {
+	set := make(map[string]bool, len(s.terms))
+	for _, t := range s.terms {
 		set[t] = true
 	}
 	has := func(t string) bool { return set[t] }
+	var own map[string]bool
+	hasOwn := func(t string) bool {
+		if own == nil {
+			own = make(map[string]bool, len(s.own))
+			for _, t := range s.own {
+				own[t] = true
+			}
+		}
+		return own[t]
+	}
+	reduce := func(i int, credit float64) {
+		if less == nil {
+			less = make([]float64, len(q.concepts))
+		}
+		less[i] = credit
+	}
 	for i, c := range q.concepts {
 		out[i] = false
 		for _, t := range c.Terms {
@@ -203,53 +226,59 @@ func (q *question) matched(terms []string, out []bool) (partial []bool) {
 				break
 			}
 		}
-		if out[i] && len(c.Ways) > 0 && !c.In(has) {
-			if partial == nil {
-				partial = make([]bool, len(q.concepts))
-			}
-			partial[i] = true
+		switch {
+		case !out[i] || len(c.Ways) == 0:
+		case !c.In(has):
+			reduce(i, partialCredit)
+		case !q.cross && len(q.own[i].Ways) > 0 && !q.own[i].In(hasOwn):
+			reduce(i, otherWordCredit)
 		}
 	}
-	return partial
+	return less
 }
 
 // partialCredit is how much a concept held only in part counts in a
-// sentence's overlap with the question.
-const partialCredit = 0.5
+// sentence's overlap with the question; otherWordCredit how much one held
+// only through a synonym or related word ("nach Termin" for "buche"),
+// where another sentence may hold the word itself.
+const (
+	partialCredit   = 0.5
+	otherWordCredit = 0.7
+)
 
-// held is how far a sentence with hits (and partial, see matched) holds
-// concept i: 1, partialCredit, or 0.
-func held(hits, partial []bool, i int) float64 {
+// held is how far a sentence with hits (and less, see matched) holds
+// concept i: 1, a reduced credit, or 0.
+func held(hits []bool, less []float64, i int) float64 {
 	switch {
 	case !hits[i]:
 		return 0
-	case partial != nil && partial[i]:
-		return partialCredit
+	case less != nil && less[i] > 0:
+		return less[i]
 	}
 	return 1
 }
 
 // degreeOf is shareOf with the concepts held only in part counted at
 // partialCredit.
-func (q *question) degreeOf(hits, partial []bool) (float64, bool) {
-	return q.weightedShare(func(i int) float64 { return held(hits, partial, i) })
+func (q *question) degreeOf(hits []bool, less []float64) (float64, bool) {
+	return q.weightedShare(func(i int) float64 { return held(hits, less, i) })
 }
 
 // scored is a sentence of the page with its features and score for a
 // question.
 type scored struct {
 	sentence
-	x       [sfCount]float64
-	score   float64 // probability that it answers
-	hits    []bool  // concepts of the question it holds
-	partial []bool  // of those, held only in part (nil: none)
+	x     [sfCount]float64
+	score float64   // probability that it answers
+	hits  []bool    // concepts of the question it holds
+	less  []float64 // of those, the credit of the ones held in part or through another word (nil: none)
 }
 
 // addDegrees raises the degree to which deg holds each concept of the
 // question to this sentence's (see held).
 func (s *scored) addDegrees(deg []float64) {
 	for k := range s.hits {
-		deg[k] = math.Max(deg[k], held(s.hits, s.partial, k))
+		deg[k] = math.Max(deg[k], held(s.hits, s.less, k))
 	}
 }
 
@@ -273,10 +302,10 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		inAspect := rule != nil && rule.answers(sec.Kind)
 		for j, s := range sents {
 			sc := scored{sentence: s, hits: make([]bool, len(q.concepts))}
-			sc.partial = q.matched(s.terms, sc.hits)
+			sc.less = q.matched(s, sc.hits)
 			x := &sc.x
 			x[sfBias] = 1
-			if sh, ok := q.degreeOf(sc.hits, sc.partial); ok {
+			if sh, ok := q.degreeOf(sc.hits, sc.less); ok {
 				x[sfOverlap] = sh
 			}
 			x[sfTopic] = q.topicShare(sc.hits)
@@ -469,7 +498,10 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	// them: sentences before the passage's best match that hold nothing of
 	// the question give their room to the sentences after the passage
 	// (the consequences after "Wenn Sie den Aufenthalt überschreiten, …",
-	// the shops under "Halal Lebensmittel einkaufen").
+	// the shops under "Halal Lebensmittel einkaufen"); and an answer does
+	// not start with another section's sentences that hold nothing of it
+	// even when nothing more fits after it (the fees before "Stellen Sie
+	// den Sperrmüll am Abholtag bis 7 Uhr an die Straße").
 	{
 		anchor, top := -1, 0.0
 		for i := bestFrom; i <= bestTo; i++ {
@@ -489,7 +521,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 					(flat[to+1].section == flat[to].section || !offTopicSection(page, flat[to+1].section, rule) || relevant[flat[to+1].section]) {
 					to++
 				}
-				if to > bestTo {
+				if to > bestTo || flat[from].section != flat[bestFrom].section {
 					bestFrom, bestTo = from, to
 				}
 			}
@@ -840,7 +872,7 @@ func passageHits(q question, p passage) []bool {
 			continue
 		}
 		set := make([]bool, len(q.concepts))
-		q.matched(s.terms, set)
+		q.matched(s, set)
 		for i, h := range set {
 			hits[i] = hits[i] || h
 		}

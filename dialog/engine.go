@@ -464,6 +464,9 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 		r.Context.Candidates = c.alternatives
 	}
 	r.Text = text
+	// The link leads to where the quoted text starts, when the page gives
+	// that section an anchor.
+	r.Sources[0].URL = page.SectionURL(pass.sentences[0].section)
 	for _, s := range pass.sentences {
 		r.Quotes = append(r.Quotes, s.text)
 	}
@@ -515,7 +518,7 @@ func (e *Engine) sentences(page *knowledge.Page) pageSentences {
 		return ps.(pageSentences)
 	}
 	lang := page.Language
-	ps := analyze(page, func(s string) []string { return e.an.Terms(s, lang) })
+	ps := analyze(page, func(s string) []knowledge.Concept { return e.an.Concepts(s, lang) })
 	e.pages.Store(page.ID, ps)
 	return ps
 }

@@ -210,3 +210,38 @@ func askDE(t *testing.T, e *dialog.Engine, q string) dialog.Reply {
 	}
 	return r
 }
+
+// An answer links to the section its quote starts in, where the page gives
+// that section an anchor; an answer from the opening text, and "the page
+// does not say", link the page.
+func TestAnswerLinksToSection(t *testing.T) {
+	page := knowledge.Page{ID: "sperrmuell", Title: "Sperrmüll abholen lassen", Language: "de",
+		URL: "https://www.musterstadt.example/sperrmuell",
+		Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Die Stadtreinigung holt Sperrmüll und alte Möbel nach Termin bei Ihnen zu Hause ab. Bis zu fünf Kubikmeter nimmt sie pro Termin mit. " +
+				"Zum Sperrmüll gehören Schränke, Sofas, Matratzen und Teppiche. Elektrogeräte, Bauschutt und Farben sind kein Sperrmüll. " +
+				"Kühlschränke und Waschmaschinen holt die Stadtreinigung getrennt ab. Für Gartenabfälle gibt es die Biotonne und den Grünschnittplatz."},
+			{Kind: knowledge.SectionFees, Heading: "Gebühren", Anchor: "gebuehren", Text: "Die Abholung von Sperrmüll kostet 30 Euro pro Termin. Mit dem Sozialpass zahlen Sie 15 Euro. " +
+				"Jeder weitere Kubikmeter kostet 10 Euro. Sie bezahlen die Gebühr nach der Abholung mit dem Bescheid."},
+			{Kind: knowledge.SectionProcedure, Heading: "Ablauf", Anchor: "ablauf", Text: "Sie buchen den Termin für die Sperrmüllabholung online oder am Telefon. " +
+				"Sie nennen dabei die Gegenstände und ihre ungefähre Menge. Stellen Sie den Sperrmüll am Abholtag bis 7 Uhr an die Straße. " +
+				"Stellen Sie ihn nicht früher als am Abend vorher hinaus. Was nicht angemeldet ist, bleibt stehen."},
+		}}
+	e := pagesEngine(t, []knowledge.Page{page})
+	tests := []struct {
+		q, kind, url string
+	}{
+		{"Was kostet die Abholung von Sperrmüll?", dialog.KindAnswer, page.URL + "#gebuehren"},
+		{"Bis wann muss ich den Sperrmüll am Abholtag an die Straße stellen?", dialog.KindAnswer, page.URL + "#ablauf"},
+		{"Holt die Stadtreinigung Sperrmüll und alte Möbel ab?", dialog.KindAnswer, page.URL},
+		{"Was ist der Unterschied zwischen Sperrmüll und Bauschutt?", dialog.KindNotCovered, page.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			r := askDE(t, e, tt.q)
+			if r.Decision.Kind != tt.kind || len(r.Sources) != 1 || r.Sources[0].URL != tt.url {
+				t.Fatalf("%s, sources %+v; want %s linking %s\n%s\n%q", r.Decision.Kind, r.Sources, tt.kind, tt.url, r.Text, r.Decision.Reasons)
+			}
+		})
+	}
+}

@@ -19,25 +19,56 @@ type sentence struct {
 	contact bool   // a line of a contact block (see contactLine)
 	pos     int    // position in the section
 	terms   []string
+	// own are the terms of the sentence's words themselves and their
+	// compound parts, without synonyms and related words.
+	own []string
 }
 
 // pageSentences are a page's sentences per section, with their terms.
 type pageSentences [][]sentence
 
 // analyze splits every section of page into sentences and analyses them.
-func analyze(page *knowledge.Page, terms func(string) []string) pageSentences {
+func analyze(page *knowledge.Page, concepts func(string) []knowledge.Concept) pageSentences {
 	out := make(pageSentences, len(page.Sections))
 	for i, s := range page.Sections {
 		sents := splitSentences(s.Text)
 		for j := range sents {
 			sents[j].section, sents[j].pos = i, j
-			sents[j].terms = terms(sents[j].text)
+			sents[j].terms, sents[j].own = termsOf(concepts(sents[j].text))
 			sents[j].folded = fold(sents[j].text)
 			sents[j].contact = len([]rune(sents[j].text)) <= contactLineChars && contactLine.MatchString(sents[j].folded)
 		}
 		out[i] = sents
 	}
 	return out
+}
+
+// termsOf lists the terms of a text's concepts once each: all of them, and
+// those of each word itself (see knowledge.Concept.OwnWays).
+func termsOf(cs []knowledge.Concept) (all, own []string) {
+	seen := map[string]bool{}
+	for _, c := range cs {
+		for _, t := range c.Terms {
+			if !seen[t] {
+				seen[t] = true
+				all = append(all, t)
+			}
+		}
+	}
+	clear(seen)
+	for _, c := range cs {
+		for _, way := range c.OwnWays() {
+			for _, slot := range way {
+				for _, t := range slot {
+					if !seen[t] {
+						seen[t] = true
+						own = append(own, t)
+					}
+				}
+			}
+		}
+	}
+	return all, own
 }
 
 // abbreviations end with a dot but do not end a sentence (lower case,

@@ -391,6 +391,26 @@ func (c Concept) In(has func(term string) bool) bool {
 	return slices.ContainsFunc(c.Ways, func(way [][]string) bool { return slotsFilled(way, has) })
 }
 
+// OwnWays are the ways of finding the word itself or its compound parts:
+// every slot has a term within one of its own stems ("sperrmull" and
+// "abhol" for "Sperrmüllabholung"), not a synonym or related word
+// ("termin" for "buchen").
+func (c Concept) OwnWays() [][][]string {
+	var out [][][]string
+	for _, way := range c.Ways {
+		own := len(way) > 0
+		for _, slot := range way {
+			own = own && slices.ContainsFunc(slot, func(t string) bool {
+				return slices.ContainsFunc(c.Own, func(o string) bool { return strings.Contains(o, t) })
+			})
+		}
+		if own {
+			out = append(out, way)
+		}
+	}
+	return out
+}
+
 // slotsFilled reports whether every slot holds a term has accepts (false
 // for no slots): one way to find a question word — its stem, or all the
 // parts of a compound.
