@@ -78,7 +78,7 @@ func newAspectRules() []aspectRule {
 		{aspectPlace,
 			re(`(\bwo\b|wohin|bei wem|an wen|adresse|welche(s|r|m)? (amt|stelle|behoerde|buero)|zustaendig|\bwhere\b|address|which (office|authority|department)|who is responsible|responsible for|to whom)`),
 			[]knowledge.SectionKind{knowledge.SectionContact},
-			re(`(strasse|str\.|platz\b|\bweg\b|\ballee\b|\d{5}|\braum\b|zimmer|etage|gebaeude|\bamt\b|buero|behoerde|stelle|zustaendig|buergeramt|rathaus|street|room|floor|building|office|authority|responsible|online|www\.|https?:)`)},
+			re(`(strasse|str\.|platz\b|\bweg\b|\ballee\b|\d{5}|\braum\b|zimmer|etage|gebaeude|\bamt\b|buero|behoerde|stelle|zustaendig|buergeramt|rathaus|beratungsstelle|\bberatung\b|zentrum|landratsamt|jobcenter|\bverein\b|webseite|internetseite|homepage|website|wenden sie sich|street|room|floor|building|office|authority|responsible|town hall|city hall|counsel+ing|advice cent|\bcent(re|er)\b|contact point|online|www\.|https?:)`)},
 		{aspectOnline,
 			re(`(online|im internet|digital|per post|per e-?mail|persoenlich|vor ort|muss ich (hin|vorbei)|in person|by post|by mail|on the internet|do i have to (go|come))`),
 			[]knowledge.SectionKind{knowledge.SectionProcedure},

@@ -122,3 +122,27 @@ func TestHeadingNotGluedToNextSentence(t *testing.T) {
 		}
 	}
 }
+
+// The sentences that answer "where" name a place to go or ask: an office,
+// a town hall, a counselling centre, a website; not every sentence does.
+func TestPlaceCue(t *testing.T) {
+	rule := ruleOf(newAspectRules(), aspectPlace)
+	tests := []struct {
+		sentence string
+		want     bool
+	}{
+		{"Ask at your local town hall for an open meeting place or café.", true},
+		{"You can get professional support from specialists in addiction counselling centres.", true},
+		{"The contact point of the district office provides advice free of charge.", true},
+		{"Wenden Sie sich an die Beratungsstelle der Caritas.", true},
+		{"Informationen finden Sie auf der Webseite des Landratsamts.", true},
+		{"Das Jobcenter hilft Ihnen bei der Suche.", true},
+		{"Sie bekommen dort Hilfe in vielen Sprachen.", false},
+		{"They have different names: intercultural meeting café, café international.", false},
+	}
+	for _, tt := range tests {
+		if got := rule.cue.MatchString(fold(tt.sentence)); got != tt.want {
+			t.Errorf("place cue in %q = %v, want %v", tt.sentence, got, tt.want)
+		}
+	}
+}

@@ -245,3 +245,4 @@ func TestAnswerLinksToSection(t *testing.T) {
 		})
 	}
 }
+
