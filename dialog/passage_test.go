@@ -245,4 +245,3 @@ func TestAnswerLinksToSection(t *testing.T) {
 		})
 	}
 }
-
