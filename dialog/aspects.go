@@ -40,6 +40,10 @@ type aspectRule struct {
 	cue      pattern
 }
 
+// span is a stretch of time in numbers or words ("14 Tage", "vier
+// Wochen", "two to three and a half years"), folded.
+const span = `((\d+|\b(ein|eine|einen|einem|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|vierzehn|zwanzig|dreissig|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty|half|halb|einhalb|and a half))\s*(werk)?(tage?n?|wochen?|monate?n?|jahre?n?|stunden?|days?|weeks?|months?|years?|hours?)\b)`
+
 // newAspectRules are checked in order: the first whose question pattern
 // matches decides (a question about the fee of an appointment asks the
 // fee).
@@ -48,7 +52,7 @@ func newAspectRules() []aspectRule {
 		{aspectFees,
 			re(`(kost|gebuehr|preis|\bteuer|bezahl|\bzahlen|\beuro\b|€|\bcost|\bfees?\b|price|how much|\bpay\b|charge|free of|umsonst|gratis)`),
 			[]knowledge.SectionKind{knowledge.SectionFees},
-			re(`(\d+([.,]\d+)?\s*(€|euro\b|eur\b)|€|\beuro\b|gebuehr|kosten|kostenlos|kostenfrei|gebuehrenfrei|unentgeltlich|\bfrei\b|\bcosts?\b|\bfees?\b|free of charge|\bfree\b|price|charge)`)},
+			re(`(\d+([.,]\d+)?\s*(€|euro\b|eur\b)|€|\beuro\b|gebuehr|kosten|kostenlos|kostenfrei|gebuehrenfrei|unentgeltlich|\bfrei\b|bezahl|\bzahlen|\bzahlt|\bgeld\b|selbst aufkommen|\bcosts?\b|\bfees?\b|free of charge|\bfree\b|price|charge|\bpaid\b|\bpay\b|money)`)},
 		// How old one must be: before documents, whose "brauche ich" it
 		// shares ("Ab welchem Alter brauche ich einen Ausweis?").
 		{aspectAge,
@@ -62,11 +66,11 @@ func newAspectRules() []aspectRule {
 		{aspectDuration,
 			re(`(wie lange dauert|dauert es|wie schnell|bearbeitungszeit|wartezeit|wann bekomme|wann erhalte|how long does|how long will|how long is the wait|processing time|waiting time|when will i (get|receive)|how quickly)`),
 			[]knowledge.SectionKind{knowledge.SectionDeadlines, knowledge.SectionProcedure},
-			re(`(dauert|dauer\b|bearbeitungszeit|wartezeit|\d+\s*(tage|werktage|wochen|monate)|sofort|am selben tag|innerhalb|\btakes?\b|\d+\s*(days|weeks|months)|immediately|same day|within)`)},
+			re(`(dauert|dauer\b|betraegt|bearbeitungszeit|wartezeit|`+span+`|sofort|am selben tag|innerhalb|\btakes?\b|\blasts?\b|duration|immediately|same day|within)`)},
 		{aspectDeadline,
 			re(`(frist|bis wann|spaetestens|wie lange habe ich|wie viel zeit|rechtzeitig|gueltig|gueltigkeit|ablaufen|laeuft .* ab|\bdeadline|until when|by when|how long do i have|how much time|in time|\bvalid|validity|expire)`),
 			[]knowledge.SectionKind{knowledge.SectionDeadlines},
-			re(`(frist|innerhalb|spaetestens|bis zum|\d+\s*(tage|wochen|monate|jahre)|gueltig|ablauf|rechtzeitig|deadline|within|at the latest|\d+\s*(days|weeks|months|years)|valid|expire)`)},
+			re(`(frist|innerhalb|spaetestens|bis zum|`+span+`|gueltig|ablauf|rechtzeitig|deadline|within|at the latest|valid|expire)`)},
 		{aspectHours,
 			re(`(oeffnungszeit|geoeffnet|wann (hat|ist|sind) .*(offen|auf|geoeffnet)|sprechzeit|sprechstunde|opening (hours|times)|\bopen\b|office hours|when (is|are) .* open)`),
 			[]knowledge.SectionKind{knowledge.SectionContact},
@@ -74,7 +78,7 @@ func newAspectRules() []aspectRule {
 		{aspectContact,
 			re(`(telefon|anrufen|\bruf .* an|e-?mail|kontakt|erreich|ansprechpartner|\bphone|\bcall\b|contact|\bemail|e-mail|reach|get in touch)`),
 			[]knowledge.SectionKind{knowledge.SectionContact},
-			re(`(telefon|\btel\b|\+49|\b0\d{2,5}[ /-]?\d{3,}|@|e-?mail|kontakt|phone|\bfax\b|contact)`)},
+			re(`(telefon|\btel\b|\+49|\b0\d{2,5}[ /-]?\d{3,}|\b11[02]\b|notruf|@|e-?mail|kontakt|wenden sie sich|sich an .* wenden|in verbindung|beratungsstelle|phone|\bfax\b|contact|emergency number|get in touch|turn to|advice cent)`)},
 		{aspectPlace,
 			re(`(\bwo\b|wohin|bei wem|an wen|adresse|welche(s|r|m)? (amt|stelle|behoerde|buero)|zustaendig|\bwhere\b|address|which (office|authority|department)|who is responsible|responsible for|to whom)`),
 			[]knowledge.SectionKind{knowledge.SectionContact},
@@ -105,7 +109,7 @@ func newAspectRules() []aspectRule {
 		aspectRule{aspectWhen,
 			re(`(^wann\b|\bwann (beginnt|startet|endet|findet|ist|sind|kann|muss|soll|wird|werden|gibt)|ab wann|seit wann|\bwhen (does|do|is|are|can|must|should|will)|^when\b|what time|which day|from when|since when)`),
 			nil,
-			re(`(\d{1,2}\.\s?\d{1,2}\.|\d{1,2}\.\s*(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember)|\b(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|january|february|march|april|may|june|july|august|september|october|november|december)\b|\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\buhr\b|\d{1,2}[:.]\d{2}|\b(19|20)\d{2}\b|\b(frueh(jahr|ling)|sommer|herbst|winter|spring|summer|autumn|fall)\b|jaehrlich|jedes jahr|taeglich|woechentlich|monatlich|every (year|week|month|day))`)},
+			re(`(\d{1,2}\.\s?\d{1,2}\.|\d{1,2}\.\s*(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember)|\b(januar|februar|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|january|february|march|april|may|june|july|august|september|october|november|december)\b|\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\buhr\b|\d{1,2}[:.]\d{2}|\b(19|20)\d{2}\b|\b(frueh(jahr|ling)|sommer|herbst|winter|spring|summer|autumn|fall)\b|jaehrlich|jedes jahr|taeglich|woechentlich|monatlich|every (year|week|month|day)|\btermin(e)?\b|datum|\bdates?\b|nach dem ersten|after the first|monthly|yearly|weekly|daily)`)},
 	)
 	// Any other "how long" ("Wie lange kann ich bleiben?") asks a span of
 	// time, answered like how long something takes: by the sentences that

@@ -123,26 +123,46 @@ func TestHeadingNotGluedToNextSentence(t *testing.T) {
 	}
 }
 
-// The sentences that answer "where" name a place to go or ask: an office,
-// a town hall, a counselling centre, a website; not every sentence does.
-func TestPlaceCue(t *testing.T) {
-	rule := ruleOf(newAspectRules(), aspectPlace)
+// What a sentence that answers an aspect looks like: "where" names a place
+// to go or ask (an office, a town hall, a counselling centre, a website),
+// "how long" a span of time in numbers or words, "how much" money or
+// paying, "when" a date or an appointment, "how to reach" a way to get in
+// touch; not every sentence does.
+func TestAspectCues(t *testing.T) {
+	rules := newAspectRules()
 	tests := []struct {
+		a        aspect
 		sentence string
 		want     bool
 	}{
-		{"Ask at your local town hall for an open meeting place or café.", true},
-		{"You can get professional support from specialists in addiction counselling centres.", true},
-		{"The contact point of the district office provides advice free of charge.", true},
-		{"Wenden Sie sich an die Beratungsstelle der Caritas.", true},
-		{"Informationen finden Sie auf der Webseite des Landratsamts.", true},
-		{"Das Jobcenter hilft Ihnen bei der Suche.", true},
-		{"Sie bekommen dort Hilfe in vielen Sprachen.", false},
-		{"They have different names: intercultural meeting café, café international.", false},
+		{aspectPlace, "Ask at your local town hall for an open meeting place or café.", true},
+		{aspectPlace, "You can get professional support from specialists in addiction counselling centres.", true},
+		{aspectPlace, "The contact point of the district office provides advice free of charge.", true},
+		{aspectPlace, "Wenden Sie sich an die Beratungsstelle der Caritas.", true},
+		{aspectPlace, "Informationen finden Sie auf der Webseite des Landratsamts.", true},
+		{aspectPlace, "Das Jobcenter hilft Ihnen bei der Suche.", true},
+		{aspectPlace, "Sie bekommen dort Hilfe in vielen Sprachen.", false},
+		{aspectPlace, "They have different names: intercultural meeting café, café international.", false},
+		{aspectDuration, "Der Mindestabstand zwischen den beiden Impfungen beträgt vier Wochen.", true},
+		{aspectDuration, "The apprenticeship lasts two to three and a half years, depending on the profession.", true},
+		{aspectDuration, "Duration: 4 years.", true},
+		{aspectDuration, "Die Schule hat viele Angebote am Nachmittag.", false},
+		{aspectDeadline, "Melden Sie den Umzug innerhalb von zwei Wochen.", true},
+		{aspectFees, "Das muss meistens selbst bezahlt werden.", true},
+		{aspectFees, "Mitmachen kostet kein Geld.", true},
+		{aspectFees, "You usually have to pay for this yourself.", true},
+		{aspectFees, "Sie können die Unterstützung im Sozialbürgerhaus beantragen.", false},
+		{aspectWhen, "Die Termine werden den Eltern in einem Schreiben mitgeteilt.", true},
+		{aspectWhen, "You will receive a payslip after the first month.", true},
+		{aspectWhen, "Die Eltern sprechen mit den Lehrkräften.", false},
+		{aspectContact, "Wenn Sie Gefahr laufen, Ihre Wohnung zu verlieren, können Sie sich an die Fachstelle wenden.", true},
+		{aspectContact, "Notruf Polizei: 110", true},
+		{aspectContact, "As an EU citizen you can turn to the Fair Mobility advice centre.", true},
+		{aspectContact, "Die Fachstelle berät zu Mietrückständen.", false},
 	}
 	for _, tt := range tests {
-		if got := rule.cue.MatchString(fold(tt.sentence)); got != tt.want {
-			t.Errorf("place cue in %q = %v, want %v", tt.sentence, got, tt.want)
+		if got := ruleOf(rules, tt.a).cue.MatchString(fold(tt.sentence)); got != tt.want {
+			t.Errorf("%s cue in %q = %v, want %v", tt.a, tt.sentence, got, tt.want)
 		}
 	}
 }
