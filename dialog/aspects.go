@@ -40,9 +40,14 @@ type aspectRule struct {
 	cue      pattern
 }
 
-// span is a stretch of time in numbers or words ("14 Tage", "vier
-// Wochen", "two to three and a half years"), folded.
-const span = `((\d+|\b(ein|eine|einen|einem|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|vierzehn|zwanzig|dreissig|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty|half|halb|einhalb|and a half))\s*(werk)?(tage?n?|wochen?|monate?n?|jahre?n?|stunden?|days?|weeks?|months?|years?|hours?)\b)`
+// span is a stretch of time in digits or number words ("14 Tage", "vier
+// Wochen", "two years"), folded; timeSpan also one of a unit
+// ("ein Jahr", "a week", "half an hour"), which only a question about how
+// long something takes should count.
+const (
+	span     = `((\d+|\b(zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf|zwoelf|vierzehn|zwanzig|dreissig|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty))\s*(werk)?(tage?n?|wochen?|monate?n?|jahre?n?|days?|weeks?|months?|years?)\b)`
+	timeSpan = `(` + span + `|\b(ein|eine|einen|einem|einer|halbe?n?|a|an|one|half an?)\s+(werk)?(tag|woche|monat|jahr|stunde|day|week|month|year|hour)s?\b|\d+\s*(stunden|hours))`
+)
 
 // newAspectRules are checked in order: the first whose question pattern
 // matches decides (a question about the fee of an appointment asks the
@@ -66,7 +71,7 @@ func newAspectRules() []aspectRule {
 		{aspectDuration,
 			re(`(wie lange dauert|dauert es|wie schnell|bearbeitungszeit|wartezeit|wann bekomme|wann erhalte|how long does|how long will|how long is the wait|processing time|waiting time|when will i (get|receive)|how quickly)`),
 			[]knowledge.SectionKind{knowledge.SectionDeadlines, knowledge.SectionProcedure},
-			re(`(dauert|dauer\b|betraegt|bearbeitungszeit|wartezeit|` + span + `|sofort|am selben tag|innerhalb|\btakes?\b|\blasts?\b|duration|immediately|same day|within)`)},
+			re(`(dauert|dauer\b|betraegt|bearbeitungszeit|wartezeit|` + timeSpan + `|sofort|am selben tag|innerhalb|\btakes?\b|\blasts?\b|duration|immediately|same day|within)`)},
 		{aspectDeadline,
 			re(`(frist|bis wann|spaetestens|wie lange habe ich|wie viel zeit|rechtzeitig|gueltig|gueltigkeit|ablaufen|laeuft .* ab|\bdeadline|until when|by when|how long do i have|how much time|in time|\bvalid|validity|expire)`),
 			[]knowledge.SectionKind{knowledge.SectionDeadlines},
@@ -94,7 +99,7 @@ func newAspectRules() []aspectRule {
 		{aspectProcedure,
 			re(`(wie beantrage|beantragen|ablauf|antrag stellen|wie geht|wie kann ich|wie muss ich|wie funktioniert|was muss ich (tun|machen)|wie melde|how do i|how can i|how to|how does|\bapply|procedure|steps|process|what do i (have|need) to do)`),
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
-			re(`(antrag|beantragen|stellen sie|fuellen|termin|zunaechst|danach|anschliessend|schritt|online|persoenlich|apply|application|appointment|first|then|step|fill in|online|in person)`)},
+			re(`(antrag|beantragen|stellen sie|fuellen|termin|zunaechst|danach|anschliessend|schritt|online|persoenlich|wenden|informier|bewirb|bewerb|sprechen sie|rufen sie|melde(n sie|) (dich|sich)|anmelden|registrier|apply|application|appointment|first|then|step|fill in|online|in person|contact|sign up|register|speak to|call\b|get in touch)`)},
 	}
 	// How many ("Wie viele Beratungsstellen gibt es?") is answered by a
 	// sentence with a number; when ("Wann beginnt die Schule?") by one

@@ -155,7 +155,11 @@ func TestAspectCues(t *testing.T) {
 		{aspectDuration, "The apprenticeship lasts two to three and a half years, depending on the profession.", true},
 		{aspectDuration, "Duration: 4 years.", true},
 		{aspectDuration, "Die Schule hat viele Angebote am Nachmittag.", false},
+		{aspectDuration, "Der Pass ist nach einer Woche fertig.", true},
 		{aspectDeadline, "Melden Sie den Umzug innerhalb von zwei Wochen.", true},
+		{aspectDeadline, "Melden Sie den Umzug nach 14 Tagen.", true},
+		{aspectDeadline, "Die Kinder essen dreimal am Tag, einmal in der Woche gibt es Fisch.", false},
+		{aspectDeadline, "Take one tablet a day.", false},
 		{aspectFees, "Das muss meistens selbst bezahlt werden.", true},
 		{aspectFees, "Mitmachen kostet kein Geld.", true},
 		{aspectFees, "You usually have to pay for this yourself.", true},
@@ -167,6 +171,9 @@ func TestAspectCues(t *testing.T) {
 		{aspectContact, "Notruf Polizei: 110", true},
 		{aspectContact, "As an EU citizen you can turn to the Fair Mobility advice centre.", true},
 		{aspectContact, "Die Fachstelle berät zu Mietrückständen.", false},
+		{aspectProcedure, "Wenn Sie Interesse an einem Ehrenamt haben, können Sie sich an die Kommune wenden.", true},
+		{aspectProcedure, "If you are interested in volunteering, you can contact the municipality where you live.", true},
+		{aspectProcedure, "Das Ehrenamt ist für alle wichtig.", false},
 	}
 	for _, tt := range tests {
 		if got := ruleOf(rules, tt.a).cue.MatchString(fold(tt.sentence)); got != tt.want {
