@@ -45,6 +45,11 @@ func TestScopeReply(t *testing.T) {
 		{"Schreib mir ein Gedicht über den Herbst", "de", "nur Fragen zu Leistungen der Stadt"},
 		{"who painted the mona lisa", "en", "only answer questions about the city's services"},
 		{"give me a recipe for pancakes", "en", "only answer questions about the city's services"},
+		{"Fasse mir bitte das Buch Der Process von Kafka zusammen", "de", "nur Fragen zu Leistungen der Stadt"},
+		{"Was hilft gegen Kopfschmerzen?", "de", "nur Fragen zu Leistungen der Stadt"},
+		{"how can I repair a flat tyre on my bicycle", "en", "only answer questions about the city's services"},
+		{"which club has the best techno music", "en", "only answer questions about the city's services"},
+		{"Wer steigt dieses Jahr aus der Bundesliga ab?", "de", "nur Fragen zu Leistungen der Stadt"},
 		{"xqzv blorf wibble", "en", "found nothing about this"},
 	} {
 		t.Run(tt.q, func(t *testing.T) {

@@ -230,13 +230,13 @@ func TestServiceHandoffClaimGiveBack(t *testing.T) {
 	if _, err := f.desk.GiveBack(ctx, "w3", "anna"); err != nil {
 		t.Fatal(err)
 	}
-	q := "Wie repariere ich meine Fahrradkette?"
+	q := "Mein Vermieter repariert die Heizung nicht, was kann ich tun?"
 	out, err = f.svc.Handle(ctx, web("w3", "5", q))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.Queue == nil || out.Conversation.Status != conversation.StatusWaiting {
-		t.Fatalf("out-of-scope question not handed off: %+v", out.Replies[0].Decision)
+		t.Fatalf("question the pages do not answer not handed off: %+v", out.Replies[0].Decision)
 	}
 	if _, err := f.desk.Claim(ctx, "w3", "anna"); err != nil {
 		t.Fatal(err)
