@@ -318,6 +318,15 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		reasons = append(reasons, fmt.Sprintf("the page's title says %q, the opposite particle of the question's: not a confident answer", hits[0].Opposite))
 	}
 
+	if len(hits) > 0 && len(hits[0].Unknown) > 0 && conf >= e.cfg.AnswerThreshold {
+		// "Genehmigung für meinen Quadrokopter": a word no page of the
+		// city knows may be the very thing asked about, which the city
+		// has no page for; the page found by the other words ("Bau-
+		// genehmigung") is offered, never stated with confidence.
+		conf = math.Nextafter(e.cfg.AnswerThreshold, 0)
+		reasons = append(reasons, fmt.Sprintf("no page of the city knows %q: not a confident answer", strings.Join(hits[0].Unknown, " ")))
+	}
+
 	if conf < e.cfg.AnswerThreshold && scopeCue(question) {
 		r = e.scope(r, p, p.OffTopic, append(reasons, "a question of a kind outside the city's services, and no page the engine is sure of")...)
 		r.Decision.Confidence = conf

@@ -132,3 +132,23 @@ func TestHedgedAnswer(t *testing.T) {
 		t.Errorf("clear question hedged: confidence %.2f, %q", r.Decision.Confidence, r.Text)
 	}
 }
+
+// TestUnknownWordNotConfident: a question whose word no page of the city
+// knows is not answered with confidence from the page its other words find
+// ("Genehmigung" in "Baugenehmigung"); it is offered hedged.
+func TestUnknownWordNotConfident(t *testing.T) {
+	e := sampleEngine(t)
+	r, err := e.Respond(context.Background(), dialog.Turn{Text: "Wie beantrage ich eine Genehmigung für meinen Quadrokopter?", Language: "de", Context: conversation.Context{Turns: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Decision.Confidence >= e.Config().AnswerThreshold {
+		t.Fatalf("confidence %.2f at or above the answer threshold: %+v", r.Decision.Confidence, r.Decision)
+	}
+	if !slices.ContainsFunc(r.Decision.Reasons, func(s string) bool { return strings.Contains(s, "quadrokopter") }) {
+		t.Errorf("reasons %q do not name the unknown word", r.Decision.Reasons)
+	}
+	if r.Decision.Kind == dialog.KindAnswer && !strings.HasPrefix(r.Text, "Ich bin nicht ganz sicher") {
+		t.Errorf("answer not hedged: %q", r.Text)
+	}
+}
