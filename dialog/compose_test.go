@@ -76,6 +76,9 @@ func TestDetectAspect(t *testing.T) {
 		"Wie kann ich Unterstützung bei der Wohnungssuche bekommen?": aspectProcedure,
 		"Kann ich Wohngeld bekommen?":                                aspectEligibility,
 		"Wie kann ich mich an eine Selbsthilfegruppe wenden?":        aspectContact,
+		"Was brauche ich für einen Reisepass?":                       aspectDocuments,
+		"Welche Papiere benötige ich für die Anmeldung?":             aspectDocuments,
+		"Brauche ich einen Termin beim Bürgeramt?":                   aspectNone,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {
