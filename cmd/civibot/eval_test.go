@@ -27,7 +27,7 @@ func TestAskSampleCity(t *testing.T) {
 		wants []string
 	}{
 		{"fee in german", []string{"ask", "Was kostet ein Personalausweis?"},
-			[]string{"37,00 Euro", "source: Personalausweis beantragen <https://www.musterstadt.example/service/personalausweis>", "decision: answer", "1. personalausweis-de"}},
+			[]string{"37,00 Euro", "source: Personalausweis beantragen <https://www.musterstadt.example/service/personalausweis#gebuehren>", "decision: answer", "1. personalausweis-de"}},
 		{"english", []string{"ask", "What does a residents' parking permit cost?"},
 			[]string{"Residents' parking permit", "decision: answer", "language: en"}},
 		{"person", []string{"ask", "Ich möchte mit einem Menschen sprechen"},
