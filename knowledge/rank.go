@@ -287,7 +287,7 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 			// c is a variant of the first: c if the question names its
 			// own words.
 			forC, forTop = nc > 0, nc == 0
-		case ot > 0 && oc > 0 && sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title):
+		case ot > 0 && oc > 0 && (sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title) || kb.sameHead(top.page, c.page)):
 			// Services of one kind named "kind - what" ("Hundehaltung -
 			// Hund steuerlich anmelden", "Hundehaltung - Befreiung von der
 			// Hundesteuer beantragen"): the one whose own words the
@@ -304,6 +304,13 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 		}
 	}
 	top.decidedOver = over
+}
+
+// sameHead reports whether two titles start with the same word
+// ("Parkausweis für Anwohner …", "Parkausweis für Gäste …").
+func (kb *KB) sameHead(a, b int) bool {
+	ta, tb := kb.titleWords[a], kb.titleWords[b]
+	return len(ta) > 0 && len(tb) > 0 && ta[0][0] == tb[0][0]
 }
 
 // sameKind reports whether two titles name the same kind of service

@@ -8,8 +8,9 @@ import (
 // TestVariantPreference: between a service and its variant (a page whose
 // title is the service's and more), a question that names none of the
 // variant's own words gets the plain service, one that names them the
-// variant; between two services of one kind ("Hundehaltung - …") the one
-// whose own words the question names; the first hit says which page the question decided it against,
+// variant; between two services of one kind ("Hundehaltung - …") or of
+// one head word ("Parkausweis für …") the one whose own words the question
+// names; the first hit says which page the question decided it against,
 // when the two score close, so that the bot does not ask which of the two
 // is meant.
 func TestVariantPreference(t *testing.T) {
@@ -26,6 +27,10 @@ func TestVariantPreference(t *testing.T) {
 			"Wer in der Stadt einen Hund hält, muss ihn innerhalb eines Monats beim Finanzamt zur Hundesteuer anmelden. Die Hundesteuer beträgt 120 Euro im Jahr.")},
 		{ID: "hund-befreiung", Title: "Hundehaltung - Befreiung von der Hundesteuer beantragen", Language: "de", Sections: desc(
 			"Für Blindenführhunde und Assistenzhunde können Sie eine Befreiung von der Hundesteuer beantragen. Den Antrag stellen Sie beim Finanzamt, bei dem Sie den Hund angemeldet haben.")},
+		{ID: "park-anwohner", Title: "Parkausweis für Anwohner beantragen", Language: "de", Sections: desc(
+			"In Parkzonen können Sie für Ihr Auto einen Parkausweis beantragen. Der Parkausweis gilt zwei Jahre in der Zone, in der Sie wohnen. Sie beantragen ihn im Bürgeramt.")},
+		{ID: "park-gaeste", Title: "Parkausweis für Gäste beantragen", Language: "de", Sections: desc(
+			"In Parkzonen können Sie für Ihren Besuch einen Parkausweis beantragen. Der Parkausweis gilt einen Tag in der Zone, in der Sie wohnen. Sie beantragen ihn im Bürgeramt.")},
 	}
 	kb := buildPages(t, pages)
 	for _, tc := range []struct {
@@ -39,6 +44,10 @@ func TestVariantPreference(t *testing.T) {
 		// words the question names.
 		{"hund anmelden", "hund", "hund-befreiung"},
 		{"Befreiung von der Hundesteuer für meinen Assistenzhund", "hund-befreiung", "hund"},
+		// Two services whose titles start with the same word: the one
+		// whose own words the question names.
+		{"Anwohnerparkausweis beantragen", "park-anwohner", "park-gaeste"},
+		{"Gästeparkausweis beantragen", "park-gaeste", "park-anwohner"},
 	} {
 		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
 		if len(hits) == 0 || hits[0].Page.ID != tc.want {
