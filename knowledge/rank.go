@@ -215,7 +215,7 @@ func sharesAny(a, b map[uint32]bool) bool {
 // rank scores the candidates with the ranking weights and sorts them, best
 // first: all by the features that need no comparison, then the best again
 // with their siblings in view.
-func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string, r Ranking) {
+func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery, own map[uint32]bool, lang string, r Ranking) {
 	kb.features(list, pq, inQuery, lang)
 	for _, pc := range list {
 		pc.fused = r.Score(pc.f)
@@ -227,7 +227,7 @@ func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang s
 		pc.fused = r.Score(pc.f)
 	}
 	sortCands(list)
-	kb.preferVariant(list, inQuery)
+	kb.preferVariant(list, inQuery, own, lang)
 }
 
 // variantWindow is how many of the best candidates preferVariant looks
@@ -247,19 +247,22 @@ const (
 // that names none of a variant's own words asks for the plain service, one
 // that names them asks for the variant. Only among the best few and close
 // scores: the ranking decides everything else.
-func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
+func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool, lang string) {
 	n := min(len(list), variantWindow)
 	if n < 2 {
 		return
 	}
-	named := func(w []uint32) bool { return namedIn(inQuery, w) }
 	// own: the words of a's title that b's lacks, and how many of them the
-	// question names.
-	own := func(a int, sb map[uint32]bool) (words, nm int) {
+	// question names — by its own words where they name one page's words
+	// and not the other's (a lexicon entry may list siblings as synonyms:
+	// "Mietzuschuss" and "Lastenzuschuss"), else, or when the pages are in
+	// another language than the question, with its expansions and
+	// translations ("residents" names "Anwohner").
+	own := func(a int, sb map[uint32]bool, q map[uint32]bool) (words, nm int) {
 		for _, w := range kb.titleWords[a] {
 			if !sb[w[0]] {
 				words++
-				if named(w) {
+				if namedIn(q, w) {
 					nm++
 				}
 			}
@@ -275,8 +278,12 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery map[uint32]bool) {
 			break
 		}
 		sc := kb.titleSet(c.page)
-		ot, nt := own(top.page, sc)
-		oc, nc := own(c.page, st)
+		ot, nt := own(top.page, sc, ownQuery)
+		oc, nc := own(c.page, st, ownQuery)
+		if (nt > 0) == (nc > 0) || kb.lang[top.page] != lang || kb.lang[c.page] != lang {
+			_, nt = own(top.page, sc, inQuery)
+			_, nc = own(c.page, st, inQuery)
+		}
 		var forC, forTop bool
 		switch {
 		case oc == 0 && ot > 0 && len(sc) > 0:

@@ -135,6 +135,24 @@ type poption struct {
 	slots  [][]int // per slot: indexes into pquery.ids (may be empty)
 }
 
+// ownIDs are the term ids of the question's words themselves (each
+// concept's first option: its stems), without lexicon expansions,
+// translations or near spellings.
+func (pq *pquery) ownIDs() map[uint32]bool {
+	out := make(map[uint32]bool, len(pq.concepts))
+	for _, c := range pq.concepts {
+		if len(c.options) == 0 {
+			continue
+		}
+		for _, slot := range c.options[0].slots {
+			for _, i := range slot {
+				out[pq.ids[i]] = true
+			}
+		}
+	}
+	return out
+}
+
 // unknown lists the concepts none of whose options maps to a term the KB
 // knows.
 func (pq *pquery) unknown() []string {
@@ -422,7 +440,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	for _, id := range pq.ids {
 		inQuery[id] = true
 	}
-	kb.rank(list, pq, inQuery, lang, prm.ranking)
+	kb.rank(list, pq, inQuery, pq.ownIDs(), lang, prm.ranking)
 	kb.avoidOpposite(list, concepts, lang)
 	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {

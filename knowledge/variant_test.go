@@ -27,6 +27,10 @@ func TestVariantPreference(t *testing.T) {
 			"Wer in der Stadt einen Hund hält, muss ihn innerhalb eines Monats beim Finanzamt zur Hundesteuer anmelden. Die Hundesteuer beträgt 120 Euro im Jahr.")},
 		{ID: "hund-befreiung", Title: "Hundehaltung - Befreiung von der Hundesteuer beantragen", Language: "de", Sections: desc(
 			"Für Blindenführhunde und Assistenzhunde können Sie eine Befreiung von der Hundesteuer beantragen. Den Antrag stellen Sie beim Finanzamt, bei dem Sie den Hund angemeldet haben.")},
+		{ID: "wg-miete", Title: "Wohngeld - Mietzuschuss beantragen", Language: "de", Sections: desc(
+			"Wohngeld gibt es als Zuschuss zur Miete. Sie beantragen es bei der Wohngeldstelle Ihres Bezirks. Das Wohngeld hängt vom Einkommen und der Miete ab.")},
+		{ID: "wg-lasten", Title: "Wohngeld - Lastenzuschuss beantragen", Language: "de", Sections: desc(
+			"Wohngeld gibt es als Zuschuss zu den Kosten für Ihr eigenes Haus. Sie beantragen es bei der Wohngeldstelle Ihres Bezirks. Das Wohngeld hängt vom Einkommen und den Kosten ab.")},
 		{ID: "park-anwohner", Title: "Parkausweis für Anwohner beantragen", Language: "de", Sections: desc(
 			"In Parkzonen können Sie für Ihr Auto einen Parkausweis beantragen. Der Parkausweis gilt zwei Jahre in der Zone, in der Sie wohnen. Sie beantragen ihn im Bürgeramt.")},
 		{ID: "park-gaeste", Title: "Parkausweis für Gäste beantragen", Language: "de", Sections: desc(
@@ -48,6 +52,10 @@ func TestVariantPreference(t *testing.T) {
 		// whose own words the question names.
 		{"Anwohnerparkausweis beantragen", "park-anwohner", "park-gaeste"},
 		{"Gästeparkausweis beantragen", "park-gaeste", "park-anwohner"},
+		// The lexicon lists both kinds of Wohngeld as its synonyms: the
+		// question's own word decides.
+		{"Mietzuschuss", "wg-miete", "wg-lasten"},
+		{"Lastenzuschuss", "wg-lasten", "wg-miete"},
 	} {
 		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
 		if len(hits) == 0 || hits[0].Page.ID != tc.want {
