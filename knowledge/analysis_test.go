@@ -148,6 +148,10 @@ func TestTerms(t *testing.T) {
 		{"GEZ", "", []string{"gez", "rundfunkbeitrag"}, nil},
 		{"I need a new ID card", "en", []string{"card", "personalausweis"}, []string{"need", "new"[:0]}},
 		{"Personalausweiss", "de", []string{"personalausweiss", "personalausweis"}, nil},
+		// A lexicon phrase of several words matches a compound by its
+		// head ("ausweis verloren" in "Personalausweis verloren"); a
+		// single word does not ("Ausweis" names no "Schwerbehindertenausweis").
+		{"Ich habe meinen Personalausweis verloren", "de", []string{"verlust", "verlustanzeig"}, nil},
 		{"Hund anmelden", "de", []string{"hund", "anmeld", "hundesteu"}, nil},
 		{"Steuer-ID", "de", []string{"steu", "id", "steueridentifikationsnumm"}, nil},
 		{"", "de", nil, nil},

@@ -144,8 +144,13 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 		words = append(words, w)
 	}
 	qkeys := make([][]string, len(words))
+	qheads := make([][]string, len(words))
 	for i, w := range words {
 		qkeys[i] = wordKeys(w)
+		if parts := a.split.parts(w.folded); len(parts) >= 2 {
+			head := parts[len(parts)-1]
+			qheads[i] = dedupe([]string{head, stem(head, "de")})
+		}
 	}
 	concepts := make([]qconcept, 0, len(words))
 	index := make(map[string]int) // German stem → concept
@@ -204,7 +209,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	// Lexicon expansions attach to the concepts of the words they matched.
 	var expansions []string
-	for _, m := range a.lex.match(qkeys, normLang(lang)) {
+	for _, m := range a.lex.match(qkeys, qheads, normLang(lang)) {
 		var opts []qoption
 		wt := weightLexicon
 		if m.phrase() {

@@ -199,39 +199,52 @@ func wordStems(w word) []string {
 
 // match finds the lexicon phrases among the question words (each given by
 // its keys) and returns them with their expansions. A phrase matches when
-// each of its words matches some question word, in any order.
-// match finds the entries a question triggers. lang is the question's
-// language; "" (unsure) lets entries of every language expand it.
-func (lx *lexicon) match(qkeys [][]string, lang string) []lexMatch {
+// each of its words matches some question word, in any order; a phrase of
+// several words also matches a compound by its last part (heads: the keys
+// of each question word's head, nil for none): "ausweis verloren" in
+// "Personalausweis verloren". lang is the question's language; ""
+// (unsure) lets entries of every language expand it.
+func (lx *lexicon) match(qkeys, heads [][]string, lang string) []lexMatch {
 	if lx == nil || len(qkeys) == 0 {
 		return nil
 	}
 	var out []lexMatch
 	seen := make(map[lexRef]bool)
-	for _, keys := range qkeys {
+	try := func(k string, head bool) {
+		for _, ref := range lx.byKey[k] {
+			if seen[ref] {
+				continue
+			}
+			e := &lx.entries[ref.entry]
+			if head && len(e.from[ref.phrase].words) < 2 {
+				continue // a compound's head alone names no single-word entry
+			}
+			seen[ref] = true
+			if lang != "" && e.lang != "" && e.lang != lang {
+				continue
+			}
+			p := e.from[ref.phrase]
+			idx, ok := matchPhrase(p, qkeys, heads)
+			if !ok {
+				continue
+			}
+			m := lexMatch{words: idx}
+			for ti, t := range e.to {
+				if e.eq && ti == ref.phrase {
+					continue
+				}
+				m.expand = append(m.expand, t)
+			}
+			out = append(out, m)
+		}
+	}
+	for i, keys := range qkeys {
 		for _, k := range keys {
-			for _, ref := range lx.byKey[k] {
-				if seen[ref] {
-					continue
-				}
-				seen[ref] = true
-				e := &lx.entries[ref.entry]
-				if lang != "" && e.lang != "" && e.lang != lang {
-					continue
-				}
-				p := e.from[ref.phrase]
-				idx, ok := matchPhrase(p, qkeys)
-				if !ok {
-					continue
-				}
-				m := lexMatch{words: idx}
-				for ti, t := range e.to {
-					if e.eq && ti == ref.phrase {
-						continue
-					}
-					m.expand = append(m.expand, t)
-				}
-				out = append(out, m)
+			try(k, false)
+		}
+		if i < len(heads) {
+			for _, k := range heads[i] {
+				try(k, true)
 			}
 		}
 	}
@@ -240,12 +253,12 @@ func (lx *lexicon) match(qkeys [][]string, lang string) []lexMatch {
 
 // matchPhrase reports whether every word of p matches a question word and
 // returns the indexes of those question words.
-func matchPhrase(p lexPhrase, qkeys [][]string) ([]int, bool) {
+func matchPhrase(p lexPhrase, qkeys, heads [][]string) ([]int, bool) {
 	idx := make([]int, 0, len(p.words))
 	for _, pw := range p.words {
 		found := -1
 		for qi, keys := range qkeys {
-			if keysMeet(pw.keys, keys) {
+			if keysMeet(pw.keys, keys) || len(p.words) > 1 && qi < len(heads) && keysMeet(pw.keys, heads[qi]) {
 				found = qi
 				break
 			}
