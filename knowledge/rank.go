@@ -294,7 +294,7 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool,
 			// c is a variant of the first: c if the question names its
 			// own words.
 			forC, forTop = nc > 0, nc == 0
-		case ot > 0 && oc > 0 && (sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title) || kb.sameHead(top.page, c.page)):
+		case ot > 0 && oc > 0 && (sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title) || sameAction(kb.pages[top.page].Title, kb.pages[c.page].Title) || kb.sameHead(top.page, c.page)):
 			// Services of one kind named "kind - what" ("Hundehaltung -
 			// Hund steuerlich anmelden", "Hundehaltung - Befreiung von der
 			// Hundesteuer beantragen"): the one whose own words the
@@ -318,6 +318,25 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool,
 func (kb *KB) sameHead(a, b int) bool {
 	ta, tb := kb.titleWords[a], kb.titleWords[b]
 	return len(ta) > 0 && len(tb) > 0 && ta[0][0] == tb[0][0]
+}
+
+// sameAction reports whether two titles name the same action after " - "
+// for different things ("Reisepass - Verlust melden", "Personalausweis -
+// Verlust melden").
+func sameAction(a, b string) bool {
+	aa, ba := titleAction(a), titleAction(b)
+	return aa != "" && strings.EqualFold(aa, ba)
+}
+
+// titleAction is the part of a title after the first " - " or " – ", ""
+// when it has none.
+func titleAction(title string) string {
+	for _, sep := range []string{" - ", " – "} {
+		if _, after, ok := strings.Cut(title, sep); ok {
+			return strings.TrimSpace(after)
+		}
+	}
+	return ""
 }
 
 // sameKind reports whether two titles name the same kind of service

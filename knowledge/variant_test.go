@@ -9,8 +9,8 @@ import (
 // title is the service's and more), a question that names none of the
 // variant's own words gets the plain service, one that names them the
 // variant; between two services of one kind ("Hundehaltung - …") or of
-// one head word ("Parkausweis für …") the one whose own words the question
-// names; the first hit says which page the question decided it against,
+// one head word ("Parkausweis für …") or one action ("… - Verlust melden")
+// the one whose own words the question names; the first hit says which page the question decided it against,
 // when the two score close, so that the bot does not ask which of the two
 // is meant.
 func TestVariantPreference(t *testing.T) {
@@ -31,6 +31,10 @@ func TestVariantPreference(t *testing.T) {
 			"Wohngeld gibt es als Zuschuss zur Miete. Sie beantragen es bei der Wohngeldstelle Ihres Bezirks. Das Wohngeld hängt vom Einkommen und der Miete ab.")},
 		{ID: "wg-lasten", Title: "Wohngeld - Lastenzuschuss beantragen", Language: "de", Sections: desc(
 			"Wohngeld gibt es als Zuschuss zu den Kosten für Ihr eigenes Haus. Sie beantragen es bei der Wohngeldstelle Ihres Bezirks. Das Wohngeld hängt vom Einkommen und den Kosten ab.")},
+		{ID: "pa-verlust", Title: "Personalausweis - Verlust melden", Language: "de", Sections: desc(
+			"Wenn Ihr Personalausweis weg ist, melden Sie den Verlust sofort im Bürgeramt. Das gilt auch für den Reisepass. Sie bekommen eine Verlustanzeige.")},
+		{ID: "rp-verlust", Title: "Reisepass - Verlust melden", Language: "de", Sections: desc(
+			"Wenn Ihr Reisepass weg ist, melden Sie den Verlust sofort im Bürgeramt. Das gilt auch für den Personalausweis. Sie bekommen eine Verlustanzeige.")},
 		{ID: "park-anwohner", Title: "Parkausweis für Anwohner beantragen", Language: "de", Sections: desc(
 			"In Parkzonen können Sie für Ihr Auto einen Parkausweis beantragen. Der Parkausweis gilt zwei Jahre in der Zone, in der Sie wohnen. Sie beantragen ihn im Bürgeramt.")},
 		{ID: "park-gaeste", Title: "Parkausweis für Gäste beantragen", Language: "de", Sections: desc(
@@ -52,6 +56,10 @@ func TestVariantPreference(t *testing.T) {
 		// whose own words the question names.
 		{"Anwohnerparkausweis beantragen", "park-anwohner", "park-gaeste"},
 		{"Gästeparkausweis beantragen", "park-gaeste", "park-anwohner"},
+		// The same action for two things ("X - Verlust melden"): the thing
+		// the question names.
+		{"Ich habe meinen Personalausweis verloren", "pa-verlust", "rp-verlust"},
+		{"Ich habe meinen Reisepass verloren", "rp-verlust", "pa-verlust"},
 		// The lexicon lists both kinds of Wohngeld as its synonyms: the
 		// question's own word decides.
 		{"Mietzuschuss", "wg-miete", "wg-lasten"},
