@@ -331,12 +331,8 @@ func sameAction(a, b string) bool {
 // titleAction is the part of a title after the first " - " or " – ", ""
 // when it has none.
 func titleAction(title string) string {
-	for _, sep := range []string{" - ", " – "} {
-		if _, after, ok := strings.Cut(title, sep); ok {
-			return strings.TrimSpace(after)
-		}
-	}
-	return ""
+	_, action := titleParts(title)
+	return action
 }
 
 // sameKind reports whether two titles name the same kind of service
@@ -384,12 +380,23 @@ func promote(list []*pageCand, j int) {
 // service in "Fahrerlaubnis - Umschreibung einer Dienstfahrerlaubnis"),
 // "" when it has none.
 func titleKind(title string) string {
+	kind, _ := titleParts(title)
+	return kind
+}
+
+// titleParts splits a title "kind - what" at its first " - " or " – "
+// (either dash; the one that comes first), "" and "" when it has none.
+func titleParts(title string) (kind, what string) {
+	i, n := -1, 0
 	for _, sep := range []string{" - ", " – "} {
-		if i := strings.Index(title, sep); i > 0 {
-			return strings.TrimSpace(title[:i])
+		if j := strings.Index(title, sep); j > 0 && (i < 0 || j < i) {
+			i, n = j, len(sep)
 		}
 	}
-	return ""
+	if i < 0 {
+		return "", ""
+	}
+	return strings.TrimSpace(title[:i]), strings.TrimSpace(title[i+n:])
 }
 
 func sortCands(list []*pageCand) {
