@@ -847,8 +847,22 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 		if begin("tg:1", time.Minute) {
 			t.Fatal("second begin while leased succeeded")
 		}
+		finished := func(key string) bool {
+			t.Helper()
+			done, err := b.s.Finished(ctx, key)
+			if err != nil {
+				t.Fatalf("finished %s: %v", key, err)
+			}
+			return done
+		}
+		if finished("tg:1") || finished("never-begun") {
+			t.Fatal("a leased or unknown key is finished")
+		}
 		if err := b.s.Done(ctx, "tg:1", time.Hour); err != nil {
 			t.Fatal(err)
+		}
+		if !finished("tg:1") {
+			t.Fatal("a done key is not finished")
 		}
 		if begin("tg:1", time.Minute) {
 			t.Fatal("begin on a done key succeeded")
@@ -916,6 +930,8 @@ func testStore(t *testing.T, newStore func(t *testing.T) backend) {
 		wantErr(t, err, ErrInvalid)
 		wantErr(t, b.s.Done(ctx, "k", -time.Second), ErrInvalid)
 		wantErr(t, b.s.Abandon(ctx, ""), ErrInvalid)
+		_, err = b.s.Finished(ctx, "")
+		wantErr(t, err, ErrInvalid)
 	})
 
 	t.Run("Copies", func(t *testing.T) {

@@ -412,6 +412,9 @@ type Idempotency interface {
 	// done stays done. Leases carry no owner: a worker whose lease expired
 	// must not Abandon (it would release the next worker's lease).
 	Abandon(ctx context.Context, key string) error
+	// Finished reports whether key is done — not merely leased by a worker
+	// that may still fail or die.
+	Finished(ctx context.Context, key string) (bool, error)
 }
 
 // HandoffRequest asks the handoff desk to give a conversation to a person.

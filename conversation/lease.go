@@ -61,6 +61,16 @@ func (l Lease) Do(ctx context.Context, key string, work func(ctx context.Context
 	return true, werr
 }
 
+// Finished reports whether key's work is done, after Do did not run it:
+// false means another worker holds the lease and may still fail or die,
+// so the provider should deliver again later rather than be told it is
+// handled.
+func (l Lease) Finished(ctx context.Context, key string) (bool, error) {
+	bctx, cancel := l.bound(ctx)
+	defer cancel()
+	return l.Idempotency.Finished(bctx, key)
+}
+
 func (l Lease) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if l.Timeout > 0 {
 		return context.WithTimeout(ctx, l.Timeout)

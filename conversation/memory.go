@@ -372,6 +372,17 @@ func (m *Memory) Done(ctx context.Context, key string, keep time.Duration) error
 	return nil
 }
 
+// Finished implements Idempotency.
+func (m *Memory) Finished(ctx context.Context, key string) (bool, error) {
+	if err := checkID("idempotency key", key); err != nil {
+		return false, fmt.Errorf("conversation: finished: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.idem[key]
+	return ok && l.done && m.now().Before(l.expires), nil
+}
+
 // Abandon implements Idempotency. A key already done stays done.
 func (m *Memory) Abandon(ctx context.Context, key string) error {
 	if err := checkID("idempotency key", key); err != nil {

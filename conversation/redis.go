@@ -706,6 +706,21 @@ func (r *Redis) Done(ctx context.Context, key string, keep time.Duration) error 
 	return nil
 }
 
+// Finished implements Idempotency.
+func (r *Redis) Finished(ctx context.Context, key string) (bool, error) {
+	if err := checkID("idempotency key", key); err != nil {
+		return false, fmt.Errorf("conversation: finished: %w", err)
+	}
+	v, err := r.client.Get(ctx, r.idemKey(key)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, fail("finished", err)
+	}
+	return v == "done", nil
+}
+
 // Abandon implements Idempotency. A key already done stays done.
 func (r *Redis) Abandon(ctx context.Context, key string) error {
 	if err := checkID("idempotency key", key); err != nil {

@@ -218,9 +218,10 @@ func (c *Channel) handleBatch(ctx context.Context, p *poller, raws []json.RawMes
 			p.completed[id] = true
 			delete(p.waiting, id)
 		case busy:
-			// Done earlier (by a poller that died before confirming it) or
-			// held by a worker that died: a lease ends within updateLease,
-			// so an update still held after that is done.
+			// Held by another worker (one that may have died): a lease
+			// ends within updateLease, when this poller takes the update;
+			// one still held after that was taken by another worker, which
+			// handles it.
 			first, seen := p.waiting[id]
 			if !seen {
 				p.waiting[id] = c.now()

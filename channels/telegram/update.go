@@ -22,7 +22,8 @@ const (
 	// handled: answered, deliberately ignored, or failed for good (a
 	// retry would fail the same way). Telegram may forget it.
 	handled result = iota
-	// busy: another worker holds the update's lease, or it is done.
+	// busy: another worker holds the update's lease and may still fail
+	// or die: the update is not handled yet.
 	busy
 	// retry: failed for now; nothing is marked done, so Telegram's
 	// webhook retry or the next poll handles it again.
@@ -55,6 +56,14 @@ func (c *Channel) process(ctx context.Context, u tgbotapi.Update) (result, error
 	case !ran && err != nil:
 		return retry, fmt.Errorf("telegram: update %d: lease: %w", u.UpdateID, err)
 	case !ran:
+		// Done before, or held by a worker that may still fail or die.
+		done, err := c.updates().Finished(ctx, c.updateKey(u.UpdateID))
+		switch {
+		case err != nil:
+			return retry, fmt.Errorf("telegram: update %d: lease: %w", u.UpdateID, err)
+		case done:
+			return handled, nil
+		}
 		return busy, nil
 	case err != nil && transient(err):
 		c.log.WarnContext(ctx, "telegram update failed, will be retried", "update_id", u.UpdateID, "kind", kind, "error", err)

@@ -26,8 +26,9 @@ type flight struct {
 // ServeHTTP receives one update by webhook. Answers: 200 once the update is
 // handled (or was already); 401 for a missing or wrong secret token
 // (nothing is read or stored); 413 for a body over MaxUpdateBytes; 400 for
-// a body that is not an update; 503 while the bot is not connected yet or
-// when handling failed for now — Telegram then delivers the update again.
+// a body that is not an update; 503 while the bot is not connected yet,
+// when handling failed for now, or while another instance holds the
+// update — Telegram then delivers the update again.
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -61,9 +62,17 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, _ := c.once(r, u)
-	if res == retry {
+	switch res {
+	case retry:
 		w.Header().Set("Retry-After", "5")
 		webhookError(w, http.StatusServiceUnavailable, "retry", "the update could not be handled now; deliver it again")
+		return
+	case busy:
+		// Another instance holds the update (it was delivered there
+		// first, and that delivery failed or timed out): acknowledging it
+		// here would lose it if that instance dies before finishing.
+		w.Header().Set("Retry-After", "5")
+		webhookError(w, http.StatusServiceUnavailable, "in_progress", "another instance is handling the update; deliver it again")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -202,8 +202,11 @@ func TestConcurrentDeliveriesAnsweredOnce(t *testing.T) {
 	}
 }
 
-// TestCrashBeforeAnswer: a worker took the update's lease and died before
-// answering; the redelivery after the lease ran out is handled.
+// TestCrashBeforeAnswer: a worker (another instance) took the update's
+// lease and died before answering. A delivery while the lease is held is
+// not acknowledged (503: acknowledging it would lose the update), the
+// redelivery after the lease ran out is handled, and a late one after that
+// is acknowledged without handling it again.
 func TestCrashBeforeAnswer(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
@@ -217,7 +220,9 @@ func TestCrashBeforeAnswer(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("begin: %v %v", ok, err)
 	}
-	h.deliver(update) // Telegram's delivery while the lease is held: acknowledged, not handled
+	if code, body := h.post(update, testSecret); code != http.StatusServiceUnavailable || !strings.Contains(body, "in_progress") {
+		t.Fatalf("delivery while another worker holds the update: %d %s, want 503 in_progress", code, body)
+	}
 	if n := len(h.fake.Sent()); n != 0 {
 		t.Fatalf("handled while another worker held it: %d sent", n)
 	}
@@ -227,6 +232,10 @@ func TestCrashBeforeAnswer(t *testing.T) {
 	h.deliver(update)
 	if sent := h.fake.SentTo(erika); len(sent) != 1 || !strings.Contains(sent[0].Plain, "37,00 Euro") {
 		t.Fatalf("after the lease ran out: %+v", sent)
+	}
+	h.deliver(update) // done: acknowledged
+	if n := len(h.fake.SentTo(erika)); n != 1 {
+		t.Fatalf("%d answers after a late redelivery of a done update, want 1", n)
 	}
 }
 

@@ -85,16 +85,30 @@ func (c *Channel) sms(w http.ResponseWriter, r *http.Request, f url.Values) {
 		turn = c.whatsapp
 	}
 	var reply smsReply
-	ran, err := c.lease.Do(ctx, "twilio:sms:"+sid, func(ctx context.Context) error {
+	key := "twilio:sms:" + sid
+	ran, err := c.lease.Do(ctx, key, func(ctx context.Context) error {
 		var err error
 		reply, err = turn(ctx, sid, from, f)
 		return err
 	})
+	held := false
+	if !ran && err == nil {
+		// Done before, or held by another instance (Twilio's retry after
+		// that delivery timed out), which may still fail or die.
+		done, ferr := c.lease.Finished(ctx, key)
+		held, err = !done && ferr == nil, ferr
+	}
 	failed := smsReply{text: fitSMS("", textsFor(c.o.DefaultLanguage).SMSFailed, "", c.cfg.MaxSMSSegments)}
 	switch {
 	case err != nil && !ran:
 		c.log.ErrorContext(ctx, "twilio sms: idempotency unavailable", "error", err)
 		c.writeSMS(w, failed)
+	case held:
+		// Not acknowledged: Twilio's retry (or fallback URL) delivers it
+		// again; by then it is done or the lease is free.
+		c.log.InfoContext(ctx, "twilio sms: another instance is handling this message; asking for a retry")
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "this message is being handled; deliver it again", http.StatusServiceUnavailable)
 	case !ran:
 		c.log.InfoContext(ctx, "twilio sms: duplicate delivery ignored")
 		c.writeSMS(w, smsReply{})

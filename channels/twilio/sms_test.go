@@ -1,6 +1,7 @@
 package twilio_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -200,6 +201,39 @@ func TestSMSDuplicateAnsweredOnce(t *testing.T) {
 			again := h.post(twilio.PathSMS, form)
 			if again.status != http.StatusOK || messageText(t, again) != "" {
 				t.Fatalf("retry answered again: %s", again.body)
+			}
+			if msgs := h.transcript(phoneID(citizen)); len(msgs) != 2 {
+				t.Fatalf("transcript has %d messages, want 2", len(msgs))
+			}
+		})
+	}
+}
+
+// TestSMSHeldElsewhere: a message another instance holds (Twilio's retry
+// after that delivery timed out; the instance may still fail or die) is
+// not acknowledged here but answered 503, so Twilio delivers it again; once
+// the lease is given up it is stored and answered.
+func TestSMSHeldElsewhere(t *testing.T) {
+	for _, tt := range backends {
+		t.Run(tt.name, func(t *testing.T) {
+			store := tt.store(t)
+			h := newHarness(t, harnessOpts{store: store})
+			ctx := context.Background()
+			sid := h.sid("SM")
+			if ok, err := store.Begin(ctx, "twilio:sms:"+sid, time.Minute); err != nil || !ok {
+				t.Fatalf("begin: %v %v", ok, err)
+			}
+			form := smsForm(sid, citizen, "Was kostet ein Personalausweis?")
+			held := h.post(twilio.PathSMS, form)
+			if held.status != http.StatusServiceUnavailable {
+				t.Fatalf("held elsewhere: %d %s, want 503", held.status, held.body)
+			}
+			if err := store.Abandon(ctx, "twilio:sms:"+sid); err != nil {
+				t.Fatal(err)
+			}
+			again := h.post(twilio.PathSMS, form)
+			if again.status != http.StatusOK || !strings.Contains(messageText(t, again), "37,00 Euro") {
+				t.Fatalf("after the lease was given up: %d %s", again.status, again.body)
 			}
 			if msgs := h.transcript(phoneID(citizen)); len(msgs) != 2 {
 				t.Fatalf("transcript has %d messages, want 2", len(msgs))
