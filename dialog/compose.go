@@ -193,9 +193,10 @@ func (e *Engine) knownConcept(c knowledge.Concept) bool {
 }
 
 // matched sets which concepts of q a sentence holds: in any of their
-// terms (a part of a compound is enough). It returns which of them the
-// sentence holds only in part — some terms, but not all the slots of one
-// way (see knowledge.Concept.In): "Werkstatt" for "Fahrradwerkstatt".
+// terms (a part of a compound is enough). It returns the reduced credit of
+// those the sentence holds only in part — some terms, but not all the
+// slots of one way (see knowledge.Concept.In): "Werkstatt" for
+// "Fahrradwerkstatt" — or only through another word (nil: none).
 func (q *question) matched(s sentence, out []bool) (less []float64) {
 	set := make(map[string]bool, len(s.terms))
 	for _, t := range s.terms {
@@ -258,8 +259,8 @@ func held(hits []bool, less []float64, i int) float64 {
 	return 1
 }
 
-// degreeOf is shareOf with the concepts held only in part counted at
-// partialCredit.
+// degreeOf is shareOf with the concepts held in part or through another
+// word counted at their reduced credit.
 func (q *question) degreeOf(hits []bool, less []float64) (float64, bool) {
 	return q.weightedShare(func(i int) float64 { return held(hits, less, i) })
 }
