@@ -155,6 +155,9 @@ func TestFrontMatter(t *testing.T) {
 	}
 }
 
+// anchorRe is the rest of a heading's anchor after " {#": a lower-case id.
+var anchorRe = regexp.MustCompile(`^[a-z][a-z0-9-]*\}$`)
+
 func TestBody(t *testing.T) {
 	for _, p := range loadPages(t) {
 		t.Run(p.path, func(t *testing.T) {
@@ -171,6 +174,14 @@ func TestBody(t *testing.T) {
 						t.Errorf("heading %q: use level-2 headings (## ) only", l)
 						continue
 					}
+					// Every section has its anchor, so answers link to it.
+					h, anchor, ok := strings.Cut(h, " {#")
+					if !ok || !anchorRe.MatchString(anchor) {
+						t.Errorf("heading %q: give it an anchor, \"## %s {#name}\"", l, h)
+					} else if seen["#"+anchor] {
+						t.Errorf("anchor %q appears twice", anchor)
+					}
+					seen["#"+anchor] = true
 					if !headings[lang][h] {
 						t.Errorf("heading %q is not one of the %s section headings", h, lang)
 					}
@@ -184,7 +195,12 @@ func TestBody(t *testing.T) {
 			if !seen[contact] {
 				t.Errorf("missing section %q", contact)
 			}
-			words := len(strings.Fields(p.body))
+			words := 0
+			for _, f := range strings.Fields(p.body) {
+				if !strings.HasPrefix(f, "{#") { // a heading's anchor is no word of the text
+					words++
+				}
+			}
 			if words < 150 || words > 400 {
 				t.Errorf("body has %d words, want 150–400", words)
 			}
