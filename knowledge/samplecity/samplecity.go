@@ -3,7 +3,8 @@
 //
 // Each page is a Markdown file with YAML front matter (id, title, url,
 // language, service, category, keywords) followed by a short description and
-// sections under "## " headings. The German page de/<service>.md and the
+// sections under "## " headings, each with its anchor ("## Gebühren
+// {#gebuehren}"), which answers link to. The German page de/<service>.md and the
 // English page en/<service>.md describe the same service and share the
 // front-matter value "service".
 package samplecity
