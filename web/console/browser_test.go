@@ -202,9 +202,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	cw.TabTo("#claim", 10)
 	cw.Keys(kb.Enter)
 	cw.WaitFor("the claim", `return !R.getElementById('reply-form').hidden && R.getElementById('meta').textContent.includes('übernommen');`)
-	if f := cw.Focused(); f != "textarea#reply" {
-		t.Errorf("focus after claiming = %q, want the reply box", f)
-	}
+	// The claim's answer moves the focus to the reply box; the live socket
+	// may show the claim a moment before that answer arrives.
+	cw.WaitFor("the focus on the reply box after claiming", `return !!R.activeElement && R.activeElement.id === 'reply';`)
 	cw.WaitFor("mine", `return R.querySelectorAll('#mine .item').length === 1 && R.querySelectorAll('#waiting .item').length === 0;`)
 	// The bot's turn shows its decision and candidate pages.
 	if d := cw.Text("#transcript .role-bot .decision"); !strings.Contains(d, "Entscheidung:") || !strings.Contains(d, "Sicherheit") {
