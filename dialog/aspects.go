@@ -40,6 +40,17 @@ type aspectRule struct {
 	cue      pattern
 }
 
+// cueBit is aspect a's bit in sentence.cues (see Engine.sentences): that of
+// its first rule (the rules of one aspect share their cue); 0 for none.
+func cueBit(rules []aspectRule, a aspect) uint64 {
+	for i := range rules {
+		if rules[i].aspect == a {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
 // span is a stretch of time in digits or number words ("14 Tage", "vier
 // Wochen", "two years"), folded; timeSpan also one of a unit
 // ("ein Jahr", "a week", "half an hour"), which only a question about how

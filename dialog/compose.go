@@ -203,16 +203,7 @@ func (q *question) matched(s sentence, out []bool) (less []float64) {
 		set[t] = true
 	}
 	has := func(t string) bool { return set[t] }
-	var own map[string]bool
-	hasOwn := func(t string) bool {
-		if own == nil {
-			own = make(map[string]bool, len(s.own))
-			for _, t := range s.own {
-				own[t] = true
-			}
-		}
-		return own[t]
-	}
+	hasOwn := func(t string) bool { return slices.Contains(s.own, t) } // a sentence's few words: no map
 	reduce := func(i int, credit float64) {
 		if less == nil {
 			less = make([]float64, len(q.concepts))
@@ -314,7 +305,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				if inAspect {
 					x[sfAspectSection] = 1
 				}
-				if rule.cue.MatchString(s.folded) {
+				if s.cues&cueBit(e.aspects, q.aspect) != 0 {
 					x[sfAspectCue] = 1
 				}
 			}
@@ -383,7 +374,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			for k, h := range sents[i].hits {
 				pageHits[k] = pageHits[k] || h
 			}
-			if rule != nil && !p.aspectFound && rule.cue.MatchString(sents[i].folded) {
+			if rule != nil && !p.aspectFound && sents[i].cues&cueBit(e.aspects, q.aspect) != 0 {
 				p.aspectFound = true
 			}
 			u := unit{scored: sents[i]}
@@ -857,7 +848,7 @@ func (e *Engine) findAspect(page *knowledge.Page, ps pageSentences, a aspect) bo
 			return true
 		}
 		for _, s := range ps[si] {
-			if rule.cue.MatchString(s.folded) {
+			if s.cues&cueBit(e.aspects, a) != 0 {
 				return true
 			}
 		}

@@ -528,6 +528,15 @@ func (e *Engine) sentences(page *knowledge.Page) pageSentences {
 	}
 	lang := page.Language
 	ps := analyze(page, func(s string) []knowledge.Concept { return e.an.Concepts(s, lang) })
+	for _, sents := range ps {
+		for i := range sents {
+			for _, r := range e.aspects {
+				if bit := cueBit(e.aspects, r.aspect); sents[i].cues&bit == 0 && r.cue.MatchString(sents[i].folded) {
+					sents[i].cues |= bit
+				}
+			}
+		}
+	}
 	e.pages.Store(page.ID, ps)
 	return ps
 }

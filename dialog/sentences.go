@@ -22,6 +22,9 @@ type sentence struct {
 	// own are the terms of the sentence's words themselves and their
 	// compound parts, without synonyms and related words.
 	own []string
+	// cues: the aspect rules whose cue the sentence matches (their bits),
+	// worked out once per page instead of on every turn.
+	cues uint64
 }
 
 // pageSentences are a page's sentences per section, with their terms.

@@ -145,10 +145,12 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	qkeys := make([][]string, len(words))
 	qheads := make([][]string, len(words))
+	parts := make([][]string, len(words)) // each word's compound parts (nil: none)
 	for i, w := range words {
 		qkeys[i] = wordKeys(w)
-		if parts := a.split.parts(w.folded); len(parts) >= 2 {
-			head := parts[len(parts)-1]
+		parts[i] = a.split.parts(w.folded)
+		if n := len(parts[i]); n >= 2 {
+			head := parts[i][n-1]
 			qheads[i] = dedupe([]string{head, stem(head, "de")})
 		}
 	}
@@ -164,7 +166,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 		}
 		c := qconcept{text: w.lower, options: []qoption{{slots: []qslot{main}, weight: weightExact}}}
 		known := a.knows(main)
-		if top := a.split.parts(w.folded); len(top) > 0 {
+		if top := parts[i]; len(top) > 0 {
 			// The top-level parts form the option; an unknown part is also
 			// found by its own parts.
 			slots := make([]qslot, 0, len(top))
