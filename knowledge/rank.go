@@ -215,7 +215,7 @@ func sharesAny(a, b map[uint32]bool) bool {
 // rank scores the candidates with the ranking weights and sorts them, best
 // first: all by the features that need no comparison, then the best again
 // with their siblings in view.
-func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery, own map[uint32]bool, lang string, r Ranking) {
+func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string, r Ranking) {
 	kb.features(list, pq, inQuery, lang)
 	for _, pc := range list {
 		pc.fused = r.Score(pc.f)
@@ -227,7 +227,7 @@ func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery, own map[uint32]bool, l
 		pc.fused = r.Score(pc.f)
 	}
 	sortCands(list)
-	kb.preferVariant(list, inQuery, own, lang)
+	kb.preferVariant(list, pq, inQuery, lang)
 }
 
 // variantWindow is how many of the best candidates preferVariant looks
@@ -247,7 +247,7 @@ const (
 // that names none of a variant's own words asks for the plain service, one
 // that names them asks for the variant. Only among the best few and close
 // scores: the ranking decides everything else.
-func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool, lang string) {
+func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string) {
 	n := min(len(list), variantWindow)
 	if n < 2 {
 		return
@@ -271,11 +271,15 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool,
 	}
 	top := list[0]
 	st := kb.titleSet(top.page)
+	var ownQuery map[uint32]bool // the question's own words, worked out at the first close pair
 	var over []int
 	for j := 1; j < n; j++ {
 		c := list[j]
 		if top.fused-c.fused > variantMargin {
 			break
+		}
+		if ownQuery == nil {
+			ownQuery = pq.ownIDs()
 		}
 		sc := kb.titleSet(c.page)
 		ot, nt := own(top.page, sc, ownQuery)
@@ -294,11 +298,11 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool,
 			// c is a variant of the first: c if the question names its
 			// own words.
 			forC, forTop = nc > 0, nc == 0
-		case ot > 0 && oc > 0 && (sameKind(kb.pages[top.page].Title, kb.pages[c.page].Title) || sameAction(kb.pages[top.page].Title, kb.pages[c.page].Title) || kb.sameHead(top.page, c.page)):
-			// Services of one kind named "kind - what" ("Hundehaltung -
-			// Hund steuerlich anmelden", "Hundehaltung - Befreiung von der
-			// Hundesteuer beantragen"): the one whose own words the
-			// question names when it names none of the other's.
+		case ot > 0 && oc > 0 && kb.sameFamily(top.page, c.page):
+			// Services of one family ("Hundehaltung - Hund steuerlich
+			// anmelden", "Hundehaltung - Befreiung von der Hundesteuer
+			// beantragen"): the one whose own words the question names
+			// when it names none of the other's.
 			forC, forTop = nt == 0 && nc > 0, nt > 0 && nc == 0
 		}
 		switch {
@@ -313,33 +317,17 @@ func (kb *KB) preferVariant(list []*pageCand, inQuery, ownQuery map[uint32]bool,
 	top.decidedOver = over
 }
 
-// sameHead reports whether two titles start with the same word
-// ("Parkausweis für Anwohner …", "Parkausweis für Gäste …").
-func (kb *KB) sameHead(a, b int) bool {
+// sameFamily reports whether two pages' titles name services of one
+// family: the same kind before " - " ("Hundehaltung - …"), the same action
+// after it ("… - Verlust melden" for a Reisepass and a Personalausweis), or
+// the same first word ("Parkausweis für Anwohner …", "Parkausweis für
+// Gäste …").
+func (kb *KB) sameFamily(a, b int) bool {
+	ka, wa := titleParts(kb.pages[a].Title)
+	kb2, wb := titleParts(kb.pages[b].Title)
 	ta, tb := kb.titleWords[a], kb.titleWords[b]
-	return len(ta) > 0 && len(tb) > 0 && ta[0][0] == tb[0][0]
-}
-
-// sameAction reports whether two titles name the same action after " - "
-// for different things ("Reisepass - Verlust melden", "Personalausweis -
-// Verlust melden").
-func sameAction(a, b string) bool {
-	aa, ba := titleAction(a), titleAction(b)
-	return aa != "" && strings.EqualFold(aa, ba)
-}
-
-// titleAction is the part of a title after the first " - " or " – ", ""
-// when it has none.
-func titleAction(title string) string {
-	_, action := titleParts(title)
-	return action
-}
-
-// sameKind reports whether two titles name the same kind of service
-// before " - " (see titleKind).
-func sameKind(a, b string) bool {
-	ka := titleKind(a)
-	return ka != "" && strings.EqualFold(ka, titleKind(b))
+	return ka != "" && strings.EqualFold(ka, kb2) || wa != "" && strings.EqualFold(wa, wb) ||
+		len(ta) > 0 && len(tb) > 0 && ta[0][0] == tb[0][0]
 }
 
 // titleSet is the set of the page's title words, by their stems.
@@ -376,16 +364,9 @@ func promote(list []*pageCand, j int) {
 	list[0] = c
 }
 
-// titleKind is the part of a title before " - " or " – " (the kind of
-// service in "Fahrerlaubnis - Umschreibung einer Dienstfahrerlaubnis"),
-// "" when it has none.
-func titleKind(title string) string {
-	kind, _ := titleParts(title)
-	return kind
-}
-
 // titleParts splits a title "kind - what" at its first " - " or " – "
-// (either dash; the one that comes first), "" and "" when it has none.
+// ("Fahrerlaubnis - Umschreibung einer Dienstfahrerlaubnis"), "" and ""
+// when it has none.
 func titleParts(title string) (kind, what string) {
 	i, n := -1, 0
 	for _, sep := range []string{" - ", " – "} {

@@ -440,7 +440,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	for _, id := range pq.ids {
 		inQuery[id] = true
 	}
-	kb.rank(list, pq, inQuery, pq.ownIDs(), lang, prm.ranking)
+	kb.rank(list, pq, inQuery, lang, prm.ranking)
 	kb.avoidOpposite(list, concepts, lang)
 	list = kb.preferLanguage(list, lang)
 	if len(list) > limit {
