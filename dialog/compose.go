@@ -281,7 +281,7 @@ func (q *question) degreeShare(deg []float64) (float64, bool) {
 
 // scoreSentences scores every sentence of the page for the question.
 func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q question) [][]scored {
-	rule := ruleOf(e.aspects, q.aspect)
+	rule, cue := ruleOf(e.aspects, q.aspect), cueBit(e.aspects, q.aspect)
 	total := 0
 	for _, sents := range ps {
 		total += len(sents)
@@ -305,7 +305,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				if inAspect {
 					x[sfAspectSection] = 1
 				}
-				if s.cues&cueBit(e.aspects, q.aspect) != 0 {
+				if s.cues&cue != 0 {
 					x[sfAspectCue] = 1
 				}
 			}
@@ -351,7 +351,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q question, lim composeLimits) passage {
 	secs := e.scoreSentences(page, ps, q)
 	p := passage{aspectFound: q.aspect == aspectNone}
-	rule := ruleOf(e.aspects, q.aspect)
+	rule, cue := ruleOf(e.aspects, q.aspect), cueBit(e.aspects, q.aspect)
 	pageHits := make([]bool, len(q.concepts))
 	var flat []unit
 	// A page with a section for the asked aspect ("Gebühren" for what it
@@ -374,7 +374,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			for k, h := range sents[i].hits {
 				pageHits[k] = pageHits[k] || h
 			}
-			if rule != nil && !p.aspectFound && sents[i].cues&cueBit(e.aspects, q.aspect) != 0 {
+			if rule != nil && !p.aspectFound && sents[i].cues&cue != 0 {
 				p.aspectFound = true
 			}
 			u := unit{scored: sents[i]}
@@ -839,7 +839,7 @@ func (e *Engine) pageAnswers(page *knowledge.Page, ps pageSentences, a aspect) b
 }
 
 func (e *Engine) findAspect(page *knowledge.Page, ps pageSentences, a aspect) bool {
-	rule := ruleOf(e.aspects, a)
+	rule, cue := ruleOf(e.aspects, a), cueBit(e.aspects, a)
 	if rule == nil {
 		return false
 	}
@@ -848,7 +848,7 @@ func (e *Engine) findAspect(page *knowledge.Page, ps pageSentences, a aspect) bo
 			return true
 		}
 		for _, s := range ps[si] {
-			if s.cues&cueBit(e.aspects, a) != 0 {
+			if s.cues&cue != 0 {
 				return true
 			}
 		}

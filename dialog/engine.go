@@ -528,11 +528,15 @@ func (e *Engine) sentences(page *knowledge.Page) pageSentences {
 	}
 	lang := page.Language
 	ps := analyze(page, func(s string) []knowledge.Concept { return e.an.Concepts(s, lang) })
+	bits := make([]uint64, len(e.aspects))
+	for i, r := range e.aspects {
+		bits[i] = cueBit(e.aspects, r.aspect)
+	}
 	for _, sents := range ps {
 		for i := range sents {
-			for _, r := range e.aspects {
-				if bit := cueBit(e.aspects, r.aspect); sents[i].cues&bit == 0 && r.cue.MatchString(sents[i].folded) {
-					sents[i].cues |= bit
+			for ri, r := range e.aspects {
+				if sents[i].cues&bits[ri] == 0 && r.cue.MatchString(sents[i].folded) {
+					sents[i].cues |= bits[ri]
 				}
 			}
 		}
