@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,6 +104,10 @@ func (s *Server) start(t testing.TB) {
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
 	cmd.Args = append(cmd.Args, s.args...)
+	// Its own process group: kill takes the children it forks (an RDB for
+	// a replica's sync, an AOF rewrite) with it, which would otherwise
+	// still be writing into the test's temporary directory at cleanup.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redistest: start %s: %v", s.bin, err)
 	}
@@ -130,6 +135,7 @@ func (s *Server) kill() {
 	if s.cmd == nil {
 		return
 	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // the group: the server and its forks
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
