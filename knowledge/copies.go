@@ -3,6 +3,7 @@ package knowledge
 import (
 	"hash/fnv"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -19,7 +20,9 @@ import (
 // field that groups pages (a value that other pages share, such as a
 // city), and either
 //   - their titles are equal (letters and digits; "Impf-Empfehlungen" and
-//     "Impfempfehlungen" are equal) and their descriptive text — everything
+//     "Impfempfehlungen" are equal), or equal as sets of word stems without
+//     stop words (titleStems: "Masern-Schutz-Gesetz" and "Gesetz zum Schutz
+//     der Masern"), and their descriptive text — everything
 //     but contact sections and addresses — is near-identical (≥
 //     copySimilarity of its word 3-grams) or shares its vocabulary (≥
 //     sameTitleWordSimilarity of its words: the same page in another
@@ -28,7 +31,10 @@ import (
 //     page gives (every differing title word occurs in the page's contact
 //     text: "… - Altona Einwohnerangelegenheiten" with the address of
 //     "Altona Einwohnerangelegenheiten") and their descriptive text is
-//     mostly the same (≥ placeCopySimilarity; offices add a remark or two).
+//     mostly the same (≥ placeCopySimilarity; offices add a remark or two),
+//     or
+//   - both are contacts only, under equal titles, and share most of their
+//     contact words (≥ contactCopySimilarity).
 // Sibling services ("… Laufbahnfachrichtung Polizeivollzugsdienst" vs "…
 // Feuerwehrtechnischer Dienst", "mit" vs "ohne Unterlagen") differ in words
 // their own text is about, not in an address, and stay apart.
@@ -48,6 +54,10 @@ const sameTitleWordSimilarity = 0.3
 // titles differ only in the office they name are copies.
 const placeCopySimilarity = 0.75
 
+// contactCopySimilarity is the share of shared contact words above which
+// two pages of contacts only, with the same title, are copies.
+const contactCopySimilarity = 0.6
+
 // maxCopyGroup bounds the pages compared pairwise under one title key.
 const maxCopyGroup = 400
 
@@ -62,6 +72,7 @@ func isContactText(s Section) bool {
 // copyInfo is what comparing pages needs of one page.
 type copyInfo struct {
 	title    []string            // title words, lower case
+	stems    string              // the title's word stems (titleStems)
 	words    map[string]bool     // words of the descriptive text
 	contact  map[string]bool     // words of contact sections and addresses
 	shingles map[uint64]struct{} // hashed word 3-grams of the descriptive text
@@ -88,7 +99,11 @@ func findCopies(pages []Page) []int32 {
 	}
 	byKey := map[string][]int{}
 	for i := range pages {
-		for _, k := range titleKeys(pages[i].Title) {
+		keys := titleKeys(pages[i].Title)
+		if k := titleStems(pages[i].Title, normLang(pages[i].Language)); k != "" {
+			keys = append(keys, "\x01"+k)
+		}
+		for _, k := range keys {
 			k = normLang(pages[i].Language) + "\x00" + k
 			if l := byKey[k]; len(l) == 0 || l[len(l)-1] != i {
 				byKey[k] = append(l, i)
@@ -158,9 +173,9 @@ func groupingMeta(pages []Page) []string {
 	return out
 }
 
-// titleKeys are the keys under which pages are compared: the whole title,
-// and the title without a trailing qualifier ("… - Altona", "… (Altona)",
-// "… | Bezirk Nord").
+// titleKeys are the keys under which pages are compared (besides their
+// titleStems): the whole title, and the title without a trailing qualifier
+// ("… - Altona", "… (Altona)", "… | Bezirk Nord").
 func titleKeys(title string) []string {
 	t := strings.ToLower(strings.TrimSpace(title))
 	keys := []string{strings.Join(copyWords(t), "")}
@@ -170,6 +185,55 @@ func titleKeys(title string) []string {
 		}
 	}
 	return keys
+}
+
+// titleStems is a title as the set of its words' stems, stop words left
+// out, in sorted order: the same title in another wording. Integreat
+// publishes pages translated back and forth, so one city has "Informationen
+// zu Kirchen und Gebetshäusern" and "Informationen über Kirchen und
+// Gebetshäuser", "Gesetz zum Schutz vor Masern" and "Masern-Schutz-Gesetz",
+// "Dolmetscher" and "Dolmetscherinnen und Dolmetscher", "Further
+// vaccination recommendations of the STIKO" and "Further STIKO vaccination
+// recommendations". Sibling services differ in a word that names what is
+// different ("Parkausweis für Anwohner" / "für Gäste") and keep apart.
+func titleStems(title, lang string) string {
+	var stems []string
+	for _, w := range copyWords(title) {
+		if f := foldWord(w); isStop(f, lang) && !contrastWords[f] {
+			continue
+		}
+		s := stem(w, lang)
+		if lang != "en" {
+			s = unGender(s)
+		}
+		if !slices.Contains(stems, s) {
+			stems = append(stems, s)
+		}
+	}
+	slices.Sort(stems)
+	return strings.Join(stems, " ")
+}
+
+// contrastWords are stop words that tell sibling titles apart: "Eheschließung
+// (mit Auslandsbeteiligung)" and "(ohne Auslandsbeteiligung)" are two
+// services.
+var contrastWords = map[string]bool{
+	"mit": true, "ohne": true, "nicht": true, "kein": true, "keine": true, "keinen": true, "vor": true,
+	"nach": true, "unter": true, "bis": true, "ab": true, "seit": true,
+	"with": true, "without": true, "not": true, "no": true, "non": true, "before": true, "after": true,
+	"under": true, "until": true, "since": true,
+}
+
+// unGender maps the stem of a German feminine person noun to the stem of
+// its masculine form ("dolmetscherinn" → "dolmetsch"): a page titled
+// "Dolmetscherinnen und Dolmetscher" is about "Dolmetscher".
+func unGender(s string) string {
+	for _, suf := range []string{"erinn", "erin"} {
+		if len(s) > len(suf)+3 && strings.HasSuffix(s, suf) {
+			return stem(s[:len(s)-len(suf)]+"er", "de")
+		}
+	}
+	return s
 }
 
 // qualifierCut is where a title's trailing qualifier begins, or -1.
@@ -188,7 +252,7 @@ func copyWords(s string) []string {
 }
 
 func newCopyInfo(p *Page, grouping []string) *copyInfo {
-	ci := &copyInfo{title: copyWords(p.Title), words: map[string]bool{}, contact: map[string]bool{}, shingles: map[uint64]struct{}{}}
+	ci := &copyInfo{title: copyWords(p.Title), stems: titleStems(p.Title, normLang(p.Language)), words: map[string]bool{}, contact: map[string]bool{}, shingles: map[uint64]struct{}{}}
 	var g strings.Builder
 	g.WriteString(normLang(p.Language))
 	for _, k := range grouping {
@@ -225,10 +289,18 @@ func newCopyInfo(p *Page, grouping []string) *copyInfo {
 
 // areCopies reports whether two pages are copies of one service.
 func areCopies(a, b *copyInfo) bool {
-	if a.group != b.group || len(a.shingles) == 0 || len(b.shingles) == 0 {
+	if a.group != b.group {
 		return false
 	}
-	if strings.Join(a.title, "") == strings.Join(b.title, "") {
+	sameTitle := strings.Join(a.title, "") == strings.Join(b.title, "") || (a.stems != "" && a.stems == b.stems)
+	if len(a.shingles) == 0 || len(b.shingles) == 0 {
+		// Pages of contacts only ("Town hall in Korb" twice, the
+		// opening hours written "08:00" and "08:\n00"): one page when
+		// their titles and most of their contact words agree.
+		return sameTitle && len(a.shingles) == 0 && len(b.shingles) == 0 && len(a.contact) > 0 &&
+			wordJaccard(a.contact, b.contact) >= contactCopySimilarity
+	}
+	if sameTitle {
 		// The same title twice ("Impf-Empfehlungen", "Impfempfehlungen"):
 		// one page, published twice or in two wordings, when the two
 		// texts share their vocabulary. The engine could not tell the

@@ -184,3 +184,64 @@ func TestSameTitleTwoWordings(t *testing.T) {
 		t.Fatalf("copies = %v, want [-1 0 -1]", got)
 	}
 }
+
+// TestReorderedTitles: a page published twice with its title reworded —
+// other word order, stop words, inflection, the feminine form beside the
+// masculine — is one page; sibling services whose titles differ only in
+// "mit"/"ohne" or in one word of their own stay two.
+func TestReorderedTitles(t *testing.T) {
+	text := func(s string) []Section { return []Section{{Kind: SectionDescription, Text: s}} }
+	measles := "Kinder in Kita und Schule brauchen einen Nachweis über die Masern-Impfung. Die Impfung ist kostenlos. Fragen Sie Ihre Kinderärztin."
+	measles2 := "Kinder brauchen in Schule und Kita einen Nachweis der Masern-Impfung. Die Impfung kostet nichts. Fragen Sie Ihren Kinderarzt."
+	marriage := "Wenn Sie heiraten möchten, melden Sie die Eheschließung beim Standesamt an. Bringen Sie Ihre Ausweise und Geburtsurkunden mit."
+	interpreters := "Dolmetscher übersetzen beim Arzt und bei Behörden. Die Vermittlung ist kostenlos. Rufen Sie uns an."
+	for _, tc := range []struct {
+		name string
+		a, b Page
+		copy bool
+	}{
+		{"word order and compound", Page{Title: "Gesetz zum Schutz der Masern", Sections: text(measles)},
+			Page{Title: "Masern-Schutz-Gesetz", Sections: text(measles2)}, true},
+		{"inflection and stop words", Page{Title: "Wo finde ich einen Deutschkurs?", Sections: text(measles)},
+			Page{Title: "Wo kann ich einen Deutschkurs finden?", Sections: text(measles2)}, true},
+		{"feminine and masculine", Page{Title: "Dolmetscherinnen und Dolmetscher", Sections: text(interpreters)},
+			Page{Title: "Dolmetscher", Sections: text(interpreters + " Wir sprechen 20 Sprachen.")}, true},
+		{"English word order", Page{Title: "Further vaccination recommendations of the STIKO", Language: "en", Sections: text("The STIKO recommends vaccinations for children. Ask your paediatrician.")},
+			Page{Title: "Further STIKO vaccination recommendations", Language: "en", Sections: text("The STIKO recommends more vaccinations for children. Ask your doctor.")}, true},
+		{"mit / ohne", Page{Title: "Eheschließung (mit Auslandsbeteiligung) anmelden", Sections: text(marriage)},
+			Page{Title: "Eheschließung (ohne Auslandsbeteiligung) anmelden", Sections: text(marriage)}, false},
+		{"a word of its own", Page{Title: "Versicherungsberater - Erlaubnis beantragen", Sections: text(marriage)},
+			Page{Title: "Versicherungsvermittler - Erlaubnis beantragen", Sections: text(marriage)}, false},
+		{"reworded title over other text", Page{Title: "Gesetz zum Schutz der Masern", Sections: text(measles)},
+			Page{Title: "Masern-Schutz-Gesetz", Sections: text(interpreters)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tc.a, tc.b
+			a.ID, b.ID = "a", "b"
+			if a.Language == "" {
+				a.Language, b.Language = "de", "de"
+			}
+			got := findCopies([]Page{a, b})
+			if (got[1] == 0) != tc.copy {
+				t.Errorf("%q / %q: copies = %v, want copy %v", a.Title, b.Title, got, tc.copy)
+			}
+		})
+	}
+}
+
+// TestContactOnlyCopies: two pages of contacts only under one title are one
+// page when their contacts agree, two when they name other offices.
+func TestContactOnlyCopies(t *testing.T) {
+	contact := func(s string) []Section { return []Section{{Kind: SectionContact, Text: s}} }
+	korb := "Gemeinde Korb\ngemeinde@korb.de\nwww.korb.de\nBürgerservice Montag 08:00 bis 12:00 Uhr\nIntegrationsbeauftragte Saousan Al-Bakri\nal-bakri@korb.de"
+	korb2 := "Gemeinde Korb\ngemeinde@korb.\nde\nwww.\nkorb.de\nBürgerservice Öffnungszeiten Montag 08:\n00 bis 12:\n00 Uhr\nIntegrationsbeauftragte Saousan Al-Bakri\nal-bakri@korb.de"
+	other := "Gemeinde Weinstadt\ninfo@weinstadt.de\nwww.weinstadt.de\nBürgerbüro Dienstag 07:30 bis 18:00 Uhr\nIntegrationsmanagement Peter Maier\nmaier@weinstadt.de"
+	pages := []Page{
+		{ID: "a", Title: "Rathaus", Language: "de", Sections: contact(korb)},
+		{ID: "b", Title: "Rathaus", Language: "de", Sections: contact(korb2)},
+		{ID: "c", Title: "Rathaus", Language: "de", Sections: contact(other)},
+	}
+	if got := findCopies(pages); !slices.Equal(got, []int32{-1, 0, -1}) {
+		t.Fatalf("copies = %v, want [-1 0 -1]", got)
+	}
+}
