@@ -19,6 +19,11 @@ func TestSplitSentences(t *testing.T) {
 		{"lowercase after dot stays", "Gebühr: ca. 20 Euro. bitte bar.", []string{"Gebühr: ca. 20 Euro. bitte bar."}},
 		{"question and exclamation", "Umgezogen? Melden Sie sich an! Das geht online.", []string{"Umgezogen?", "Melden Sie sich an!", "Das geht online."}},
 		{"english", "The fee is EUR 37.00. Bring your old card, e.g. your ID. Done.", []string{"The fee is EUR 37.00.", "Bring your old card, e.g. your ID.", "Done."}},
+		{"line broken after an abbreviation", "Diese muss ggf.\nim Krankenhaus behandelt werden.\nDanach nicht.", []string{"Diese muss ggf. im Krankenhaus behandelt werden.", "Danach nicht."}},
+		{"line broken after z. B.", "Bringen Sie Nachweise (z. B.\nLohnabrechnungen) mit.", []string{"Bringen Sie Nachweise (z. B. Lohnabrechnungen) mit."}},
+		{"street and number", "Dachauer Str.\n90", []string{"Dachauer Str. 90"}},
+		{"a sentence that ends with etc. ends the line", "Bringen Sie Pass, Foto etc.\nDas Amt ist Mo. bis Fr. geöffnet.", []string{"Bringen Sie Pass, Foto etc.", "Das Amt ist Mo. bis Fr. geöffnet."}},
+		{"a list item after a broken line stays an item", "Sie brauchen ggf.\n- einen Pass", []string{"Sie brauchen ggf.", "einen Pass"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,14 +96,59 @@ func IsAbbreviation(word string) bool {
 
 var listItem = regexp.MustCompile(`^\s*([-*•–]|\d+[.)])\s+`)
 
-// splitSentences splits section text into sentences and list items.
-func splitSentences(text string) []sentence {
-	var out []sentence
-	for _, line := range strings.Split(text, "\n") {
+// midSentence are abbreviations after which a sentence goes on (unlike
+// "etc.", "usw.", "e. V."): a line that ends with one was broken by the
+// page's markup or an export ("Diese muss ggf.\nim Krankenhaus behandelt
+// werden."), and goes on in the next line.
+var midSentence = map[string]bool{
+	"z.b": true, "z": true, "bzw": true, "ca": true, "nr": true, "tel": true, "dr": true, "ggf": true,
+	"inkl": true, "zzgl": true, "gem": true, "vgl": true, "abs": true, "e.g": true, "i.e": true, "approx": true,
+	"evtl": true, "bspw": true, "max": true, "min": true, "mr": true, "mrs": true, "ms": true, "prof": true,
+	"bzgl": true, "sog": true, "allg": true, "ehem": true, "d.h": true, "u.a": true, "i.d.r": true, "str": true,
+}
+
+// joinBrokenLines joins a line that ends with a midSentence abbreviation
+// with the line after it, unless that one is a list item.
+func joinBrokenLines(lines []string) []string {
+	out := lines[:0:0]
+	for _, line := range lines {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
+		if n := len(out); n > 0 && endsMidSentence(out[n-1]) && listItem.FindStringIndex(line) == nil {
+			out[n-1] += " " + line
+			continue
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// endsMidSentence reports whether line ends with a midSentence
+// abbreviation and its dot.
+func endsMidSentence(line string) bool {
+	if !strings.HasSuffix(line, ".") {
+		return false
+	}
+	before := strings.ToLower(line[:len(line)-1])
+	if midSentence[before[strings.LastIndexAny(before, " (\t")+1:]] {
+		return true
+	}
+	// "z. B.", "u. a.", "d. h." written with spaces.
+	for abbr := range midSentence {
+		if spaced := strings.ReplaceAll(abbr, ".", ". "); spaced != abbr &&
+			(before == spaced || strings.HasSuffix(before, " "+spaced) || strings.HasSuffix(before, "("+spaced)) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitSentences splits section text into sentences and list items.
+func splitSentences(text string) []sentence {
+	var out []sentence
+	for _, line := range joinBrokenLines(strings.Split(text, "\n")) {
 		if loc := listItem.FindStringIndex(line); loc != nil {
 			item := strings.TrimSpace(line[loc[1]:])
 			if item != "" {
