@@ -105,7 +105,7 @@ func TestCompoundSplit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.word, func(t *testing.T) {
-			got := sp.split(tt.word)
+			got := sp.split(tt.word, true)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("split(%q) = %q, want %q", tt.word, got, tt.want)
 			}

@@ -77,7 +77,7 @@ func (a *Analyzer) wordTerms(w word, lang string, cache termCache) []string {
 	}
 	terms := []string{stem(w.lower, lang)}
 	if !w.joined {
-		for _, p := range a.split.split(w.folded) {
+		for _, p := range a.split.split(w.folded, lang != "en") {
 			terms = append(terms, stem(p, "de"))
 		}
 	}
@@ -148,7 +148,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	parts := make([][]string, len(words)) // each word's compound parts (nil: none)
 	for i, w := range words {
 		qkeys[i] = wordKeys(w)
-		parts[i] = a.split.parts(w.folded)
+		parts[i] = a.split.parts(w.folded, lang != "en")
 		if n := len(parts[i]); n >= 2 {
 			head := parts[i][n-1]
 			qheads[i] = dedupe([]string{head, stem(head, "de")})

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -24,6 +25,13 @@ var linkers = []string{"s", "es", "n", "en", "e"}
 // splitter splits German compounds using a dictionary of folded words.
 type splitter struct {
 	words map[string]int32 // folded word → frequency in the knowledge base (base list: 1)
+	// nouns are the German nouns of the German–English dictionary (see
+	// readNouns), nil without one. A German word that the words above
+	// cannot split may be split with them ("Suchtkranke" → "Sucht" +
+	// "Kranke" where the pages hold neither on its own) — only then:
+	// the pages' own words decide first, and the dictionary's many short
+	// nouns would split words that are no compounds.
+	nouns map[string]bool
 }
 
 // newSplitter builds a splitter from word frequencies of German text; the
@@ -43,15 +51,37 @@ func newSplitter(freq map[string]int32) *splitter {
 	return s
 }
 
+// setNouns gives the splitter the dictionary's nouns (see readNouns).
+func (s *splitter) setNouns(nouns []string) {
+	s.nouns = make(map[string]bool, len(nouns))
+	for _, w := range nouns {
+		s.nouns[w] = true
+	}
+}
+
+// nounList is the splitter's dictionary nouns, sorted (nil: none).
+func (s *splitter) nounList() []string {
+	if s.nouns == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.nouns))
+	for w := range s.nouns {
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // split returns the parts of a folded word: the parts of the segmentation
 // into the fewest known words (at least two), followed by the parts of each
 // part that is itself a compound — modifiers ("hoch", "neu") left out. It
-// returns nil if the word is no compound of known words.
-func (s *splitter) split(folded string) []string {
+// returns nil if the word is no compound of known words. german allows the
+// dictionary's nouns as parts (a German text's word, not an English one).
+func (s *splitter) split(folded string, german bool) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
 	}
-	parts := s.segment(folded)
+	parts := s.segmentAny(folded, german)
 	if len(parts) < 2 {
 		return nil
 	}
@@ -75,12 +105,13 @@ func (s *splitter) split(folded string) []string {
 }
 
 // parts returns the top-level segmentation of a folded word without its
-// modifiers, or nil if it is no compound of known words.
-func (s *splitter) parts(folded string) []string {
+// modifiers, or nil if it is no compound of known words (german: as for
+// split).
+func (s *splitter) parts(folded string, german bool) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
 	}
-	seg := s.segment(folded)
+	seg := s.segmentAny(folded, german)
 	if len(seg) < 2 {
 		return nil
 	}
@@ -94,10 +125,25 @@ func (s *splitter) parts(folded string) []string {
 	return out
 }
 
+// segmentAny is segment, and when that finds no split and german allows,
+// the segmentation that may also use the dictionary's nouns.
+func (s *splitter) segmentAny(w string, german bool) []string {
+	seg := s.segment(w)
+	if len(seg) < 2 && german && s.nouns != nil {
+		seg = s.segmentWith(w, true)
+	}
+	return seg
+}
+
 // segment finds the segmentation of w into the fewest known words (at least
 // two), ties broken by the larger product of word frequencies. Linking
 // elements between parts are dropped.
-func (s *splitter) segment(w string) []string {
+func (s *splitter) segment(w string) []string { return s.segmentWith(w, false) }
+
+// segmentWith is segment; withNouns also takes the dictionary's nouns as
+// parts (with the frequency of a base word), unless they are stop words
+// or, at the end, a derivational suffix ("-schaft" in "Partnerschaft").
+func (s *splitter) segmentWith(w string, withNouns bool) []string {
 	n := len(w)
 	type state struct {
 		parts int
@@ -122,6 +168,9 @@ func (s *splitter) segment(w string) []string {
 				continue // the whole word is not a split
 			}
 			f, known := s.words[w[i:j]]
+			if !known && withNouns && s.nouns[w[i:j]] && !isStopAny(w[i:j]) && !(j == n && nounSuffixes[w[i:j]]) {
+				f, known = 1, true
+			}
 			if !known {
 				continue
 			}
@@ -154,3 +203,7 @@ func (s *splitter) segment(w string) []string {
 	}
 	return parts
 }
+
+// nounSuffixes are dictionary nouns that end German words as suffixes, not
+// as compound heads ("Partnerschaft", "Jugendlichen").
+var nounSuffixes = map[string]bool{"schaft": true, "schaften": true, "lichen": true, "liche": true, "heiten": true, "keiten": true}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A German–English dictionary lets a question in one language find pages
@@ -268,51 +270,138 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // the knowledge base's words; without a usable cache directory the table
 // is built every time.
 func cachedTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+	return cachedFromDictionary(path, "translations", func(h io.Writer) {
+		fmt.Fprintf(h, "%v\x00%v\x00", langs["de"], langs["en"])
+		// The stop words decide which words of a dictionary phrase count: a
+		// new civibot with other stop words builds its own table.
+		for _, name := range []string{"wordlists/stop_de.txt", "wordlists/stop_en.txt"} {
+			b, _ := wordlistFS.ReadFile(name)
+			h.Write(b)
+		}
+		terms := make([]string, 0, len(vocab))
+		for t := range vocab {
+			terms = append(terms, t)
+		}
+		sort.Strings(terms)
+		for _, t := range terms {
+			h.Write([]byte(t))
+			h.Write([]byte{0})
+		}
+	}, func() (*transTable, error) { return readTranslations(path, langs, vocab) })
+}
+
+// cachedFromDictionary returns what build makes of the dictionary at path,
+// kept in the user's cache directory under kind and a key of the file
+// (path, size, time) and what key writes; without a usable cache
+// directory, or for a dictionary in the temporary directory (tests), it
+// builds every time.
+func cachedFromDictionary[T any](path, kind string, key func(io.Writer), build func() (T, error)) (T, error) {
 	fi, err := os.Stat(path)
 	if err != nil || strings.HasPrefix(path, os.TempDir()) {
-		return readTranslations(path, langs, vocab)
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "v1\x00%s\x00%d\x00%d\x00%v\x00%v\x00", path, fi.Size(), fi.ModTime().UnixNano(), langs["de"], langs["en"])
-	// The stop words decide which words of a dictionary phrase count: a
-	// new civibot with other stop words builds its own table.
-	for _, name := range []string{"wordlists/stop_de.txt", "wordlists/stop_en.txt"} {
-		b, _ := wordlistFS.ReadFile(name)
-		h.Write(b)
-	}
-	terms := make([]string, 0, len(vocab))
-	for t := range vocab {
-		terms = append(terms, t)
-	}
-	sort.Strings(terms)
-	for _, t := range terms {
-		h.Write([]byte(t))
-		h.Write([]byte{0})
+		return build()
 	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return readTranslations(path, langs, vocab)
+		return build()
 	}
-	file := filepath.Join(dir, "civibot", "translations-"+hex.EncodeToString(h.Sum(nil)[:16])+".gob")
+	h := sha256.New()
+	fmt.Fprintf(h, "v1\x00%s\x00%s\x00%d\x00%d\x00", kind, path, fi.Size(), fi.ModTime().UnixNano())
+	key(h)
+	file := filepath.Join(dir, "civibot", kind+"-"+hex.EncodeToString(h.Sum(nil)[:16])+".gob")
 	if f, err := os.Open(file); err == nil {
-		var t transTable
-		err := gob.NewDecoder(bufio.NewReader(f)).Decode(&t)
+		var v T
+		err := gob.NewDecoder(bufio.NewReader(f)).Decode(&v)
 		f.Close()
 		if err == nil {
-			return &t, nil
+			return v, nil
 		}
 	}
-	t, err := readTranslations(path, langs, vocab)
+	v, err := build()
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
 		tmp := file + fmt.Sprintf(".%d.tmp", os.Getpid())
-		if err := writeFileSync(tmp, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(t) }); err == nil {
+		if err := writeFileSync(tmp, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(v) }); err == nil {
 			if os.Rename(tmp, file) != nil {
 				os.Remove(tmp)
 			}
 		}
 	}
-	return t, nil
+	return v, nil
+}
+
+// minNounLen is the length (in bytes, folded) from which a dictionary noun
+// may be a compound part: shorter ones ("Dien", "Tran", "Ster") split
+// "Dienstag", "Transport" and "Sterbefall" wrongly.
+const minNounLen = 5
+
+// readNouns reads the German nouns of the dictionary at path — single
+// words with a gender ("Sucht {f}") of minNounLen letters or more, folded
+// and in lower case, sorted — for the compound splitter: with them it
+// splits a city's words whose parts its pages do not hold on their own
+// ("Suchtkranke" → "Sucht" + "Kranke"; compound.go).
+func readNouns(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w %s not found: install Debian's trans-de-en package or set knowledge.dictionary (\"off\" to translate nothing)", ErrDictionary, path)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
+	}
+	defer f.Close()
+	set := map[string]bool{}
+	br := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := readDictLine(br)
+		if de, _, ok := strings.Cut(line, " :: "); ok && !strings.HasPrefix(line, "#") {
+			for _, sub := range strings.Split(de, " | ") {
+				for _, syn := range strings.Split(sub, ";") {
+					if w, ok := dictNoun(strings.TrimSpace(syn)); ok {
+						set[w] = true
+					}
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w %s: %v", ErrDictionary, path, err)
+		}
+	}
+	out := make([]string, 0, len(set))
+	for w := range set {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// dictNoun returns the folded word of a synonym that is one German noun
+// with its gender ("Sucht {f}", "Kranke {m,f}"), and whether it is one.
+func dictNoun(syn string) (string, bool) {
+	word, rest, ok := strings.Cut(syn, " ")
+	if !ok || !strings.HasPrefix(rest, "{") || len(rest) < 3 || !strings.ContainsRune("fmn", rune(rest[1])) {
+		return "", false
+	}
+	r, size := utf8.DecodeRuneInString(word)
+	if !unicode.IsUpper(r) {
+		return "", false
+	}
+	for _, c := range word[size:] {
+		if !unicode.IsLower(c) {
+			return "", false
+		}
+	}
+	w := foldWord(strings.ToLower(word))
+	if len(w) < minNounLen {
+		return "", false
+	}
+	return w, true
+}
+
+// cachedNouns is readNouns with a cache (see cachedFromDictionary).
+func cachedNouns(path string) ([]string, error) {
+	return cachedFromDictionary(path, "nouns", func(io.Writer) {}, func() ([]string, error) { return readNouns(path) })
 }

@@ -291,6 +291,14 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 	if err != nil {
 		return nil, st, err
 	}
+	if opts.Dictionary != "" {
+		// The dictionary's nouns split the compounds the pages' own words
+		// cannot; a dictionary that cannot be read is reported with the
+		// translations below.
+		if nouns, err := cachedNouns(opts.Dictionary); err == nil {
+			an.split.setNouns(nouns)
+		}
+	}
 	kb := &KB{
 		pages:  pages,
 		byID:   make(map[string]int, len(pages)),

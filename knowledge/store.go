@@ -89,7 +89,12 @@ type snapshot struct {
 	PTf              []uint16
 	DictWords        []string // compound dictionary: German words …
 	DictFreq         []int32  // … and their frequencies
-	Lang             []string // normalised language per page
+	// Nouns are the German–English dictionary's nouns the compound
+	// splitter falls back on (nil without a dictionary, or in a snapshot
+	// of an older civibot), kept so that a question's words split as the
+	// pages' did, with or without the dictionary where civibot serves.
+	Nouns []string
+	Lang  []string // normalised language per page
 	// Trans is the translation table built from the dictionary at ingest
 	// (nil without one; a snapshot of an older civibot has none either).
 	Trans *transTable
@@ -272,6 +277,7 @@ func writeGeneration(kb *KB, gdir string) error {
 	}
 	sort.Strings(words)
 	snap.DictWords = words
+	snap.Nouns = kb.an.split.nounList()
 	snap.DictFreq = make([]int32, len(words))
 	for i, w := range words {
 		snap.DictFreq[i] = kb.an.split.words[w]
@@ -401,7 +407,11 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb.an = &Analyzer{lex: lx, split: &splitter{words: dict}, trans: snap.Trans}
+	sp := &splitter{words: dict}
+	if snap.Nouns != nil {
+		sp.setNouns(snap.Nouns)
+	}
+	kb.an = &Analyzer{lex: lx, split: sp, trans: snap.Trans}
 	kb.an.setVocabulary(ts.vocabulary(), len(ts.clen)+len(ts.plen))
 	if snap.Trans == nil && opts.Dictionary != "" {
 		// Ingested by a civibot without translation: build the table now.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,10 @@ Impfung {f} [med.] | Impfungen {pl} :: vaccination | vaccinations
 Hilfe {f} :: help; aid
 Beratung {f} :: counselling; advice
 Familie {f} | Familien {pl} :: family | families
+Sucht {f} [med.] | Süchte {pl} :: addiction | addictions
+Kranke {m,f}; Kranker :: sick person; patient
+Schaft {m} [techn.] :: shaft
+Dien {m} :: a noun too short to be a compound part
 ein Satz ohne Trenner
 `
 
@@ -307,5 +312,89 @@ func TestCompoundTranslatedByParts(t *testing.T) {
 		if len(hits) == 0 || hits[0].Page.ID != tt.want {
 			t.Errorf("%q: %v, want %s first", tt.q, ids(hits), tt.want)
 		}
+	}
+}
+
+// TestDictionaryNouns: the dictionary's nouns (five letters or more, with
+// a gender) split the compounds the pages' own words cannot — for German
+// words only, never into a derivational suffix, and only where the pages'
+// words find no split; the nouns are kept with the knowledge base.
+func TestDictionaryNouns(t *testing.T) {
+	for _, tc := range []struct {
+		syn  string
+		want string
+	}{
+		{"Sucht {f} [med.]", "sucht"},
+		{"Kranke {m,f}", "kranke"},
+		{"Gebühr {f} [fin.]", "gebuhr"},
+		{"Hund {m}", ""},                       // shorter than minNounLen
+		{"Masern {pl} [med.]", ""},             // no gender: a plural
+		{"jdn./etw. anmelden {vt} [adm.]", ""}, // a verb
+		{"Kranker", ""},                        // no gender given
+		{"Der Hund bellt.", ""},
+	} {
+		got, ok := dictNoun(tc.syn)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("dictNoun(%q) = %q, %v; want %q", tc.syn, got, ok, tc.want)
+		}
+	}
+	dict := writeTestDictionary(t)
+	nouns, err := readNouns(dict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(nouns, "sucht") || slices.Contains(nouns, "dien") || !slices.IsSorted(nouns) {
+		t.Errorf("nouns = %v", nouns)
+	}
+	if _, err := readNouns(filepath.Join(t.TempDir(), "none")); !errors.Is(err, ErrDictionary) {
+		t.Errorf("missing dictionary: %v", err)
+	}
+
+	sp := newSplitter(map[string]int32{"beratung": 3, "partner": 2, "anwohner": 2, "parkausweis": 2})
+	sp.setNouns([]string{"sucht", "kranke", "schaft", "anwohnerpark", "ausweis"})
+	for _, tc := range []struct {
+		word   string
+		german bool
+		want   []string
+	}{
+		{"suchtberatung", true, []string{"sucht", "beratung"}},
+		{"suchtkranke", true, []string{"sucht", "kranke"}},
+		{"suchtberatung", false, nil},                                                         // an English page's word
+		{"partnerschaft", true, nil},                                                          // "-schaft" is a suffix
+		{"anwohnerparkausweis", true, []string{"anwohner", "parkausweis", "park", "ausweis"}}, // the pages' words decide
+	} {
+		if got := sp.split(tc.word, tc.german); !slices.Equal(got, tc.want) {
+			t.Errorf("split(%q, german %v) = %q, want %q", tc.word, tc.german, got, tc.want)
+		}
+	}
+
+	// End to end: "addiction" translates to "Sucht", which the pages hold
+	// only in "Suchtkranke"; a German question for "Sucht" finds the page
+	// too, after the knowledge base is stored and opened again.
+	ctx := context.Background()
+	pages := append(germanOnlyPages(), Page{ID: "sucht", Title: "Hilfe für Suchtkranke", Language: "de", Sections: []Section{
+		{Kind: SectionDescription, Text: "Die Beratungsstelle hilft Suchtkranken und ihren Familien. Suchtkranke erreichen uns jeden Tag."}}})
+	dir := filepath.Join(t.TempDir(), "kb")
+	if _, err := Ingest(ctx, dir, pages, Options{Dictionary: dict}); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	for _, q := range []Query{{Text: "addiction", Language: "en"}, {Text: "Sucht", Language: "de"}} {
+		hits, err := kb.Search(ctx, q)
+		if err != nil || len(hits) == 0 || hits[0].Page.ID != "sucht" {
+			t.Errorf("%q: %v %v", q.Text, ids(hits), err)
+		}
+	}
+	if !slices.ContainsFunc(kb.an.trans.From["en"]["addict"], func(t transTarget) bool { return t.Text == "Sucht" }) {
+		t.Errorf("addiction → %v, want Sucht (held by the pages in Suchtkranke)", kb.an.trans.From["en"]["addict"])
+	}
+	// The opened knowledge base splits a question's words as the pages'
+	// were split, with or without the dictionary where it serves.
+	if got := kb.an.split.split("suchtkranke", true); !slices.Equal(got, []string{"sucht", "kranke"}) {
+		t.Errorf("opened: split(suchtkranke) = %q", got)
 	}
 }
