@@ -33,8 +33,8 @@ import (
 //     "Altona Einwohnerangelegenheiten") and their descriptive text is
 //     mostly the same (≥ placeCopySimilarity; offices add a remark or two),
 //     or
-//   - both are contacts only, under equal titles, and share most of their
-//     contact words (≥ contactCopySimilarity).
+//   - their titles are equal (as above) and they share most of their words,
+//     contacts included (≥ contactCopySimilarity).
 // Sibling services ("… Laufbahnfachrichtung Polizeivollzugsdienst" vs "…
 // Feuerwehrtechnischer Dienst", "mit" vs "ohne Unterlagen") differ in words
 // their own text is about, not in an address, and stay apart.
@@ -54,8 +54,8 @@ const sameTitleWordSimilarity = 0.3
 // titles differ only in the office they name are copies.
 const placeCopySimilarity = 0.75
 
-// contactCopySimilarity is the share of shared contact words above which
-// two pages of contacts only, with the same title, are copies.
+// contactCopySimilarity is the share of shared words, contacts included,
+// above which two pages with the same title are copies.
 const contactCopySimilarity = 0.6
 
 // maxCopyGroup bounds the pages compared pairwise under one title key.
@@ -293,21 +293,34 @@ func areCopies(a, b *copyInfo) bool {
 		return false
 	}
 	sameTitle := strings.Join(a.title, "") == strings.Join(b.title, "") || (a.stems != "" && a.stems == b.stems)
-	if len(a.shingles) == 0 || len(b.shingles) == 0 {
-		// Pages of contacts only ("Town hall in Korb" twice, the
-		// opening hours written "08:00" and "08:\n00"): one page when
-		// their titles and most of their contact words agree.
-		return sameTitle && len(a.shingles) == 0 && len(b.shingles) == 0 && len(a.contact) > 0 &&
-			wordJaccard(a.contact, b.contact) >= contactCopySimilarity
+	if !sameTitle {
+		return len(a.shingles) > 0 && len(b.shingles) > 0 &&
+			namesPlaceOnly(a, b) && namesPlaceOnly(b, a) && jaccardAtLeast(a.shingles, b.shingles, placeCopySimilarity)
 	}
-	if sameTitle {
-		// The same title twice ("Impf-Empfehlungen", "Impfempfehlungen"):
-		// one page, published twice or in two wordings, when the two
-		// texts share their vocabulary. The engine could not tell the
-		// citizen the difference between two equal titles anyway.
-		return jaccardAtLeast(a.shingles, b.shingles, copySimilarity) || wordJaccard(a.words, b.words) >= sameTitleWordSimilarity
+	// The same title twice ("Impf-Empfehlungen", "Impfempfehlungen"): one
+	// page, published twice or in two wordings, when the two texts share
+	// their vocabulary. The engine could not tell the citizen the
+	// difference between two equal titles anyway. Their descriptive texts
+	// are compared, and their whole texts too: "Town hall in Korb" twice,
+	// once with its opening hours under a heading of their own (a contact
+	// section), once in the text.
+	if len(a.shingles) > 0 && len(b.shingles) > 0 &&
+		(jaccardAtLeast(a.shingles, b.shingles, copySimilarity) || wordJaccard(a.words, b.words) >= sameTitleWordSimilarity) {
+		return true
 	}
-	return namesPlaceOnly(a, b) && namesPlaceOnly(b, a) && jaccardAtLeast(a.shingles, b.shingles, placeCopySimilarity)
+	return len(a.words)+len(a.contact) > 0 && wordJaccard(union(a.words, a.contact), union(b.words, b.contact)) >= contactCopySimilarity
+}
+
+// union is the union of two word sets.
+func union(a, b map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(a)+len(b))
+	for w := range a {
+		out[w] = true
+	}
+	for w := range b {
+		out[w] = true
+	}
+	return out
 }
 
 // wordJaccard is the Jaccard similarity of two word sets.

@@ -229,8 +229,9 @@ func TestReorderedTitles(t *testing.T) {
 	}
 }
 
-// TestContactOnlyCopies: two pages of contacts only under one title are one
-// page when their contacts agree, two when they name other offices.
+// TestContactOnlyCopies: two pages of contacts under one title are one page
+// when their words agree, contacts included, two when they name other
+// offices.
 func TestContactOnlyCopies(t *testing.T) {
 	contact := func(s string) []Section { return []Section{{Kind: SectionContact, Text: s}} }
 	korb := "Gemeinde Korb\ngemeinde@korb.de\nwww.korb.de\nBürgerservice Montag 08:00 bis 12:00 Uhr\nIntegrationsbeauftragte Saousan Al-Bakri\nal-bakri@korb.de"
@@ -243,5 +244,14 @@ func TestContactOnlyCopies(t *testing.T) {
 	}
 	if got := findCopies(pages); !slices.Equal(got, []int32{-1, 0, -1}) {
 		t.Fatalf("copies = %v, want [-1 0 -1]", got)
+	}
+	// The same page once with everything in its text, once with the
+	// opening hours and names under a heading of their own.
+	inText := Page{ID: "d", Title: "Rathaus", Language: "de", Sections: []Section{{Kind: SectionDescription, Text: korb}}}
+	split := Page{ID: "e", Title: "Rathaus", Language: "de", Sections: []Section{
+		{Kind: SectionDescription, Text: "Gemeinde Korb\ngemeinde@korb.de\nwww.korb.de"},
+		{Kind: SectionContact, Heading: "Öffnungszeiten", Text: "Bürgerservice Montag 08:00 bis 12:00 Uhr\nIntegrationsbeauftragte Saousan Al-Bakri\nal-bakri@korb.de"}}}
+	if got := findCopies([]Page{inText, split, pages[2]}); !slices.Equal(got, []int32{-1, 0, -1}) {
+		t.Fatalf("text and contact section: copies = %v, want [-1 0 -1]", got)
 	}
 }
