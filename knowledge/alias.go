@@ -56,7 +56,7 @@ func (kb *KB) SetAliases(aliases []Alias) (unknown []Alias) {
 		e := aliasEntry{page: p, lang: lang}
 		seen := map[string]bool{}
 		for _, w := range splitWords(a.Text) {
-			if w.joined || isStop(w.folded, sl) {
+			if w.joined || w.stop(sl) {
 				continue
 			}
 			for _, t := range wordStems(w) {

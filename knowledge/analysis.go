@@ -24,7 +24,18 @@ type word struct {
 	// joined marks a form made by joining a hyphenated word ("steuerid" from
 	// "Steuer-ID"); the parts are words of their own.
 	joined bool
+	// acronym marks a short word written with two capitals or more in a
+	// text that is not written in capitals ("US", "BuT", "IT"): a name,
+	// not the stop word it spells ("us", "but", "it").
+	acronym bool
 }
+
+// stop reports whether w is a stop word of lang (see isStop); an acronym
+// is none.
+func (w word) stop(lang string) bool { return !w.acronym && isStop(w.folded, lang) }
+
+// maxAcronymLen is the longest acronym (in letters) splitWords marks.
+const maxAcronymLen = 5
 
 // splitWords splits text into words: maximal runs of letters and digits.
 // Words joined by hyphens ("Steuer-ID", "E-Mail") also yield the joined
@@ -34,12 +45,14 @@ func splitWords(text string) []word {
 	var b strings.Builder
 	var group []string // lower-case parts of the current hyphenated run
 	start := -1
+	upper := 0 // capitals in the current word
+	shouting := shouted(text)
 	emit := func(w string) {
 		n := utf8.RuneCountInString(w)
 		if n < 2 {
 			return
 		}
-		words = append(words, word{lower: w, folded: foldWord(w)})
+		words = append(words, word{lower: w, folded: foldWord(w), acronym: !shouting && upper >= 2 && n <= maxAcronymLen})
 	}
 	flushGroup := func() {
 		if len(group) > 1 {
@@ -51,7 +64,10 @@ func splitWords(text string) []word {
 	for i, r := range text {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if start < 0 {
-				start = i
+				start, upper = i, 0
+			}
+			if unicode.IsUpper(r) {
+				upper++
 			}
 			b.WriteRune(unicode.ToLower(r))
 			continue
@@ -79,6 +95,21 @@ func splitWords(text string) []word {
 	}
 	flushGroup()
 	return words
+}
+
+// shouted reports whether most letters of text are capitals ("WIE MELDE
+// ICH MEINEN HUND AN"): its short capitalised words are no acronyms.
+func shouted(text string) bool {
+	upper, letters := 0, 0
+	for _, r := range text {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+		}
+	}
+	return letters > 0 && 2*upper > letters
 }
 
 // foldWord maps a lower-case word to its folded form: ä→a, ö→o, ü→u, ß→ss and

@@ -16,7 +16,7 @@ func TestSplitWords(t *testing.T) {
 	}{
 		{"Führerschein", []string{"führerschein"}},
 		{"Wie beantrage ich den Perso?", []string{"wie", "beantrage", "ich", "den", "perso"}},
-		{"Steuer-ID beantragen", []string{"steuer", "id", "+steuerid", "beantragen"}},
+		{"Steuer-ID beantragen", []string{"steuer", "!id", "+steuerid", "beantragen"}},
 		{"E-Mail", []string{"mail", "+email"}},
 		{"a b 1 22 B1", []string{"22", "b1"}},
 		{"STRASSE, Straße", []string{"strasse", "straße"}},
@@ -24,6 +24,15 @@ func TestSplitWords(t *testing.T) {
 		{"--- ...", nil},
 		{"Kfz-Zulassungs-Stelle", []string{"kfz", "zulassungs", "stelle", "+kfzzulassungsstelle"}},
 		{"well-known. Next", []string{"well", "known", "+wellknown", "next"}},
+		// Acronyms (marked !) are names, not the stop words they spell.
+		{"Who is eligible for the BuT program?", []string{"who", "is", "eligible", "for", "the", "!but", "program"}},
+		{"exchange my US driving licence", []string{"exchange", "my", "!us", "driving", "licence"}},
+		{"IT-Sicherheit", []string{"!it", "sicherheit", "+itsicherheit"}},
+		{"Bundesamt (BAMF)", []string{"bundesamt", "!bamf"}},
+		{"Zulassungsbescheinigung Teil II", []string{"zulassungsbescheinigung", "teil", "!ii"}},
+		{"Die Ausweise", []string{"die", "ausweise"}},
+		// A text in capitals has none.
+		{"WIE MELDE ICH MEINEN HUND AN", []string{"wie", "melde", "ich", "meinen", "hund", "an"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -32,6 +41,9 @@ func TestSplitWords(t *testing.T) {
 				s := w.lower
 				if w.joined {
 					s = "+" + s
+				}
+				if w.acronym {
+					s = "!" + s
 				}
 				got = append(got, s)
 			}

@@ -91,7 +91,7 @@ func (a *Analyzer) wordTerms(w word, lang string, cache termCache) []string {
 // stop words removed, every word stemmed, compounds also as their parts.
 func (a *Analyzer) docTerms(dst []string, text, lang string, cache termCache) []string {
 	for _, w := range splitWords(text) {
-		if isStop(w.folded, lang) {
+		if w.stop(lang) {
 			continue
 		}
 		dst = append(dst, a.wordTerms(w, lang, cache)...)
@@ -134,7 +134,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	var words []word
 	var joined []word
 	for _, w := range all {
-		if isStop(w.folded, lang) {
+		if w.stop(lang) {
 			continue
 		}
 		if w.joined {

@@ -392,7 +392,7 @@ func (kb *KB) computeTitleWords(cache termCache) {
 		}
 		sl := stemLang(kb.lang[pi])
 		for _, w := range splitWords(kb.pages[pi].Title) {
-			if w.joined || isStop(w.folded, sl) {
+			if w.joined || w.stop(sl) {
 				continue
 			}
 			var ids []uint32

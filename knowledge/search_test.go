@@ -419,3 +419,23 @@ func TestSearchReportsUnknownWords(t *testing.T) {
 		t.Errorf("known question: Unknown = %q", hits[0].Unknown)
 	}
 }
+
+// TestAcronymIsNoStopWord: "BuT" (Bildung und Teilhabe) and "US" are
+// names in a question, not the stop words "but" and "us".
+func TestAcronymIsNoStopWord(t *testing.T) {
+	ctx := context.Background()
+	kb, err := Build(ctx, []Page{
+		{ID: "but", Title: "Bildungs- und Teilhabepaket (BuT)", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Das BuT bezahlt Schulausflüge, Mittagessen und Nachhilfe für Kinder aus Familien mit wenig Geld."}}},
+		{ID: "schule", Title: "Schulanmeldung", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Kinder werden im Frühjahr an der Grundschule angemeldet. Was Sie mitbringen, steht im Brief der Schule."}}},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	hits, err := kb.Search(ctx, Query{Text: "Who can get BuT?", Language: "en"})
+	if err != nil || len(hits) == 0 || hits[0].Page.ID != "but" {
+		t.Errorf("Who can get BuT?: %v %v", ids(hits), err)
+	}
+}
