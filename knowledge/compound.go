@@ -26,12 +26,14 @@ var linkers = []string{"s", "es", "n", "en", "e"}
 type splitter struct {
 	words map[string]int32 // folded word → frequency in the knowledge base (base list: 1)
 	// nouns are the German nouns of the German–English dictionary (see
-	// readNouns), nil without one. A German word that the words above
-	// cannot split may be split with them ("Suchtkranke" → "Sucht" +
-	// "Kranke" where the pages hold neither on its own) — only then:
-	// the pages' own words decide first, and the dictionary's many short
-	// nouns would split words that are no compounds.
-	nouns map[string]bool
+	// readNouns), nil without one, as hashes (nounHash): a set of 170,000
+	// strings would be scanned by every garbage collection. A German word
+	// that the words above cannot split may be split with them
+	// ("Suchtkranke" → "Sucht" + "Kranke" where the pages hold neither on
+	// its own) — only then: the pages' own words decide first, and the
+	// dictionary's many short nouns would split words that are no
+	// compounds.
+	nouns map[uint64]struct{}
 }
 
 // newSplitter builds a splitter from word frequencies of German text; the
@@ -53,23 +55,49 @@ func newSplitter(freq map[string]int32) *splitter {
 
 // setNouns gives the splitter the dictionary's nouns (see readNouns).
 func (s *splitter) setNouns(nouns []string) {
-	s.nouns = make(map[string]bool, len(nouns))
-	for _, w := range nouns {
-		s.nouns[w] = true
+	hashes := make([]uint64, len(nouns))
+	for i, w := range nouns {
+		hashes[i] = nounHash(w)
+	}
+	s.setNounHashes(hashes)
+}
+
+// setNounHashes gives the splitter the dictionary's nouns as hashes.
+func (s *splitter) setNounHashes(hashes []uint64) {
+	s.nouns = make(map[uint64]struct{}, len(hashes))
+	for _, h := range hashes {
+		s.nouns[h] = struct{}{}
 	}
 }
 
-// nounList is the splitter's dictionary nouns, sorted (nil: none).
-func (s *splitter) nounList() []string {
+// nounHashes is the splitter's dictionary nouns as sorted hashes (nil:
+// none).
+func (s *splitter) nounHashes() []uint64 {
 	if s.nouns == nil {
 		return nil
 	}
-	out := make([]string, 0, len(s.nouns))
-	for w := range s.nouns {
-		out = append(out, w)
+	out := make([]uint64, 0, len(s.nouns))
+	for h := range s.nouns {
+		out = append(out, h)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// isNoun reports whether w is one of the dictionary's nouns.
+func (s *splitter) isNoun(w string) bool {
+	_, ok := s.nouns[nounHash(w)]
+	return ok
+}
+
+// nounHash is the 64-bit FNV-1a hash of a folded noun.
+func nounHash(w string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(w); i++ {
+		h ^= uint64(w[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // split returns the parts of a folded word: the parts of the segmentation
@@ -168,7 +196,7 @@ func (s *splitter) segmentWith(w string, withNouns bool) []string {
 				continue // the whole word is not a split
 			}
 			f, known := s.words[w[i:j]]
-			if !known && withNouns && s.nouns[w[i:j]] && !isStopAny(w[i:j]) && !(j == n && nounSuffixes[w[i:j]]) {
+			if !known && withNouns && s.isNoun(w[i:j]) && !isStopAny(w[i:j]) && !(j == n && nounSuffixes[w[i:j]]) {
 				f, known = 1, true
 			}
 			if !known {

@@ -89,12 +89,13 @@ type snapshot struct {
 	PTf              []uint16
 	DictWords        []string // compound dictionary: German words …
 	DictFreq         []int32  // … and their frequencies
-	// Nouns are the German–English dictionary's nouns the compound
-	// splitter falls back on (nil without a dictionary, or in a snapshot
-	// of an older civibot), kept so that a question's words split as the
-	// pages' did, with or without the dictionary where civibot serves.
-	Nouns []string
-	Lang  []string // normalised language per page
+	// NounHashes are the German–English dictionary's nouns the compound
+	// splitter falls back on, hashed (nil without a dictionary, or in a
+	// snapshot of an older civibot), kept so that a question's words split
+	// as the pages' did, with or without the dictionary where civibot
+	// serves.
+	NounHashes []uint64
+	Lang       []string // normalised language per page
 	// Trans is the translation table built from the dictionary at ingest
 	// (nil without one; a snapshot of an older civibot has none either).
 	Trans *transTable
@@ -277,7 +278,7 @@ func writeGeneration(kb *KB, gdir string) error {
 	}
 	sort.Strings(words)
 	snap.DictWords = words
-	snap.Nouns = kb.an.split.nounList()
+	snap.NounHashes = kb.an.split.nounHashes()
 	snap.DictFreq = make([]int32, len(words))
 	for i, w := range words {
 		snap.DictFreq[i] = kb.an.split.words[w]
@@ -408,8 +409,8 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		return nil, err
 	}
 	sp := &splitter{words: dict}
-	if snap.Nouns != nil {
-		sp.setNouns(snap.Nouns)
+	if snap.NounHashes != nil {
+		sp.setNounHashes(snap.NounHashes)
 	}
 	kb.an = &Analyzer{lex: lx, split: sp, trans: snap.Trans}
 	kb.an.setVocabulary(ts.vocabulary(), len(ts.clen)+len(ts.plen))
