@@ -38,6 +38,17 @@ import (
 // other versions; Ingest rebuilds everything when it finds one.
 const FormatVersion = 1
 
+// AnalysisVersion numbers the way a civibot cuts pages and questions into
+// index terms (stop words, compound parts, acronyms, the dictionary's
+// nouns). A knowledge base stored under another number still opens, with
+// a warning: its pages' terms may no longer meet a question's terms as
+// this civibot cuts them, so answers suffer until it is ingested again.
+// Raise it with every change to the analysis.
+//
+//	1: before 5 December 2026 (not stored)
+//	2: acronyms are no stop words; the dictionary's nouns split compounds
+const AnalysisVersion = 2
+
 const (
 	manifestFile  = "manifest.json"
 	snapshotFile  = "kb.gob"
@@ -89,6 +100,9 @@ type snapshot struct {
 	PTf              []uint16
 	DictWords        []string // compound dictionary: German words …
 	DictFreq         []int32  // … and their frequencies
+	// Analysis is the AnalysisVersion of the civibot that wrote it (0: one
+	// before the number was stored).
+	Analysis int
 	// NounHashes are the German–English dictionary's nouns the compound
 	// splitter falls back on, hashed (nil without a dictionary, or in a
 	// snapshot of an older civibot), kept so that a question's words split
@@ -261,6 +275,7 @@ func writeGeneration(kb *KB, gdir string) error {
 	ts := kb.terms
 	snap := snapshot{
 		Format:   FormatVersion,
+		Analysis: AnalysisVersion,
 		Embedder: kb.emb.Name(),
 		Pages:    kb.pages,
 		Hashes:   kb.hashes,
@@ -419,6 +434,9 @@ func Open(ctx context.Context, dir string, opts Options) (*KB, error) {
 		kb.useDictionary(opts.Dictionary)
 	}
 	kb.computeTitleWords(make(termCache))
+	if a := max(snap.Analysis, 1); a != AnalysisVersion {
+		kb.warnings = append(kb.warnings, fmt.Sprintf("%s was ingested by a civibot that analyses text differently (analysis %d, this civibot %d): run civibot ingest again, or questions may miss pages", dir, a, AnalysisVersion))
+	}
 	idx, err := bleve.OpenUsing(filepath.Join(gdir, bleveDir), map[string]any{"read_only": true})
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: open %s: bleve index: %w", dir, err)

@@ -1,7 +1,9 @@
 package knowledge
 
 import (
+	"bufio"
 	"context"
+	"encoding/gob"
 	"errors"
 	"math"
 	"os"
@@ -413,5 +415,50 @@ func TestCurrentGeneration(t *testing.T) {
 		if err != nil || g != []string{"gen-000001", "gen-000002"}[want] {
 			t.Errorf("after ingest %d: %q, %v", want+1, g, err)
 		}
+	}
+}
+
+// TestOpenWarnsOfOlderAnalysis: a knowledge base ingested by a civibot
+// that cut text into terms differently still opens, and says to ingest
+// again; one of this civibot's opens without the warning.
+func TestOpenWarnsOfOlderAnalysis(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "kb")
+	if _, err := Ingest(ctx, dir, fixturePages(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := kb.Warnings(); len(w) != 0 {
+		t.Errorf("warnings of a current knowledge base: %v", w)
+	}
+	kb.Close()
+
+	// Rewrite the snapshot as a civibot before AnalysisVersion stored it.
+	gdir, err := CurrentGeneration(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, gdir, snapshotFile)
+	snap, err := readSnapshot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Analysis = 0
+	if err := writeFileSync(path, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(snap) }); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if w := old.Warnings(); len(w) != 1 || !strings.Contains(w[0], "run civibot ingest again") || !strings.Contains(w[0], "analysis 1") {
+		t.Errorf("warnings = %v", w)
+	}
+	if hits := search(t, old, roundTripQueries[0]); len(hits) == 0 {
+		t.Error("the older knowledge base answers nothing")
 	}
 }
