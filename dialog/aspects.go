@@ -76,7 +76,7 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
 			re(`(\d+\s*(jahre|jahren|lebensjahr)|lebensjahr|volljaehrig|minderjaehrig|jahre alt|\balter\b|kinder|jugendliche|erwachsene|\d+\s*years|years old|\baged?\b|under \d+|over \d+|adults?|children|minors?)`)},
 		{aspectDocuments,
-			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|\b(was|welche\w*)\b.{0,40}\b(brauche|benoetige) ich|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do i need|need to (bring|provide|show)|proof)`),
+			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|\b(was|welche\w*)\b.{0,40}\b(brauche|benoetige) ich|\b(was|welche\w*)\b.{0,40}\b(braucht|benoetigt) man\b|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do (i|you|we) need|need to (bring|provide|show)|proof)`),
 			[]knowledge.SectionKind{knowledge.SectionDocuments},
 			re(`(mitbring|vorleg|vorzeig|unterlagen|nachweis|ausweis|bescheinigung|urkunde|formular|antragsformular|\bfoto|bring|present|\bdocuments?\b|proof|certificate|passport|\bform\b|photo)`)},
 		{aspectDuration,

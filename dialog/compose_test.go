@@ -53,6 +53,8 @@ func TestDetectAspect(t *testing.T) {
 		"How much is a residents' parking permit":                    aspectFees,
 		"Welche Unterlagen brauche ich?":                             aspectDocuments,
 		"what documents do I need":                                   aspectDocuments,
+		"Was braucht man, um ein Bankkonto zu eröffnen?":             aspectDocuments,
+		"we just had a baby what do we need to register":             aspectDocuments,
 		"Wie lange dauert das?":                                      aspectDuration,
 		"Gibt es eine Frist für die Anmeldung?":                      aspectDeadline,
 		"how long is my passport valid":                              aspectDeadline,
