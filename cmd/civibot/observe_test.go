@@ -210,7 +210,10 @@ func TestServeMetricsAndAnalytics(t *testing.T) {
 		code, body := erika.do("GET", "/console/api/analytics", nil)
 		rep = body
 		tt, _ := body["totals"].(map[string]any)
-		return code == 200 && tt["conversations"] == 3.0 && tt["waits"] == 1.0
+		// Events are recorded as they happen, not in the order of the
+		// channels: wait for all four messages, not just the three
+		// conversations.
+		return code == 200 && tt["conversations"] == 3.0 && tt["waits"] == 1.0 && tt["messages"] == 4.0
 	})
 	tt := rep["totals"].(map[string]any)
 	if tt["handed_off"] != 1.0 || tt["up"] != 1.0 || tt["messages"] != 4.0 || strings.Join(toStrings(rep["channels"]), ",") != "sms,telegram,web" {
