@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Analyzer turns text into the terms the index holds: stems, compound parts,
@@ -237,7 +238,29 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	// Translations into the language of the pages search alongside.
 	translated := map[int]bool{} // question words a translation covers
-	for _, m := range a.trans.match(words, normLang(lang)) {
+	matches := a.trans.match(words, normLang(lang))
+	// German names in an English question over English pages
+	// ("Realschulabschluss", "Kinder- und Jugendkulturwerkstatt"): the
+	// pages translated them, so the question's words are translated too.
+	germanInEnglish := func(i int) bool {
+		return normLang(lang) == "en" && !a.german && looksGerman(words[i]) && !a.knows(wordStems(words[i]))
+	}
+	if a.trans != nil && normLang(lang) == "en" && !a.german {
+		var ger []word
+		var at []int
+		for i, w := range words {
+			if germanInEnglish(i) {
+				ger, at = append(ger, w), append(at, i)
+			}
+		}
+		for _, m := range a.trans.match(ger, "de") {
+			for k, wi := range m.words {
+				m.words[k] = at[wi]
+			}
+			matches = append(matches, m)
+		}
+	}
+	for _, m := range matches {
 		for _, wi := range m.words {
 			translated[wi] = true
 		}
@@ -263,8 +286,11 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	// measles, vaccination): one option with a slot per part, found partly
 	// when only some are. (With German pages, a German question has its
 	// own pages to find.)
-	if normLang(lang) != "en" && a.trans != nil && !a.german {
+	if a.trans != nil && !a.german {
 		for i, w := range words {
+			if normLang(lang) == "en" && !germanInEnglish(i) {
+				continue
+			}
 			if translated[i] || a.knows(qslot{stem(w.lower, "de")}) && a.vocab != nil {
 				continue // translated, or a word the pages hold as it is
 			}
@@ -625,3 +651,13 @@ func editDistance(a, b string, max int) int {
 	}
 	return prev[len(b)]
 }
+
+// looksGerman reports whether a word of an English question is likely a
+// German one: it has an umlaut or ß, or is a long word (a compound).
+func looksGerman(w word) bool {
+	return w.folded != w.lower || utf8.RuneCountInString(w.lower) >= minGermanInEnglish
+}
+
+// minGermanInEnglish is the length from which an unknown word of an
+// English question is taken for a German compound.
+const minGermanInEnglish = 10

@@ -301,11 +301,14 @@ func TestCompoundTranslatedByParts(t *testing.T) {
 			t.Errorf("compoundParts(%q) = %q, want %q", tt.word, got, tt.parts)
 		}
 	}
-	for _, tt := range []struct{ q, want string }{
-		{"Wann braucht mein Kind die Masernimpfung?", "measles"},
-		{"Gibt es Familienberatung?", "family"},
+	for _, tt := range []struct{ q, lang, want string }{
+		{"Wann braucht mein Kind die Masernimpfung?", "de", "measles"},
+		{"Gibt es Familienberatung?", "de", "family"},
+		// German names in an English question are translated as well.
+		{"When does my child need the Masernimpfung?", "en", "measles"},
+		{"Is there Familienberatung in the city?", "en", "family"},
 	} {
-		hits, err := kb.Search(ctx, Query{Text: tt.q, Language: "de"})
+		hits, err := kb.Search(ctx, Query{Text: tt.q, Language: tt.lang})
 		if err != nil {
 			t.Fatal(err)
 		}
