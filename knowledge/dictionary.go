@@ -248,15 +248,25 @@ func slashAlternatives(s string) []string {
 	return out
 }
 
-// readTranslations builds a knowledge base's translation table from the
-// dictionary file at path (see buildTranslations).
-func readTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+// openDictionary opens the dictionary file at path; a missing one is an
+// ErrDictionary that says what to install.
+func openDictionary(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w %s not found: install Debian's trans-de-en package or set knowledge.dictionary (\"off\" to translate nothing)", ErrDictionary, path)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
+	}
+	return f, nil
+}
+
+// readTranslations builds a knowledge base's translation table from the
+// dictionary file at path (see buildTranslations).
+func readTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
+	f, err := openDictionary(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	return buildTranslations(f, path, minDictPairs, langs, vocab)
@@ -342,12 +352,9 @@ const minNounLen = 5
 // splits a city's words whose parts its pages do not hold on their own
 // ("Suchtkranke" → "Sucht" + "Kranke"; compound.go).
 func readNouns(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := openDictionary(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w %s not found: install Debian's trans-de-en package or set knowledge.dictionary (\"off\" to translate nothing)", ErrDictionary, path)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
+		return nil, err
 	}
 	defer f.Close()
 	set := map[string]bool{}
