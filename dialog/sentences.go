@@ -135,15 +135,18 @@ func endsMidSentence(line string) bool {
 	if midSentence[before[strings.LastIndexAny(before, " (\t")+1:]] {
 		return true
 	}
-	// "z. B.", "u. a.", "d. h." written with spaces.
-	for abbr := range midSentence {
-		if spaced := strings.ReplaceAll(abbr, ".", ". "); spaced != abbr &&
-			(before == spaced || strings.HasSuffix(before, " "+spaced) || strings.HasSuffix(before, "("+spaced)) {
+	for _, spaced := range spacedMidSentence {
+		if before == spaced || strings.HasSuffix(before, " "+spaced) || strings.HasSuffix(before, "("+spaced) {
 			return true
 		}
 	}
 	return false
 }
+
+// spacedMidSentence are the midSentence abbreviations of several letters
+// as written with spaces ("z. B.", "u. a."), lower case, without the final
+// dot.
+var spacedMidSentence = []string{"z. b", "e. g", "i. e", "d. h", "u. a", "i. d. r"}
 
 // splitSentences splits section text into sentences and list items.
 func splitSentences(text string) []sentence {

@@ -189,9 +189,10 @@ func titleKeys(title string) []string {
 
 // titleStems is a title as the set of its words' stems, stop words left
 // out, in sorted order: the same title in another wording. Integreat
-// publishes pages translated back and forth, so one city has "Informationen
-// zu Kirchen und Gebetshäusern" and "Informationen über Kirchen und
-// Gebetshäuser", "Gesetz zum Schutz vor Masern" and "Masern-Schutz-Gesetz",
+// publishes pages translated back and forth, so one city has "Wo finde ich
+// einen Deutschkurs?" and "Wo kann ich einen Deutschkurs finden?",
+// "Masern-Schutz-Gesetz" and "Gesetz zum Schutz der Masern" ("vor" is a
+// contrast word: "Gesetz zum Schutz vor Masern" stays apart),
 // "Dolmetscher" and "Dolmetscherinnen und Dolmetscher", "Further
 // vaccination recommendations of the STIKO" and "Further STIKO vaccination
 // recommendations". Sibling services differ in a word that names what is
