@@ -78,7 +78,7 @@ func newAspectRules() []aspectRule {
 		{aspectDocuments,
 			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|\b(was|welche\w*)\b.{0,40}\b(brauche|benoetige) ich|\b(was|welche\w*)\b.{0,40}\b(braucht|benoetigt) man\b|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do (i|you|we) need|need to (bring|provide|show)|proof)`),
 			[]knowledge.SectionKind{knowledge.SectionDocuments},
-			re(`(mitbring|vorleg|vorzeig|unterlagen|nachweis|ausweis|bescheinigung|urkunde|formular|antragsformular|\bfoto|bring|present|\bdocuments?\b|proof|certificate|passport|\bform\b|photo)`)},
+			re(`(mitbring|mitzubring|vorleg|vorzuleg|vorzeig|vorzuzeig|unterlagen|dokument|nachweis|ausweis|bescheinigung|urkunde|formular|antragsformular|\bfoto|bring|present|\bdocuments?\b|proof|certificate|passport|\bform\b|photo)`)},
 		{aspectDuration,
 			re(`(wie lange dauert|dauert es|wie schnell|bearbeitungszeit|wartezeit|wann bekomme|wann erhalte|how long does|how long will|how long is the wait|processing time|waiting time|when will i (get|receive)|how quickly)`),
 			[]knowledge.SectionKind{knowledge.SectionDeadlines, knowledge.SectionProcedure},

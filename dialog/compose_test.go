@@ -1,8 +1,11 @@
 package dialog
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/civibot/civibot/knowledge"
 )
 
 func TestSplitSentences(t *testing.T) {
@@ -188,6 +191,109 @@ func TestAspectCues(t *testing.T) {
 	for _, tt := range tests {
 		if got := ruleOf(rules, tt.a).cue.MatchString(fold(tt.sentence)); got != tt.want {
 			t.Errorf("%s cue in %q = %v, want %v", tt.a, tt.sentence, got, tt.want)
+		}
+	}
+}
+
+// TestKeywordLine: a page's last line that only lists search words is not
+// one of its sentences; a list the line before introduces is.
+func TestKeywordLine(t *testing.T) {
+	for _, tt := range []struct {
+		lines []string
+		last  string // the last sentence analysed
+	}{
+		{[]string{"Die Beratung ist kostenlos.", "Suchthilfe, Alkohol, Suchtprävention"}, "Die Beratung ist kostenlos."},
+		{[]string{"Wir helfen gern.", "Treffpunkt für Frauen, Freizeit, Mütter"}, "Wir helfen gern."},
+		{[]string{"In folgenden Sprachen:", "Deutsch, Englisch, Arabisch"}, "Deutsch, Englisch, Arabisch"},
+		{[]string{"Die Beratung ist kostenlos.", "Alkohol, Drogen"}, "Alkohol, Drogen"},                                               // two are no list
+		{[]string{"Die Beratung ist kostenlos.", "Montag, Dienstag, Freitag 9 bis 12 Uhr"}, "Montag, Dienstag, Freitag 9 bis 12 Uhr"}, // digits
+		{[]string{"Die Beratung ist kostenlos.", "Sie beraten, helfen, begleiten."}, "Sie beraten, helfen, begleiten."},               // a sentence
+		{[]string{"Suchthilfe, Alkohol, Suchtprävention"}, "Suchthilfe, Alkohol, Suchtprävention"},                                    // the only line
+	} {
+		page := &knowledge.Page{Sections: []knowledge.Section{{Kind: knowledge.SectionDescription, Text: strings.Join(tt.lines, "\n")}}}
+		ps := analyze(page, func(string) []knowledge.Concept { return nil })
+		sents := ps[len(ps)-1]
+		if got := sents[len(sents)-1].text; got != tt.last {
+			t.Errorf("%q: last sentence %q, want %q", tt.lines, got, tt.last)
+		}
+	}
+}
+
+// TestAspectCompoundNamesMore: a question word that asks the aspect counts
+// like the page's topic ("Gebühren" in a fee question is rarely in the
+// sentence that names the fee), unless it is a compound that also names
+// what it is about ("Urlaubsanspruch": the holiday; "Fahrtkosten": the
+// fare): that one is telling like any other word.
+func TestAspectCompoundNamesMore(t *testing.T) {
+	page := knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Im Pflichtpraktikum gibt es keinen Anspruch auf Urlaub.\nDie Fahrt zum Betrieb kostet nichts.\nDie Gebühren zahlt der Betrieb.\nEs gibt Kosten für die Fahrt."}}}
+	kb, err := knowledge.Build(context.Background(), []knowledge.Page{page}, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	e, err := NewEngine(Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := kb.Page("p")
+	for _, tt := range []struct {
+		question, word string
+		topic          bool
+	}{
+		{"Was bedeutet der Urlaubsanspruch im Praktikum?", "urlaubsanspruch", false},
+		{"Wer zahlt die Fahrtkosten?", "fahrtkosten", false},
+		{"Wie hoch sind die Gebühren?", "gebühren", true},
+		{"Gibt es einen Anspruch?", "anspruch", true},
+	} {
+		q := e.newQuestion(tt.question, "de", detectAspect(e.aspects, tt.question), p)
+		found := false
+		for i, c := range q.concepts {
+			if c.Word == tt.word {
+				found = true
+				if q.topic[i] != tt.topic {
+					t.Errorf("%q: %q counts as topic %v, want %v (aspect %s, terms %v)", tt.question, tt.word, q.topic[i], tt.topic, q.aspect, c.Terms)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%q: no concept %q", tt.question, tt.word)
+		}
+	}
+}
+
+// TestBlockHeading: a sentence under a heading inside the section's text
+// that names the question's words ("Urlaub") is scored as part of that
+// block (sfBlock); one under another heading is not, and a sentence does
+// not read as a heading.
+func TestBlockHeading(t *testing.T) {
+	page := knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Pausen\nBei mehr als 6 Stunden gibt es 30 Minuten Pause.\nUrlaub\nIm Pflichtpraktikum gibt es keinen.\nIm freiwilligen Praktikum ist es möglich.\nZeugnis\nDer Betrieb stellt ein Zeugnis aus."}}}
+	kb, err := knowledge.Build(context.Background(), []knowledge.Page{page}, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	e, err := NewEngine(Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := kb.Page("p")
+	q := e.newQuestion("Gibt es Urlaub?", "de", aspectNone, p)
+	block := map[string]bool{}
+	for _, sents := range e.scoreSentences(p, e.sentences(p), q) {
+		for _, s := range sents {
+			block[s.text] = s.x[sfBlock] > 0
+		}
+	}
+	for text, want := range map[string]bool{
+		"Bei mehr als 6 Stunden gibt es 30 Minuten Pause.": false,
+		"Im Pflichtpraktikum gibt es keinen.":              true,
+		"Im freiwilligen Praktikum ist es möglich.":        true,
+		"Der Betrieb stellt ein Zeugnis aus.":              false,
+	} {
+		if got, ok := block[text]; !ok || got != want {
+			t.Errorf("%q: in the Urlaub block %v (found %v), want %v", text, got, ok, want)
 		}
 	}
 }

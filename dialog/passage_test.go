@@ -94,6 +94,29 @@ func passagePages() []knowledge.Page {
 			"Montag 07:30 - 12:00",
 			"Freitag 07:30 - 12:00",
 		)},
+		{ID: "praktikum", Title: "Rechte und Pflichten im Praktikum", Language: "de", URL: "https://www.musterstadt.example/praktikum", Sections: desc(
+			"Praktikumsvertrag",
+			"Es muss kein Praktikumsvertrag gemacht werden.",
+			"Es ist aber gut, einen Praktikumsvertrag zu haben.",
+			"Arbeitszeit",
+			"Unter 15 Jahren ist Arbeit generell verboten.",
+			"Über 18 Jahre sollte die regelmäßige Arbeitszeit von 8 Stunden pro Tag gelten.",
+			"Pausen",
+			"Auch Personen im Praktikum dürfen und müssen Pause machen.",
+			"Bei einer Arbeitszeit von mehr als 6 Stunden müssen 30 Minuten Pause gemacht werden.",
+			"Krankheit",
+			"Bei Krankheit informiert der Praktikant sofort den Praktikumsbetrieb.",
+			"Oft brauchen Praktikanten ein Attest vom Arzt.",
+			"Urlaub",
+			"Im Pflichtpraktikum gibt es keinen Anspruch auf Urlaub.",
+			"In einem freiwilligen Praktikum ist es möglich, Urlaub zu nehmen.",
+			"Zeugnis",
+			"Praktikanten haben einen Anspruch auf ein Praktikumszeugnis.",
+			"Das Zeugnis hilft später in der Bewerbung für eine Ausbildung.",
+			"Dolmetscher",
+			"Für die Übersetzung im Betrieb vermittelt der Verein Dolmetscherinnen.",
+			"Dolmetscherinnen, Übersetzung, Praktikum, Rechte",
+		)},
 		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
 			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
 			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
@@ -118,6 +141,9 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 		{"Gibt es eine Fahrradwerkstatt in der Kinder- und Jugendkulturwerkstatt?", "werkstatt", []string{"Es gibt auch eine Fahrradwerkstatt"}},
 		{"Wie viele Mitglieder hat das Netzwerk berufstätiger Frauen ungefähr?", "verein", []string{"30.000 Mitglieder"}},
 		{"Wer kann kein Wohngeld bekommen?", "wohngeld", []string{"Asylbewerberleistungsgesetz"}},
+		// A compound that asks the aspect and names what it is about:
+		// "Urlaubsanspruch" asks eligibility and names the holiday.
+		{"Was bedeutet der Urlaubsanspruch im Praktikum?", "praktikum", []string{"keinen Anspruch auf Urlaub"}},
 		{"Was passiert, wenn man die Aufenthaltsdauer überschreitet?", "schwarzarbeit", []string{
 			"Wenn Sie die Aufenthaltsdauer überschreiten", "Die Ausländerbehörde kann den Aufenthalt dann beenden.",
 			"Eine Wiedereinreise ist nur möglich", "Es kann auch zu einem gerichtlichen Strafverfahren kommen."}},
@@ -132,6 +158,22 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 				t.Errorf("%q:\n%s\nwant %q in the answer", tc.q, r.Text, w)
 			}
 		}
+	}
+}
+
+// TestKeywordLineNotQuoted: the bare list of search words that ends a
+// page holds the question's words but is never part of the answer.
+func TestKeywordLineNotQuoted(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	r := askDE(t, e, "Gibt es Dolmetscherinnen für die Übersetzung im Praktikum?")
+	if len(r.Sources) == 0 || r.Sources[0].PageID != "praktikum" {
+		t.Fatalf("answered from %v, want praktikum", r.Sources)
+	}
+	if strings.Contains(r.Text, "Dolmetscherinnen, Übersetzung") {
+		t.Errorf("the keyword line is quoted:\n%s", r.Text)
+	}
+	if !strings.Contains(r.Text, "vermittelt der Verein Dolmetscherinnen") {
+		t.Errorf("want the sentence about interpreters:\n%s", r.Text)
 	}
 }
 

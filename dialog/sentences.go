@@ -43,7 +43,41 @@ func analyze(page *knowledge.Page, concepts func(string) []knowledge.Concept) pa
 		}
 		out[i] = sents
 	}
+	if n := len(out); n > 0 {
+		if sents := out[n-1]; len(sents) > 1 && keywordLine(sents[len(sents)-1].text) && !strings.HasSuffix(sents[len(sents)-2].text, ":") {
+			out[n-1] = sents[:len(sents)-1]
+		}
+	}
 	return out
+}
+
+// A page that ends with a bare list of search words ("Übersetzung,
+// Sprachmittler, Sprachmittlerin", "Suchthilfe, Alkohol, Suchtprävention":
+// the Integreat CMS puts a page's keywords there, unlabelled) is searched
+// with them, but they are no sentence of an answer: quoted, they hold the
+// question's words and answer nothing. A line is such a list when it names
+// at least minKeywords phrases of at most three words, without digits,
+// addresses or a sentence's end, and the line before does not introduce
+// it ("In folgenden Sprachen:").
+const minKeywords = 3
+
+// keywordLine reports whether a line is a bare list of search words.
+func keywordLine(l string) bool {
+	l = strings.TrimSpace(l)
+	if l == "" || strings.ContainsAny(l[len(l)-1:], ".!?:;") || strings.ContainsAny(l, "0123456789@/()") ||
+		listItem.MatchString(l) || strings.Contains(strings.ToLower(l), "www.") {
+		return false
+	}
+	items := strings.Split(l, ",")
+	if len(items) < minKeywords {
+		return false
+	}
+	for _, it := range items {
+		if n := len(strings.Fields(it)); n == 0 || n > 3 {
+			return false
+		}
+	}
+	return true
 }
 
 // termsOf lists the terms of a text's concepts once each: all of them, and
