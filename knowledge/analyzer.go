@@ -135,7 +135,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	var words []word
 	var joined []word
 	for _, w := range all {
-		if w.stop(lang) {
+		if w.stop(lang) || a.foreignStop(w, lang) {
 			continue
 		}
 		if w.joined {
@@ -342,6 +342,20 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 		}
 	}
 	return concepts, dedupe(expansions)
+}
+
+// foreignStop reports whether a word of a question is a stop word of the
+// other language that only the name of something holds: "für" in "What is
+// offered at Café Glanz für Frauen?", "with" in "Wie melde ich mich bei
+// Start with a Friend an?". The pages do not index it (stop words are not
+// searched), so it would count as a word no page knows; a word with a
+// translation from the question's language ("die": to die) stays.
+func (a *Analyzer) foreignStop(w word, lang string) bool {
+	other := map[string]string{"de": "en", "en": "de"}[normLang(lang)]
+	if other == "" || !w.stop(other) || a.knows(wordStems(w)) {
+		return false
+	}
+	return a.trans == nil || len(a.trans.From[normLang(lang)][stem(w.lower, normLang(lang))]) == 0
 }
 
 // has reports whether c already has an option with the same slots.

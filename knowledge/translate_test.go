@@ -39,6 +39,7 @@ Sucht {f} [med.] | Süchte {pl} :: addiction | addictions
 Kranke {m,f}; Kranker :: sick person; patient
 Schaft {m} [techn.] :: shaft
 Dien {m} :: a noun too short to be a compound part
+sterben {vi} | sterbend | gestorben :: to die | dying | died
 ein Satz ohne Trenner
 `
 
@@ -399,5 +400,39 @@ func TestDictionaryNouns(t *testing.T) {
 	// were split, with or without the dictionary where it serves.
 	if got := kb.an.split.split("suchtkranke", true); !slices.Equal(got, []string{"sucht", "kranke"}) {
 		t.Errorf("opened: split(suchtkranke) = %q", got)
+	}
+}
+
+// TestForeignStopWords: a stop word of the other language inside a name
+// ("für" in "Café Glanz für Frauen" asked in English, "with" in "Start
+// with a Friend" asked in German) is no word the pages lack; a word with a
+// translation from the question's language ("die": to die) stays.
+func TestForeignStopWords(t *testing.T) {
+	ctx := context.Background()
+	de := []Page{{ID: "cafe", Title: "Café Glanz für Frauen", Language: "de", Sections: []Section{
+		{Kind: SectionDescription, Text: "Das Café ist ein Treffpunkt für Frauen und Kinder. Nach dem Sterben des Hundes melden Sie ihn ab."}}}}
+	en := []Page{{ID: "friend", Title: "Start with a Friend", Language: "en", Sections: []Section{
+		{Kind: SectionDescription, Text: "Start with a Friend brings people together."}}}}
+	for _, tt := range []struct {
+		pages      []Page
+		q, lang    string
+		want, lose string
+	}{
+		{de, "What is offered at Café Glanz für Frauen?", "en", "glanz", "für"},
+		{de, "What do I do when my dog will die?", "en", "die", ""},
+		{en, "Wie melde ich mich bei Start with a Friend an?", "de", "friend", "with"},
+	} {
+		kb, err := Build(ctx, tt.pages, Options{Dictionary: writeTestDictionary(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var words []string
+		for _, c := range kb.an.Concepts(tt.q, tt.lang) {
+			words = append(words, c.Word)
+		}
+		if !slices.Contains(words, tt.want) || (tt.lose != "" && slices.Contains(words, tt.lose)) {
+			t.Errorf("%q: concepts %q, want %q and not %q", tt.q, words, tt.want, tt.lose)
+		}
+		kb.Close()
 	}
 }
