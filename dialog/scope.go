@@ -41,10 +41,19 @@ var scopeCues = []pattern{
 	re(`\b(bist du verliebt|sinn des lebens|meaning of life|lieblings\w+|favou?rite (colou?r|food|film|movie|song|animal)|wie alt bist du|how old are you|hast du (gefuehle|einen freund|eine freundin)|do you have (feelings|a (boy|girl)friend))\b`),
 }
 
+// adminIntent marks a question about a permit, a licence, a registration
+// or a fee: a matter for the city whatever it concerns ("What do I need to
+// open a restaurant?", "Brauche ich eine Erlaubnis für einen Burger-Stand?",
+// "Genehmigung für ein Fußballturnier im Park").
+var adminIntent = re(`\b(genehmigung\w*|erlaubnis\w*|konzession\w*|anmeld\w*|anmeldung|beantrag\w*|antrag\w*|eroeffn\w*|gewerbe\w*|lizenz\w*|gebuehr\w*|behoerde\w*|amt|permits?|licen[cs]e[sd]?|registe?r\w*|apply|application|(open|start)(ing)? an? \w+|authorit(y|ies)|fees?)\b`)
+
 // scopeCue reports whether the question looks like one a general chatbot is
 // asked rather than a city.
 func scopeCue(question string) bool {
 	folded := fold(question)
+	if adminIntent.MatchString(folded) {
+		return false
+	}
 	for _, p := range scopeCues {
 		if p.MatchString(folded) {
 			return true

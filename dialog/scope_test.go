@@ -80,6 +80,18 @@ func TestScopeReply(t *testing.T) {
 			t.Errorf("%q: decision %+v, want an answer", q, r.Decision)
 		}
 	}
+	// A permit, a licence, a registration or a fee is a city matter
+	// whatever it concerns: no scope reply, even when no page is sure.
+	for _, q := range []string{"What do I need to open a restaurant?", "Brauche ich eine Genehmigung für einen Burgerstand auf dem Markt?",
+		"Genehmigung für ein Fußballturnier im Park", "do I need a licence to sell pizza at the street festival"} {
+		r, err := e.Respond(ctx, dialog.Turn{Text: q, Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Decision.Kind == dialog.KindScope {
+			t.Errorf("%q: a scope reply, want the city's answer, a choice or a person", q)
+		}
+	}
 }
 
 // TestHedgedAnswer: below the answer threshold the answer says the engine
