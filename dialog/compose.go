@@ -41,7 +41,7 @@ func limitsFor(style Style) composeLimits {
 
 // fullChars is the length of a full answer (title and quoted text), so
 // that a citizen reads a short paragraph, not the page.
-const fullChars = 590
+const fullChars = 585
 
 // forTitle shortens the budget of a full answer by its title line.
 func (l composeLimits) forTitle(title string, style Style) composeLimits {
@@ -173,6 +173,13 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		// the sentences that answer it ("ein biometrisches Passfoto"): it
 		// counts like the topic.
 		if rule := ruleOf(e.aspects, asked); rule != nil && rule.question.MatchString(fold(c.Word)) && !namesMore(rule, c) {
+			q.topic[i] = true
+		}
+		// A number the citizen gives ("Mein Kind ist 10", "for 3 people")
+		// is their case, not a word the answer repeats: a page that names
+		// the number ("Ottenser Marktplatz 10", "10,00 EUR") says so by
+		// chance.
+		if isNumber(c.Word) {
 			q.topic[i] = true
 		}
 		if q.topic[i] {
@@ -315,6 +322,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		total += len(sents)
 	}
 	out := make([][]scored, len(page.Sections))
+	heads := e.headingSentences(page)
 	nth := 0
 	for si, sec := range page.Sections {
 		sents := ps[si]
@@ -356,9 +364,19 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		// sfBlock: the share of the question a sentence's block heading
 		// holds — the last line before it in the section that reads as a
 		// heading ("Urlaub", "Der Zentrale Omnibusbahnhof München (ZOB)").
+		// A section's own heading heads its first block ("Rechtsgrundlage"
+		// for a question about the legal basis).
 		block := 0.0
+		if h := heads[si]; h.text != "" {
+			hits := make([]bool, len(q.concepts))
+			if sh, ok := q.degreeOf(hits, q.matched(h, hits)); ok {
+				block = sh
+			}
+		}
 		for j := range out[si] {
-			if headingLike(out[si][j].sentence) {
+			// A heading inside the text is followed by text, not by
+			// another short line (a list without bullets).
+			if headingLike(out[si][j].sentence) && j+1 < len(out[si]) && !headingLike(out[si][j+1].sentence) {
 				block = out[si][j].x[sfOverlap]
 			}
 			out[si][j].x[sfBlock] = block
@@ -446,6 +464,22 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	for _, u := range flat {
 		relevant[u.section] = relevant[u.section] || q.holdsBeyondTopic(u.hits)
 	}
+	// headHits: what of the question each section's heading holds (nil:
+	// no heading). A passage that shows the heading holds it too.
+	headHits := make([][]bool, len(page.Sections))
+	for si, h := range e.headingSentences(page) {
+		if h.text != "" {
+			headHits[si] = make([]bool, len(q.concepts))
+			q.matched(h, headHits[si])
+			relevant[si] = relevant[si] || q.holdsBeyondTopic(headHits[si])
+			for k, h := range headHits[si] {
+				pageHits[k] = pageHits[k] || h
+			}
+		}
+	}
+	// headNamed: the section's heading names what the question asks beyond
+	// the page's topic; a passage that starts there shows it.
+	headNamed := func(si int) bool { return headHits[si] != nil && q.holdsBeyondTopic(headHits[si]) }
 	// fits reports whether flat[from..to] keeps to the limits.
 	fits := func(from, to int) bool {
 		var r room
@@ -499,6 +533,13 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 				val += u.score - passageFloor
 			}
 			u.addDegrees(union)
+			if u.heading != "" && (to > from || headNamed(u.section)) {
+				for k, h := range headHits[u.section] {
+					if h {
+						union[k] = 1
+					}
+				}
+			}
 			v := val
 			if sh, ok := q.degreeShare(union); ok {
 				v += unionWeight * sh
@@ -596,8 +637,11 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	hits := make([]bool, len(q.concepts))
 	for i, u := range flat[bestFrom : bestTo+1] {
-		if u.heading != "" && (i > 0 || only) && lim.sentences == 0 {
+		if u.heading != "" && (i > 0 || only || headNamed(u.section)) && lim.sentences == 0 {
 			p.sentences = append(p.sentences, sentence{text: u.heading, heading: true, section: u.section})
+			for k, h := range headHits[u.section] {
+				hits[k] = hits[k] || h
+			}
 		}
 		p.sentences = append(p.sentences, u.sentence)
 		p.best = math.Max(p.best, u.plain)
@@ -685,8 +729,15 @@ func offTopicSection(page *knowledge.Page, si int, rule *aspectRule) bool {
 	case knowledge.SectionFees, knowledge.SectionDocuments, knowledge.SectionDeadlines, knowledge.SectionContact:
 		return rule == nil || !rule.answers(k)
 	}
-	return false
+	// The legal basis, the legal remedy and the forms of a service page
+	// ("Rechtsgrundlage: Personalausweisgesetz (PAuswG)") answer no
+	// question that does not name them.
+	return legalHeading.MatchString(fold(page.Sections[si].Heading))
 }
+
+// legalHeading matches the heading of a section with a service's legal
+// basis, legal remedy or forms (folded text).
+var legalHeading = re(`^(rechtsgrundlagen?|gesetzliche grundlagen?|rechtsbehelfe?|rechtsbehelfsbelehrung|rechtsmittel|formulare|vordrucke|legal (basis|bases|remedy|remedies)|forms)\b`)
 
 // holdsBeyondTopic reports whether hits holds a concept of the question
 // other than the page's topic.

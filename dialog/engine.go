@@ -130,6 +130,9 @@ type Engine struct {
 	// pages caches each page's analysed sentences (page id →
 	// pageSentences); a knowledge base's pages do not change.
 	pages sync.Map
+	// headings caches each page's analysed section headings (page id →
+	// []sentence, by section; the zero sentence for none).
+	headings sync.Map
 	// answersAspect: page id + aspect → whether the page answers it
 	// (pageAnswers).
 	answersAspect sync.Map
@@ -543,6 +546,24 @@ func (e *Engine) sentences(page *knowledge.Page) pageSentences {
 	}
 	e.pages.Store(page.ID, ps)
 	return ps
+}
+
+// headingSentences returns the page's section headings analysed like
+// its sentences (by section; the zero sentence where there is none),
+// analysing them once.
+func (e *Engine) headingSentences(page *knowledge.Page) []sentence {
+	if hs, ok := e.headings.Load(page.ID); ok {
+		return hs.([]sentence)
+	}
+	hs := make([]sentence, len(page.Sections))
+	for si, sec := range page.Sections {
+		if h := strings.TrimSpace(sec.Heading); h != "" {
+			hs[si] = sentence{text: h, heading: true, section: si}
+			hs[si].terms, hs[si].own = termsOf(e.an.Concepts(h, page.Language))
+		}
+	}
+	e.headings.Store(page.ID, hs)
+	return hs
 }
 
 // chosenCandidate returns the id of the clarification candidate whose title

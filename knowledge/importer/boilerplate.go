@@ -65,9 +65,16 @@ var listBullet = regexp.MustCompile(`^([-*•–]|\d+[.)])\s+`)
 // keywordBlock is a line that lists a page's search words.
 var keywordBlock = regexp.MustCompile(`(?i)^(?:suchwörter|suchworte|suchbegriffe|schlagwörter|schlagworte|stichwörter|stichworte|keywords|search terms|tags)\s*:\s*(.+)$`)
 
+// trailingLabels are widget labels at the end of a line of text: a
+// Markdown export runs a contact's link labels into its line ("115
+// (+4940115) Kontakt speichern Details anzeigen Jetzt einen Termin buchen").
+var trailingLabels = regexp.MustCompile(`(?i)(\s+(?:` + uiLabels + `))+\s*$`)
+
 // boilerplate strips page boilerplate from imported pages.
 type boilerplate struct {
 	lines, headings *regexp.Regexp
+	// labels: widget labels ending a line are dropped (with the defaults).
+	labels bool
 	// defaults: the default patterns apply, and so does dropping text the
 	// site repeats on many pages.
 	defaults bool
@@ -94,7 +101,7 @@ func newBoilerplate(extra []string) (*boilerplate, error) {
 			own = append(own, p)
 		}
 	}
-	b := &boilerplate{defaults: defaults}
+	b := &boilerplate{defaults: defaults, labels: defaults}
 	if all := append(append([]string(nil), lines...), own...); len(all) > 0 {
 		b.lines = regexp.MustCompile(`(?i)^(?:` + strings.Join(wrapAll(all), "|") + `)$`)
 	}
@@ -132,6 +139,11 @@ func (b *boilerplate) strip(p *knowledge.Page) int {
 					continue
 				}
 				navList = false
+			}
+			if b.labels {
+				if cut := trailingLabels.ReplaceAllString(l, ""); cut != l && strings.TrimSpace(strings.TrimLeft(cut, "-•*· ")) != "" {
+					l = cut
+				}
 			}
 			bare := strings.TrimSpace(strings.TrimLeft(l, "-•*· "))
 			if b.headings != nil && bare == strings.TrimSpace(l) && b.headings.MatchString(bare) {

@@ -31,6 +31,12 @@ Sie können auch telefonisch einen Termin buchen.
 * [Kontakt speichern](#)
 * [Details anzeigen](#) [Jetzt einen Termin buchen](#)
 
+### Lurup Einwohnerangelegenheiten
+
+* Luruper Hauptstraße 158
+* [115 (+4940115)](tel:+4940115)
+[Kontakt speichern](#) [Details anzeigen](#) [Jetzt einen Termin buchen](#)
+
 ### Gebühren
 
 * 37,00 EUR
@@ -89,7 +95,7 @@ func TestBoilerplateStripped(t *testing.T) {
 		keywords []string
 	}{
 		{"markdown in JSONL", fstest.MapFS{"hh.jsonl": {Data: rec}}, Options{BodyFields: []string{"markdown"}},
-			[]string{"Sie können einen Personalausweis beantragen.", "37,00 EUR", "Sie können auch telefonisch einen Termin buchen.", "Ottenser Marktplatz 10",
+			[]string{"Sie können einen Personalausweis beantragen.", "37,00 EUR", "Sie können auch telefonisch einen Termin buchen.", "Ottenser Marktplatz 10", "115 (+4940115)",
 				"Das Foto darf nicht älter als sechs Monate sein."},
 			[]string{"===", "Letzte Aktualisierung", "Suchwörter", "Noch nicht das passende", "Startseite", "Seite drucken", "Kontakt speichern", "Details anzeigen", "Jetzt einen Termin buchen",
 				// link lists under navigation headings, kept as text lines of their section
