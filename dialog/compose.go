@@ -315,14 +315,24 @@ func (q *question) degreeShare(deg []float64) (float64, bool) {
 }
 
 // scoreSentences scores every sentence of the page for the question.
-func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q question) [][]scored {
+//
+// It also returns what of the question each section's heading holds (nil:
+// no heading), which selectPassage needs as well.
+func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q question) (secs [][]scored, headHits [][]bool) {
 	rule, cue := ruleOf(e.aspects, q.aspect), cueBit(e.aspects, q.aspect)
 	total := 0
 	for _, sents := range ps {
 		total += len(sents)
 	}
 	out := make([][]scored, len(page.Sections))
-	heads := e.headingSentences(page)
+	headHits = make([][]bool, len(page.Sections))
+	headLess := make([][]float64, len(page.Sections))
+	for si, h := range e.headingSentences(page) {
+		if h.text != "" {
+			headHits[si] = make([]bool, len(q.concepts))
+			headLess[si] = q.matched(h, headHits[si])
+		}
+	}
 	nth := 0
 	for si, sec := range page.Sections {
 		sents := ps[si]
@@ -367,9 +377,8 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		// A section's own heading heads its first block ("Rechtsgrundlage"
 		// for a question about the legal basis).
 		block := 0.0
-		if h := heads[si]; h.text != "" {
-			hits := make([]bool, len(q.concepts))
-			if sh, ok := q.degreeOf(hits, q.matched(h, hits)); ok {
+		if headHits[si] != nil {
+			if sh, ok := q.degreeOf(headHits[si], headLess[si]); ok {
 				block = sh
 			}
 		}
@@ -397,7 +406,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		}
 		nth += len(sents)
 	}
-	return out
+	return out, headHits
 }
 
 // headingLike reports whether a sentence reads as a heading inside a
@@ -423,7 +432,7 @@ const (
 // telling words together, then most probable answer sentences. A list
 // item comes with the sentence that introduces its list.
 func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q question, lim composeLimits) passage {
-	secs := e.scoreSentences(page, ps, q)
+	secs, headHits := e.scoreSentences(page, ps, q)
 	p := passage{aspectFound: q.aspect == aspectNone}
 	rule, cue := ruleOf(e.aspects, q.aspect), cueBit(e.aspects, q.aspect)
 	pageHits := make([]bool, len(q.concepts))
@@ -464,15 +473,12 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	for _, u := range flat {
 		relevant[u.section] = relevant[u.section] || q.holdsBeyondTopic(u.hits)
 	}
-	// headHits: what of the question each section's heading holds (nil:
-	// no heading). A passage that shows the heading holds it too.
-	headHits := make([][]bool, len(page.Sections))
-	for si, h := range e.headingSentences(page) {
-		if h.text != "" {
-			headHits[si] = make([]bool, len(q.concepts))
-			q.matched(h, headHits[si])
-			relevant[si] = relevant[si] || q.holdsBeyondTopic(headHits[si])
-			for k, h := range headHits[si] {
+	// A section whose heading names the question is relevant, and a
+	// passage that shows the heading holds what it names.
+	for si, hh := range headHits {
+		if hh != nil {
+			relevant[si] = relevant[si] || q.holdsBeyondTopic(hh)
+			for k, h := range hh {
 				pageHits[k] = pageHits[k] || h
 			}
 		}

@@ -221,7 +221,7 @@ func integreatCases(t *testing.T, lang string, unanswerable bool) []fitCase {
 			continue
 		}
 		c.q = e.newQuestion(q.Question, lang, detectAspect(e.aspects, q.Question), page)
-		c.scored = e.scoreSentences(page, e.sentences(page), c.q)
+		c.scored, _ = e.scoreSentences(page, e.sentences(page), c.q)
 		out = append(out, c)
 	}
 	return out

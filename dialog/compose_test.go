@@ -227,16 +227,7 @@ func TestKeywordLine(t *testing.T) {
 func TestAspectCompoundNamesMore(t *testing.T) {
 	page := knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
 		Text: "Im Pflichtpraktikum gibt es keinen Anspruch auf Urlaub.\nDie Fahrt zum Betrieb kostet nichts.\nDie Gebühren zahlt der Betrieb.\nEs gibt Kosten für die Fahrt."}}}
-	kb, err := knowledge.Build(context.Background(), []knowledge.Page{page}, knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { kb.Close() })
-	e, err := NewEngine(Config{}, kb, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := kb.Page("p")
+	e, p := onePageEngine(t, page)
 	for _, tt := range []struct {
 		question, word string
 		topic          bool
@@ -269,19 +260,11 @@ func TestAspectCompoundNamesMore(t *testing.T) {
 func TestBlockHeading(t *testing.T) {
 	page := knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
 		Text: "Pausen\nBei mehr als 6 Stunden gibt es 30 Minuten Pause.\nUrlaub\nIm Pflichtpraktikum gibt es keinen.\nIm freiwilligen Praktikum ist es möglich.\nZeugnis\nDer Betrieb stellt ein Zeugnis aus."}}}
-	kb, err := knowledge.Build(context.Background(), []knowledge.Page{page}, knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { kb.Close() })
-	e, err := NewEngine(Config{}, kb, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := kb.Page("p")
+	e, p := onePageEngine(t, page)
 	q := e.newQuestion("Gibt es Urlaub?", "de", aspectNone, p)
 	block := map[string]bool{}
-	for _, sents := range e.scoreSentences(p, e.sentences(p), q) {
+	secs, _ := e.scoreSentences(p, e.sentences(p), q)
+	for _, sents := range secs {
 		for _, s := range sents {
 			block[s.text] = s.x[sfBlock] > 0
 		}
@@ -296,4 +279,24 @@ func TestBlockHeading(t *testing.T) {
 			t.Errorf("%q: in the Urlaub block %v (found %v), want %v", text, got, ok, want)
 		}
 	}
+}
+
+// onePageEngine is an engine over a knowledge base of one page, and that
+// page as the knowledge base holds it.
+func onePageEngine(t *testing.T, page knowledge.Page) (*Engine, *knowledge.Page) {
+	t.Helper()
+	kb, err := knowledge.Build(context.Background(), []knowledge.Page{page}, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	e, err := NewEngine(Config{}, kb, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := kb.Page(page.ID)
+	if !ok {
+		t.Fatalf("page %s not in the knowledge base", page.ID)
+	}
+	return e, p
 }

@@ -351,11 +351,20 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 // searched), so it would count as a word no page knows; a word with a
 // translation from the question's language ("die": to die) stays.
 func (a *Analyzer) foreignStop(w word, lang string) bool {
-	other := map[string]string{"de": "en", "en": "de"}[normLang(lang)]
-	if other == "" || !w.stop(other) || a.knows(wordStems(w)) {
+	lang = normLang(lang)
+	var other string
+	switch lang {
+	case "de":
+		other = "en"
+	case "en":
+		other = "de"
+	default:
 		return false
 	}
-	return a.trans == nil || len(a.trans.From[normLang(lang)][stem(w.lower, normLang(lang))]) == 0
+	if !w.stop(other) || a.knows(wordStems(w)) {
+		return false
+	}
+	return a.trans == nil || len(a.trans.From[lang][stem(w.lower, lang)]) == 0
 }
 
 // has reports whether c already has an option with the same slots.
