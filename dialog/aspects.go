@@ -1,6 +1,10 @@
 package dialog
 
 import (
+	"slices"
+	"strings"
+	"unicode"
+
 	"github.com/civibot/civibot/knowledge"
 )
 
@@ -166,6 +170,42 @@ var aspectFirst = []struct {
 	{re(`(voraussetzung|requirement|eligib)`), aspectEligibility},
 	{re(`(\b(an|bei) .* wenden\b|kontakt aufnehmen|in kontakt|get in touch|contact)`), aspectContact},
 	{re(`^(wie (kann|koennen|muss) (ich|man|wir)|how (can|do|should) (i|we|one)) .*(bekommen|erhalten|\bget\b|receive|obtain)`), aspectProcedure},
+}
+
+// pageAspect is the aspect a question asks of one page. A word that asks
+// an aspect may name the service itself: "Wie bezahle ich die
+// Gewerbesteuer?" over "Gewerbesteuer bezahlen" asks how to pay, not what
+// the service costs; "Wie melde ich einen Termin an?" over "Termin
+// vereinbaren" asks how to book. Such words (in the page's title) do not
+// ask; the rest of the question decides.
+func (e *Engine) pageAspect(asked aspect, text string, page *knowledge.Page) aspect {
+	rule := ruleOf(e.aspects, asked)
+	if rule == nil || page == nil {
+		return asked
+	}
+	var title map[string]bool
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' })
+	rest := make([]string, 0, len(words))
+	named := false
+	for _, w := range words {
+		if rule.question.MatchString(fold(w)) {
+			if title == nil {
+				title = map[string]bool{}
+				for _, t := range e.an.Terms(page.Title, page.Language) {
+					title[t] = true
+				}
+			}
+			if terms := e.an.Terms(w, page.Language); len(terms) > 0 && !slices.ContainsFunc(terms, func(t string) bool { return !title[t] }) {
+				named = true
+				continue
+			}
+		}
+		rest = append(rest, w)
+	}
+	if !named {
+		return asked
+	}
+	return detectAspect(e.aspects, strings.Join(rest, " "))
 }
 
 // rule returns the rule of an aspect (nil for aspectNone).

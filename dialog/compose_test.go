@@ -300,3 +300,34 @@ func onePageEngine(t *testing.T, page knowledge.Page) (*Engine, *knowledge.Page)
 	}
 	return e, p
 }
+
+// A word that asks an aspect but names the service itself does not ask it
+// of that page: "Wie bezahle ich die Gewerbesteuer?" over "Gewerbesteuer
+// bezahlen" asks how to pay, not the page's fees ("Gebühren: Keine").
+func TestPageAspect(t *testing.T) {
+	e, page := onePageEngine(t, knowledge.Page{ID: "gst", Title: "Gewerbesteuer bezahlen", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Wenn Sie ein Gewerbe betreiben, zahlen Sie Gewerbesteuer an das Finanzamt."},
+		{Kind: knowledge.SectionFees, Heading: "Gebühren", Text: "Keine"}}})
+	cases := []struct {
+		q    string
+		want aspect
+	}{
+		{"Wie bezahle ich die Gewerbesteuer?", aspectNone},
+		{"Was kostet es, die Gewerbesteuer zu bezahlen?", aspectFees},
+		{"Wo bezahle ich die Gewerbesteuer?", aspectPlace},
+		{"Was kostet ein Personalausweis?", aspectFees},
+	}
+	for _, c := range cases {
+		asked := detectAspect(e.aspects, c.q)
+		if got := e.pageAspect(asked, c.q, page); got != c.want {
+			t.Errorf("%q: aspect %q (detected %q), want %q", c.q, got, asked, c.want)
+		}
+	}
+	r, err := e.Respond(context.Background(), Turn{Text: "Wie bezahle ich die Gewerbesteuer?", Language: "de"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "zahlen Sie Gewerbesteuer an das Finanzamt") {
+		t.Errorf("answer %q does not quote how the tax is paid", r.Text)
+	}
+}

@@ -410,6 +410,7 @@ type composed struct {
 
 // prepare analyses the question against the page and chooses the passage.
 func (e *Engine) prepare(page *knowledge.Page, text string, asked aspect, lang string, style Style) composed {
+	asked = e.pageAspect(asked, text, page)
 	lim := limitsFor(style).forTitle(page.Title, style)
 	if page.Language != "" && page.Language != lang {
 		lim.chars -= len([]rune(phrasesFor(lang).OtherLanguage)) + 1
@@ -433,6 +434,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 		cp = e.prepare(page, c.question, c.aspect, c.lang, c.style)
 	}
 	ps, q, pass, lim := cp.ps, cp.q, cp.pass, cp.lim
+	c.aspect = q.aspect
 	if c.candidates == nil {
 		c.candidates = []conversation.PageRef{{ID: page.ID, Title: page.Title, URL: page.URL, Score: c.conf}}
 	}
