@@ -175,37 +175,26 @@ var aspectFirst = []struct {
 // pageAspect is the aspect a question asks of one page. A word that asks
 // an aspect may name the service itself: "Wie bezahle ich die
 // Gewerbesteuer?" over "Gewerbesteuer bezahlen" asks how to pay, not what
-// the service costs; "Wie melde ich einen Termin an?" over "Termin
-// vereinbaren" asks how to book. Such words (in the page's title) do not
-// ask; the rest of the question decides.
-func (e *Engine) pageAspect(asked aspect, text string, page *knowledge.Page) aspect {
+// the service costs. Such words (the page's title holds their stems) do
+// not ask; the rest of the question decides. concepts are the question's,
+// title the stems of the page's title.
+func (e *Engine) pageAspect(asked aspect, text string, concepts []knowledge.Concept, title map[string]bool) aspect {
 	rule := ruleOf(e.aspects, asked)
-	if rule == nil || page == nil {
+	if rule == nil {
 		return asked
 	}
-	var title map[string]bool
-	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' })
-	rest := make([]string, 0, len(words))
-	named := false
-	for _, w := range words {
-		if rule.question.MatchString(fold(w)) {
-			if title == nil {
-				title = map[string]bool{}
-				for _, t := range e.an.Terms(page.Title, page.Language) {
-					title[t] = true
-				}
-			}
-			if terms := e.an.Terms(w, page.Language); len(terms) > 0 && !slices.ContainsFunc(terms, func(t string) bool { return !title[t] }) {
-				named = true
-				continue
-			}
+	var named []string
+	for _, c := range concepts {
+		if len(c.Own) > 0 && rule.question.MatchString(fold(c.Word)) && !slices.ContainsFunc(c.Own, func(t string) bool { return !title[t] }) {
+			named = append(named, c.Word)
 		}
-		rest = append(rest, w)
 	}
-	if !named {
+	if len(named) == 0 {
 		return asked
 	}
-	return detectAspect(e.aspects, strings.Join(rest, " "))
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' })
+	words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(named, strings.ToLower(w)) })
+	return detectAspect(e.aspects, strings.Join(words, " "))
 }
 
 // rule returns the rule of an aspect (nil for aspectNone).

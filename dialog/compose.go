@@ -152,11 +152,13 @@ type passage struct {
 // newQuestion analyses a question against the page it will be answered
 // from.
 func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Page) question {
-	q := question{text: text, lang: lang, aspect: asked, concepts: e.an.Concepts(text, lang), cross: page.Language != "" && lang != "" && page.Language != lang}
+	q := question{text: text, lang: lang, concepts: e.an.Concepts(text, lang), cross: page.Language != "" && lang != "" && page.Language != lang}
 	title := map[string]bool{}
 	for _, t := range e.an.Terms(page.Title, page.Language) {
 		title[t] = true
 	}
+	asked = e.pageAspect(asked, text, q.concepts, title)
+	q.aspect = asked
 	q.weights = make([]float64, len(q.concepts))
 	q.topic = make([]bool, len(q.concepts))
 	q.known = make([]bool, len(q.concepts))

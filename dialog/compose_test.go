@@ -319,7 +319,7 @@ func TestPageAspect(t *testing.T) {
 	}
 	for _, c := range cases {
 		asked := detectAspect(e.aspects, c.q)
-		if got := e.pageAspect(asked, c.q, page); got != c.want {
+		if got := e.newQuestion(c.q, "de", asked, page).aspect; got != c.want {
 			t.Errorf("%q: aspect %q (detected %q), want %q", c.q, got, asked, c.want)
 		}
 	}

@@ -410,7 +410,6 @@ type composed struct {
 
 // prepare analyses the question against the page and chooses the passage.
 func (e *Engine) prepare(page *knowledge.Page, text string, asked aspect, lang string, style Style) composed {
-	asked = e.pageAspect(asked, text, page)
 	lim := limitsFor(style).forTitle(page.Title, style)
 	if page.Language != "" && page.Language != lang {
 		lim.chars -= len([]rune(phrasesFor(lang).OtherLanguage)) + 1
