@@ -214,11 +214,88 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 	for i, id := range pq.ids {
 		pq.idfPage[i] = bm25IDF(np, float64(ts.dfPage[id]))
 		pq.idfBody[i] = bm25IDF(nc, float64(ts.dfBody[id]))
+	}
+	pq.capByConcept(ts, np)
+	for i, id := range pq.ids {
 		// A title word counts as much as it is rare among page bodies: a
 		// title with "Deutschland" says little about a question with it.
 		pq.idfTitle[i] = math.Sqrt(pq.idfPage[i] * bm25IDF(np, float64(ts.dfTitle[id])))
 	}
 	return pq
+}
+
+// rareWording is how much of the extra rarity of a concept's rarer
+// wordings still counts (measured on the development sets, docs/
+// benchmarks.md: 0 asks back more often on Berlin, 0.7 keeps little of the
+// gain).
+const rareWording = 0.3
+
+// sayingWeight is the least weight of a concept's option (a synonym, a
+// lexicon expansion, a translation) that counts as a way of saying it.
+const sayingWeight = 0.8
+
+// capByConcept makes a concept about as telling as its commonest way of
+// being said: a term of a concept counts (IDF) as the concept's most common
+// option of weight sayingWeight or more, plus rareWording of what it is
+// rarer than that. Otherwise a rare wording makes a page look specific:
+// "Was kostet …?" found the pages that say "kostet" (two of Hamburg's, one
+// about moving) although every page has its "Gebühren", and
+// "Personalausweis" found a page that says "Ausweisdokument" before the
+// pages named for it.
+func (pq *pquery) capByConcept(ts *termStore, np float64) {
+	capOf := make([]float64, len(pq.ids))
+	for i := range capOf {
+		capOf[i] = -1
+	}
+	for _, c := range pq.concepts {
+		cp := math.Inf(1)
+		for _, o := range c.options {
+			if o.weight < sayingWeight {
+				continue
+			}
+			if df, ok := optionDF(o, pq, ts); ok {
+				cp = math.Min(cp, bm25IDF(np, df))
+			}
+		}
+		if math.IsInf(cp, 1) {
+			continue
+		}
+		for _, o := range c.options {
+			for _, slot := range o.slots {
+				for _, i := range slot {
+					capOf[i] = math.Max(capOf[i], cp)
+				}
+			}
+		}
+	}
+	for i := range pq.ids {
+		if capOf[i] >= 0 && capOf[i] < pq.idfPage[i] {
+			c := capOf[i] + rareWording*(pq.idfPage[i]-capOf[i])
+			pq.idfBody[i] *= c / pq.idfPage[i]
+			pq.idfPage[i] = c
+		}
+	}
+}
+
+// optionDF estimates how many pages hold an option: a page needs every
+// slot, a slot any of its terms. false when a slot has no term the KB
+// knows.
+func optionDF(o poption, pq *pquery, ts *termStore) (float64, bool) {
+	if len(o.slots) == 0 {
+		return 0, false
+	}
+	df := math.Inf(1)
+	for _, slot := range o.slots {
+		if len(slot) == 0 {
+			return 0, false
+		}
+		var sdf float64
+		for _, i := range slot {
+			sdf = math.Max(sdf, float64(ts.dfPage[pq.ids[i]]))
+		}
+		df = math.Min(df, sdf)
+	}
+	return df, true
 }
 
 func bm25IDF(n, df float64) float64 {

@@ -439,3 +439,34 @@ func TestAcronymIsNoStopWord(t *testing.T) {
 		t.Errorf("Who can get BuT?: %v %v", ids(hits), err)
 	}
 }
+
+// TestRareWordingCountsLittle: a page that says "kostet" where every other
+// page says "Gebühr" is no better answer to "Was kostet …?" for it; the
+// concept is as common as its commonest wording (capByConcept).
+func TestRareWordingCountsLittle(t *testing.T) {
+	var pages []Page
+	for i := 0; i < 30; i++ {
+		docs := "Bitte bringen Sie eine Meldebescheinigung mit."
+		if i%2 == 0 {
+			docs = "Bitte bringen Sie Ihren Personalausweis mit."
+		}
+		pages = append(pages, Page{ID: fmt.Sprintf("svc-%d", i), Title: fmt.Sprintf("Leistung Nummer %d beantragen", i), Language: "de",
+			Sections: []Section{{Kind: SectionDocuments, Text: docs}, {Kind: SectionFees, Text: fmt.Sprintf("Die Gebühr beträgt %d Euro.", 10+i)}}})
+	}
+	pages = append(pages,
+		Page{ID: "umzug", Title: "Umzug innerhalb der Stadt melden", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Melden Sie Ihre neue Wohnung innerhalb von zwei Wochen an. Die Ummeldung kostet nichts."},
+			{Kind: SectionDocuments, Text: "Bringen Sie Ihren Personalausweis oder ein anderes Ausweisdokument mit."}}},
+		Page{ID: "perso", Title: "Personalausweis beantragen", Language: "de", Sections: []Section{
+			{Kind: SectionDescription, Text: "Den Personalausweis beantragen Sie im Bürgeramt. Er gilt zehn Jahre."},
+			{Kind: SectionFees, Text: "Die Gebühr beträgt 37 Euro."}}})
+	kb, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	hits := search(t, kb, Query{Text: "Was kostet ein Personalausweis?", Language: "de"})
+	if len(hits) == 0 || hits[0].Page.ID != "perso" {
+		t.Fatalf("Search(Was kostet ein Personalausweis?) = %v, want perso first", hitIDs(hits))
+	}
+}

@@ -215,3 +215,41 @@ func TestEvalOffTopicCases(t *testing.T) {
 		t.Errorf("languages %v, want at least 15 German and 15 English cases", langs)
 	}
 }
+
+// hamburgData is the shared Hamburg data set (like Berlin's, not part of
+// the repository).
+const hamburgData = "../../../shared/data/hamburg/hamburg_service_pages_curated.jsonl"
+
+func TestEvalHamburgCases(t *testing.T) {
+	cases := readCases(t, "hamburg_probe.jsonl")
+	if len(cases) < 50 {
+		t.Errorf("%d cases, want at least 50", len(cases))
+	}
+	data, err := os.ReadFile(hamburgData)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("Hamburg data not present at %s; ids not checked", hamburgData)
+	}
+	if err != nil {
+		t.Fatalf("read Hamburg data: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var rec struct {
+			SourcePath string `json:"source_path"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("Hamburg data: %v", err)
+		}
+		ids[rec.SourcePath] = true
+	}
+	for _, c := range cases {
+		if len(c.Expect) == 0 {
+			t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
+		}
+		for _, id := range c.Expect {
+			if !ids[id] {
+				t.Errorf("%q expects %q, which is no source_path of the curated Hamburg pages", c.Q, id)
+			}
+		}
+	}
+}
