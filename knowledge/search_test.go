@@ -460,11 +460,7 @@ func TestRareWordingCountsLittle(t *testing.T) {
 		Page{ID: "perso", Title: "Personalausweis beantragen", Language: "de", Sections: []Section{
 			{Kind: SectionDescription, Text: "Den Personalausweis beantragen Sie im Bürgeramt. Er gilt zehn Jahre."},
 			{Kind: SectionFees, Text: "Die Gebühr beträgt 37 Euro."}}})
-	kb, err := Build(context.Background(), pages, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	kb := buildPages(t, pages)
 	hits := search(t, kb, Query{Text: "Was kostet ein Personalausweis?", Language: "de"})
 	if len(hits) == 0 || hits[0].Page.ID != "perso" {
 		t.Fatalf("Search(Was kostet ein Personalausweis?) = %v, want perso first", hitIDs(hits))

@@ -151,28 +151,7 @@ func TestEvalBerlinCases(t *testing.T) {
 	if h := unanswerable(cases); h < 40 {
 		t.Errorf("%d handoff and out-of-scope cases, want at least 40", h)
 	}
-	data, err := os.ReadFile(berlinData)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("Berlin data not present at %s; ids not checked", berlinData)
-	}
-	if err != nil {
-		t.Fatalf("read Berlin data: %v", err)
-	}
-	ids := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<24)
-	for sc.Scan() {
-		var rec struct {
-			ServiceID string `json:"service_id"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatalf("Berlin data: %v", err)
-		}
-		ids[rec.ServiceID] = true
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("scan Berlin data: %v", err)
-	}
+	ids := sharedIDs(t, berlinData, "service_id")
 	for _, c := range cases {
 		for _, id := range c.Expect {
 			if !ids[id] {
@@ -225,23 +204,7 @@ func TestEvalHamburgCases(t *testing.T) {
 	if len(cases) < 50 {
 		t.Errorf("%d cases, want at least 50", len(cases))
 	}
-	data, err := os.ReadFile(hamburgData)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("Hamburg data not present at %s; ids not checked", hamburgData)
-	}
-	if err != nil {
-		t.Fatalf("read Hamburg data: %v", err)
-	}
-	ids := map[string]bool{}
-	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-		var rec struct {
-			SourcePath string `json:"source_path"`
-		}
-		if err := json.Unmarshal(line, &rec); err != nil {
-			t.Fatalf("Hamburg data: %v", err)
-		}
-		ids[rec.SourcePath] = true
-	}
+	ids := sharedIDs(t, hamburgData, "source_path")
 	for _, c := range cases {
 		if len(c.Expect) == 0 {
 			t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
@@ -252,4 +215,31 @@ func TestEvalHamburgCases(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sharedIDs reads the values of field (a string) of every record of a
+// JSON Lines file of the shared data; the test skips when the file is not
+// there (it is not part of the repository).
+func sharedIDs(t *testing.T, path, field string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("shared data not present at %s; ids not checked", path)
+	}
+	if err != nil {
+		t.Fatalf("read shared data: %v", err)
+	}
+	ids := map[string]bool{}
+	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var rec map[string]json.RawMessage
+		var id string
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("%s:%d: %v", path, i+1, err)
+		}
+		if err := json.Unmarshal(rec[field], &id); err != nil {
+			t.Fatalf("%s:%d: %s: %v", path, i+1, field, err)
+		}
+		ids[id] = true
+	}
+	return ids
 }
