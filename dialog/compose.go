@@ -385,12 +385,25 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			}
 		}
 		for j := range out[si] {
-			// A heading inside the text is followed by text, not by
-			// another short line (a list without bullets).
-			if headingLike(out[si][j].sentence) && j+1 < len(out[si]) && !headingLike(out[si][j+1].sentence) {
+			if blockHeading(sents, j) {
 				block = out[si][j].x[sfOverlap]
 			}
 			out[si][j].x[sfBlock] = block
+		}
+		// A line that names the asked aspect and introduces a list
+		// ("Bei der Anmeldung sind folgende Dokumente vorzulegen:", "Die
+		// Gebühren betragen:") is the page's section for it, with its
+		// items, where the page has no typed section.
+		if rule != nil {
+			for j := 0; j < len(sents); j++ {
+				if !listLead(sents, j) || !rule.question.MatchString(sents[j].folded) {
+					continue
+				}
+				out[si][j].x[sfAspectSection] = 1
+				for k := j + 1; k < len(sents) && sents[k].item; k++ {
+					out[si][k].x[sfAspectSection] = 1
+				}
+			}
 		}
 		for j := range out[si] {
 			if j > 0 {
@@ -409,6 +422,30 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		nth += len(sents)
 	}
 	return out, headHits
+}
+
+// blockHeading reports whether sentence j of a section heads the text
+// after it: a line that reads as a heading followed by text, not by
+// another short line (a list without bullets). A short numbered or
+// bulleted line followed by text reads so too ("4. Meningokokken").
+func blockHeading(sents []sentence, j int) bool {
+	if j+1 >= len(sents) || headingLike(sents[j+1]) {
+		return false
+	}
+	s := sents[j]
+	if s.item {
+		if sents[j+1].item {
+			return false
+		}
+		s.item = false
+	}
+	return headingLike(s)
+}
+
+// listLead reports whether sentence j of a section introduces the list
+// items after it.
+func listLead(sents []sentence, j int) bool {
+	return !sents[j].item && strings.HasSuffix(strings.TrimSpace(sents[j].text), ":") && j+1 < len(sents) && sents[j+1].item
 }
 
 // headingLike reports whether a sentence reads as a heading inside a

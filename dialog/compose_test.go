@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -330,4 +331,47 @@ func TestPageAspect(t *testing.T) {
 	if !strings.Contains(r.Text, "zahlen Sie Gewerbesteuer an das Finanzamt") {
 		t.Errorf("answer %q does not quote how the tax is paid", r.Text)
 	}
+}
+
+// TestNumberedHeadingAndListLead: a short numbered line followed by text
+// heads a block like an unnumbered heading ("2. Urlaub"), and a line that
+// names the asked aspect and introduces a list ("… folgende Dokumente
+// vorzulegen:") answers like a section for it, items included, so the
+// passage quotes the list rather than the text that names the page's topic.
+func TestNumberedHeadingAndListLead(t *testing.T) {
+	t.Run("numbered heading", func(t *testing.T) {
+		e, p := onePageEngine(t, knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+			Text: "1. Pausen\nBei mehr als 6 Stunden gibt es 30 Minuten Pause.\n2. Urlaub\nIm Pflichtpraktikum gibt es keinen.\n3. Zeugnis\nDer Betrieb stellt ein Zeugnis aus."}}})
+		q := e.newQuestion("Gibt es Urlaub?", "de", aspectNone, p)
+		secs, _ := e.scoreSentences(p, e.sentences(p), q)
+		for _, s := range secs[0] {
+			if want := s.text == "Im Pflichtpraktikum gibt es keinen."; (s.x[sfBlock] > 0) != want && s.text != "Urlaub" {
+				t.Errorf("%q: in the Urlaub block %v, want %v", s.text, s.x[sfBlock] > 0, want)
+			}
+		}
+	})
+	t.Run("list lead", func(t *testing.T) {
+		e, p := onePageEngine(t, knowledge.Page{ID: "bib", Title: "Angebot und Anmeldung", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+			Text: "In allen Stadtbibliotheken gibt es kostenloses WLAN und Arbeitsplätze.\nInformationsflyer liegen in allen Stadtbibliotheken aus.\n" +
+				"Bücher, DVDs oder Musik-CDs in vielen Sprachen können mit einem Bibliotheksausweis ausgeliehen werden.\n" +
+				"Für wen: Einen Bibliotheksausweis bekommen alle, die in München und Umgebung leben, arbeiten oder eine Ausbildung machen.\n" +
+				"Für den Besuch der Bibliothek und das Lesen vor Ort braucht man keinen Bibliotheksausweis.\n" +
+				"Für Kinder und Jugendliche unter 18 Jahren und Geflüchtete ist der Bibliotheksausweis kostenlos.\n" +
+				"Ansonsten betragen die Kosten für den Bibliotheksausweis:\n- für ein Jahr 20 Euro\n- für ein Vierteljahr 7 Euro\n- für ein Jahr ermäßigt 10 Euro\n" +
+				"Ermäßigungsberechtigt sind junge Erwachsene in Ausbildung und Studium, Empfängerinnen und Empfänger von Rente und Sozialhilfe sowie Arbeitslose.\n" +
+				"Bei der Anmeldung sind folgende Dokumente vorzulegen:\n- Personalausweis oder Reisepass mit Meldebestätigung\n- Kinder unter 18 Jahren: Ausweis eines Elternteils\n" +
+				"Die Standorte der Stadtteilbibliotheken finden Sie online."}}})
+		q := e.newQuestion("Welche Dokumente werden für die Anmeldung in der Stadtbibliothek benötigt?", "de", detectAspect(e.aspects, "Welche Dokumente werden für die Anmeldung in der Stadtbibliothek benötigt?"), p)
+		if q.aspect != aspectDocuments {
+			t.Fatalf("aspect %q, want documents", q.aspect)
+		}
+		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
+		var got []string
+		for _, s := range pass.sentences {
+			got = append(got, s.text)
+		}
+		if !slices.Contains(got, "Personalausweis oder Reisepass mit Meldebestätigung") || slices.Contains(got, "Informationsflyer liegen in allen Stadtbibliotheken aus.") {
+			t.Errorf("passage %q, want the documents list", got)
+		}
+	})
 }

@@ -77,6 +77,9 @@ type copyInfo struct {
 	contact  map[string]bool     // words of contact sections and addresses
 	shingles map[uint64]struct{} // hashed word 3-grams of the descriptive text
 	group    string              // language and grouping Meta values
+	lang     string
+	n        int             // words of the descriptive text
+	numbers  map[string]bool // its words with a digit: numbers, dates, paragraphs, links
 }
 
 // findCopies returns, per page, the index of the page it is a copy of, or
@@ -121,6 +124,13 @@ func findCopies(pages []Page) []int32 {
 		}
 		return i
 	}
+	join := func(i, j int) {
+		ri, rj := find(i), find(j)
+		if rj < ri {
+			ri, rj = rj, ri
+		}
+		parent[rj] = ri // the first page stays the searched one
+	}
 	for _, group := range byKey {
 		if len(group) < 2 || len(group) > maxCopyGroup {
 			continue
@@ -132,11 +142,31 @@ func findCopies(pages []Page) []int32 {
 					continue
 				}
 				if areCopies(info(i), info(j)) {
-					ri, rj := find(i), find(j)
-					if rj < ri {
-						ri, rj = rj, ri
-					}
-					parent[rj] = ri // the first page stays the searched one
+					join(i, j)
+				}
+			}
+		}
+	}
+	// The same page in another wording under another title ("Benefits
+	// from the Job Centre" / "Benefits from the job center"): pages whose
+	// titles share a stem are compared.
+	byStem := map[string][]int{}
+	for i := range pages {
+		lang := normLang(pages[i].Language)
+		for _, st := range strings.Fields(titleStems(pages[i].Title, lang)) {
+			k := lang + "\x00" + st
+			byStem[k] = append(byStem[k], i)
+		}
+	}
+	for _, group := range byStem {
+		if len(group) < 2 || len(group) > maxCopyGroup {
+			continue
+		}
+		for a := 0; a < len(group); a++ {
+			for b := a + 1; b < len(group); b++ {
+				i, j := group[a], group[b]
+				if find(i) != find(j) && reworded(info(i), info(j)) {
+					join(i, j)
 				}
 			}
 		}
@@ -147,6 +177,105 @@ func findCopies(pages []Page) []int32 {
 		}
 	}
 	return out
+}
+
+// Rewording: Integreat's pages are machine-translated back and forth, and
+// a city ends up with one page twice in two wordings under two wordings of
+// its title: "Counselling centres for parents, children and young people"
+// and "Counseling centers for parents, …", "Health insurance is mandatory"
+// and "… is compulsory", "Leistungen des Jobcenters" and "Leistungen des
+// Arbeitsamtes". Such pages
+//   - have titles that share at least rewordTitleShare of their stems,
+//   - share their vocabulary (≥ rewordWordShare of their descriptive
+//     words) at about the same length (≥ rewordLength),
+//   - keep every number, date and link (≥ rewordNumbers of the words with
+//     a digit, or none in either: a sibling service has other fees and
+//     other paragraphs), and
+//   - are reworded (< rewordShingles of their word 3-grams in common):
+//     two pages with the same text verbatim under different titles are
+//     siblings whose difference is in the title ("Anerkennung ausländischer
+//     Berufsqualifikationen - Apotheker/in" and "- Arzt/Ärztin").
+//
+// Short texts say too little to tell (Berlin's "Altpapier (illegal) -
+// Entsorgung" and "Autowrack (illegal) - Entsorgung" share their few
+// words): both need rewordMinWords.
+const (
+	rewordTitleShare = 0.4
+	rewordWordShare  = 0.45
+	rewordLength     = 0.75
+	rewordNumbers    = 0.7
+	rewordShingles   = 0.6
+	rewordMinWords   = 60
+)
+
+// reworded reports whether two pages are one page in two wordings (see
+// Rewording).
+func reworded(a, b *copyInfo) bool {
+	if a.group != b.group || a.n < rewordMinWords || b.n < rewordMinWords ||
+		float64(min(a.n, b.n)) < rewordLength*float64(max(a.n, b.n)) {
+		return false
+	}
+	ta, tb := map[string]bool{}, map[string]bool{}
+	for _, s := range strings.Fields(a.stems) {
+		ta[s] = true
+	}
+	for _, s := range strings.Fields(b.stems) {
+		tb[s] = true
+	}
+	if wordJaccard(ta, tb) < rewordTitleShare {
+		return false
+	}
+	if (len(a.numbers) > 0 || len(b.numbers) > 0) && wordJaccard(a.numbers, b.numbers) < rewordNumbers {
+		return false
+	}
+	return wordJaccard(a.words, b.words) >= rewordWordShare && !jaccardAtLeast(a.shingles, b.shingles, rewordShingles) &&
+		!namesOwnThing(a, b) && !namesOwnThing(b, a)
+}
+
+// namesOwnThing reports whether a's title has a word, not in b's title in
+// any spelling, that either text uses: the thing that makes a a service
+// of its own ("Fachapotheker/-in" and "Fachzahnarzt/-ärztin", "Vorläufigen
+// Personalausweis beantragen" and "Personalausweis beantragen", whose
+// texts speak of each other). Two wordings of one title differ in words
+// the texts do not repeat ("Childcare costs", "Costs for childcare") or in
+// spelling ("centres", "centers").
+func namesOwnThing(a, b *copyInfo) bool {
+	for _, w := range a.title {
+		if len(w) < 3 || slices.ContainsFunc(b.title, func(v string) bool { return spelledAlike(w, v) }) {
+			continue
+		}
+		if st := stem(w, a.lang); hasAlike(a.words, w, st) || hasAlike(b.words, w, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAlike reports whether words holds w in some form: itself, a word
+// that starts with its stem st ("Einsichtnahme" for "Einsicht"), or w in
+// another spelling.
+func hasAlike(words map[string]bool, w, st string) bool {
+	if words[w] {
+		return true
+	}
+	for v := range words {
+		if (len(st) >= 4 && strings.HasPrefix(v, st)) || spelledAlike(w, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// spelledAlike reports whether two words are one word in two spellings:
+// two letters differ at most, and no more than a quarter of them
+// ("centres"/"centers", "counselling"/"counseling"; not "Arbeitgeber" and
+// "Arbeitnehmer").
+func spelledAlike(a, b string) bool {
+	if len(a) < 4 || len(b) < 4 {
+		return a == b
+	}
+	limit := min(2, max(len(a), len(b))/4)
+	return editDistance(a, b, limit) <= limit
 }
 
 // groupingMeta lists the Meta fields whose values group pages: some value
@@ -271,8 +400,12 @@ func newCopyInfo(p *Page, grouping []string) *copyInfo {
 		words = append(words, copyWords(s.Heading)...)
 		words = append(words, copyWords(s.Text)...)
 	}
+	ci.lang, ci.n, ci.numbers = normLang(p.Language), len(words), map[string]bool{}
 	for _, w := range words {
 		ci.words[w] = true
+		if strings.IndexFunc(w, unicode.IsDigit) >= 0 {
+			ci.numbers[w] = true
+		}
 	}
 	h := fnv.New64a()
 	for i := 0; i+2 < len(words); i++ {

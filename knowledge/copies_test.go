@@ -255,3 +255,38 @@ func TestContactOnlyCopies(t *testing.T) {
 		t.Fatalf("text and contact section: copies = %v, want [-1 0 -1]", got)
 	}
 }
+
+// TestRewordedPages: one page machine-translated twice under two wordings
+// of its title is one page; sibling services whose reworded texts speak of
+// what their titles name, pages whose numbers differ, and one text under
+// two titles stay apart.
+func TestRewordedPages(t *testing.T) {
+	text := func(s string) []Section { return []Section{{Kind: SectionDescription, Text: s}} }
+	centre := "Who for: households that receive financial support from the Jobcentre. Rent and heating costs are covered if they are reasonable (§22 SGB II). In the City of Munich fixed rent ceilings apply. For households with seven or more persons the rent ceiling includes 15 m² and 270 euros per additional person. The amounts refer to the gross cold rent. Heating and hot water costs are taken into account separately. Please submit your rental contract and the latest utility bill to your job centre so that the costs can be checked and paid on time."
+	center := "Who for: households that get financial support from the job center. Costs for rent and heating are paid if they are appropriate (§22 SGB II). At the City of Munich the following rent caps apply. For households of seven or more people the upper rent limit includes 15 m² and 270 euros for each additional person. The caps refer to the gross rent. Costs for heating and hot water are considered on their own. Send your tenancy agreement and the most recent utility statement to the job center so that the costs can be checked and paid in time."
+	employer := "Schwerbehinderte Menschen erhalten Hilfe im Arbeitsleben. Arbeitgeberinnen und Arbeitgeber bekommen Zuschüsse, wenn sie einen Arbeitsplatz behindertengerecht einrichten oder eine Person einstellen, die besonders betroffen ist. Der Antrag wird beim Integrationsamt gestellt, bevor die Maßnahme beginnt. Das Integrationsamt prüft, welche Leistungen möglich sind, und berät Arbeitgeberinnen und Arbeitgeber zu Fördermöglichkeiten. Bitte legen Sie eine Beschreibung des Arbeitsplatzes und einen Kostenvoranschlag vor, damit über den Antrag schnell entschieden werden kann."
+	employee := "Schwerbehinderte Menschen bekommen Unterstützung im Arbeitsleben. Arbeitnehmerinnen und Arbeitnehmer erhalten Hilfen, wenn sie technische Arbeitshilfen brauchen oder den Weg zur Arbeit nicht allein schaffen. Den Antrag stellen Sie beim Integrationsamt, bevor die Maßnahme beginnt. Das Integrationsamt prüft, welche Leistungen möglich sind, und berät Arbeitnehmerinnen und Arbeitnehmer zu Fördermöglichkeiten. Bitte legen Sie eine Beschreibung der Tätigkeit und einen Kostenvoranschlag vor, damit über den Antrag schnell entschieden werden kann."
+	for _, tc := range []struct {
+		name string
+		a, b Page
+		copy bool
+	}{
+		{"translated twice", Page{Title: "Benefits from the Job Centre", Language: "en", Sections: text(centre)},
+			Page{Title: "Benefits from the job center", Language: "en", Sections: text(center)}, true},
+		{"other amounts", Page{Title: "Benefits from the Job Centre", Language: "en", Sections: text(centre)},
+			Page{Title: "Benefits from the job center", Language: "en", Sections: text(strings.ReplaceAll(center, "270", "310"))}, false},
+		{"siblings that say what they are", Page{Title: "Begleitende Hilfe im Arbeitsleben für Arbeitgeber/innen", Language: "de", Sections: text(employer)},
+			Page{Title: "Begleitende Hilfe im Arbeitsleben für Arbeitnehmer/innen", Language: "de", Sections: text(employee)}, false},
+		{"one text, two titles", Page{Title: "Benefits from the Job Centre", Language: "en", Sections: text(centre)},
+			Page{Title: "Benefits from the social welfare office", Language: "en", Sections: text(centre)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tc.a, tc.b
+			a.ID, b.ID = "a", "b"
+			got := findCopies([]Page{a, b})
+			if (got[1] == 0) != tc.copy {
+				t.Errorf("%q / %q: copies = %v, want copy %v", a.Title, b.Title, got, tc.copy)
+			}
+		})
+	}
+}

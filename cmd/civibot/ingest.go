@@ -118,7 +118,7 @@ func runIngest(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintf(c.stdout, "%d pages: %d added, %d updated, %d unchanged, %d removed; %s embedded in %s\n",
 		len(pages), sum.Added, sum.Updated, sum.Unchanged, sum.Removed, embedded, roundDuration(sum.Duration))
 	if sum.Copies > 0 {
-		fmt.Fprintf(c.stdout, "%d pages are near-duplicates of another page (the same service with another office's address): each is answered through the page it copies\n", sum.Copies)
+		fmt.Fprintf(c.stdout, "%d pages are near-duplicates of another page (the same service published twice, reworded, or with another office's address): each is answered through the page it copies\n", sum.Copies)
 	}
 	if sum.Translations > 0 {
 		fmt.Fprintf(c.stdout, "%d translations of words and phrases kept from the dictionary\n", sum.Translations)
