@@ -73,6 +73,7 @@ func isContactText(s Section) bool {
 type copyInfo struct {
 	title    []string            // title words, lower case
 	stems    string              // the title's word stems (titleStems)
+	stemSet  map[string]bool     // the same as a set
 	words    map[string]bool     // words of the descriptive text
 	contact  map[string]bool     // words of contact sections and addresses
 	shingles map[uint64]struct{} // hashed word 3-grams of the descriptive text
@@ -100,17 +101,26 @@ func findCopies(pages []Page) []int32 {
 		}
 		return infos[i]
 	}
-	byKey := map[string][]int{}
-	for i := range pages {
-		keys := titleKeys(pages[i].Title)
-		if k := titleStems(pages[i].Title, normLang(pages[i].Language)); k != "" {
-			keys = append(keys, "\x01"+k)
+	// Pages are compared under their title keys and their title stems, and,
+	// for a page in another wording under another title, under each stem
+	// their titles share.
+	byKey, byStem := map[string][]int{}, map[string][]int{}
+	add := func(m map[string][]int, k string, i int) {
+		if l := m[k]; len(l) == 0 || l[len(l)-1] != i {
+			m[k] = append(l, i)
 		}
-		for _, k := range keys {
-			k = normLang(pages[i].Language) + "\x00" + k
-			if l := byKey[k]; len(l) == 0 || l[len(l)-1] != i {
-				byKey[k] = append(l, i)
-			}
+	}
+	for i := range pages {
+		lang := normLang(pages[i].Language)
+		for _, k := range titleKeys(pages[i].Title) {
+			add(byKey, lang+"\x00"+k, i)
+		}
+		stems := titleStems(pages[i].Title, lang)
+		if stems != "" {
+			add(byKey, lang+"\x00\x01"+stems, i)
+		}
+		for _, st := range strings.Fields(stems) {
+			add(byStem, lang+"\x00"+st, i)
 		}
 	}
 	parent := make([]int, len(pages))
@@ -124,53 +134,32 @@ func findCopies(pages []Page) []int32 {
 		}
 		return i
 	}
-	join := func(i, j int) {
-		ri, rj := find(i), find(j)
-		if rj < ri {
-			ri, rj = rj, ri
-		}
-		parent[rj] = ri // the first page stays the searched one
-	}
-	for _, group := range byKey {
-		if len(group) < 2 || len(group) > maxCopyGroup {
-			continue
-		}
-		for a := 0; a < len(group); a++ {
-			for b := a + 1; b < len(group); b++ {
-				i, j := group[a], group[b]
-				if find(i) == find(j) {
-					continue
-				}
-				if areCopies(info(i), info(j)) {
-					join(i, j)
+	// within joins the pages of each group that match, the first page of
+	// a set of copies staying the searched one.
+	within := func(groups map[string][]int, match func(a, b *copyInfo) bool) {
+		for _, group := range groups {
+			if len(group) < 2 || len(group) > maxCopyGroup {
+				continue
+			}
+			for a := 0; a < len(group); a++ {
+				for b := a + 1; b < len(group); b++ {
+					i, j := group[a], group[b]
+					if find(i) == find(j) || !match(info(i), info(j)) {
+						continue
+					}
+					ri, rj := find(i), find(j)
+					if rj < ri {
+						ri, rj = rj, ri
+					}
+					parent[rj] = ri
 				}
 			}
 		}
 	}
+	within(byKey, areCopies)
 	// The same page in another wording under another title ("Benefits
-	// from the Job Centre" / "Benefits from the job center"): pages whose
-	// titles share a stem are compared.
-	byStem := map[string][]int{}
-	for i := range pages {
-		lang := normLang(pages[i].Language)
-		for _, st := range strings.Fields(titleStems(pages[i].Title, lang)) {
-			k := lang + "\x00" + st
-			byStem[k] = append(byStem[k], i)
-		}
-	}
-	for _, group := range byStem {
-		if len(group) < 2 || len(group) > maxCopyGroup {
-			continue
-		}
-		for a := 0; a < len(group); a++ {
-			for b := a + 1; b < len(group); b++ {
-				i, j := group[a], group[b]
-				if find(i) != find(j) && reworded(info(i), info(j)) {
-					join(i, j)
-				}
-			}
-		}
-	}
+	// from the Job Centre" / "Benefits from the job center").
+	within(byStem, reworded)
 	for i := range pages {
 		if r := find(i); r != i {
 			out[i] = int32(r)
@@ -215,14 +204,7 @@ func reworded(a, b *copyInfo) bool {
 		float64(min(a.n, b.n)) < rewordLength*float64(max(a.n, b.n)) {
 		return false
 	}
-	ta, tb := map[string]bool{}, map[string]bool{}
-	for _, s := range strings.Fields(a.stems) {
-		ta[s] = true
-	}
-	for _, s := range strings.Fields(b.stems) {
-		tb[s] = true
-	}
-	if wordJaccard(ta, tb) < rewordTitleShare {
+	if wordJaccard(a.stemSet, b.stemSet) < rewordTitleShare {
 		return false
 	}
 	if (len(a.numbers) > 0 || len(b.numbers) > 0) && wordJaccard(a.numbers, b.numbers) < rewordNumbers {
@@ -400,7 +382,10 @@ func newCopyInfo(p *Page, grouping []string) *copyInfo {
 		words = append(words, copyWords(s.Heading)...)
 		words = append(words, copyWords(s.Text)...)
 	}
-	ci.lang, ci.n, ci.numbers = normLang(p.Language), len(words), map[string]bool{}
+	ci.lang, ci.n, ci.numbers, ci.stemSet = normLang(p.Language), len(words), map[string]bool{}, map[string]bool{}
+	for _, st := range strings.Fields(ci.stems) {
+		ci.stemSet[st] = true
+	}
 	for _, w := range words {
 		ci.words[w] = true
 		if strings.IndexFunc(w, unicode.IsDigit) >= 0 {
