@@ -72,9 +72,11 @@ func isContactText(s Section) bool {
 // copyInfo is what comparing pages needs of one page.
 type copyInfo struct {
 	title    []string            // title words, lower case
+	content  []string            // the title's words but stop words (contrast words kept)
 	stems    string              // the title's word stems (titleStems)
 	stemSet  map[string]bool     // the same as a set
 	words    map[string]bool     // words of the descriptive text
+	freq     map[string]int      // how often the text uses each
 	contact  map[string]bool     // words of contact sections and addresses
 	shingles map[uint64]struct{} // hashed word 3-grams of the descriptive text
 	group    string              // language and grouping Meta values
@@ -84,8 +86,9 @@ type copyInfo struct {
 }
 
 // findCopies returns, per page, the index of the page it is a copy of, or
-// -1.
-func findCopies(pages []Page) []int32 {
+// -1. words, when not nil, tells two wordings of a title apart from two
+// titles (see Rewording).
+func findCopies(pages []Page, words wordingSource) []int32 {
 	out := make([]int32, len(pages))
 	for i := range out {
 		out[i] = -1
@@ -134,32 +137,54 @@ func findCopies(pages []Page) []int32 {
 		}
 		return i
 	}
-	// within joins the pages of each group that match, the first page of
-	// a set of copies staying the searched one.
-	within := func(groups map[string][]int, match func(a, b *copyInfo) bool) {
+	join := func(i, j int) {
+		ri, rj := find(i), find(j)
+		if rj < ri {
+			ri, rj = rj, ri
+		}
+		parent[rj] = ri // the first page of a set of copies stays the searched one
+	}
+	// within joins the pages of each group that match.
+	within := func(groups map[string][]int, match func(i, j int) bool) {
 		for _, group := range groups {
 			if len(group) < 2 || len(group) > maxCopyGroup {
 				continue
 			}
 			for a := 0; a < len(group); a++ {
 				for b := a + 1; b < len(group); b++ {
-					i, j := group[a], group[b]
-					if find(i) == find(j) || !match(info(i), info(j)) {
-						continue
+					if i, j := group[a], group[b]; find(i) != find(j) && match(i, j) {
+						join(i, j)
 					}
-					ri, rj := find(i), find(j)
-					if rj < ri {
-						ri, rj = rj, ri
-					}
-					parent[rj] = ri
 				}
 			}
 		}
 	}
-	within(byKey, areCopies)
+	within(byKey, func(i, j int) bool { return areCopies(info(i), info(j)) })
 	// The same page in another wording under another title ("Benefits
-	// from the Job Centre" / "Benefits from the job center").
-	within(byStem, reworded)
+	// from the Job Centre" / "Benefits from the job center"): the texts
+	// are compared first, the titles' words then looked up in the
+	// dictionary all at once.
+	var near [][2]int
+	seen, need := map[[2]int]bool{}, map[string]bool{}
+	within(byStem, func(i, j int) bool {
+		a, b := info(i), info(j)
+		if !seen[[2]int{i, j}] && rewordedText(a, b) {
+			seen[[2]int{i, j}] = true
+			near = append(near, [2]int{i, j})
+			a.titlePhrases(need)
+			b.titlePhrases(need)
+		}
+		return false
+	})
+	var w *wordings
+	if len(near) > 0 && words != nil {
+		w = words(need)
+	}
+	for _, p := range near {
+		if find(p[0]) != find(p[1]) && rewordedTitle(info(p[0]), info(p[1]), w) {
+			join(p[0], p[1])
+		}
+	}
 	for i := range pages {
 		if r := find(i); r != i {
 			out[i] = int32(r)
@@ -173,17 +198,28 @@ func findCopies(pages []Page) []int32 {
 // its title: "Counselling centres for parents, children and young people"
 // and "Counseling centers for parents, …", "Health insurance is mandatory"
 // and "… is compulsory", "Leistungen des Jobcenters" and "Leistungen des
-// Arbeitsamtes". Such pages
-//   - have titles that share at least rewordTitleShare of their stems,
+// Arbeitsamtes", "Public holidays, school holidays …" and "…, school
+// vacations …". Such pages
 //   - share their vocabulary (≥ rewordWordShare of their descriptive
 //     words) at about the same length (≥ rewordLength),
 //   - keep every number, date and link (≥ rewordNumbers of the words with
 //     a digit, or none in either: a sibling service has other fees and
-//     other paragraphs), and
+//     other paragraphs),
 //   - are reworded (< rewordShingles of their word 3-grams in common):
 //     two pages with the same text verbatim under different titles are
 //     siblings whose difference is in the title ("Anerkennung ausländischer
-//     Berufsqualifikationen - Apotheker/in" and "- Arzt/Ärztin").
+//     Berufsqualifikationen - Apotheker/in" and "- Arzt/Ärztin"), and
+//   - have titles that say one thing (rewordedTitle): they share at least
+//     rewordTitleShare of their words, a word counting as shared when the
+//     other title has it in another spelling ("centres", "centers") or, by
+//     the dictionary, in another word ("vacations", "holidays"; see
+//     wordings.go); not both titles have a word of their own left
+//     ("Eheurkunde" / "Lebenspartnerschaftsurkunde", "Güterichter in
+//     Zivilprozessverfahren" / "in der Fachgerichtsbarkeit"), and the words
+//     of its own that one title has occur in neither text ("Vorläufigen
+//     Personalausweis beantragen" and "Personalausweis beantragen", whose
+//     texts speak of each other, are two services; "Kosten für die
+//     Kinderbetreuung" and "Kosten für Kinderbetreuung" are one).
 //
 // Short texts say too little to tell (Berlin's "Altpapier (illegal) -
 // Entsorgung" and "Autowrack (illegal) - Entsorgung" share their few
@@ -197,55 +233,121 @@ const (
 	rewordMinWords   = 60
 )
 
-// reworded reports whether two pages are one page in two wordings (see
-// Rewording).
-func reworded(a, b *copyInfo) bool {
+// rewordedText reports whether two pages' texts are one text in two
+// wordings (see Rewording).
+func rewordedText(a, b *copyInfo) bool {
 	if a.group != b.group || a.n < rewordMinWords || b.n < rewordMinWords ||
 		float64(min(a.n, b.n)) < rewordLength*float64(max(a.n, b.n)) {
-		return false
-	}
-	if wordJaccard(a.stemSet, b.stemSet) < rewordTitleShare {
 		return false
 	}
 	if (len(a.numbers) > 0 || len(b.numbers) > 0) && wordJaccard(a.numbers, b.numbers) < rewordNumbers {
 		return false
 	}
-	return wordJaccard(a.words, b.words) >= rewordWordShare && !jaccardAtLeast(a.shingles, b.shingles, rewordShingles) &&
-		!namesOwnThing(a, b) && !namesOwnThing(b, a)
+	return wordJaccard(a.words, b.words) >= rewordWordShare && !jaccardAtLeast(a.shingles, b.shingles, rewordShingles)
 }
 
-// namesOwnThing reports whether a's title has a word, not in b's title in
-// any spelling, that either text uses: the thing that makes a a service
-// of its own ("Fachapotheker/-in" and "Fachzahnarzt/-ärztin", "Vorläufigen
-// Personalausweis beantragen" and "Personalausweis beantragen", whose
-// texts speak of each other). Two wordings of one title differ in words
-// the texts do not repeat ("Childcare costs", "Costs for childcare") or in
-// spelling ("centres", "centers").
-func namesOwnThing(a, b *copyInfo) bool {
-	for _, w := range a.title {
-		if len(w) < 3 || slices.ContainsFunc(b.title, func(v string) bool { return spelledAlike(w, v) }) {
+// rewordedTitle reports whether two titles of pages with one text in two
+// wordings name one thing (see Rewording); w, when not nil, knows words
+// for one thing.
+func rewordedTitle(a, b *copyInfo, w *wordings) bool {
+	da, db := ownWords(a, b, w), ownWords(b, a, w)
+	if len(da) > 0 && len(db) > 0 {
+		return false
+	}
+	shared := float64(len(a.content)-len(da)+len(b.content)-len(db)) / 2
+	if shared == 0 || shared < rewordTitleShare*(shared+float64(len(da)+len(db))) {
+		return false
+	}
+	return !namesOwnThing(a, b, da) && !namesOwnThing(b, a, db)
+}
+
+// ownWords returns the content words of a's title (their positions in
+// a.content) that b's title does not have, in any spelling or, by w, in
+// any other word.
+func ownWords(a, b *copyInfo, w *wordings) []int {
+	var own []int
+	for i, x := range a.content {
+		if slices.ContainsFunc(b.content, func(y string) bool { return spelledAlike(x, y) || stem(x, a.lang) == stem(y, b.lang) }) {
 			continue
 		}
-		if st := stem(w, a.lang); hasAlike(a.words, w, st) || hasAlike(b.words, w, st) {
+		if w != nil && !contrastWords[foldWord(x)] && sharesWording(a.content, i, b.content, w) {
+			continue
+		}
+		own = append(own, i)
+	}
+	return own
+}
+
+// sharesWording reports whether a phrase of up to maxWordingWords words of
+// xs around position i is, by w, one thing with a phrase of ys.
+func sharesWording(xs []string, i int, ys []string, w *wordings) bool {
+	for lo := max(0, i-maxWordingWords+1); lo <= i; lo++ {
+		for hi := i + 1; hi <= min(len(xs), lo+maxWordingWords); hi++ {
+			kx := wordingKeys(xs[lo:hi])
+			for ylo := range ys {
+				for yhi := ylo + 1; yhi <= min(len(ys), ylo+maxWordingWords); yhi++ {
+					if w.same(kx, wordingKeys(ys[ylo:yhi])) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// titlePhrases adds the keys of the phrases of the page's title to need.
+func (ci *copyInfo) titlePhrases(need map[string]bool) {
+	for lo := range ci.content {
+		for hi := lo + 1; hi <= min(len(ci.content), lo+maxWordingWords); hi++ {
+			for _, k := range wordingKeys(ci.content[lo:hi]) {
+				need[k] = true
+			}
+		}
+	}
+}
+
+// namesOwnThing reports whether one of a's own title words (own, positions
+// in a.content) is what a's text is about: a's text uses it more than
+// twice as often as b's ("Personalausweis vorläufig beantragen" and
+// "Personalausweis beantragen": the one text says "vorläufig" throughout,
+// the other once). One text in two wordings uses the words of the longer
+// title as often as the other ("Literacy courses" and "Literacy",
+// "Advance Maintenance Payments" and "Advance on maintenance").
+func namesOwnThing(a, b *copyInfo, own []int) bool {
+	for _, i := range own {
+		w := a.content[i]
+		if contrastWords[foldWord(w)] {
+			return true // "mit" or "ohne Unterlagen"
+		}
+		if len(w) < 3 {
+			continue
+		}
+		st := stem(w, a.lang)
+		if ua, ub := uses(a, w, st), uses(b, w, st); ua > 2*ub {
 			return true
 		}
 	}
 	return false
 }
 
-// hasAlike reports whether words holds w in some form: itself, a word
-// that starts with its stem st ("Einsichtnahme" for "Einsicht"), or w in
-// another spelling.
-func hasAlike(words map[string]bool, w, st string) bool {
-	if words[w] {
-		return true
-	}
-	for v := range words {
-		if (len(st) >= 4 && strings.HasPrefix(v, st)) || spelledAlike(w, v) {
-			return true
+// uses counts the words of ci's text that are w in some form (see
+// alike).
+func uses(ci *copyInfo, w, st string) int {
+	n := 0
+	for v, f := range ci.freq {
+		if alike(v, w, st) {
+			n += f
 		}
 	}
-	return false
+	return n
+}
+
+// alike reports whether v is w in some form: itself, a word that starts
+// with its stem st ("Einsichtnahme" for "Einsicht"), or w in another
+// spelling.
+func alike(v, w, st string) bool {
+	return v == w || (len(st) >= 4 && strings.HasPrefix(v, st)) || spelledAlike(w, v)
 }
 
 // spelledAlike reports whether two words are one word in two spellings:
@@ -383,11 +485,18 @@ func newCopyInfo(p *Page, grouping []string) *copyInfo {
 		words = append(words, copyWords(s.Text)...)
 	}
 	ci.lang, ci.n, ci.numbers, ci.stemSet = normLang(p.Language), len(words), map[string]bool{}, map[string]bool{}
+	for _, w := range ci.title {
+		if f := foldWord(w); !isStop(f, ci.lang) || contrastWords[f] {
+			ci.content = append(ci.content, w)
+		}
+	}
 	for _, st := range strings.Fields(ci.stems) {
 		ci.stemSet[st] = true
 	}
+	ci.freq = make(map[string]int, len(words)/2)
 	for _, w := range words {
 		ci.words[w] = true
+		ci.freq[w]++
 		if strings.IndexFunc(w, unicode.IsDigit) >= 0 {
 			ci.numbers[w] = true
 		}

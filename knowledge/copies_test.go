@@ -51,7 +51,7 @@ func copyFixture() []Page {
 
 func TestNearDuplicatePages(t *testing.T) {
 	pages := copyFixture()
-	got := findCopies(pages)
+	got := findCopies(pages, nil)
 	want := []int32{-1, 0, 0, -1, -1, -1, 5, -1}
 	if !slices.Equal(got, want) {
 		t.Fatalf("copies = %v, want %v", got, want)
@@ -142,7 +142,7 @@ func TestCopiesAtScale(t *testing.T) {
 		pages = append(pages, Page{ID: fmt.Sprint(i), Title: "Auskunft", Language: "de",
 			Sections: []Section{{Kind: SectionDescription, Text: strings.Join(text, " ") + "."}}})
 	}
-	if n := slices.IndexFunc(findCopies(pages), func(c int32) bool { return c >= 0 }); n >= 0 {
+	if n := slices.IndexFunc(findCopies(pages, nil), func(c int32) bool { return c >= 0 }); n >= 0 {
 		t.Fatalf("page %d is called a copy of different text", n)
 	}
 }
@@ -180,7 +180,7 @@ func TestSameTitleTwoWordings(t *testing.T) {
 		{ID: "c", Title: "Weitere Impfempfehlungen der STIKO", Language: "de", Sections: []Section{{Kind: SectionDescription,
 			Text: "Reisende brauchen je nach Land Gelbfieber, Tollwut oder Typhus; die Beratung übernimmt das Tropeninstitut gegen Gebühr."}}},
 	}
-	if got := findCopies(pages); !slices.Equal(got, []int32{-1, 0, -1}) {
+	if got := findCopies(pages, nil); !slices.Equal(got, []int32{-1, 0, -1}) {
 		t.Fatalf("copies = %v, want [-1 0 -1]", got)
 	}
 }
@@ -231,7 +231,7 @@ func checkCopyPairs(t *testing.T, pairs []copyPair) {
 			if a.Language == "" {
 				a.Language, b.Language = "de", "de"
 			}
-			got := findCopies([]Page{a, b})
+			got := findCopies([]Page{a, b}, nil)
 			if (got[1] == 0) != tc.copy {
 				t.Errorf("%q / %q: copies = %v, want copy %v", a.Title, b.Title, got, tc.copy)
 			}
@@ -252,7 +252,7 @@ func TestContactOnlyCopies(t *testing.T) {
 		{ID: "b", Title: "Rathaus", Language: "de", Sections: contact(korb2)},
 		{ID: "c", Title: "Rathaus", Language: "de", Sections: contact(other)},
 	}
-	if got := findCopies(pages); !slices.Equal(got, []int32{-1, 0, -1}) {
+	if got := findCopies(pages, nil); !slices.Equal(got, []int32{-1, 0, -1}) {
 		t.Fatalf("copies = %v, want [-1 0 -1]", got)
 	}
 	// The same page once with everything in its text, once with the
@@ -261,7 +261,7 @@ func TestContactOnlyCopies(t *testing.T) {
 	split := Page{ID: "e", Title: "Rathaus", Language: "de", Sections: []Section{
 		{Kind: SectionDescription, Text: "Gemeinde Korb\ngemeinde@korb.de\nwww.korb.de"},
 		{Kind: SectionContact, Heading: "Öffnungszeiten", Text: "Bürgerservice Montag 08:00 bis 12:00 Uhr\nIntegrationsbeauftragte Saousan Al-Bakri\nal-bakri@korb.de"}}}
-	if got := findCopies([]Page{inText, split, pages[2]}); !slices.Equal(got, []int32{-1, 0, -1}) {
+	if got := findCopies([]Page{inText, split, pages[2]}, nil); !slices.Equal(got, []int32{-1, 0, -1}) {
 		t.Fatalf("text and contact section: copies = %v, want [-1 0 -1]", got)
 	}
 }
@@ -285,5 +285,85 @@ func TestRewordedPages(t *testing.T) {
 			Page{Title: "Begleitende Hilfe im Arbeitsleben für Arbeitnehmer/innen", Language: "de", Sections: text(employee)}, false},
 		{"one text, two titles", Page{Title: "Benefits from the Job Centre", Language: "en", Sections: text(centre)},
 			Page{Title: "Benefits from the social welfare office", Language: "en", Sections: text(centre)}, false},
+		// The longer title's extra word is used by both texts alike: one
+		// page. Used by one text throughout and once by the other: what
+		// that page is about, a service of its own.
+		{"a title with one word more", Page{Title: "Literacy courses", Language: "en", Sections: text(literacy)},
+			Page{Title: "Literacy", Language: "en", Sections: text(literacy2)}, true},
+		{"a title with the thing it is about", Page{Title: "Personalausweis vorläufig beantragen", Language: "de", Sections: text(provisional)},
+			Page{Title: "Personalausweis beantragen", Language: "de", Sections: text(idCard)}, false},
+		// Each title has a word of its own, even one its text never uses:
+		// two services.
+		{"each title its own word", Page{Title: "Mediation durch Güterichter in Zivilprozessverfahren", Language: "de", Sections: text(employer)},
+			Page{Title: "Mediation durch Güterichter in der Fachgerichtsbarkeit", Language: "de", Sections: text(employee)}, false},
 	})
 }
+
+// Texts of TestRewordedPages: one page in two wordings, and two services.
+const (
+	literacy    = "Many adults in Germany cannot read and write well enough. Literacy courses help you to learn reading and writing step by step. The courses take place in small groups in the evening or on Saturdays. You can start at any time and the first consultation is free. Ask at the adult education centre, which also offers courses online. A course costs 2 euros per lesson; with a Munich pass it is free of charge."
+	literacy2   = "A lot of adults in Germany are not able to read and write well enough. In literacy courses you learn to read and write one step at a time. Courses are held in small groups in the evenings or on Saturday. You can join whenever you like and the first advice session costs nothing. Please ask at the adult education centre, where courses are also available online. One course costs 2 euros per lesson and is free with a Munich pass."
+	provisional = "Einen vorläufigen Personalausweis erhalten Sie, wenn Sie kurzfristig einen Ausweis brauchen. Der vorläufige Personalausweis wird sofort ausgestellt und gilt drei Monate. Sie beantragen den vorläufigen Personalausweis persönlich im Bürgeramt mit einem biometrischen Foto. Der vorläufige Ausweis ersetzt nicht den Antrag auf einen neuen Personalausweis. Die Gebühr beträgt 10 Euro. Bringen Sie Ihren alten Ausweis oder Reisepass mit, damit wir Ihre Identität prüfen können."
+	idCard      = "Einen Personalausweis erhalten Sie, wenn Sie in Berlin gemeldet sind. Der Personalausweis wird in der Bundesdruckerei hergestellt und gilt zehn Jahre. Sie beantragen den Personalausweis persönlich im Bürgeramt mit einem biometrischen Foto. Brauchen Sie kurzfristig einen Ausweis, fragen Sie nach einem vorläufigen Ausweis. Die Gebühr beträgt 10 Euro. Bringen Sie Ihren alten Ausweis oder Reisepass mit, damit wir Ihre Identität prüfen können."
+)
+
+// TestRewordedTitlesByDictionary: two wordings of a title whose words the
+// dictionary knows for one thing ("holidays", "vacations") are one page;
+// without the dictionary the word each text uses is a thing of its own.
+func TestRewordedTitlesByDictionary(t *testing.T) {
+	ctx := context.Background()
+	text := func(s string) []Section { return []Section{{Kind: SectionDescription, Text: s}} }
+	pages := []Page{
+		{ID: "holidays", Title: "Public holidays, school holidays and time changeover", Language: "en", Sections: text(schoolHolidays)},
+		{ID: "vacations", Title: "Public holidays, school vacations and time changeover", Language: "en", Sections: text(schoolVacations)},
+	}
+	for _, tt := range []struct {
+		dict string
+		want string
+	}{
+		{"", "vacations"},
+		{writeTestDictionary(t), "holidays"},
+	} {
+		kb, err := Build(ctx, pages, Options{Dictionary: tt.dict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kb.Canonical("vacations"); got != tt.want {
+			t.Errorf("dictionary %q: the page of %q is %q, want %q", tt.dict, pages[1].Title, got, tt.want)
+		}
+		kb.Close()
+	}
+}
+
+func TestWordingsSame(t *testing.T) {
+	w := &wordings{Trans: map[string][]string{
+		"en:holiday":    {"de:feri", "de:urlaub", "de:feiertag"},
+		"en:vacat":      {"de:feri", "de:urlaub", "de:beurlaub"},
+		"de:arbeitgeb":  {"en:employ", "en:manag", "en:taskmast"},
+		"de:arbeitnehm": {"en:labour", "en:labor", "en:employ", "en:worker"},
+		"de:frau":       {"en:woman", "en:women"},
+		"en:decre":      {"de:erlass"},
+		"en:ordin":      {"de:erlass"},
+	}}
+	tests := []struct {
+		x, y string
+		want bool
+	}{
+		{"en:holiday", "en:vacat", true},         // two translations in common
+		{"de:arbeitgeb", "de:arbeitnehm", false}, // one of six
+		{"de:frau", "en:women", true},            // one translates the other
+		{"en:decre", "en:ordin", true},           // their one translation
+		{"en:holiday", "en:holiday", true},
+		{"en:holiday", "de:frau", false},
+	}
+	for _, tt := range tests {
+		if got := w.same([]string{tt.x}, []string{tt.y}); got != tt.want {
+			t.Errorf("same(%s, %s) = %v, want %v", tt.x, tt.y, got, tt.want)
+		}
+	}
+}
+
+const (
+	schoolHolidays  = "In Bavaria there are 13 public holidays a year. Shops and offices are closed on public holidays. School holidays are the weeks in which schools are closed: autumn, Christmas, winter, Easter, Whitsun and summer holidays. The summer holidays start at the beginning of August and last six weeks. The clocks go forward one hour on the last Sunday in March and back on the last Sunday in October. Please plan your appointments at the offices around the holidays."
+	schoolVacations = "Bavaria has 13 public holidays per year. On public holidays shops and authorities are closed. School vacations are the weeks when schools are closed: autumn, Christmas, winter, Easter, Whitsun and summer vacations. The summer vacations begin in early August and last for six weeks. The clocks are put forward one hour on the last Sunday in March and back on the last Sunday in October. Please plan your appointments with the authorities around the vacations."
+)

@@ -308,7 +308,7 @@ func build(ctx context.Context, pages []Page, opts Options, prev prevVectors, bl
 		hashes: make([]string, len(pages)),
 		pchunk: make([]int, len(pages)+1),
 		params: defaultSearchParams(emb, opts.Ranking),
-		copyOf: findCopies(pages),
+		copyOf: findCopies(pages, dictionaryWordings(opts.Dictionary)),
 	}
 	for i := range pages {
 		kb.byID[pages[i].ID] = i

@@ -28,6 +28,7 @@ Antrag {m} [adm.] :: application
 Anwendung {f} :: application
 Bewerbung {f} :: application
 Auftragen {n} :: application
+Ferien {pl} | Urlaub {m} :: holidays; vacations | holiday; vacation
 Zitronenfalter {m} [zool.] :: brimstone butterfly
 Weltraumbahnhof {m} :: spaceport
 Masern {pl} [med.] :: measles
