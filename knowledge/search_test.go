@@ -466,3 +466,31 @@ func TestRareWordingCountsLittle(t *testing.T) {
 		t.Fatalf("Search(Was kostet ein Personalausweis?) = %v, want perso first", hitIDs(hits))
 	}
 }
+
+// TestCountryDecidesSibling: a country or its adjective says which of two
+// siblings that differ by where a document is from is meant (the lexicon's
+// country entries: EU/EEA or third country).
+func TestCountryDecidesSibling(t *testing.T) {
+	text := "Sie wohnen in Berlin und möchten Ihre ausländische Fahrerlaubnis in eine deutsche Fahrerlaubnis umschreiben lassen. Den Antrag stellen Sie bei der Fahrerlaubnisbehörde."
+	kb := buildPages(t, []Page{
+		{ID: "eu", Title: "Fahrerlaubnis - Umschreibung einer ausländischen Fahrerlaubnis aus einem EU-/EWR-Staat", Language: "de",
+			Sections: []Section{{Kind: SectionDescription, Text: text}}},
+		{ID: "drittstaat", Title: "Fahrerlaubnis - Umschreibung einer ausländischen Fahrerlaubnis aus einem Nicht-EU/EWR-Land (Drittstaat)", Language: "de",
+			Sections: []Section{{Kind: SectionDescription, Text: text}}},
+		{ID: "dienst", Title: "Fahrerlaubnis - Umschreibung einer Dienstfahrerlaubnis", Language: "de",
+			Sections: []Section{{Kind: SectionDescription, Text: "Sie möchten Ihre Dienstfahrerlaubnis der Bundeswehr oder der Polizei in eine allgemeine Fahrerlaubnis umschreiben lassen."}}},
+	})
+	tests := []struct{ q, lang, want string }{
+		{"amerikanischen führerschein umschreiben", "de", "drittstaat"},
+		{"Führerschein aus der Türkei umschreiben", "de", "drittstaat"},
+		{"exchange my US driving licence", "en", "drittstaat"},
+		{"polnischen Führerschein umschreiben", "de", "eu"},
+		{"convert my Italian driving licence", "en", "eu"},
+	}
+	for _, tt := range tests {
+		hits := search(t, kb, Query{Text: tt.q, Language: tt.lang})
+		if len(hits) == 0 || hits[0].Page.ID != tt.want {
+			t.Errorf("Search(%q) = %v, want %s first", tt.q, hitIDs(hits), tt.want)
+		}
+	}
+}
