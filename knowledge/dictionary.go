@@ -282,12 +282,7 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 func cachedTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
 	return cachedFromDictionary(path, "translations", func(h io.Writer) {
 		fmt.Fprintf(h, "%v\x00%v\x00", langs["de"], langs["en"])
-		// The stop words decide which words of a dictionary phrase count: a
-		// new civibot with other stop words builds its own table.
-		for _, name := range []string{"wordlists/stop_de.txt", "wordlists/stop_en.txt"} {
-			b, _ := wordlistFS.ReadFile(name)
-			h.Write(b)
-		}
+		writeStopWords(h)
 		terms := make([]string, 0, len(vocab))
 		for t := range vocab {
 			terms = append(terms, t)
@@ -298,6 +293,16 @@ func cachedTranslations(path string, langs map[string]bool, vocab map[string]int
 			h.Write([]byte{0})
 		}
 	}, func() (*transTable, error) { return readTranslations(path, langs, vocab) })
+}
+
+// writeStopWords writes the stop word lists to a cache key: they decide
+// which words of a dictionary phrase count, so a new civibot with other
+// stop words builds its own table.
+func writeStopWords(h io.Writer) {
+	for _, name := range []string{"wordlists/stop_de.txt", "wordlists/stop_en.txt"} {
+		b, _ := wordlistFS.ReadFile(name)
+		h.Write(b)
+	}
 }
 
 // cachedFromDictionary returns what build makes of the dictionary at path,

@@ -31,7 +31,8 @@ type wordings struct {
 type wordingSource func(need map[string]bool) *wordings
 
 // wordingOverlap is the share of their translations (Jaccard) two
-// phrases have in common when they are one thing: "holidays" and
+// phrases have in common when they are one thing, unless they share two
+// or more: "holidays" and
 // "vacations" share half of theirs (Ferien, Urlaub, …); "Arbeitgeber" and
 // "Arbeitnehmer" share one of seven ("employ", a stem of both "employer"
 // and "employee"), "Altpapier" and "Schrott" one of fourteen ("scrap").
@@ -121,6 +122,7 @@ func dictionaryWordings(path string) wordingSource {
 		}
 		sort.Strings(keys)
 		w, err := cachedFromDictionary(path, "wordings", func(h io.Writer) {
+			writeStopWords(h)
 			for _, k := range keys {
 				fmt.Fprintf(h, "%s\x00", k)
 			}
