@@ -74,7 +74,6 @@ type copyInfo struct {
 	title    []string            // title words, lower case
 	content  []string            // the title's words but stop words (contrast words kept)
 	stems    string              // the title's word stems (titleStems)
-	stemSet  map[string]bool     // the same as a set
 	words    map[string]bool     // words of the descriptive text
 	freq     map[string]int      // how often the text uses each
 	contact  map[string]bool     // words of contact sections and addresses
@@ -167,9 +166,11 @@ func findCopies(pages []Page, words wordingSource) []int32 {
 	var near [][2]int
 	seen, need := map[[2]int]bool{}, map[string]bool{}
 	within(byStem, func(i, j int) bool {
-		a, b := info(i), info(j)
-		if !seen[[2]int{i, j}] && rewordedText(a, b) {
-			seen[[2]int{i, j}] = true
+		if seen[[2]int{i, j}] {
+			return false // the titles share another stem
+		}
+		seen[[2]int{i, j}] = true
+		if a, b := info(i), info(j); rewordedText(a, b) {
 			near = append(near, [2]int{i, j})
 			a.titlePhrases(need)
 			b.titlePhrases(need)
@@ -215,11 +216,13 @@ func findCopies(pages []Page, words wordingSource) []int32 {
 //     the dictionary, in another word ("vacations", "holidays"; see
 //     wordings.go); not both titles have a word of their own left
 //     ("Eheurkunde" / "Lebenspartnerschaftsurkunde", "Güterichter in
-//     Zivilprozessverfahren" / "in der Fachgerichtsbarkeit"), and the words
-//     of its own that one title has occur in neither text ("Vorläufigen
-//     Personalausweis beantragen" and "Personalausweis beantragen", whose
-//     texts speak of each other, are two services; "Kosten für die
-//     Kinderbetreuung" and "Kosten für Kinderbetreuung" are one).
+//     Zivilprozessverfahren" / "in der Fachgerichtsbarkeit"; stop words
+//     are no words of their own: "Kosten für die Kinderbetreuung" and
+//     "Kosten für Kinderbetreuung" are one), and the words of its own that
+//     one title has are not what its text is about (namesOwnThing:
+//     "Personalausweis vorläufig beantragen" and "Personalausweis
+//     beantragen" are two services, "Literacy courses" and "Literacy" with
+//     one text are one).
 //
 // Short texts say too little to tell (Berlin's "Altpapier (illegal) -
 // Entsorgung" and "Autowrack (illegal) - Entsorgung" share their few
@@ -484,14 +487,11 @@ func newCopyInfo(p *Page, grouping []string) *copyInfo {
 		words = append(words, copyWords(s.Heading)...)
 		words = append(words, copyWords(s.Text)...)
 	}
-	ci.lang, ci.n, ci.numbers, ci.stemSet = normLang(p.Language), len(words), map[string]bool{}, map[string]bool{}
+	ci.lang, ci.n, ci.numbers = normLang(p.Language), len(words), map[string]bool{}
 	for _, w := range ci.title {
 		if f := foldWord(w); !isStop(f, ci.lang) || contrastWords[f] {
 			ci.content = append(ci.content, w)
 		}
-	}
-	for _, st := range strings.Fields(ci.stems) {
-		ci.stemSet[st] = true
 	}
 	ci.freq = make(map[string]int, len(words)/2)
 	for _, w := range words {
