@@ -78,7 +78,7 @@ func newAspectRules() []aspectRule {
 		{aspectAge,
 			re(`(welche(m|s|n)? alter|wie alt|\balter(sgrenze)?\b|altersbeschraenkung|mindestalter|volljaehrig|minderjaehrig|how old|what age|\bages?\b|age limit|minimum age)`),
 			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
-			re(`(\d+\s*(jahre|jahren|lebensjahr)|lebensjahr|volljaehrig|minderjaehrig|jahre alt|\balter\b|kinder|jugendliche|erwachsene|\d+\s*years|years old|\baged?\b|under \d+|over \d+|adults?|children|minors?)`)},
+			re(`(\d+\s*(jahre|jahren|lebensjahr)|lebensjahr|volljaehrig|minderjaehrig|jahre alt|\balter\b|kinder|jugendliche|erwachsene|\d+\s*years|years old|\baged?\b|\bages\b|under \d+|over \d+|adults?|children|minors?)`)},
 		{aspectDocuments,
 			re(`(unterlagen|dokument|mitbring|mitnehm|nachweis|\b(was|welche\w*)\b.{0,40}\b(brauche|benoetige) ich|\b(was|welche\w*)\b.{0,40}\b(braucht|benoetigt) man\b|welche papiere|\bdocuments?\b|\bbring\b|paperwork|papers|what do (i|you|we) need|need to (bring|provide|show)|proof)`),
 			[]knowledge.SectionKind{knowledge.SectionDocuments},
@@ -108,9 +108,9 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
 			re(`(online|internet|www\.|https?:|digital|portal|per post|persoenlich|vor ort|in person|by post|post)`)},
 		{aspectEligibility,
-			re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|bekomme ich|kann ich .* (bekommen|erhalten|beantragen)|bin ich|requirement|eligib|who can|am i allowed|entitled|qualify|can i (get|apply|receive)|do i need to be|who is)`),
+			re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|bekomme ich|kann ich .* (bekommen|erhalten|beantragen)|bin ich|requirement|prerequisite|precondition|eligib|who can|am i allowed|entitled|qualify|can i (get|apply|receive)|do i need to be|who is)`),
 			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
-			re(`(voraussetzung|wenn sie|sofern|falls|berechtigt|anspruch|nur\b|muessen|mindestens|\bab \d+|jahre alt|fuer wen|geeignet|verfuegbar fuer|offen fuer|steht .{0,40}offen|richtet sich an|zielgruppe|teilnehmen|koennen .{0,40}nutzen|jede (betroffene )?person|alle (kinder|jugendlichen|menschen|personen|buerger)|brauch(st du|en sie)|if you|provided|must|eligible|entitled|only|at least|years old|for whom|suitable|available to|open to|aimed at|anyone|everyone|can (use|take part|participate|attend))`)},
+			re(`(voraussetzung|wenn sie|sofern|falls|berechtigt|anspruch|nur\b|muessen|mindestens|\bab \d+|jahre alt|fuer wen|who for|prerequisite|requirement|geeignet|verfuegbar fuer|offen fuer|steht .{0,40}offen|richtet sich an|zielgruppe|teilnehmen|koennen .{0,40}nutzen|jede (betroffene )?person|alle (kinder|jugendlichen|menschen|personen|buerger)|brauch(st du|en sie)|if you|provided|must|eligible|entitled|only|at least|years old|for whom|suitable|available to|open to|aimed at|anyone|everyone|can (use|take part|participate|attend))`)},
 		{aspectProcedure,
 			re(`(wie beantrage|beantragen|ablauf|antrag stellen|wie geht|wie kann ich|wie muss ich|wie funktioniert|was muss ich (tun|machen)|wie melde|how do i|how can i|how to|how does|\bapply|procedure|steps|process|what do i (have|need) to do)`),
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
@@ -137,6 +137,25 @@ func newAspectRules() []aspectRule {
 	dur := *ruleOf(rules, aspectDuration)
 	dur.question = re(`(wie lange|how long)`)
 	return append(rules, dur)
+}
+
+// aspectHeadings are the headings inside a page's text that name an
+// aspect's part of the page ("Opening hours", "Kontakt", "Für wen?",
+// "Prerequisites"): the block under one answers the aspect as a typed
+// section does. Narrower than the question patterns: a heading
+// "Anspruch auf ein Praktikumszeugnis" names a topic, not who is eligible.
+var aspectHeadings = map[aspect]pattern{
+	aspectFees:        re(`(kosten|gebuehr|preis|entgelt|\bcosts?\b|\bfees?\b|prices?\b|charges)`),
+	aspectAge:         re(`(\balter\b|\bages?\b)`),
+	aspectDocuments:   re(`(unterlagen|dokumente|nachweise|mitbringen|documents|what to bring|paperwork)`),
+	aspectDuration:    re(`(dauer|bearbeitungszeit|duration|processing time|how long)`),
+	aspectDeadline:    re(`(frist|deadline|time limit)`),
+	aspectHours:       re(`(oeffnungszeit|sprechzeit|servicezeit|opening (hours|times)|office hours)`),
+	aspectContact:     re(`(kontakt|ansprechpartner|ansprechperson|erreichbarkeit|contact)`),
+	aspectPlace:       re(`(adresse|anschrift|standort|\bort\b|zustaendig|address|location|where to go|venue)`),
+	aspectOnline:      re(`(online|digital)`),
+	aspectEligibility: re(`(voraussetzung|fuer wen|zielgruppe|wer kann|requirement|prerequisite|eligib|who (is it )?for|for whom|who can)`),
+	aspectProcedure:   re(`(\bablauf|so geht|\bverfahren|antragstellung|how to apply|how it works|procedure|steps|process)`),
 }
 
 // detectAspect returns what the question asks about, if it names an
@@ -167,7 +186,7 @@ var aspectFirst = []struct {
 	aspect   aspect
 }{
 	{re(`(wie (laeuft|verlaeuft)\b|wie funktioniert|how does .* work|what is the (procedure|process))`), aspectProcedure},
-	{re(`(voraussetzung|requirement|eligib)`), aspectEligibility},
+	{re(`(voraussetzung|requirement|prerequisite|precondition|eligib)`), aspectEligibility},
 	{re(`(\b(an|bei) .* wenden\b|kontakt aufnehmen|in kontakt|get in touch|contact)`), aspectContact},
 	{re(`^(wie (kann|koennen|muss) (ich|man|wir)|how (can|do|should) (i|we|one)) .*(bekommen|erhalten|\bget\b|receive|obtain)`), aspectProcedure},
 }

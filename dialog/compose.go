@@ -394,14 +394,31 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		// ("Bei der Anmeldung sind folgende Dokumente vorzulegen:", "Die
 		// Gebühren betragen:") is the page's section for it, with its
 		// items, where the page has no typed section.
+		// So is the block under a heading inside the text that names it
+		// ("Opening hours", "Contact details", "Prerequisites"), up to the
+		// next such heading.
 		if rule != nil {
+			heading, ok := aspectHeadings[q.aspect]
+			// A heading that names the aspect may head short lines (an
+			// address under "Kontakt"), which blockHeading does not count.
+			names := func(j int) bool {
+				return ok && j+1 < len(sents) && headingLike(sents[j]) &&
+					len(strings.Fields(sents[j].text)) <= maxAspectHeadingWords && heading.MatchString(sents[j].folded)
+			}
 			for j := 0; j < len(sents); j++ {
-				if !listLead(sents, j) || !rule.question.MatchString(sents[j].folded) {
-					continue
-				}
-				out[si][j].x[sfAspectSection] = 1
-				for k := j + 1; k < len(sents) && sents[k].item; k++ {
-					out[si][k].x[sfAspectSection] = 1
+				switch {
+				case listLead(sents, j) && (rule.question.MatchString(sents[j].folded) || ok && heading.MatchString(sents[j].folded)):
+					out[si][j].x[sfAspectSection] = 1
+					for k := j + 1; k < len(sents) && sents[k].item; k++ {
+						out[si][k].x[sfAspectSection] = 1
+					}
+				case names(j):
+					// The block ends at the next heading after a line of
+					// text (the lines right under it may read as headings).
+					out[si][j].x[sfAspectSection] = 1
+					for k := j + 1; k < len(sents) && (k == j+1 || !blockHeading(sents, k) || headingLike(sents[k-1])); k++ {
+						out[si][k].x[sfAspectSection] = 1
+					}
 				}
 			}
 		}
@@ -458,6 +475,11 @@ func headingLike(s sentence) bool {
 	}
 	return len(strings.Fields(t)) <= maxHeadingWords
 }
+
+// maxAspectHeadingWords: a heading that names an aspect is short ("Opening
+// hours", "Kontakt und Öffnungszeiten", "Who for"); a longer one that holds
+// the word names a topic ("Entry as part of a visa procedure").
+const maxAspectHeadingWords = 4
 
 // A heading inside a section's text is at most this long.
 const (

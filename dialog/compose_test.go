@@ -90,6 +90,8 @@ func TestDetectAspect(t *testing.T) {
 		"Was brauche ich für einen Reisepass?":                       aspectDocuments,
 		"Welche Papiere benötige ich für die Anmeldung?":             aspectDocuments,
 		"Brauche ich einen Termin beim Bürgeramt?":                   aspectNone,
+		"What are the prerequisites for joining the course?":         aspectEligibility,
+		"What age is the leisure group intended for?":                aspectAge,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {
@@ -188,6 +190,9 @@ func TestAspectCues(t *testing.T) {
 		{aspectProcedure, "Wenn Sie Interesse an einem Ehrenamt haben, können Sie sich an die Kommune wenden.", true},
 		{aspectProcedure, "If you are interested in volunteering, you can contact the municipality where you live.", true},
 		{aspectProcedure, "Das Ehrenamt ist für alle wichtig.", false},
+		{aspectAge, "A leisure group for everyone between the ages of 14 and 27.", true},
+		{aspectAge, "We meet every second Tuesday.", false},
+		{aspectEligibility, "Who for: all refugees with an appointment in Munich.", true},
 	}
 	for _, tt := range tests {
 		if got := ruleOf(rules, tt.a).cue.MatchString(fold(tt.sentence)); got != tt.want {
@@ -338,6 +343,25 @@ func TestPageAspect(t *testing.T) {
 // names the asked aspect and introduces a list ("… folgende Dokumente
 // vorzulegen:") answers like a section for it, items included, so the
 // passage quotes the list rather than the text that names the page's topic.
+// TestAspectHeadingBlock: a short heading inside the text that names the
+// asked aspect ("Kontakt", "Opening hours") makes its block the aspect's
+// section, up to the next heading; a long heading that holds the word
+// names a topic and does not.
+func TestAspectHeadingBlock(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "p", Title: "Frauenberatung", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Wir beraten Frauen in schwierigen Lebenslagen.\nDie Beratung ist vertraulich.\n" +
+			"Kontakt\nFrauenberatung Süd, Goethestraße 12, 80336 München\nSchreiben Sie uns eine Nachricht.\n" +
+			"Kontakt zu anderen Frauen im Stadtteil finden\nWir laden jeden Monat zu einem offenen Treffen ein.\nDort lernen Sie andere Frauen kennen."}}})
+	q := e.newQuestion("Wie kann ich die Frauenberatung kontaktieren?", "de", aspectContact, p)
+	secs, _ := e.scoreSentences(p, e.sentences(p), q)
+	want := map[string]bool{"Kontakt": true, "Frauenberatung Süd, Goethestraße 12, 80336 München": true, "Schreiben Sie uns eine Nachricht.": true}
+	for _, s := range secs[0] {
+		if got := s.x[sfAspectSection] == 1; got != want[s.text] {
+			t.Errorf("%q: in the contact block %v, want %v", s.text, got, want[s.text])
+		}
+	}
+}
+
 func TestNumberedHeadingAndListLead(t *testing.T) {
 	t.Run("numbered heading", func(t *testing.T) {
 		e, p := onePageEngine(t, knowledge.Page{ID: "p", Title: "Rechte im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
