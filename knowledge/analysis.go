@@ -190,5 +190,17 @@ func stem(lower, lang string) string {
 	env := snowballstem.NewEnv(lower)
 	german.Stem(env)
 	// The German stemmer folds umlauts and ß itself; other accents remain.
-	return foldWord(env.Current())
+	return germanPlural(foldWord(env.Current()))
+}
+
+// germanPlural takes the plural "s" off a German stem after o or y,
+// which the Snowball stemmer leaves ("Autos", "Büros", "Handys", "Fotos":
+// loan words; "Haus" and "Preis" end otherwise): "Wo parke ich Autos?"
+// meets the page "Auto". Not after a: "Reisepas", a typing error, would
+// lose its way to "Reisepass".
+func germanPlural(st string) string {
+	if n := len(st); n >= 5 && st[n-1] == 's' && (st[n-2] == 'o' || st[n-2] == 'y') {
+		return st[:n-1]
+	}
+	return st
 }

@@ -75,6 +75,9 @@ func TestStemGroupsForms(t *testing.T) {
 		{"de", []string{"gebühr", "gebühren"}},
 		{"de", []string{"straße", "strasse", "straßen"}},
 		{"de", []string{"hund", "hunde", "hundes"}},
+		{"de", []string{"auto", "autos"}},
+		{"de", []string{"büro", "büros"}},
+		{"de", []string{"handy", "handys"}},
 		{"en", []string{"license", "licenses"}},
 		{"en", []string{"register", "registering", "registered"}},
 		{"en", []string{"certificate", "certificates"}},
@@ -88,6 +91,11 @@ func TestStemGroupsForms(t *testing.T) {
 				}
 			}
 		})
+	}
+	for _, w := range []string{"reisepass", "reisepas", "haus", "preis"} {
+		if got := stem(w, "de"); !strings.HasSuffix(got, "s") {
+			t.Errorf("stem(%q) = %q: only a plural s after o or y goes", w, got)
+		}
 	}
 	if got := stem("b1", "de"); got != "b1" {
 		t.Errorf("stem(b1) = %q, words with digits stay", got)

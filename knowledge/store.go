@@ -47,7 +47,9 @@ const FormatVersion = 1
 //
 //	1: before 5 December 2026 (not stored)
 //	2: acronyms are no stop words; the dictionary's nouns split compounds
-const AnalysisVersion = 2
+//	3: "über", "während", "gegenüber" are stop words; German plurals in
+//	   "-os", "-ys" lose their "s" (germanPlural)
+const AnalysisVersion = 3
 
 const (
 	manifestFile  = "manifest.json"
