@@ -390,17 +390,17 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			}
 			out[si][j].x[sfBlock] = block
 		}
-		// A line that names the asked aspect and introduces a list
-		// ("Bei der Anmeldung sind folgende Dokumente vorzulegen:", "Die
-		// Gebühren betragen:") is the page's section for it, with its
-		// items, where the page has no typed section.
-		// So is the block under a heading inside the text that names it
-		// ("Opening hours", "Contact details", "Prerequisites"), up to the
-		// next such heading.
+		// Where the page has no typed section for the asked aspect, its
+		// text may still name one: a line that names the aspect and
+		// introduces a list ("Bei der Anmeldung sind folgende Dokumente
+		// vorzulegen:", "Die Gebühren betragen:") is the aspect's section
+		// with its items; so is a short heading that names it ("Opening
+		// hours", "Kontakt", "Who for") with the lines under it, up to the
+		// next heading after a line of text.
 		if rule != nil {
 			heading, ok := aspectHeadings[q.aspect]
-			// A heading that names the aspect may head short lines (an
-			// address under "Kontakt"), which blockHeading does not count.
+			// Unlike blockHeading, the lines right under such a heading may
+			// be short ones (an address under "Kontakt").
 			names := func(j int) bool {
 				return ok && j+1 < len(sents) && headingLike(sents[j]) &&
 					len(strings.Fields(sents[j].text)) <= maxAspectHeadingWords && heading.MatchString(sents[j].folded)
@@ -413,8 +413,6 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 						out[si][k].x[sfAspectSection] = 1
 					}
 				case names(j):
-					// The block ends at the next heading after a line of
-					// text (the lines right under it may read as headings).
 					out[si][j].x[sfAspectSection] = 1
 					for k := j + 1; k < len(sents) && (k == j+1 || !blockHeading(sents, k) || headingLike(sents[k-1])); k++ {
 						out[si][k].x[sfAspectSection] = 1
