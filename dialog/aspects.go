@@ -163,7 +163,7 @@ var aspectHeadings = map[aspect]pattern{
 func detectAspect(rules []aspectRule, text string) aspect {
 	folded := fold(text)
 	for _, o := range aspectFirst {
-		if o.question.MatchString(folded) {
+		if o.question.MatchString(folded) && (o.unless.re == nil || !o.unless.MatchString(folded)) {
 			return o.aspect
 		}
 	}
@@ -172,6 +172,11 @@ func detectAspect(rules []aspectRule, text string) aspect {
 			return r.aspect
 		}
 	}
+	// "Ich brauche eine Meldebescheinigung": asked for, a service is
+	// answered by how to get it.
+	if requestOnly(folded) {
+		return aspectProcedure
+	}
 	return aspectNone
 }
 
@@ -179,16 +184,24 @@ func detectAspect(rules []aspectRule, text string) aspect {
 // than the one they ask: "Wie läuft die Anerkennung ab?" asks the
 // procedure, not when something runs out; "Welche Voraussetzungen brauche
 // ich?" the requirements, not documents; "Wie kann ich Wohngeld bekommen?"
-// how to apply, not whether one may; "Wie kann ich mich an die
-// Beratungsstelle wenden?" how to reach it.
+// how to apply, not whether one may ("Wie bekomme ich einen Auszug aus
+// dem Gewerbezentralregister?" likewise; "Bekomme ich Wohngeld?" asks
+// whether); "Wie kann ich mich an die Beratungsstelle wenden?" how to
+// reach it; "Wie ändere ich die Adresse im Fahrzeugschein?" how to change
+// the address, not where an office is — unless it also asks where
+// (unless).
 var aspectFirst = []struct {
 	question pattern
+	unless   pattern
 	aspect   aspect
 }{
-	{re(`(wie (laeuft|verlaeuft)\b|wie funktioniert|how does .* work|what is the (procedure|process))`), aspectProcedure},
-	{re(`(voraussetzung|requirement|prerequisite|precondition|eligib)`), aspectEligibility},
-	{re(`(\b(an|bei) .* wenden\b|kontakt aufnehmen|in kontakt|get in touch|contact)`), aspectContact},
-	{re(`^(wie (kann|koennen|muss) (ich|man|wir)|how (can|do|should) (i|we|one)) .*(bekommen|erhalten|\bget\b|receive|obtain)`), aspectProcedure},
+	{re(`(wie (laeuft|verlaeuft)\b|wie funktioniert|how does .* work|what is the (procedure|process))`), pattern{}, aspectProcedure},
+	{re(`(voraussetzung|requirement|prerequisite|precondition|eligib)`), pattern{}, aspectEligibility},
+	{re(`(\b(an|bei) .* wenden\b|kontakt aufnehmen|in kontakt|get in touch|contact)`), pattern{}, aspectContact},
+	{re(`^(wie (kann|koennen|muss) (ich|man|wir)|how (can|do|should) (i|we|one)) .*(bekommen|erhalten|\bget\b|receive|obtain)`), pattern{}, aspectProcedure},
+	{re(`^wie (bekomme|erhalte|kriege) (ich|wir)\b|^wie (bekommt|erhaelt|kriegt) man\b`), pattern{}, aspectProcedure},
+	{re(`((adresse|anschrift|address)\w*\b.{0,40}\b(aender|aktualisier|ummeld|mitteil|berichtig|eintrag|change|update|correct)|\b(aender|aktualisier|berichtig|change|update|correct)\w*\b.{0,40}\b(adresse|anschrift|address)|adressaenderung|anschriftenaenderung|change of address|address change|\bneuen? (adresse|anschrift)|\bnew address)`),
+		re(`(\bwo\b|wohin|bei wem|welche(s|r|m)? (amt|stelle|behoerde|buero)|\bwhere\b|which (office|authority))`), aspectProcedure},
 }
 
 // pageAspect is the aspect a question asks of one page. A word that asks
@@ -234,4 +247,22 @@ func (r *aspectRule) answers(kind knowledge.SectionKind) bool {
 		}
 	}
 	return false
+}
+
+// serviceRequest is a question that asks for a service rather than about
+// it: "Ich brauche eine Meldebescheinigung für meinen Arbeitgeber", "I
+// need a residents' parking permit". It asks how to get the service
+// (detectAspect): what the citizen adds about their case ("für meinen
+// Arbeitgeber") is why they need it, not what the page must say.
+// A request that also asks something ("Ich will Hunde ausbilden, brauche
+// ich dafür eine Erlaubnis?") is a question (askingToo).
+var (
+	serviceRequest = re(`^(ich (brauche|benoetige|moechte|will|muss)|wir (brauchen|benoetigen|moechten|wollen|muessen)|i (need|want|would like|have to)|we (need|want|would like|have to))\b`)
+	askingToo      = re(`(\?|\b(was|wie|wo|wann|welche\w*|warum|wieso|wer|wen|wem|brauche ich|muss ich|kann ich|darf ich|bekomme ich|what|how|where|when|which|why|who|do i|can i|must i|should i|is it)\b)`)
+)
+
+// requestOnly reports whether folded text asks for a service and asks
+// nothing else.
+func requestOnly(folded string) bool {
+	return serviceRequest.MatchString(folded) && !askingToo.MatchString(folded)
 }

@@ -396,8 +396,10 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		// vorzulegen:", "Die Gebühren betragen:") is the aspect's section
 		// with its items; so is a short heading that names it ("Opening
 		// hours", "Kontakt", "Who for") with the lines under it, up to the
-		// next heading after a line of text.
-		if rule != nil {
+		// next heading after a line of text. Not inside a section typed for
+		// another aspect: "Antragstellung als juristische Person:" under
+		// "Benötigte Unterlagen" lists documents, not the procedure.
+		if rule != nil && !otherAspectSection(page.Sections[si].Kind, rule) {
 			heading, ok := aspectHeadings[q.aspect]
 			// Unlike blockHeading, the lines right under such a heading may
 			// be short ones (an address under "Kontakt").
@@ -798,6 +800,18 @@ func offTopicSection(page *knowledge.Page, si int, rule *aspectRule) bool {
 	// ("Rechtsgrundlage: Personalausweisgesetz (PAuswG)") answer no
 	// question that does not name them.
 	return legalHeading.MatchString(fold(page.Sections[si].Heading))
+}
+
+// otherAspectSection reports whether a section's kind is that of an aspect other
+// than the rule's (fees, documents, deadlines, prerequisites, procedure,
+// contact).
+func otherAspectSection(kind knowledge.SectionKind, rule *aspectRule) bool {
+	switch kind {
+	case knowledge.SectionFees, knowledge.SectionDocuments, knowledge.SectionDeadlines, knowledge.SectionPrerequisites,
+		knowledge.SectionProcedure, knowledge.SectionContact:
+		return !rule.answers(kind)
+	}
+	return false
 }
 
 // legalHeading matches the heading of a section with a service's legal

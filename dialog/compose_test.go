@@ -52,24 +52,32 @@ func TestSplitSentencesListItems(t *testing.T) {
 func TestDetectAspect(t *testing.T) {
 	rules := newAspectRules()
 	tests := map[string]aspect{
-		"Was kostet ein Personalausweis?":                            aspectFees,
-		"wie teuer ist der reisepass":                                aspectFees,
-		"How much is a residents' parking permit":                    aspectFees,
-		"Welche Unterlagen brauche ich?":                             aspectDocuments,
-		"what documents do I need":                                   aspectDocuments,
-		"Was braucht man, um ein Bankkonto zu eröffnen?":             aspectDocuments,
-		"we just had a baby what do we need to register":             aspectDocuments,
-		"Wie lange dauert das?":                                      aspectDuration,
-		"Gibt es eine Frist für die Anmeldung?":                      aspectDeadline,
-		"how long is my passport valid":                              aspectDeadline,
-		"Wo kann ich mich ummelden?":                                 aspectPlace,
-		"opening hours of the citizens' office":                      aspectHours,
-		"Wann hat das Bürgeramt geöffnet?":                           aspectHours,
-		"Wie erreiche ich das Standesamt telefonisch?":               aspectContact,
-		"Kann ich das online erledigen?":                             aspectOnline,
-		"Wer darf Wohngeld bekommen?":                                aspectEligibility,
-		"Wie beantrage ich Kindergeld?":                              aspectProcedure,
-		"Hundesteuer":                                                aspectNone,
+		"Was kostet ein Personalausweis?":                                  aspectFees,
+		"wie teuer ist der reisepass":                                      aspectFees,
+		"How much is a residents' parking permit":                          aspectFees,
+		"Welche Unterlagen brauche ich?":                                   aspectDocuments,
+		"what documents do I need":                                         aspectDocuments,
+		"Was braucht man, um ein Bankkonto zu eröffnen?":                   aspectDocuments,
+		"we just had a baby what do we need to register":                   aspectDocuments,
+		"Wie lange dauert das?":                                            aspectDuration,
+		"Gibt es eine Frist für die Anmeldung?":                            aspectDeadline,
+		"how long is my passport valid":                                    aspectDeadline,
+		"Wo kann ich mich ummelden?":                                       aspectPlace,
+		"opening hours of the citizens' office":                            aspectHours,
+		"Wann hat das Bürgeramt geöffnet?":                                 aspectHours,
+		"Wie erreiche ich das Standesamt telefonisch?":                     aspectContact,
+		"Kann ich das online erledigen?":                                   aspectOnline,
+		"Wer darf Wohngeld bekommen?":                                      aspectEligibility,
+		"Wie beantrage ich Kindergeld?":                                    aspectProcedure,
+		"Wie bekomme ich einen Auszug aus dem Gewerbezentralregister?":     aspectProcedure,
+		"Bekomme ich Wohngeld?":                                            aspectEligibility,
+		"Ich bin umgezogen, wie ändere ich die Adresse im Fahrzeugschein?": aspectProcedure,
+		"Ich brauche eine Meldebescheinigung für meinen Arbeitgeber":       aspectProcedure,
+		"Ich will mein Gewerbe abmelden, was kostet das?":                  aspectFees,
+		"How do I change my address?":                                      aspectProcedure,
+		"Wo kann ich meine Adresse ändern?":                                aspectPlace,
+		"Wie lautet die Adresse des Bürgeramts?":                           aspectPlace,
+		"Hundesteuer": aspectNone,
 		"Ab welchem Alter brauche ich einen Ausweis?":                aspectAge,
 		"How old do you have to be to get a licence?":                aspectAge,
 		"Wie lange kann ich mit dem Visum bleiben?":                  aspectDuration,
@@ -358,6 +366,25 @@ func TestAspectHeadingBlock(t *testing.T) {
 	for _, s := range secs[0] {
 		if got := s.x[sfAspectSection] == 1; got != want[s.text] {
 			t.Errorf("%q: in the contact block %v, want %v", s.text, got, want[s.text])
+		}
+	}
+}
+
+// TestAspectHeadingInTypedSection: a short line that names the asked
+// aspect inside a section typed for another aspect ("Antragstellung als
+// juristische Person:" under "Benötigte Unterlagen") heads documents, not
+// the procedure.
+func TestAspectHeadingInTypedSection(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "gzr", Title: "Gewerbezentralregister, Auskunft", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Wenn Sie für ein Gewerbe einen Nachweis Ihrer Zuverlässigkeit brauchen, können Sie eine Auskunft aus dem Gewerbezentralregister beantragen."},
+		{Kind: knowledge.SectionDocuments, Heading: "Benötigte Unterlagen", Text: "Antragstellung als natürliche Person:\nPersonalausweis oder Reisepass\n" +
+			"Antragstellung als juristische Person:\nPersonalausweis oder Reisepass\nHandelsregisterauszug zum Nachweis der Vertretungsmacht"},
+	}})
+	q := e.newQuestion("Wie läuft die Antragstellung ab?", "de", aspectProcedure, p)
+	secs, _ := e.scoreSentences(p, e.sentences(p), q)
+	for _, s := range secs[1] {
+		if s.x[sfAspectSection] != 0 {
+			t.Errorf("%q under Benötigte Unterlagen counts as the procedure's section", s.text)
 		}
 	}
 }

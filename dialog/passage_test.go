@@ -287,3 +287,43 @@ func TestAnswerLinksToSection(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceRequest: asked for a service ("Ich brauche eine
+// Meldebescheinigung für meinen Arbeitgeber"), the bot answers with how
+// to get it; what the citizen adds about their case is not what the page
+// must say. A request that also asks something is that question.
+func TestServiceRequest(t *testing.T) {
+	page := knowledge.Page{ID: "meldebescheinigung", Title: "Meldebescheinigung beantragen", Language: "de",
+		URL: "https://www.musterstadt.example/meldebescheinigung",
+		Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Die Meldebescheinigung enthält folgende Daten:\n- Vor- und Nachname\n- Doktorgrad\n- Geburtsdatum\n" +
+				"- derzeitige Anschriften (Haupt- und Nebenwohnung)\nWenn Sie andere Daten nachweisen müssen, können Sie eine erweiterte Meldebescheinigung beantragen. " +
+				"Die erweiterte Meldebescheinigung kann folgende zusätzliche Daten enthalten:\n- frühere Namen\n- Ordensname und Künstlername\n" +
+				"- Geburtsort und bei Geburt im Ausland den Staat\n- Geschlecht\n- Staatsangehörigkeiten\n- frühere Anschriften\n- Familienstand\n" +
+				"- Einzugsdatum und Auszugsdatum\nEine Meldebescheinigung für eine andere Person erhalten Sie nur mit einer Vollmacht dieser Person. " +
+				"Die Meldebescheinigung wird in deutscher Sprache ausgestellt."},
+			{Kind: knowledge.SectionProcedure, Heading: "Ablauf", Text: "Sie vereinbaren online oder telefonisch einen Termin im Bürgeramt. " +
+				"Sie erscheinen persönlich zum Termin und beantragen die Meldebescheinigung. Sie erhalten die Meldebescheinigung sofort."},
+			{Kind: knowledge.SectionFees, Heading: "Gebühren", Text: "Die Meldebescheinigung kostet 5 Euro."},
+		}}
+	// Other pages give the words of the question a vocabulary to be telling in.
+	other := knowledge.Page{ID: "lohnsteuer", Title: "Lohnsteuer", Language: "de",
+		Sections: []knowledge.Section{{Kind: knowledge.SectionDescription, Text: "Die Lohnsteuer zieht Ihr Arbeitgeber vom Lohn ab. Das Finanzamt berechnet die Lohnsteuer nach der Steuerklasse."}}}
+	e := pagesEngine(t, []knowledge.Page{page, other})
+	tests := []struct {
+		q, want string
+	}{
+		{"Ich brauche eine Meldebescheinigung für meinen Arbeitgeber", "Sie vereinbaren online oder telefonisch einen Termin"},
+		{"Ich brauche eine Meldebescheinigung für meinen Arbeitgeber, was kostet das?", "5 Euro"},
+	}
+	for _, tt := range tests {
+		r := askDE(t, e, tt.q)
+		if r.Decision.Kind != dialog.KindAnswer || len(r.Sources) == 0 || r.Sources[0].PageID != page.ID {
+			t.Errorf("%q: %s from %v, want an answer from %s\n%s\n%q", tt.q, r.Decision.Kind, r.Sources, page.ID, r.Text, r.Decision.Reasons)
+			continue
+		}
+		if !strings.Contains(r.Text, tt.want) {
+			t.Errorf("%q:\n%s\nwant %q in the answer", tt.q, r.Text, tt.want)
+		}
+	}
+}
