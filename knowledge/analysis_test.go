@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -341,5 +342,51 @@ func TestNearSpellings(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("near(%q) = %q, want %q", tc.word, got, tc.want)
 		}
+	}
+}
+
+func TestParticipleStems(t *testing.T) {
+	tests := []struct {
+		word string
+		want string // a stem among the result; "" for none
+	}{
+		{"verkauft", "verkauf"},
+		{"beantragt", "beantrag"},
+		{"gekauft", "kauf"},
+		{"abgemeldet", "abmeld"},
+		{"angemeldet", "anmeld"},
+		{"geimpft", "impf"},
+		{"abgeholt", "abhol"},
+		{"abgelaufen", ""}, // strong: "Ablauf" is the procedure
+		{"gewalt", ""},     // a noun's remains ("wal") are too short
+		{"haus", ""},
+	}
+	for _, tt := range tests {
+		got := participleStems(tt.word)
+		if tt.want == "" && len(got) > 0 || tt.want != "" && !slices.Contains(got, tt.want) {
+			t.Errorf("participleStems(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
+
+// TestParticipleFindsVerb: "Ich habe mein Auto verkauft" finds the page
+// titled with the sale, not the one that only uses the participle.
+func TestParticipleFindsVerb(t *testing.T) {
+	pages := []Page{
+		{ID: "verkauf", Title: "Fahrzeug, Verkauf", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Den Verkauf eines zugelassenen Fahrzeugs zeigen Sie der Zulassungsstelle unverzüglich an. Sie brauchen den Kaufvertrag."}}},
+		{ID: "abmeldung", Title: "Fahrzeug abmelden", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Sie melden Ihr Fahrzeug ab, wenn Sie es nicht mehr fahren. Wurde das Fahrzeug verkauft, meldet es der Käufer um. Bringen Sie die Kennzeichen mit."}}},
+		{ID: "kennzeichen", Title: "Wunschkennzeichen reservieren", Language: "de", Sections: []Section{{Kind: SectionDescription,
+			Text: "Ein Wunschkennzeichen reservieren Sie online für 90 Tage."}}},
+	}
+	kb, err := Build(context.Background(), pages, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	hits := search(t, kb, Query{Text: "Ich habe mein Fahrzeug verkauft, was muss ich tun?", Language: "de"})
+	if len(hits) == 0 || hits[0].Page.ID != "verkauf" {
+		t.Errorf("ranked %v, want verkauf first", hitIDs(hits))
 	}
 }

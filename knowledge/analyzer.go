@@ -31,6 +31,7 @@ const (
 	weightCompoundPart  = 0.6 // parts of a compound the KB also holds as a whole
 	weightLexicon       = 0.8
 	weightLexiconPhrase = 1.0 // expansions of a matched phrase of several words
+	weightParticiple    = 0.8 // the verb of a German participle ("verkauft" → "verkauf")
 	weightFuzzy1        = 0.7 // one edit away
 	weightFuzzy2        = 0.55
 	// weakFactor scales every way of matching a weak question word
@@ -187,6 +188,16 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			}
 			c.options = append(c.options, qoption{slots: slots, weight: wt})
 			known = true
+		}
+		if lang == "de" {
+			// "verkauft", "abgemeldet": the verb the pages name
+			// ("Verkauf", "abmelden").
+			for _, st := range participleStems(w.folded) {
+				if s := (qslot{st}); st != main[0] && a.knows(s) {
+					c.options = append(c.options, qoption{slots: []qslot{s}, weight: weightParticiple})
+					known = true
+				}
+			}
 		}
 		if !known {
 			unknown[len(concepts)] = main[0]
@@ -684,3 +695,45 @@ func looksGerman(w word) bool {
 // minGermanInEnglish is the length from which an unknown word of an
 // English question is taken for a German compound.
 const minGermanInEnglish = 10
+
+// separablePrefixes are the particles of German separable verbs, which
+// take the participle's "ge" after them ("an-ge-meldet").
+var separablePrefixes = []string{"an", "ab", "auf", "aus", "ein", "um", "zu", "vor", "nach", "mit", "weg", "zurueck", "fest", "her", "hin"}
+
+// participleStems returns the stems of the verb a German weak participle
+// or third person may be (folded): "verkauft" → "verkauf", "beantragt" →
+// "beantrag", "gekauft" → "kauf", "abgemeldet" → "abmeld". The Snowball
+// stemmer leaves the "-t" and the "ge-", so "Ich habe mein Auto verkauft"
+// never met "Kfz, Verkauf". Strong participles ("abgelaufen") are left
+// alone: their stems change ("umgezogen") or mislead ("Ablauf" is the
+// procedure, not the expiry). The caller keeps the stems the pages know.
+func participleStems(folded string) []string {
+	if len(folded) < 6 || !strings.HasSuffix(folded, "t") {
+		return nil
+	}
+	var bases []string
+	for _, cut := range []string{"et", "t"} {
+		if b, ok := strings.CutSuffix(folded, cut); ok && len(b) >= 3 {
+			bases = append(bases, b)
+		}
+	}
+	var out []string
+	for _, b := range bases {
+		switch {
+		case strings.HasPrefix(b, "ge") && len(b) >= 5:
+			out = append(out, stem(b[2:]+"en", "de"))
+		default:
+			for _, p := range separablePrefixes {
+				if rest, ok := strings.CutPrefix(b, p+"ge"); ok && len(rest) >= 3 {
+					out = append(out, stem(p+rest+"en", "de"))
+				}
+			}
+			out = append(out, stem(b+"en", "de"))
+		}
+	}
+	// A stem of three letters is a noun's remains more often than a verb
+	// ("Gewalt" → "wal", "Geburt" → "bur"); a stem the pages do not know is
+	// dropped by the caller.
+	out = slices.DeleteFunc(out, func(st string) bool { return len(st) < 4 })
+	return dedupe(out)
+}
