@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -100,4 +101,43 @@ func splitClauses(text string) []string {
 		}
 		return false
 	})
+}
+
+// participleStems returns the stems of the verb a German weak participle
+// or third person may be (folded): "verkauft" → "verkauf", "beantragt" →
+// "beantrag", "gekauft" → "kauf", "abgemeldet" → "abmeld". The Snowball
+// stemmer leaves the "-t" and the "ge-", so "Ich habe mein Auto verkauft"
+// never met "Kfz, Verkauf". Strong participles ("abgelaufen") are left
+// alone: their stems change ("umgezogen") or mislead ("Ablauf" is the
+// procedure, not the expiry). The caller keeps the stems the pages know.
+func participleStems(folded string) []string {
+	if len(folded) < 6 || !strings.HasSuffix(folded, "t") {
+		return nil
+	}
+	var bases []string
+	for _, cut := range []string{"et", "t"} {
+		if b, ok := strings.CutSuffix(folded, cut); ok && len(b) >= 3 {
+			bases = append(bases, b)
+		}
+	}
+	var out []string
+	for _, b := range bases {
+		switch {
+		case strings.HasPrefix(b, "ge") && len(b) >= 5:
+			out = append(out, stem(b[2:]+"en", "de"))
+		default:
+			// A separable particle takes the "ge" after it ("an-ge-meldet").
+			for i := 2; i+2 < len(b)-2; i++ {
+				if b[i:i+2] == "ge" && separableParticles[b[:i]] {
+					out = append(out, stem(b[:i]+b[i+2:]+"en", "de"))
+				}
+			}
+			out = append(out, stem(b+"en", "de"))
+		}
+	}
+	// A stem of three letters is a noun's remains more often than a verb
+	// ("Gewalt" → "wal", "Geburt" → "bur"); a stem the pages do not know is
+	// dropped by the caller.
+	out = slices.DeleteFunc(out, func(st string) bool { return len(st) < 4 })
+	return dedupe(out)
 }
