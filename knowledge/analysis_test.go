@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -372,19 +371,14 @@ func TestParticipleStems(t *testing.T) {
 // TestParticipleFindsVerb: "Ich habe mein Auto verkauft" finds the page
 // titled with the sale, not the one that only uses the participle.
 func TestParticipleFindsVerb(t *testing.T) {
-	pages := []Page{
-		{ID: "verkauf", Title: "Fahrzeug, Verkauf", Language: "de", Sections: []Section{{Kind: SectionDescription,
-			Text: "Den Verkauf eines zugelassenen Fahrzeugs zeigen Sie der Zulassungsstelle unverzüglich an. Sie brauchen den Kaufvertrag."}}},
-		{ID: "abmeldung", Title: "Fahrzeug abmelden", Language: "de", Sections: []Section{{Kind: SectionDescription,
-			Text: "Sie melden Ihr Fahrzeug ab, wenn Sie es nicht mehr fahren. Wurde das Fahrzeug verkauft, meldet es der Käufer um. Bringen Sie die Kennzeichen mit."}}},
-		{ID: "kennzeichen", Title: "Wunschkennzeichen reservieren", Language: "de", Sections: []Section{{Kind: SectionDescription,
-			Text: "Ein Wunschkennzeichen reservieren Sie online für 90 Tage."}}},
-	}
-	kb, err := Build(context.Background(), pages, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	kb := buildPages(t, []Page{
+		{ID: "verkauf", Title: "Fahrzeug, Verkauf", Language: "de",
+			Sections: desc("Den Verkauf eines zugelassenen Fahrzeugs zeigen Sie der Zulassungsstelle unverzüglich an. Sie brauchen den Kaufvertrag.")},
+		{ID: "abmeldung", Title: "Fahrzeug abmelden", Language: "de",
+			Sections: desc("Sie melden Ihr Fahrzeug ab, wenn Sie es nicht mehr fahren. Wurde das Fahrzeug verkauft, meldet es der Käufer um. Bringen Sie die Kennzeichen mit.")},
+		{ID: "kennzeichen", Title: "Wunschkennzeichen reservieren", Language: "de",
+			Sections: desc("Ein Wunschkennzeichen reservieren Sie online für 90 Tage.")},
+	})
 	hits := search(t, kb, Query{Text: "Ich habe mein Fahrzeug verkauft, was muss ich tun?", Language: "de"})
 	if len(hits) == 0 || hits[0].Page.ID != "verkauf" {
 		t.Errorf("ranked %v, want verkauf first", hitIDs(hits))
