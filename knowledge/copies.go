@@ -186,12 +186,40 @@ func findCopies(pages []Page, words wordingSource) []int32 {
 			join(p[0], p[1])
 		}
 	}
+	// A set of an office's copies of one service ("Express-Reisepass
+	// beantragen - Altona Einwohnerangelegenheiten", "… - Bergedorf …")
+	// that holds the page without an office ("Express-Reisepass
+	// beantragen") is searched through that page: its title is the
+	// service's, without an office's words for a question to match.
+	root := make(map[int]int)
 	for i := range pages {
-		if r := find(i); r != i {
+		r := find(i)
+		if r == i {
+			continue
+		}
+		if _, ok := root[r]; !ok && generalTitle(pages[i].Title, pages[r].Title) {
+			root[r] = i
+		}
+	}
+	for i := range pages {
+		r := find(i)
+		if g, ok := root[r]; ok {
+			r = g
+		}
+		if r != i {
 			out[i] = int32(r)
 		}
 	}
 	return out
+}
+
+// generalTitle reports whether title is other without its trailing
+// qualifier: "Express-Reisepass beantragen" of "Express-Reisepass
+// beantragen - Altona Einwohnerangelegenheiten".
+func generalTitle(title, other string) bool {
+	o := strings.ToLower(strings.TrimSpace(other))
+	cut := qualifierCut(o)
+	return cut > 0 && strings.TrimSpace(o[:cut]) == strings.ToLower(strings.TrimSpace(title))
 }
 
 // Rewording: Integreat's pages are machine-translated back and forth, and

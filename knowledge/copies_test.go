@@ -367,3 +367,30 @@ const (
 	schoolHolidays  = "In Bavaria there are 13 public holidays a year. Shops and offices are closed on public holidays. School holidays are the weeks in which schools are closed: autumn, Christmas, winter, Easter, Whitsun and summer holidays. The summer holidays start at the beginning of August and last six weeks. The clocks go forward one hour on the last Sunday in March and back on the last Sunday in October. Please plan your appointments at the offices around the holidays."
 	schoolVacations = "Bavaria has 13 public holidays per year. On public holidays shops and authorities are closed. School vacations are the weeks when schools are closed: autumn, Christmas, winter, Easter, Whitsun and summer vacations. The summer vacations begin in early August and last for six weeks. The clocks are put forward one hour on the last Sunday in March and back on the last Sunday in October. Please plan your appointments with the authorities around the vacations."
 )
+
+// TestGeneralCopySearched: a set of an office's copies of one service that
+// holds the page without an office is searched through that page, wherever
+// it stands among them.
+func TestGeneralCopySearched(t *testing.T) {
+	pages := copyFixture()[:3]
+	general := pages[1]
+	general.ID, general.Title = "abholen", "Personalausweis abholen"
+	general.Meta = map[string]string{"city": "hamburg", "source_path": "abholen.md"}
+	pages = append(pages, general)
+	if got, want := findCopies(pages, nil), []int32{3, 3, 3, -1}; !slices.Equal(got, want) {
+		t.Fatalf("copies = %v, want %v (the general page searched)", got, want)
+	}
+	for _, tc := range []struct {
+		title, other string
+		want         bool
+	}{
+		{"Personalausweis abholen", "Personalausweis abholen - Altona Einwohnerangelegenheiten", true},
+		{"personalausweis abholen ", "Personalausweis Abholen (Altona)", true},
+		{"Personalausweis abholen - Altona", "Personalausweis abholen", false},
+		{"Personalausweis", "Personalausweis abholen - Altona", false},
+	} {
+		if got := generalTitle(tc.title, tc.other); got != tc.want {
+			t.Errorf("generalTitle(%q, %q) = %v, want %v", tc.title, tc.other, got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -773,6 +774,50 @@ func TestImportLooksLikeMarkdown(t *testing.T) {
 	for _, tt := range tests {
 		if got := looksLikeMarkdown(tt.in); got != tt.want {
 			t.Errorf("looksLikeMarkdown(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestImportListingPages: a page that only lists other pages (a CMS's
+// search results, an overview of services) is not imported, with a
+// problem that says why, from a JSONL Markdown field and from a Markdown
+// file; a service page with a few linked headings among its own is kept.
+func TestImportListingPages(t *testing.T) {
+	listing := "Suchen\n\n3 Dienstleistungen gefunden für \"Vaterschaft\"\n===\n\n" +
+		"### [Vaterschaft anerkennen](/service/info/1/)\n\nSie erkennen die Vaterschaft an.\n\n---\n\n" +
+		"### [Gemeinsame Sorge erklären](/service/info/2/)\n\nSie erklären die gemeinsame Sorge.\n\n---\n\n" +
+		"### [Anzeige einer Geburt](/service/info/3/)\n\nSie zeigen die Geburt an.\n"
+	service := "# Vaterschaft anerkennen\n\nSie erkennen die Vaterschaft beim Standesamt an.\n\n" +
+		"### Voraussetzungen\n\n* Sie sind volljährig.\n\n### Gebühren\n\n* keine\n\n" +
+		"### [Standesamt Altona](/amt/1)\n\n### [Standesamt Mitte](/amt/2)\n\n### [Standesamt Nord](/amt/3)\n"
+	dir := t.TempDir()
+	var jsonl bytes.Buffer
+	for _, r := range []map[string]string{
+		{"source_path": "liste", "title": "3 Dienstleistungen für Vaterschaft", "markdown": listing},
+		{"source_path": "vaterschaft", "title": "Vaterschaft anerkennen", "markdown": service},
+	} {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonl.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pages.jsonl"), jsonl.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "uebersicht.md"), []byte("# Übersicht\n\n"+listing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pages, problems := mustImport(t, Options{IDField: "source_path", BodyFields: []string{"markdown"}}, dir)
+	if len(pages) != 1 || pages[0].ID != "vaterschaft" {
+		t.Errorf("pages = %+v, want only the service page", pages)
+	}
+	if len(problems) != 2 {
+		t.Fatalf("problems = %v, want one per listing page", problems)
+	}
+	for _, p := range problems {
+		if !strings.Contains(p.Err, "only lists 3 other pages") {
+			t.Errorf("problem %s does not say the page only lists others", p)
 		}
 	}
 }

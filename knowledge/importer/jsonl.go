@@ -205,6 +205,9 @@ func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]
 		}
 		var secs []knowledge.Section
 		if isMarkdownField(f) || looksLikeMarkdown(text) {
+			if n, ok := listingLinks(text); ok {
+				return knowledge.Page{}, listingProblem(id, n)
+			}
 			secs = markdownSections(text, 3, title)
 		} else {
 			secs = plainSections(f, text, title, i == 0)

@@ -51,6 +51,9 @@ func (im *importer) markdownPage(data []byte, rel string) (knowledge.Page, error
 	if len(p.Meta) == 0 {
 		p.Meta = nil
 	}
+	if n, ok := listingLinks(body); ok {
+		return knowledge.Page{}, errors.New(listingProblem(p.ID, n))
+	}
 	h1, sections := markdownDocument(body, 2, p.Title)
 	if p.Title == "" {
 		p.Title = knowledge.CleanLine(h1)
@@ -456,4 +459,38 @@ func markdownLink(m string) string {
 		return target
 	}
 	return text
+}
+
+// listingHeading is a Markdown heading that is nothing but a link: the entry
+// of a search result or overview page ("### [Vaterschaft anerkennen](/service/info/1)").
+var listingHeading = regexp.MustCompile(`^#{1,6}[ \t]+\[[^\]]+\]\([^)\s]+\)[ \t]*$`)
+
+// listingLinks counts the headings of a Markdown text that are links to
+// other pages, and reports whether they make it a listing: a page that only
+// lists other pages (a CMS's search results, "5 Dienstleistungen gefunden
+// für …", or an overview of services) — at least three such headings and at
+// most one other. Its entries are the other pages' opening lines, so it
+// would compete with every page it lists and answer none of them.
+func listingLinks(md string) (links int, listing bool) {
+	var others int
+	for _, line := range strings.Split(md, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		if listingHeading.MatchString(line) {
+			links++
+		} else if strings.Trim(line, "# \t") != "" {
+			others++
+		}
+	}
+	return links, links >= 3 && others <= 1
+}
+
+// listingProblem says why a listing page is not imported.
+func listingProblem(id string, links int) string {
+	if id == "" {
+		return fmt.Sprintf("page only lists %d other pages (search results or an overview): not imported; import the pages it lists", links)
+	}
+	return fmt.Sprintf("page %q only lists %d other pages (search results or an overview): not imported; import the pages it lists", id, links)
 }
