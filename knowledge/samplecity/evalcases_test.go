@@ -217,6 +217,28 @@ func TestEvalHamburgCases(t *testing.T) {
 	}
 }
 
+// hamburgFullData is the whole Hamburg export: 612 pages, most of them an
+// office's copy of one of about 30 services, and a few search result pages.
+const hamburgFullData = "../../../shared/data/hamburg/hamburg_service_pages.jsonl"
+
+func TestEvalHamburgFullCases(t *testing.T) {
+	cases := readCases(t, "hamburg_full_probe.jsonl")
+	if len(cases) < 45 {
+		t.Errorf("%d cases, want at least 45", len(cases))
+	}
+	ids := sharedIDs(t, hamburgFullData, "source_path")
+	for _, c := range cases {
+		if len(c.Expect) == 0 {
+			t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
+		}
+		for _, id := range c.Expect {
+			if !ids[id] {
+				t.Errorf("%q expects %q, which is no source_path of the Hamburg pages", c.Q, id)
+			}
+		}
+	}
+}
+
 // sharedIDs reads the values of field (a string) of every record of a
 // JSON Lines file of the shared data; the test skips when the file is not
 // there (it is not part of the repository).
