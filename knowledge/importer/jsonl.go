@@ -206,7 +206,7 @@ func (im *importer) recordPage(fields map[string]any, mapped, repair map[string]
 		var secs []knowledge.Section
 		if isMarkdownField(f) || looksLikeMarkdown(text) {
 			if n, ok := listingLinks(text); ok {
-				return knowledge.Page{}, listingProblem(id, n)
+				return knowledge.Page{}, fmt.Sprintf("record %q %s", id, listingProblem(n))
 			}
 			secs = markdownSections(text, 3, title)
 		} else {

@@ -52,7 +52,7 @@ func (im *importer) markdownPage(data []byte, rel string) (knowledge.Page, error
 		p.Meta = nil
 	}
 	if n, ok := listingLinks(body); ok {
-		return knowledge.Page{}, errors.New(listingProblem(p.ID, n))
+		return knowledge.Page{}, errors.New("page " + listingProblem(n))
 	}
 	h1, sections := markdownDocument(body, 2, p.Title)
 	if p.Title == "" {
@@ -488,9 +488,6 @@ func listingLinks(md string) (links int, listing bool) {
 }
 
 // listingProblem says why a listing page is not imported.
-func listingProblem(id string, links int) string {
-	if id == "" {
-		return fmt.Sprintf("page only lists %d other pages (search results or an overview): not imported; import the pages it lists", links)
-	}
-	return fmt.Sprintf("page %q only lists %d other pages (search results or an overview): not imported; import the pages it lists", id, links)
+func listingProblem(links int) string {
+	return fmt.Sprintf("only lists %d other pages (search results or an overview): not imported; import the pages it lists", links)
 }

@@ -195,47 +195,34 @@ func TestEvalOffTopicCases(t *testing.T) {
 	}
 }
 
-// hamburgData is the shared Hamburg data set (like Berlin's, not part of
-// the repository).
-const hamburgData = "../../../shared/data/hamburg/hamburg_service_pages_curated.jsonl"
-
+// The Hamburg probes and the shared pages they ask (like Berlin's, not
+// part of the repository): the 73 curated pages, and the whole export of
+// 612 pages, most of them an office's copy of one of about 30 services.
 func TestEvalHamburgCases(t *testing.T) {
-	cases := readCases(t, "hamburg_probe.jsonl")
-	if len(cases) < 50 {
-		t.Errorf("%d cases, want at least 50", len(cases))
-	}
-	ids := sharedIDs(t, hamburgData, "source_path")
-	for _, c := range cases {
-		if len(c.Expect) == 0 {
-			t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
-		}
-		for _, id := range c.Expect {
-			if !ids[id] {
-				t.Errorf("%q expects %q, which is no source_path of the curated Hamburg pages", c.Q, id)
+	for _, tc := range []struct {
+		cases, data string
+		min         int
+	}{
+		{"hamburg_probe.jsonl", "../../../shared/data/hamburg/hamburg_service_pages_curated.jsonl", 50},
+		{"hamburg_full_probe.jsonl", "../../../shared/data/hamburg/hamburg_service_pages.jsonl", 45},
+	} {
+		t.Run(tc.cases, func(t *testing.T) {
+			cases := readCases(t, tc.cases)
+			if len(cases) < tc.min {
+				t.Errorf("%d cases, want at least %d", len(cases), tc.min)
 			}
-		}
-	}
-}
-
-// hamburgFullData is the whole Hamburg export: 612 pages, most of them an
-// office's copy of one of about 30 services, and a few search result pages.
-const hamburgFullData = "../../../shared/data/hamburg/hamburg_service_pages.jsonl"
-
-func TestEvalHamburgFullCases(t *testing.T) {
-	cases := readCases(t, "hamburg_full_probe.jsonl")
-	if len(cases) < 45 {
-		t.Errorf("%d cases, want at least 45", len(cases))
-	}
-	ids := sharedIDs(t, hamburgFullData, "source_path")
-	for _, c := range cases {
-		if len(c.Expect) == 0 {
-			t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
-		}
-		for _, id := range c.Expect {
-			if !ids[id] {
-				t.Errorf("%q expects %q, which is no source_path of the Hamburg pages", c.Q, id)
+			ids := sharedIDs(t, tc.data, "source_path")
+			for _, c := range cases {
+				if len(c.Expect) == 0 {
+					t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
+				}
+				for _, id := range c.Expect {
+					if !ids[id] {
+						t.Errorf("%q expects %q, which is no source_path of %s", c.Q, id, tc.data)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 
