@@ -697,6 +697,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			chars += len([]rune(flat[bestTo].text))
 		}
 	}
+	bestTo = finishLead(flat, bestFrom, bestTo, lim, inAspect)
 	// A passage that starts inside a list starts with the list's lead.
 	if flat[bestFrom].item && bestFrom > 0 && !flat[bestFrom-1].item &&
 		flat[bestFrom-1].section == flat[bestFrom].section && strings.HasSuffix(strings.TrimSpace(flat[bestFrom-1].text), ":") {
@@ -727,6 +728,47 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		}
 	}
 	return p
+}
+
+// finishLead keeps a passage from ending on a line that announces what
+// follows ("Sie brauchen folgende Dokumente:", "Who's it for:"): it takes
+// what the line announces — the list items after it, or the next line —
+// as far as they fit in extraChars more than the budget (the lead is what
+// the citizen asked for more often than not: "Welche Unterlagen …?"), or
+// else ends before the line. bestTo is the passage's last unit; it returns
+// the new one.
+func finishLead(flat []unit, bestFrom, bestTo int, lim composeLimits, inAspect func(unit) bool) int {
+	lead := func(i int) bool { return strings.HasSuffix(strings.TrimSpace(flat[i].text), ":") }
+	if !lead(bestTo) {
+		return bestTo
+	}
+	chars := 0
+	for i := bestFrom; i <= bestTo; i++ {
+		chars += len([]rune(flat[i].text))
+	}
+	budget := lim.chars + extraChars
+	if lim.sentences > 0 {
+		budget = lim.chars
+	}
+	next := bestTo + 1
+	ok := next < len(flat) && flat[next].section == flat[bestTo].section && inAspect(flat[next]) &&
+		chars+len([]rune(flat[next].text)) <= budget
+	if ok {
+		to := next
+		chars += len([]rune(flat[next].text))
+		items := 1
+		for flat[next].item && to+1 < len(flat) && flat[to+1].item && flat[to+1].section == flat[to].section &&
+			items < lim.items && chars+len([]rune(flat[to+1].text)) <= budget {
+			to++
+			items++
+			chars += len([]rune(flat[to].text))
+		}
+		return to
+	}
+	for bestTo > bestFrom && lead(bestTo) {
+		bestTo--
+	}
+	return bestTo
 }
 
 // Where a passage runs on (see selectPassage): sentences before its

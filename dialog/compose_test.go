@@ -426,3 +426,49 @@ func TestNumberedHeadingAndListLead(t *testing.T) {
 		}
 	})
 }
+
+// TestFinishLead: a passage never ends on a line that announces what
+// follows; it takes the announced items when they fit, else ends before.
+func TestFinishLead(t *testing.T) {
+	u := func(text string, item bool, section int) unit {
+		return unit{scored: scored{sentence: sentence{text: text, item: item, section: section}}}
+	}
+	long := strings.Repeat("x", 500)
+	flat := []unit{
+		u("Es gibt bestimmte Tage für die Anmeldung.", false, 0),
+		u("Sie brauchen folgende Dokumente:", false, 0),
+		u("Ihren Ausweis", true, 0),
+		u("Meldebescheinigung", true, 0),
+		u("Zeugnisse", true, 0),
+		u("Bitte nehmen Sie Ihr Kind mit.", false, 0),
+		u("Für wen:", false, 1),
+		u(long, false, 1),
+		u("Kontakt:", false, 2),
+		u("Rathaus, Zimmer 3", false, 3),
+	}
+	all := func(unit) bool { return true }
+	full := composeLimits{chars: 200, items: 8}
+	tests := []struct {
+		name     string
+		from, to int
+		lim      composeLimits
+		inAspect func(unit) bool
+		want     int
+	}{
+		{"not a lead", 0, 0, full, all, 0},
+		{"takes the items", 0, 1, full, all, 4},
+		{"items up to the limit", 0, 1, composeLimits{chars: 200, items: 2}, all, 3},
+		{"the next line when it fits", 6, 6, composeLimits{chars: 150, items: 8}, all, 7},
+		{"ends before when it does not fit", 5, 6, composeLimits{chars: 50, items: 8}, all, 5},
+		{"not into another section", 7, 8, full, all, 7},
+		{"not out of the asked aspect", 0, 1, full, func(x unit) bool { return !x.item }, 0},
+		{"a lone lead stays", 8, 8, full, all, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := finishLead(flat, tt.from, tt.to, tt.lim, tt.inAspect); got != tt.want {
+				t.Errorf("finishLead(%d, %d) = %d, want %d", tt.from, tt.to, got, tt.want)
+			}
+		})
+	}
+}
