@@ -564,8 +564,18 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]float64, len(q.concepts))
 	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
+	// Where no typed section answers the asked aspect but the text has a
+	// block for it (a list introduced by "Bei der Anmeldung sind folgende
+	// Dokumente vorzulegen:", an "Öffnungszeiten" heading), the answer
+	// starts in that block; it may run on after it, since where such a
+	// block ends is a guess.
+	textBlock := false
+	if !only && sectionAnswers[q.aspect] {
+		textBlock = slices.ContainsFunc(flat, func(u unit) bool { return u.x[sfAspectSection] > 0 })
+	}
+	startsAnswer := func(u unit) bool { return inAspect(u) && (!textBlock || u.x[sfAspectSection] > 0) }
 	for from := range flat {
-		if !inAspect(flat[from]) {
+		if !startsAnswer(flat[from]) {
 			continue
 		}
 		// A passage does not start in the middle of a list: the items

@@ -425,6 +425,32 @@ func TestNumberedHeadingAndListLead(t *testing.T) {
 			t.Errorf("passage %q, want the documents list", got)
 		}
 	})
+	// The lines before the list name the library more often than the list
+	// does; the answer still starts at the list's lead.
+	t.Run("the answer starts at the lead", func(t *testing.T) {
+		e, p := onePageEngine(t, knowledge.Page{ID: "bib", Title: "Angebot und Anmeldung", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+			Text: "In allen Standorten stehen kostenloses WLAN und Arbeitsplätze zur Verfügung.\n" +
+				"Bücher, DVDs oder Musik-CDs können mit einem Bibliotheksausweis ausgeliehen werden.\n" +
+				"Informationsflyer zur Benutzung der Bibliothek gibt es in über 20 Sprachen.\n" +
+				"Sie liegen in allen Stadtbibliotheken aus oder können\nhier heruntergeladen werden.\n" +
+				"Für wen: Einen Bibliotheksausweis können alle bekommen, die in München und Umgebung leben.\n" +
+				"Für den Besuch der Bibliothek braucht man keinen Bibliotheksausweis.\n" +
+				"Für Kinder und Geflüchtete ist der Bibliotheksausweis kostenlos.\n" +
+				"Ansonsten betragen die Kosten für den Bibliotheksausweis:\nfür ein Jahr 20 Euro\nfür ein Vierteljahr 7 Euro\n" +
+				"Bei der Anmeldung sind folgende Dokumente vorzulegen:\n- Personalausweis oder Reisepass mit Meldebestätigung\n- Kinder unter 18 Jahren: Ausweis eines Elternteils\n" +
+				"- Steht die Adresse nicht im Dokument, wird eine Meldebescheinigung benötigt.\n" +
+				"Die Standorte der Stadtteilbibliotheken finden Sie hier."}}})
+		question := "Welche Dokumente werden für die Anmeldung in der Stadtbibliothek benötigt?"
+		q := e.newQuestion(question, "de", detectAspect(e.aspects, question), p)
+		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
+		if len(pass.sentences) == 0 || pass.sentences[0].text != "Bei der Anmeldung sind folgende Dokumente vorzulegen:" {
+			var got []string
+			for _, s := range pass.sentences {
+				got = append(got, s.text)
+			}
+			t.Errorf("passage %q, want it to start with the documents list's lead", got)
+		}
+	})
 }
 
 // TestFinishLead: a passage never ends on a line that announces what
