@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/civibot/civibot/conversation"
@@ -159,6 +160,10 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	}
 	asked = e.pageAspect(asked, text, q.concepts, title)
 	q.aspect = asked
+	var nouns map[string]bool
+	if lang == "de" {
+		nouns = germanNouns(text)
+	}
 	q.weights = make([]float64, len(q.concepts))
 	q.topic = make([]bool, len(q.concepts))
 	q.known = make([]bool, len(q.concepts))
@@ -186,6 +191,9 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		}
 		if q.topic[i] {
 			w *= topicFactor
+		}
+		if len(nouns) > 0 && !nouns[c.Word] {
+			w *= verbFactor
 		}
 		q.known[i] = e.knownConcept(c)
 		q.weights[i] = w
@@ -1152,4 +1160,35 @@ func withDeadline(page *knowledge.Page, ps pageSentences, q question, p passage,
 		return out
 	}
 	return p
+}
+
+// verbFactor damps the weight of a German question's words that are not
+// nouns ("verhalten", "geimpft", "unterstützt") where the question writes
+// its nouns with a capital: the nouns say what the answer is about ("bei
+// Krankheit während des Praktikums"), the other words how it is asked,
+// and a rare verb of the city's pages pulled answers to the sentences
+// that repeat it ("Deshalb sollten sich Praktikanten … verhalten"). On
+// Integreat's German questions the answer share rose 0.768 → 0.771 at
+// 0.6 (0.769 at 0.4, which also answered five unanswerable questions;
+// 0.766 at 0.8).
+const verbFactor = 0.6
+
+// germanNouns returns the words of a German question written with a
+// capital after its first word, lower-cased: its nouns (and names). nil
+// when it has none — a question typed in lower case says nothing of
+// which words are nouns.
+func germanNouns(text string) map[string]bool {
+	var out map[string]bool
+	first := true
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !first && unicode.IsUpper(r) {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[strings.ToLower(w)] = true
+		}
+		first = false
+	}
+	return out
 }

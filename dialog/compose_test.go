@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -496,5 +497,52 @@ func TestFinishLead(t *testing.T) {
 				t.Errorf("finishLead(%d, %d) = %d, want %d", tt.from, tt.to, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNounsWeighMore: in a German question written with capitals, its
+// nouns weigh more than its other words when the answer is looked for in
+// the page; a question in lower case weighs them alike.
+func TestNounsWeighMore(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "pr", Title: "Rechte und Pflichten im Praktikum", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Verhalten am Arbeitsplatz\nDeshalb sollten sich Praktikanten entsprechend verhalten.\nBei Krankheit informiert der Praktikant sofort den Betrieb."}}})
+	weight := func(q question, word string) float64 {
+		for i, c := range q.concepts {
+			if c.Word == word {
+				return q.weights[i]
+			}
+		}
+		t.Fatalf("no concept %q in %q", word, q.text)
+		return 0
+	}
+	q := e.newQuestion("Wie sollte ich mich bei Krankheit während des Praktikums verhalten?", "de", aspectNone, p)
+	if k, v := weight(q, "krankheit"), weight(q, "verhalten"); k <= v {
+		t.Errorf("Krankheit weighs %.2f, verhalten %.2f: want the noun to weigh more", k, v)
+	}
+	lower := e.newQuestion("wie sollte ich mich bei krankheit während des praktikums verhalten", "de", aspectNone, p)
+	if k, v := weight(lower, "krankheit"), weight(lower, "verhalten"); k != v {
+		t.Errorf("in lower case krankheit weighs %.2f, verhalten %.2f: want them alike", k, v)
+	}
+	pass := e.selectPassage(p, e.sentences(p), q, composeLimits{chars: 80, items: 1, sentences: 1})
+	if len(pass.sentences) != 1 || pass.sentences[0].text != "Bei Krankheit informiert der Praktikant sofort den Betrieb." {
+		t.Errorf("passage %v, want the sentence on illness", pass.sentences)
+	}
+}
+
+func TestGermanNouns(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Wie sollte ich mich bei Krankheit während des Praktikums verhalten?", []string{"krankheit", "praktikums"}},
+		{"Welche Dokumente brauche ich für die Kfz-Zulassung?", []string{"dokumente", "kfz-zulassung"}},
+		{"wo melde ich meinen hund an", nil},
+		{"Hund anmelden", nil},
+	}
+	for _, tt := range tests {
+		got := slices.Sorted(maps.Keys(germanNouns(tt.text)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("germanNouns(%q) = %q, want %q", tt.text, got, tt.want)
+		}
 	}
 }
