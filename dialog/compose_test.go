@@ -546,3 +546,23 @@ func TestGermanNouns(t *testing.T) {
 		}
 	}
 }
+
+func TestLineWeight(t *testing.T) {
+	u := func(text string, item bool) unit {
+		return unit{scored: scored{sentence: sentence{text: text, item: item}}}
+	}
+	tests := []struct {
+		u    unit
+		want float64
+	}{
+		{u("Most stores in the city center are open from 10:00 to 20:00.", false), 1},
+		{u("Meldebescheinigung", false), 1},
+		{u("January", false), 7.0 / shortLineChars},
+		{u("Pass", true), 1},
+	}
+	for _, tt := range tests {
+		if got := lineWeight(tt.u); got != tt.want {
+			t.Errorf("lineWeight(%q) = %.2f, want %.2f", tt.u.text, got, tt.want)
+		}
+	}
+}
