@@ -1174,8 +1174,10 @@ func withDeadline(page *knowledge.Page, ps pageSentences, q question, p passage,
 const verbFactor = 0.6
 
 // germanNouns returns the words of a German question written with a
-// capital after its first word, lower-cased: its nouns (and names). nil
-// when it has none — a question typed in lower case says nothing of
+// capital after its first word, lower-cased: its nouns (and names). A
+// hyphenated noun gives its parts and their joined form, as the analyser
+// splits it into words ("Kfz-Zulassung": kfz, zulassung, kfzzulassung).
+// nil when it has none — a question typed in lower case says nothing of
 // which words are nouns.
 func germanNouns(text string) map[string]bool {
 	var out map[string]bool
@@ -1186,7 +1188,11 @@ func germanNouns(text string) map[string]bool {
 			if out == nil {
 				out = map[string]bool{}
 			}
-			out[strings.ToLower(w)] = true
+			parts := strings.FieldsFunc(strings.ToLower(w), func(r rune) bool { return r == '-' })
+			for _, part := range parts {
+				out[part] = true
+			}
+			out[strings.Join(parts, "")] = true
 		}
 		first = false
 	}

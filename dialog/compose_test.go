@@ -535,7 +535,7 @@ func TestGermanNouns(t *testing.T) {
 		want []string
 	}{
 		{"Wie sollte ich mich bei Krankheit während des Praktikums verhalten?", []string{"krankheit", "praktikums"}},
-		{"Welche Dokumente brauche ich für die Kfz-Zulassung?", []string{"dokumente", "kfz-zulassung"}},
+		{"Welche Dokumente brauche ich für die Kfz-Zulassung?", []string{"dokumente", "kfz", "kfzzulassung", "zulassung"}},
 		{"wo melde ich meinen hund an", nil},
 		{"Hund anmelden", nil},
 	}
