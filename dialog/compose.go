@@ -530,6 +530,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 				p.aspectFound = true
 			}
 			u := unit{scored: sents[i]}
+			u.gain = (u.score - passageFloor) * lineWeight(u)
 			if i == 0 && sec.Heading != "" && !strings.EqualFold(strings.TrimSpace(sec.Heading), strings.TrimSpace(page.Title)) {
 				u.heading = sec.Heading
 			}
@@ -615,7 +616,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 				// a question that did not ask where or when.
 				val -= passageFloor
 			} else {
-				val += (u.score - passageFloor) * lineWeight(u)
+				val += u.gain
 			}
 			u.addDegrees(union)
 			if u.heading != "" && (to > from || headNamed(u.section)) {
@@ -818,6 +819,7 @@ const contactLineChars = 90
 type unit struct {
 	scored
 	heading string
+	gain    float64 // what it adds to a passage's value (see lineWeight)
 }
 
 // room is what a passage holds against its limits: characters (a unit
