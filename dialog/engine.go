@@ -447,7 +447,8 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	r.Context.LastQuestion = c.question
 	r.Quotes = nil
 
-	if why := e.notCovered(q, pass); why != "" {
+	answerability, why := e.notCovered(q, pass)
+	if why != "" {
 		r.Text = p.notCovered(c.aspect, page.Title)
 		if c.style == StyleSpoken {
 			r.Text = joinText(r.Text, fmt.Sprintf(p.SeePage, page.Title))
@@ -457,6 +458,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 		return r
 	}
 
+	reasons = append(reasons, fmt.Sprintf("answerability %.2f", answerability))
 	text := render(page.Title, pass, c.style, lim)
 	if e.phraser != nil && c.style == StyleFull && len(pass.sentences) > 0 {
 		if phrased, err := e.phrase(ctx, c.question, c.lang, page, pass); err == nil {
@@ -492,11 +494,11 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	return r
 }
 
-// notCovered says why the page does not answer what was asked, or "" when
-// it does (see answerable.go).
-func (e *Engine) notCovered(q question, pass passage) string {
+// notCovered returns how likely the passage answers what was asked and,
+// when the page does not, why ("" when it does; see answerable.go).
+func (e *Engine) notCovered(q question, pass passage) (float64, string) {
 	if len(pass.sentences) == 0 {
-		return "the page has no text to quote"
+		return 0, "the page has no text to quote"
 	}
 	p := answerable(answerFeatures(q, pass))
 	threshold := answerableThreshold
@@ -504,7 +506,7 @@ func (e *Engine) notCovered(q question, pass passage) string {
 		threshold = crossThreshold
 	}
 	if p >= threshold {
-		return ""
+		return p, ""
 	}
 	why := fmt.Sprintf("the page does not seem to answer the question (answerability %.2f below %.2f; ", p, threshold)
 	if !pass.aspectFound {
@@ -513,7 +515,7 @@ func (e *Engine) notCovered(q question, pass passage) string {
 	if comparison.MatchString(fold(q.text)) {
 		why += "a comparison, which pages rarely make; "
 	}
-	return why + fmt.Sprintf("the passage holds %.0f%%, the page %.0f%% of the question's telling words)", 100*pass.support, 100*pass.pageSupport)
+	return p, why + fmt.Sprintf("the passage holds %.0f%%, the page %.0f%% of the question's telling words)", 100*pass.support, 100*pass.pageSupport)
 }
 
 func (e *Engine) phrase(ctx context.Context, question, lang string, page *knowledge.Page, ps passage) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,16 @@ func TestEvalSampleCity(t *testing.T) {
 	lat := m["latency_ms"].(map[string]any)
 	if lat["p50"].(float64) <= 0 || lat["p99"].(float64) < lat["p50"].(float64) {
 		t.Errorf("latency = %v", lat)
+	}
+	// Every case says why it was decided so; an answer says how likely its
+	// passage answers the question.
+	first := m["cases"].([]any)[0].(map[string]any)
+	var reasons []string
+	for _, r := range first["reasons"].([]any) {
+		reasons = append(reasons, r.(string))
+	}
+	if first["decision"] != "answer" || !slices.ContainsFunc(reasons, func(r string) bool { return strings.HasPrefix(r, "answerability 0.") }) {
+		t.Errorf("first case: decision %v, reasons %q; want an answer with its answerability", first["decision"], reasons)
 	}
 	kinds := m["by_kind"].(map[string]any)
 	if kinds["colloquial"].(map[string]any)["n"].(float64) != 2 || kinds["out_of_scope"].(map[string]any)["decisions"].(map[string]any)["scope"].(float64) != 1 {

@@ -113,6 +113,7 @@ type caseJSON struct {
 	Text        string   `json:"text"`
 	AnswerShare *float64 `json:"answer_share,omitempty"`
 	LatencyMS   float64  `json:"latency_ms"`
+	Reasons     []string `json:"reasons,omitempty"`
 }
 
 // WriteJSON writes the figures and every case as one JSON object: the
@@ -126,7 +127,8 @@ func WriteJSON(w io.Writer, m Metrics, results []Result) error {
 		}
 		cases[i] = caseJSON{Line: r.Case.Line, Question: r.Case.Q, Lang: r.Case.Lang, Kind: r.Case.Kind, City: r.Case.City,
 			Expect: r.Case.Expect, Decision: r.Decision, Handoff: r.Reason, Confidence: r.Confidence, Ranked: ranked,
-			Source: r.Source, Text: r.Text, AnswerShare: r.AnswerShare, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
+			Source: r.Source, Text: r.Text, AnswerShare: r.AnswerShare, LatencyMS: float64(r.Latency.Microseconds()) / 1000,
+			Reasons: r.Reasons}
 	}
 	out := struct {
 		Metrics

@@ -33,6 +33,8 @@ type Result struct {
 	// shows verbatim.
 	Text   string
 	Quotes []string
+	// Reasons are the decision's human-readable evidence.
+	Reasons []string
 	// Ungrounded are quotes not found verbatim in Source.
 	Ungrounded []string
 	// AnswerShare is the share of the case's annotated answer sentences the
@@ -105,7 +107,7 @@ func record(c Case, reply dialog.Reply, elapsed time.Duration, e Engine) Result 
 	}
 	r := Result{Case: c, Decision: reply.Decision.Kind, Reason: reply.Handoff, Handoff: reply.Handoff != "",
 		Confidence: reply.Decision.Confidence, Evidence: reply.Evidence, Latency: elapsed,
-		Text: reply.Text, Quotes: reply.Quotes}
+		Text: reply.Text, Quotes: reply.Quotes, Reasons: reply.Decision.Reasons}
 	for _, p := range reply.Decision.Candidates {
 		r.Ranked = append(r.Ranked, p.ID)
 	}
