@@ -449,6 +449,54 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 	return out, headHits
 }
 
+// questionList returns the units of the list whose lead holds most of
+// what the question asks beyond the page's topic — lead and items, lo to
+// hi — or -1, -1 when no lead holds at least listLeadShare of it.
+func questionList(flat []unit, q question) (lo, hi int) {
+	lo, hi = -1, -1
+	best := 0.0
+	for i := 0; i+1 < len(flat); i++ {
+		u := flat[i]
+		if u.item || !listLine(flat[i+1]) || flat[i+1].section != u.section || !strings.HasSuffix(strings.TrimSpace(u.text), ":") {
+			continue
+		}
+		deg := make([]float64, len(q.concepts))
+		u.addDegrees(deg)
+		sh, ok := q.degreeShare(deg)
+		if !ok || sh < listLeadShare || sh <= best {
+			continue
+		}
+		best, lo, hi = sh, i, i+1
+		for hi+1 < len(flat) && listLine(flat[hi+1]) && flat[hi+1].section == u.section {
+			hi++
+		}
+	}
+	return lo, hi
+}
+
+// listLine reports whether a unit reads as an entry of a list: a list
+// item, or a line of a list written without bullets — short, not ending
+// like a sentence ("Datum des Beschäftigungsbeginns").
+func listLine(u unit) bool {
+	if u.item {
+		return true
+	}
+	t := strings.TrimSpace(u.text)
+	return t != "" && len([]rune(t)) <= maxListLineChars && !strings.ContainsAny(t[len(t)-1:], ".!?:")
+}
+
+// maxListLineChars: a line of a list without bullets is at most this long.
+const maxListLineChars = 120
+
+// listQuestion matches a question that asks for a list (folded text):
+// "Welche Angaben sind Pflicht?", "Wo gibt es Tafeln?", "What documents
+// do I need?".
+var listQuestion = re(`^(welche\b|was fuer\b|was (muss|brauche|benoetige) ich\b|wo gibt es\b|(which|what) (\w+ ){0,2}\w+s (are|do|can|should|must|will|were|have)\b|what (do|does|must|should) (i|you|we) (need|have|bring|submit)\b)`)
+
+// listLeadShare is the least share of the question's telling words a
+// list's lead holds to be where the answer starts.
+const listLeadShare = 0.5
+
 // blockHeading reports whether sentence j of a section heads the text
 // after it: a line that reads as a heading followed by text, not by
 // another short line (a list without bullets). A short numbered or
@@ -582,9 +630,17 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	if !only && sectionAnswers[q.aspect] {
 		textBlock = slices.ContainsFunc(flat, func(u unit) bool { return u.x[sfAspectSection] > 0 })
 	}
-	startsAnswer := func(u unit) bool { return inAspect(u) && (!textBlock || u.x[sfAspectSection] > 0) }
+	startsAnswer := func(i int) bool { return inAspect(flat[i]) && (!textBlock || flat[i].x[sfAspectSection] > 0) }
+	// A list whose lead says what the question asks ("Pflichtangaben in
+	// der Gehaltsabrechnung sind:" for "Welche Angaben sind in der
+	// Gehaltsabrechnung Pflicht?") is the answer: it starts at the lead.
+	if !only && !textBlock && listQuestion.MatchString(fold(q.text)) {
+		if lo, hi := questionList(flat, q); lo >= 0 {
+			startsAnswer = func(i int) bool { return i >= lo && i <= hi }
+		}
+	}
 	for from := range flat {
-		if !startsAnswer(flat[from]) {
+		if !startsAnswer(from) {
 			continue
 		}
 		// A passage does not start in the middle of a list: the items

@@ -566,3 +566,55 @@ func TestLineWeight(t *testing.T) {
 		}
 	}
 }
+
+// A question that asks for a list is answered from the list whose lead
+// says what it asks, from the lead on — also a list written without
+// bullets — not from the page's opening lines that repeat its words.
+func TestQuestionListLead(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "lohn", Title: "Lohnabrechnung", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Wer angestellt ist, bekommt jeden Monat eine Lohnabrechnung vom Arbeitgeber.\n" +
+			"Manche Arbeitgeber schicken die Lohnabrechnung nur, wenn sich im Monat etwas ändert, zum Beispiel beim Urlaubsgeld oder bei höheren Beiträgen zur Versicherung.\n" +
+			"Prüfen Sie jede Lohnabrechnung sorgfältig und heben Sie sie gut auf.\n" +
+			"Pflicht sind in der Lohnabrechnung diese Angaben:\n" +
+			"Name und Anschrift des Arbeitgebers\nGeburtsdatum der Arbeitnehmerin oder des Arbeitnehmers\nBeginn der Beschäftigung\nSteuerklasse\n" +
+			"Abrechnungszeitraum\nBruttolohn und Nettolohn\nArt und Höhe der Abzüge\n" +
+			"Bei Fragen hilft der Betriebsrat."}}})
+	for _, tc := range []struct {
+		question string
+		first    string
+	}{
+		{"Welche Angaben sind in der Lohnabrechnung Pflicht?", "Pflicht sind in der Lohnabrechnung diese Angaben:"},
+		// Not a question for a list: the answer is chosen as before.
+		{"Wann bekomme ich eine Lohnabrechnung?", "Wer angestellt ist, bekommt jeden Monat eine Lohnabrechnung vom Arbeitgeber."},
+	} {
+		q := e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p)
+		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
+		var got []string
+		for _, s := range pass.sentences {
+			got = append(got, s.text)
+		}
+		if len(got) == 0 || got[0] != tc.first {
+			t.Errorf("%q: passage %q, want it to start with %q", tc.question, got, tc.first)
+		}
+	}
+}
+
+func TestListQuestion(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{"Welche Angaben sind in der Lohnabrechnung Pflicht?", true},
+		{"Wo gibt es Tafeln für kostenlose Lebensmittel?", true},
+		{"What documents do I need for the registration?", true},
+		{"What do I have to submit to receive housing benefit?", true},
+		{"Which portal offers help with setting up a business?", false},
+		{"What information is mandatory on a payslip?", false},
+		{"Wie kann ich eine Arbeitserlaubnis beantragen?", false},
+		{"Wer bekommt den Bibliotheksausweis kostenlos?", false},
+	} {
+		if got := listQuestion.MatchString(fold(tc.q)); got != tc.want {
+			t.Errorf("listQuestion(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
