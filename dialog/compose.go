@@ -373,7 +373,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			if s.item {
 				x[sfItem] = 1
 			}
-			if strings.HasSuffix(strings.TrimSpace(s.text), ":") {
+			if announces(s.text) {
 				x[sfLead] = 1
 			}
 			if len([]rune(s.text)) < 40 {
@@ -455,12 +455,13 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 func questionList(flat []unit, q question) (lo, hi int) {
 	lo, hi = -1, -1
 	best := 0.0
+	deg := make([]float64, len(q.concepts))
 	for i := 0; i+1 < len(flat); i++ {
 		u := flat[i]
-		if u.item || !listLine(flat[i+1]) || flat[i+1].section != u.section || !strings.HasSuffix(strings.TrimSpace(u.text), ":") {
+		if u.item || !announces(u.text) || flat[i+1].section != u.section || !listLine(flat[i+1]) {
 			continue
 		}
-		deg := make([]float64, len(q.concepts))
+		clear(deg)
 		u.addDegrees(deg)
 		sh, ok := q.degreeShare(deg)
 		if !ok || sh < listLeadShare || sh <= best {
@@ -515,10 +516,14 @@ func blockHeading(sents []sentence, j int) bool {
 	return headingLike(s)
 }
 
+// announces reports whether a line announces what follows it: a list's
+// lead ("Sie brauchen folgende Dokumente:", "Who's it for:").
+func announces(text string) bool { return strings.HasSuffix(strings.TrimSpace(text), ":") }
+
 // listLead reports whether sentence j of a section introduces the list
 // items after it.
 func listLead(sents []sentence, j int) bool {
-	return !sents[j].item && strings.HasSuffix(strings.TrimSpace(sents[j].text), ":") && j+1 < len(sents) && sents[j+1].item
+	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && sents[j+1].item
 }
 
 // headingLike reports whether a sentence reads as a heading inside a
@@ -743,7 +748,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		if anchor > bestFrom {
 			from := bestFrom
 			for from < anchor && !q.holdsBeyondTopic(flat[from].hits) && flat[from].score < shiftBelow &&
-				!(flat[from+1].item && strings.HasSuffix(strings.TrimSpace(flat[from].text), ":")) {
+				!(flat[from+1].item && announces(flat[from].text)) {
 				from++
 			}
 			if from > bestFrom {
@@ -775,7 +780,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	bestTo = finishLead(flat, bestFrom, bestTo, lim, inAspect)
 	// A passage that starts inside a list starts with the list's lead.
 	if flat[bestFrom].item && bestFrom > 0 && !flat[bestFrom-1].item &&
-		flat[bestFrom-1].section == flat[bestFrom].section && strings.HasSuffix(strings.TrimSpace(flat[bestFrom-1].text), ":") {
+		flat[bestFrom-1].section == flat[bestFrom].section && announces(flat[bestFrom-1].text) {
 		bestFrom--
 	}
 	hits := make([]bool, len(q.concepts))
@@ -813,8 +818,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 // else ends before the line. bestTo is the passage's last unit; it returns
 // the new one.
 func finishLead(flat []unit, bestFrom, bestTo int, lim composeLimits, inAspect func(unit) bool) int {
-	lead := func(i int) bool { return strings.HasSuffix(strings.TrimSpace(flat[i].text), ":") }
-	if !lead(bestTo) {
+	if !announces(flat[bestTo].text) {
 		return bestTo
 	}
 	chars := 0
@@ -840,7 +844,7 @@ func finishLead(flat []unit, bestFrom, bestTo int, lim composeLimits, inAspect f
 		}
 		return to
 	}
-	for bestTo > bestFrom && lead(bestTo) {
+	for bestTo > bestFrom && announces(flat[bestTo].text) {
 		bestTo--
 	}
 	return bestTo
