@@ -168,13 +168,7 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	q.topic = make([]bool, len(q.concepts))
 	q.known = make([]bool, len(q.concepts))
 	for i, c := range q.concepts {
-		w := 0.0
-		for _, t := range c.Own {
-			w = math.Max(w, e.an.Rarity(t))
-		}
-		if w == 0 {
-			w = 0.5
-		}
+		w := e.conceptRarity(c, q.cross)
 		q.topic[i] = c.In(func(t string) bool { return title[t] })
 		// A word that asks the aspect ("Unterlagen", "kostet") is rarely in
 		// the sentences that answer it ("ein biometrisches Passfoto"): it
@@ -203,6 +197,34 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		q.own[i] = knowledge.Concept{Ways: c.OwnWays()}
 	}
 	return q
+}
+
+// conceptRarity is how telling a question word is in the city's pages:
+// the rarity of the word itself, or where the pages do not hold it (a
+// question in another language than the pages) of the translations they
+// hold — an unknown word would count as the rarest of all, every word of a
+// translated question alike.
+func (e *Engine) conceptRarity(c knowledge.Concept, cross bool) float64 {
+	w := 0.0
+	if cross && !slices.ContainsFunc(c.Own, e.an.Known) {
+		n := 0
+		for _, t := range c.Terms {
+			if !slices.Contains(c.Own, t) && e.an.Known(t) {
+				w += e.an.Rarity(t)
+				n++
+			}
+		}
+		if n > 0 {
+			return w / float64(n)
+		}
+	}
+	for _, t := range c.Own {
+		w = math.Max(w, e.an.Rarity(t))
+	}
+	if w == 0 {
+		return 0.5
+	}
+	return w
 }
 
 // namesMore reports whether a question word that asks the aspect is a

@@ -3,6 +3,7 @@ package dialog
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -615,6 +616,46 @@ func TestListQuestion(t *testing.T) {
 	} {
 		if got := listQuestion.MatchString(fold(tc.q)); got != tc.want {
 			t.Errorf("listQuestion(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
+
+// vocabAnalyzer is an analyzer over a fixed vocabulary (term → rarity) for
+// the functions that only ask how telling a term is.
+type vocabAnalyzer map[string]float64
+
+func (v vocabAnalyzer) Terms(string, string) []string               { return nil }
+func (v vocabAnalyzer) Concepts(string, string) []knowledge.Concept { return nil }
+func (v vocabAnalyzer) Known(t string) bool                         { _, ok := v[t]; return ok }
+func (v vocabAnalyzer) Rarity(t string) float64 {
+	if r, ok := v[t]; ok {
+		return r
+	}
+	return 1
+}
+
+// TestConceptRarity: a word of a question in another language than the
+// page is as telling as its translations the pages hold — not as an
+// unknown word, the rarest of all, which made every word of a translated
+// question weigh alike.
+func TestConceptRarity(t *testing.T) {
+	e := &Engine{an: vocabAnalyzer{"klass": 0.3, "not": 0.5, "realschul": 0.9, "grade": 0.6}}
+	grades := knowledge.Concept{Word: "grades", Own: []string{"grad"}, Terms: []string{"grad", "klass", "not"}}
+	tests := []struct {
+		name  string
+		c     knowledge.Concept
+		cross bool
+		want  float64
+	}{
+		{"across languages: its translations", grades, true, 0.4},
+		{"same language: the word itself, unknown", grades, false, 1},
+		{"a name the pages hold as it is", knowledge.Concept{Word: "realschule", Own: []string{"realschul"}, Terms: []string{"realschul"}}, true, 0.9},
+		{"known word", knowledge.Concept{Word: "grade", Own: []string{"grade"}, Terms: []string{"grade", "klass"}}, true, 0.6},
+		{"nothing known", knowledge.Concept{Word: "xyz", Own: []string{"xyz"}, Terms: []string{"xyz"}}, true, 1},
+	}
+	for _, tt := range tests {
+		if got := e.conceptRarity(tt.c, tt.cross); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: conceptRarity = %.3f, want %.3f", tt.name, got, tt.want)
 		}
 	}
 }
