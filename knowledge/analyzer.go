@@ -189,6 +189,16 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			c.options = append(c.options, qoption{slots: slots, weight: wt})
 			known = true
 		}
+		if lang != "de" && a.vocab != nil {
+			// "labor" where the pages write "labour", "center" for
+			// "centre" (see spellingVariants).
+			for _, v := range spellingVariants(w.lower) {
+				if s := (qslot{stem(v, "en")}); !slices.Contains(main, s[0]) && a.knows(s) && !c.has(qoption{slots: []qslot{s}}) {
+					c.options = append(c.options, qoption{slots: []qslot{s}, weight: weightExact})
+					known = true
+				}
+			}
+		}
 		if lang == "de" {
 			// "verkauft", "abgemeldet": the verb the pages name
 			// ("Verkauf", "abmelden").
