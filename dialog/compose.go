@@ -205,19 +205,20 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 // hold — an unknown word would count as the rarest of all, every word of a
 // translated question alike.
 func (e *Engine) conceptRarity(c knowledge.Concept, cross bool) float64 {
-	w := 0.0
 	if cross && !slices.ContainsFunc(c.Own, e.an.Known) {
+		var sum float64
 		n := 0
 		for _, t := range c.Terms {
 			if !slices.Contains(c.Own, t) && e.an.Known(t) {
-				w += e.an.Rarity(t)
+				sum += e.an.Rarity(t)
 				n++
 			}
 		}
 		if n > 0 {
-			return w / float64(n)
+			return sum / float64(n)
 		}
 	}
+	w := 0.0
 	for _, t := range c.Own {
 		w = math.Max(w, e.an.Rarity(t))
 	}

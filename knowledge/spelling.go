@@ -80,8 +80,8 @@ func spellingVariants(w string) []string {
 			if !ok || len(base) < s.minBefore {
 				continue
 			}
-			if s.from == "l" && strings.HasSuffix(base, "l") || s.from == "ll" && strings.HasSuffix(base, "l") {
-				continue // "llll", or a triple l
+			if strings.HasPrefix(s.from, "l") && strings.HasSuffix(base, "l") {
+				continue // would write a triple l ("counsellling")
 			}
 			out = append(out, base+s.to+e)
 		}
