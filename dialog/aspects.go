@@ -210,10 +210,18 @@ var aspectFirst = []struct {
 // the service costs. Such words (the page's title holds their stems) do
 // not ask; the rest of the question decides. concepts are the question's,
 // title the stems of the page's title.
-func (e *Engine) pageAspect(asked aspect, text string, concepts []knowledge.Concept, title map[string]bool) aspect {
+//
+// Across languages (cross) the title names the aspect in its own language
+// ("What are the opening hours of stores?" over "Öffnungszeiten und
+// Feiertage"): when the title matches the aspect's question pattern, the
+// question's words that match it do not ask.
+func (e *Engine) pageAspect(asked aspect, text string, concepts []knowledge.Concept, title map[string]bool, titleText string, cross bool) aspect {
 	rule := ruleOf(e.aspects, asked)
 	if rule == nil {
 		return asked
+	}
+	if cross && rule.question.MatchString(fold(titleText)) {
+		return detectAspect(e.aspects, rule.question.re.ReplaceAllString(fold(text), " "))
 	}
 	var named []string
 	for _, c := range concepts {

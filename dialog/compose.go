@@ -158,7 +158,7 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	for _, t := range e.an.Terms(page.Title, page.Language) {
 		title[t] = true
 	}
-	asked = e.pageAspect(asked, text, q.concepts, title)
+	asked = e.pageAspect(asked, text, q.concepts, title, page.Title, q.cross)
 	q.aspect = asked
 	var nouns map[string]bool
 	if lang == "de" {

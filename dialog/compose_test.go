@@ -348,6 +348,39 @@ func TestPageAspect(t *testing.T) {
 	}
 }
 
+// Across languages the title names the aspect in the page's language: "What
+// are the opening hours of stores?" over "Öffnungszeiten und Feiertage" asks
+// what the page is about, not the times on it — the holidays' dates are not
+// the answer.
+func TestPageAspectAcrossLanguages(t *testing.T) {
+	page := knowledge.Page{ID: "oz", Title: "Öffnungszeiten und Feiertage", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Die meisten Läden in der Innenstadt haben werktags bis 20 Uhr geöffnet. An Sonntagen sind fast alle Läden geschlossen."},
+		{Kind: knowledge.SectionDescription, Heading: "Feiertage", Text: "Bayern hat 13 gesetzliche Feiertage. Montag, 1. Mai. Dienstag, 3. Oktober."}}}
+	e, p := onePageEngine(t, page)
+	cases := []struct {
+		q, lang string
+		want    aspect
+	}{
+		{"What are the opening hours of stores?", "en", aspectNone},
+		{"Welche Öffnungszeiten haben Geschäfte?", "de", aspectNone},
+	}
+	for _, c := range cases {
+		asked := detectAspect(e.aspects, c.q)
+		if asked != aspectHours {
+			t.Fatalf("%q: detected %q, want hours", c.q, asked)
+		}
+		if got := e.newQuestion(c.q, c.lang, asked, p).aspect; got != c.want {
+			t.Errorf("%q: aspect %q over %q, want %q", c.q, got, p.Title, c.want)
+		}
+	}
+	other := knowledge.Page{ID: "sb", Title: "Stadtbibliothek", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Die Stadtbibliothek hat Montag bis Freitag von 10 bis 18 Uhr geöffnet."}}}
+	e, p = onePageEngine(t, other)
+	if got := e.newQuestion("What are the opening hours of the library?", "en", aspectHours, p).aspect; got != aspectHours {
+		t.Errorf("over %q the question asks %q, want hours", p.Title, got)
+	}
+}
+
 // TestNumberedHeadingAndListLead: a short numbered line followed by text
 // heads a block like an unnumbered heading ("2. Urlaub"), and a line that
 // names the asked aspect and introduces a list ("… folgende Dokumente
