@@ -61,11 +61,32 @@ func transWeight(n int) float64 {
 	return w
 }
 
+// senseWeight is the share of a translation's weight that its sense
+// keeps: the dictionary gives a word's usual sense in many of its entries
+// (inflected forms, phrases: "finance" → "finanzieren" in "to finance",
+// "financed", "financing"), a rarer sense in few ("finanziell
+// unterstützen"). count is how many pairs give the translation, most the
+// count of the phrase's most given one; a sense given in a quarter as many
+// keeps half its weight (senseFloor). Chosen on the Integreat development
+// set across languages (docs/benchmarks.md, fifteenth session).
+func senseWeight(count, most int) float64 {
+	if most <= 0 {
+		return 1
+	}
+	return math.Max(senseFloor, math.Pow(float64(count)/float64(most), senseExponent))
+}
+
+const (
+	senseExponent = 0.5
+	senseFloor    = 0.5
+)
+
 // transCandidate collects translations of one source phrase while a table
 // is built.
 type transCandidate struct {
 	target transTarget
 	adm    bool
+	count  int // dictionary pairs that give it
 }
 
 // buildTranslations reads a dictionary (named name, for errors) from r
@@ -121,6 +142,7 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 				if adm && !c.adm {
 					m[key][i].adm = true
 				}
+				m[key][i].count++
 				return
 			}
 		}
@@ -128,7 +150,7 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		for i, s := range dst.stems {
 			slots[i] = []string{s}
 		}
-		m[key] = append(m[key], transCandidate{target: transTarget{Text: dst.text, Slots: slots}, adm: adm})
+		m[key] = append(m[key], transCandidate{target: transTarget{Text: dst.text, Slots: slots}, adm: adm, count: 1})
 	}
 	direction := func(from, to, src, dst string, adm bool) {
 		d, ok := analyse(dst, to, inKB)
@@ -156,8 +178,12 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		for key, cs := range m {
 			words := strings.Count(key, " ") + 1
 			t.MaxWords = max(t.MaxWords, words)
+			most := 0
+			for _, c := range cs {
+				most = max(most, c.count)
+			}
 			for i := range cs {
-				cs[i].target.Weight = transWeight(len(cs))
+				cs[i].target.Weight = transWeight(len(cs)) * senseWeight(cs[i].count, most)
 			}
 			sort.SliceStable(cs, func(a, b int) bool {
 				if cs[a].adm != cs[b].adm {

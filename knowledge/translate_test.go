@@ -437,3 +437,35 @@ func TestForeignStopWords(t *testing.T) {
 		kb.Close()
 	}
 }
+
+// A translation the dictionary gives in many entries is the word's usual
+// sense and weighs more than one it gives once: "grant" is "Zuschuss" in
+// three pairs, "Bewilligung" in one.
+func TestTranslationSenseWeight(t *testing.T) {
+	const dict = `Zuschuss {m} | Zuschüsse {pl} :: grant | grants
+Zuschuss {m} [fin.] :: subsidy; grant
+Bewilligung {f} :: grant; approval
+`
+	vocab := map[string]int32{}
+	for _, w := range []string{"zuschuss", "bewilligung"} {
+		vocab[stem(w, "de")] = 1
+	}
+	tab, err := buildTranslations(strings.NewReader(dict), "test", 1, map[string]bool{"de": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := map[string]float64{}
+	for _, tt := range tab.From["en"][stem("grant", "en")] {
+		weights[tt.Text] = tt.Weight
+	}
+	usual, rare := weights["Zuschuss"], weights["Bewilligung"]
+	if usual == 0 || rare == 0 {
+		t.Fatalf("grant → %v, want Zuschuss and Bewilligung", weights)
+	}
+	if rare >= usual || rare < usual*senseFloor {
+		t.Errorf("grant → Zuschuss %.2f, Bewilligung %.2f: the rarer sense should weigh less, at least %.0f%%", usual, rare, senseFloor*100)
+	}
+	if w := tab.From["en"][stem("approval", "en")]; len(w) != 1 || w[0].Weight != transWeight(1) {
+		t.Errorf("approval → %+v: a phrase's only translation keeps its full weight", w)
+	}
+}
