@@ -272,6 +272,11 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 	return buildTranslations(f, path, minDictPairs, langs, vocab)
 }
 
+// transTableVersion names how a translation table is built: a civibot
+// that builds it otherwise (2: translations weighed by their sense, see
+// senseWeight) does not take an older table from the cache.
+const transTableVersion = 2
+
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the
 // bundled sample city, a city's pages evaluated again) give the same
@@ -279,11 +284,6 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // (~/.cache/civibot), keyed by the dictionary file (path, size, time) and
 // the knowledge base's words; without a usable cache directory the table
 // is built every time.
-// transTableVersion names how a translation table is built: a civibot
-// that builds it otherwise (2: translations weighed by their sense, see
-// senseWeight) does not take an older table from the cache.
-const transTableVersion = 2
-
 func cachedTranslations(path string, langs map[string]bool, vocab map[string]int32) (*transTable, error) {
 	return cachedFromDictionary(path, "translations", func(h io.Writer) {
 		fmt.Fprintf(h, "%v\x00%v\x00%d\x00", langs["de"], langs["en"], transTableVersion)
