@@ -30,6 +30,9 @@ func TestSplitSentences(t *testing.T) {
 		{"street and number", "Dachauer Str.\n90", []string{"Dachauer Str. 90"}},
 		{"a sentence that ends with etc. ends the line", "Bringen Sie Pass, Foto etc.\nDas Amt ist Mo. bis Fr. geöffnet.", []string{"Bringen Sie Pass, Foto etc.", "Das Amt ist Mo. bis Fr. geöffnet."}},
 		{"a list item after a broken line stays an item", "Sie brauchen ggf.\n- einen Pass", []string{"Sie brauchen ggf.", "einen Pass"}},
+		{"line broken after an ordinal", "Die Realschule geht von der 5. bis zur 10.\nKlasse.\nSie vermittelt Bildung.", []string{"Die Realschule geht von der 5. bis zur 10. Klasse.", "Sie vermittelt Bildung."}},
+		{"ordinals broken in brackets", "Das Gymnasium (5.\nbis 12./13.\nKlasse) bereitet vor.", []string{"Das Gymnasium (5. bis 12./13. Klasse) bereitet vor."}},
+		{"a number at a line end ends it", "Die Gebühr beträgt 10.\nSie zahlen bar.\nAm 3.\n- Liste", []string{"Die Gebühr beträgt 10.", "Sie zahlen bar.", "Am 3.", "Liste"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -142,7 +142,9 @@ var midSentence = map[string]bool{
 }
 
 // joinBrokenLines joins a line that ends with a midSentence abbreviation
-// with the line after it, unless that one is a list item.
+// with the line after it, unless that one is a list item; so a line that
+// ends with an ordinal number when the next one goes on after it (see
+// ordinalGoesOn).
 func joinBrokenLines(lines []string) []string {
 	out := lines[:0:0]
 	for _, line := range lines {
@@ -150,7 +152,7 @@ func joinBrokenLines(lines []string) []string {
 		if line == "" {
 			continue
 		}
-		if n := len(out); n > 0 && endsMidSentence(out[n-1]) && listItem.FindStringIndex(line) == nil {
+		if n := len(out); n > 0 && (endsMidSentence(out[n-1]) || ordinalGoesOn(out[n-1], line)) && listItem.FindStringIndex(line) == nil {
 			out[n-1] += " " + line
 			continue
 		}
@@ -175,6 +177,30 @@ func endsMidSentence(line string) bool {
 		}
 	}
 	return false
+}
+
+// ordinalGoesOn reports whether line ends with a number of one or two
+// digits and its dot and next goes on after it: starts in lower case or
+// with a word ordinals precede. A sentence splitter upstream took the dot
+// for a sentence end ("Die Realschule geht von der 5. bis zur 10.\nKlasse.",
+// "Das Gymnasium (5.\nbis 12./13.\nKlasse)").
+func ordinalGoesOn(line, next string) bool {
+	if !strings.HasSuffix(line, ".") {
+		return false
+	}
+	before := line[:len(line)-1]
+	digits := len(before) - len(strings.TrimRightFunc(before, unicode.IsDigit))
+	if digits == 0 || digits > 2 {
+		return false
+	}
+	if rest := before[:len(before)-digits]; rest != "" {
+		r, _ := utf8.DecodeLastRuneInString(rest)
+		if unicode.IsLetter(r) || r == '.' || r == ',' {
+			return false // "Artikel3.", "1.000.", "3,5."
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(next)
+	return unicode.IsLower(r) || ordinalNoun(next)
 }
 
 // spacedMidSentence are the midSentence abbreviations of several letters
@@ -242,7 +268,7 @@ func splitLine(line string) []string {
 
 // lastWord is the last word of s.
 func lastWord(s string) string {
-	return s[strings.LastIndexAny(s, " (\t")+1:]
+	return s[strings.LastIndexAny(s, " (/\t")+1:]
 }
 
 func isNumber(w string) bool {
@@ -281,7 +307,7 @@ func ordinalNoun(rest string) bool {
 }
 
 func isAbbreviation(before string) bool {
-	idx := strings.LastIndexAny(before, " (\t")
+	idx := strings.LastIndexAny(before, " (/\t")
 	word := strings.ToLower(before[idx+1:])
 	if word == "" {
 		return false
