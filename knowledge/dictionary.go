@@ -196,11 +196,11 @@ func cleanDictPhrase(s string) string {
 	return stripDictWords(b.String())
 }
 
-// stripDictWords drops the leading "to " of English verbs and object
-// placeholders, and collapses white space.
+// stripDictWords drops the leading "to " of English verbs, object
+// placeholders and abbreviations, and collapses white space.
 func stripDictWords(s string) string {
 	words := strings.Fields(s)
-	if len(words) == 1 && !dictPlaceholders[strings.ToLower(words[0])] {
+	if len(words) == 1 && !dictPlaceholders[strings.ToLower(words[0])] && !dictAbbreviation(words[0]) {
 		return words[0]
 	}
 	out := words[:0]
@@ -208,12 +208,21 @@ func stripDictWords(s string) string {
 		if i == 0 && w == "to" && len(words) > 1 {
 			continue
 		}
-		if dictPlaceholders[strings.ToLower(w)] {
+		if dictPlaceholders[strings.ToLower(w)] || dictAbbreviation(w) {
 			continue
 		}
 		out = append(out, w)
 	}
 	return strings.Join(out, " ")
+}
+
+// dictAbbreviation reports whether a word is the dictionary's note of an
+// abbreviation between slashes ("Deutschland {n} /DE/", "Adresse {f}
+// /Adr./", "Kraftfahrzeug {n} /Kfz/"): no word of the phrase. Read as a
+// word, it made "Deutschland DE" of "Deutschland" and dropped "Adresse
+// Adr." as a sentence for its final dot.
+func dictAbbreviation(w string) bool {
+	return len(w) > 2 && w[0] == '/' && w[len(w)-1] == '/'
 }
 
 // slashAlternatives expands "permit/pass" in a phrase into one phrase per
@@ -274,8 +283,9 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 
 // transTableVersion names how a translation table is built: a civibot
 // that builds it otherwise (2: translations weighed by their sense, see
-// senseWeight) does not take an older table from the cache.
-const transTableVersion = 2
+// senseWeight; 3: abbreviations between slashes dropped, see
+// dictAbbreviation) does not take an older table from the cache.
+const transTableVersion = 3
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

@@ -64,6 +64,11 @@ func TestParseDictLine(t *testing.T) {
 		// Unequal sub-entries: only the heads are paired.
 		{"Umzug {m} | Umzüge {pl} | extra :: move | moves",
 			[]dictPair{{"Umzug", "move", false}}, true},
+		// An abbreviation between slashes is no word of the phrase; one
+		// with a dot did not make the phrase a sentence.
+		{"Deutschland {n} /DE/ (Kfz: /D/) [geogr.] | Norddeutschland {n} :: Germany | Northern Germany; North Germany",
+			[]dictPair{{"Deutschland", "Germany", false}, {"Norddeutschland", "Northern Germany", false}, {"Norddeutschland", "North Germany", false}}, true},
+		{"Adresse {f} /Adr./ :: address /addr./", []dictPair{{"Adresse", "address", false}}, true},
 		// Phrases longer than four words are idioms, not names.
 		{"Antrag {m} :: application for something to be done by the city", nil, true},
 	}
