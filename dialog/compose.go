@@ -200,12 +200,13 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 }
 
 // conceptRarity is how telling a question word is in the city's pages:
-// the rarity of the word itself, or where the pages do not hold it (a
-// question in another language than the pages) of the translations they
-// hold — an unknown word would count as the rarest of all, every word of a
-// translated question alike.
+// the rarity of the word itself, or across languages of the translations
+// the pages hold — an unknown word would count as the rarest of all, every
+// word of a translated question alike, and a word the pages hold by chance
+// in the question's language ("Handbook Germany") as rarer than what it
+// means ("Deutschland").
 func (e *Engine) conceptRarity(c knowledge.Concept, cross bool) float64 {
-	if cross && !slices.ContainsFunc(c.Own, e.an.Known) {
+	if cross {
 		var sum float64
 		n := 0
 		for _, t := range c.Terms {

@@ -109,6 +109,9 @@ type qslot []string
 type qoption struct {
 	slots  []qslot
 	weight float64
+	// translation: a translation into the other language (see
+	// capByTranslation).
+	translation bool
 }
 
 // qconcept is one content word of a question with all the ways to find it.
@@ -289,7 +292,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 			if ti < transEmbedded {
 				expansions = append(expansions, t.Text)
 			}
-			o := qoption{weight: t.Weight}
+			o := qoption{weight: t.Weight, translation: true}
 			for _, s := range t.Slots {
 				o.slots = append(o.slots, qslot(s))
 			}

@@ -131,8 +131,9 @@ type pconcept struct {
 }
 
 type poption struct {
-	weight float64
-	slots  [][]int // per slot: indexes into pquery.ids (may be empty)
+	weight      float64
+	slots       [][]int // per slot: indexes into pquery.ids (may be empty)
+	translation bool
 }
 
 // ownIDs are the term ids of the question's words themselves (each
@@ -181,7 +182,7 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 	for _, c := range concepts {
 		pc := pconcept{text: c.text}
 		for _, o := range c.options {
-			po := poption{weight: o.weight}
+			po := poption{weight: o.weight, translation: o.translation}
 			for _, s := range o.slots {
 				var slot []int
 				for _, t := range s {
@@ -241,7 +242,8 @@ const sayingWeight = 0.8
 // "Was kostet …?" found the pages that say "kostet" (two of Hamburg's, one
 // about moving) although every page has its "Gebühren", and
 // "Personalausweis" found a page that says "Ausweisdokument" before the
-// pages named for it.
+// pages named for it. Across languages the word itself is capped so by its
+// surest translation, whatever that translation's weight.
 func (pq *pquery) capByConcept(ts *termStore, np float64) {
 	capOf := make([]float64, len(pq.ids))
 	for i := range capOf {
@@ -257,13 +259,25 @@ func (pq *pquery) capByConcept(ts *termStore, np float64) {
 				cp = math.Min(cp, bm25IDF(np, df))
 			}
 		}
-		if math.IsInf(cp, 1) {
-			continue
+		if !math.IsInf(cp, 1) {
+			for _, o := range c.options {
+				for _, slot := range o.slots {
+					for _, i := range slot {
+						capOf[i] = math.Max(capOf[i], cp)
+					}
+				}
+			}
 		}
-		for _, o := range c.options {
-			for _, slot := range o.slots {
+		// Across languages, the word itself counts no more than its surest
+		// translation (the one of highest weight): "Germany" is rare in
+		// German pages ("Make it in Germany", "Handbook Germany") and found
+		// those before the pages that say "Deutschland".
+		if tp, ok := pq.surestTranslation(c, ts, np); ok && len(c.options) > 0 {
+			for _, slot := range c.options[0].slots {
 				for _, i := range slot {
-					capOf[i] = math.Max(capOf[i], cp)
+					if capOf[i] < 0 || tp < capOf[i] {
+						capOf[i] = tp
+					}
 				}
 			}
 		}
@@ -275,6 +289,21 @@ func (pq *pquery) capByConcept(ts *termStore, np float64) {
 			pq.idfPage[i] = c
 		}
 	}
+}
+
+// surestTranslation is the IDF of a concept's translation of highest
+// weight that the KB holds; false when it has none.
+func (pq *pquery) surestTranslation(c pconcept, ts *termStore, np float64) (float64, bool) {
+	best, idf := 0.0, -1.0
+	for _, o := range c.options {
+		if !o.translation || o.weight <= best {
+			continue
+		}
+		if df, ok := optionDF(o, pq, ts); ok {
+			best, idf = o.weight, bm25IDF(np, df)
+		}
+	}
+	return idf, idf >= 0
 }
 
 // optionDF estimates how many pages hold an option: a page needs every

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -472,5 +473,64 @@ Bewilligung {f} :: grant; approval
 	}
 	if w := tab.From["en"][stem("approval", "en")]; len(w) != 1 || w[0].Weight != transWeight(1) {
 		t.Errorf("approval → %+v: a phrase's only translation keeps its full weight", w)
+	}
+}
+
+// TestTranslationCapsWordItself: a question word that the pages hold in the
+// question's own language only by chance ("Handbook Germany" in German
+// pages) is no more telling than its translation ("Deutschland"): the page
+// that answers in the pages' language comes first.
+func TestTranslationCapsWordItself(t *testing.T) {
+	ctx := context.Background()
+	dict := filepath.Join(t.TempDir(), "de-en")
+	// "Germany" has five translations, none of them weighty enough to be
+	// one of its sayings (sayingWeight); "Deutschland" is the surest.
+	entries := strings.Repeat("Deutschland {n} /DE/ (Kfz: /D/) [geogr.] :: Germany\n", 3) +
+		"Bundesrepublik {f} :: Germany\nInland {n} :: Germany\nStaat {m} :: Germany\nHeimat {f} :: Germany\n" +
+		"Arbeit {f} | Arbeiten {pl} :: work | works\narbeiten {vi} | arbeitend | gearbeitet :: to work | working | worked\n"
+	if err := os.WriteFile(dict, []byte(entries+strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := func(id, title, text string) Page {
+		return Page{ID: id, Title: title, Language: "de", Sections: []Section{{Kind: SectionDescription, Text: text}}}
+	}
+	pages := []Page{
+		page("arbeit", "Arbeitserlaubnis", "Wer in Deutschland arbeiten möchte, braucht eine Arbeitserlaubnis der Ausländerbehörde."),
+		page("handbook", "Handbook Germany", "Das Handbook Germany ist ein Portal mit Informationen in vielen Sprachen."),
+		page("schule", "Schule", "In Deutschland gehen alle Kinder zur Schule."),
+		page("arzt", "Arztbesuch", "In Deutschland gehen Sie zuerst zur Hausärztin."),
+		page("wohnen", "Wohnung suchen", "Eine Wohnung in Deutschland finden Sie online."),
+		page("kita", "Kita", "Kinder in Deutschland können eine Kita besuchen."),
+		page("staat", "Staat und Heimat", "Die Bundesrepublik ist ein Staat; im Inland gilt das Grundgesetz."),
+	}
+	kb, err := Build(ctx, pages, Options{Dictionary: dict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	concepts, _ := kb.an.analyzeQuery("Can I work in Germany?", "en")
+	pq := kb.prepare(concepts)
+	idf := func(term string) (capped, plain float64) {
+		id, ok := kb.terms.ids[term]
+		if !ok {
+			t.Fatalf("%q is no index term", term)
+		}
+		i := slices.Index(pq.ids, id)
+		if i < 0 {
+			t.Fatalf("%q is no term of the question", term)
+		}
+		return pq.idfPage[i], bm25IDF(float64(len(kb.terms.plen)), float64(kb.terms.dfPage[id]))
+	}
+	germany, rare := idf("germany")
+	deutschland, _ := idf(stem("deutschland", "de"))
+	if want := deutschland + rareWording*(rare-deutschland); rare <= deutschland || math.Abs(germany-want) > 1e-9 {
+		t.Errorf("IDF of germany %.3f (in one page: %.3f), of Deutschland %.3f: want %.3f", germany, rare, deutschland, want)
+	}
+	hits, err := kb.Search(ctx, Query{Text: "Can I work in Germany?", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || hits[0].Page.ID != "arbeit" {
+		t.Errorf("Can I work in Germany?: %v, want arbeit first", ids(hits))
 	}
 }
