@@ -307,8 +307,7 @@ func ordinalNoun(rest string) bool {
 }
 
 func isAbbreviation(before string) bool {
-	idx := strings.LastIndexAny(before, " (/\t")
-	word := strings.ToLower(before[idx+1:])
+	word := strings.ToLower(lastWord(before))
 	if word == "" {
 		return false
 	}

@@ -110,7 +110,7 @@ type qoption struct {
 	slots  []qslot
 	weight float64
 	// translation: a translation into the other language (see
-	// capByTranslation).
+	// capByConcept).
 	translation bool
 }
 

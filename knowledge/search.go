@@ -250,13 +250,24 @@ func (pq *pquery) capByConcept(ts *termStore, np float64) {
 		capOf[i] = -1
 	}
 	for _, c := range pq.concepts {
-		cp := math.Inf(1)
+		// cp: the IDF of the commonest saying; tp: of the surest
+		// translation (the one of highest weight), sure its weight.
+		cp, tp, sure := math.Inf(1), -1.0, 0.0
 		for _, o := range c.options {
-			if o.weight < sayingWeight {
+			surer := o.translation && o.weight > sure
+			if o.weight < sayingWeight && !surer {
 				continue
 			}
-			if df, ok := optionDF(o, pq, ts); ok {
-				cp = math.Min(cp, bm25IDF(np, df))
+			df, ok := optionDF(o, pq, ts)
+			if !ok {
+				continue
+			}
+			idf := bm25IDF(np, df)
+			if o.weight >= sayingWeight {
+				cp = math.Min(cp, idf)
+			}
+			if surer {
+				tp, sure = idf, o.weight
 			}
 		}
 		if !math.IsInf(cp, 1) {
@@ -269,10 +280,10 @@ func (pq *pquery) capByConcept(ts *termStore, np float64) {
 			}
 		}
 		// Across languages, the word itself counts no more than its surest
-		// translation (the one of highest weight): "Germany" is rare in
-		// German pages ("Make it in Germany", "Handbook Germany") and found
-		// those before the pages that say "Deutschland".
-		if tp, ok := pq.surestTranslation(c, ts, np); ok && len(c.options) > 0 {
+		// translation: "Germany" is rare in German pages ("Make it in
+		// Germany", "Handbook Germany") and found those before the pages
+		// that say "Deutschland".
+		if tp >= 0 && len(c.options) > 0 {
 			for _, slot := range c.options[0].slots {
 				for _, i := range slot {
 					if capOf[i] < 0 || tp < capOf[i] {
@@ -289,21 +300,6 @@ func (pq *pquery) capByConcept(ts *termStore, np float64) {
 			pq.idfPage[i] = c
 		}
 	}
-}
-
-// surestTranslation is the IDF of a concept's translation of highest
-// weight that the KB holds; false when it has none.
-func (pq *pquery) surestTranslation(c pconcept, ts *termStore, np float64) (float64, bool) {
-	best, idf := 0.0, -1.0
-	for _, o := range c.options {
-		if !o.translation || o.weight <= best {
-			continue
-		}
-		if df, ok := optionDF(o, pq, ts); ok {
-			best, idf = o.weight, bm25IDF(np, df)
-		}
-	}
-	return idf, idf >= 0
 }
 
 // optionDF estimates how many pages hold an option: a page needs every
