@@ -282,21 +282,28 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 			ownQuery = pq.ownIDs()
 		}
 		sc := kb.titleSet(c.page)
-		ot, nt := own(top.page, sc, ownQuery)
-		oc, nc := own(c.page, st, ownQuery)
+		qm, byOwn := ownQuery, true
+		ot, nt := own(top.page, sc, qm)
+		oc, nc := own(c.page, st, qm)
 		if (nt > 0) == (nc > 0) || kb.lang[top.page] != lang || kb.lang[c.page] != lang {
-			_, nt = own(top.page, sc, inQuery)
-			_, nc = own(c.page, st, inQuery)
+			qm, byOwn = inQuery, false
+			_, nt = own(top.page, sc, qm)
+			_, nc = own(c.page, st, qm)
 		}
 		var forC, forTop bool
 		switch {
 		case oc == 0 && ot > 0 && len(sc) > 0:
 			// The first is a variant of c: c unless the question names
-			// the variant's own words.
+			// the variant's own words with words c's title does not
+			// already answer ("birth certificate" is "Geburtsurkunde
+			// beantragen", though "birth" also names the "Geburt" of
+			// "Geburtsurkunde bei Geburt im Ausland").
+			_, nt = own(top.page, sc, kb.idsBeyond(pq, c.page, top.page, qm, byOwn))
 			forC, forTop = nt == 0, nt > 0
 		case ot == 0 && oc > 0 && len(st) > 0:
 			// c is a variant of the first: c if the question names its
-			// own words.
+			// own words beyond the first's title.
+			_, nc = own(c.page, st, kb.idsBeyond(pq, top.page, c.page, qm, byOwn))
 			forC, forTop = nc > 0, nc == 0
 		case ot > 0 && oc > 0 && kb.sameFamily(top.page, c.page):
 			// Services of one family ("Hundehaltung - Hund steuerlich
@@ -315,6 +322,53 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 		}
 	}
 	top.decidedOver = over
+}
+
+// idsBeyond are those of the ids in q that belong to question concepts
+// the plain page's title answers as fully as the variant's: the words left
+// to name the variant with. A title answers a concept with the most slots
+// of its options it holds word for word (a compound part does not count:
+// "Führerschein" is not all of "Kartenführerschein"); "birth certificate"
+// is all answered by "Geburtsurkunde beantragen", though "birth" also
+// names the "Geburt" of "Geburtsurkunde bei Geburt im Ausland", while
+// "Nachhilfeunterricht" ("private tutoring") is answered more fully by
+// "Private tutoring" than by "Tutoring". With own, only the question's own
+// word counts, as it names only by it.
+func (kb *KB) idsBeyond(pq *pquery, plain, variant int, q map[uint32]bool, own bool) map[uint32]bool {
+	fill := func(p int) func(i int) bool {
+		set := kb.titleSet(p)
+		return func(i int) bool { return set[pq.ids[i]] }
+	}
+	inPlain, inVariant := fill(plain), fill(variant)
+	out := make(map[uint32]bool, len(q))
+	for ci := range pq.concepts {
+		opts := pq.concepts[ci].options
+		if own {
+			opts = opts[:min(1, len(opts))]
+		}
+		var bp, bv int
+		for _, o := range opts {
+			if slotsFilled(o.slots, inPlain) {
+				bp = max(bp, len(o.slots))
+			}
+			if slotsFilled(o.slots, inVariant) {
+				bv = max(bv, len(o.slots))
+			}
+		}
+		if bp > 0 && bp >= bv {
+			continue
+		}
+		for _, o := range pq.concepts[ci].options {
+			for _, slot := range o.slots {
+				for _, i := range slot {
+					if id := pq.ids[i]; q[id] {
+						out[id] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // sameFamily reports whether two pages' titles name services of one

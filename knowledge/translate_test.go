@@ -42,6 +42,10 @@ Kranke {m,f}; Kranker :: sick person; patient
 Schaft {m} [techn.] :: shaft
 Dien {m} :: a noun too short to be a compound part
 sterben {vi} | sterbend | gestorben :: to die | dying | died
+Geburtsurkunde {f} [adm.] | Geburtsurkunden {pl} :: birth certificate | birth certificates
+Geburt {f} | Geburten {pl} :: birth | births
+Urkunde {f} | Urkunden {pl} :: certificate; document | certificates; documents
+Ausland {n} | im Ausland :: foreign countries | abroad
 ein Satz ohne Trenner
 `
 

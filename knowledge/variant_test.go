@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"context"
 	"slices"
 	"testing"
 )
@@ -75,6 +76,41 @@ func TestVariantPreference(t *testing.T) {
 		close := len(hits) > 1 && hits[1].Page.ID == tc.over && hits[0].Score-hits[1].Score <= variantMargin
 		if close && !slices.Contains(hits[0].DecidedOver, tc.over) {
 			t.Errorf("Search(%q): first hit decided over %v, want %s among them", tc.q, hits[0].DecidedOver, tc.over)
+		}
+	}
+}
+
+// TestVariantNamedBeyondPlainTitle: a question names a variant only with
+// words the plain service's title does not already answer as fully.
+// "birth certificate" is "Geburtsurkunde" in both titles; that "birth"
+// alone also translates to the variant's "Geburt" does not make it the
+// variant's question.
+func TestVariantNamedBeyondPlainTitle(t *testing.T) {
+	ctx := context.Background()
+	pages := []Page{
+		{ID: "urkunde", Title: "Geburtsurkunde beantragen", Language: "de", Sections: desc(
+			"Die Geburtsurkunde beantragen Sie beim Standesamt, in dessen Bezirk das Kind geboren wurde. Eine Geburtsurkunde kostet 12 Euro.")},
+		{ID: "urkunde-ausland", Title: "Urkunden - Geburtsurkunde bei Geburt im Ausland beantragen", Language: "de", Sections: desc(
+			"Wurde Ihr Kind im Ausland geboren, muss die Geburt zuerst beim Standesamt I beurkundet werden. Danach beantragen Sie dort die Geburtsurkunde.")},
+		{ID: "ausweis", Title: "Personalausweis beantragen", Language: "de", Sections: desc(
+			"Den Personalausweis beantragen Sie persönlich im Bürgeramt. Er kostet 37 Euro.")},
+		{ID: "hund", Title: "Hund anmelden", Language: "de", Sections: desc(
+			"Einen Hund melden Sie innerhalb eines Monats zur Hundesteuer an.")},
+	}
+	kb, err := Build(ctx, pages, Options{Dictionary: writeTestDictionary(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	for _, tc := range []struct{ q, want string }{
+		{"birth certificate", "urkunde"},
+		{"birth certificate for a birth abroad", "urkunde-ausland"},
+		{"Geburtsurkunde", "urkunde"},
+		{"Geburtsurkunde Geburt im Ausland", "urkunde-ausland"},
+	} {
+		hits := search(t, kb, Query{Text: tc.q})
+		if len(hits) == 0 || hits[0].Page.ID != tc.want {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
 		}
 	}
 }
