@@ -384,3 +384,34 @@ func TestParticipleFindsVerb(t *testing.T) {
 		t.Errorf("ranked %v, want verkauf first", hitIDs(hits))
 	}
 }
+
+// TestLexiconPhraseNeedsStopWord: a stop word that carries a lexicon
+// phrase's meaning ("auto weg", "keine wohnung", "führerschein machen") is
+// needed in the question; articles, prepositions and possessives are not
+// ("register my dog" matches "register a dog").
+func TestLexiconPhraseNeedsStopWord(t *testing.T) {
+	an, err := newAnalyzer(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q, lang, term string
+		want          bool
+	}{
+		{"Wie melde ich mein Auto an?", "de", "abschleppdien", false},
+		{"Mein Auto ist weg, was nun?", "de", "abschleppdien", true},
+		{"Ich suche eine Wohnung", "de", "obdachlo", false},
+		{"Ich habe keine Wohnung", "de", "obdachlo", true},
+		{"Führerschein umtauschen", "de", "ersterteil", false},
+		{"Ich will den Führerschein machen", "de", "ersterteil", true},
+		{"How do I register a dog?", "en", "hundesteu", true},
+		// "kind" is an English stop word and a German noun.
+		{"Unser Kind ist geboren", "de", "geburtsurkund", true},
+		{"Where do I put the yellow bin?", "en", "gelb", true},
+	} {
+		got := an.Terms(tc.q, tc.lang)
+		if slices.Contains(got, tc.term) != tc.want {
+			t.Errorf("Terms(%q) = %q: holds %s %v, want %v", tc.q, got, tc.term, !tc.want, tc.want)
+		}
+	}
+}

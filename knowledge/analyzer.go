@@ -138,8 +138,10 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	var words []word
 	var joined []word
+	var stops [][]string // the stop words' keys, for lexicon phrases that need them
 	for _, w := range all {
 		if w.stop(lang) || a.foreignStop(w, lang) {
+			stops = append(stops, wordKeys(w))
 			continue
 		}
 		if w.joined {
@@ -236,7 +238,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	// Lexicon expansions attach to the concepts of the words they matched.
 	var expansions []string
-	for _, m := range a.lex.match(qkeys, qheads, normLang(lang)) {
+	for _, m := range a.lex.match(qkeys, qheads, stops, normLang(lang)) {
 		var opts []qoption
 		wt := weightLexicon
 		if m.phrase() {

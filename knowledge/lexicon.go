@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +33,12 @@ type lexWord struct {
 type lexPhrase struct {
 	text  string
 	words []lexWord
+	// needs are the stop words of the item that carry its meaning ("auto
+	// weg", "führerschein machen", "keine wohnung"): they are no search
+	// terms, but the phrase matches only a question that holds them. Without
+	// them "auto weg" was "auto", and every question about a car was also
+	// searched for towing.
+	needs []lexWord
 }
 
 // lexEntry is one line of a lexicon file.
@@ -174,7 +181,13 @@ func parseLexPhrases(s string) []lexPhrase {
 		}
 		p := lexPhrase{text: item}
 		for _, w := range splitWords(item) {
-			if w.joined || isStopAny(w.folded) {
+			if w.joined {
+				continue
+			}
+			if isStopAny(w.folded) {
+				if !phraseGlue[w.folded] {
+					p.needs = append(p.needs, lexWord{keys: wordKeys(w)})
+				}
 				continue
 			}
 			p.words = append(p.words, lexWord{keys: wordKeys(w), stems: wordStems(w)})
@@ -184,6 +197,20 @@ func parseLexPhrases(s string) []lexPhrase {
 		}
 	}
 	return out
+}
+
+// phraseGlue are the stop words a lexicon phrase may do without: articles,
+// prepositions, possessives and conjunctions ("register my dog" matches
+// "register a dog", "certificate of registration" "registration
+// certificate"). Its other stop words it needs (see lexPhrase.needs).
+var phraseGlue = map[string]bool{
+	"der": true, "die": true, "das": true, "den": true, "dem": true, "des": true, "ein": true, "eine": true,
+	"einen": true, "einem": true, "einer": true, "eines": true, "fur": true, "von": true, "vom": true,
+	"zu": true, "zum": true, "zur": true, "in": true, "im": true, "ins": true, "an": true, "am": true,
+	"auf": true, "aus": true, "mit": true, "nach": true, "bei": true, "beim": true, "uber": true,
+	"und": true, "oder": true, "mein": true, "meine": true, "meinen": true, "meinem": true, "meiner": true,
+	"the": true, "a": true, "of": true, "to": true, "from": true, "for": true, "on": true,
+	"at": true, "by": true, "with": true, "and": true, "or": true, "my": true, "our": true, "your": true,
 }
 
 // wordKeys returns the forms by which a word is matched against lexicon
@@ -203,8 +230,9 @@ func wordStems(w word) []string {
 // several words also matches a compound by its last part (heads: the keys
 // of each question word's head, nil for none): "ausweis verloren" in
 // "Personalausweis verloren". lang is the question's language; ""
-// (unsure) lets entries of every language expand it.
-func (lx *lexicon) match(qkeys, heads [][]string, lang string) []lexMatch {
+// (unsure) lets entries of every language expand it; stops are the keys of
+// the question's stop words, which some phrases need.
+func (lx *lexicon) match(qkeys, heads, stops [][]string, lang string) []lexMatch {
 	if lx == nil || len(qkeys) == 0 {
 		return nil
 	}
@@ -224,7 +252,7 @@ func (lx *lexicon) match(qkeys, heads [][]string, lang string) []lexMatch {
 				continue
 			}
 			p := e.from[ref.phrase]
-			idx, ok := matchPhrase(p, qkeys, heads)
+			idx, ok := matchPhrase(p, qkeys, heads, stops)
 			if !ok {
 				continue
 			}
@@ -252,8 +280,17 @@ func (lx *lexicon) match(qkeys, heads [][]string, lang string) []lexMatch {
 }
 
 // matchPhrase reports whether every word of p matches a question word and
-// returns the indexes of those question words.
-func matchPhrase(p lexPhrase, qkeys, heads [][]string) ([]int, bool) {
+// returns the indexes of those question words. The stop words the phrase
+// needs must be among the question's words (stops: the keys of its stop
+// words; a stop word in one language may be a content word in the
+// question's: "kind", "bin").
+func matchPhrase(p lexPhrase, qkeys, heads, stops [][]string) ([]int, bool) {
+	for _, nw := range p.needs {
+		meets := func(keys []string) bool { return keysMeet(nw.keys, keys) }
+		if !slices.ContainsFunc(stops, meets) && !slices.ContainsFunc(qkeys, meets) {
+			return nil, false
+		}
+	}
 	idx := make([]int, 0, len(p.words))
 	for _, pw := range p.words {
 		found := -1
