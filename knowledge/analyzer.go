@@ -138,10 +138,10 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	}
 	var words []word
 	var joined []word
-	var stops [][]string // the stop words' keys, for lexicon phrases that need them
+	var stops []word // for lexicon phrases that need one
 	for _, w := range all {
 		if w.stop(lang) || a.foreignStop(w, lang) {
-			stops = append(stops, wordKeys(w))
+			stops = append(stops, w)
 			continue
 		}
 		if w.joined {

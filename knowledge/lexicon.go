@@ -230,9 +230,9 @@ func wordStems(w word) []string {
 // several words also matches a compound by its last part (heads: the keys
 // of each question word's head, nil for none): "ausweis verloren" in
 // "Personalausweis verloren". lang is the question's language; ""
-// (unsure) lets entries of every language expand it; stops are the keys of
-// the question's stop words, which some phrases need.
-func (lx *lexicon) match(qkeys, heads, stops [][]string, lang string) []lexMatch {
+// (unsure) lets entries of every language expand it; stops are the
+// question's stop words, which some phrases need.
+func (lx *lexicon) match(qkeys, heads [][]string, stops []word, lang string) []lexMatch {
 	if lx == nil || len(qkeys) == 0 {
 		return nil
 	}
@@ -281,13 +281,14 @@ func (lx *lexicon) match(qkeys, heads, stops [][]string, lang string) []lexMatch
 
 // matchPhrase reports whether every word of p matches a question word and
 // returns the indexes of those question words. The stop words the phrase
-// needs must be among the question's words (stops: the keys of its stop
-// words; a stop word in one language may be a content word in the
-// question's: "kind", "bin").
-func matchPhrase(p lexPhrase, qkeys, heads, stops [][]string) ([]int, bool) {
+// needs must be among the question's words: its stop words (stops, keyed
+// only here, for the few phrases that need one) or, as a stop word in one
+// language may be a content word in the question's ("kind", "bin"), its
+// other words.
+func matchPhrase(p lexPhrase, qkeys, heads [][]string, stops []word) ([]int, bool) {
 	for _, nw := range p.needs {
 		meets := func(keys []string) bool { return keysMeet(nw.keys, keys) }
-		if !slices.ContainsFunc(stops, meets) && !slices.ContainsFunc(qkeys, meets) {
+		if !slices.ContainsFunc(qkeys, meets) && !slices.ContainsFunc(stops, func(w word) bool { return meets(wordKeys(w)) }) {
 			return nil, false
 		}
 	}
