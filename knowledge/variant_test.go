@@ -114,3 +114,43 @@ func TestVariantNamedBeyondPlainTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeTitleNamed: a question that holds the whole title of a page
+// ("neuen Personalausweis beantragen") gets that page before a close one
+// whose title it only shares a word or two with; and the city's own name,
+// which most pages hold, names no variant ("Gewerbe anmelden bei der
+// Handelskammer Musterstadt" is not what "ein Gewerbe in Musterstadt
+// anmelden" asks for over "Gewerbe anmelden").
+func TestWholeTitleNamed(t *testing.T) {
+	kb := buildPages(t, wholeTitlePages)
+	for _, tc := range []struct{ q, want string }{
+		{"neuen Personalausweis beantragen was brauche ich", "pa"},
+		{"neuen Personalausweis erhalten, Aufenthaltserlaubnis übertragen", "schweiz"},
+		{"Wie melde ich ein Gewerbe in Musterstadt an?", "gewerbe"},
+		{"Gewerbe bei der Handelskammer anmelden", "gewerbe-hk"},
+	} {
+		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
+		if len(hits) == 0 || hits[0].Page.ID != tc.want {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
+		}
+	}
+}
+
+var wholeTitlePages = []Page{
+	{ID: "pa", Title: "Personalausweis beantragen", Language: "de", Sections: desc(
+		"Einen neuen Personalausweis beantragen Sie im Bürgeramt von Musterstadt. Bringen Sie ein biometrisches Foto und das alte Dokument mit. " +
+			"Die Gebühr beträgt 37 Euro, für Jüngere 22,80 Euro. Die Herstellung dauert drei bis vier Wochen. Abholen können Sie das Dokument selbst " +
+			"oder mit einer Vollmacht. Termine vergibt das Bürgeramt online und am Telefon.")},
+	{ID: "schweiz", Title: "Aufenthaltserlaubnis Schweiz - zu einem neuen Pass oder Ausweis übertragen", Language: "de", Sections: desc(
+		"Haben Sie einen neuen Personalausweis oder einen neuen Pass, übertragen wir Ihre Aufenthaltserlaubnis in das neue Dokument. " +
+			"Bringen Sie den neuen Personalausweis mit. Der neue Personalausweis muss gültig sein. Die Ausländerbehörde Musterstadt hilft.")},
+	{ID: "gewerbe", Title: "Gewerbe anmelden", Language: "de", Sections: desc(
+		"Ein Gewerbe melden Sie beim Gewerbeamt Musterstadt an, bevor Sie die Tätigkeit beginnen. Die Anmeldung kostet 26 Euro. Bringen Sie Ihren " +
+			"Personalausweis mit; für eine GmbH den Auszug aus dem Handelsregister. Das Gewerbeamt informiert das Finanzamt.")},
+	{ID: "gewerbe-hk", Title: "Gewerbe anmelden bei der Handelskammer Musterstadt", Language: "de", Sections: desc(
+		"Ein Gewerbe in Musterstadt melden Kaufleute bei der Handelskammer Musterstadt an. Das Gewerbe anmelden können Sie dort online.")},
+	{ID: "hund", Title: "Hund anmelden", Language: "de", Sections: desc(
+		"Einen Hund melden Sie in Musterstadt innerhalb von zwei Wochen beim Steueramt an.")},
+	{ID: "wohnung", Title: "Wohnung anmelden", Language: "de", Sections: desc(
+		"Nach dem Umzug nach Musterstadt melden Sie Ihre Wohnung innerhalb von zwei Wochen im Bürgeramt an.")},
+}
