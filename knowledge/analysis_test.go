@@ -408,6 +408,10 @@ func TestLexiconPhraseNeedsStopWord(t *testing.T) {
 		// "kind" is an English stop word and a German noun.
 		{"Unser Kind ist geboren", "de", "geburtsurkund", true},
 		{"Where do I put the yellow bin?", "en", "gelb", true},
+		// "weg" after a document is its loss.
+		{"Mein Personalausweis ist weg, was soll ich tun?", "de", "verlust", true},
+		{"reisepass weg was tun", "de", "verlust", true},
+		{"Reisepass beantragen", "de", "verlust", false},
 	} {
 		got := an.Terms(tc.q, tc.lang)
 		if slices.Contains(got, tc.term) != tc.want {
