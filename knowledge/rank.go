@@ -214,7 +214,8 @@ func sharesAny(a, b map[uint32]bool) bool {
 
 // rank scores the candidates with the ranking weights and sorts them, best
 // first: all by the features that need no comparison, then the best again
-// with their siblings in view.
+// with their siblings in view; among the closest, a page whose whole title
+// the question says, then between a service and its variants.
 func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang string, r Ranking) {
 	kb.features(list, pq, inQuery, lang)
 	for _, pc := range list {
@@ -248,6 +249,7 @@ const (
 // question does not hold the first's whole title too, and the candidate
 // holds the question's rare words as well as the first does. A title is a
 // service's name: a question that says all of it asks for that service.
+// A title word is said as preferVariant takes it to be named (namedIn).
 func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 	n := min(len(list), namedTitleWindow)
 	if n < 2 {
@@ -255,12 +257,15 @@ func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 	}
 	whole := func(p int) bool {
 		ws := kb.titleWords[p]
+		if len(ws) < 2 {
+			return false
+		}
 		for _, w := range ws {
-			if !inQuery[w[0]] {
+			if !namedIn(inQuery, w) {
 				return false
 			}
 		}
-		return len(ws) >= 2
+		return true
 	}
 	if whole(list[0].page) {
 		return
