@@ -161,6 +161,34 @@ func TestEvalBerlinCases(t *testing.T) {
 	}
 }
 
+// The fresh Berlin probe: questions written in the nineteenth session
+// before they were first measured, to see how far the figures of the set
+// tuned on (berlin_colloquial.jsonl) hold for questions nobody tuned for.
+func TestEvalBerlinFreshProbe(t *testing.T) {
+	cases := readCases(t, "berlin_fresh_probe.jsonl")
+	if len(cases) < 40 {
+		t.Errorf("%d cases, want at least 40", len(cases))
+	}
+	langs := map[string]int{}
+	for _, c := range cases {
+		langs[c.Lang]++
+	}
+	if langs["de"] < 25 || langs["en"] < 10 {
+		t.Errorf("languages %v, want at least 25 German and 10 English cases", langs)
+	}
+	ids := sharedIDs(t, berlinData, "service_id")
+	for _, c := range cases {
+		if len(c.Expect) == 0 {
+			t.Errorf("%q: every probe case names its pages", c.Q)
+		}
+		for _, id := range c.Expect {
+			if !ids[id] {
+				t.Errorf("%q expects %q, which is no Berlin service_id", c.Q, id)
+			}
+		}
+	}
+}
+
 func TestEvalGenericHandoffCases(t *testing.T) {
 	cases := readCases(t, "handoff_generic.jsonl")
 	if len(cases) < 60 {
