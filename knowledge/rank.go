@@ -353,12 +353,12 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 			// already answer ("birth certificate" is "Geburtsurkunde
 			// beantragen", though "birth" also names the "Geburt" of
 			// "Geburtsurkunde bei Geburt im Ausland").
-			_, nt = own(top.page, sc, kb.idsBeyond(pq, c.page, top.page, qm, byOwn))
+			_, nt = own(top.page, sc, idsBeyond(pq, sc, st, qm, byOwn))
 			forC, forTop = nt == 0, nt > 0
 		case ot == 0 && oc > 0 && len(st) > 0:
 			// c is a variant of the first: c if the question names its
 			// own words beyond the first's title.
-			_, nc = own(c.page, st, kb.idsBeyond(pq, top.page, c.page, qm, byOwn))
+			_, nc = own(c.page, st, idsBeyond(pq, st, sc, qm, byOwn))
 			forC, forTop = nc > 0, nc == 0
 		case ot > 0 && oc > 0 && kb.sameFamily(top.page, c.page):
 			// Services of one family ("Hundehaltung - Hund steuerlich
@@ -387,21 +387,19 @@ func (kb *KB) everywhere(id uint32) bool {
 }
 
 // idsBeyond are those of the ids in q that belong to question concepts
-// the plain page's title answers as fully as the variant's: the words left
-// to name the variant with. A title answers a concept with the most slots
-// of its options it holds word for word (a compound part does not count:
-// "Führerschein" is not all of "Kartenführerschein"); "birth certificate"
-// is all answered by "Geburtsurkunde beantragen", though "birth" also
-// names the "Geburt" of "Geburtsurkunde bei Geburt im Ausland", while
-// "Nachhilfeunterricht" ("private tutoring") is answered more fully by
-// "Private tutoring" than by "Tutoring". With own, only the question's own
-// word counts, as it names only by it.
-func (kb *KB) idsBeyond(pq *pquery, plain, variant int, q map[uint32]bool, own bool) map[uint32]bool {
-	fill := func(p int) func(i int) bool {
-		set := kb.titleSet(p)
-		return func(i int) bool { return set[pq.ids[i]] }
-	}
-	inPlain, inVariant := fill(plain), fill(variant)
+// the plain page's title (its titleSet) answers as fully as the
+// variant's: the words left to name the variant with. A title answers a
+// concept with the most slots of its options it holds word for word (a
+// compound part does not count: "Führerschein" is not all of
+// "Kartenführerschein"); "birth certificate" is all answered by
+// "Geburtsurkunde beantragen", though "birth" also names the "Geburt" of
+// "Geburtsurkunde bei Geburt im Ausland", while "Nachhilfeunterricht"
+// ("private tutoring") is answered more fully by "Private tutoring" than
+// by "Tutoring". With own, only the question's own word counts, as it
+// names only by it.
+func idsBeyond(pq *pquery, plain, variant map[uint32]bool, q map[uint32]bool, own bool) map[uint32]bool {
+	inPlain := func(i int) bool { return plain[pq.ids[i]] }
+	inVariant := func(i int) bool { return variant[pq.ids[i]] }
 	out := make(map[uint32]bool, len(q))
 	for ci := range pq.concepts {
 		opts := pq.concepts[ci].options
