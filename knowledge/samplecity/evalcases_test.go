@@ -151,14 +151,7 @@ func TestEvalBerlinCases(t *testing.T) {
 	if h := unanswerable(cases); h < 40 {
 		t.Errorf("%d handoff and out-of-scope cases, want at least 40", h)
 	}
-	ids := sharedIDs(t, berlinData, "service_id")
-	for _, c := range cases {
-		for _, id := range c.Expect {
-			if !ids[id] {
-				t.Errorf("%q expects %q, which is no Berlin service_id", c.Q, id)
-			}
-		}
-	}
+	expectKnown(t, cases, sharedIDs(t, berlinData, "service_id"), "Berlin service_id")
 }
 
 // The fresh Berlin probe: questions written in the nineteenth session
@@ -176,17 +169,12 @@ func TestEvalBerlinFreshProbe(t *testing.T) {
 	if langs["de"] < 25 || langs["en"] < 10 {
 		t.Errorf("languages %v, want at least 25 German and 10 English cases", langs)
 	}
-	ids := sharedIDs(t, berlinData, "service_id")
 	for _, c := range cases {
 		if len(c.Expect) == 0 {
 			t.Errorf("%q: every probe case names its pages", c.Q)
 		}
-		for _, id := range c.Expect {
-			if !ids[id] {
-				t.Errorf("%q expects %q, which is no Berlin service_id", c.Q, id)
-			}
-		}
 	}
+	expectKnown(t, cases, sharedIDs(t, berlinData, "service_id"), "Berlin service_id")
 }
 
 func TestEvalGenericHandoffCases(t *testing.T) {
@@ -239,18 +227,26 @@ func TestEvalHamburgCases(t *testing.T) {
 			if len(cases) < tc.min {
 				t.Errorf("%d cases, want at least %d", len(cases), tc.min)
 			}
-			ids := sharedIDs(t, tc.data, "source_path")
 			for _, c := range cases {
 				if len(c.Expect) == 0 {
 					t.Errorf("%q: every Hamburg probe case names its pages", c.Q)
 				}
-				for _, id := range c.Expect {
-					if !ids[id] {
-						t.Errorf("%q expects %q, which is no source_path of %s", c.Q, id, tc.data)
-					}
-				}
 			}
+			expectKnown(t, cases, sharedIDs(t, tc.data, "source_path"), "source_path of "+tc.data)
 		})
+	}
+}
+
+// expectKnown reports every page a case expects that is not among ids
+// (what names the kind of id in the message).
+func expectKnown(t *testing.T, cases []evalCase, ids map[string]bool, what string) {
+	t.Helper()
+	for _, c := range cases {
+		for _, id := range c.Expect {
+			if !ids[id] {
+				t.Errorf("%q expects %q, which is no %s", c.Q, id, what)
+			}
+		}
 	}
 }
 
