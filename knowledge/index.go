@@ -58,6 +58,10 @@ type KB struct {
 	// titleWords holds, per page, the words of its title (stop words
 	// removed), each as the term ids it is indexed by (stem, compound parts).
 	titleWords [][][]uint32
+	// titleKind is, per page, how many of its titleWords are the kind its
+	// title names before " - " ("Hundehaltung - Hund steuerlich anmelden":
+	// one), 0 for a title without one.
+	titleKind []int
 	// titlePages lists, per term id, the pages whose title holds it, so a
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
@@ -386,24 +390,34 @@ func (kb *KB) initPools() {
 // computeTitleWords fills kb.titleWords from the page titles.
 func (kb *KB) computeTitleWords(cache termCache) {
 	kb.titleWords = make([][][]uint32, len(kb.pages))
+	kb.titleKind = make([]int, len(kb.pages))
 	for pi := range kb.pages {
 		if kb.isCopy(pi) {
 			continue // found through the page it copies
 		}
 		sl := stemLang(kb.lang[pi])
-		for _, w := range splitWords(kb.pages[pi].Title) {
-			if w.joined || w.stop(sl) {
-				continue
-			}
-			var ids []uint32
-			for _, t := range kb.an.wordTerms(w, sl, cache) {
-				if id, ok := kb.terms.ids[t]; ok {
-					ids = append(ids, id)
+		words := func(text string) [][]uint32 {
+			var out [][]uint32
+			for _, w := range splitWords(text) {
+				if w.joined || w.stop(sl) {
+					continue
+				}
+				var ids []uint32
+				for _, t := range kb.an.wordTerms(w, sl, cache) {
+					if id, ok := kb.terms.ids[t]; ok {
+						ids = append(ids, id)
+					}
+				}
+				if len(ids) > 0 {
+					out = append(out, ids)
 				}
 			}
-			if len(ids) > 0 {
-				kb.titleWords[pi] = append(kb.titleWords[pi], ids)
-			}
+			return out
+		}
+		title := kb.pages[pi].Title
+		kb.titleWords[pi] = words(title)
+		if kind, _ := titleParts(title); kind != "" {
+			kb.titleKind[pi] = min(len(words(kind)), len(kb.titleWords[pi]))
 		}
 	}
 	kb.titlePages = make(map[uint32][]int32)

@@ -240,9 +240,15 @@ func (kb *KB) rank(list []*pageCand, pq *pquery, inQuery map[uint32]bool, lang s
 // gets "Gewerbe anmelden" (Hamburg probe 0.800 → 0.820, confident wrong
 // 0.060 → 0.040) and German questions over English pages 0.581 → 0.584,
 // English over German 0.593 → 0.592; 0.4 moved more cases for as little.
+// Between services of one family (sameFamily) the named one may be up to
+// familyTitleMargin below: their pages share their words, so the one
+// that repeats them more often ("Befreiung von der Hundesteuer") says
+// less about which service is asked than the title does ("How do I
+// register my dog for tax?" → "Hund steuerlich anmelden").
 const (
-	namedTitleWindow = 5
-	namedTitleMargin = 0.3
+	namedTitleWindow  = 5
+	namedTitleMargin  = 0.3
+	familyTitleMargin = 0.5
 )
 
 // preferNamedTitle puts first a close candidate whose whole title (two
@@ -252,7 +258,10 @@ const (
 // question does not hold the first's whole title too, and the candidate
 // holds the question's rare words as well as the first does. A title is a
 // service's name: a question that says all of it asks for that service.
-// A title word is said as preferVariant takes it to be named (namedIn).
+// A title word is said as preferVariant takes it to be named (namedIn);
+// a word of the kind before " - " also by a part ("Hundehaltung - Hund
+// steuerlich anmelden" is named by "Hund steuerlich anmelden"): the kind
+// is the family's, the rest names the service.
 func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 	n := min(len(list), namedTitleWindow)
 	if n < 2 {
@@ -263,8 +272,8 @@ func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 		if len(ws) < 2 {
 			return false
 		}
-		for _, w := range ws {
-			if !namedIn(inQuery, w) {
+		for i, w := range ws {
+			if !namedIn(inQuery, w) && (i >= kb.titleKind[p] || !partNamed(inQuery, w)) {
 				return false
 			}
 		}
@@ -275,8 +284,12 @@ func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 	}
 	for j := 1; j < n; j++ {
 		c := list[j]
-		if list[0].fused-c.fused > namedTitleMargin {
+		gap := list[0].fused - c.fused
+		if gap > familyTitleMargin {
 			return
+		}
+		if gap > namedTitleMargin && !kb.sameFamily(list[0].page, c.page) {
+			continue
 		}
 		if c.f.RareCoverage >= list[0].f.RareCoverage && whole(c.page) {
 			promote(list, j)
@@ -469,6 +482,20 @@ func namedIn(inQuery map[uint32]bool, w []uint32) bool {
 		}
 	}
 	return true
+}
+
+// partNamed reports whether the question names a part of a compound
+// title word ("Hund" of "Hundehaltung").
+func partNamed(inQuery map[uint32]bool, w []uint32) bool {
+	if len(w) < 3 {
+		return false
+	}
+	for _, id := range w[1:] {
+		if inQuery[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // promote moves list[j] to the front, the ones before it one down.

@@ -154,3 +154,24 @@ var wholeTitlePages = []Page{
 	{ID: "wohnung", Title: "Wohnung anmelden", Language: "de", Sections: desc(
 		"Nach dem Umzug nach Musterstadt melden Sie Ihre Wohnung innerhalb von zwei Wochen im Bürgeramt an.")},
 }
+
+// A question that names a service's whole title after the kind its family
+// shares ("Hundehaltung - …") asks for that service, though a sibling's
+// page repeats the question's words more often and ranks well above it:
+// the kind needs only a part named ("Hund" of "Hundehaltung").
+func TestWholeTitleAfterKind(t *testing.T) {
+	kb := buildPages(t, []Page{
+		{ID: "befreiung", Title: "Hundehaltung - Befreiung von der Hundesteuer beantragen", Language: "de", Sections: desc(
+			"Für einen Hund aus dem Tierheim können Sie die Befreiung von der Hundesteuer beantragen. Anmelden müssen Sie den Hund trotzdem.")},
+		{ID: "anmelden", Title: "Hundehaltung - Hund steuerlich anmelden", Language: "de", Sections: desc(
+			"Einen Hund melden Sie innerhalb von zwei Wochen nach Beginn der Haltung beim Finanzamt an. Sie erhalten eine Marke.")},
+		{ID: "abmelden", Title: "Hundehaltung - Hund steuerlich abmelden", Language: "de", Sections: desc(
+			"Geben Sie die Marke zurück, wenn die Haltung endet.")},
+		{ID: "wohnung", Title: "Wohnung anmelden", Language: "de", Sections: desc(
+			"Nach dem Umzug melden Sie Ihre Wohnung innerhalb von zwei Wochen im Bürgeramt an.")},
+	})
+	hits := search(t, kb, Query{Text: "Wie kann ich meinen Hund steuerlich anmelden?", Language: "de"})
+	if len(hits) == 0 || hits[0].Page.ID != "anmelden" {
+		t.Errorf("Search = %v, want anmelden first", hitIDs(hits))
+	}
+}
