@@ -263,6 +263,29 @@ func TestBuiltinLexiconParses(t *testing.T) {
 	}
 }
 
+// Everyday words for services a citizen reports or asks about search the
+// services' names (built-in lexicon).
+func TestLexiconEverydayWords(t *testing.T) {
+	an, err := newAnalyzer(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, q, want string }{
+		{"de", "laterne vor meinem haus geht nicht", "straßenbeleuchtung"},
+		{"de", "wohin mit meinem alten sofa? sofa entsorgen", "sperrmüll"},
+		{"de", "wie viele punkte in flensburg habe ich", "fahreignungsregister"},
+		{"de", "ich möchte meine familie nachholen", "familiennachzug"},
+		{"en", "there is a pothole in my street", "straßenschaden"},
+		{"en", "who removes rats from the courtyard", "schädlingsbekämpfung"},
+		{"en", "how do I bring my family to Germany", "familiennachzug"},
+	} {
+		got := an.Terms(tc.q, tc.lang)
+		if w := an.Terms(tc.want, "de")[0]; !slices.Contains(got, w) {
+			t.Errorf("Terms(%q) = %q, want %q", tc.q, got, w)
+		}
+	}
+}
+
 func TestEditDistance(t *testing.T) {
 	tests := []struct {
 		a, b string
