@@ -414,10 +414,13 @@ func (kb *KB) computeTitleWords(cache termCache) {
 			}
 			return out
 		}
-		title := kb.pages[pi].Title
-		kb.titleWords[pi] = words(title)
-		if kind, _ := titleParts(title); kind != "" {
-			kb.titleKind[pi] = min(len(words(kind)), len(kb.titleWords[pi]))
+		// The kind and the rest are the title split at its " - ".
+		if kind, what := titleParts(kb.pages[pi].Title); kind != "" {
+			kb.titleWords[pi] = words(kind)
+			kb.titleKind[pi] = len(kb.titleWords[pi])
+			kb.titleWords[pi] = append(kb.titleWords[pi], words(what)...)
+		} else {
+			kb.titleWords[pi] = words(kb.pages[pi].Title)
 		}
 	}
 	kb.titlePages = make(map[uint32][]int32)
