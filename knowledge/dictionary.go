@@ -284,8 +284,9 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // transTableVersion names how a translation table is built: a civibot
 // that builds it otherwise (2: translations weighed by their sense, see
 // senseWeight; 3: abbreviations between slashes dropped, see
-// dictAbbreviation) does not take an older table from the cache.
-const transTableVersion = 3
+// dictAbbreviation; 4: the source forms of each translation, see
+// asWritten) does not take an older table from the cache.
+const transTableVersion = 4
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

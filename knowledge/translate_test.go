@@ -538,3 +538,63 @@ func TestTranslationCapsWordItself(t *testing.T) {
 		t.Errorf("Can I work in Germany?: %v, want arbeit first", ids(hits))
 	}
 }
+
+// TestTranslationAsWritten: the English stem joins words the dictionary
+// tells apart ("insurances" and "insure" are both "insur"); the question's
+// word as written picks the translations given for it, the others keep
+// part of their weight. A German question's words are left as they are.
+func TestTranslationAsWritten(t *testing.T) {
+	const dict = `Versicherung {f} | Versicherungen {pl} :: insurance | insurances
+versichern {vt} | versichernd | versichert :: to insure | insuring | insured
+sicherstellen {vt} :: to insure; to ensure
+Universität {f} | Universitäten {pl} :: university | universities
+Weltall {n}; Universum {n} :: universe
+`
+	vocab := map[string]int32{}
+	for _, w := range []string{"versicherung", "versichern", "sicherstellen", "universität", "universum"} {
+		vocab[stem(w, "de")] = 1
+	}
+	for _, w := range []string{"insurance", "insure", "ensure"} {
+		vocab[stem(w, "en")] = 1
+	}
+	tab, err := buildTranslations(strings.NewReader(dict), "test", 1, map[string]bool{"de": true, "en": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := func(q, lang string) map[string]float64 {
+		out := map[string]float64{}
+		for _, m := range tab.match(splitWords(q), lang) {
+			for _, tt := range m.targets {
+				out[tt.Text] = tt.Weight
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		q, lang      string
+		asked, other string // a translation given for the word as written, and one given only for another word of its stem
+	}{
+		{"insurances", "en", "Versicherung", "sicherstellen"},
+		{"insurance", "en", "Versicherung", "sicherstellen"},
+		{"insure", "en", "sicherstellen", "Versicherung"},
+		{"universities", "en", "Universität", "Universum"},
+	}
+	for _, tc := range tests {
+		w := weights(tc.q, tc.lang)
+		if w[tc.asked] == 0 || w[tc.other] == 0 {
+			t.Errorf("%s → %v, want both %s and %s", tc.q, w, tc.asked, tc.other)
+			continue
+		}
+		if w[tc.other] >= w[tc.asked] {
+			t.Errorf("%s → %s %.2f, %s %.2f: the translation given for the word as written should weigh more", tc.q, tc.asked, w[tc.asked], tc.other, w[tc.other])
+		}
+	}
+	// German: the stems decide alone.
+	table := map[string]float64{}
+	for _, tt := range tab.From["de"][stem("versicherungen", "de")] {
+		table[tt.Text] = tt.Weight
+	}
+	if w := weights("versicherungen", "de"); len(w) == 0 || !reflect.DeepEqual(w, table) {
+		t.Errorf("versicherungen → %v: a German word's translations keep their weights %v", w, table)
+	}
+}
