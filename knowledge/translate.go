@@ -28,10 +28,10 @@ type transTarget struct {
 	Text   string
 	Slots  [][]string
 	Weight float64
-	// Forms are the source phrases, as written (lower case, content words),
-	// that the dictionary gives this translation for: a stem joins words
-	// the dictionary tells apart ("insurances" and "insure" are both
-	// "insur"), the word as asked does not.
+	// Forms are the English source phrases, as written (lower case, content
+	// words), that the dictionary gives this translation for: a stem joins
+	// words the dictionary tells apart ("insurances" and "insure" are both
+	// "insur"), the word as asked does not. None for German sources.
 	Forms []string
 }
 
@@ -153,7 +153,7 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 					m[key][i].adm = true
 				}
 				m[key][i].count++
-				if f := src.form; len(c.target.Forms) < maxForms && !slices.Contains(c.target.Forms, f) {
+				if f := src.form; from == "en" && len(c.target.Forms) < maxForms && !slices.Contains(c.target.Forms, f) {
 					m[key][i].target.Forms = append(c.target.Forms, f)
 				}
 				return
@@ -163,7 +163,11 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		for i, s := range dst.stems {
 			slots[i] = []string{s}
 		}
-		m[key] = append(m[key], transCandidate{target: transTarget{Text: dst.text, Slots: slots, Forms: []string{src.form}}, adm: adm, count: 1})
+		var forms []string // only English words are looked up as written (asWritten)
+		if from == "en" {
+			forms = []string{src.form}
+		}
+		m[key] = append(m[key], transCandidate{target: transTarget{Text: dst.text, Slots: slots, Forms: forms}, adm: adm, count: 1})
 	}
 	direction := func(from, to, src, dst string, adm bool) {
 		d, ok := analyse(dst, to, inKB)
@@ -269,10 +273,19 @@ func (t *transTable) match(words []word, lang string) []transMatch {
 			continue
 		}
 		stems := make([]string, len(words))
-		forms := make([]string, len(words))
 		for i, w := range words {
 			stems[i] = stem(w.lower, src)
-			forms[i] = w.lower
+		}
+		// An English phrase's translations as written (asWritten).
+		written := func(ts []transTarget, i, n int) []transTarget {
+			if src != "en" {
+				return ts
+			}
+			form := words[i].lower
+			for _, w := range words[i+1 : i+n] {
+				form += " " + w.lower
+			}
+			return asWritten(ts, form)
 		}
 		for i := range words {
 			for n := min(t.MaxWords, len(words)-i); n >= 1; n-- {
@@ -284,13 +297,13 @@ func (t *transTable) match(words []word, lang string) []transMatch {
 				for k := range idx {
 					idx[k] = i + k
 				}
-				out = append(out, transMatch{words: idx, targets: asWritten(ts, strings.Join(forms[i:i+n], " "), src)})
+				out = append(out, transMatch{words: idx, targets: written(ts, i, n)})
 				if n > 1 {
 					// A phrase found: its words are still looked up alone
 					// (they may mean something on their own), shorter
 					// phrases starting here are not.
 					if ts1, ok := m[stems[i]]; ok {
-						out = append(out, transMatch{words: []int{i}, targets: asWritten(ts1, forms[i], src)})
+						out = append(out, transMatch{words: []int{i}, targets: written(ts1, i, 1)})
 					}
 				}
 				break
@@ -300,19 +313,17 @@ func (t *transTable) match(words []word, lang string) []transMatch {
 	return out
 }
 
-// asWritten weighs, of an English phrase's translations, those the
-// dictionary gives only for other words of the same stems at
-// otherFormWeight, when some are given for the phrase as written: the
-// English stemmer joins words the dictionary tells apart ("insurances" and
-// "insure" are both "insur", "universities" and "universe" "univers"), so
-// "insurances" is "Versicherungen" before it is "sicherstellen". German
-// stems join fewer such words; there it cost the Integreat development set
-// asked across languages more than it gained (docs/benchmarks.md), so a
-// German word's translations are left as they are.
-func asWritten(ts []transTarget, form, lang string) []transTarget {
-	if lang != "en" {
-		return ts
-	}
+// asWritten weighs, of an English phrase's translations (form: its words
+// as written, lower case), those the dictionary gives only for other words
+// of the same stems at otherFormWeight, when some are given for the phrase
+// as written: the English stemmer joins words the dictionary tells apart
+// ("insurances" and "insure" are both "insur", "universities" and
+// "universe" "univers"), so "insurances" is "Versicherungen" before it is
+// "sicherstellen". German stems join fewer such words; there it cost the
+// Integreat development set asked across languages more than it gained
+// (docs/benchmarks.md), so a German word's translations are left as they
+// are (the table keeps no forms for them).
+func asWritten(ts []transTarget, form string) []transTarget {
 	n := 0
 	for _, t := range ts {
 		if slices.Contains(t.Forms, form) {
