@@ -692,17 +692,10 @@ func (ts *termStore) vocabulary() map[string]int32 {
 
 // tfIn returns the frequency of term id in the sorted pairs.
 func tfIn(ids []uint32, tfs []uint16, id uint32) int {
-	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= id })
-	if i < len(ids) && ids[i] == id {
+	if i, ok := slices.BinarySearch(ids, id); ok {
 		return int(tfs[i])
 	}
 	return 0
-}
-
-// titleTF returns the title frequency of term id in page p.
-func (ts *termStore) titleTF(p int, id uint32) int {
-	a, b := ts.poff[p], ts.poff[p+1]
-	return tfIn(ts.ptid[a:b], ts.ptf[a:b], id)
 }
 
 // pageTF returns the body frequency of term id in page p (all chunks).

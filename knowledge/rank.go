@@ -98,8 +98,6 @@ func (kb *KB) features(list []*pageCand, pq *pquery, inQuery map[uint32]bool, la
 		maxChunk = math.Max(maxChunk, pc.bestLex)
 	}
 	cidf, total := pq.conceptIDF(len(kb.pages))
-	ts := kb.terms
-	present := make([]bool, len(pq.ids))
 	for _, pc := range list {
 		f := &pc.f
 		if maxLex > 0 {
@@ -111,12 +109,9 @@ func (kb *KB) features(list []*pageCand, pq *pquery, inQuery map[uint32]bool, la
 		f.Vector = math.Max(0, pc.vec)
 		f.TitleNamed, f.TitleCovered = kb.titleMatch(pc.page, pq, inQuery)
 		if total > 0 {
-			for i, id := range pq.ids {
-				present[i] = ts.titleTF(pc.page, id) > 0 || ts.pageTF(pc.page, id) > 0
-			}
 			var got float64
 			for ci := range pq.concepts {
-				if pq.concepts[ci].matched(present) {
+				if pq.concepts[ci].matched(pc.holds) {
 					got += cidf[ci]
 				}
 			}

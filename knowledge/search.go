@@ -123,6 +123,9 @@ type pquery struct {
 	idfBody  []float64
 	idfTitle []float64
 	idfPage  []float64
+	// titleRarity is each term's IDF among the page titles alone, filled
+	// by titleMatch on its first call.
+	titleRarity []float64
 }
 
 type pconcept struct {
@@ -352,10 +355,20 @@ func (kb *KB) termScores(c int, pq *pquery, out []float64) {
 	}
 }
 
+// newCand makes page p a candidate: its BM25 as one document (see
+// pageTermScores) and its cosine to the question. scratch holds a score
+// per query term.
+func (kb *KB) newCand(p int, pq *pquery, cos []float32, scratch []float64) *pageCand {
+	pc := &pageCand{page: p, vec: kb.pageVector(p, cos), holds: make([]bool, len(pq.ids))}
+	kb.pageTermScores(p, pq, scratch, pc.holds)
+	pc.lex = pq.score(scratch)
+	return pc
+}
+
 // pageTermScores fills out[i] with the score of query term i in page p as
 // one document: BM25 over all its chunks' bodies plus the weighted BM25 of
-// its title.
-func (kb *KB) pageTermScores(p int, pq *pquery, out []float64) {
+// its title; holds[i] tells whether the page holds the term at all.
+func (kb *KB) pageTermScores(p int, pq *pquery, out []float64, holds []bool) {
 	ts := kb.terms
 	prm := &kb.params
 	pa, pb := ts.poff[p], ts.poff[p+1]
@@ -366,10 +379,12 @@ func (kb *KB) pageTermScores(p int, pq *pquery, out []float64) {
 		if tf > 0 {
 			s = pq.idfPage[i] * bm25TF(float64(tf), blen, ts.avgPage, prm.k1, prm.b)
 		}
-		if tf := tfIn(ts.ptid[pa:pb], ts.ptf[pa:pb], id); tf > 0 {
-			s += prm.titleWeight * pq.idfTitle[i] * bm25TF(float64(tf), plen, ts.avgTitl, prm.titleK1, prm.titleB)
+		ttf := tfIn(ts.ptid[pa:pb], ts.ptf[pa:pb], id)
+		if ttf > 0 {
+			s += prm.titleWeight * pq.idfTitle[i] * bm25TF(float64(ttf), plen, ts.avgTitl, prm.titleK1, prm.titleB)
 		}
 		out[i] = s
+		holds[i] = tf > 0 || ttf > 0
 	}
 }
 
@@ -411,6 +426,7 @@ type pageCand struct {
 	lex      float64 // BM25 of the whole page
 	bestLex  float64 // best chunk BM25
 	vec      float64 // best chunk cosine
+	holds    []bool  // per query term: whether the page holds it (title or body)
 	f        RankFeatures
 	fused    float64
 	opposite string // see Hit.Opposite
@@ -486,9 +502,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		lexOf[c] = s
 		pc := cands[p]
 		if pc == nil {
-			pc = &pageCand{page: p, vec: kb.pageVector(p, cos)}
-			kb.pageTermScores(p, pq, scratch)
-			pc.lex = pq.score(scratch)
+			pc = kb.newCand(p, pq, cos, scratch)
 			cands[p] = pc
 		}
 		pc.bestLex = math.Max(pc.bestLex, s)
@@ -507,10 +521,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 			if cands[p] != nil || (allowed != nil && !allowed[p]) {
 				continue
 			}
-			pc := &pageCand{page: p, vec: kb.pageVector(p, cos)}
-			kb.pageTermScores(p, pq, scratch)
-			pc.lex = pq.score(scratch)
-			cands[p] = pc
+			cands[p] = kb.newCand(p, pq, cos, scratch)
 		}
 	}
 	lang := normLang(q.Language)
@@ -528,10 +539,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if cands[p] != nil || (allowed != nil && !allowed[p]) {
 			continue
 		}
-		pc := &pageCand{page: p, vec: kb.pageVector(p, cos)}
-		kb.pageTermScores(p, pq, scratch)
-		pc.lex = pq.score(scratch)
-		cands[p] = pc
+		cands[p] = kb.newCand(p, pq, cos, scratch)
 	}
 	list := make([]*pageCand, 0, len(cands))
 	for _, pc := range cands {
@@ -662,7 +670,13 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 	// "Parkausweis für Anwohner" beats "Parkausweis für Gäste". Concepts
 	// count by how rare they are among titles: a title that names
 	// "Geburtsurkunde" says more than one that names "beantragen".
-	np := float64(len(kb.titleWords))
+	if pq.titleRarity == nil {
+		np := float64(len(kb.titleWords))
+		pq.titleRarity = make([]float64, len(pq.ids))
+		for i, id := range pq.ids {
+			pq.titleRarity[i] = bm25IDF(np, float64(kb.terms.dfTitle[id]))
+		}
+	}
 	var total float64
 	for _, c := range pq.concepts {
 		var best, weight float64
@@ -673,7 +687,7 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 			hit := 0
 			for _, slot := range o.slots {
 				for _, i := range slot {
-					weight = math.Max(weight, bm25IDF(np, float64(kb.terms.dfTitle[pq.ids[i]])))
+					weight = math.Max(weight, pq.titleRarity[i])
 					if inTitle(pq.ids[i]) {
 						hit++
 						break
@@ -711,13 +725,8 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 		h.DecidedOver = append(h.DecidedOver, kb.pages[o].ID)
 	}
 	// Coverage: which concepts the page holds in any way.
-	present := make([]bool, len(pq.ids))
-	ts := kb.terms
-	for i, id := range pq.ids {
-		present[i] = ts.titleTF(p, id) > 0 || ts.pageTF(p, id) > 0
-	}
 	for _, c := range pq.concepts {
-		if c.matched(present) {
+		if c.matched(pc.holds) {
 			h.Matched = append(h.Matched, c.text)
 		} else {
 			h.Missing = append(h.Missing, c.text)
