@@ -597,4 +597,19 @@ Weltall {n}; Universum {n} :: universe
 	if w := weights("versicherungen", "de"); len(w) == 0 || !reflect.DeepEqual(w, table) {
 		t.Errorf("versicherungen → %v: a German word's translations keep their weights %v", w, table)
 	}
+	// A table stored before translations kept their forms (a knowledge base
+	// ingested with transTableVersion 3) weighs an English word's
+	// translations as it did then: all by their stem.
+	old := map[string]float64{}
+	for st, ts := range tab.From["en"] {
+		for i := range ts {
+			ts[i].Forms = nil
+			if st == stem("insurances", "en") {
+				old[ts[i].Text] = ts[i].Weight
+			}
+		}
+	}
+	if w := weights("insurances", "en"); len(old) < 2 || !reflect.DeepEqual(w, old) {
+		t.Errorf("insurances over a table without forms → %v, want the stem's weights %v", w, old)
+	}
 }
