@@ -33,7 +33,16 @@ var benchQuestions = []string{
 	"wie lange dauert ein reisepass",
 }
 
-func benchTurns(b *testing.B, kb *knowledge.KB) {
+// benchEnglishQuestions are asked over German pages: every turn searches
+// through the dictionary's translations, the slowest kind of turn.
+var benchEnglishQuestions = []string{
+	"What does a residents' parking permit cost?",
+	"How do I register my address?",
+	"I lost my passport, what do I do?",
+	"Where can I register my dog?",
+}
+
+func benchTurns(b *testing.B, kb *knowledge.KB, questions []string) {
 	b.Helper()
 	ctx := context.Background()
 	e, err := dialog.NewEngine(dialog.Config{}, kb, nil, nil)
@@ -41,11 +50,11 @@ func benchTurns(b *testing.B, kb *knowledge.KB) {
 		b.Fatal(err)
 	}
 	turn := func(i int) {
-		if _, err := e.Respond(ctx, dialog.Turn{Text: benchQuestions[i%len(benchQuestions)], Context: conversation.Context{Turns: 1}}); err != nil {
+		if _, err := e.Respond(ctx, dialog.Turn{Text: questions[i%len(questions)], Context: conversation.Context{Turns: 1}}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for i := range benchQuestions { // warm up
+	for i := range questions { // warm up
 		turn(i)
 	}
 	lat := make([]time.Duration, 0, b.N)
@@ -73,14 +82,14 @@ func BenchmarkTurnSampleCity(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchTurns(b, kb)
+	benchTurns(b, kb, benchQuestions)
 }
 
 // BenchmarkTurn10kChunks measures one dialog turn over a knowledge base of
 // at least 10,000 chunks: the Berlin and Hamburg pages from ../shared/data
 // when present, else the sample city copied until it is that large.
 //
-//	go test ./dialog -run '^$' -bench Turn10kChunks -benchtime 3000x
+//	go test ./dialog -run '^$' -bench 'Turn10kChunks$' -benchtime 3000x
 func BenchmarkTurn10kChunks(b *testing.B) {
 	ctx := context.Background()
 	pages := sharedPages(ctx)
@@ -110,7 +119,29 @@ func BenchmarkTurn10kChunks(b *testing.B) {
 	}
 	defer kb.Close()
 	b.Logf("%d pages (%s), translation %s (%s)", kb.Len(), src, translation, kb.Translations())
-	benchTurns(b, kb)
+	benchTurns(b, kb, benchQuestions)
+}
+
+// BenchmarkTurn10kChunksEnglish is BenchmarkTurn10kChunks with English
+// questions only, each searched through its German translations (skipped
+// without the dictionary).
+//
+//	go test ./dialog -run '^$' -bench Turn10kChunksEnglish -benchtime 2000x
+func BenchmarkTurn10kChunksEnglish(b *testing.B) {
+	ctx := context.Background()
+	if _, err := os.Stat(dictionaryPath); err != nil {
+		b.Skip("no German–English dictionary at " + dictionaryPath + " (make deps installs it)")
+	}
+	pages := sharedPages(ctx)
+	if pages == nil {
+		b.Skip("shared data (Berlin, Hamburg) not found")
+	}
+	kb, err := knowledge.Build(ctx, pages, knowledge.Options{Dictionary: dictionaryPath})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kb.Close()
+	benchTurns(b, kb, benchEnglishQuestions)
 }
 
 // dictionaryPath is where Debian's trans-de-en installs the dictionary.
