@@ -123,8 +123,7 @@ type pquery struct {
 	idfBody  []float64
 	idfTitle []float64
 	idfPage  []float64
-	// titleRarity is each term's IDF among the page titles alone, filled
-	// by titleMatch on its first call.
+	// titleRarity is each term's IDF among the page titles alone.
 	titleRarity []float64
 }
 
@@ -215,6 +214,7 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 	pq.idfBody = make([]float64, len(pq.ids))
 	pq.idfTitle = make([]float64, len(pq.ids))
 	pq.idfPage = make([]float64, len(pq.ids))
+	pq.titleRarity = make([]float64, len(pq.ids))
 	for i, id := range pq.ids {
 		pq.idfPage[i] = bm25IDF(np, float64(ts.dfPage[id]))
 		pq.idfBody[i] = bm25IDF(nc, float64(ts.dfBody[id]))
@@ -223,7 +223,8 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 	for i, id := range pq.ids {
 		// A title word counts as much as it is rare among page bodies: a
 		// title with "Deutschland" says little about a question with it.
-		pq.idfTitle[i] = math.Sqrt(pq.idfPage[i] * bm25IDF(np, float64(ts.dfTitle[id])))
+		pq.titleRarity[i] = bm25IDF(np, float64(ts.dfTitle[id]))
+		pq.idfTitle[i] = math.Sqrt(pq.idfPage[i] * pq.titleRarity[i])
 	}
 	return pq
 }
@@ -670,13 +671,6 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 	// "Parkausweis für Anwohner" beats "Parkausweis für Gäste". Concepts
 	// count by how rare they are among titles: a title that names
 	// "Geburtsurkunde" says more than one that names "beantragen".
-	if pq.titleRarity == nil {
-		np := float64(len(kb.titleWords))
-		pq.titleRarity = make([]float64, len(pq.ids))
-		for i, id := range pq.ids {
-			pq.titleRarity[i] = bm25IDF(np, float64(kb.terms.dfTitle[id]))
-		}
-	}
 	var total float64
 	for _, c := range pq.concepts {
 		var best, weight float64
