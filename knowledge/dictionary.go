@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -46,10 +48,14 @@ const MaxDictionaryLine = 64 << 10
 var ErrDictionary = errors.New("knowledge: dictionary")
 
 // dictPair is one translation: German and English phrase, and whether the
-// dictionary marks it as administrative language.
+// dictionary marks it as administrative language. form marks an English
+// verb's irregular form paired with the German verb ("forgot" and
+// "vergessen" from "vergessen … :: to forget {forgot; forgotten}"): a
+// translation of the English form only, never of the German verb.
 type dictPair struct {
 	de, en string
 	adm    bool
+	form   bool
 }
 
 // Limits of what is kept from the dictionary: phrases longer than this
@@ -130,15 +136,72 @@ func parseDictLine(line string, fn func(dictPair), n *int) bool {
 	// The domain tag of the head word is the sense of the whole entry.
 	adm := strings.Contains(line, "[adm.]")
 	for i := range des {
-		dl, el := dictSynonyms(des[i]), dictSynonyms(ens[i])
+		en, forms := irregularForms(ens[i])
+		dl, el := dictSynonyms(des[i]), dictSynonyms(en)
 		for _, d := range dl {
 			for _, e := range el {
 				fn(dictPair{de: d, en: e, adm: adm})
 				*n++
 			}
 		}
+		if len(forms) == 0 {
+			continue
+		}
+		// The forms translate the German verb and its participle, where
+		// the entry gives one: "someone stole my bike" is asked where the
+		// page says "gestohlen".
+		for _, d := range append(dl, participles(des[i+1:], ens[i+1:], forms[len(forms)-1], dl)...) {
+			for _, f := range forms {
+				fn(dictPair{de: d, en: f, adm: adm, form: true})
+				*n++
+			}
+		}
 	}
 	return true
+}
+
+// participles returns the German synonyms, besides those of verb, of the
+// first sub-entry (of des, parallel to ens) whose English synonyms hold
+// participle.
+func participles(des, ens []string, participle string, verb []string) []string {
+	for j := range ens {
+		if slices.Contains(dictSynonyms(ens[j]), participle) {
+			return slices.DeleteFunc(dictSynonyms(des[j]), func(d string) bool { return slices.Contains(verb, d) })
+		}
+	}
+	return nil
+}
+
+// irregularVerb is the dictionary's note of an English verb's irregular
+// forms, past and past participle ("to forget {forgot; forgotten}", "to
+// prove {proved; proved, proven}", "to learn {learned / learnt [Br.];
+// learned / learnt [Br.]}").
+var irregularVerb = regexp.MustCompile(`\{([a-z][a-zA-Z ,/()\[\].-]*;[a-zA-Z ,/()\[\].-]*)\}`)
+
+// irregularForms takes the irregular forms of English verbs out of a
+// sub-entry and returns it without them, and the forms that differ from
+// the verb: "to steal {stole; stolen} sth." gives "to steal sth." and
+// "stole", "stolen". A question says "I forgot my PIN" and "someone stole
+// my bike", and the stemmer does not lead "forgot" to "forget". Before,
+// the ";" inside the braces split the sub-entry: the past was lost and the
+// participle became a synonym of the verb.
+func irregularForms(s string) (string, []string) {
+	if !strings.Contains(s, "; ") || !strings.Contains(s, "{") {
+		return s, nil
+	}
+	var forms []string
+	s = irregularVerb.ReplaceAllStringFunc(s, func(m string) string {
+		inner := cleanDictPhrase(strings.NewReplacer("[", " [", "(", " (").Replace(m[1 : len(m)-1]))
+		for _, f := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == ' ' }) {
+			if !slices.Contains(forms, f) {
+				forms = append(forms, f)
+			}
+		}
+		return ""
+	})
+	verb := strings.Fields(cleanDictPhrase(s))
+	forms = slices.DeleteFunc(forms, func(f string) bool { return slices.Contains(verb, f) })
+	return s, forms
 }
 
 // dictSynonyms splits a sub-entry into its synonyms, each cleaned of
@@ -285,8 +348,9 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // that builds it otherwise (2: translations weighed by their sense, see
 // senseWeight; 3: abbreviations between slashes dropped, see
 // dictAbbreviation; 4: the source forms of each translation, see
-// asWritten) does not take an older table from the cache.
-const transTableVersion = 4
+// asWritten; 5: English verbs' irregular forms, see irregularForms) does
+// not take an older table from the cache.
+const transTableVersion = 5
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

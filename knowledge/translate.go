@@ -182,7 +182,7 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		if langs["de"] {
 			direction("en", "de", p.en, p.de, p.adm)
 		}
-		if langs["en"] {
+		if langs["en"] && !p.form {
 			direction("de", "en", p.de, p.en, p.adm)
 		}
 	})

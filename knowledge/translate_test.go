@@ -59,23 +59,37 @@ func TestParseDictLine(t *testing.T) {
 		{"", nil, true},
 		{"kein Eintrag", nil, false},
 		{"Gebühr {f} [fin.] | Gebühren {pl} :: fee; charge | fees; charges",
-			[]dictPair{{"Gebühr", "fee", false}, {"Gebühr", "charge", false}, {"Gebühren", "fees", false}, {"Gebühren", "charges", false}}, true},
+			[]dictPair{{"Gebühr", "fee", false, false}, {"Gebühr", "charge", false, false}, {"Gebühren", "fees", false, false}, {"Gebühren", "charges", false, false}}, true},
 		{"jdn./etw. anmelden {vt} [adm.] | angemeldet :: to register sb./sth. | registered",
-			[]dictPair{{"anmelden", "register", true}, {"angemeldet", "registered", true}}, true},
+			[]dictPair{{"anmelden", "register", true, false}, {"angemeldet", "registered", true, false}}, true},
 		{"Parkausweis {m} :: resident parking permit/pass",
-			[]dictPair{{"Parkausweis", "resident parking permit", false}, {"Parkausweis", "resident parking pass", false}}, true},
+			[]dictPair{{"Parkausweis", "resident parking permit", false, false}, {"Parkausweis", "resident parking pass", false, false}}, true},
 		{"Hund {m} | Der Hund bellt. :: dog | The dog barks.",
-			[]dictPair{{"Hund", "dog", false}}, true},
+			[]dictPair{{"Hund", "dog", false, false}}, true},
 		// Unequal sub-entries: only the heads are paired.
 		{"Umzug {m} | Umzüge {pl} | extra :: move | moves",
-			[]dictPair{{"Umzug", "move", false}}, true},
+			[]dictPair{{"Umzug", "move", false, false}}, true},
 		// An abbreviation between slashes is no word of the phrase; one
 		// with a dot did not make the phrase a sentence.
 		{"Deutschland {n} /DE/ (Kfz: /D/) [geogr.] | Norddeutschland {n} :: Germany | Northern Germany; North Germany",
-			[]dictPair{{"Deutschland", "Germany", false}, {"Norddeutschland", "Northern Germany", false}, {"Norddeutschland", "North Germany", false}}, true},
-		{"Adresse {f} /Adr./ :: address /addr./", []dictPair{{"Adresse", "address", false}}, true},
+			[]dictPair{{"Deutschland", "Germany", false, false}, {"Norddeutschland", "Northern Germany", false, false}, {"Norddeutschland", "North Germany", false, false}}, true},
+		{"Adresse {f} /Adr./ :: address /addr./", []dictPair{{"Adresse", "address", false, false}}, true},
 		// Phrases longer than four words are idioms, not names.
 		{"Antrag {m} :: application for something to be done by the city", nil, true},
+		// An English verb's irregular forms translate the German verb
+		// (one way: form); the ";" between them splits nothing.
+		{"etw. vergessen {vt} | vergessend | vergessen :: to forget {forgot; forgotten} sth. | forgetting | forgotten",
+			[]dictPair{{"vergessen", "forget", false, false}, {"vergessen", "forgot", false, true}, {"vergessen", "forgotten", false, true},
+				{"vergessend", "forgetting", false, false}, {"vergessen", "forgotten", false, false}}, true},
+		{"etw. stehlen {vt} | stehlend | gestohlen :: to steal {stole; stolen} sth. | stealing | stolen",
+			[]dictPair{{"stehlen", "steal", false, false}, {"stehlen", "stole", false, true}, {"stehlen", "stolen", false, true},
+				{"gestohlen", "stole", false, true}, {"gestohlen", "stolen", false, true},
+				{"stehlend", "stealing", false, false}, {"gestohlen", "stolen", false, false}}, true},
+		{"etw. verkaufen {vt} :: to sell {sold; sold} sth.",
+			[]dictPair{{"verkaufen", "sell", false, false}, {"verkaufen", "sold", false, true}}, true},
+		{"lernen {vi} :: to learn {learned / learnt [Br.]; learned / learnt [Br.]}",
+			[]dictPair{{"lernen", "learn", false, false}, {"lernen", "learned", false, true}, {"lernen", "learnt", false, true}}, true},
+		{"kosten {vt} :: to cost {cost; cost}", []dictPair{{"kosten", "cost", false, false}}, true},
 	}
 	for _, tt := range tests {
 		var got []dictPair
@@ -611,5 +625,68 @@ Weltall {n}; Universum {n} :: universe
 	}
 	if w := weights("insurances", "en"); len(old) < 2 || !reflect.DeepEqual(w, old) {
 		t.Errorf("insurances over a table without forms → %v, want the stem's weights %v", w, old)
+	}
+}
+
+// TestTranslationIrregularPast: an English question in the simple past of
+// an irregular verb finds the German page through the verb's dictionary
+// entry, where only its irregular forms name the past ("to forget
+// {forgot; forgotten}"): the stemmer leads "forgot" to no "forget", and
+// the entry pairs "forgot" only with "vergaß", which pages do not say.
+func TestTranslationIrregularPast(t *testing.T) {
+	ctx := context.Background()
+	dict := filepath.Join(t.TempDir(), "de-en")
+	entries := "etw. vergessen {vt} | vergessend | vergessen | ich/er/sie vergaß :: to forget {forgot; forgotten} sth. | forgetting | forgotten | I/he/she forgot\n" +
+		"jdm. etw. stehlen {vt} | stehlend | gestohlen | ich/er/sie stahl :: to steal {stole; stolen} sth. | stealing | stolen | I/he/she stole\n" +
+		"Fahrrad {n} | Fahrräder {pl} :: bicycle; bike | bicycles; bikes\nGeheimzahl {f}; PIN {f} :: PIN\n"
+	if err := os.WriteFile(dict, []byte(entries+strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := func(id, title, text string) Page {
+		return Page{ID: id, Title: title, Language: "de", Sections: []Section{{Kind: SectionDescription, Text: text}}}
+	}
+	pages := []Page{
+		page("pin", "Geheimzahl neu setzen", "Wenn Sie Ihre PIN vergessen haben, setzen Sie im Bürgeramt eine neue PIN."),
+		page("pin-brief", "PIN-Brief", "Den PIN-Brief mit der Transport-PIN erhalten Sie mit der Post."),
+		page("fahrrad", "Fahrraddiebstahl anzeigen", "Wurde Ihr Fahrrad gestohlen, zeigen Sie den Diebstahl bei der Polizei an."),
+		page("fahrrad-parken", "Fahrrad parken", "Ein Fahrrad parken Sie an den Fahrradständern der Stadt."),
+	}
+	kb, err := Build(ctx, pages, Options{Dictionary: dict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	for _, tt := range []struct{ question, want, word string }{
+		{"I forgot my PIN", "pin", "forgot"},
+		{"someone stole my bike", "fahrrad", "stole"},
+	} {
+		hits, err := kb.Search(ctx, Query{Text: tt.question, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Page.ID != tt.want {
+			t.Errorf("%q: first %v, want %s", tt.question, ids(hits), tt.want)
+			continue
+		}
+		if slices.Contains(hits[0].Missing, tt.word) || slices.Contains(hits[0].Unknown, tt.word) {
+			t.Errorf("%q: %q not found in %s (missing %v, unknown %v)", tt.question, tt.word, tt.want, hits[0].Missing, hits[0].Unknown)
+		}
+	}
+	// Over English pages, the German verb is not translated by the English
+	// past: "vergessen" is "forget" (and "forgotten", its own sub-entry).
+	vocab := map[string]int32{}
+	for _, w := range []string{"forget", "forgot", "forgotten"} {
+		vocab[stem(w, "en")] = 1
+	}
+	table, err := buildTranslations(strings.NewReader(entries), "test", 1, map[string]bool{"en": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range table.From["de"][stem("vergessen", "de")] {
+		got = append(got, tr.Text)
+	}
+	if slices.Sort(got); !slices.Equal(got, []string{"forget", "forgotten"}) {
+		t.Errorf("vergessen → %v, want [forget forgotten]", got)
 	}
 }

@@ -122,6 +122,7 @@ func dictionaryWordings(path string) wordingSource {
 		}
 		sort.Strings(keys)
 		w, err := cachedFromDictionary(path, "wordings", func(h io.Writer) {
+			fmt.Fprintf(h, "%d\x00", transTableVersion)
 			writeStopWords(h)
 			for _, k := range keys {
 				fmt.Fprintf(h, "%s\x00", k)
@@ -187,7 +188,7 @@ func readWordings(path string, need map[string]bool) (*wordings, error) {
 			return
 		}
 		// The other side is a translation whether or not a title has it.
-		if dk != "" {
+		if dk != "" && !p.form {
 			addTrans(dk, wordingKey(copyWords(p.en), "en"))
 		}
 		if ek != "" {
