@@ -500,19 +500,13 @@ Bewilligung {f} :: grant; approval
 // that answers in the pages' language comes first.
 func TestTranslationCapsWordItself(t *testing.T) {
 	ctx := context.Background()
-	dict := filepath.Join(t.TempDir(), "de-en")
 	// "Germany" has five translations, none of them weighty enough to be
 	// one of its sayings (sayingWeight); "Deutschland" is the surest.
 	entries := strings.Repeat("Deutschland {n} /DE/ (Kfz: /D/) [geogr.] :: Germany\n", 3) +
 		"Bundesrepublik {f} :: Germany\nInland {n} :: Germany\nStaat {m} :: Germany\nHeimat {f} :: Germany\n" +
 		"Arbeit {f} | Arbeiten {pl} :: work | works\narbeiten {vi} | arbeitend | gearbeitet :: to work | working | worked\n"
-	if err := os.WriteFile(dict, []byte(entries+strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	page := func(id, title, text string) Page {
-		return Page{ID: id, Title: title, Language: "de", Sections: []Section{{Kind: SectionDescription, Text: text}}}
-	}
-	pages := []Page{
+	page := germanPage
+	kb := buildWithDictionary(t, entries, []Page{
 		page("arbeit", "Arbeitserlaubnis", "Wer in Deutschland arbeiten möchte, braucht eine Arbeitserlaubnis der Ausländerbehörde."),
 		page("handbook", "Handbook Germany", "Das Handbook Germany ist ein Portal mit Informationen in vielen Sprachen."),
 		page("schule", "Schule", "In Deutschland gehen alle Kinder zur Schule."),
@@ -520,12 +514,7 @@ func TestTranslationCapsWordItself(t *testing.T) {
 		page("wohnen", "Wohnung suchen", "Eine Wohnung in Deutschland finden Sie online."),
 		page("kita", "Kita", "Kinder in Deutschland können eine Kita besuchen."),
 		page("staat", "Staat und Heimat", "Die Bundesrepublik ist ein Staat; im Inland gilt das Grundgesetz."),
-	}
-	kb, err := Build(ctx, pages, Options{Dictionary: dict})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	})
 	concepts, _ := kb.an.analyzeQuery("Can I work in Germany?", "en")
 	pq := kb.prepare(concepts)
 	idf := func(term string) (capped, plain float64) {
@@ -635,27 +624,16 @@ Weltall {n}; Universum {n} :: universe
 // the entry pairs "forgot" only with "vergaß", which pages do not say.
 func TestTranslationIrregularPast(t *testing.T) {
 	ctx := context.Background()
-	dict := filepath.Join(t.TempDir(), "de-en")
 	entries := "etw. vergessen {vt} | vergessend | vergessen | ich/er/sie vergaß :: to forget {forgot; forgotten} sth. | forgetting | forgotten | I/he/she forgot\n" +
 		"jdm. etw. stehlen {vt} | stehlend | gestohlen | ich/er/sie stahl :: to steal {stole; stolen} sth. | stealing | stolen | I/he/she stole\n" +
 		"Fahrrad {n} | Fahrräder {pl} :: bicycle; bike | bicycles; bikes\nGeheimzahl {f}; PIN {f} :: PIN\n"
-	if err := os.WriteFile(dict, []byte(entries+strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	page := func(id, title, text string) Page {
-		return Page{ID: id, Title: title, Language: "de", Sections: []Section{{Kind: SectionDescription, Text: text}}}
-	}
-	pages := []Page{
+	page := germanPage
+	kb := buildWithDictionary(t, entries, []Page{
 		page("pin", "Geheimzahl neu setzen", "Wenn Sie Ihre PIN vergessen haben, setzen Sie im Bürgeramt eine neue PIN."),
 		page("pin-brief", "PIN-Brief", "Den PIN-Brief mit der Transport-PIN erhalten Sie mit der Post."),
 		page("fahrrad", "Fahrraddiebstahl anzeigen", "Wurde Ihr Fahrrad gestohlen, zeigen Sie den Diebstahl bei der Polizei an."),
 		page("fahrrad-parken", "Fahrrad parken", "Ein Fahrrad parken Sie an den Fahrradständern der Stadt."),
-	}
-	kb, err := Build(ctx, pages, Options{Dictionary: dict})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kb.Close()
+	})
 	for _, tt := range []struct{ question, want, word string }{
 		{"I forgot my PIN", "pin", "forgot"},
 		{"someone stole my bike", "fahrrad", "stole"},
@@ -689,4 +667,26 @@ func TestTranslationIrregularPast(t *testing.T) {
 	if slices.Sort(got); !slices.Equal(got, []string{"forget", "forgotten"}) {
 		t.Errorf("vergessen → %v, want [forget forgotten]", got)
 	}
+}
+
+// germanPage is a German page of one description.
+func germanPage(id, title, text string) Page {
+	return Page{ID: id, Title: title, Language: "de", Sections: []Section{{Kind: SectionDescription, Text: text}}}
+}
+
+// buildWithDictionary builds a knowledge base of pages with a dictionary
+// of entries and enough test entries to be read as one; it is closed when
+// the test ends.
+func buildWithDictionary(t *testing.T, entries string, pages []Page) *KB {
+	t.Helper()
+	dict := filepath.Join(t.TempDir(), "de-en")
+	if err := os.WriteFile(dict, []byte(entries+strings.Repeat(testDictionary, minDictPairs/20+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kb, err := Build(context.Background(), pages, Options{Dictionary: dict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	return kb
 }
