@@ -191,8 +191,7 @@ func irregularForms(s string) (string, []string) {
 	}
 	var forms []string
 	s = irregularVerb.ReplaceAllStringFunc(s, func(m string) string {
-		inner := cleanDictPhrase(strings.NewReplacer("[", " [", "(", " (").Replace(m[1 : len(m)-1]))
-		for _, f := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == ' ' }) {
+		for _, f := range strings.FieldsFunc(cleanDictPhrase(m[1:len(m)-1]), func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == ' ' }) {
 			if !slices.Contains(forms, f) {
 				forms = append(forms, f)
 			}
