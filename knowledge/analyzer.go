@@ -118,6 +118,7 @@ type qoption struct {
 type qconcept struct {
 	text    string // the word as asked (lower case)
 	options []qoption
+	weak    bool // a weak word (wordlists/weak.txt): its options weigh weakFactor
 }
 
 // analyzeQuery turns a question into concepts: one per content word, each
@@ -362,6 +363,7 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 	weak := tables().weak
 	for ci := range concepts {
 		if weak[foldWord(concepts[ci].text)] {
+			concepts[ci].weak = true
 			for oi := range concepts[ci].options {
 				concepts[ci].options[oi].weight *= weakFactor
 			}

@@ -130,6 +130,7 @@ type pquery struct {
 type pconcept struct {
 	text    string
 	options []poption
+	weak    bool // see qconcept.weak
 }
 
 type poption struct {
@@ -182,7 +183,7 @@ func (kb *KB) prepare(concepts []qconcept) *pquery {
 	pq := &pquery{}
 	pos := make(map[uint32]int)
 	for _, c := range concepts {
-		pc := pconcept{text: c.text}
+		pc := pconcept{text: c.text, weak: c.weak}
 		for _, o := range c.options {
 			po := poption{weight: o.weight, translation: o.translation}
 			for _, s := range o.slots {
@@ -391,7 +392,15 @@ func (kb *KB) pageTermScores(p int, pq *pquery, out []float64, holds []bool) {
 
 // conceptScore combines term scores: per concept the best option; an
 // option is its weight times the mean over its slots of the best term.
-func (pq *pquery) score(ts []float64) float64 {
+func (pq *pquery) score(ts []float64) float64 { return pq.scoreWeak(ts, 1) }
+
+// sectionScore scores one chunk among its page's chunks: the question's
+// weak words count in full there. They say little about which page is
+// meant, but within the page "kostet" tells the fees from the description.
+func (pq *pquery) sectionScore(ts []float64) float64 { return pq.scoreWeak(ts, 1/weakFactor) }
+
+// scoreWeak is score with the weak concepts scaled by weakScale.
+func (pq *pquery) scoreWeak(ts []float64, weakScale float64) float64 {
 	var total float64
 	for _, c := range pq.concepts {
 		var best float64
@@ -412,6 +421,9 @@ func (pq *pquery) score(ts []float64) float64 {
 			if v := o.weight * sum / float64(len(o.slots)); v > best {
 				best = v
 			}
+		}
+		if c.weak {
+			best *= weakScale
 		}
 		total += best
 	}
@@ -560,7 +572,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	unknown := pq.unknown()
 	hits := make([]Hit, len(list))
 	for i, pc := range list {
-		hits[i] = kb.hit(pc, pq, cos, lexOf)
+		hits[i] = kb.hit(pc, pq, cos)
 		hits[i].Unknown = unknown
 	}
 	return hits, nil
@@ -705,7 +717,7 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 }
 
 // hit assembles the Hit of a page candidate.
-func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64) Hit {
+func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32) Hit {
 	p := pc.page
 	h := Hit{
 		Page:     &kb.pages[p],
@@ -729,18 +741,18 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, lexOf map[int]float64
 	if n := len(pq.concepts); n > 0 {
 		h.Coverage = float64(len(h.Matched)) / float64(n)
 	}
-	// Sections: the page's chunks with any evidence, best first.
+	// Sections: the page's chunks with any evidence, best first, the
+	// question's weak words counted in full (sectionScore).
+	lex := make([]float64, kb.pchunk[p+1]-kb.pchunk[p])
+	scratch := make([]float64, len(pq.ids))
 	var best float64
 	for c := kb.pchunk[p]; c < kb.pchunk[p+1]; c++ {
-		best = math.Max(best, lexOf[c])
+		kb.termScores(c, pq, scratch)
+		lex[c-kb.pchunk[p]] = pq.sectionScore(scratch)
+		best = math.Max(best, lex[c-kb.pchunk[p]])
 	}
 	for c := kb.pchunk[p]; c < kb.pchunk[p+1]; c++ {
-		l, seen := lexOf[c]
-		if !seen {
-			scratch := make([]float64, len(pq.ids))
-			kb.termScores(c, pq, scratch)
-			l = pq.score(scratch)
-		}
+		l := lex[c-kb.pchunk[p]]
 		v := math.Max(0, float64(cos[c]))
 		if l <= 0 && v <= 0 {
 			continue

@@ -494,3 +494,26 @@ func TestCountryDecidesSibling(t *testing.T) {
 		}
 	}
 }
+
+// TestAspectWordsAreWeak: "kosten", "Unterlagen", "Frist" say what a
+// question asks about a service, not which service it is (wordlists/weak.txt).
+// A page that mentions the service and repeats the aspect word ("die Kosten
+// Ihres Lebensunterhalts") is no better answer to "Was kostet die
+// Gewerbeanmeldung?" than the page whose title names the service.
+func TestAspectWordsAreWeak(t *testing.T) {
+	pages := []Page{
+		germanPage("gewerbe", "Gewerbe anmelden", "Wer ein Gewerbe beginnt, meldet es beim Gewerbeamt an. Die Gewerbeanmeldung geht auch online."),
+		germanPage("selbstaendig", "Aufenthaltserlaubnis zur selbständigen Tätigkeit", "Für die Aufenthaltserlaubnis brauchen Sie eine Gewerbeanmeldung. Die Kosten Ihres Lebensunterhalts müssen gesichert sein, auch die Kosten der Krankenversicherung."),
+		germanPage("bestattung", "Bestattungskosten übernehmen", "Die Kosten einer Bestattung übernimmt das Sozialamt, wenn Sie die Kosten nicht tragen können. Reichen Sie die Rechnung über die Kosten ein."),
+	}
+	for i := 0; i < 12; i++ {
+		pages = append(pages, germanPage(fmt.Sprintf("svc-%d", i), fmt.Sprintf("Leistung Nummer %d", i), "Diese Leistung erhalten Sie im Bürgeramt nach Terminvereinbarung. Bringen Sie Ihren Reisepass und Ihre Gewerbeanmeldung mit."))
+	}
+	kb := buildPages(t, pages)
+	for _, q := range []string{"Was kostet die Gewerbeanmeldung?", "Gewerbeanmeldung Kosten"} {
+		hits := search(t, kb, Query{Text: q, Language: "de"})
+		if len(hits) == 0 || hits[0].Page.ID != "gewerbe" {
+			t.Errorf("Search(%q) = %v, want gewerbe first", q, hitIDs(hits))
+		}
+	}
+}
