@@ -62,6 +62,10 @@ type KB struct {
 	// title names before " - " ("Hundehaltung - Hund steuerlich anmelden":
 	// one), 0 for a title without one.
 	titleKind []int
+	// titleCompounds maps the stem of each compound title word to its
+	// parts ("hundesteu" → "hund", "steu"), so a question that holds the
+	// compound names its parts too (see namedByParts).
+	titleCompounds map[uint32][]uint32
 	// titlePages lists, per term id, the pages whose title holds it, so a
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
@@ -424,8 +428,12 @@ func (kb *KB) computeTitleWords(cache termCache) {
 		}
 	}
 	kb.titlePages = make(map[uint32][]int32)
+	kb.titleCompounds = make(map[uint32][]uint32)
 	for pi, words := range kb.titleWords {
 		for _, ids := range words {
+			if len(ids) >= 3 { // stem and two parts or more
+				kb.titleCompounds[ids[0]] = ids[1:]
+			}
 			for _, id := range ids {
 				if l := kb.titlePages[id]; len(l) == 0 || l[len(l)-1] != int32(pi) {
 					kb.titlePages[id] = append(l, int32(pi))

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -256,12 +257,14 @@ const (
 // A title word is said as preferVariant takes it to be named (namedIn);
 // a word of the kind before " - " also by a part ("Hundehaltung - Hund
 // steuerlich anmelden" is named by "Hund steuerlich anmelden"): the kind
-// is the family's, the rest names the service.
+// is the family's, the rest names the service. A compound of the question
+// that a title holds as one word names its parts too (namedByParts).
 func (kb *KB) preferNamedTitle(list []*pageCand, inQuery map[uint32]bool) {
 	n := min(len(list), namedTitleWindow)
 	if n < 2 {
 		return
 	}
+	inQuery = kb.namedByParts(inQuery)
 	whole := func(p int) bool {
 		ws := kb.titleWords[p]
 		if len(ws) < 2 {
@@ -491,6 +494,30 @@ func partNamed(inQuery map[uint32]bool, w []uint32) bool {
 		}
 	}
 	return false
+}
+
+// namedByParts returns the question's term ids with the parts of those
+// that are compound title words: "Hundesteueranmeldung" splits into
+// "Hundesteuer" and "Anmeldung", and "Hundesteuer" is the title word
+// "Hund" + "Steuer" — so it names "Hund steuerlich anmelden" whole.
+func (kb *KB) namedByParts(inQuery map[uint32]bool) map[uint32]bool {
+	var out map[uint32]bool
+	for id := range inQuery {
+		parts, ok := kb.titleCompounds[id]
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(inQuery)
+		}
+		for _, p := range parts {
+			out[p] = true
+		}
+	}
+	if out == nil {
+		return inQuery
+	}
+	return out
 }
 
 // promote moves list[j] to the front, the ones before it one down.
