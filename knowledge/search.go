@@ -390,7 +390,7 @@ func (kb *KB) pageTermScores(p int, pq *pquery, out []float64, holds []bool) {
 	}
 }
 
-// conceptScore combines term scores: per concept the best option; an
+// score combines term scores: per concept the best option; an
 // option is its weight times the mean over its slots of the best term.
 func (pq *pquery) score(ts []float64) float64 { return pq.scoreWeak(ts, 1) }
 
