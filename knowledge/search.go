@@ -499,20 +499,22 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 
 	// Candidate pages with their evidence.
 	scratch := make([]float64, len(pq.ids))
-	lexOf := make(map[int]float64, len(lexChunks)+len(vecChunks))
+	// sectionOf: the chunks scored, with their scores among their page's
+	// chunks (sectionScore), which hit reuses.
+	sectionOf := make(map[int]float64, len(lexChunks)+len(vecChunks))
 	cands := make(map[int]*pageCand)
 	for _, c := range append(lexChunks, vecChunks...) {
-		if _, done := lexOf[c]; done {
+		if _, done := sectionOf[c]; done {
 			continue
 		}
 		p := int(kb.chunks[c].Page)
 		if kb.isCopy(p) {
-			lexOf[c] = 0
+			sectionOf[c] = 0
 			continue // its text is searched through the page it copies
 		}
 		kb.termScores(c, pq, scratch)
 		s := pq.score(scratch)
-		lexOf[c] = s
+		sectionOf[c] = pq.sectionScore(scratch)
 		pc := cands[p]
 		if pc == nil {
 			pc = kb.newCand(p, pq, cos, scratch)
@@ -572,7 +574,7 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	unknown := pq.unknown()
 	hits := make([]Hit, len(list))
 	for i, pc := range list {
-		hits[i] = kb.hit(pc, pq, cos)
+		hits[i] = kb.hit(pc, pq, cos, sectionOf)
 		hits[i].Unknown = unknown
 	}
 	return hits, nil
@@ -717,7 +719,7 @@ func (kb *KB) titleMatch(p int, pq *pquery, inQuery map[uint32]bool) (named, cov
 }
 
 // hit assembles the Hit of a page candidate.
-func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32) Hit {
+func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32, sectionOf map[int]float64) Hit {
 	p := pc.page
 	h := Hit{
 		Page:     &kb.pages[p],
@@ -742,17 +744,26 @@ func (kb *KB) hit(pc *pageCand, pq *pquery, cos []float32) Hit {
 		h.Coverage = float64(len(h.Matched)) / float64(n)
 	}
 	// Sections: the page's chunks with any evidence, best first, the
-	// question's weak words counted in full (sectionScore).
-	lex := make([]float64, kb.pchunk[p+1]-kb.pchunk[p])
-	scratch := make([]float64, len(pq.ids))
+	// question's weak words counted in full (sectionScore). Chunks the
+	// search did not score are scored here.
+	first := kb.pchunk[p]
+	lex := make([]float64, kb.pchunk[p+1]-first)
+	var scratch []float64
 	var best float64
-	for c := kb.pchunk[p]; c < kb.pchunk[p+1]; c++ {
-		kb.termScores(c, pq, scratch)
-		lex[c-kb.pchunk[p]] = pq.sectionScore(scratch)
-		best = math.Max(best, lex[c-kb.pchunk[p]])
+	for c := first; c < kb.pchunk[p+1]; c++ {
+		l, seen := sectionOf[c]
+		if !seen {
+			if scratch == nil {
+				scratch = make([]float64, len(pq.ids))
+			}
+			kb.termScores(c, pq, scratch)
+			l = pq.sectionScore(scratch)
+		}
+		lex[c-first] = l
+		best = math.Max(best, l)
 	}
-	for c := kb.pchunk[p]; c < kb.pchunk[p+1]; c++ {
-		l := lex[c-kb.pchunk[p]]
+	for c := first; c < kb.pchunk[p+1]; c++ {
+		l := lex[c-first]
 		v := math.Max(0, float64(cos[c]))
 		if l <= 0 && v <= 0 {
 			continue
