@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -499,6 +500,91 @@ func questionList(flat []unit, q question) (lo, hi int) {
 	return lo, hi
 }
 
+// questionHeading returns the unit of a line of the page that asks what
+// the question asks — a page written as questions and answers ("Wer kann
+// teilnehmen?" for "Wer kann als Arbeitnehmer am Berufssprachkurs
+// teilnehmen?", "What does the technical college offer?" for "What
+// educational courses does the technical college offer?") — or -1. Such a
+// line asks by the same question word, heads text (the next line of its
+// section is no question itself), names something the question asks
+// beyond the page's topic ("Was sind Selbsthilfegruppen?" does not answer
+// "Welche Themen werden in Selbsthilfegruppen behandelt?"), asks the
+// aspect rule's question when one is given ("Was ist ein Gewerbe?" does not
+// answer "Was kostet die Gewerbeanmeldung?"), and the
+// question holds at least faqShare of its words; of several, the one with
+// most of them.
+func questionHeading(flat []unit, q question, rule *aspectRule) int {
+	wh := interrogative(fold(q.text))
+	if wh == "" {
+		return -1
+	}
+	asked := map[string]bool{}
+	for _, c := range q.concepts {
+		for _, t := range c.Terms {
+			asked[t] = true
+		}
+	}
+	_, beyond := q.shareOf(make([]bool, len(q.concepts)))
+	at, best := -1, 0.0
+	for i := 0; i+1 < len(flat); i++ {
+		u := flat[i]
+		if u.item || len(u.own) == 0 || (beyond && !q.holdsBeyondTopic(u.hits)) || (rule != nil && !rule.question.MatchString(u.folded)) || !asks(u.text) || len([]rune(strings.TrimSpace(u.text))) > maxListLineChars ||
+			flat[i+1].section != u.section || asks(flat[i+1].text) || interrogative(u.folded) != wh {
+			continue
+		}
+		n := 0
+		for _, t := range u.own {
+			if asked[t] {
+				n++
+			}
+		}
+		if sh := float64(n) / float64(len(u.own)); sh >= faqShare && sh > best {
+			at, best = i, sh
+		}
+	}
+	return at
+}
+
+// asks reports whether a line of a page is a question.
+func asks(text string) bool { return strings.HasSuffix(strings.TrimSpace(text), "?") }
+
+// faqShare is the least share of a page's question line's words the
+// question holds for the line to head the answer.
+const faqShare = 0.4
+
+// interrogative is what a question asks for by its question word — a
+// person, a thing, a way, a place, a time, a reason — or "" for a question
+// without one ("Sind Sie in der Schule gestresst?", a page's rhetorical
+// question). folded is the question as fold leaves it.
+func interrogative(folded string) string {
+	m := questionWord.FindStringSubmatch(folded)
+	if m == nil {
+		return ""
+	}
+	switch w := m[1]; w {
+	case "wen", "wem", "wessen", "whom", "whose":
+		return "who"
+	case "wer":
+		return "who"
+	case "was", "welche", "welcher", "welches", "welchen", "welchem", "which":
+		return "what"
+	case "wie", "how":
+		return "how"
+	case "wo", "wohin", "woher", "where":
+		return "where"
+	case "wann", "when":
+		return "when"
+	case "warum", "wieso", "weshalb", "why":
+		return "why"
+	default:
+		return w
+	}
+}
+
+// questionWord finds a question's question word at its start, after a
+// preposition ("An wen …", "Für wen …", "To whom …").
+var questionWord = regexp.MustCompile(`^(?:(?:an|fuer|bei|mit|von|zu|to|for|with|from|in|at|by|of) )?(wer|wen|wem|wessen|was|welche|welcher|welches|welchen|welchem|wie|wo|wohin|woher|wann|warum|wieso|weshalb|who|whom|whose|what|which|how|where|when|why)\b`)
+
 // listLine reports whether a unit reads as an entry of a list: a list
 // item, or a line of a list written without bullets — short, not ending
 // like a sentence ("Datum des Beschäftigungsbeginns").
@@ -668,6 +754,20 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			startsAnswer = func(i int) bool { return i >= lo && i <= hi }
 		}
 	}
+	// A line of the page that asks what the question asks heads its
+	// answer; the answer runs to the page's next question at most.
+	faqEnd := len(flat)
+	if !only && !textBlock {
+		var asked *aspectRule
+		if sectionAnswers[q.aspect] {
+			asked = rule
+		}
+		if at := questionHeading(flat, q, asked); at >= 0 {
+			startsAnswer = func(i int) bool { return i == at }
+			for faqEnd = at + 1; faqEnd < len(flat) && !asks(flat[faqEnd].text); faqEnd++ {
+			}
+		}
+	}
 	for from := range flat {
 		if !startsAnswer(from) {
 			continue
@@ -680,7 +780,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		var r room
 		val := 0.0
 		clear(union)
-		for to := from; to < len(flat); to++ {
+		for to := from; to < faqEnd; to++ {
 			u := flat[to]
 			if !inAspect(u) {
 				break

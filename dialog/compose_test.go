@@ -636,6 +636,56 @@ func TestQuestionListLead(t *testing.T) {
 	}
 }
 
+func TestQuestionHeading(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "sprachkurs", Title: "Berufssprachkurse", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Was sind Berufssprachkurse?\n" +
+			"Berufssprachkurse helfen, die Deutschkenntnisse für den Beruf zu verbessern.\n" +
+			"Die Kurse umfassen jeweils 300 Unterrichtseinheiten.\n" +
+			"Sind Sie schon berufstätig?\n" +
+			"Dann lohnt sich ein Kurs am Abend.\n" +
+			"Wer kann teilnehmen?\n" +
+			"Sie haben einen Integrationskurs abgeschlossen.\n" +
+			"Sie sind arbeitsuchend gemeldet oder in Ausbildung.\n" +
+			"Was kostet die Teilnahme?\n" +
+			"Die Teilnahme ist in der Regel kostenlos, Arbeitnehmer mit höherem Einkommen zahlen einen Beitrag."}}})
+	for _, tc := range []struct {
+		question string
+		first    string
+	}{
+		// The page's own question heads the answer ("!": does not).
+		{"Wer kann als Arbeitnehmer am Berufssprachkurs teilnehmen?", "Wer kann teilnehmen?"},
+		{"Was kostet die Teilnahme für Arbeitnehmer?", "Was kostet die Teilnahme?"},
+		// A rhetorical question of the page ("Sind Sie …?") does not.
+		{"Welche Arbeitnehmer sind schon berufstätig?", "!Sind Sie schon berufstätig?"},
+	} {
+		q := e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p)
+		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
+		var got []string
+		for _, s := range pass.sentences {
+			got = append(got, s.text)
+		}
+		if not, ok := strings.CutPrefix(tc.first, "!"); ok {
+			if len(got) == 0 || got[0] == not {
+				t.Errorf("%q: passage %q, want it not to start with %q", tc.question, got, not)
+			}
+		} else if len(got) == 0 || got[0] != tc.first {
+			t.Errorf("%q: passage %q, want it to start with %q", tc.question, got, tc.first)
+		}
+	}
+	for _, tc := range []struct{ q, want string }{
+		{"Wer kann teilnehmen?", "who"},
+		{"An wen wende ich mich?", "who"},
+		{"Welche Unterlagen brauche ich?", "what"},
+		{"What does the technical college offer?", "what"},
+		{"Sind Sie schon berufstätig?", ""},
+		{"Wo finde ich das Amt?", "where"},
+	} {
+		if got := interrogative(fold(tc.q)); got != tc.want {
+			t.Errorf("interrogative(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
 func TestListQuestion(t *testing.T) {
 	for _, tc := range []struct {
 		q    string
