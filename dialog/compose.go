@@ -528,8 +528,9 @@ func questionHeading(flat []unit, q question, rule *aspectRule) int {
 	at, best := -1, 0.0
 	for i := 0; i+1 < len(flat); i++ {
 		u := flat[i]
-		if u.item || len(u.own) == 0 || (beyond && !q.holdsBeyondTopic(u.hits)) || (rule != nil && !rule.question.MatchString(u.folded)) || !asks(u.text) || len([]rune(strings.TrimSpace(u.text))) > maxListLineChars ||
-			flat[i+1].section != u.section || asks(flat[i+1].text) || interrogative(u.folded) != wh {
+		if !asks(u.text) || u.item || len(u.own) == 0 || len([]rune(strings.TrimSpace(u.text))) > maxListLineChars ||
+			flat[i+1].section != u.section || asks(flat[i+1].text) || interrogative(u.folded) != wh ||
+			(beyond && !q.holdsBeyondTopic(u.hits)) || (rule != nil && !rule.question.MatchString(u.folded)) {
 			continue
 		}
 		n := 0
