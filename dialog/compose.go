@@ -518,13 +518,8 @@ func questionHeading(flat []unit, q question, rule *aspectRule) int {
 	if wh == "" {
 		return -1
 	}
-	asked := map[string]bool{}
-	for _, c := range q.concepts {
-		for _, t := range c.Terms {
-			asked[t] = true
-		}
-	}
 	_, beyond := q.shareOf(make([]bool, len(q.concepts)))
+	var asked map[string]bool // the question's terms, once a line is worth counting
 	at, best := -1, 0.0
 	for i := 0; i+1 < len(flat); i++ {
 		u := flat[i]
@@ -532,6 +527,14 @@ func questionHeading(flat []unit, q question, rule *aspectRule) int {
 			flat[i+1].section != u.section || asks(flat[i+1].text) || interrogative(u.folded) != wh ||
 			(beyond && !q.holdsBeyondTopic(u.hits)) || (rule != nil && !rule.question.MatchString(u.folded)) {
 			continue
+		}
+		if asked == nil {
+			asked = map[string]bool{}
+			for _, c := range q.concepts {
+				for _, t := range c.Terms {
+					asked[t] = true
+				}
+			}
 		}
 		n := 0
 		for _, t := range u.own {
@@ -563,9 +566,7 @@ func interrogative(folded string) string {
 		return ""
 	}
 	switch w := m[1]; w {
-	case "wen", "wem", "wessen", "whom", "whose":
-		return "who"
-	case "wer":
+	case "wer", "wen", "wem", "wessen", "whom", "whose":
 		return "who"
 	case "was", "welche", "welcher", "welches", "welchen", "welchem", "which":
 		return "what"

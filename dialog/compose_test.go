@@ -454,11 +454,7 @@ func TestNumberedHeadingAndListLead(t *testing.T) {
 		if q.aspect != aspectDocuments {
 			t.Fatalf("aspect %q, want documents", q.aspect)
 		}
-		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
-		var got []string
-		for _, s := range pass.sentences {
-			got = append(got, s.text)
-		}
+		got := fullPassage(e, p, q)
 		if !slices.Contains(got, "Personalausweis oder Reisepass mit Meldebestätigung") || slices.Contains(got, "Informationsflyer liegen in allen Stadtbibliotheken aus.") {
 			t.Errorf("passage %q, want the documents list", got)
 		}
@@ -480,12 +476,7 @@ func TestNumberedHeadingAndListLead(t *testing.T) {
 				"Die Standorte der Stadtteilbibliotheken finden Sie hier."}}})
 		question := "Welche Dokumente werden für die Anmeldung in der Stadtbibliothek benötigt?"
 		q := e.newQuestion(question, "de", detectAspect(e.aspects, question), p)
-		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
-		if len(pass.sentences) == 0 || pass.sentences[0].text != "Bei der Anmeldung sind folgende Dokumente vorzulegen:" {
-			var got []string
-			for _, s := range pass.sentences {
-				got = append(got, s.text)
-			}
+		if got := fullPassage(e, p, q); len(got) == 0 || got[0] != "Bei der Anmeldung sind folgende Dokumente vorzulegen:" {
 			t.Errorf("passage %q, want it to start with the documents list's lead", got)
 		}
 	})
@@ -624,12 +615,7 @@ func TestQuestionListLead(t *testing.T) {
 		// Not a question for a list: the answer is chosen as before.
 		{"Wann bekomme ich eine Lohnabrechnung?", "Wer angestellt ist, bekommt jeden Monat eine Lohnabrechnung vom Arbeitgeber."},
 	} {
-		q := e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p)
-		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
-		var got []string
-		for _, s := range pass.sentences {
-			got = append(got, s.text)
-		}
+		got := fullPassage(e, p, e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p))
 		if len(got) == 0 || got[0] != tc.first {
 			t.Errorf("%q: passage %q, want it to start with %q", tc.question, got, tc.first)
 		}
@@ -658,12 +644,7 @@ func TestQuestionHeading(t *testing.T) {
 		// A rhetorical question of the page ("Sind Sie …?") does not.
 		{"Welche Arbeitnehmer sind schon berufstätig?", "!Sind Sie schon berufstätig?"},
 	} {
-		q := e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p)
-		pass := e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull))
-		var got []string
-		for _, s := range pass.sentences {
-			got = append(got, s.text)
-		}
+		got := fullPassage(e, p, e.newQuestion(tc.question, "de", detectAspect(e.aspects, tc.question), p))
 		if not, ok := strings.CutPrefix(tc.first, "!"); ok {
 			if len(got) == 0 || got[0] == not {
 				t.Errorf("%q: passage %q, want it not to start with %q", tc.question, got, not)
@@ -704,6 +685,16 @@ func TestListQuestion(t *testing.T) {
 			t.Errorf("listQuestion(%q) = %v, want %v", tc.q, got, tc.want)
 		}
 	}
+}
+
+// fullPassage is the text of the sentences of the passage a full answer
+// to q quotes from p.
+func fullPassage(e *Engine, p *knowledge.Page, q question) []string {
+	var got []string
+	for _, s := range e.selectPassage(p, e.sentences(p), q, limitsFor(StyleFull).forTitle(p.Title, StyleFull)).sentences {
+		got = append(got, s.text)
+	}
+	return got
 }
 
 // vocabAnalyzer is an analyzer over a fixed vocabulary (term → rarity) for
