@@ -347,9 +347,10 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // that builds it otherwise (2: translations weighed by their sense, see
 // senseWeight; 3: abbreviations between slashes dropped, see
 // dictAbbreviation; 4: the source forms of each translation, see
-// asWritten; 5: English verbs' irregular forms, see irregularForms) does
+// asWritten; 5: English verbs' irregular forms, see irregularForms; 6:
+// the senses of compound parts, see partSenses) does
 // not take an older table from the cache.
-const transTableVersion = 5
+const transTableVersion = 6
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -178,9 +179,13 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 			add(from, s, d, adm)
 		}
 	}
+	parts := partSenses{words: map[string][]string{}}
 	err := readDictionary(r, name, minPairs, func(p dictPair) {
 		if langs["de"] {
 			direction("en", "de", p.en, p.de, p.adm)
+		}
+		if langs["de"] && !p.form {
+			parts.collect(p)
 		}
 		if langs["en"] && !p.form {
 			direction("de", "en", p.de, p.en, p.adm)
@@ -217,7 +222,177 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		}
 		t.From[from] = out
 	}
+	if langs["de"] {
+		addPartSenses(t, parts.derive(), func(en string) (string, string, bool) {
+			src, ok := analyse(en, "en", nil)
+			if !ok || len(src.stems) != 1 {
+				return "", "", false
+			}
+			return src.stems[0], src.form, true
+		}, func(de string) (string, bool) {
+			dst, ok := analyse(de, "de", inKB)
+			if !ok || len(dst.stems) != 1 {
+				return "", false
+			}
+			return dst.stems[0], true
+		})
+	}
 	return t, nil
+}
+
+// addPartSenses adds to t the senses of English words read from the
+// dictionary's compounds (partSenses.derive), for the English words (by
+// their stem and form, from source) whose German part the pages hold (its
+// stem, from target). They come after the dictionary's own translations
+// of a word, a few, at a part of their weight: the dictionary does not
+// give them, they are read from its compounds. Only English questions
+// use them: German questions split their compounds themselves
+// (compoundParts), and the same senses as translations of the German
+// parts cost German questions over English pages (docs/benchmarks.md).
+func addPartSenses(t *transTable, derived []derivedSense, source func(en string) (key, form string, ok bool), target func(de string) (string, bool)) {
+	type partSense struct {
+		target  transTarget
+		support int
+	}
+	senses := map[string][]partSense{}
+	for _, d := range derived {
+		key, form, ok := source(d.en)
+		if !ok {
+			continue
+		}
+		stem, ok := target(d.de)
+		if !ok {
+			continue
+		}
+		known := false
+		for _, tt := range t.From["en"][key] {
+			known = known || slices.Contains(flatten(tt.Slots), stem)
+		}
+		for _, s := range senses[key] {
+			known = known || s.target.Slots[0][0] == stem
+		}
+		if !known {
+			senses[key] = append(senses[key], partSense{transTarget{Text: d.de, Slots: [][]string{{stem}}, Forms: []string{form}}, d.support})
+		}
+	}
+	if len(senses) > 0 && t.From["en"] == nil {
+		t.From["en"] = map[string][]transTarget{}
+	}
+	for key, ss := range senses {
+		slices.SortStableFunc(ss, func(a, b partSense) int { return b.support - a.support })
+		ss = ss[:min(len(ss), maxPartSenses)]
+		for _, s := range ss {
+			s.target.Weight = partSenseWeight * senseWeight(s.support, ss[0].support)
+			t.From["en"][key] = append(t.From["en"][key], s.target)
+		}
+	}
+}
+
+// A word's senses read from compounds (partSenses): at most
+// maxPartSenses the dictionary does not give already, each at
+// partSenseWeight of a translation's weight.
+const (
+	maxPartSenses   = 2
+	partSenseWeight = 0.2
+)
+
+// partSenses collects what the dictionary's compounds say about their
+// parts. The dictionary translates many English words that German writes
+// as the first part of a compound only inside the compound:
+// "apprenticeship place" → "Ausbildungsplatz", "year of apprenticeship" →
+// "Ausbildungsjahr", while "apprenticeship" alone is only "Lehre". With
+// "place" → "Platz", the first says "apprenticeship" → "Ausbildung(s)".
+type partSenses struct {
+	words     map[string][]string // an English word → its one-word German translations (lower case)
+	compounds []compoundPair
+}
+
+// compoundPair is a German word translated by an English phrase of two
+// content words.
+type compoundPair struct {
+	de string
+	en [2]string
+}
+
+// minPartSupport: a part's sense is kept when compounds with at least this
+// many different other parts show it; one compound alone is as often an
+// idiom ("Taschengeld" is "pocket money", yet "Taschen" is no "pocket" in
+// the sense a city means).
+const minPartSupport = 2
+
+// collect notes a dictionary pair of one German word and an English word
+// or two-word phrase.
+func (ps *partSenses) collect(p dictPair) {
+	// Clones: the dictionary's strings are slices of its lines, which are
+	// not to be kept.
+	de := strings.Clone(strings.ToLower(p.de))
+	if strings.ContainsAny(de, " -.") {
+		return
+	}
+	var en []string
+	for _, w := range splitWords(p.en) {
+		if w.joined || isStop(w.folded, "en") {
+			continue
+		}
+		en = append(en, strings.Clone(w.lower))
+	}
+	switch len(en) {
+	case 1:
+		if !strings.ContainsAny(p.en, " -") && !slices.Contains(ps.words[en[0]], de) {
+			ps.words[en[0]] = append(ps.words[en[0]], de)
+		}
+	case 2:
+		if len(de) < 2*minPartLen+1 {
+			return // too short to be a compound of two parts
+		}
+		ps.compounds = append(ps.compounds, compoundPair{de: de, en: [2]string{en[0], en[1]}})
+	}
+}
+
+// derivedSense is an English word and the German compound part it
+// translates, with the number of different other parts that show it.
+type derivedSense struct {
+	en, de  string
+	support int
+}
+
+// derive returns the senses the compounds show for at least
+// minPartSupport different other parts: a compound "AB" translated by "X
+// Y" (or "Y of X") where Y alone translates to B says that X translates
+// to A, without its linking element where it has one. They are in a fixed
+// order, so that a table does not depend on map order.
+func (ps *partSenses) derive() []derivedSense {
+	type sense struct{ en, de string }
+	shown := map[sense]map[string]bool{}
+	for _, c := range ps.compounds {
+		for i := range 2 {
+			y, x := c.en[i], c.en[1-i]
+			for _, b := range ps.words[y] {
+				if len(b) < minPartLen || len(c.de)-len(b) < minPartLen+1 || !strings.HasSuffix(c.de, b) {
+					continue
+				}
+				a := c.de[:len(c.de)-len(b)]
+				if l := trimLinkers(a); len(l) > 0 && len(l[0]) >= minPartLen+1 {
+					a = l[0]
+				}
+				k := sense{x, a}
+				if shown[k] == nil {
+					shown[k] = map[string]bool{}
+				}
+				shown[k][stem(y, "en")] = true
+			}
+		}
+	}
+	var out []derivedSense
+	for k, ys := range shown {
+		if len(ys) >= minPartSupport {
+			out = append(out, derivedSense{k.en, k.de, len(ys)})
+		}
+	}
+	slices.SortFunc(out, func(a, b derivedSense) int {
+		return cmp.Or(strings.Compare(a.en, b.en), strings.Compare(a.de, b.de))
+	})
+	return out
 }
 
 // subset reports whether every string of a is in b.

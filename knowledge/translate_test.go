@@ -690,3 +690,58 @@ func buildWithDictionary(t *testing.T, entries string, pages []Page) *KB {
 	t.Cleanup(func() { kb.Close() })
 	return kb
 }
+
+// TestTranslationPartSenses: an English word the dictionary translates
+// only inside compounds ("apprenticeship place" → "Ausbildungsplatz")
+// translates to the compound's part when compounds with two different
+// other parts show it; one compound alone ("pocket money" →
+// "Taschengeld") does not make a sense.
+func TestTranslationPartSenses(t *testing.T) {
+	ctx := context.Background()
+	entries := "Ausbildungsplatz {m} | Ausbildungsplätze {pl} :: apprenticeship place | apprenticeship places\n" +
+		"Ausbildungsjahr {n} :: year of apprenticeship\n" +
+		"Platz {m} | Plätze {pl} :: place | places\nJahr {n} :: year\n" +
+		"Lehre {f}; Lehrzeit {f} :: apprenticeship\n" +
+		"Taschengeld {n} :: pocket money\nGeld {n} :: money\n"
+	page := germanPage
+	kb := buildWithDictionary(t, entries, []Page{
+		page("ausbildung", "Ausbildung finden", "Eine Ausbildung im Betrieb dauert drei Jahre. Die Berufsberatung hilft bei der Suche."),
+		page("studium", "Studium beginnen", "Ein Studium an der Hochschule beginnt im Herbst. Die Studienberatung hilft bei der Wahl."),
+		page("taschen", "Taschen im Bus", "Große Taschen stellen Sie im Bus in den Gang."),
+		page("geld", "Geld für Kinder", "Kinder bekommen Geld von den Eltern."),
+	})
+	hits, err := kb.Search(ctx, Query{Text: "How do I find an apprenticeship?", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || hits[0].Page.ID != "ausbildung" {
+		t.Errorf("apprenticeship: first %v, want ausbildung", ids(hits))
+	}
+	tab := kb.an.trans
+	var got []string
+	for _, tr := range tab.From["en"][stem("pocket", "en")] {
+		got = append(got, tr.Text)
+	}
+	if len(got) > 0 {
+		t.Errorf("pocket → %v, want nothing: one compound shows no sense", got)
+	}
+	// Where the pages hold the dictionary's own translation too, it weighs
+	// more than the part's sense.
+	vocab := map[string]int32{stem("lehre", "de"): 1, stem("ausbildung", "de"): 1, stem("platz", "de"): 1, stem("jahr", "de"): 1}
+	tab, err = buildTranslations(strings.NewReader(entries), "test", 1, map[string]bool{"de": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lehre, ausbildung float64
+	for _, tr := range tab.From["en"][stem("apprenticeship", "en")] {
+		switch tr.Text {
+		case "Lehre":
+			lehre = tr.Weight
+		case "ausbildung":
+			ausbildung = tr.Weight
+		}
+	}
+	if ausbildung == 0 || ausbildung >= lehre {
+		t.Errorf("apprenticeship → Ausbildung %.2f, Lehre %.2f: want the part's sense, weighing less", ausbildung, lehre)
+	}
+}
