@@ -260,19 +260,19 @@ func addPartSenses(t *transTable, derived []derivedSense, source func(en string)
 		if !ok {
 			continue
 		}
-		stem, ok := target(d.de)
+		part, ok := target(d.de)
 		if !ok {
 			continue
 		}
 		known := false
 		for _, tt := range t.From["en"][key] {
-			known = known || slices.Contains(flatten(tt.Slots), stem)
+			known = known || slices.Contains(flatten(tt.Slots), part)
 		}
 		for _, s := range senses[key] {
-			known = known || s.target.Slots[0][0] == stem
+			known = known || s.target.Slots[0][0] == part
 		}
 		if !known {
-			senses[key] = append(senses[key], partSense{transTarget{Text: d.de, Slots: [][]string{{stem}}, Forms: []string{form}}, d.support})
+			senses[key] = append(senses[key], partSense{transTarget{Text: d.de, Slots: [][]string{{part}}, Forms: []string{form}}, d.support})
 		}
 	}
 	if len(senses) > 0 && t.From["en"] == nil {
