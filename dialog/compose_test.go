@@ -622,6 +622,9 @@ func TestQuestionListLead(t *testing.T) {
 	}
 }
 
+// A page written as questions and answers answers from its own question
+// when the citizen asks the same by the same question word; a rhetorical
+// question of the page does not head an answer.
 func TestQuestionHeading(t *testing.T) {
 	e, p := onePageEngine(t, knowledge.Page{ID: "sprachkurs", Title: "Berufssprachkurse", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
 		Text: "Was sind Berufssprachkurse?\n" +
