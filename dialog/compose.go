@@ -125,6 +125,11 @@ type question struct {
 	// own: per concept, the ways to find the word itself or its compound
 	// parts, without its synonyms and related words.
 	own []knowledge.Concept
+	// credit: across languages, per concept and way, how fully a sentence
+	// that holds the word that way holds it: the way's weight against the
+	// surest way the city's pages know (see translationCredit); nil in
+	// one language.
+	credit [][]float64
 }
 
 // passage is what an answer quotes: consecutive sentences of one page.
@@ -197,7 +202,56 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	for i, c := range q.concepts {
 		q.own[i] = knowledge.Concept{Ways: c.OwnWays()}
 	}
+	if q.cross {
+		q.credit = make([][]float64, len(q.concepts))
+		for i, c := range q.concepts {
+			q.credit[i] = e.translationCredit(c)
+		}
+	}
 	return q
+}
+
+// translationCredit is, for each way of finding a question word in a page
+// of another language, its weight against that of the surest way some
+// page holds (nil: no way is held). A word's translations are many and
+// unequal — "finances" is "Finanzen" and, less surely, "fördern" — and a
+// sentence that holds only a less sure one holds the word less.
+func (e *Engine) translationCredit(c knowledge.Concept) []float64 {
+	if len(c.Weights) != len(c.Ways) {
+		return nil
+	}
+	top := 0.0
+	for wi, way := range c.Ways {
+		if filled(way, e.an.Known) {
+			top = math.Max(top, c.Weights[wi])
+		}
+	}
+	if top == 0 {
+		return nil
+	}
+	out := make([]float64, len(c.Ways))
+	for wi, w := range c.Weights {
+		out[wi] = math.Min(1, w/top)
+	}
+	return out
+}
+
+// wayCredit is the most credit (see translationCredit) of the ways of
+// concept c that a sentence (has) holds whole.
+func wayCredit(c knowledge.Concept, credit []float64, has func(string) bool) float64 {
+	best := 0.0
+	for wi, way := range c.Ways {
+		if wi < len(credit) && credit[wi] > best && filled(way, has) {
+			best = credit[wi]
+		}
+	}
+	return best
+}
+
+// filled reports whether each slot of a way to find a word holds a term
+// has accepts.
+func filled(way [][]string, has func(string) bool) bool {
+	return len(way) > 0 && !slices.ContainsFunc(way, func(slot []string) bool { return !slices.ContainsFunc(slot, has) })
 }
 
 // conceptRarity is how telling a question word is in the city's pages:
@@ -289,6 +343,10 @@ func (q *question) matched(s sentence, out []bool) (less []float64) {
 		case !out[i] || len(c.Ways) == 0:
 		case !c.In(has):
 			reduce(i, partialCredit)
+		case q.credit != nil && q.credit[i] != nil:
+			if cr := wayCredit(c, q.credit[i], has); cr < 1 {
+				reduce(i, math.Max(cr, minTranslationCredit))
+			}
 		case !q.cross && len(q.own[i].Ways) > 0 && !q.own[i].In(hasOwn):
 			reduce(i, otherWordCredit)
 		}
@@ -303,6 +361,9 @@ func (q *question) matched(s sentence, out []bool) (less []float64) {
 const (
 	partialCredit   = 0.5
 	otherWordCredit = 0.7
+	// minTranslationCredit: a sentence holds a word through its least
+	// sure translation to this degree at least.
+	minTranslationCredit = 0.5
 )
 
 // held is how far a sentence with hits (and less, see matched) holds
@@ -329,11 +390,15 @@ type scored struct {
 	sentence
 	x     [sfCount]float64
 	score float64 // probability that it answers
-	// plain is score without the block heading's share (sfBlock): the
-	// evidence the confidence and answerability models were fitted on.
+	// plain is score without the block heading's share (sfBlock) and
+	// with the question's words held through any translation in full
+	// (overlap; see translationCredit): the evidence the confidence and
+	// answerability models were fitted on.
 	plain float64
-	hits  []bool    // concepts of the question it holds
-	less  []float64 // of those, the credit of the ones held in part or through another word (nil: none)
+	// overlap is the sfOverlap of plain.
+	overlap float64
+	hits    []bool    // concepts of the question it holds
+	less    []float64 // of those, the credit of the ones held in part or through another word (nil: none)
 }
 
 // addDegrees raises the degree to which deg holds each concept of the
@@ -380,6 +445,14 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			x[sfBias] = 1
 			if sh, ok := q.degreeOf(sc.hits, sc.less); ok {
 				x[sfOverlap] = sh
+			}
+			sc.overlap = x[sfOverlap]
+			if q.credit != nil {
+				full := q
+				full.credit = nil
+				if sh, ok := full.degreeOf(sc.hits, full.matched(s, make([]bool, len(q.concepts)))); ok {
+					sc.overlap = sh
+				}
 			}
 			x[sfTopic] = q.topicShare(sc.hits)
 			if rule != nil {
@@ -467,6 +540,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				z += w * out[si][j].x[f]
 			}
 			out[si][j].score = 1 / (1 + math.Exp(-z))
+			z += sentenceWeights[sfOverlap] * (out[si][j].overlap - out[si][j].x[sfOverlap])
 			out[si][j].plain = 1 / (1 + math.Exp(-(z - sentenceWeights[sfBlock]*out[si][j].x[sfBlock])))
 		}
 		nth += len(sents)
@@ -919,7 +993,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		}
 		p.sentences = append(p.sentences, u.sentence)
 		p.best = math.Max(p.best, u.plain)
-		p.overlap = math.Max(p.overlap, u.x[sfOverlap])
+		p.overlap = math.Max(p.overlap, u.overlap)
 		if u.x[sfAspectCue] > 0 || u.x[sfAspectSection] > 0 {
 			p.aspectShown = true
 		}

@@ -742,3 +742,54 @@ func TestConceptRarity(t *testing.T) {
 		}
 	}
 }
+
+// TestTranslationCredit: across languages, a sentence that holds a
+// question word only through a less sure translation holds it less than
+// one with the surest translation the pages know ("Who finances the
+// MBQ?": "Das MBQ wird … finanziert" answers, "Förderangebote" does not).
+func TestTranslationCredit(t *testing.T) {
+	e := &Engine{an: vocabAnalyzer{"finanzi": 0.5, "finanziert": 0.6, "forder": 0.3}}
+	finances := knowledge.Concept{
+		Word:    "finances",
+		Own:     []string{"financ"},
+		Terms:   []string{"financ", "finanziert", "finanzi", "forder"},
+		Ways:    [][][]string{{{"financ"}}, {{"finanziert"}}, {{"finanzi"}}, {{"forder"}}},
+		Weights: []float64{1, 0.8, 0.8, 0.2},
+	}
+	// The word itself is in no page: the surest way the pages know, a
+	// translation at 0.8, gives full credit.
+	if got, want := e.translationCredit(finances), []float64{1, 1, 1, 0.25}; !slices.Equal(got, want) {
+		t.Fatalf("translationCredit = %v, want %v", got, want)
+	}
+	if got := e.translationCredit(knowledge.Concept{Word: "xyz", Ways: [][][]string{{{"xyz"}}}, Weights: []float64{1}}); got != nil {
+		t.Errorf("translationCredit of a word no page holds = %v, want nil", got)
+	}
+	mbq := knowledge.Concept{Word: "mbq", Own: []string{"mbq"}, Terms: []string{"mbq"}, Ways: [][][]string{{{"mbq"}}}, Weights: []float64{1}}
+	q := question{concepts: []knowledge.Concept{finances, mbq}, weights: []float64{1, 1}, topic: []bool{false, true}, known: []bool{true, true}, cross: true}
+	q.credit = [][]float64{e.translationCredit(finances), e.translationCredit(mbq)}
+	degree := func(terms ...string) float64 {
+		hits := make([]bool, 2)
+		d, _ := q.degreeOf(hits, q.matched(sentence{terms: terms}, hits))
+		return d
+	}
+	tests := []struct {
+		name  string
+		terms []string
+		want  float64
+	}{
+		{"the surest translation", []string{"mbq", "finanziert"}, 1},
+		{"a less sure translation: at least minTranslationCredit", []string{"mbq", "forder"}, minTranslationCredit},
+		{"both", []string{"forder", "finanzi"}, 1},
+		{"none", []string{"mbq"}, 0},
+	}
+	for _, tt := range tests {
+		if got := degree(tt.terms...); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: degree = %.3f, want %.3f", tt.name, got, tt.want)
+		}
+	}
+	// In one language (no credit) every way holds the word in full.
+	q.credit = nil
+	if got := degree("mbq", "forder"); got != 1 {
+		t.Errorf("one language: degree = %.3f, want 1", got)
+	}
+}

@@ -467,6 +467,10 @@ type Concept struct {
 	// compound's parts are two slots: "Fahrradwerkstatt" is in a text with
 	// "Fahrrad" and "Werkstatt", not in one with "Werkstatt" alone).
 	Ways [][][]string
+	// Weights are, per way, how surely it finds the word: 1 for the word
+	// itself, less for a compound's parts, a near spelling or a rarer
+	// translation.
+	Weights []float64
 }
 
 // In reports whether a text whose terms has reports holds the concept:
@@ -525,6 +529,7 @@ func (a *Analyzer) Concepts(text, lang string) []Concept {
 				way = append(way, []string(sl))
 			}
 			k.Ways = append(k.Ways, way)
+			k.Weights = append(k.Weights, o.weight)
 			for _, sl := range o.slots {
 				for _, t := range sl {
 					if seen[t] {
