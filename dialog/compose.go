@@ -317,19 +317,29 @@ func (e *Engine) knownConcept(c knowledge.Concept) bool {
 // terms (a part of a compound is enough). It returns the reduced credit of
 // those the sentence holds only in part — some terms, but not all the
 // slots of one way (see knowledge.Concept.In): "Werkstatt" for
-// "Fahrradwerkstatt" — or only through another word (nil: none).
-func (q *question) matched(s sentence, out []bool) (less []float64) {
+// "Fahrradwerkstatt" — or only through another word, or across languages
+// only through a less sure translation (nil: none). full is the same with
+// every translation held in full (see translationCredit), the evidence
+// the confidence and answerability models read; in one language it is
+// less.
+func (q *question) matched(s sentence, out []bool) (less, full []float64) {
 	set := make(map[string]bool, len(s.terms))
 	for _, t := range s.terms {
 		set[t] = true
 	}
 	has := func(t string) bool { return set[t] }
 	hasOwn := func(t string) bool { return slices.Contains(s.own, t) } // a sentence's few words: no map
-	reduce := func(i int, credit float64) {
-		if less == nil {
-			less = make([]float64, len(q.concepts))
+	reduceIn := func(to *[]float64, i int, credit float64) {
+		if *to == nil {
+			*to = make([]float64, len(q.concepts))
 		}
-		less[i] = credit
+		(*to)[i] = credit
+	}
+	reduce := func(i int, credit float64) {
+		reduceIn(&less, i, credit)
+		if q.credit != nil {
+			reduceIn(&full, i, credit)
+		}
 	}
 	for i, c := range q.concepts {
 		out[i] = false
@@ -345,13 +355,16 @@ func (q *question) matched(s sentence, out []bool) (less []float64) {
 			reduce(i, partialCredit)
 		case q.credit != nil && q.credit[i] != nil:
 			if cr := wayCredit(c, q.credit[i], has); cr < 1 {
-				reduce(i, math.Max(cr, minTranslationCredit))
+				reduceIn(&less, i, math.Max(cr, minTranslationCredit))
 			}
 		case !q.cross && len(q.own[i].Ways) > 0 && !q.own[i].In(hasOwn):
 			reduce(i, otherWordCredit)
 		}
 	}
-	return less
+	if q.credit == nil {
+		return less, less
+	}
+	return less, full
 }
 
 // partialCredit is how much a concept held only in part counts in a
@@ -430,7 +443,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 	for si, h := range e.headingSentences(page) {
 		if h.text != "" {
 			headHits[si] = make([]bool, len(q.concepts))
-			headLess[si] = q.matched(h, headHits[si])
+			headLess[si], _ = q.matched(h, headHits[si])
 		}
 	}
 	nth := 0
@@ -440,7 +453,8 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		inAspect := rule != nil && rule.answers(sec.Kind)
 		for j, s := range sents {
 			sc := scored{sentence: s, hits: make([]bool, len(q.concepts))}
-			sc.less = q.matched(s, sc.hits)
+			var full []float64
+			sc.less, full = q.matched(s, sc.hits)
 			x := &sc.x
 			x[sfBias] = 1
 			if sh, ok := q.degreeOf(sc.hits, sc.less); ok {
@@ -448,9 +462,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			}
 			sc.overlap = x[sfOverlap]
 			if q.credit != nil {
-				full := q
-				full.credit = nil
-				if sh, ok := full.degreeOf(sc.hits, full.matched(s, make([]bool, len(q.concepts)))); ok {
+				if sh, ok := q.degreeOf(sc.hits, full); ok {
 					sc.overlap = sh
 				}
 			}

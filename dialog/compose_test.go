@@ -769,7 +769,8 @@ func TestTranslationCredit(t *testing.T) {
 	q.credit = [][]float64{e.translationCredit(finances), e.translationCredit(mbq)}
 	degree := func(terms ...string) float64 {
 		hits := make([]bool, 2)
-		d, _ := q.degreeOf(hits, q.matched(sentence{terms: terms}, hits))
+		less, _ := q.matched(sentence{terms: terms}, hits)
+		d, _ := q.degreeOf(hits, less)
 		return d
 	}
 	tests := []struct {
@@ -786,6 +787,11 @@ func TestTranslationCredit(t *testing.T) {
 		if got := degree(tt.terms...); math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("%s: degree = %.3f, want %.3f", tt.name, got, tt.want)
 		}
+	}
+	// The models' evidence (full) counts every translation in full.
+	hits := make([]bool, 2)
+	if _, full := q.matched(sentence{terms: []string{"mbq", "forder"}}, hits); full != nil && full[0] != 0 {
+		t.Errorf("full credit of a less sure translation = %.2f, want it held in full", full[0])
 	}
 	// In one language (no credit) every way holds the word in full.
 	q.credit = nil
