@@ -108,7 +108,7 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionProcedure},
 			re(`(online|internet|www\.|https?:|digital|portal|per post|persoenlich|vor ort|in person|by post|post)`)},
 		{aspectEligibility,
-			re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|bekomme ich|kann ich .* (bekommen|erhalten|beantragen)|bin ich|requirement|prerequisite|precondition|eligib|who can|am i allowed|entitled|qualify|can i (get|apply|receive)|do i need to be|who is)`),
+			re(`(voraussetzung|wer kann|wer darf|darf ich|berechtigt|anspruch|bekomme ich|kann ich .* (bekommen|erhalten|beantragen)|bin ich|fuer wen|zielgruppe|richtet sich|fuer welche (frauen|maenner|menschen|personen|kinder|jugendliche\w*|familien|schueler\w*|eltern|studierende\w*|gruppe\w*|leute|senior\w*)|requirement|prerequisite|precondition|eligib|who can|am i allowed|entitled|qualify|can i (get|apply|receive)|do i need to be|who is|for whom|target group|intended for|aimed at|who (may|should))`),
 			[]knowledge.SectionKind{knowledge.SectionPrerequisites},
 			re(`(voraussetzung|wenn sie|sofern|falls|berechtigt|anspruch|nur\b|muessen|mindestens|\bab \d+|jahre alt|fuer wen|who for|prerequisite|requirement|geeignet|verfuegbar fuer|offen fuer|steht .{0,40}offen|richtet sich an|zielgruppe|teilnehmen|koennen .{0,40}nutzen|jede (betroffene )?person|alle (kinder|jugendlichen|menschen|personen|buerger)|brauch(st du|en sie)|if you|provided|must|eligible|entitled|only|at least|years old|for whom|suitable|available to|open to|aimed at|anyone|everyone|can (use|take part|participate|attend))`)},
 		{aspectProcedure,

@@ -105,6 +105,10 @@ func TestDetectAspect(t *testing.T) {
 		"Brauche ich einen Termin beim Bürgeramt?":                   aspectNone,
 		"What are the prerequisites for joining the course?":         aspectEligibility,
 		"What age is the leisure group intended for?":                aspectAge,
+		"Welche Zielgruppe spricht das Portal an?":                   aspectEligibility,
+		"Für welche Frauen sind die Frauenhäuser gedacht?":           aspectEligibility,
+		"Für welche Schäden gilt die Haftpflichtversicherung?":       aspectNone,
+		"For whom is the language café intended?":                    aspectEligibility,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {
