@@ -81,7 +81,7 @@ func answerFeatures(q question, pass passage) [afCount]float64 {
 	x[afSupport] = pass.support
 	x[afPageSupport] = pass.pageSupport
 	x[afBest] = pass.best
-	if _, ok := q.shareOf(make([]bool, len(q.concepts))); !ok {
+	if _, ok := q.evidence().shareOf(make([]bool, len(q.concepts))); !ok {
 		x[afTopicOnly] = 1
 	}
 	return x

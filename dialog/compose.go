@@ -120,6 +120,12 @@ type question struct {
 	// word none does ("wozu", "gelehrt") cannot be in an answer: its
 	// absence says nothing of whether this page answers.
 	known []bool
+	// part: per concept, the title names it in one of the several
+	// subjects it names ("Medikamente" of "Apotheke und Medikamente"; nil:
+	// none). Such a word tells which part of the page answers, so passage
+	// choice counts it as a telling word; the evidence of whether the page
+	// answers counts it as the topic (see evidence).
+	part []bool
 	// cross: the question is in another language than the page.
 	cross bool
 	// own: per concept, the ways to find the word itself or its compound
@@ -173,9 +179,18 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	q.weights = make([]float64, len(q.concepts))
 	q.topic = make([]bool, len(q.concepts))
 	q.known = make([]bool, len(q.concepts))
+	parts := e.titleParts(page)
 	for i, c := range q.concepts {
 		w := e.conceptRarity(c, q.cross)
 		q.topic[i] = c.In(func(t string) bool { return title[t] })
+		if q.topic[i] && partOnly(c, parts) {
+			if q.part == nil {
+				q.part = make([]bool, len(q.concepts))
+			}
+			q.part[i] = true
+			q.topic[i] = false
+			w *= partFactor
+		}
 		// A word that asks the aspect ("Unterlagen", "kostet") is rarely in
 		// the sentences that answer it ("ein biometrisches Passfoto"): it
 		// counts like the topic.
@@ -209,6 +224,112 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 		}
 	}
 	return q
+}
+
+// titleSeparator splits a title that names several subjects ("Apotheke
+// und Medikamente", "Münchens Bahnhöfe / ZOB / Flughafen", "Hausordnung,
+// Mülltrennung und Energiesparen").
+var titleSeparator = regexp.MustCompile(`\s+(?:und|and|&|sowie)\s+|\s*[/,;]\s*`)
+
+// partFactor: a question word that names one of the several subjects a
+// title names counts this much.
+const partFactor = 0.6
+
+// titleParts returns the terms of each subject a page's title names that
+// a heading of the page names too ("Apotheke und Medikamente" over the
+// headings "Apotheke" and "Medikamente"); nil when fewer than two are.
+// Without the headings a title's "und" is as often inside one subject:
+// "Strom und Energie sparen", "Office for Youth and Family".
+func (e *Engine) titleParts(page *knowledge.Page) []map[string]bool {
+	if v, ok := e.subjects.Load(page.ID); ok {
+		return v.([]map[string]bool)
+	}
+	parts := e.findTitleParts(page)
+	e.subjects.Store(page.ID, parts)
+	return parts
+}
+
+// findTitleParts is titleParts without the cache.
+func (e *Engine) findTitleParts(page *knowledge.Page) []map[string]bool {
+	split := titleSeparator.Split(page.Title, -1)
+	if len(split) < 2 {
+		return nil
+	}
+	var parts []map[string]bool
+	for _, s := range split {
+		terms := map[string]bool{}
+		for _, t := range e.an.Terms(s, page.Language) {
+			terms[t] = true
+		}
+		if len(terms) > 0 {
+			parts = append(parts, terms)
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	var headings [][]string
+	for _, h := range e.headingSentences(page) {
+		if h.text != "" {
+			headings = append(headings, h.own)
+		}
+	}
+	for _, sents := range e.sentences(page) {
+		for _, s := range sents {
+			if headingLike(s) {
+				headings = append(headings, s.own)
+			}
+		}
+	}
+	holds := func(own []string, part map[string]bool) bool {
+		n := 0
+		for _, t := range own {
+			if part[t] {
+				n++
+			}
+		}
+		return n == len(part)
+	}
+	confirmed := make([]map[string]bool, 0, len(parts))
+	for _, part := range parts {
+		if slices.ContainsFunc(headings, func(own []string) bool {
+			// A heading that names every subject is the title again.
+			return holds(own, part) && slices.ContainsFunc(parts, func(p map[string]bool) bool { return !holds(own, p) })
+		}) {
+			confirmed = append(confirmed, part)
+		}
+	}
+	if len(confirmed) < 2 {
+		return nil
+	}
+	return confirmed
+}
+
+// partOnly reports whether c is named by some but not all of a title's
+// subjects: it says which part of the page the question asks about.
+func partOnly(c knowledge.Concept, parts []map[string]bool) bool {
+	in := 0
+	for _, p := range parts {
+		if c.In(func(t string) bool { return p[t] }) {
+			in++
+		}
+	}
+	return in > 0 && in < len(parts)
+}
+
+// evidence is the question as the confidence and answerability models
+// read it: a word one of the title's subjects names is the page's topic.
+func (q *question) evidence() *question {
+	if q.part == nil {
+		return q
+	}
+	ev := *q
+	ev.topic = slices.Clone(q.topic)
+	for i, p := range q.part {
+		ev.topic[i] = ev.topic[i] || p
+	}
+	ev.part = nil
+	return &ev
 }
 
 // translationCredit is, for each way of finding a question word in a page
@@ -408,10 +529,12 @@ type scored struct {
 	// (overlap; see translationCredit): the evidence the confidence and
 	// answerability models were fitted on.
 	plain float64
-	// overlap is the sfOverlap of plain.
-	overlap float64
-	hits    []bool    // concepts of the question it holds
-	less    []float64 // of those, the credit of the ones held in part or through another word (nil: none)
+	// overlap is the sfOverlap of plain; evLess the same with the
+	// translations' credit (see translationCredit), as sfPrev and sfNext
+	// of plain read it.
+	overlap, evLess float64
+	hits            []bool    // concepts of the question it holds
+	less            []float64 // of those, the credit of the ones held in part or through another word (nil: none)
 }
 
 // addDegrees raises the degree to which deg holds each concept of the
@@ -433,6 +556,7 @@ func (q *question) degreeShare(deg []float64) (float64, bool) {
 // no heading), which selectPassage needs as well.
 func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q question) (secs [][]scored, headHits [][]bool) {
 	rule, cue := ruleOf(e.aspects, q.aspect), cueBit(e.aspects, q.aspect)
+	ev := q.evidence()
 	total := 0
 	for _, sents := range ps {
 		total += len(sents)
@@ -460,13 +584,17 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			if sh, ok := q.degreeOf(sc.hits, sc.less); ok {
 				x[sfOverlap] = sh
 			}
-			sc.overlap = x[sfOverlap]
+			sc.evLess = x[sfOverlap]
+			if q.part != nil {
+				sc.evLess, _ = ev.degreeOf(sc.hits, sc.less)
+			}
+			sc.overlap = sc.evLess
 			if q.credit != nil {
-				if sh, ok := q.degreeOf(sc.hits, full); ok {
+				if sh, ok := ev.degreeOf(sc.hits, full); ok {
 					sc.overlap = sh
 				}
 			}
-			x[sfTopic] = q.topicShare(sc.hits)
+			x[sfTopic] = ev.topicShare(sc.hits)
 			if rule != nil {
 				if inAspect {
 					x[sfAspectSection] = 1
@@ -552,7 +680,15 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				z += w * out[si][j].x[f]
 			}
 			out[si][j].score = 1 / (1 + math.Exp(-z))
+			// plain: the overlaps as the models read them (evidence), the
+			// translations in full, no block heading.
 			z += sentenceWeights[sfOverlap] * (out[si][j].overlap - out[si][j].x[sfOverlap])
+			if j > 0 {
+				z += sentenceWeights[sfPrev] * (out[si][j-1].evLess - out[si][j].x[sfPrev])
+			}
+			if j+1 < len(out[si]) {
+				z += sentenceWeights[sfNext] * (out[si][j+1].evLess - out[si][j].x[sfNext])
+			}
 			out[si][j].plain = 1 / (1 + math.Exp(-(z - sentenceWeights[sfBlock]*out[si][j].x[sfBlock])))
 		}
 		nth += len(sents)
@@ -1013,9 +1149,10 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			hits[k] = hits[k] || h
 		}
 	}
-	p.support, p.pageSupport = q.knownShare(hits), q.knownShare(pageHits)
+	ev := q.evidence()
+	p.support, p.pageSupport = ev.knownShare(hits), ev.knownShare(pageHits)
 	for i, h := range pageHits {
-		if !h && !q.topic[i] && q.known[i] {
+		if !h && !ev.topic[i] && q.known[i] {
 			p.missing = math.Max(p.missing, q.weights[i])
 		}
 	}

@@ -803,3 +803,42 @@ func TestTranslationCredit(t *testing.T) {
 		t.Errorf("one language: degree = %.3f, want 1", got)
 	}
 }
+
+func TestTitleSubjects(t *testing.T) {
+	e, p := onePageEngine(t, knowledge.Page{ID: "apotheke", Title: "Apotheke und Medikamente", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Apotheke\n" +
+			"Medikamente bekommen Sie in Deutschland nur in Apotheken.\n" +
+			"In anderen Geschäften oder in der Arztpraxis können Sie keine Medikamente kaufen.\n" +
+			"Jede Apotheke erkennen Sie von außen am roten A.\n" +
+			"Apotheken haben von Montag bis Samstag geöffnet, die Öffnungszeiten sind je nach Apotheke unterschiedlich.\n" +
+			"Wenn Sie nachts dringend ein Medikament brauchen, hängt an jeder Apotheke ein Schild mit der Adresse der Apotheke, die Notdienst hat.\n" +
+			"Im Notdienst zahlen Sie eine kleine Gebühr zusätzlich, auch am Wochenende und an Feiertagen.\n" +
+			"Apotheken in Ihrer Nähe finden Sie im Verzeichnis der Apothekerkammer.\n" +
+			"Medikamente\n" +
+			"Es gibt rezeptpflichtige und rezeptfreie Medikamente.\n" +
+			"Rezeptpflichtige Medikamente bekommen Sie nur mit einem Rezept vom Arzt oder von der Ärztin.\n" +
+			"Rezeptfreie Medikamente bekommen Sie in der Apotheke ohne Rezept, zum Beispiel gegen Erkältungen."}}})
+	question := "Welche Medikamente kann ich in einer Apotheke kaufen?"
+	q := e.newQuestion(question, "de", detectAspect(e.aspects, question), p)
+	// "Medikamente" names one of the title's two subjects, each a heading
+	// of the page: the answer is the part under its heading.
+	if got := fullPassage(e, p, q); !slices.Contains(got, "Es gibt rezeptpflichtige und rezeptfreie Medikamente.") {
+		t.Errorf("passage %q, want the part under the heading Medikamente", got)
+	}
+	// The models still read the title's words as the page's topic.
+	ev := q.evidence()
+	for i, c := range q.concepts {
+		if q.part != nil && q.part[i] && !ev.topic[i] {
+			t.Errorf("evidence: %q is not the topic", c.Word)
+		}
+	}
+	if q.part == nil {
+		t.Errorf("no question word names a subject of %q", p.Title)
+	}
+	// Without a heading for each, a title's "und" is inside one subject.
+	e2, plain := onePageEngine(t, knowledge.Page{ID: "strom", Title: "Strom und Energie sparen", Language: "de", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription,
+		Text: "Den Stromanbieter können Sie selbst wählen.\nEnergie sparen = Geld sparen\nLüften Sie kurz und kräftig."}}})
+	if got := e2.titleParts(plain); got != nil {
+		t.Errorf("titleParts(%q) = %v, want nil", plain.Title, got)
+	}
+}

@@ -136,6 +136,9 @@ type Engine struct {
 	// answersAspect: page id + aspect → whether the page answers it
 	// (pageAnswers).
 	answersAspect sync.Map
+	// subjects caches the subjects each page's title names (page id →
+	// []map[string]bool, see titleParts).
+	subjects sync.Map
 }
 
 // NewEngine builds an engine over a knowledge base. phraser may be nil
@@ -680,7 +683,7 @@ func (cal Calibration) confidence(hits []knowledge.Hit, lang string, best *compo
 	}
 	ev := evidenceOf(hits, lang)
 	if best != nil {
-		if sh, ok := best.q.shareOf(passageHits(best.q, best.pass)); ok {
+		if sh, ok := best.q.evidence().shareOf(passageHits(best.q, best.pass)); ok {
 			ev.Passage = sh
 		} else {
 			ev.Passage = 1
