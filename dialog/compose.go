@@ -183,26 +183,27 @@ func (e *Engine) newQuestion(text, lang string, asked aspect, page *knowledge.Pa
 	for i, c := range q.concepts {
 		w := e.conceptRarity(c, q.cross)
 		q.topic[i] = c.In(func(t string) bool { return title[t] })
-		if q.topic[i] && partOnly(c, parts) {
-			if q.part == nil {
-				q.part = make([]bool, len(q.concepts))
-			}
-			q.part[i] = true
-			q.topic[i] = false
-			w *= partFactor
-		}
+		part := q.topic[i] && partOnly(c, parts)
 		// A word that asks the aspect ("Unterlagen", "kostet") is rarely in
 		// the sentences that answer it ("ein biometrisches Passfoto"): it
 		// counts like the topic.
 		if rule := ruleOf(e.aspects, asked); rule != nil && rule.question.MatchString(fold(c.Word)) && !namesMore(rule, c) {
-			q.topic[i] = true
+			q.topic[i], part = true, false
 		}
 		// A number the citizen gives ("Mein Kind ist 10", "for 3 people")
 		// is their case, not a word the answer repeats: a page that names
 		// the number ("Ottenser Marktplatz 10", "10,00 EUR") says so by
 		// chance.
 		if isNumber(c.Word) {
-			q.topic[i] = true
+			q.topic[i], part = true, false
+		}
+		if part {
+			if q.part == nil {
+				q.part = make([]bool, len(q.concepts))
+			}
+			q.part[i] = true
+			q.topic[i] = false
+			w *= partFactor
 		}
 		if q.topic[i] {
 			w *= topicFactor
