@@ -973,6 +973,18 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	// Dokumente vorzulegen:", an "Öffnungszeiten" heading), the answer
 	// starts in that block; it may run on after it, since where such a
 	// block ends is a guess.
+	// A line of the page that asks what the question asks ("Wer kann
+	// teilnehmen?" for "Wer kann als Arbeitnehmer am Kurs teilnehmen?")
+	// heads the answer even where a section or a block of the page is
+	// typed for the aspect: the page answers its own question under it,
+	// while its "Voraussetzungen" may only say who decides.
+	faqAt := -1
+	if sectionAnswers[q.aspect] {
+		if faqAt = questionHeading(flat, q, rule); faqAt >= 0 && rule.answers(page.Sections[flat[faqAt].section].Kind) {
+			faqAt = -1 // inside the typed section, which answers anyway
+		}
+		only = only && faqAt < 0
+	}
 	textBlock := false
 	if !only && sectionAnswers[q.aspect] {
 		textBlock = slices.ContainsFunc(flat, func(u unit) bool { return u.x[sfAspectSection] > 0 })
@@ -989,7 +1001,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	// A line of the page that asks what the question asks heads its
 	// answer; the answer runs to the page's next question at most.
 	faqEnd := len(flat)
-	if !only && !textBlock {
+	if !only && (!textBlock || faqAt >= 0) {
 		var asked *aspectRule
 		if sectionAnswers[q.aspect] {
 			asked = rule

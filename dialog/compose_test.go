@@ -660,6 +660,22 @@ func TestQuestionHeading(t *testing.T) {
 			t.Errorf("%q: passage %q, want it to start with %q", tc.question, got, tc.first)
 		}
 	}
+	// Where the page also has a section or a block for the aspect, its own
+	// question still heads the answer: "Voraussetzungen" here says who
+	// decides, not who may take part.
+	for _, sec := range []knowledge.Section{
+		{Kind: knowledge.SectionPrerequisites, Heading: "Voraussetzungen", Text: "Über die Teilnahme entscheiden die Jobcenter und Arbeitsagenturen."},
+		{Kind: knowledge.SectionDescription, Text: "Zielgruppe\nÜber die Teilnahme entscheiden die Jobcenter und Arbeitsagenturen."},
+	} {
+		page := *p
+		page.ID = "sprachkurs-" + string(sec.Kind)
+		page.Sections = append(slices.Clone(p.Sections), sec)
+		e, pp := onePageEngine(t, page)
+		q := "Wer kann als Arbeitnehmer am Berufssprachkurs teilnehmen?"
+		if got := fullPassage(e, pp, e.newQuestion(q, "de", detectAspect(e.aspects, q), pp)); len(got) == 0 || got[0] != "Wer kann teilnehmen?" {
+			t.Errorf("with a %s section: %q: passage %q, want it to start with %q", sec.Kind, q, got, "Wer kann teilnehmen?")
+		}
+	}
 	for _, tc := range []struct{ q, want string }{
 		{"Wer kann teilnehmen?", "who"},
 		{"An wen wende ich mich?", "who"},
