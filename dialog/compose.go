@@ -968,23 +968,27 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	best, bestFrom, bestTo := math.Inf(-1), -1, 0
 	union := make([]float64, len(q.concepts))
 	inAspect := func(u unit) bool { return !only || rule.answers(page.Sections[u.section].Kind) }
+	// A line of the page that asks what the question asks heads its
+	// answer (see questionHeading; for fees, documents, deadlines, hours
+	// and eligibility it must ask the aspect too), even where a section or
+	// a block of the page is typed for the aspect: "Wer kann teilnehmen?"
+	// answers "Wer kann als Arbeitnehmer am Kurs teilnehmen?" under it,
+	// while the page's "Voraussetzungen" may only say who decides. A line
+	// inside the typed section leaves the answer to that section.
+	var asked *aspectRule
+	if sectionAnswers[q.aspect] {
+		asked = rule
+	}
+	faqAt := questionHeading(flat, q, asked)
+	if faqAt >= 0 && only && rule.answers(page.Sections[flat[faqAt].section].Kind) {
+		faqAt = -1
+	}
+	only = only && faqAt < 0
 	// Where no typed section answers the asked aspect but the text has a
 	// block for it (a list introduced by "Bei der Anmeldung sind folgende
 	// Dokumente vorzulegen:", an "Öffnungszeiten" heading), the answer
 	// starts in that block; it may run on after it, since where such a
 	// block ends is a guess.
-	// A line of the page that asks what the question asks ("Wer kann
-	// teilnehmen?" for "Wer kann als Arbeitnehmer am Kurs teilnehmen?")
-	// heads the answer even where a section or a block of the page is
-	// typed for the aspect: the page answers its own question under it,
-	// while its "Voraussetzungen" may only say who decides.
-	faqAt := -1
-	if sectionAnswers[q.aspect] {
-		if faqAt = questionHeading(flat, q, rule); faqAt >= 0 && rule.answers(page.Sections[flat[faqAt].section].Kind) {
-			faqAt = -1 // inside the typed section, which answers anyway
-		}
-		only = only && faqAt < 0
-	}
 	textBlock := false
 	if !only && sectionAnswers[q.aspect] {
 		textBlock = slices.ContainsFunc(flat, func(u unit) bool { return u.x[sfAspectSection] > 0 })
@@ -998,18 +1002,12 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			startsAnswer = func(i int) bool { return i >= lo && i <= hi }
 		}
 	}
-	// A line of the page that asks what the question asks heads its
-	// answer; the answer runs to the page's next question at most.
+	// The page's own question (faqAt) heads the answer, which runs to
+	// the page's next question at most.
 	faqEnd := len(flat)
-	if !only && (!textBlock || faqAt >= 0) {
-		var asked *aspectRule
-		if sectionAnswers[q.aspect] {
-			asked = rule
-		}
-		if at := questionHeading(flat, q, asked); at >= 0 {
-			startsAnswer = func(i int) bool { return i == at }
-			for faqEnd = at + 1; faqEnd < len(flat) && !asks(flat[faqEnd].text); faqEnd++ {
-			}
+	if faqAt >= 0 {
+		startsAnswer = func(i int) bool { return i == faqAt }
+		for faqEnd = faqAt + 1; faqEnd < len(flat) && !asks(flat[faqEnd].text); faqEnd++ {
 		}
 	}
 	for from := range flat {
