@@ -906,6 +906,11 @@ func testDesk(t *testing.T, backend string) {
 			return f.get(t, "web").Status == conversation.StatusTicket && f.get(t, "sms").Status == conversation.StatusTicket
 		})
 		expect(t, queue, "ticket", queueEvent(ActionTicket, "web"))
+		// The status changes first; the notice is stored and pushed after it.
+		testtime.WaitFor(t, 5*time.Second, "both notices to be stored and the sms one pushed", func() bool {
+			return strings.Contains(lastMessage(t, f.messages(t, "web")).Text, "Rückruf") &&
+				strings.Contains(lastMessage(t, f.messages(t, "sms")).Text, "this number") && len(f.sent.messages()) > 0
+		})
 		web := f.get(t, "web")
 		if !web.Context.AwaitingContact || web.Handoff.Audit[len(web.Handoff.Audit)-1].Detail != "nobody online" {
 			t.Errorf("web: awaiting contact %v, audit %+v", web.Context.AwaitingContact, web.Handoff.Audit)
