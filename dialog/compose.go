@@ -1149,6 +1149,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		flat[bestFrom-1].section == flat[bestFrom].section && announces(flat[bestFrom-1].text) {
 		bestFrom--
 	}
+	bestFrom = withAntecedent(flat, bestFrom, bestTo, lim)
 	hits := make([]bool, len(q.concepts))
 	for i, u := range flat[bestFrom : bestTo+1] {
 		if u.heading != "" && (i > 0 || only || headNamed(u.section)) && lim.sentences == 0 {
@@ -1176,6 +1177,55 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	}
 	return p
 }
+
+// withAntecedent starts a passage whose first sentence refers back to
+// the one before it ("Dafür musst Du einen Antrag stellen.", "Anschließend
+// können Sie den Antrag online stellen.", "This costs 10 euros.") with that
+// sentence — in the same section, a whole sentence or the line that
+// heads its block ("Der Zentrale Omnibusbahnhof München (ZOB)" before
+// "Das ist ein Bahnhof für Busverbindungen."), not a list's last item or a
+// fragment of one (the list as a whole is what it points to) — as far as the passage then keeps within
+// extraChars more than the budget (full style) or the budget: read alone
+// it does not say what it is about. bestFrom and bestTo are the passage's
+// first and last unit; it returns the new first.
+func withAntecedent(flat []unit, bestFrom, bestTo int, lim composeLimits) int {
+	chars := 0
+	for i := bestFrom; i <= bestTo; i++ {
+		chars += len([]rune(flat[i].text))
+	}
+	budget := lim.chars + extraChars
+	if lim.sentences > 0 {
+		budget = lim.chars
+	}
+	for n := 0; n < maxAntecedents && bestFrom > 0 && refersBack.MatchString(flat[bestFrom].folded); n++ {
+		prev := flat[bestFrom-1]
+		if prev.section != flat[bestFrom].section || prev.contact || prev.item || !(endsSentence(prev.text) || blockTitle(prev.sentence)) || (lim.sentences > 0 && bestTo-bestFrom+2 > lim.sentences) {
+			break
+		}
+		if chars += len([]rune(prev.text)); chars > budget {
+			break
+		}
+		bestFrom--
+	}
+	return bestFrom
+}
+
+// blockTitle reports whether a line reads as the heading of the block
+// after it: heading-like and capitalised, where a list's last line ("das
+// staatliche Amt für Arbeitsschutz") is not.
+func blockTitle(s sentence) bool {
+	r, _ := utf8.DecodeRuneInString(strings.TrimSpace(s.text))
+	return headingLike(s) && (unicode.IsUpper(r) || unicode.IsDigit(r))
+}
+
+// refersBack matches a sentence that starts with a word pointing back to
+// the sentence before it: a pronominal adverb, a demonstrative, a
+// connective of sequence or addition.
+var refersBack = re(`^(dafuer|dazu|dabei|davon|damit|darin|darauf|darueber|hierfuer|hierzu|hierbei|dann|danach|anschliessend|ausserdem|zudem|deshalb|deswegen|daher|somit|dies|diese[mnrs]?|das (ist|sind|bedeutet|heisst|gilt|geht|kann|muss|kostet|dauert|wird|hat)\b|then|afterwards|after that|in addition|moreover|furthermore|therefore|this|these|they|it (is|was|can|must|will|has|costs|takes)\b|also,)\b`)
+
+// maxAntecedents is how many sentences a passage reaches back for
+// (withAntecedent).
+const maxAntecedents = 2
 
 // finishLead keeps a passage from ending on a line that announces what
 // follows ("Sie brauchen folgende Dokumente:", "Who's it for:"): it takes

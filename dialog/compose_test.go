@@ -858,3 +858,46 @@ func TestTitleSubjects(t *testing.T) {
 		t.Errorf("titleParts(%q) = %v, want nil", plain.Title, got)
 	}
 }
+
+func TestPassageAntecedent(t *testing.T) {
+	long := strings.Repeat("Sehr lange Erklärung ohne Ende. ", 40)
+	for _, tc := range []struct {
+		name  string
+		lines []string // "*": a list item, "2:": in the next section
+		from  int      // the passage's first line; it ends with the last
+		style Style
+		want  int
+	}{
+		{"pronominal adverb", []string{"Die Arbeitserlaubnis gibt es beim Amt.", "Dafür müssen Sie einen Antrag stellen.", "Das Amt entscheidet."}, 1, StyleFull, 0},
+		{"sequence", []string{"Sie suchen das Standesamt.", "Anschließend stellen Sie den Antrag online.", "Die Urkunde kommt per Post."}, 1, StyleFull, 0},
+		{"demonstrative", []string{"Nachhilfe ist Unterstützung außerhalb des Unterrichts.", "Das muss meistens selbst bezahlt werden."}, 1, StyleFull, 0},
+		{"english", []string{"There, women find protection.", "They also receive advice."}, 1, StyleFull, 0},
+		{"two back", []string{"Sie beantragen den Pass.", "Dann erhalten Sie eine Nachricht.", "Danach holen Sie ihn ab."}, 2, StyleFull, 0},
+		{"block title", []string{"Der Zentrale Omnibusbahnhof München (ZOB)", "Das ist ein Bahnhof für Busverbindungen."}, 1, StyleFull, 0},
+		{"spoken: within the sentence limit", []string{"Die Arbeitserlaubnis gibt es beim Amt.", "Dafür müssen Sie einen Antrag stellen."}, 1, StyleSpoken, 0},
+		// Not extended:
+		{"article, not a demonstrative", []string{"Sie sind neu hier.", "Das Gymnasium bereitet auf ein Studium vor."}, 1, StyleFull, 1},
+		{"no reference", []string{"Sie sind neu hier.", "Die Gebühr beträgt 10 Euro."}, 1, StyleFull, 1},
+		{"after a list", []string{"Die Meldung geht an:", "*die Handwerkskammer", "*das Amt für Arbeitsschutz", "Diese Mitteilung ersetzt keine Meldepflicht."}, 3, StyleFull, 3},
+		{"after a fragment", []string{"das staatliche Amt für Arbeitsschutz", "Diese Mitteilung ersetzt keine Meldepflicht."}, 1, StyleFull, 1},
+		{"another section", []string{"Die Arbeitserlaubnis gibt es beim Amt.", "2:Dafür müssen Sie einen Antrag stellen."}, 1, StyleFull, 1},
+		{"too long", []string{long, "Dafür müssen Sie einen Antrag stellen."}, 1, StyleFull, 1},
+		{"spoken: over the sentence limit", []string{"Sie beantragen den Pass.", "Dafür gehen Sie zum Amt.", "Es dauert.", "Es kostet."}, 1, StyleSpoken, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var flat []unit
+			section := 0
+			for _, l := range tc.lines {
+				var item bool
+				if rest, ok := strings.CutPrefix(l, "2:"); ok {
+					l, section = rest, 1
+				}
+				l, item = strings.CutPrefix(l, "*")
+				flat = append(flat, unit{scored: scored{sentence: sentence{text: l, folded: fold(l), item: item, section: section}}})
+			}
+			if got := withAntecedent(flat, tc.from, len(flat)-1, limitsFor(tc.style)); got != tc.want {
+				t.Errorf("passage starts at line %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
