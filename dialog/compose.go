@@ -1178,28 +1178,30 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	return p
 }
 
+// leeway returns the characters of the passage flat[from..to] and the
+// most it may grow to: extraChars more than the budget in full style, the
+// budget in the short ones.
+func leeway(flat []unit, from, to int, lim composeLimits) (chars, budget int) {
+	for i := from; i <= to; i++ {
+		chars += len([]rune(flat[i].text))
+	}
+	if lim.sentences > 0 {
+		return chars, lim.chars
+	}
+	return chars, lim.chars + extraChars
+}
+
 // withAntecedent starts a passage whose first sentence refers back to
 // the one before it ("Dafür musst Du einen Antrag stellen.", "Anschließend
 // können Sie den Antrag online stellen.", "This costs 10 euros.") with that
-// sentence — in the same section, a whole sentence or the line that
-// heads its block ("Der Zentrale Omnibusbahnhof München (ZOB)" before
-// "Das ist ein Bahnhof für Busverbindungen."), not a list's last item or a
-// fragment of one (the list as a whole is what it points to) — as far as the passage then keeps within
-// extraChars more than the budget (full style) or the budget: read alone
-// it does not say what it is about. bestFrom and bestTo are the passage's
+// sentence, as far as the passage keeps within its leeway: read alone it
+// does not say what it is about. bestFrom and bestTo are the passage's
 // first and last unit; it returns the new first.
 func withAntecedent(flat []unit, bestFrom, bestTo int, lim composeLimits) int {
-	chars := 0
-	for i := bestFrom; i <= bestTo; i++ {
-		chars += len([]rune(flat[i].text))
-	}
-	budget := lim.chars + extraChars
-	if lim.sentences > 0 {
-		budget = lim.chars
-	}
+	chars, budget := leeway(flat, bestFrom, bestTo, lim)
 	for n := 0; n < maxAntecedents && bestFrom > 0 && refersBack.MatchString(flat[bestFrom].folded); n++ {
 		prev := flat[bestFrom-1]
-		if prev.section != flat[bestFrom].section || prev.contact || prev.item || !(endsSentence(prev.text) || blockTitle(prev.sentence)) || (lim.sentences > 0 && bestTo-bestFrom+2 > lim.sentences) {
+		if !antecedent(prev, flat[bestFrom]) || (lim.sentences > 0 && bestTo-bestFrom+2 > lim.sentences) {
 			break
 		}
 		if chars += len([]rune(prev.text)); chars > budget {
@@ -1208,6 +1210,16 @@ func withAntecedent(flat []unit, bestFrom, bestTo int, lim composeLimits) int {
 		bestFrom--
 	}
 	return bestFrom
+}
+
+// antecedent reports whether prev, the line before s, is what s can point
+// back to: in the same section, a whole sentence or the line that heads its
+// block ("Der Zentrale Omnibusbahnhof München (ZOB)" before "Das ist ein
+// Bahnhof für Busverbindungen."), not a contact line, a list's last item
+// or a fragment of one (the list as a whole is what s points to).
+func antecedent(prev, s unit) bool {
+	return prev.section == s.section && !prev.contact && !prev.item &&
+		(endsSentence(prev.text) || blockTitle(prev.sentence))
 }
 
 // blockTitle reports whether a line reads as the heading of the block
@@ -1238,14 +1250,7 @@ func finishLead(flat []unit, bestFrom, bestTo int, lim composeLimits, inAspect f
 	if !announces(flat[bestTo].text) {
 		return bestTo
 	}
-	chars := 0
-	for i := bestFrom; i <= bestTo; i++ {
-		chars += len([]rune(flat[i].text))
-	}
-	budget := lim.chars + extraChars
-	if lim.sentences > 0 {
-		budget = lim.chars
-	}
+	chars, budget := leeway(flat, bestFrom, bestTo, lim)
 	next := bestTo + 1
 	ok := next < len(flat) && flat[next].section == flat[bestTo].section && inAspect(flat[next]) &&
 		chars+len([]rune(flat[next].text)) <= budget
