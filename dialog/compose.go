@@ -1233,7 +1233,7 @@ func blockTitle(s sentence) bool {
 // refersBack matches a sentence that starts with a word pointing back to
 // the sentence before it: a pronominal adverb, a demonstrative, a
 // connective of sequence or addition.
-var refersBack = re(`^(dafuer|dazu|dabei|davon|damit|darin|darauf|darueber|hierfuer|hierzu|hierbei|dann|danach|anschliessend|ausserdem|zudem|deshalb|deswegen|daher|somit|dies|diese[mnrs]?|das (ist|sind|bedeutet|heisst|gilt|geht|kann|muss|kostet|dauert|wird|hat)\b|then|afterwards|after that|in addition|moreover|furthermore|therefore|this|these|they|it (is|was|can|must|will|has|costs|takes)\b|also,)\b`)
+var refersBack = re(`^(dafuer|dazu|dabei|davon|damit|darin|darauf|darueber|hierfuer|hierzu|hierbei|dann|danach|anschliessend|ausserdem|zudem|deshalb|deswegen|daher|somit|dies|diese[mnrs]?|das (ist|sind|bedeutet|heisst|gilt|geht|kann|muss|kostet|dauert|wird|hat)\b|then|afterwards|after that|in addition|moreover|furthermore|therefore|this|these|they|it (is|was|can|must|will|has|costs|takes)\b)\b`)
 
 // maxAntecedents is how many sentences a passage reaches back for
 // (withAntecedent).
