@@ -214,14 +214,22 @@ var aspectFirst = []struct {
 // Across languages (cross) the title names the aspect in its own language
 // ("What are the opening hours of stores?" over "Öffnungszeiten und
 // Feiertage"): when the title matches the aspect's question pattern, the
-// question's words that match it do not ask.
+// question's words that match it do not ask — but its question form does:
+// "How do I apply for a Blue Card?" over "Blaue Karte EU beantragen" asks
+// how, as "Wie beantrage ich eine Blaue Karte?" does; only "apply" is the
+// title's word.
 func (e *Engine) pageAspect(asked aspect, text string, concepts []knowledge.Concept, title map[string]bool, titleText string, cross bool) aspect {
 	rule := ruleOf(e.aspects, asked)
 	if rule == nil {
 		return asked
 	}
 	if cross && rule.question.MatchString(fold(titleText)) {
-		return detectAspect(e.aspects, rule.question.re.ReplaceAllString(fold(text), " "))
+		return detectAspect(e.aspects, rule.question.re.ReplaceAllStringFunc(fold(text), func(m string) string {
+			if questionWord.MatchString(m) {
+				return m
+			}
+			return " "
+		}))
 	}
 	var named []string
 	for _, c := range concepts {

@@ -386,6 +386,19 @@ func TestPageAspectAcrossLanguages(t *testing.T) {
 	if got := e.newQuestion("What are the opening hours of the library?", "en", aspectHours, p).aspect; got != aspectHours {
 		t.Errorf("over %q the question asks %q, want hours", p.Title, got)
 	}
+	// Only the words the title names do not ask: "How do I apply for a
+	// Blue Card?" over "Blaue Karte EU beantragen" still asks how — "how do
+	// I" is the question's form, not the title's "beantragen" — as "Wie
+	// beantrage ich eine Blaue Karte?" does.
+	blue := knowledge.Page{ID: "bk", Title: "Blaue Karte EU beantragen", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Mit einem Hochschulabschluss können Sie die Blaue Karte EU bekommen."},
+		{Kind: knowledge.SectionProcedure, Text: "Stellen Sie den Online-Antrag. Das Landesamt prüft den Antrag."}}}
+	e, p = onePageEngine(t, blue)
+	for _, q := range []string{"How do I apply for a Blue Card?", "How to apply for the EU Blue Card?"} {
+		if got := e.newQuestion(q, "en", detectAspect(e.aspects, q), p).aspect; got != aspectProcedure {
+			t.Errorf("%q over %q asks %q, want procedure", q, p.Title, got)
+		}
+	}
 }
 
 // TestNumberedHeadingAndListLead: a short numbered line followed by text
