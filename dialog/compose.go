@@ -1083,6 +1083,31 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	for bestTo > bestFrom && flat[bestTo].score < passageFloor && unionShare(bestFrom, bestTo-1) >= unionShare(bestFrom, bestTo) {
 		bestTo--
 	}
+	// A section typed for the asked aspect ("Verfahrensablauf" for how,
+	// "Erforderliche Unterlagen" for what to bring) that says nothing of
+	// the question beyond the page's topic is read from its start: its
+	// sentences all score alike (the section's weight lifts them all), so
+	// the passage went to the run that fits the most of them — "Zudem
+	// geben Sie den Standort Ihres Gewerbes an." for "How can I pay the
+	// trade tax?", the middle of the documents for "I need proof of my
+	// address". A procedure's steps, a list of documents start at the top.
+	if rule != nil && rule.answers(page.Sections[flat[bestFrom].section].Kind) && bestFrom > 0 && flat[bestFrom-1].section == flat[bestFrom].section {
+		si := flat[bestFrom].section
+		start, end := bestFrom, bestFrom
+		for start > 0 && flat[start-1].section == si {
+			start--
+		}
+		for end+1 < len(flat) && flat[end+1].section == si {
+			end++
+		}
+		if startsAnswer(start) && !slices.ContainsFunc(flat[start:end+1], func(u unit) bool { return q.holdsBeyondTopic(u.hits) }) {
+			to := start
+			for to+1 <= end && fits(start, to+1) {
+				to++
+			}
+			bestFrom, bestTo = start, to
+		}
+	}
 	// A passage that starts in the middle of a section and holds nothing
 	// of the question there beyond the page's topic starts with the next
 	// section instead: "How do I register my dog?" is not answered by the

@@ -914,3 +914,64 @@ func TestPassageAntecedent(t *testing.T) {
 		})
 	}
 }
+
+// TestAspectSectionFromItsStart: a section typed for the asked aspect that
+// says nothing of the question beyond the page's topic is read from its
+// start. Its sentences all score alike, and the run that fitted the most of
+// them started in the middle of the steps ("Zudem geben Sie den Standort
+// Ihres Gewerbes an.").
+func TestAspectSectionFromItsStart(t *testing.T) {
+	page := knowledge.Page{ID: "gst", Title: "Gewerbesteuer bezahlen", Language: "de", Sections: []knowledge.Section{
+		{Kind: knowledge.SectionDescription, Text: "Wenn Sie ein Gewerbe betreiben, sind Sie grundsätzlich zur Zahlung der Gewerbesteuer verpflichtet."},
+		{Kind: knowledge.SectionProcedure, Heading: "Verfahrensablauf", Text: strings.Join([]string{
+			"Sie fertigen Ihre Gewerbesteuererklärung nach Ablauf des Kalenderjahres elektronisch an und legen darin den Gewerbeertrag des entsprechenden Kalenderjahres vollständig offen, wobei Sie Ihren Gewinn oder Verlust, also Ihre Einnahmen abzüglich Ihrer Ausgaben, berücksichtigen.",
+			"Die Übermittlung erfolgt über Elster.",
+			"Zudem geben Sie den Standort an.",
+			"Das Finanzamt prüft Ihre Erklärung.",
+			"Bei Bedarf fragt es nach.",
+			"Es ermittelt den Messbetrag.",
+			"Sie erhalten einen Bescheid.",
+			"Das Finanzamt setzt Vorauszahlungen fest.",
+			"Die Gemeinde setzt den Hebesatz fest.",
+			"Sie zahlen zu den genannten Terminen.",
+			"Sie können eine Anpassung beantragen.",
+			"Fragen beantwortet das Finanzamt.",
+			"Es gibt auch eine Beratung.",
+			"Die Beratung ist kostenlos.",
+			"Sie findet im Finanzamt statt.",
+			"Termine gibt es online.",
+			"Sie können auch anrufen.",
+			"Die Leitung ist oft besetzt.",
+			"Schreiben Sie dann eine E-Mail.",
+			"Sie erhalten bald eine Antwort.",
+			"Halten Sie Ihre Steuernummer bereit.",
+			"Sie steht auf dem Bescheid.",
+			"Bewahren Sie den Bescheid auf.",
+			"Sie brauchen ihn später.",
+			"Gegen den Bescheid ist Einspruch möglich.",
+			"Die Frist beträgt einen Monat.",
+		}, "\n")}}}
+	e, p := onePageEngine(t, page)
+	texts := func(p passage) []string {
+		var out []string
+		for _, s := range p.sentences {
+			out = append(out, s.text)
+		}
+		return out
+	}
+	q := "Wie kann ich die Gewerbesteuer bezahlen?"
+	cp := e.prepare(p, q, detectAspect(e.aspects, q), "de", StyleFull)
+	if cp.q.aspect != aspectProcedure {
+		t.Fatalf("%q asks %q, want procedure", q, cp.q.aspect)
+	}
+	if len(cp.pass.sentences) == 0 || !strings.HasPrefix(cp.pass.sentences[0].text, "Sie fertigen Ihre Gewerbesteuererklärung") {
+		t.Errorf("%q: passage %q, want it to start with the procedure's first step", q, texts(cp.pass))
+	}
+	// A question that names something the section says beyond the topic
+	// is answered where the section says it.
+	q = "Wie kann ich gegen den Bescheid Einspruch einlegen?"
+	cp = e.prepare(p, q, detectAspect(e.aspects, q), "de", StyleFull)
+	if !slices.ContainsFunc(cp.pass.sentences, func(s sentence) bool { return strings.Contains(s.text, "Einspruch") }) {
+		t.Errorf("%q: the passage %q lacks the objection", q, texts(cp.pass))
+	}
+}
