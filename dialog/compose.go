@@ -1091,18 +1091,16 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 	// geben Sie den Standort Ihres Gewerbes an." for "How can I pay the
 	// trade tax?", the middle of the documents for "I need proof of my
 	// address". A procedure's steps, a list of documents start at the top.
-	if rule != nil && rule.answers(page.Sections[flat[bestFrom].section].Kind) && bestFrom > 0 && flat[bestFrom-1].section == flat[bestFrom].section {
-		si := flat[bestFrom].section
-		start, end := bestFrom, bestFrom
+	if si := flat[bestFrom].section; rule != nil && rule.answers(page.Sections[si].Kind) && !relevant[si] &&
+		bestFrom > 0 && flat[bestFrom-1].section == si {
+		start := bestFrom
 		for start > 0 && flat[start-1].section == si {
 			start--
 		}
-		for end+1 < len(flat) && flat[end+1].section == si {
-			end++
-		}
-		if startsAnswer(start) && !slices.ContainsFunc(flat[start:end+1], func(u unit) bool { return q.holdsBeyondTopic(u.hits) }) {
-			to := start
-			for to+1 <= end && fits(start, to+1) {
+		if startsAnswer(start) {
+			var r room
+			to := start - 1
+			for to+1 < len(flat) && flat[to+1].section == si && r.take(flat, start, to+1, lim) {
 				to++
 			}
 			bestFrom, bestTo = start, to
