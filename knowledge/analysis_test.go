@@ -174,6 +174,14 @@ func TestTerms(t *testing.T) {
 		{"Ich habe meinen Personalausweis verloren", "de", []string{"verlust", "verlustanzeig"}, nil},
 		{"Hund anmelden", "de", []string{"hund", "anmeld", "hundesteu"}, nil},
 		{"Steuer-ID", "de", []string{"steu", "id", "steueridentifikationsnumm"}, nil},
+		// The words that frame a definition are no topic: "meant" was a
+		// telling word no page held, so a page was said not to answer
+		// "What is meant by irregular employment?".
+		{"What is meant by irregular employment?", "en", []string{"irregular", "employ"}, []string{"meant"}},
+		{"Was ist mit Duldung gemeint?", "de", []string{"duldung"}, []string{"gemeint"}},
+		// An express passport is a passport made faster, not the
+		// provisional passport or identity card.
+		{"Expresspass", "de", []string{"express", "reisepass"}, []string{"vorlauf", "personalausweis"}},
 		{"", "de", nil, nil},
 	}
 	for _, tt := range tests {
