@@ -331,10 +331,27 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 				if a.vocab != nil && a.vocab[p] > 0 {
 					slot = append(slot, p)
 				}
-				for _, t := range a.trans.From["de"][p] {
+				ts := a.trans.From["de"][p]
+				for _, t := range ts {
 					if len(t.Slots) == 1 {
 						slot = append(slot, t.Slots[0]...)
 					}
+				}
+				// A part the dictionary gives only as a phrase
+				// ("Tagesbetreuung" → day care, "Beratungsstelle" →
+				// counselling centre, "Vollzeit" → full time) is found by
+				// the words of its shortest phrase, the surest of those.
+				if len(slot) == 0 && len(ts) > 0 {
+					best := ts[0]
+					for _, t := range ts[1:] {
+						if len(t.Slots) < len(best.Slots) {
+							best = t
+						}
+					}
+					for _, s := range best.Slots {
+						o.slots = append(o.slots, dedupe(slices.Clone(s)))
+					}
+					continue
 				}
 				o.slots = append(o.slots, dedupe(slot))
 			}

@@ -37,6 +37,8 @@ Impfung {f} [med.] | Impfungen {pl} :: vaccination | vaccinations
 Hilfe {f} :: help; aid
 Beratung {f} :: counselling; advice
 Familie {f} | Familien {pl} :: family | families
+Kind {n} | Kinder {pl} :: child | children
+Tagesbetreuung {f} :: day care
 Sucht {f} [med.] | Süchte {pl} :: addiction | addictions
 Kranke {m,f}; Kranker :: sick person; patient
 Schaft {m} [techn.] :: shaft
@@ -307,6 +309,8 @@ func TestCompoundTranslatedByParts(t *testing.T) {
 			{Kind: SectionDescription, Text: "Family counselling helps parents and children in difficult times."}}},
 		{ID: "jobs", Title: "Writing applications", Language: "en", Sections: []Section{
 			{Kind: SectionDescription, Text: "We help you write an application for a job."}}},
+		{ID: "daycare", Title: "Day care", Language: "en", Sections: []Section{
+			{Kind: SectionDescription, Text: "Day care centres look after the little ones while their parents work."}}},
 	}
 	kb, err := Build(ctx, pages, Options{Dictionary: writeTestDictionary(t)})
 	if err != nil {
@@ -333,6 +337,10 @@ func TestCompoundTranslatedByParts(t *testing.T) {
 		// German names in an English question are translated as well.
 		{"When does my child need the Masernimpfung?", "en", "measles"},
 		{"Is there Familienberatung in the city?", "en", "family"},
+		// A part the dictionary gives only as a phrase is found by the
+		// phrase's words: "Tagesbetreuung" is "day care", and "Kinder"
+		// alone would find the pages about children.
+		{"Wo finde ich Kindertagesbetreuung?", "de", "daycare"},
 	} {
 		hits, err := kb.Search(ctx, Query{Text: tt.q, Language: tt.lang})
 		if err != nil {
