@@ -340,7 +340,9 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 				// A part the dictionary gives only as a phrase
 				// ("Tagesbetreuung" → day care, "Beratungsstelle" →
 				// counselling centre, "Vollzeit" → full time) is found by
-				// the words of its shortest phrase, the surest of those.
+				// the words of its shortest phrase (of those, the first the
+				// table keeps: administrative senses first, then the
+				// dictionary's order).
 				if len(slot) == 0 && len(ts) > 0 {
 					best := ts[0]
 					for _, t := range ts[1:] {
