@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -344,14 +345,9 @@ func (a *Analyzer) analyzeQuery(text, lang string) ([]qconcept, []string) {
 				// table keeps: administrative senses first, then the
 				// dictionary's order).
 				if len(slot) == 0 && len(ts) > 0 {
-					best := ts[0]
-					for _, t := range ts[1:] {
-						if len(t.Slots) < len(best.Slots) {
-							best = t
-						}
-					}
+					best := slices.MinFunc(ts, func(x, y transTarget) int { return cmp.Compare(len(x.Slots), len(y.Slots)) })
 					for _, s := range best.Slots {
-						o.slots = append(o.slots, dedupe(slices.Clone(s)))
+						o.slots = append(o.slots, qslot(s))
 					}
 					continue
 				}
