@@ -81,11 +81,25 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(gedicht|lied|songtext|geschichte|maerchen|aufsatz|hausarbeit|liebesbrief)\b[^.?!]{0,40}\b(schreiben|dichten|verfassen)\b`),
 				re(`\b(write|compose)\b[^.?!]{0,20}\b(poem|song|lyrics|story|essay|haiku|limerick|joke|love letter|speech)\b`),
 				re(`\b(erzaehl|erzaehle|sag)\b[^.?!]{0,15}\b(witz|flachwitz|geschichte)\b|\b(tell|give)\b[^.?!]{0,10}\b(a joke|me a joke|something funny|a story)\b`),
-				re(`\b(hausaufgaben|homework|schulaufgabe)\b`),
+				// Homework the bot is asked to do or help with ("kannst du
+				// meine Hausaufgaben machen", "help me with my homework");
+				// not homework as part of a service ("Gibt es Hausaufgaben
+				// beim gebundenen Ganztag?", "Wer hilft bei den Hausaufgaben?").
+				re(`\b(hilf mir|hilfst du mir|kannst du|koenntest du|mach|mache|loes|loese|help me|can you|could you|will you|do|solve|finish)\b[^.?!]{0,25}\b(meine[nmr]?|my)\s+([\w-]+\s+)?([\w-]*hausaufgabe\w*|homework|schulaufgabe\w*)\b`),
+				re(`\b(meine[nmr]?|my)\s+([\w-]+\s+)?([\w-]*hausaufgabe\w*|homework|schulaufgabe\w*)\b[^.?!]{0,25}\b(machen|loesen|erledigen|schreiben|for me|fuer mich)\b`),
 			}},
 			{intentHuman, []pattern{
-				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
-				re(`^(mensch|mitarbeiter\w*|sachbearbeiter\w*|person)(\s+bitte\b|\W*$)`),
+				// A person named with an article is asked for when the
+				// citizen wants to talk, to be put through or to have one:
+				// "mit einem Menschen sprechen", "ich brauche einen echten
+				// Ansprechpartner". Without that, the person is the subject
+				// of a question ("Welche Fähigkeiten hat eine Person mit
+				// Stufe C1?", "Was geschieht, wenn eine Person mit Duldung
+				// krank wird?").
+				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b[^.?!]{0,40}\b(sprechen|reden|telefonieren|chatten|schreiben|verbinden|verbunden)\b`),
+				re(`\b(sprechen|reden|telefonieren|chatten|verbinden|verbunden)\b[^.?!]{0,30}\b(mit|einen?|einem|eine[rm]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
+				re(`\b(ich|wir)\s+(brauche|brauchen|moechte|moechten|will|wollen|haette gerne?|haetten gerne?|wuensche|wuenschen|suche|suchen|verlange|verlangen)\s+(bitte\s+|jetzt\s+|sofort\s+)?(einen?|eine[nm]?)\s+(echten\s+|richtigen\s+|menschlichen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)(\s+bitte|\s+sprechen)?\s*([.!,]|$)`),
+				re(`^((einen?|eine[nm]?)\s+)?((echte|richtige|menschliche)[nrms]?\s+)?(mensch|menschen|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)(\s+bitte\b|\W*$)`),
 				re(`\b(jemand\w*)\b[^.?!]{0,30}\b(sprechen|reden|anrufen|telefonieren|verbinden|fragen|zurueckrufen)\b`),
 				re(`\b(verbinden|weiterleiten|durchstellen)\b[^.?!]{0,30}\b(mitarbeiter\w*|person|mensch\w*|sachbearbeiter\w*)\b`),
 				re(`\b(rueckruf|ruft mich[^.?!]{0,20}an|mich[^.?!]{0,20}zurueckrufen)\b`),

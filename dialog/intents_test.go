@@ -36,6 +36,15 @@ func TestClassify(t *testing.T) {
 		{"can I talk to a real person", intentHuman, ""},
 		{"human please", intentHuman, ""},
 		{"Ich brauche einen echten Ansprechpartner", intentHuman, ""},
+		{"echter Mensch", intentHuman, ""},
+		{"Einen Mitarbeiter bitte", intentHuman, ""},
+		{"Wir möchten sofort einen Sachbearbeiter!", intentHuman, ""},
+		{"Können Sie mich mit einer Mitarbeiterin verbinden?", intentHuman, ""},
+		// A person as the subject of a question is not a request for one.
+		{"Welche Fähigkeiten hat eine Person mit Stufe C1?", intentQuestion, ""},
+		{"Was geschieht, wenn eine Person mit Duldungsstatus krank wird?", intentQuestion, ""},
+		{"Wie viel Bürgergeld bekommt ein Mensch mit Behinderung?", intentQuestion, ""},
+		{"Ich möchte eine Person bei mir anmelden", intentQuestion, ""},
 		// Case-specific: the citizen's own file.
 		{"Wie ist der Stand meines Antrags 4711?", intentCaseSpecific, ""},
 		{"Warum wurde mein Wohngeldantrag abgelehnt?", intentCaseSpecific, ""},
@@ -84,6 +93,12 @@ func TestClassify(t *testing.T) {
 		{"Kannst du mir einen Aufsatz über den Klimawandel schreiben?", intentOffTopic, ""},
 		{"compose a limerick about parking", intentOffTopic, ""},
 		{"Sag mir einen Witz", intentOffTopic, ""},
+		{"kannst du mir bei meinen Mathe-Hausaufgaben helfen", intentOffTopic, ""},
+		{"can you do my homework on the French Revolution", intentOffTopic, ""},
+		// Homework as part of a service is a question.
+		{"Gibt es Hausaufgaben beim gebundenen Ganztag?", intentQuestion, ""},
+		{"Is there homework for all-day schooling?", intentQuestion, ""},
+		{"Wer hilft meinem Kind bei den Hausaufgaben?", intentQuestion, ""},
 		{"Ich habe eine Rechnung bekommen, obwohl ich schon bezahlt habe", intentCaseSpecific, ""},
 		{"Welche Lieder darf ich bei der Trauung spielen?", intentQuestion, ""},
 		// Small talk.
