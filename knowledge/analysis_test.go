@@ -133,6 +133,45 @@ func TestCompoundSplit(t *testing.T) {
 	}
 }
 
+func TestCompoundPartsInflectedHead(t *testing.T) {
+	// A question's compound whose head the pages hold only without its
+	// plural or case ending splits at the known head (parts); the pages'
+	// own words do not (split), nor does an inflection or misspelling of a
+	// known word.
+	sp := newSplitter(map[string]int32{
+		"daueraufenthalt": 2, "genehmigung": 3, "zuschuss": 2, "kinderbetreuung": 4, "fuhrungszeugnis": 2,
+		"profi": 2, "tier": 3, "amerika": 2, "nische": 2, "asyl": 5, "bewerb": 2, "asylbewerber": 3,
+	})
+	tests := []struct {
+		word       string
+		parts      []string // nil: no split
+		splitPages []string
+	}{
+		{"daueraufenthaltsgenehmigungen", []string{"daueraufenthalt", "genehmigung"}, nil},
+		{"kinderbetreuungsgenehmigungen", []string{"kinderbetreuung", "genehmigung"}, nil},
+		{"daueraufenthaltsgenehmigung", []string{"daueraufenthalt", "genehmigung"}, []string{"daueraufenthalt", "genehmigung", "dauer", "aufenthalt"}},
+		{"fuhrungszeugniss", nil, nil},   // a misspelling of a known word
+		{"fuhrungszeugnisses", nil, nil}, // its genitive
+		{"genehmigungen", nil, nil},      // no compound
+		{"asylbewerbern", nil, nil},      // the dative of a known word, not "Asyl" + "Bewerb" + "ern"
+		{"profitieren", nil, nil},        // a verb, not "Profi" + "Tier" + "en"
+		{"amerikanischen", nil, nil},     // an adjective, not "Amerika" + "Nische" + "n"
+	}
+	for _, tt := range tests {
+		t.Run(tt.word, func(t *testing.T) {
+			if got := sp.parts(tt.word, true); !reflect.DeepEqual(got, tt.parts) {
+				t.Errorf("parts(%q) = %q, want %q", tt.word, got, tt.parts)
+			}
+			if got := sp.split(tt.word, true); !reflect.DeepEqual(got, tt.splitPages) {
+				t.Errorf("split(%q) = %q, want %q", tt.word, got, tt.splitPages)
+			}
+			if got := sp.parts(tt.word, false); tt.splitPages == nil && got != nil {
+				t.Errorf("parts(%q) of an English question = %q, want none: English has no inflected compounds", tt.word, got)
+			}
+		})
+	}
+}
+
 func TestTermsCompoundsMeet(t *testing.T) {
 	// A question with a compound and a page with its parts (and the other
 	// way round) share the parts' terms.

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"math"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -134,12 +135,19 @@ func (s *splitter) split(folded string, german bool) []string {
 
 // parts returns the top-level segmentation of a folded word without its
 // modifiers, or nil if it is no compound of known words (german: as for
-// split).
+// split). It splits a question's words: a German word also splits with
+// an inflected head (see segmentInflected), so that the question's
+// "Daueraufenthaltsgenehmigungen" finds the pages' "Genehmigung"; the
+// pages' own words keep the stricter split of split, whose parts are the
+// index's terms.
 func (s *splitter) parts(folded string, german bool) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
 	}
 	seg := s.segmentAny(folded, german)
+	if len(seg) < 2 && german {
+		seg = s.segmentInflected(folded)
+	}
 	if len(seg) < 2 {
 		return nil
 	}
@@ -161,6 +169,44 @@ func (s *splitter) segmentAny(w string, german bool) []string {
 		seg = s.segmentWith(w, true)
 	}
 	return seg
+}
+
+// inflections are the German plural and case endings a compound's head
+// may carry that its known form lacks ("Daueraufenthaltsgenehmigungen":
+// the pages hold "Genehmigung"), shortest first: "Asylbewerbern" is the
+// pages' "Asylbewerber" with an "n", not a "Bewerb" with "ern".
+var inflections = []string{"n", "s", "e", "en", "er", "es", "ern"}
+
+// notNounEndings end German verbs and adjectives, which are no compound
+// nouns with an inflected head ("profitieren" is no "Profi" + "Tier",
+// "amerikanischen" no "Amerika" + "Nische").
+var notNounEndings = []string{"ieren", "iert", "isch", "ische", "ischen", "ischer", "ischem", "isches", "lich", "liche", "lichen", "licher", "lichem", "liches"}
+
+// segmentInflected is the segmentation of w whose last part is a known
+// word with an inflection ending (see inflections), the part given without
+// the ending; nil when none is. The ending goes only when w splits no
+// other way: a head the pages hold as it is keeps its form.
+func (s *splitter) segmentInflected(w string) []string {
+	for _, e := range notNounEndings {
+		if strings.HasSuffix(w, e) {
+			return nil
+		}
+	}
+	for _, e := range inflections {
+		stem, ok := strings.CutSuffix(w, e)
+		if !ok || len(stem) < minCompoundLen {
+			continue
+		}
+		if _, known := s.words[stem]; known {
+			// An inflection (or a misspelling: "Führungszeugniss") of a
+			// word the pages hold, which stemming and near spellings find.
+			return nil
+		}
+		if seg := s.segmentWith(stem, s.nouns != nil); len(seg) >= 2 {
+			return seg
+		}
+	}
+	return nil
 }
 
 // segment finds the segmentation of w into the fewest known words (at least
