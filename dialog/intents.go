@@ -44,6 +44,15 @@ type intentMatcher struct {
 
 func re(s string) pattern { return newPattern(s) }
 
+// Word groups the intent patterns share (folded text, see fold).
+const (
+	// staff names a person a citizen may ask for.
+	staff = `(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)`
+	// myHomework is the citizen's own homework ("meine Mathe-Hausaufgaben",
+	// "my homework").
+	myHomework = `(meine[nmr]?|my)\s+([\w-]+\s+)?([\w-]*hausaufgabe\w*|homework|schulaufgabe\w*)`
+)
+
 func newIntentMatcher() *intentMatcher {
 	// Patterns are written for folded text (see fold): lower case, umlauts
 	// and ß spelled out (ä → ae, ß → ss), so RE2's ASCII \b works.
@@ -85,8 +94,8 @@ func newIntentMatcher() *intentMatcher {
 				// meine Hausaufgaben machen", "help me with my homework");
 				// not homework as part of a service ("Gibt es Hausaufgaben
 				// beim gebundenen Ganztag?", "Wer hilft bei den Hausaufgaben?").
-				re(`\b(hilf mir|hilfst du mir|kannst du|koenntest du|mach|mache|loes|loese|help me|can you|could you|will you|do|solve|finish)\b[^.?!]{0,25}\b(meine[nmr]?|my)\s+([\w-]+\s+)?([\w-]*hausaufgabe\w*|homework|schulaufgabe\w*)\b`),
-				re(`\b(meine[nmr]?|my)\s+([\w-]+\s+)?([\w-]*hausaufgabe\w*|homework|schulaufgabe\w*)\b[^.?!]{0,25}\b(machen|loesen|erledigen|schreiben|for me|fuer mich)\b`),
+				re(`\b(hilf mir|hilfst du mir|kannst du|koenntest du|mach|mache|loes|loese|help me|can you|could you|will you|do|solve|finish)\b[^.?!]{0,25}\b` + myHomework + `\b`),
+				re(`\b` + myHomework + `\b[^.?!]{0,25}\b(machen|loesen|erledigen|schreiben|for me|fuer mich)\b`),
 			}},
 			{intentHuman, []pattern{
 				// A person named with an article is asked for when the
@@ -96,10 +105,10 @@ func newIntentMatcher() *intentMatcher {
 				// of a question ("Welche Fähigkeiten hat eine Person mit
 				// Stufe C1?", "Was geschieht, wenn eine Person mit Duldung
 				// krank wird?").
-				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b[^.?!]{0,40}\b(sprechen|reden|telefonieren|chatten|schreiben|verbinden|verbunden)\b`),
-				re(`\b(sprechen|reden|telefonieren|chatten|verbinden|verbunden)\b[^.?!]{0,30}\b(mit|einen?|einem|eine[rm]?)\s+(echten\s+|richtigen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)\b`),
-				re(`\b(ich|wir)\s+(brauche|brauchen|moechte|moechten|will|wollen|haette gerne?|haetten gerne?|wuensche|wuenschen|suche|suchen|verlange|verlangen)\s+(bitte\s+|jetzt\s+|sofort\s+)?(einen?|eine[nm]?)\s+(echten\s+|richtigen\s+|menschlichen\s+)?(menschen|mensch|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)(\s+bitte|\s+sprechen)?\s*([.!,]|$)`),
-				re(`^((einen?|eine[nm]?)\s+)?((echte|richtige|menschliche)[nrms]?\s+)?(mensch|menschen|mitarbeiter\w*|sachbearbeiter\w*|person|ansprechpartner\w*)(\s+bitte\b|\W*$)`),
+				re(`\b(mit|einen?|einem|eine[rm]?|echte[nmr]?|richtige[nmr]?)\s+(echten\s+|richtigen\s+)?` + staff + `\b[^.?!]{0,40}\b(sprechen|reden|telefonieren|chatten|schreiben|verbinden|verbunden)\b`),
+				re(`\b(sprechen|reden|telefonieren|chatten|verbinden|verbunden)\b[^.?!]{0,30}\b(mit|einen?|einem|eine[rm]?)\s+(echten\s+|richtigen\s+)?` + staff + `\b`),
+				re(`\b(ich|wir)\s+(brauche|brauchen|moechte|moechten|will|wollen|haette gerne?|haetten gerne?|wuensche|wuenschen|suche|suchen|verlange|verlangen)\s+(bitte\s+|jetzt\s+|sofort\s+)?(einen?|eine[nm]?)\s+(echten\s+|richtigen\s+|menschlichen\s+)?` + staff + `(\s+bitte|\s+sprechen)?\s*([.!,]|$)`),
+				re(`^((einen?|eine[nm]?)\s+)?((echte|richtige|menschliche)[nrms]?\s+)?` + staff + `(\s+bitte\b|\W*$)`),
 				re(`\b(jemand\w*)\b[^.?!]{0,30}\b(sprechen|reden|anrufen|telefonieren|verbinden|fragen|zurueckrufen)\b`),
 				re(`\b(verbinden|weiterleiten|durchstellen)\b[^.?!]{0,30}\b(mitarbeiter\w*|person|mensch\w*|sachbearbeiter\w*)\b`),
 				re(`\b(rueckruf|ruft mich[^.?!]{0,20}an|mich[^.?!]{0,20}zurueckrufen)\b`),
