@@ -135,11 +135,11 @@ func (s *splitter) split(folded string, german bool) []string {
 
 // parts returns the top-level segmentation of a folded word without its
 // modifiers, or nil if it is no compound of known words (german: as for
-// split). It splits a question's words: a German word also splits with
-// an inflected head (see segmentInflected), so that the question's
-// "Daueraufenthaltsgenehmigungen" finds the pages' "Genehmigung"; the
-// pages' own words keep the stricter split of split, whose parts are the
-// index's terms.
+// split). It splits the words Concepts analyses — a question's, and the
+// sentences of a page an answer is quoted from — and a German word also
+// splits with an inflected head (see segmentInflected), so that the
+// question's "Daueraufenthaltsgenehmigungen" finds the pages'
+// "Genehmigung". The index's terms keep the stricter split of split.
 func (s *splitter) parts(folded string, german bool) []string {
 	if s == nil || len(folded) < minCompoundLen || len(folded) > maxCompoundLen || hasDigit(folded) {
 		return nil
