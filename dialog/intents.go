@@ -70,7 +70,14 @@ func newIntentMatcher() *intentMatcher {
 				re(`\b(werde|wird|wurde|werden|bin|ist|sind|fuehle mich)\b[^.?!]{0,40}\b(bedroht|geschlagen|missbraucht)\b`),
 				re(`\b(bedroht mich|bedrohen mich|droht mir|drohen mir|schlaegt mich|schlagen mich|verpruegelt|misshandelt|vergewaltigt|erpresst|haeusliche gewalt|gewalt gegen mich|umbringen|bringe mich um|suizid|selbstmord|nicht mehr leben|will sterben|mir (etwas|was) antun|tue mir (etwas|was) an|(mir )?das leben (zu )?nehmen|nicht mehr leben (will|moechte)|mich (selbst )?verletzen|stalkt mich|verfolgt mich|angst um mein leben)\b`),
 				re(`\b(threaten(s|ed|ing)?( to hurt)? me|threatening to|being threatened|hits me|beats me|beat me up|abus(es|ed|ing) me|being abused|domestic violence|violent (partner|husband|wife|boyfriend|girlfriend|father|mother)|raped|blackmail(ed|ing)?|kill myself|hurt myself|harm myself|self-harm|suicid(e|al)|want to die|end(ing)? my life|(don'?t|do not) want to (live|be alive)|hurting me|stalk(s|ing)? me|following me|afraid for my life|hurts me|sleeping (on the street|rough)|homeless tonight|kicked (me )?out|evicted today|nowhere to sleep)\b`),
-				re(`\b(obdachlos|auf der strasse (schlafen|leben)|keine unterkunft|nirgends (zu )?schlafen|rausgeworfen|zwangsgeraeumt)\b`),
+				// Homelessness is distress when it is tonight's need or all the
+				// citizen says ("ich bin obdachlos"), like "homeless tonight";
+				// "Ich bin obdachlos und brauche einen Ausweis" asks for a
+				// service the city's pages answer (a provisional ID card).
+				re(`\b(auf der strasse (schlafen|leben)|keine unterkunft|nirgends (zu )?schlafen|rausgeworfen|zwangsgeraeumt|(keinen|ohne) schlafplatz|kein dach ueber dem kopf)\b`),
+				re(`\b(obdachlos|wohnungslos)\b[^.?!]{0,40}\b(heute|heute nacht|diese nacht|seit gestern|jetzt|gerade)\b|\b(heute|ab heute|seit heute|seit gestern|jetzt|gerade)\b[^.?!]{0,30}\b(obdachlos|wohnungslos)\b`),
+				re(`^\W*((ich )?bin|wir sind)\s+(jetzt\s+|seit \w+( \w+)?\s+)?(obdachlos|wohnungslos)\W*$`),
+				re(`^\W*(i am|i'?m|we are|we'?re)\s+(now\s+)?homeless\W*$|\b(became|become) homeless (today|tonight|yesterday)\b`),
 			}},
 			{intentInjection, []pattern{
 				re(`\bignor\w*\s+(\w+\s+){0,3}(anweisungen|instruktionen|regeln|vorgaben|instructions|rules|prompts?|guidelines)\b`),
