@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -161,7 +162,7 @@ var aspectHeadings = map[aspect]pattern{
 // detectAspect returns what the question asks about, if it names an
 // aspect.
 func detectAspect(rules []aspectRule, text string) aspect {
-	folded := fold(text)
+	folded := fold(notAge(text))
 	for _, o := range aspectFirst {
 		if o.question.MatchString(folded) && (o.unless.re == nil || !o.unless.MatchString(folded)) {
 			return o.aspect
@@ -179,6 +180,23 @@ func detectAspect(rules []aspectRule, text string) aspect {
 	}
 	return aspectNone
 }
+
+// notAge drops the words "alter" that do not name an age: in a German
+// question written with capitals the noun is "Alter" ("Ab welchem Alter
+// …?"), and a lower-case "alter" is the adjective ("Mein alter Diesel darf
+// nicht in die Umweltzone": old); in English "alter" is a verb ("Can I
+// alter my application?").
+func notAge(text string) string {
+	if germanNouns(text) != nil {
+		text = adjectiveOld.ReplaceAllString(text, " ")
+	}
+	return verbAlter.ReplaceAllString(text, " ")
+}
+
+var (
+	adjectiveOld = regexp.MustCompile(`\balter\b`)
+	verbAlter    = regexp.MustCompile(`(?i)\balter\s+(my|the|a|an|your|our|their|his|her|it|this|that|these|those)\b`)
+)
 
 // aspectFirst are questions whose wording would match an earlier rule
 // than the one they ask: "Wie läuft die Anerkennung ab?" asks the
