@@ -154,27 +154,39 @@ func TestEvalBerlinCases(t *testing.T) {
 	expectKnown(t, cases, sharedIDs(t, berlinData, "service_id"), "Berlin service_id")
 }
 
-// The fresh Berlin probe: questions written in the nineteenth session
-// before they were first measured, to see how far the figures of the set
-// tuned on (berlin_colloquial.jsonl) hold for questions nobody tuned for.
-func TestEvalBerlinFreshProbe(t *testing.T) {
-	cases := readCases(t, "berlin_fresh_probe.jsonl")
-	if len(cases) < 40 {
-		t.Errorf("%d cases, want at least 40", len(cases))
+// The Berlin probes: questions written before they were first measured —
+// the fresh probe in the nineteenth session, the held-out probe in the
+// thirty-seventh (services that neither earlier set asks about) — to see
+// how far the figures of the set tuned on (berlin_colloquial.jsonl) hold
+// for questions nobody tuned for.
+func TestEvalBerlinProbes(t *testing.T) {
+	for _, tt := range []struct {
+		file          string
+		cases, de, en int
+	}{
+		{"berlin_fresh_probe.jsonl", 40, 25, 10},
+		{"berlin_heldout_probe.jsonl", 40, 25, 8},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			cases := readCases(t, tt.file)
+			if len(cases) < tt.cases {
+				t.Errorf("%d cases, want at least %d", len(cases), tt.cases)
+			}
+			langs := map[string]int{}
+			for _, c := range cases {
+				langs[c.Lang]++
+			}
+			if langs["de"] < tt.de || langs["en"] < tt.en {
+				t.Errorf("languages %v, want at least %d German and %d English cases", langs, tt.de, tt.en)
+			}
+			for _, c := range cases {
+				if len(c.Expect) == 0 {
+					t.Errorf("%q: every probe case names its pages", c.Q)
+				}
+			}
+			expectKnown(t, cases, sharedIDs(t, berlinData, "service_id"), "Berlin service_id")
+		})
 	}
-	langs := map[string]int{}
-	for _, c := range cases {
-		langs[c.Lang]++
-	}
-	if langs["de"] < 25 || langs["en"] < 10 {
-		t.Errorf("languages %v, want at least 25 German and 10 English cases", langs)
-	}
-	for _, c := range cases {
-		if len(c.Expect) == 0 {
-			t.Errorf("%q: every probe case names its pages", c.Q)
-		}
-	}
-	expectKnown(t, cases, sharedIDs(t, berlinData, "service_id"), "Berlin service_id")
 }
 
 func TestEvalGenericHandoffCases(t *testing.T) {
