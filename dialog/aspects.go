@@ -187,7 +187,7 @@ func detectAspect(rules []aspectRule, text string) aspect {
 // nicht in die Umweltzone": old); in English "alter" is a verb ("Can I
 // alter my application?").
 func notAge(text string) string {
-	if germanNouns(text) != nil {
+	if adjectiveOld.MatchString(text) && germanNouns(text) != nil {
 		text = adjectiveOld.ReplaceAllString(text, " ")
 	}
 	return verbAlter.ReplaceAllString(text, " ")
