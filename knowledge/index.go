@@ -66,6 +66,10 @@ type KB struct {
 	// parts ("hundesteu" → "hund", "steu"), so a question that holds the
 	// compound names its parts too (see namedByParts).
 	titleCompounds map[uint32][]uint32
+	// titleActions maps the stem of each title word that names what is
+	// done with a service to whether it is the first thing done
+	// ("beantragen") or a later one ("verlängern"; see actions.go).
+	titleActions map[uint32]action
 	// titlePages lists, per term id, the pages whose title holds it, so a
 	// page a question names by its title is always a candidate.
 	titlePages map[uint32][]int32
@@ -395,6 +399,7 @@ func (kb *KB) initPools() {
 func (kb *KB) computeTitleWords(cache termCache) {
 	kb.titleWords = make([][][]uint32, len(kb.pages))
 	kb.titleKind = make([]int, len(kb.pages))
+	kb.titleActions = make(map[uint32]action)
 	for pi := range kb.pages {
 		if kb.isCopy(pi) {
 			continue // found through the page it copies
@@ -414,6 +419,9 @@ func (kb *KB) computeTitleWords(cache termCache) {
 				}
 				if len(ids) > 0 {
 					out = append(out, ids)
+					if a := actionOf(w.folded); a != actionNone {
+						kb.titleActions[ids[0]] = a
+					}
 				}
 			}
 			return out

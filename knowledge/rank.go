@@ -377,6 +377,17 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 			// beantragen"): the one whose own words the question names
 			// when it names none of the other's.
 			forC, forTop = nt == 0 && nc > 0, nt > 0 && nc == 0
+			if nt == 0 && nc == 0 && kb.ownAction(top.page, sc) == actionLater && kb.ownAction(c.page, st) == actionFirst {
+				// Naming neither, the question more likely asks for what
+				// is done first with the service ("Wie bekomme ich einen
+				// Aufenthaltstitel?": "… beantragen", not "…
+				// verlängern"). Only likelier: the two trade places and
+				// scores, so the doubt between them stays what it was and
+				// the other stays an alternative to ask about.
+				top.fused, c.fused = c.fused, top.fused
+				promote(list, j)
+				return
+			}
 		}
 		switch {
 		case forC:

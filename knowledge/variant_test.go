@@ -180,3 +180,60 @@ func TestWholeTitleAfterKind(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstActionByDefault: between two pages of one service that differ
+// only in what is done with it ("… beantragen", "… verlängern"), a
+// question that names neither action asks for the first; the two keep
+// their scores between them (the first hit decides over nothing), so the
+// engine may still ask which is meant. A question that names the later
+// action gets it.
+func TestFirstActionByDefault(t *testing.T) {
+	kb := buildPages(t, []Page{
+		{ID: "beantragen", Title: "Aufenthaltserlaubnis zum Studium beantragen", Language: "de", Sections: desc(
+			"Für ein Studium in Deutschland brauchen Sie eine Aufenthaltserlaubnis. Den Antrag stellen Sie bei der Ausländerbehörde.")},
+		{ID: "verlaengern", Title: "Aufenthaltserlaubnis zum Studium verlängern", Language: "de", Sections: desc(
+			"Ihre Aufenthaltserlaubnis zum Studium verlängern Sie bei der Ausländerbehörde, bevor sie abläuft. Die Aufenthaltserlaubnis zum Studium " +
+				"gilt höchstens zwei Jahre; für das Studium bringen Sie die Immatrikulationsbescheinigung mit. Eine Aufenthaltserlaubnis zum Studium " +
+				"wird verlängert, solange das Studium ordnungsgemäß verläuft.")},
+		{ID: "pass-neu", Title: "Reisepass ausstellen", Language: "de", Sections: desc(
+			"Einen neuen Reisepass stellt das Bürgeramt aus. Die Herstellung des Reisepasses dauert vier Wochen.")},
+		{ID: "pass-verlust", Title: "Reisepass - Verlust melden", Language: "de", Sections: desc(
+			"Ist Ihr Reisepass weg, melden Sie den Verlust. Einen neuen Reisepass beantragen Sie danach wie jeden Reisepass.")},
+	})
+	for _, tc := range []struct{ q, want string }{
+		{"Wie bekomme ich eine Aufenthaltserlaubnis zum Studium?", "beantragen"},
+		{"Aufenthaltserlaubnis zum Studium verlängern", "verlaengern"},
+		{"Reisepass verloren", "pass-verlust"},
+	} {
+		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
+		if len(hits) == 0 || hits[0].Page.ID != tc.want {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
+		}
+	}
+	hits := search(t, kb, Query{Text: "Wie bekomme ich eine Aufenthaltserlaubnis zum Studium?", Language: "de"})
+	if len(hits) > 1 && (len(hits[0].DecidedOver) > 0 || hits[1].Score > hits[0].Score) {
+		t.Errorf("first hit %s decided over %v with score %.3f, second %.3f: want the two to keep their doubt", hits[0].Page.ID, hits[0].DecidedOver, hits[0].Score, hits[1].Score)
+	}
+}
+
+func TestActionOf(t *testing.T) {
+	for _, tc := range []struct {
+		word string
+		want action
+	}{
+		{"beantragen", actionFirst},
+		{"anmeldung", actionFirst},
+		{"erteilung", actionFirst},
+		{"neuerteilung", actionLater},
+		{"verlangern", actionLater},
+		{"abmeldung", actionLater},
+		{"verlust", actionLater},
+		{"renewal", actionLater},
+		{"apply", actionFirst},
+		{"reisepass", actionNone},
+	} {
+		if got := actionOf(tc.word); got != tc.want {
+			t.Errorf("actionOf(%q) = %d, want %d", tc.word, got, tc.want)
+		}
+	}
+}

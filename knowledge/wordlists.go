@@ -16,6 +16,8 @@ type wordTables struct {
 	modifiers      map[string]bool // folded compound modifiers, not indexed as parts
 	germanWords    map[string]bool // folded words of the German lexicon (language evidence)
 	weak           map[string]bool // folded generic request verbs, weighed less in questions
+	firstActions   []string        // folded starts of words for the first thing done with a service
+	laterActions   []string        // folded starts of words for a later thing done with it
 }
 
 // tables returns the parsed embedded word lists. They never change after
@@ -28,6 +30,8 @@ var tables = sync.OnceValue(func() *wordTables {
 		modifiers:    readWordSet("wordlists/compound_modifiers_de.txt"),
 		germanWords:  make(map[string]bool),
 		weak:         readWordSet("wordlists/weak.txt"),
+		firstActions: readWordList("wordlists/actions_first.txt"),
+		laterActions: readWordList("wordlists/actions_later.txt"),
 	}
 	for _, w := range lexiconFileWords("lexicon/de.txt") {
 		// Short words of the German lexicon are often English ("id",
