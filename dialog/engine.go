@@ -339,6 +339,15 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 		r.Decision.Candidates = candidates
 		return r, nil
 	}
+	if len(hits) > 1 && conf < e.cfg.HandoffThreshold && slices.Contains(hits[0].Siblings, hits[1].Page.ID) &&
+		!sameService(hits[0].Page, hits[1].Page) && hits[1].Page.Language == hits[0].Page.Language {
+		// Unsure of the page, but the question names the family of
+		// services the two belong to ("Ich ziehe mit meinem Pitbull in
+		// einen anderen Bezirk": "Gefährlicher Hund - Abmeldung" or
+		// "Ummeldung"): the citizen can say which, or ask for a person.
+		return e.clarify(r, p, hits[0], hits[1], question, conf, candidates,
+			append(reasons, fmt.Sprintf("confidence %.2f below handoff threshold %.2f, but the question names the family of the two best services", conf, e.cfg.HandoffThreshold))), nil
+	}
 	if len(hits) == 0 || conf < e.cfg.HandoffThreshold {
 		if why := outOfScope(hits, ev); why != "" {
 			r = e.scope(r, p, p.NothingFound, append(reasons, why)...)
@@ -355,17 +364,7 @@ func (e *Engine) answer(ctx context.Context, question, lang string, t Turn, r Re
 	}
 	top := hits[0]
 	if second, ok := e.closeSecond(hits, lang); ok {
-		r.Text = p.Clarify
-		r.QuickReplies = []conversation.QuickReply{
-			{Label: top.Page.Title, Payload: top.Page.Title},
-			{Label: second.Page.Title, Payload: second.Page.Title},
-			{Label: p.PersonButton, Payload: p.PersonButton},
-		}
-		r.Context.Candidates = []string{top.Page.ID, second.Page.ID}
-		r.Context.LastQuestion = question
-		r.Decision = conversation.Decision{Kind: KindClarify, Confidence: conf,
-			Reasons: append(reasons, "two different services score within the clarify margin"), Candidates: candidates}
-		return r, nil
+		return e.clarify(r, p, top, second, question, conf, candidates, append(reasons, "two different services score within the clarify margin")), nil
 	}
 	c := base
 	c.page, c.hit, c.conf, c.reasons, c.candidates, c.prepared = top.Page, &top, conf, reasons, candidates, prepared
@@ -604,6 +603,20 @@ func (e *Engine) followUpPage(question, lang string, c conversation.Context) (*k
 		return page, true
 	}
 	return nil, false
+}
+
+// clarify asks which of two pages is meant, with a person offered.
+func (e *Engine) clarify(r Reply, p phrases, first, second knowledge.Hit, question string, conf float64, candidates []conversation.PageRef, reasons []string) Reply {
+	r.Text = p.Clarify
+	r.QuickReplies = []conversation.QuickReply{
+		{Label: first.Page.Title, Payload: first.Page.Title},
+		{Label: second.Page.Title, Payload: second.Page.Title},
+		{Label: p.PersonButton, Payload: p.PersonButton},
+	}
+	r.Context.Candidates = []string{first.Page.ID, second.Page.ID}
+	r.Context.LastQuestion = question
+	r.Decision = conversation.Decision{Kind: KindClarify, Confidence: conf, Reasons: reasons, Candidates: candidates}
+	return r
 }
 
 // closeSecond returns the second hit when it is a different service that

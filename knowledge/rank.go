@@ -401,6 +401,37 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 	top.decidedOver = over
 }
 
+// siblingWindowNamed is how many of the best candidates after the first
+// namedSiblings looks at.
+const siblingWindowNamed = 3
+
+// namedSiblings returns the ids of the candidates after the first (among
+// the next few) of the first's family of services (sameFamily) whose
+// shared title words the question names — a word, not an action
+// ("beantragen" is shared by half a city's titles) and not one most pages
+// hold. Their order decides nothing the question said.
+func (kb *KB) namedSiblings(list []*pageCand, inQuery map[uint32]bool) []string {
+	if len(list) < 2 {
+		return nil
+	}
+	q := kb.namedByParts(inQuery)
+	top := list[0].page
+	var out []string
+	for _, c := range list[1:min(len(list), 1+siblingWindowNamed)] {
+		if !kb.sameFamily(top, c.page) {
+			continue
+		}
+		sc := kb.titleSet(c.page)
+		for _, w := range kb.titleWords[top] {
+			if sc[w[0]] && !kb.everywhere(w[0]) && kb.titleActions[w[0]] == actionNone && (namedIn(q, w) || partNamed(q, w)) {
+				out = append(out, kb.pages[c.page].ID)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // everywhere reports whether most pages hold the term: a word such as the
 // city's name ("Gewerbe anmelden bei der Handelskammer Hamburg") tells no
 // page from another, so a question naming it names no variant.

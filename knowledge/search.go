@@ -54,6 +54,12 @@ type Hit struct {
 	// das?"), or the plain service of a variant it names. A clarifying
 	// question between them would ask what the question already says.
 	DecidedOver []string
+	// Siblings are the ids of pages among the next best that belong to
+	// this page's family of services (see sameFamily: "Tiere -
+	// Hundehaltung - … Anmeldung", "… Ummeldung", "… Abmeldung") by title
+	// words the question names: the question says which family it asks
+	// about, not which of them. Set on the first hit only.
+	Siblings []string
 	// Sections are the page's matching chunks, best first.
 	Sections []SectionHit
 	// Unknown are the question's content words the knowledge base does not
@@ -576,6 +582,9 @@ func (kb *KB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	for i, pc := range list {
 		hits[i] = kb.hit(pc, pq, cos, sectionOf)
 		hits[i].Unknown = unknown
+	}
+	if len(hits) > 0 {
+		hits[0].Siblings = kb.namedSiblings(list, inQuery)
 	}
 	return hits, nil
 }
