@@ -123,17 +123,12 @@ func TestVariantNamedBeyondPlainTitle(t *testing.T) {
 // anmelden" asks for over "Gewerbe anmelden").
 func TestWholeTitleNamed(t *testing.T) {
 	kb := buildPages(t, wholeTitlePages)
-	for _, tc := range []struct{ q, want string }{
+	wantFirstDE(t, kb, []firstCase{
 		{"neuen Personalausweis beantragen was brauche ich", "pa"},
 		{"neuen Personalausweis erhalten, Aufenthaltserlaubnis übertragen", "schweiz"},
 		{"Wie melde ich ein Gewerbe in Musterstadt an?", "gewerbe"},
 		{"Gewerbe bei der Handelskammer anmelden", "gewerbe-hk"},
-	} {
-		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
-		if len(hits) == 0 || hits[0].Page.ID != tc.want {
-			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
-		}
-	}
+	})
 }
 
 var wholeTitlePages = []Page{
@@ -200,16 +195,11 @@ func TestFirstActionByDefault(t *testing.T) {
 		{ID: "pass-verlust", Title: "Reisepass - Verlust melden", Language: "de", Sections: desc(
 			"Ist Ihr Reisepass weg, melden Sie den Verlust. Einen neuen Reisepass beantragen Sie danach wie jeden Reisepass.")},
 	})
-	for _, tc := range []struct{ q, want string }{
+	wantFirstDE(t, kb, []firstCase{
 		{"Wie bekomme ich eine Aufenthaltserlaubnis zum Studium?", "beantragen"},
 		{"Aufenthaltserlaubnis zum Studium verlängern", "verlaengern"},
 		{"Reisepass verloren", "pass-verlust"},
-	} {
-		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
-		if len(hits) == 0 || hits[0].Page.ID != tc.want {
-			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
-		}
-	}
+	})
 	hits := search(t, kb, Query{Text: "Wie bekomme ich eine Aufenthaltserlaubnis zum Studium?", Language: "de"})
 	if len(hits) > 1 && (len(hits[0].DecidedOver) > 0 || hits[1].Score > hits[0].Score) {
 		t.Errorf("first hit %s decided over %v with score %.3f, second %.3f: want the two to keep their doubt", hits[0].Page.ID, hits[0].DecidedOver, hits[0].Score, hits[1].Score)
@@ -234,6 +224,20 @@ func TestActionOf(t *testing.T) {
 	} {
 		if got := actionOf(tc.word); got != tc.want {
 			t.Errorf("actionOf(%q) = %d, want %d", tc.word, got, tc.want)
+		}
+	}
+}
+
+// firstCase is a question and the page it should find first.
+type firstCase struct{ q, want string }
+
+// wantFirstDE searches each German question and wants its page first.
+func wantFirstDE(t *testing.T, kb *KB, cases []firstCase) {
+	t.Helper()
+	for _, tc := range cases {
+		hits := search(t, kb, Query{Text: tc.q, Language: "de"})
+		if len(hits) == 0 || hits[0].Page.ID != tc.want {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, hitIDs(hits), tc.want)
 		}
 	}
 }
