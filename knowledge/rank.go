@@ -414,12 +414,15 @@ func (kb *KB) namedSiblings(list []*pageCand, inQuery map[uint32]bool) []string 
 	if len(list) < 2 {
 		return nil
 	}
-	q := kb.namedByParts(inQuery)
 	top := list[0].page
+	var q map[uint32]bool // the question's ids with their title parts, worked out at the first sibling
 	var out []string
 	for _, c := range list[1:min(len(list), 1+siblingWindowNamed)] {
 		if !kb.sameFamily(top, c.page) {
 			continue
+		}
+		if q == nil {
+			q = kb.namedByParts(inQuery)
 		}
 		sc := kb.titleSet(c.page)
 		for _, w := range kb.titleWords[top] {
