@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Near-duplicate pages. Many cities publish one service several times:
@@ -123,6 +124,13 @@ func findCopies(pages []Page, words wordingSource) []int32 {
 		}
 		for _, st := range strings.Fields(stems) {
 			add(byStem, lang+"\x00"+st, i)
+			// A compound and its shorter or longer form ("Zwangsehe" and
+			// "Zwangsverheiratung", "Alphabetisierung" and
+			// "Alphabetisierungskurse") share their first letters, not
+			// their stem.
+			if len(st) > compoundKeyLen {
+				add(byStem, lang+"\x00\x02"+st[:compoundKeyLen], i)
+			}
 		}
 	}
 	parent := make([]int, len(pages))
@@ -298,7 +306,9 @@ func rewordedTitle(a, b *copyInfo, w *wordings) bool {
 func ownWords(a, b *copyInfo, w *wordings) []int {
 	var own []int
 	for i, x := range a.content {
-		if slices.ContainsFunc(b.content, func(y string) bool { return spelledAlike(x, y) || stem(x, a.lang) == stem(y, b.lang) }) {
+		if slices.ContainsFunc(b.content, func(y string) bool {
+			return spelledAlike(x, y) || stem(x, a.lang) == stem(y, b.lang) || compoundAlike(a, x, b, y)
+		}) {
 			continue
 		}
 		if w != nil && !contrastWords[foldWord(x)] && sharesWording(a.content, i, b.content, w) {
@@ -307,6 +317,75 @@ func ownWords(a, b *copyInfo, w *wordings) []int {
 		own = append(own, i)
 	}
 	return own
+}
+
+// compoundKeyLen is the length of the stem prefix under which titles are
+// also compared, for compounds of one another (see compoundAlike).
+const compoundKeyLen = 6
+
+// minCompoundPart is the shortest part two compounds must share, and the
+// shortest part one may add at an end, to be one word (see compoundRest).
+const minCompoundPart = 5
+
+// minCompoundRest is the shortest part a compound may add at its start or
+// end: "Entsperrung" is not "Sperrung", "Abmeldung" not "Meldung".
+const minCompoundRest = 4
+
+// compoundRest reports whether two title words (lower case) may name one
+// thing as compounds — one is the other with a part added at its end
+// ("Alphabetisierung" and "Alphabetisierungskurse"), at its start
+// ("Formen" and "Schutzformen") or inside it ("Berufsbildung" and
+// "Berufsausbildung") — and returns the longer word and the part it adds,
+// without a linking s. Whether that part is what one page is about is left
+// to the caller (compoundAlike).
+func compoundRest(x, y string) (longer, rest string, ok bool) {
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	if len(x) < minCompoundPart || len(x) == len(y) {
+		return "", "", false
+	}
+	switch {
+	case strings.HasPrefix(y, x):
+		rest = strings.TrimPrefix(y[len(x):], "s")
+	case strings.HasSuffix(y, x):
+		rest = strings.TrimSuffix(y[:len(y)-len(x)], "s")
+	default:
+		p := 0
+		for p < len(x) && x[p] == y[p] {
+			p++
+		}
+		q := 0
+		for q < len(x) && x[len(x)-1-q] == y[len(y)-1-q] {
+			q++
+		}
+		if p < minCompoundPart-1 || q < minCompoundPart || p+q < len(x) {
+			return "", "", false
+		}
+		return y, y[min(p, len(x)-q) : len(y)-q], true // inside: "aus" in "Berufsausbildung"
+	}
+	return y, rest, len(rest) >= minCompoundRest
+}
+
+// compoundAlike reports whether title words x of a and y of b are one
+// thing as compounds (compoundRest), the part the longer adds being no
+// more what its page is about than the other page's: "Nachhilfe" and
+// "Nachhilfeunterricht" over one text in two wordings, not "Führerschein"
+// and "Führerscheinentzug" when that text speaks of the Entzug throughout.
+func compoundAlike(a *copyInfo, x string, b *copyInfo, y string) bool {
+	longer, rest, ok := compoundRest(x, y)
+	if !ok || !utf8.ValidString(rest) {
+		return false
+	}
+	if len(rest) < minCompoundRest {
+		return true // a linking part inside the word
+	}
+	l, s := a, b
+	if y == longer {
+		l, s = b, a
+	}
+	st := stem(rest, l.lang)
+	return uses(l, rest, st) <= 2*uses(s, rest, st)
 }
 
 // sharesWording reports whether a phrase of up to maxWordingWords words of

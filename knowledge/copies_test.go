@@ -299,6 +299,31 @@ func TestRewordedPages(t *testing.T) {
 	})
 }
 
+// TestCompoundTitles: one page in two wordings whose titles are compounds
+// of one another is one page, found although the titles share no stem; a
+// compound that adds a prefix ("Entsperrung") or the thing its text is
+// about ("Alphabetisierungsprüfung") names a page of its own.
+func TestCompoundTitles(t *testing.T) {
+	text := func(s string) []Section { return []Section{{Kind: SectionDescription, Text: s}} }
+	exam := strings.NewReplacer("Ein Einstieg", "Eine Prüfung", "die erste Beratung", "die erste Prüfung", "Ein Kurs kostet", "Eine Prüfung kostet").Replace(alphabet2)
+	checkCopyPairs(t, []copyPair{
+		{"a compound with one part more", Page{Title: "Alphabetisierung", Sections: text(alphabet)},
+			Page{Title: "Alphabetisierungskurse", Sections: text(alphabet2)}, true},
+		{"a compound with a part inside", Page{Title: "Schulische Berufsbildung", Sections: text(alphabet)},
+			Page{Title: "Schulische Berufsausbildung", Sections: text(alphabet2)}, true},
+		{"a prefix that turns it round", Page{Title: "Sperrung des Lernportals", Sections: text(alphabet)},
+			Page{Title: "Entsperrung des Lernportals", Sections: text(alphabet2)}, false},
+		{"a part its text is about", Page{Title: "Alphabetisierung", Sections: text(alphabet)},
+			Page{Title: "Alphabetisierungsprüfung", Sections: text(exam)}, false},
+	})
+}
+
+// Texts of TestCompoundTitles: one page in two wordings.
+const (
+	alphabet  = "Viele Erwachsene in Deutschland können nicht gut genug lesen und schreiben. In Alphabetisierungskursen lernen Sie Schritt für Schritt lesen und schreiben. Die Kurse finden in kleinen Gruppen am Vormittag oder am Samstag statt. Sie können jederzeit beginnen, und die erste Beratung ist kostenlos. Fragen Sie bei der Volkshochschule, die auch Kurse im Internet anbietet. Ein Kurs kostet 2 Euro pro Stunde; mit dem München-Pass ist er kostenlos."
+	alphabet2 = "Sehr viele Erwachsene in Deutschland sind nicht in der Lage, gut genug zu lesen und zu schreiben. Im Alphabetisierungskurs lernen Sie Schritt für Schritt das Lesen und das Schreiben. Kurse werden in kleinen Gruppen am Vormittag oder am Samstag angeboten. Ein Einstieg ist jederzeit möglich, und die erste Beratung kostet nichts. Bitte fragen Sie bei der Volkshochschule, wo es Kurse auch im Internet gibt. Ein Kurs kostet 2 Euro pro Stunde und ist mit dem München-Pass kostenlos."
+)
+
 // Texts of TestRewordedPages: one page in two wordings, and two services.
 const (
 	literacy    = "Many adults in Germany cannot read and write well enough. Literacy courses help you to learn reading and writing step by step. The courses take place in small groups in the evening or on Saturdays. You can start at any time and the first consultation is free. Ask at the adult education centre, which also offers courses online. A course costs 2 euros per lesson; with a Munich pass it is free of charge."
