@@ -248,9 +248,10 @@ func generalTitle(title, other string) bool {
 //     Berufsqualifikationen - Apotheker/in" and "- Arzt/Ärztin"), and
 //   - have titles that say one thing (rewordedTitle): they share at least
 //     rewordTitleShare of their words, a word counting as shared when the
-//     other title has it in another spelling ("centres", "centers") or, by
-//     the dictionary, in another word ("vacations", "holidays"; see
-//     wordings.go); not both titles have a word of their own left
+//     other title has it in another spelling ("centres", "centers"), as a
+//     compound of it ("Alphabetisierung", "Alphabetisierungskurse"; see
+//     compoundAlike) or, by the dictionary, in another word ("vacations",
+//     "holidays"; see wordings.go); not both titles have a word of their own left
 //     ("Eheurkunde" / "Lebenspartnerschaftsurkunde", "Güterichter in
 //     Zivilprozessverfahren" / "in der Fachgerichtsbarkeit"; stop words
 //     are no words of their own: "Kosten für die Kinderbetreuung" and
