@@ -381,12 +381,10 @@ func compoundAlike(a *copyInfo, x string, b *copyInfo, y string) bool {
 	if len(rest) < minCompoundRest {
 		return true // a linking part inside the word
 	}
-	l, s := a, b
 	if y == longer {
-		l, s = b, a
+		return !speaksOfMore(b, a, rest)
 	}
-	st := stem(rest, l.lang)
-	return uses(l, rest, st) <= 2*uses(s, rest, st)
+	return !speaksOfMore(a, b, rest)
 }
 
 // sharesWording reports whether a phrase of up to maxWordingWords words of
@@ -434,12 +432,18 @@ func namesOwnThing(a, b *copyInfo, own []int) bool {
 		if len(w) < 3 {
 			continue
 		}
-		st := stem(w, a.lang)
-		if ua, ub := uses(a, w, st), uses(b, w, st); ua > 2*ub {
+		if speaksOfMore(a, b, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// speaksOfMore reports whether a's text uses word w (in some form, see
+// uses) more than twice as often as b's: w is what a is about.
+func speaksOfMore(a, b *copyInfo, w string) bool {
+	st := stem(w, a.lang)
+	return uses(a, w, st) > 2*uses(b, w, st)
 }
 
 // uses counts the words of ci's text that are w in some form (see
