@@ -1029,6 +1029,46 @@ func testDesk(t *testing.T, backend string) {
 		}
 	})
 
+	t.Run("an entry ahead of its record is kept", func(t *testing.T) {
+		f := newFixture(t, backend, testConfig())
+		f.online(t, "erika")
+		run(t, f.desk)
+		// The moment inside Request between its index write and its record
+		// update: the entry is there, the record does not wait yet.
+		f.conv(t, "c1", conversation.ChannelWeb, "de", "Hallo")
+		if _, err := f.queue.Enqueue(ctx, "c1", f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		testtime.WaitFor(t, 5*time.Second, "the watcher to own c1", func() bool { return slices.Contains(f.desk.Watching(), "c1") })
+		if w, err := f.desk.Waiting(ctx); err != nil || len(w) != 0 {
+			t.Errorf("waiting = %v, %v; want none until the record waits", summaryIDs(w), err)
+		}
+		time.Sleep(5 * f.cfg.WatchInterval) // several watcher rounds
+		if !slices.Contains(f.desk.Watching(), "c1") {
+			t.Error("the watcher dropped an entry whose request is under way")
+		}
+		if es, _ := f.queue.Waiting(ctx); !slices.Equal(entryIDs(es), []string{"c1"}) {
+			t.Errorf("queue holds %v, want c1", entryIDs(es))
+		}
+		f.request(t, "c1", "Hallo") // the record update lands
+		if w, err := f.desk.Waiting(ctx); err != nil || !slices.Equal(summaryIDs(w), []string{"c1"}) {
+			t.Errorf("waiting = %v, %v; want c1", summaryIDs(w), err)
+		}
+
+		// A request that failed half-way: past requestGrace its entry is stale.
+		f.conv(t, "c2", conversation.ChannelWeb, "de", "Hallo")
+		if _, err := f.queue.Enqueue(ctx, "c2", f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(requestGrace + time.Second)
+		f.online(t, "erika")
+		testtime.WaitFor(t, 5*time.Second, "the stale entry to go", func() bool {
+			_, _ = f.desk.Waiting(ctx)
+			es, _ := f.queue.Waiting(ctx)
+			return !slices.Contains(entryIDs(es), "c2")
+		})
+	})
+
 	t.Run("wait estimate", func(t *testing.T) {
 		f := newFixture(t, backend, testConfig())
 		f.online(t, "erika")

@@ -82,9 +82,10 @@ func shorten(s string, n int) string {
 
 // collect reads the records of entries, keeps those in status want and
 // repairs the index for the others (stale entries).
-func (d *Desk) collect(ctx context.Context, op string, ids []string, keep func(conversation.Conversation) bool) ([]Summary, error) {
+func (d *Desk) collect(ctx context.Context, op string, es []Entry, keep func(conversation.Conversation) bool) ([]Summary, error) {
 	out := []Summary{}
-	for _, id := range ids {
+	for _, e := range es {
+		id := e.ConversationID
 		c, err := d.store.Get(ctx, id)
 		if errors.Is(err, conversation.ErrNotFound) {
 			if err := d.queue.Drop(ctx, id); err != nil {
@@ -96,7 +97,9 @@ func (d *Desk) collect(ctx context.Context, op string, ids []string, keep func(c
 			return nil, fmt.Errorf("handoff: %s: %w", op, err)
 		}
 		if !keep(c) {
-			d.reconcile(ctx, c)
+			if !d.ahead(c, e) {
+				d.reconcile(ctx, c)
+			}
 			continue
 		}
 		out = append(out, d.summary(ctx, c))
@@ -104,12 +107,24 @@ func (d *Desk) collect(ctx context.Context, op string, ids []string, keep func(c
 	return out, nil
 }
 
-func entryList(es []Entry) []string {
-	ids := make([]string, len(es))
-	for i, e := range es {
-		ids[i] = e.ConversationID
+// requestGrace is how long an index entry may be ahead of its record.
+// Request writes the index first and the record right after, so for a
+// moment a new entry points at a record that does not show the request yet;
+// an instance that dropped it then would lose a waiting citizen from the
+// line. Past requestGrace the request is taken to have failed half-way and
+// the entry is stale.
+const requestGrace = 30 * time.Second
+
+// ahead reports whether entry e was written by a request that its record c
+// does not show yet (and that is recent enough to be still under way).
+func (d *Desk) ahead(c conversation.Conversation, e Entry) bool {
+	if e.Since.IsZero() {
+		return false
 	}
-	return ids
+	if c.Handoff != nil && !c.Handoff.Requested.Before(e.Since) {
+		return false // the record holds this request or a later one
+	}
+	return d.now().Sub(e.Since) < requestGrace
 }
 
 // Waiting lists the conversations waiting for a caseworker, first first,
@@ -119,7 +134,7 @@ func (d *Desk) Waiting(ctx context.Context) ([]Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handoff: waiting: %w", err)
 	}
-	out, err := d.collect(ctx, "waiting", entryList(es), func(c conversation.Conversation) bool {
+	out, err := d.collect(ctx, "waiting", es, func(c conversation.Conversation) bool {
 		return c.Status == conversation.StatusWaiting
 	})
 	for i := range out {
@@ -134,7 +149,7 @@ func (d *Desk) Tickets(ctx context.Context) ([]Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handoff: tickets: %w", err)
 	}
-	return d.collect(ctx, "tickets", entryList(es), func(c conversation.Conversation) bool {
+	return d.collect(ctx, "tickets", es, func(c conversation.Conversation) bool {
 		return c.Status == conversation.StatusTicket
 	})
 }
@@ -157,14 +172,14 @@ func (d *Desk) claimed(ctx context.Context, caseworker string) ([]Summary, error
 	if err != nil {
 		return nil, fmt.Errorf("handoff: claimed: %w", err)
 	}
-	var ids []string
+	var es []Entry
 	for id, cw := range m {
 		if caseworker == "" || cw == caseworker {
-			ids = append(ids, id)
+			es = append(es, Entry{ConversationID: id})
 		}
 	}
-	slices.Sort(ids)
-	out, err := d.collect(ctx, "claimed", ids, func(c conversation.Conversation) bool {
+	slices.SortFunc(es, func(a, b Entry) int { return strings.Compare(a.ConversationID, b.ConversationID) })
+	out, err := d.collect(ctx, "claimed", es, func(c conversation.Conversation) bool {
 		return c.Status == conversation.StatusClaimed && (caseworker == "" || c.Assignee == caseworker)
 	})
 	slices.SortStableFunc(out, func(a, b Summary) int { return a.Claimed.Compare(b.Claimed) })

@@ -160,6 +160,9 @@ func (d *Desk) check(ctx context.Context, e Entry, unstaffed bool) error {
 		return err
 	}
 	if c.Status != conversation.StatusWaiting {
+		if d.ahead(c, e) {
+			return nil // its request is still being written: look again next round
+		}
 		d.reconcile(ctx, c)
 		d.disown(e.ConversationID)
 		return nil
