@@ -107,26 +107,6 @@ func (d *Desk) collect(ctx context.Context, op string, es []Entry, keep func(con
 	return out, nil
 }
 
-// requestGrace is how long an index entry may be ahead of its record.
-// Request writes the index first and the record right after, so for a
-// moment a new entry points at a record that does not show the request yet;
-// an instance that dropped it then would lose a waiting citizen from the
-// line. Past requestGrace the request is taken to have failed half-way and
-// the entry is stale.
-const requestGrace = 30 * time.Second
-
-// ahead reports whether entry e was written by a request that its record c
-// does not show yet (and that is recent enough to be still under way).
-func (d *Desk) ahead(c conversation.Conversation, e Entry) bool {
-	if e.Since.IsZero() {
-		return false
-	}
-	if c.Handoff != nil && !c.Handoff.Requested.Before(e.Since) {
-		return false // the record holds this request or a later one
-	}
-	return d.now().Sub(e.Since) < requestGrace
-}
-
 // Waiting lists the conversations waiting for a caseworker, first first,
 // with positions.
 func (d *Desk) Waiting(ctx context.Context) ([]Summary, error) {
