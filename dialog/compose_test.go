@@ -113,6 +113,25 @@ func TestDetectAspect(t *testing.T) {
 		"Für welche Frauen sind die Frauenhäuser gedacht?":           aspectEligibility,
 		"Für welche Schäden gilt die Haftpflichtversicherung?":       aspectNone,
 		"For whom is the language café intended?":                    aspectEligibility,
+		// An attributive "persönlich" names a thing, not the way to go.
+		"Wer wird bei der persönlichen Anhörung anwesend sein?": aspectNone,
+		"Muss ich persönlich erscheinen?":                       aspectOnline,
+		// "addressed" is no address; "unbefristet" no deadline.
+		"Which target group is addressed by the programme?":       aspectEligibility,
+		"What is the address of the immigration office?":          aspectPlace,
+		"Kann ein unbefristetes Aufenthaltsrecht verloren gehen?": aspectNone,
+		"Welche Kündigungsfrist gilt für mich?":                   aspectDeadline,
+		// Who helps asks where to turn; who receives help, who may.
+		"Wer kann mir bei der Registrierung helfen?":             aspectPlace,
+		"Who can offer support if I disagree with the decision?": aspectPlace,
+		"Who can receive support from the youth office?":         aspectEligibility,
+		"Wer kann Unterstützung vom Amt für Jugend erhalten?":    aspectEligibility,
+		"For which pupils is there a special payment?":           aspectEligibility,
+		// A phone as a thing, rules that apply, a court that reaches a decision.
+		"What are the two different cell phone contracts?":  aspectNone,
+		"What is the phone number of the citizens' office?": aspectContact,
+		"What rules apply to cyclists?":                     aspectNone,
+		"What if the court reaches a different decision?":   aspectNone,
 	}
 	for q, want := range tests {
 		if got := detectAspect(rules, q); got != want {
