@@ -65,6 +65,12 @@ const (
 	timeSpan = `(` + span + `|\b(ein|eine|einen|einem|einer|halbe?n?|a|an|one|half an?)\s+(werk)?(tag|woche|monat|jahr|stunde|day|week|month|year|hour)s?\b|\d+\s*(stunden|hours))`
 )
 
+// whoHelps asks who helps, offers or gives something ("Wer kann mir bei
+// der Registrierung helfen?", "Who can offer support if …?"): where to
+// turn, not who is eligible — the place rule holds it, before the
+// eligibility rule's "wer kann" / "who can" ("Who can receive support?").
+const whoHelps = `(\bwer (kann|koennte|wird|soll)\b.{0,60}\b(helfen|weiterhelfen|unterstuetzung bieten|unterstuetzen|beraten|anbieten|geben)\b|\bwer (hilft|unterstuetzt|beraet)\b|\bwho (can|could|will|should)\b.{0,40}\b(help|offer|provide|give|advise|assist)\b|\bwho (can|could|will|should) support\b|\bwho (helps|offers|provides|supports|advises)\b)`
+
 // newAspectRules are checked in order: the first whose question pattern
 // matches decides (a question about the fee of an appointment asks the
 // fee).
@@ -101,7 +107,7 @@ func newAspectRules() []aspectRule {
 			[]knowledge.SectionKind{knowledge.SectionContact},
 			re(`(telefon|\btel\b|\+49|\b0\d{2,5}[ /-]?\d{3,}|\b11[02]\b|notruf|@|e-?mail|kontakt|wenden sie sich|sich an .* wenden|in verbindung|beratungsstelle|phone|\bfax\b|contact|emergency number|get in touch|turn to|advice cent)`)},
 		{aspectPlace,
-			re(`(\bwo\b|wohin|bei wem|an wen|\bwer (kann|koennte|wird|soll)\b.{0,60}\b(helfen|weiterhelfen|unterstuetzung (bieten|geben|anbieten)|unterstuetzen|beraten|anbieten|geben)\b|\bwer (hilft|unterstuetzt|beraet)\b|\bwho (can|could|will|should) (support|help)\b|\bwho (can|could|will|should)\b.{0,40}\b(help|offer|provide|give|advise|assist)\b|\bwho (helps|offers|provides|supports|advises)\b|adresse|welche(s|r|m)? (amt|stelle|behoerde|buero)|zustaendig|\bwhere\b|\baddress(es)?\b|which (office|authority|department)|who is responsible|responsible for|to whom)`),
+			re(`(\bwo\b|wohin|bei wem|an wen|` + whoHelps + `|adresse|welche(s|r|m)? (amt|stelle|behoerde|buero)|zustaendig|\bwhere\b|\baddress(es)?\b|which (office|authority|department)|who is responsible|responsible for|to whom)`),
 			[]knowledge.SectionKind{knowledge.SectionContact},
 			re(`(strasse|str\.|platz\b|\bweg\b|\ballee\b|\d{5}|\braum\b|zimmer|etage|gebaeude|\bamt\b|(bezirks|standes|finanz|sozial|jugend|gesundheits|melde|ordnungs|landrats|zoll|bau|auslaender|kataster|arbeits|versorgungs|umwelt|schul|fund|verkehrs)(amt|aemter|aemtern|amtes)\b|kammer(n)?\b|buero|behoerde|stelle|zustaendig(e[nrs]?)?\b|buergeramt|rathaus|gemeinde|kommune|schule\b|klinik|krankenhaus|arztpraxis|krankenkasse|\bgeschaeft(e|en)?\b|laden|markt|\bportal|\bapp\b|vor ort|beratungsstelle|\bberatung\b|zentrum|landratsamt|jobcenter|\bverein\b|webseite|internetseite|homepage|website|wenden sie sich|street|room|floor|building|office|authority|responsible|town hall|city hall|municipality|school\b|clinic|hospital|doctor.s (office|practice)|insurance compan|stores?\b|shops?\b|market|counsel+ing|advice cent|\bcent(re|er)\b|contact point|online|www\.|https?:)`)},
 		{aspectOnline,
