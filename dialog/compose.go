@@ -1511,12 +1511,13 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 }
 
 // appendSentence adds a sentence to an answer: after a space, or on a line
-// of its own when the text before it does not end a sentence (a heading or
-// a label line of the page such as "Links im Internet" or "Gültigkeitsdauer:
-// 6 Jahre"), so that a heading is never glued onto the next sentence.
+// of its own when the text before it or the line itself does not end a
+// sentence (a heading or a label line of the page such as "Links im
+// Internet" or "Gültigkeitsdauer: 6 Jahre", the lines of an address), so
+// that a heading is never glued onto the sentence before or after it.
 func appendSentence(b *strings.Builder, s string) {
 	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-		if endsSentence(b.String()) {
+		if endsSentence(b.String()) && endsSentence(s) {
 			b.WriteString(" ")
 		} else {
 			b.WriteString("\n")
@@ -1667,6 +1668,97 @@ func withDeadline(page *knowledge.Page, ps pageSentences, q question, p passage,
 		return out
 	}
 	return p
+}
+
+// contactExtra is how far an answer may exceed its budget to add the
+// page's contact block (see withContact).
+const contactExtra = 350
+
+// reachLine matches a line that tells how to reach a place or a person
+// (folded text): a contact line (contactLine), an e-mail or a web address.
+var reachLine = re(`(@[\p{L}\d-]+\.|www\.|https?:)`)
+
+// withContact adds the page's contact block to an answer to where to go
+// or whom to turn to: "Wo befindet sich das Verwaltungsgericht?" is
+// answered by the court's address, "An wen kann ich mich wenden?" by the
+// counselling office's name and e-mail, which pages list as a block of
+// short lines after the text that the question's words pick. It adds the
+// block (its name line and the lines that reach it, in the page's order,
+// as far as contactExtra more than the budget allows) when the passage
+// holds no line of one; of several blocks, the one that holds most of the
+// question, the first of equals.
+func withContact(ps pageSentences, q question, p passage, lim composeLimits) passage {
+	if q.aspect != aspectPlace && q.aspect != aspectContact || lim.sentences != 0 || len(p.sentences) == 0 {
+		return p
+	}
+	chars := 0
+	for _, s := range p.sentences {
+		if !s.heading && (s.contact || reachLine.MatchString(s.folded)) {
+			return p
+		}
+		chars += len([]rune(s.text))
+	}
+	first, last := p.sentences[0], p.sentences[len(p.sentences)-1]
+	before := func(a, b sentence) bool { return a.section < b.section || a.section == b.section && a.pos < b.pos }
+	var best []sentence
+	bestHits := -1
+	for _, sents := range ps {
+		for j := 0; j < len(sents); {
+			short := func(s sentence) bool {
+				return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
+			}
+			if !short(sents[j]) {
+				j++
+				continue
+			}
+			k := j
+			reach := false
+			for k < len(sents) && short(sents[k]) {
+				reach = reach || sents[k].contact || reachLine.MatchString(sents[k].folded)
+				k++
+			}
+			block := sents[j:k]
+			j = k
+			if !reach || len(block) < 2 || !before(block[len(block)-1], first) && !before(last, block[0]) {
+				continue
+			}
+			hits := make([]bool, len(q.concepts))
+			for _, s := range block {
+				q.matched(s, hits)
+			}
+			n := 0
+			for _, h := range hits {
+				if h {
+					n++
+				}
+			}
+			if n > bestHits {
+				best, bestHits = block, n
+			}
+		}
+	}
+	if best == nil {
+		return p
+	}
+	var add []sentence
+	for _, s := range best {
+		n := len([]rune(s.text))
+		if chars+n > lim.chars+contactExtra {
+			break
+		}
+		chars += n
+		add = append(add, s)
+	}
+	if len(add) < 2 || !slices.ContainsFunc(add, func(s sentence) bool { return s.contact || reachLine.MatchString(s.folded) }) {
+		return p
+	}
+	out := p
+	if before(add[0], first) {
+		out.sentences = append(add, p.sentences...)
+	} else {
+		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
+	}
+	return out
 }
 
 // verbFactor damps the weight of a German question's words that are not

@@ -168,6 +168,8 @@ func TestHeadingNotGluedToNextSentence(t *testing.T) {
 		{[]string{"Gültigkeitsdauer: 6 Jahre", "Bemerkung: unter 24 Jahre"}, "Gültigkeitsdauer: 6 Jahre\nBemerkung: unter 24 Jahre"},
 		{[]string{"Bitte bringen Sie mit:", "Ihren Ausweis."}, "Bitte bringen Sie mit: Ihren Ausweis."},
 		{[]string{`Er sagte „Ja.“`, "Dann ging er."}, `Er sagte „Ja.“ Dann ging er.`},
+		{[]string{"Die Ausreisefrist beträgt eine Woche.", "Anfechtung", "Sie können klagen."}, "Die Ausreisefrist beträgt eine Woche.\nAnfechtung\nSie können klagen."},
+		{[]string{"Das Gericht prüft die Entscheidung.", "Verwaltungsgericht München", "Bayerstraße 30"}, "Das Gericht prüft die Entscheidung.\nVerwaltungsgericht München\nBayerstraße 30"},
 	} {
 		var b strings.Builder
 		for _, p := range tc.parts {

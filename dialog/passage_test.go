@@ -117,6 +117,18 @@ func passagePages() []knowledge.Page {
 			"Für die Übersetzung im Betrieb vermittelt der Verein Dolmetscherinnen.",
 			"Dolmetscherinnen, Übersetzung, Praktikum, Rechte",
 		)},
+		{ID: "gericht", Title: "Verwaltungsgericht Musterstadt", Language: "de", URL: "https://www.musterstadt.example/gericht", Sections: desc(
+			"Das Verwaltungsgericht Musterstadt ist für den Regierungsbezirk zuständig.",
+			"Wenn ein Asylantrag abgelehnt wird, können Sie in der Regel beim Verwaltungsgericht dagegen klagen.",
+			"Das Gericht prüft die Entscheidung der Behörde.",
+			"Kommt das Gericht zu einer anderen Entscheidung, kann es die Behörde verpflichten, Ihnen Schutz zu gewähren.",
+			"Bestätigt es die Entscheidung, wird die Klage abgewiesen.",
+			"Für die Klage empfehlen wir Ihnen, sich von einer Fachanwältin oder einem Fachanwalt für Asylrecht beraten und vertreten zu lassen.",
+			"Die Beratung ist in vielen Fällen kostenlos, fragen Sie bei den Beratungsstellen für Geflüchtete nach.",
+			"Verwaltungsgericht Musterstadt",
+			"Bayerstraße 30",
+			"poststelle@vg.musterstadt.example",
+		)},
 		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
 			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
 			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
@@ -157,6 +169,37 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 			if !strings.Contains(r.Text, w) {
 				t.Errorf("%q:\n%s\nwant %q in the answer", tc.q, r.Text, w)
 			}
+		}
+	}
+}
+
+// TestPlaceAnsweredWithContactBlock: "where is it" and "whom do I turn
+// to" are answered with the page's contact block (the office's name, its
+// street, its e-mail) when the passage the question's words pick holds
+// none of it — each line of the block on a line of its own; a question
+// that asks neither gets no address.
+func TestPlaceAnsweredWithContactBlock(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	for _, tc := range []struct {
+		q       string
+		block   bool
+		inProse string
+	}{
+		{"Wo befindet sich das Verwaltungsgericht Musterstadt?", true, "ist für den Regierungsbezirk zuständig"},
+		{"An wen kann ich mich beim Verwaltungsgericht Musterstadt wenden?", true, ""},
+		{"Was prüft das Verwaltungsgericht Musterstadt?", false, "Das Gericht prüft die Entscheidung der Behörde."},
+	} {
+		r := askDE(t, e, tc.q)
+		if len(r.Sources) == 0 || r.Sources[0].PageID != "gericht" {
+			t.Errorf("%q: answered from %v, want gericht", tc.q, r.Sources)
+			continue
+		}
+		if tc.inProse != "" && !strings.Contains(r.Text, tc.inProse) {
+			t.Errorf("%q:\n%s\nwant %q in the answer", tc.q, r.Text, tc.inProse)
+		}
+		has := strings.Contains(r.Text, "\nBayerstraße 30\npoststelle@vg.musterstadt.example")
+		if has != tc.block {
+			t.Errorf("%q:\n%s\ncontact block shown: %v, want %v", tc.q, r.Text, has, tc.block)
 		}
 	}
 }
