@@ -154,7 +154,7 @@ func newAspectRules() []aspectRule {
 var aspectHeadings = map[aspect]pattern{
 	aspectFees:        re(`(kosten|gebuehr|preis|entgelt|\bcosts?\b|\bfees?\b|prices?\b|charges)`),
 	aspectAge:         re(`(\balter\b|\bages?\b)`),
-	aspectDocuments:   re(`(unterlagen|dokumente|nachweise|mitbringen|documents|what to bring|paperwork)`),
+	aspectDocuments:   re(`(unterlagen|dokumente|nachweise|mitbringen|(brauch|benoetig)(st du|en sie)\s*:?$|documents|what to bring|paperwork|you (will )?need\s*:?$)`),
 	aspectDuration:    re(`(dauer|bearbeitungszeit|duration|processing time|how long)`),
 	aspectDeadline:    re(`(frist|deadline|time limit)`),
 	aspectHours:       re(`(oeffnungszeit|sprechzeit|servicezeit|opening (hours|times)|office hours)`),

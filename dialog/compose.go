@@ -663,9 +663,9 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			}
 			for j := 0; j < len(sents); j++ {
 				switch {
-				case listLead(sents, j) && (rule.question.MatchString(sents[j].folded) || ok && heading.MatchString(sents[j].folded)):
+				case (listLead(sents, j) || bareLists[q.aspect] && bareListLead(sents, j)) && (rule.question.MatchString(sents[j].folded) || ok && heading.MatchString(sents[j].folded)):
 					out[si][j].x[sfAspectSection] = 1
-					for k := j + 1; k < len(sents) && sents[k].item; k++ {
+					for k := j + 1; k < len(sents) && (sents[k].item || bareLists[q.aspect] && bareListLine(sents[k])); k++ {
 						out[si][k].x[sfAspectSection] = 1
 					}
 				case names(j):
@@ -867,6 +867,24 @@ func announces(text string) bool { return strings.HasSuffix(strings.TrimSpace(te
 func listLead(sents []sentence, j int) bool {
 	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && sents[j+1].item
 }
+
+// bareLists are the aspects whose answer is a list of things that pages
+// also write without bullets: what to bring, what one must meet. Other
+// aspects' leads ("Kostenlos:", "Telefon:") are followed by short lines
+// that are no list of the answer.
+var bareLists = map[aspect]bool{aspectDocuments: true, aspectEligibility: true}
+
+// bareListLead is listLead for a list with or without bullets: the lead
+// ends with ":" and the next line is an item or a line of a list written
+// without bullets (see listLine) — "Für den Termin brauchst Du:" before
+// "Reisepass und Geburtsurkunde", "Biometrisches Lichtbild".
+func bareListLead(sents []sentence, j int) bool {
+	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && (sents[j+1].item || bareListLine(sents[j+1]))
+}
+
+// bareListLine reports whether a sentence reads as a line of a list
+// written without bullets (see listLine).
+func bareListLine(s sentence) bool { return listLine(unit{scored: scored{sentence: s}}) }
 
 // headingLike reports whether a sentence reads as a heading inside a
 // section's text: a short line of a few words, not a list item, that does

@@ -129,6 +129,23 @@ func passagePages() []knowledge.Page {
 			"Bayerstraße 30",
 			"poststelle@vg.musterstadt.example",
 		)},
+		{ID: "registrierung", Title: "Registrierung nach Ankunft", Language: "de", URL: "https://www.musterstadt.example/registrierung", Sections: desc(
+			"Geflüchtete, die in privaten Wohnungen leben, werden beim Amt für Ausländerwesen registriert.",
+			"Die Registrierung läuft so ab:",
+			"1. Formular ausfüllen",
+			"Du füllst das Formular für eine vereinfachte Erst-Registrierung aus.",
+			"Ein paar Tage später bekommst Du per Post eine Bescheinigung.",
+			"2. Vorsprache beim Amt",
+			"Vereinbare einen persönlichen Vorsprache-Termin beim Amt über das Online-Terminsystem.",
+			"Werden keine Termine angezeigt, sind alle Termine ausgebucht.",
+			"Es werden regelmäßig neue Termine freigeschaltet.",
+			"Für den Vorsprache-Termin brauchst Du:",
+			"Reisepass und Geburtsurkunde",
+			"Falls vorhanden: Zuweisungsbescheid für den Landkreis",
+			"Biometrisches Lichtbild",
+			"3. Wohnsitz anmelden",
+			"Melde Deinen Wohnsitz bei Deiner Gemeinde an.",
+		)},
 		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
 			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
 			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
@@ -200,6 +217,23 @@ func TestPlaceAnsweredWithContactBlock(t *testing.T) {
 		has := strings.Contains(r.Text, "\nBayerstraße 30\npoststelle@vg.musterstadt.example")
 		if has != tc.block {
 			t.Errorf("%q:\n%s\ncontact block shown: %v, want %v", tc.q, r.Text, has, tc.block)
+		}
+	}
+}
+
+// TestDocumentsFromListWithoutBullets: what to bring is answered from the
+// list a lead announces ("Für den Termin brauchst Du:") also when the page
+// writes it without bullets.
+func TestDocumentsFromListWithoutBullets(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	q := "Welche Unterlagen werden für die Registrierung benötigt?"
+	r := askDE(t, e, q)
+	if len(r.Sources) == 0 || r.Sources[0].PageID != "registrierung" {
+		t.Fatalf("%q: answered from %v, want registrierung", q, r.Sources)
+	}
+	for _, w := range []string{"Reisepass und Geburtsurkunde", "Biometrisches Lichtbild"} {
+		if !strings.Contains(r.Text, w) {
+			t.Errorf("%q:\n%s\nwant %q in the answer", q, r.Text, w)
 		}
 	}
 }
