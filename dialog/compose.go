@@ -665,7 +665,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 				switch {
 				case (listLead(sents, j) || bareLists[q.aspect] && bareListLead(sents, j)) && (rule.question.MatchString(sents[j].folded) || ok && heading.MatchString(sents[j].folded)):
 					out[si][j].x[sfAspectSection] = 1
-					for k := j + 1; k < len(sents) && (sents[k].item || bareLists[q.aspect] && bareListLine(sents[k])); k++ {
+					for k := j + 1; k < len(sents) && (sents[k].item || bareLists[q.aspect] && listLine(sents[k])); k++ {
 						out[si][k].x[sfAspectSection] = 1
 					}
 				case names(j):
@@ -713,7 +713,7 @@ func questionList(flat []unit, q question) (lo, hi int) {
 	deg := make([]float64, len(q.concepts))
 	for i := 0; i+1 < len(flat); i++ {
 		u := flat[i]
-		if u.item || !announces(u.text) || flat[i+1].section != u.section || !listLine(flat[i+1]) {
+		if u.item || !announces(u.text) || flat[i+1].section != u.section || !listLine(flat[i+1].sentence) {
 			continue
 		}
 		clear(deg)
@@ -723,7 +723,7 @@ func questionList(flat []unit, q question) (lo, hi int) {
 			continue
 		}
 		best, lo, hi = sh, i, i+1
-		for hi+1 < len(flat) && listLine(flat[hi+1]) && flat[hi+1].section == u.section {
+		for hi+1 < len(flat) && listLine(flat[hi+1].sentence) && flat[hi+1].section == u.section {
 			hi++
 		}
 	}
@@ -817,14 +817,14 @@ func interrogative(folded string) string {
 // preposition ("An wen …", "Für wen …", "To whom …").
 var questionWord = regexp.MustCompile(`^(?:(?:an|fuer|bei|mit|von|zu|to|for|with|from|in|at|by|of) )?(wer|wen|wem|wessen|was|welche|welcher|welches|welchen|welchem|wie|wo|wohin|woher|wann|warum|wieso|weshalb|who|whom|whose|what|which|how|where|when|why)\b`)
 
-// listLine reports whether a unit reads as an entry of a list: a list
+// listLine reports whether a sentence reads as an entry of a list: a list
 // item, or a line of a list written without bullets — short, not ending
 // like a sentence ("Datum des Beschäftigungsbeginns").
-func listLine(u unit) bool {
-	if u.item {
+func listLine(s sentence) bool {
+	if s.item {
 		return true
 	}
-	t := strings.TrimSpace(u.text)
+	t := strings.TrimSpace(s.text)
 	return t != "" && len([]rune(t)) <= maxListLineChars && !strings.ContainsAny(t[len(t)-1:], ".!?:")
 }
 
@@ -879,12 +879,8 @@ var bareLists = map[aspect]bool{aspectDocuments: true, aspectEligibility: true}
 // without bullets (see listLine) — "Für den Termin brauchst Du:" before
 // "Reisepass und Geburtsurkunde", "Biometrisches Lichtbild".
 func bareListLead(sents []sentence, j int) bool {
-	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && (sents[j+1].item || bareListLine(sents[j+1]))
+	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && listLine(sents[j+1])
 }
-
-// bareListLine reports whether a sentence reads as a line of a list
-// written without bullets (see listLine).
-func bareListLine(s sentence) bool { return listLine(unit{scored: scored{sentence: s}}) }
 
 // headingLike reports whether a sentence reads as a heading inside a
 // section's text: a short line of a few words, not a list item, that does
@@ -1692,9 +1688,19 @@ func withDeadline(page *knowledge.Page, ps pageSentences, q question, p passage,
 // page's contact block (see withContact).
 const contactExtra = 350
 
-// reachLine matches a line that tells how to reach a place or a person
-// (folded text): a contact line (contactLine), an e-mail or a web address.
+// reachLine matches an e-mail or a web address (folded text).
 var reachLine = re(`(@[\p{L}\d-]+\.|www\.|https?:)`)
+
+// reaches reports whether a line tells how to reach a place or a person:
+// a contact line (contactLine), an e-mail or a web address.
+func reaches(s sentence) bool { return s.contact || reachLine.MatchString(s.folded) }
+
+// blockLine reports whether a line can be part of a contact block: short,
+// no list item, no sentence and no question ("Verwaltungsgericht München",
+// "Bayerstraße 30").
+func blockLine(s sentence) bool {
+	return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
+}
 
 // withContact adds the page's contact block to an answer to where to go
 // or whom to turn to: "Wo befindet sich das Verwaltungsgericht?" is
@@ -1711,7 +1717,7 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 	}
 	chars := 0
 	for _, s := range p.sentences {
-		if !s.heading && (s.contact || reachLine.MatchString(s.folded)) {
+		if !s.heading && reaches(s) {
 			return p
 		}
 		chars += len([]rune(s.text))
@@ -1722,22 +1728,17 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 	bestHits := -1
 	for _, sents := range ps {
 		for j := 0; j < len(sents); {
-			short := func(s sentence) bool {
-				return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
-			}
-			if !short(sents[j]) {
+			if !blockLine(sents[j]) {
 				j++
 				continue
 			}
 			k := j
-			reach := false
-			for k < len(sents) && short(sents[k]) {
-				reach = reach || sents[k].contact || reachLine.MatchString(sents[k].folded)
+			for k < len(sents) && blockLine(sents[k]) {
 				k++
 			}
 			block := sents[j:k]
 			j = k
-			if !reach || len(block) < 2 || !before(block[len(block)-1], first) && !before(last, block[0]) {
+			if !slices.ContainsFunc(block, reaches) || len(block) < 2 || !before(block[len(block)-1], first) && !before(last, block[0]) {
 				continue
 			}
 			hits := make([]bool, len(q.concepts))
@@ -1767,7 +1768,7 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 		chars += n
 		add = append(add, s)
 	}
-	if len(add) < 2 || !slices.ContainsFunc(add, func(s sentence) bool { return s.contact || reachLine.MatchString(s.folded) }) {
+	if len(add) < 2 || !slices.ContainsFunc(add, reaches) {
 		return p
 	}
 	out := p
