@@ -1518,6 +1518,9 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			b.WriteString("\n")
 			continue
 		}
+		if s.newLine && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString("\n")
+		}
 		appendSentence(&b, s.text)
 	}
 	flush()
@@ -1778,6 +1781,117 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
 	}
 	return out
+}
+
+// labelExtra is the longest labelled line added to an answer, and how
+// far past the longest passage (the budget and extraChars) it may take
+// the answer (see withLabel).
+const labelExtra = 250
+
+// labelled are the aspects pages state on a line of their own after a
+// label ("Für wen: alle Geflüchteten …", "Who for: Young men … aged
+// between 16 and 23"), with the labels that may state each: an age is
+// often said under "Für wen".
+var labelled = map[aspect][]aspect{
+	aspectEligibility: {aspectEligibility},
+	aspectAge:         {aspectAge, aspectEligibility},
+}
+
+// maxLabelChars is the longest label before the colon of a labelled line.
+const maxLabelChars = 30
+
+// labelFor reports whether a sentence states one of the aspects as under
+// a label: a short label that names it, a colon, and the statement.
+func labelFor(s sentence, as []aspect) bool {
+	i := strings.IndexByte(s.folded, ':')
+	if i <= 0 || i > maxLabelChars || len(strings.Fields(s.folded[i+1:])) < 2 {
+		return false
+	}
+	label := s.folded[:i]
+	if len(strings.Fields(label)) > maxAspectHeadingWords {
+		return false
+	}
+	return slices.ContainsFunc(as, func(a aspect) bool { return aspectHeadings[a].MatchString(label) })
+}
+
+// withLabel adds the page's labelled line for the asked aspect to an
+// answer whose passage holds none: "Wer kann die Dolmetscherdienste von
+// TranslAid in Anspruch nehmen?" is answered by "Für wen: alle
+// Geflüchteten …" below the description the question's words pick. Of
+// several such lines, the one that holds most of the question, then the
+// first after the passage's start, then the last before it; it goes in
+// the page's order (see labelExtra), full style only.
+func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passage {
+	as := labelled[q.aspect]
+	if as == nil || lim.sentences != 0 || len(p.sentences) == 0 {
+		return p
+	}
+	chars := 0
+	for _, s := range p.sentences {
+		if labelFor(s, as) {
+			return p
+		}
+		chars += len([]rune(s.text))
+	}
+	first := p.sentences[0]
+	after := func(s sentence) bool {
+		return s.section > first.section || s.section == first.section && s.pos > first.pos
+	}
+	var best *sentence
+	bestHits, bestAfter := -1, false
+	for si := range ps {
+		for j := range ps[si] {
+			s := &ps[si][j]
+			if !labelFor(*s, as) || slices.ContainsFunc(p.sentences, func(x sentence) bool { return x.section == s.section && x.pos == s.pos }) {
+				continue
+			}
+			hits := make([]bool, len(q.concepts))
+			q.matched(*s, hits)
+			n := 0
+			for _, h := range hits {
+				if h {
+					n++
+				}
+			}
+			if n > bestHits || n == bestHits && !bestAfter {
+				best, bestHits, bestAfter = s, n, after(*s)
+			}
+		}
+	}
+	if best == nil {
+		return p
+	}
+	// A line the page breaks inside its sentence ("Für wen: Kinder von 5
+	// bis 15 Jahren aus dem Münchner Stadtgebiet, die" / "…") comes with
+	// the rest of the sentence.
+	add := []sentence{*best}
+	add[0].newLine = true
+	n := len([]rune(best.text))
+	for sents := ps[best.section]; !endsSentence(add[len(add)-1].text); {
+		next := add[len(add)-1].pos + 1
+		if next >= len(sents) || !startsLower(sents[next].text) {
+			break
+		}
+		add = append(add, sents[next])
+		n += len([]rune(sents[next].text))
+	}
+	if n > labelExtra || chars+n > lim.chars+extraChars+labelExtra {
+		return p
+	}
+	out := p
+	if bestAfter {
+		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
+	} else {
+		out.sentences = append(add, p.sentences...)
+	}
+	return out
+}
+
+// startsLower reports whether text starts with a lower-case letter: it
+// goes on with the sentence of the line before.
+func startsLower(text string) bool {
+	r, _ := utf8.DecodeRuneInString(strings.TrimSpace(text))
+	return unicode.IsLower(r)
 }
 
 // verbFactor damps the weight of a German question's words that are not

@@ -419,7 +419,7 @@ func (e *Engine) prepare(page *knowledge.Page, text string, asked aspect, lang s
 	ps := e.sentences(page)
 	q := e.newQuestion(text, lang, asked, page)
 	pass := e.selectPassage(page, ps, q, lim)
-	return composed{page: page, ps: ps, q: q, pass: withContact(ps, q, withDeadline(page, ps, q, pass, lim), lim), lim: lim}
+	return composed{page: page, ps: ps, q: q, pass: withLabel(ps, q, withContact(ps, q, withDeadline(page, ps, q, pass, lim), lim), lim), lim: lim}
 }
 
 // compose builds an answer from one page: the passage that answers the

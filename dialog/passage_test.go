@@ -129,6 +129,20 @@ func passagePages() []knowledge.Page {
 			"Bayerstraße 30",
 			"poststelle@vg.musterstadt.example",
 		)},
+		{ID: "sprachbruecke", Title: "Sprachmittlung", Language: "de", URL: "https://www.musterstadt.example/sprachbruecke", Sections: desc(
+			"Wer noch wenig Deutsch spricht, braucht bei Terminen in Ämtern, Schulen und Arztpraxen oft jemanden, der übersetzt.",
+			"Einige Ämter haben eigene Sprachmittlerinnen und Sprachmittler; fragen Sie bei der Terminvereinbarung danach.",
+			"Sprachbrücke",
+			"Der Verein Sprachbrücke vermittelt ehrenamtliche Sprachmittlerinnen und Sprachmittler an Geflüchtete und Zugewanderte in Musterstadt.",
+			"Die Sprachmittlerinnen und Sprachmittler begleiten zu Beratungen, zu Terminen bei Ämtern und Gerichten, zu Elternabenden und zu Arztbesuchen und übersetzen einfache Schreiben, für die keine beeidigte Übersetzung nötig ist.",
+			"Sprachen: Arabisch, Dari, Englisch, Farsi, Französisch, Kurdisch, Paschtu, Russisch, Somali, Tigrinya, Türkisch, Ukrainisch und viele weitere Sprachen, die Ehrenamtliche aus vielen Ländern sprechen.",
+			"Mehr erfahren",
+			"Für wen: Geflüchtete und Zugewanderte mit Terminen im Stadtgebiet von Musterstadt.",
+			"Anfragen bitte mindestens drei Werktage vorher stellen.",
+			"Sprachbrücke e. V.",
+			"Lindenweg 4",
+			"info@sprachbruecke.example",
+		)},
 		{ID: "registrierung", Title: "Registrierung nach Ankunft", Language: "de", URL: "https://www.musterstadt.example/registrierung", Sections: desc(
 			"Geflüchtete, die in privaten Wohnungen leben, werden beim Amt für Ausländerwesen registriert.",
 			"Die Registrierung läuft so ab:",
@@ -217,6 +231,32 @@ func TestPlaceAnsweredWithContactBlock(t *testing.T) {
 		has := strings.Contains(r.Text, "\nBayerstraße 30\npoststelle@vg.musterstadt.example")
 		if has != tc.block {
 			t.Errorf("%q:\n%s\ncontact block shown: %v, want %v", tc.q, r.Text, has, tc.block)
+		}
+	}
+}
+
+// TestEligibilityFromLabelledLine: who may use a service is answered by
+// the page's "Für wen:" line also when the question's words pick the
+// description above it; a question that asks something else does not get
+// the line.
+func TestEligibilityFromLabelledLine(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	const line = "\nFür wen: Geflüchtete und Zugewanderte mit Terminen im Stadtgebiet von Musterstadt."
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{"Wer kann die Sprachmittler vom Verein Sprachbrücke in Anspruch nehmen?", true},
+		{"Für wen sind die ehrenamtlichen Sprachmittler der Sprachbrücke?", true},
+		{"Was machen die ehrenamtlichen Sprachmittler der Sprachbrücke?", false},
+	} {
+		r := askDE(t, e, tc.q)
+		if len(r.Sources) == 0 || r.Sources[0].PageID != "sprachbruecke" {
+			t.Errorf("%q: answered from %v, want sprachbruecke", tc.q, r.Sources)
+			continue
+		}
+		if got := strings.Contains(r.Text, line); got != tc.want {
+			t.Errorf("%q:\n%s\n\"Für wen\" line on its own line: %v, want %v", tc.q, r.Text, got, tc.want)
 		}
 	}
 }

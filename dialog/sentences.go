@@ -17,6 +17,7 @@ type sentence struct {
 	heading bool   // a section heading shown in a passage
 	section int    // index of the section in the page
 	contact bool   // a line of a contact block (see contactLine)
+	newLine bool   // starts a line of its own in an answer (see withLabel)
 	pos     int    // position in the section
 	terms   []string
 	// own are the terms of the sentence's words themselves and their
