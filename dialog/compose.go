@@ -649,8 +649,10 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 		// introduces a list ("Bei der Anmeldung sind folgende Dokumente
 		// vorzulegen:", "Die Gebühren betragen:") is the aspect's section
 		// with its items; so is a short heading that names it ("Opening
-		// hours", "Kontakt", "Who for") with the lines under it, up to the
-		// next heading after a line of text. Not inside a section typed for
+		// hours", "Kontakt", "Who for") or a label of at most three words
+		// that does ("For whom:", "Voraussetzungen (Auswahl):",
+		// "Antragstellung:") with the lines under it, up to the next
+		// heading after a line of text. Not inside a section typed for
 		// another aspect: "Antragstellung als juristische Person:" under
 		// "Benötigte Unterlagen" lists documents, not the procedure.
 		if rule != nil && !otherAspectSection(page.Sections[si].Kind, rule) {
@@ -658,7 +660,7 @@ func (e *Engine) scoreSentences(page *knowledge.Page, ps pageSentences, q questi
 			// Unlike blockHeading, the lines right under such a heading may
 			// be short ones (an address under "Kontakt").
 			names := func(j int) bool {
-				return ok && j+1 < len(sents) && headingLike(sents[j]) &&
+				return ok && j+1 < len(sents) && (headingLike(sents[j]) || labelLead(sents[j])) &&
 					len(strings.Fields(sents[j].text)) <= maxAspectHeadingWords && heading.MatchString(sents[j].folded)
 			}
 			for j := 0; j < len(sents); j++ {
@@ -880,6 +882,13 @@ var bareLists = map[aspect]bool{aspectDocuments: true, aspectEligibility: true}
 // "Reisepass und Geburtsurkunde", "Biometrisches Lichtbild".
 func bareListLead(sents []sentence, j int) bool {
 	return !sents[j].item && announces(sents[j].text) && j+1 < len(sents) && listLine(sents[j+1])
+}
+
+// labelLead reports whether a line is a short label that ends with a
+// colon and announces the lines under it ("For whom:", "Who’s it for:").
+func labelLead(s sentence) bool {
+	t := strings.TrimSpace(s.text)
+	return !s.item && announces(t) && len([]rune(t)) <= maxLabelChars+1 && len(strings.Fields(t)) <= 3
 }
 
 // headingLike reports whether a sentence reads as a heading inside a

@@ -143,6 +143,20 @@ func passagePages() []knowledge.Page {
 			"Lindenweg 4",
 			"info@sprachbruecke.example",
 		)},
+		{ID: "mittagessen", Title: "Mittagessen in Kita und Schule", Language: "de", URL: "https://www.musterstadt.example/mittagessen", Sections: desc(
+			"Kinder und Jugendliche in einer wirtschaftlichen oder sozialen Notlage bekommen das Mittagessen in Kita und Schule kostenlos.",
+			"So geht es:",
+			"1. Sie stellen beim Sozialbürgerhaus einen Antrag auf einen Zuschuss zum Mittagessen; das Formular gibt es im Schulsekretariat und im Sozialbürgerhaus.",
+			"2. Den bewilligten Antrag geben Sie in der Schule oder in der Kita ab.",
+			"3. Die Schule oder die Kita rechnet das Mittagessen dann direkt mit dem Sozialbürgerhaus ab, Sie bezahlen nichts.",
+			"Für wen:",
+			"Kinder und Jugendliche, deren Familie einen Musterstadt-Pass hat oder eine dieser Leistungen bekommt:",
+			"• Bürgergeld",
+			"• Wohngeld oder Kinderzuschlag",
+			"• Leistungen nach dem Asylbewerberleistungsgesetz",
+			"Unterlagen:",
+			"Nachweise über Einkommen, Vermögen und Miete",
+		)},
 		{ID: "registrierung", Title: "Registrierung nach Ankunft", Language: "de", URL: "https://www.musterstadt.example/registrierung", Sections: desc(
 			"Geflüchtete, die in privaten Wohnungen leben, werden beim Amt für Ausländerwesen registriert.",
 			"Die Registrierung läuft so ab:",
@@ -258,6 +272,23 @@ func TestEligibilityFromLabelledLine(t *testing.T) {
 		if got := strings.Contains(r.Text, line); got != tc.want {
 			t.Errorf("%q:\n%s\n\"Für wen\" line on its own line: %v, want %v", tc.q, r.Text, got, tc.want)
 		}
+	}
+}
+
+// TestEligibilityUnderLabel: a short label that ends with a colon ("Für
+// wen:") heads the lines under it like a heading that names the aspect,
+// so the answer to who may use the service starts there, also when the
+// line after it is a list's lead rather than an item.
+func TestEligibilityUnderLabel(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	q := "Wer kann einen Zuschuss zum Mittagessen in der Schule bekommen?"
+	r := askDE(t, e, q)
+	if len(r.Sources) == 0 || r.Sources[0].PageID != "mittagessen" {
+		t.Fatalf("%q: answered from %v, want mittagessen", q, r.Sources)
+	}
+	_, body, _ := strings.Cut(r.Text, "\n")
+	if !strings.HasPrefix(body, "Für wen:") || !strings.Contains(body, "• Wohngeld oder Kinderzuschlag") {
+		t.Errorf("%q:\n%s\nwant the answer to start with \"Für wen:\" and hold its list", q, r.Text)
 	}
 }
 
