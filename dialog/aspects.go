@@ -161,7 +161,7 @@ var aspectHeadings = map[aspect]pattern{
 	aspectContact:     re(`(kontakt|ansprechpartner|ansprechperson|erreichbarkeit|contact)`),
 	aspectPlace:       re(`(adresse|anschrift|standort|\bort\b|zustaendig|address|location|where to go|venue)`),
 	aspectOnline:      re(`(online|digital)`),
-	aspectEligibility: re(`(voraussetzung|fuer wen|zielgruppe|wer kann|requirement|prerequisite|eligib|who (is it )?for|for whom|who can)`),
+	aspectEligibility: re(`(voraussetzung|fuer wen|zielgruppe|wer kann|requirement|prerequisite|eligib|who(('s| is) it)? for|for whom|who can)`),
 	aspectProcedure:   re(`(\bablauf|so geht|\bverfahren|antragstellung|how to apply|how it works|procedure|steps|process)`),
 }
 

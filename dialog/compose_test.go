@@ -243,6 +243,36 @@ func TestAspectCues(t *testing.T) {
 	}
 }
 
+// TestLabelLines: which lines state an aspect after a label (labelFor)
+// and which labels head the lines under them (labelLead with the aspect's
+// heading pattern).
+func TestLabelLines(t *testing.T) {
+	for _, tt := range []struct {
+		a            aspect
+		line         string
+		states, lead bool
+	}{
+		{aspectEligibility, "Für wen: alle Geflüchteten mit Terminen in München.", true, false},
+		{aspectEligibility, "Who for: Young men aged between 16 and 23.", true, false},
+		{aspectAge, "Für wen: Junge Männer zwischen 16 und 23 Jahren.", true, false},
+		{aspectEligibility, "Für wen:", false, true},
+		{aspectEligibility, "Who’s it for:", false, true},
+		{aspectEligibility, "Voraussetzungen (Auswahl):", false, true},
+		{aspectEligibility, "Kosten: ggf. Transportkosten zur Anreise", false, false},
+		{aspectEligibility, "Wichtig: Die Anfragen müssen 48 Stunden vorher gestellt werden.", false, false},
+		{aspectEligibility, "Für wen: alle", false, false},
+		{aspectPlace, "an folgende Adresse schicken:", false, false}, // four words: no label
+	} {
+		s := sentence{text: tt.line, folded: fold(tt.line)}
+		if got := labelFor(s, labelled[tt.a]); got != tt.states {
+			t.Errorf("labelFor(%q, %s) = %v, want %v", tt.line, tt.a, got, tt.states)
+		}
+		if got := labelLead(s) && aspectHeadings[tt.a].MatchString(s.folded); got != tt.lead {
+			t.Errorf("%q heads the %s lines under it: %v, want %v", tt.line, tt.a, got, tt.lead)
+		}
+	}
+}
+
 // TestKeywordLine: a page's last line that only lists search words is not
 // one of its sentences; a list the line before introduces is.
 func TestKeywordLine(t *testing.T) {
