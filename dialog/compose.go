@@ -1714,6 +1714,22 @@ func blockLine(s sentence) bool {
 	return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
 }
 
+// heldIn counts the question's concepts that the sentences hold between
+// them (see matched).
+func (q *question) heldIn(sents ...sentence) int {
+	hits := make([]bool, len(q.concepts))
+	for _, s := range sents {
+		q.matched(s, hits)
+	}
+	n := 0
+	for _, h := range hits {
+		if h {
+			n++
+		}
+	}
+	return n
+}
+
 // withContact adds the page's contact block to an answer to where to go
 // or whom to turn to: "Wo befindet sich das Verwaltungsgericht?" is
 // answered by the court's address, "An wen kann ich mich wenden?" by the
@@ -1753,17 +1769,7 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 			if !slices.ContainsFunc(block, reaches) || len(block) < 2 || !before(block[len(block)-1], first) && !before(last, block[0]) {
 				continue
 			}
-			hits := make([]bool, len(q.concepts))
-			for _, s := range block {
-				q.matched(s, hits)
-			}
-			n := 0
-			for _, h := range hits {
-				if h {
-					n++
-				}
-			}
-			if n > bestHits {
+			if n := q.heldIn(block...); n > bestHits {
 				best, bestHits = block, n
 			}
 		}
@@ -1854,15 +1860,7 @@ func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passa
 			if !labelFor(*s, as) || slices.ContainsFunc(p.sentences, func(x sentence) bool { return x.section == s.section && x.pos == s.pos }) {
 				continue
 			}
-			hits := make([]bool, len(q.concepts))
-			q.matched(*s, hits)
-			n := 0
-			for _, h := range hits {
-				if h {
-					n++
-				}
-			}
-			if n > bestHits || n == bestHits && !bestAfter {
+			if n := q.heldIn(*s); n > bestHits || n == bestHits && !bestAfter {
 				best, bestHits, bestAfter = s, n, after(*s)
 			}
 		}

@@ -282,10 +282,7 @@ func TestEligibilityFromLabelledLine(t *testing.T) {
 func TestEligibilityUnderLabel(t *testing.T) {
 	e := pagesEngine(t, passagePages())
 	q := "Wer kann einen Zuschuss zum Mittagessen in der Schule bekommen?"
-	r := askDE(t, e, q)
-	if len(r.Sources) == 0 || r.Sources[0].PageID != "mittagessen" {
-		t.Fatalf("%q: answered from %v, want mittagessen", q, r.Sources)
-	}
+	r := answeredFrom(t, e, q, "mittagessen")
 	_, body, _ := strings.Cut(r.Text, "\n")
 	if !strings.HasPrefix(body, "Für wen:") || !strings.Contains(body, "• Wohngeld oder Kinderzuschlag") {
 		t.Errorf("%q:\n%s\nwant the answer to start with \"Für wen:\" and hold its list", q, r.Text)
@@ -298,10 +295,7 @@ func TestEligibilityUnderLabel(t *testing.T) {
 func TestDocumentsFromListWithoutBullets(t *testing.T) {
 	e := pagesEngine(t, passagePages())
 	q := "Welche Unterlagen werden für die Registrierung benötigt?"
-	r := askDE(t, e, q)
-	if len(r.Sources) == 0 || r.Sources[0].PageID != "registrierung" {
-		t.Fatalf("%q: answered from %v, want registrierung", q, r.Sources)
-	}
+	r := answeredFrom(t, e, q, "registrierung")
 	for _, w := range []string{"Reisepass und Geburtsurkunde", "Biometrisches Lichtbild"} {
 		if !strings.Contains(r.Text, w) {
 			t.Errorf("%q:\n%s\nwant %q in the answer", q, r.Text, w)
@@ -392,6 +386,17 @@ func pagesEngine(t *testing.T, pages []knowledge.Page) *dialog.Engine {
 }
 
 // askDE asks e a German question as the first turn of a conversation.
+// answeredFrom asks q in German and stops the test unless the answer
+// comes from the page with the given id.
+func answeredFrom(t *testing.T, e *dialog.Engine, q, id string) dialog.Reply {
+	t.Helper()
+	r := askDE(t, e, q)
+	if len(r.Sources) == 0 || r.Sources[0].PageID != id {
+		t.Fatalf("%q: answered from %v, want %s", q, r.Sources, id)
+	}
+	return r
+}
+
 func askDE(t *testing.T, e *dialog.Engine, q string) dialog.Reply {
 	t.Helper()
 	r, err := e.Respond(context.Background(), dialog.Turn{Text: q, Language: "de", Context: conversation.Context{Turns: 1}})
