@@ -1714,6 +1714,11 @@ func blockLine(s sentence) bool {
 	return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
 }
 
+// precedes reports whether sentence s comes before o in their page.
+func (s sentence) precedes(o sentence) bool {
+	return s.section < o.section || s.section == o.section && s.pos < o.pos
+}
+
 // heldIn counts the question's concepts that the sentences hold between
 // them (see matched).
 func (q *question) heldIn(sents ...sentence) int {
@@ -1751,7 +1756,6 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 		chars += len([]rune(s.text))
 	}
 	first, last := p.sentences[0], p.sentences[len(p.sentences)-1]
-	before := func(a, b sentence) bool { return a.section < b.section || a.section == b.section && a.pos < b.pos }
 	var best []sentence
 	bestHits := -1
 	for _, sents := range ps {
@@ -1766,7 +1770,7 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 			}
 			block := sents[j:k]
 			j = k
-			if !slices.ContainsFunc(block, reaches) || len(block) < 2 || !before(block[len(block)-1], first) && !before(last, block[0]) {
+			if !slices.ContainsFunc(block, reaches) || len(block) < 2 || !block[len(block)-1].precedes(first) && !last.precedes(block[0]) {
 				continue
 			}
 			if n := q.heldIn(block...); n > bestHits {
@@ -1790,7 +1794,7 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 		return p
 	}
 	out := p
-	if before(add[0], first) {
+	if add[0].precedes(first) {
 		out.sentences = append(add, p.sentences...)
 	} else {
 		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
@@ -1849,9 +1853,6 @@ func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passa
 		chars += len([]rune(s.text))
 	}
 	first := p.sentences[0]
-	after := func(s sentence) bool {
-		return s.section > first.section || s.section == first.section && s.pos > first.pos
-	}
 	var best *sentence
 	bestHits, bestAfter := -1, false
 	for si := range ps {
@@ -1861,7 +1862,7 @@ func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passa
 				continue
 			}
 			if n := q.heldIn(*s); n > bestHits || n == bestHits && !bestAfter {
-				best, bestHits, bestAfter = s, n, after(*s)
+				best, bestHits, bestAfter = s, n, first.precedes(*s)
 			}
 		}
 	}
