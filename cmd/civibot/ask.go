@@ -18,9 +18,13 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 	cfgPath := fs.String("config", c.getenv("CIVIBOT_CONFIG"), "config file (YAML)")
 	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest (default: knowledge.dir from config, else the sample city)")
 	lang := fs.String("lang", "", "language hint (de, en); default: detect")
-	style := fs.String("style", "", "answer style: full (default), short (SMS), spoken (voice)")
+	style := fs.String("style", "full", styleUsage)
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := parseStyle(*style)
+	if err != nil {
 		return err
 	}
 	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
@@ -50,10 +54,6 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 	engine, err := engineFor(cfg, nil, log)(kb)
 	if err != nil {
 		return err
-	}
-	st := dialog.Style(*style)
-	if *style == "full" {
-		st = dialog.StyleFull
 	}
 	// Turns: 1 skips the first-message AI disclosure: this is an operator's tool.
 	reply, err := engine.Respond(ctx, dialog.Turn{Text: question, Language: *lang, Style: st, Context: conversation.Context{Turns: 1}})
@@ -95,4 +95,18 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return nil
+}
+
+// styleUsage describes the --style flag of ask and eval.
+const styleUsage = "answer style: full (web chat, Telegram), short (SMS), spoken (voice)"
+
+// parseStyle reads a --style flag: the answer style of a channel.
+func parseStyle(s string) (dialog.Style, error) {
+	switch s {
+	case "full", "":
+		return dialog.StyleFull, nil
+	case string(dialog.StyleShort), string(dialog.StyleSpoken):
+		return dialog.Style(s), nil
+	}
+	return "", fmt.Errorf("%w: --style %q: want full, short or spoken", errUsage, s)
 }

@@ -24,6 +24,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	kbDir := fs.String("kb", "", "knowledge `dir` written by civibot ingest")
 	asJSON := fs.Bool("json", false, "print one JSON object: the figures (n, hit@1, hit@3, mrr, handoff_recall, wrong_handoff, confidence, answers, latency_ms, by_kind) and every case (question, decision, ranked page ids, the text shown)")
 	verbose := fs.Bool("v", false, "list every case the engine got wrong")
+	style := fs.String("style", "full", styleUsage+": the answers are measured as that channel shows them")
 	var aliasPaths stringList
 	fs.Var(&aliasPaths, "aliases", "accepted aliases to search with (JSONL: {\"page_id\", \"text\", \"language\"}, or civibot cases whose question becomes an alias of the first expected page — a caseworker's history); repeatable")
 	imp := addImportFlags(fs)
@@ -32,6 +33,10 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 	}
 	if len(casesPaths) == 0 {
 		return fmt.Errorf("%w: --cases FILE is required", errUsage)
+	}
+	st, err := parseStyle(*style)
+	if err != nil {
+		return err
 	}
 	var cases []evaluation.Case
 	for _, path := range casesPaths {
@@ -100,7 +105,7 @@ func runEval(ctx context.Context, c *cli, args []string) error {
 			return e
 		}
 		return nil
-	})
+	}, st)
 	if err != nil {
 		return err
 	}

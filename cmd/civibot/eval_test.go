@@ -139,6 +139,39 @@ func TestEvalSampleCity(t *testing.T) {
 	}
 }
 
+// TestEvalStyle: --style measures the answers as a channel shows them
+// (voice: no link, the page named in words); a style civibot does not
+// have is a usage error, for eval and ask alike.
+func TestEvalStyle(t *testing.T) {
+	cases := writeCases(t, `{"q": "Was kostet ein Reisepass?", "lang": "de", "expect": ["reisepass-de"]}`)
+	text := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := civibot(t, append([]string{"eval", "--json", "--cases", cases}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var m struct {
+			Cases []struct{ Text string } `json:"cases"`
+		}
+		if err := json.Unmarshal([]byte(out), &m); err != nil || len(m.Cases) != 1 {
+			t.Fatalf("not one case: %v\n%s", err, out)
+		}
+		return m.Cases[0].Text
+	}
+	const spoken = "Mehr finden Sie auf der Seite der Stadt „Reisepass beantragen“."
+	if full := text(); strings.Contains(full, spoken) {
+		t.Errorf("full style reads like voice: %q", full)
+	}
+	if voice := text("--style", "spoken"); !strings.Contains(voice, spoken) {
+		t.Errorf("spoken style = %q, want it to name the page: %q", voice, spoken)
+	}
+	for _, cmd := range [][]string{{"eval", "--style", "fax", "--cases", cases}, {"ask", "--style", "fax", "Was kostet ein Reisepass?"}} {
+		if code, _, errOut := civibot(t, cmd...); code != 2 || !strings.Contains(errOut, `--style "fax": want full, short or spoken`) {
+			t.Errorf("%s --style fax: exit %d, stderr %q", cmd[0], code, errOut)
+		}
+	}
+}
+
 func TestEvalCountsMissesAndWrongHandoffs(t *testing.T) {
 	cases := writeCases(t,
 		// The expected page is wrong on purpose: a miss at every rank.

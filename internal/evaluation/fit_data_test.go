@@ -245,7 +245,7 @@ func runSet(t *testing.T, s devSet, cfg dialog.Config) []Result {
 			return e
 		}
 		return engines[""]
-	})
+	}, dialog.StyleFull)
 	if err != nil {
 		t.Fatal(err)
 	}

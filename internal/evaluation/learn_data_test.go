@@ -59,7 +59,7 @@ func TestLearningFromCaseworkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	hit1 := func(test []Case) float64 {
-		rs, err := Run(ctx, test, func(string) Engine { return engineOn{e, kb} })
+		rs, err := Run(ctx, test, func(string) Engine { return engineOn{e, kb} }, dialog.StyleFull)
 		if err != nil {
 			t.Fatal(err)
 		}

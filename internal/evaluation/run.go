@@ -70,8 +70,10 @@ func (r Result) RightSource() bool {
 // Answered reports whether the reply presents a page's text as the answer.
 func (r Result) Answered() bool { return r.Decision == dialog.KindAnswer }
 
-// Run asks every case in the engine of its city and records what happened.
-func Run(ctx context.Context, cases []Case, engineOf func(city string) Engine) ([]Result, error) {
+// Run asks every case in the engine of its city, in the channel's answer
+// style (dialog.StyleFull for web chat, StyleShort for SMS, StyleSpoken
+// for voice), and records what happened.
+func Run(ctx context.Context, cases []Case, engineOf func(city string) Engine, style dialog.Style) ([]Result, error) {
 	results := make([]Result, 0, len(cases))
 	for _, c := range cases {
 		e := engineOf(c.City)
@@ -79,7 +81,7 @@ func Run(ctx context.Context, cases []Case, engineOf func(city string) Engine) (
 			return nil, fmt.Errorf("case on line %d: no knowledge base for city %q", c.Line, c.City)
 		}
 		start := time.Now()
-		reply, err := e.Respond(ctx, dialog.Turn{Text: c.Q, Language: c.Lang, Context: conversation.Context{Turns: 1}})
+		reply, err := e.Respond(ctx, dialog.Turn{Text: c.Q, Language: c.Lang, Style: style, Context: conversation.Context{Turns: 1}})
 		elapsed := time.Since(start)
 		if err != nil {
 			return nil, fmt.Errorf("case on line %d: %w", c.Line, err)
