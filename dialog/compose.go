@@ -29,6 +29,9 @@ type composeLimits struct {
 	// sentences is the most sentences (besides list items) shown; 0: as
 	// many as fit.
 	sentences int
+	// spoken: the answer is read out, so a line that is only a web
+	// address is not added to it.
+	spoken bool
 }
 
 func limitsFor(style Style) composeLimits {
@@ -36,7 +39,7 @@ func limitsFor(style Style) composeLimits {
 	case StyleShort:
 		return composeLimits{chars: 280, items: 4, sentences: 3}
 	case StyleSpoken:
-		return composeLimits{chars: 320, items: 4, sentences: 3}
+		return composeLimits{chars: 320, items: 4, sentences: 3, spoken: true}
 	}
 	return composeLimits{chars: fullChars, items: 8}
 }
@@ -1498,7 +1501,11 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			return
 		}
 		if style == StyleSpoken || style == StyleShort {
-			appendSentence(&b, strings.Join(items, ", ")+".")
+			run := strings.Join(items, ", ")
+			if !strings.HasSuffix(run, ".") {
+				run += "."
+			}
+			appendSentence(&b, run)
 		} else {
 			for _, it := range items {
 				if !strings.HasSuffix(b.String(), "\n") {
@@ -1511,8 +1518,14 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 		items = items[:0]
 	}
 	for _, s := range p.sentences {
-		if s.item {
-			items = append(items, strings.TrimRight(s.text, ".;,"))
+		// Read out, the lines of an address run on like a list's items:
+		// "Verwaltungsgericht München, Bayerstraße 30, 80335 München."
+		if s.item || style == StyleSpoken && !s.heading && blockLine(s) {
+			text := s.text
+			if !association.MatchString(s.folded) {
+				text = strings.TrimRight(text, ".;,")
+			}
+			items = append(items, text)
 			continue
 		}
 		flush()
@@ -1703,16 +1716,63 @@ const contactExtra = 350
 // reachLine matches an e-mail or a web address (folded text).
 var reachLine = re(`(@[\p{L}\d-]+\.|www\.|https?:)`)
 
+// webLine matches a line that is only a web address (folded text).
+var webLine = re(`^\s*\S*(www\.|https?:)\S*\s*$`)
+
+// fitShort adds lines of the page to a short answer (SMS, voice) in the
+// page's order: it drops the passage's last sentences (never its first
+// whole sentence, nor the lines before it) until the lines fit within
+// budget characters, then adds the lines that fit; it leaves the passage
+// as it is unless ok holds for the lines added. The budget is the style's
+// own: an SMS answer must still fit its segments with the link.
+func fitShort(p passage, lines []sentence, budget int, ok func(add []sentence) bool) passage {
+	keep := slices.Clone(p.sentences)
+	least := 1 + slices.IndexFunc(keep, func(s sentence) bool { return !s.heading && endsSentence(s.text) })
+	chars := func(ss []sentence) int {
+		n := 0
+		for _, s := range ss {
+			n += len([]rune(s.text))
+		}
+		return n
+	}
+	for len(keep) > max(least, 1) && chars(keep)+chars(lines) > budget {
+		keep = keep[:len(keep)-1]
+	}
+	var add []sentence
+	n := chars(keep)
+	for _, s := range lines {
+		if n += len([]rune(s.text)); n > budget {
+			break
+		}
+		add = append(add, s)
+	}
+	if !ok(add) {
+		return p
+	}
+	out := p
+	if add[0].precedes(keep[0]) {
+		out.sentences = append(add, keep...)
+	} else {
+		out.sentences = append(keep, add...)
+	}
+	return out
+}
+
 // reaches reports whether a line tells how to reach a place or a person:
 // a contact line (contactLine), an e-mail or a web address.
 func reaches(s sentence) bool { return s.contact || reachLine.MatchString(s.folded) }
 
 // blockLine reports whether a line can be part of a contact block: short,
 // no list item, no sentence and no question ("Verwaltungsgericht München",
-// "Bayerstraße 30").
+// "Bayerstraße 30", "Sprachbrücke e. V.").
 func blockLine(s sentence) bool {
-	return !s.item && len([]rune(s.text)) <= contactLineChars && !endsSentence(s.text) && !asks(s.text)
+	return !s.item && len([]rune(s.text)) <= contactLineChars && (!endsSentence(s.text) || association.MatchString(s.folded)) && !asks(s.text)
 }
+
+// association matches the end of a registered association's name
+// ("Blaues Kreuz München e. V."), which ends with a full stop but is no
+// sentence (folded text).
+var association = re(`\be\.\s?v\.$`)
 
 // precedes reports whether sentence s comes before o in their page.
 func (s sentence) precedes(o sentence) bool {
@@ -1745,7 +1805,7 @@ func (q *question) heldIn(sents ...sentence) int {
 // holds no line of one; of several blocks, the one that holds most of the
 // question, the first of equals.
 func withContact(ps pageSentences, q question, p passage, lim composeLimits) passage {
-	if q.aspect != aspectPlace && q.aspect != aspectContact || lim.sentences != 0 || len(p.sentences) == 0 {
+	if q.aspect != aspectPlace && q.aspect != aspectContact || len(p.sentences) == 0 {
 		return p
 	}
 	chars := 0
@@ -1780,6 +1840,20 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 	}
 	if best == nil {
 		return p
+	}
+	// Each line of the block on a line of its own, also one that ends
+	// with a full stop ("Sprachbrücke e. V."); a copy, not the page's.
+	best = slices.Clone(best)
+	for i := range best {
+		best[i].newLine = true
+	}
+	if lim.sentences > 0 {
+		if lim.spoken {
+			best = slices.DeleteFunc(best, func(s sentence) bool { return webLine.MatchString(s.folded) })
+		}
+		return fitShort(p, best, lim.chars, func(add []sentence) bool {
+			return len(add) >= 2 && slices.ContainsFunc(add, reaches)
+		})
 	}
 	var add []sentence
 	for _, s := range best {
@@ -1842,7 +1916,7 @@ func labelFor(s sentence, as []aspect) bool {
 // the page's order (see labelExtra), full style only.
 func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passage {
 	as := labelled[q.aspect]
-	if as == nil || lim.sentences != 0 || len(p.sentences) == 0 {
+	if as == nil || len(p.sentences) == 0 {
 		return p
 	}
 	chars := 0
@@ -1883,7 +1957,13 @@ func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passa
 		add = append(add, sents[next])
 		n += len([]rune(sents[next].text))
 	}
-	if n > labelExtra || chars+n > lim.chars+extraChars+labelExtra {
+	if n > labelExtra {
+		return p
+	}
+	if lim.sentences > 0 {
+		return fitShort(p, add, lim.chars, func(a []sentence) bool { return len(a) == len(add) })
+	}
+	if chars+n > lim.chars+extraChars+labelExtra {
 		return p
 	}
 	out := p

@@ -142,6 +142,7 @@ func passagePages() []knowledge.Page {
 			"Sprachbrücke e. V.",
 			"Lindenweg 4",
 			"info@sprachbruecke.example",
+			"www.sprachbruecke.example",
 		)},
 		{ID: "mittagessen", Title: "Mittagessen in Kita und Schule", Language: "de", URL: "https://www.musterstadt.example/mittagessen", Sections: desc(
 			"Kinder und Jugendliche in einer wirtschaftlichen oder sozialen Notlage bekommen das Mittagessen in Kita und Schule kostenlos.",
@@ -245,6 +246,66 @@ func TestPlaceAnsweredWithContactBlock(t *testing.T) {
 		has := strings.Contains(r.Text, "\nBayerstraße 30\npoststelle@vg.musterstadt.example")
 		if has != tc.block {
 			t.Errorf("%q:\n%s\ncontact block shown: %v, want %v", tc.q, r.Text, has, tc.block)
+		}
+	}
+}
+
+// TestShortAnswersWithContactAndLabel: an SMS or a call gets the page's
+// contact block for "where" and "whom to turn to", and its "Für wen:"
+// line for "who may", as a web chat does, within a short answer's
+// budget: the passage's later sentences make room for them. Read out,
+// the block's lines run on like a list's items and a line that is only a
+// web address is left out.
+func TestShortAnswersWithContactAndLabel(t *testing.T) {
+	e := pagesEngine(t, passagePages())
+	for _, tc := range []struct {
+		style       dialog.Style
+		q, page     string
+		want, avoid []string
+	}{
+		{dialog.StyleShort, "Wo befindet sich das Verwaltungsgericht Musterstadt?", "gericht",
+			[]string{"\nVerwaltungsgericht Musterstadt\nBayerstraße 30\npoststelle@vg.musterstadt.example"}, nil},
+		{dialog.StyleSpoken, "Wo befindet sich das Verwaltungsgericht Musterstadt?", "gericht",
+			[]string{"Verwaltungsgericht Musterstadt, Bayerstraße 30, poststelle@vg.musterstadt.example."}, nil},
+		{dialog.StyleShort, "Was prüft das Verwaltungsgericht Musterstadt?", "gericht",
+			[]string{"Das Gericht prüft die Entscheidung der Behörde."}, []string{"Bayerstraße"}},
+		{dialog.StyleShort, "An wen kann ich mich beim Verein Sprachbrücke wenden?", "sprachbruecke",
+			[]string{"Sprachbrücke e. V.\nLindenweg 4\ninfo@sprachbruecke.example\nwww.sprachbruecke.example"}, nil},
+		{dialog.StyleSpoken, "An wen kann ich mich beim Verein Sprachbrücke wenden?", "sprachbruecke",
+			[]string{"Sprachbrücke e. V., Lindenweg 4, info@sprachbruecke.example."}, []string{"www."}},
+		{dialog.StyleShort, "Wer kann die Sprachmittler vom Verein Sprachbrücke in Anspruch nehmen?", "sprachbruecke",
+			[]string{"\nFür wen: Geflüchtete und Zugewanderte mit Terminen im Stadtgebiet von Musterstadt."}, nil},
+		{dialog.StyleSpoken, "Wer kann die Sprachmittler vom Verein Sprachbrücke in Anspruch nehmen?", "sprachbruecke",
+			[]string{"Für wen: Geflüchtete und Zugewanderte mit Terminen im Stadtgebiet von Musterstadt."}, nil},
+		{dialog.StyleShort, "Was machen die ehrenamtlichen Sprachmittler der Sprachbrücke?", "sprachbruecke",
+			nil, []string{"Für wen:"}},
+	} {
+		r, err := e.Respond(context.Background(), dialog.Turn{Text: tc.q, Language: "de", Style: tc.style, Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Sources) == 0 || r.Sources[0].PageID != tc.page {
+			t.Errorf("%s %q: answered from %v, want %s", tc.style, tc.q, r.Sources, tc.page)
+			continue
+		}
+		quoted := 0
+		for _, q := range r.Quotes {
+			quoted += len([]rune(q))
+		}
+		// The style's budget (see limitsFor): an SMS must still fit its
+		// segments with the link.
+		if budget := map[dialog.Style]int{dialog.StyleShort: 280, dialog.StyleSpoken: 320}[tc.style]; quoted > budget {
+			t.Errorf("%s %q: %d characters quoted, more than the %d of a %s answer:\n%s", tc.style, tc.q, quoted, budget, tc.style, r.Text)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%s %q:\n%s\nwant %q in the answer", tc.style, tc.q, r.Text, w)
+			}
+		}
+		for _, a := range tc.avoid {
+			if strings.Contains(r.Text, a) {
+				t.Errorf("%s %q:\n%s\nwant no %q in the answer", tc.style, tc.q, r.Text, a)
+			}
 		}
 	}
 }
@@ -385,7 +446,6 @@ func pagesEngine(t *testing.T, pages []knowledge.Page) *dialog.Engine {
 	return e
 }
 
-// askDE asks e a German question as the first turn of a conversation.
 // answeredFrom asks q in German and stops the test unless the answer
 // comes from the page with the given id.
 func answeredFrom(t *testing.T, e *dialog.Engine, q, id string) dialog.Reply {
@@ -397,6 +457,7 @@ func answeredFrom(t *testing.T, e *dialog.Engine, q, id string) dialog.Reply {
 	return r
 }
 
+// askDE asks e a German question as the first turn of a conversation.
 func askDE(t *testing.T, e *dialog.Engine, q string) dialog.Reply {
 	t.Helper()
 	r, err := e.Respond(context.Background(), dialog.Turn{Text: q, Language: "de", Context: conversation.Context{Turns: 1}})

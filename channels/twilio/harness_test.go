@@ -29,6 +29,7 @@ import (
 	"github.com/civibot/civibot/handoff"
 	"github.com/civibot/civibot/internal/testcity"
 	"github.com/civibot/civibot/internal/testtime"
+	"github.com/civibot/civibot/knowledge"
 )
 
 var bg = context.Background()
@@ -187,13 +188,17 @@ type harnessOpts struct {
 	public string // server.public_url ("": the test server's URL)
 	online bool   // anna has the console open
 	at     time.Time
+	kb     *knowledge.KB // the city's pages (nil: the sample city)
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
-	kb, err := sampleKB()
-	if err != nil {
-		t.Fatal(err)
+	kb := o.kb
+	if kb == nil {
+		var err error
+		if kb, err = sampleKB(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.at.IsZero() {
 		o.at = officeOpen

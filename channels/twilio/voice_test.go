@@ -9,6 +9,7 @@ import (
 
 	"github.com/civibot/civibot/channels/twilio"
 	"github.com/civibot/civibot/conversation"
+	"github.com/civibot/civibot/knowledge"
 )
 
 // gatherOf returns the answer's one <Gather> and checks how it listens.
@@ -385,6 +386,44 @@ func TestSMSAndCallShareAConversation(t *testing.T) {
 	}
 	if n := len(h.transcript(conv.ID)); n != 5 { // SMS question, answer, greeting, spoken question, answer
 		t.Fatalf("transcript has %d messages, want 5", n)
+	}
+}
+
+// TestShortAnswersGiveTheAddress: asked by SMS or on the phone where an
+// office is, the citizen gets its address from the page's contact block,
+// not only the sentence that names the office: the SMS on lines of their
+// own, the call read out as one run ("…, Lindenallee 12, 12345
+// Musterstadt, Telefon …") without the web address.
+func TestShortAnswersGiveTheAddress(t *testing.T) {
+	kb, err := knowledge.Build(bg, []knowledge.Page{{ID: "schuldnerberatung", Title: "Schuldnerberatung", Language: "de",
+		URL: "https://www.musterstadt.example/schuldnerberatung", Sections: []knowledge.Section{{Kind: knowledge.SectionDescription, Text: strings.Join([]string{
+			"Die Schuldnerberatung der Stadt Musterstadt hilft Menschen, die ihre Schulden nicht mehr bezahlen können.",
+			"Die Beraterinnen sehen sich mit Ihnen Ihre Einnahmen, Ausgaben und Schulden an und verhandeln mit den Gläubigern.",
+			"Die Beratung ist kostenlos und vertraulich.",
+			"Bringen Sie zum ersten Termin alle Briefe von Gläubigern, Ihre Kontoauszüge und Ihren Mietvertrag mit.",
+			"Schuldnerberatung Musterstadt",
+			"Lindenallee 12",
+			"12345 Musterstadt",
+			"Telefon 0123 456-700",
+			"www.musterstadt.example/schulden",
+		}, "\n")}}}}, knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kb.Close() })
+	h := newHarness(t, harnessOpts{kb: kb})
+
+	text := messageText(t, h.sms(citizen, "Wo ist die Schuldnerberatung?"))
+	if !strings.Contains(text, "\nSchuldnerberatung Musterstadt\nLindenallee 12\n12345 Musterstadt\nTelefon 0123 456-700") {
+		t.Errorf("SMS answer without the address:\n%s", text)
+	}
+
+	sid := h.sid("CA")
+	g := startCall(t, h, sid, "+491709876543", "1")
+	rep := h.call(g.attr("action"), sid, "+491709876543", "SpeechResult", "Wo ist die Schuldnerberatung?", "Confidence", "0.9")
+	said := gatherOf(t, h, rep, "de-DE").said()
+	if !strings.Contains(said, "Schuldnerberatung Musterstadt, Lindenallee 12, 12345 Musterstadt, Telefon 0123 456-700.") || strings.Contains(said, "www.") {
+		t.Errorf("call answer: want the address read out as one run, no web address:\n%s", said)
 	}
 }
 
