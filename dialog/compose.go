@@ -1746,7 +1746,7 @@ func fitShort(p passage, lines []sentence, budget int, ok func(add []sentence) b
 		}
 		add = append(add, s)
 	}
-	if !ok(add) {
+	if len(add) == 0 || !ok(add) {
 		return p
 	}
 	out := p
@@ -1803,7 +1803,9 @@ func (q *question) heldIn(sents ...sentence) int {
 // block (its name line and the lines that reach it, in the page's order,
 // as far as contactExtra more than the budget allows) when the passage
 // holds no line of one; of several blocks, the one that holds most of the
-// question, the first of equals.
+// question, the first of equals. An SMS or voice answer makes room for
+// the block within its own budget (fitShort); read out, it leaves out a
+// line that is only a web address.
 func withContact(ps pageSentences, q question, p passage, lim composeLimits) passage {
 	if q.aspect != aspectPlace && q.aspect != aspectContact || len(p.sentences) == 0 {
 		return p
@@ -1913,7 +1915,8 @@ func labelFor(s sentence, as []aspect) bool {
 // Geflüchteten …" below the description the question's words pick. Of
 // several such lines, the one that holds most of the question, then the
 // first after the passage's start, then the last before it; it goes in
-// the page's order (see labelExtra), full style only.
+// the page's order (see labelExtra). An SMS or voice answer makes room
+// for the whole line within its own budget (fitShort).
 func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passage {
 	as := labelled[q.aspect]
 	if as == nil || len(p.sentences) == 0 {
