@@ -1719,27 +1719,22 @@ var reachLine = re(`(@[\p{L}\d-]+\.|www\.|https?:)`)
 // webLine matches a line that is only a web address (folded text).
 var webLine = re(`^\s*\S*(www\.|https?:)\S*\s*$`)
 
-// fitShort adds lines of the page to a short answer (SMS, voice) in the
-// page's order: it drops the passage's last sentences (never its first
-// whole sentence, nor the lines before it) until the lines fit within
-// budget characters, then adds the lines that fit; it leaves the passage
-// as it is unless ok holds for the lines added. The budget is the style's
-// own: an SMS answer must still fit its segments with the link.
-func fitShort(p passage, lines []sentence, budget int, ok func(add []sentence) bool) passage {
-	keep := slices.Clone(p.sentences)
-	least := 1 + slices.IndexFunc(keep, func(s sentence) bool { return !s.heading && endsSentence(s.text) })
-	chars := func(ss []sentence) int {
-		n := 0
-		for _, s := range ss {
-			n += len([]rune(s.text))
-		}
-		return n
+// textChars is the length of the sentences' text in characters.
+func textChars(ss []sentence) int {
+	n := 0
+	for _, s := range ss {
+		n += len([]rune(s.text))
 	}
-	for len(keep) > max(least, 1) && chars(keep)+chars(lines) > budget {
-		keep = keep[:len(keep)-1]
-	}
+	return n
+}
+
+// addLines adds to a passage the first of lines (lines of the page
+// outside it) that keep it within budget characters, in the page's
+// order; it reports false, and adds nothing, unless ok holds for the
+// lines it would add.
+func addLines(p passage, lines []sentence, budget int, ok func(add []sentence) bool) (passage, bool) {
+	n := textChars(p.sentences)
 	var add []sentence
-	n := chars(keep)
 	for _, s := range lines {
 		if n += len([]rune(s.text)); n > budget {
 			break
@@ -1747,15 +1742,33 @@ func fitShort(p passage, lines []sentence, budget int, ok func(add []sentence) b
 		add = append(add, s)
 	}
 	if len(add) == 0 || !ok(add) {
-		return p
+		return p, false
 	}
 	out := p
-	if add[0].precedes(keep[0]) {
-		out.sentences = append(add, keep...)
+	if add[0].precedes(p.sentences[0]) {
+		out.sentences = append(add, p.sentences...)
 	} else {
-		out.sentences = append(keep, add...)
+		out.sentences = append(slices.Clone(p.sentences), add...)
 	}
-	return out
+	return out, true
+}
+
+// fitShort adds lines of the page to a short answer (SMS, voice) as
+// addLines does, but first drops the passage's last sentences (never its
+// first whole sentence, nor the lines before it) until the lines fit
+// within budget characters; it leaves the passage as it is unless ok
+// holds for the lines added. The budget is the style's own: an SMS
+// answer must still fit its segments with the link.
+func fitShort(p passage, lines []sentence, budget int, ok func(add []sentence) bool) passage {
+	least := 1 + slices.IndexFunc(p.sentences, func(s sentence) bool { return !s.heading && endsSentence(s.text) })
+	trimmed := p
+	for len(trimmed.sentences) > max(least, 1) && textChars(trimmed.sentences)+textChars(lines) > budget {
+		trimmed.sentences = trimmed.sentences[:len(trimmed.sentences)-1]
+	}
+	if out, added := addLines(trimmed, lines, budget, ok); added {
+		return out
+	}
+	return p
 }
 
 // reaches reports whether a line tells how to reach a place or a person:
@@ -1807,15 +1820,9 @@ func (q *question) heldIn(sents ...sentence) int {
 // the block within its own budget (fitShort); read out, it leaves out a
 // line that is only a web address.
 func withContact(ps pageSentences, q question, p passage, lim composeLimits) passage {
-	if q.aspect != aspectPlace && q.aspect != aspectContact || len(p.sentences) == 0 {
+	if q.aspect != aspectPlace && q.aspect != aspectContact || len(p.sentences) == 0 ||
+		slices.ContainsFunc(p.sentences, func(s sentence) bool { return !s.heading && reaches(s) }) {
 		return p
-	}
-	chars := 0
-	for _, s := range p.sentences {
-		if !s.heading && reaches(s) {
-			return p
-		}
-		chars += len([]rune(s.text))
 	}
 	first, last := p.sentences[0], p.sentences[len(p.sentences)-1]
 	var best []sentence
@@ -1849,32 +1856,14 @@ func withContact(ps pageSentences, q question, p passage, lim composeLimits) pas
 	for i := range best {
 		best[i].newLine = true
 	}
+	whole := func(add []sentence) bool { return len(add) >= 2 && slices.ContainsFunc(add, reaches) }
 	if lim.sentences > 0 {
 		if lim.spoken {
 			best = slices.DeleteFunc(best, func(s sentence) bool { return webLine.MatchString(s.folded) })
 		}
-		return fitShort(p, best, lim.chars, func(add []sentence) bool {
-			return len(add) >= 2 && slices.ContainsFunc(add, reaches)
-		})
+		return fitShort(p, best, lim.chars, whole)
 	}
-	var add []sentence
-	for _, s := range best {
-		n := len([]rune(s.text))
-		if chars+n > lim.chars+contactExtra {
-			break
-		}
-		chars += n
-		add = append(add, s)
-	}
-	if len(add) < 2 || !slices.ContainsFunc(add, reaches) {
-		return p
-	}
-	out := p
-	if add[0].precedes(first) {
-		out.sentences = append(add, p.sentences...)
-	} else {
-		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
-	}
+	out, _ := addLines(p, best, lim.chars+contactExtra, whole)
 	return out
 }
 
@@ -1919,15 +1908,8 @@ func labelFor(s sentence, as []aspect) bool {
 // for the whole line within its own budget (fitShort).
 func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passage {
 	as := labelled[q.aspect]
-	if as == nil || len(p.sentences) == 0 {
+	if as == nil || len(p.sentences) == 0 || slices.ContainsFunc(p.sentences, func(s sentence) bool { return labelFor(s, as) }) {
 		return p
-	}
-	chars := 0
-	for _, s := range p.sentences {
-		if labelFor(s, as) {
-			return p
-		}
-		chars += len([]rune(s.text))
 	}
 	first := p.sentences[0]
 	var best *sentence
@@ -1951,30 +1933,21 @@ func withLabel(ps pageSentences, q question, p passage, lim composeLimits) passa
 	// the rest of the sentence.
 	add := []sentence{*best}
 	add[0].newLine = true
-	n := len([]rune(best.text))
 	for sents := ps[best.section]; !endsSentence(add[len(add)-1].text); {
 		next := add[len(add)-1].pos + 1
 		if next >= len(sents) || !startsLower(sents[next].text) {
 			break
 		}
 		add = append(add, sents[next])
-		n += len([]rune(sents[next].text))
 	}
-	if n > labelExtra {
+	if textChars(add) > labelExtra {
 		return p
 	}
+	all := func(a []sentence) bool { return len(a) == len(add) }
 	if lim.sentences > 0 {
-		return fitShort(p, add, lim.chars, func(a []sentence) bool { return len(a) == len(add) })
+		return fitShort(p, add, lim.chars, all)
 	}
-	if chars+n > lim.chars+extraChars+labelExtra {
-		return p
-	}
-	out := p
-	if bestAfter {
-		out.sentences = append(append([]sentence(nil), p.sentences...), add...)
-	} else {
-		out.sentences = append(add, p.sentences...)
-	}
+	out, _ := addLines(p, add, lim.chars+extraChars+labelExtra, all)
 	return out
 }
 
