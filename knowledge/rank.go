@@ -374,9 +374,11 @@ func (kb *KB) preferVariant(list []*pageCand, pq *pquery, inQuery map[uint32]boo
 		case ot > 0 && oc > 0 && kb.sameFamily(top.page, c.page):
 			// Services of one family ("Hundehaltung - Hund steuerlich
 			// anmelden", "Hundehaltung - Befreiung von der Hundesteuer
-			// beantragen"): the one whose own words the question names
-			// when it names none of the other's.
-			forC, forTop = nt == 0 && nc > 0, nt > 0 && nc == 0
+			// beantragen"): the one more of whose own words the question
+			// names ("register my dog" names "Hund" and "anmelden" of the
+			// first, only "Hundesteuer" of the other). Naming as many of
+			// each, it does not decide.
+			forC, forTop = nc > nt, nt > nc
 			if nt == 0 && nc == 0 && kb.ownAction(top.page, sc) == actionLater && kb.ownAction(c.page, st) == actionFirst {
 				// Naming neither, the question more likely asks for what
 				// is done first with the service ("Wie bekomme ich einen

@@ -53,6 +53,11 @@ func TestVariantPreference(t *testing.T) {
 		// words the question names.
 		{"hund anmelden", "hund", "hund-befreiung"},
 		{"Befreiung von der Hundesteuer für meinen Assistenzhund", "hund-befreiung", "hund"},
+		// Naming words of both, the one more of whose own words it names:
+		// "Hund" and "anmelden" against "Hundesteuer"; "Befreiung" and
+		// "beantragen" against "Hund".
+		{"Meinen Hund zur Hundesteuer anmelden", "hund", "hund-befreiung"},
+		{"Für meinen Hund die Befreiung beantragen", "hund-befreiung", "hund"},
 		// Two services whose titles start with the same word: the one
 		// whose own words the question names.
 		{"Anwohnerparkausweis beantragen", "park-anwohner", "park-gaeste"},
