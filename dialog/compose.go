@@ -784,6 +784,65 @@ func questionHeading(flat []unit, q question, rule *aspectRule) int {
 	return at
 }
 
+// definedAt returns the unit of flat that defines what a definition
+// question asks ("Was ist Nachhilfeunterricht oder Lernunterstützung?":
+// "Nachhilfeunterricht oder Lernunterstützung ist eine zusätzliche
+// Unterstützung …"), or -1: the first sentence whose subject — its words
+// before the first "ist", "sind", "bedeutet", "is", "are", "means" — holds
+// at least definedShare of the question, and whose words are at least
+// half the question's. The answer holds that sentence, though later
+// sentences that use the words again may hold more of them.
+func (e *Engine) definedAt(flat []unit, q question) int {
+	if !definition.MatchString(fold(q.text)) {
+		return -1
+	}
+	for i, u := range flat {
+		if u.item || asks(u.text) || !slices.Contains(u.hits, true) {
+			continue
+		}
+		loc := copula.FindStringIndex(u.text)
+		if loc == nil || loc[0] == 0 || conditional.MatchString(u.folded) {
+			continue
+		}
+		subject := u.text[:loc[0]]
+		if len(strings.Fields(subject)) > maxSubjectWords {
+			continue
+		}
+		s := sentence{text: subject}
+		s.terms, s.own = termsOf(e.an.Concepts(subject, q.lang))
+		hits := make([]bool, len(q.concepts))
+		less, _ := q.matched(s, hits)
+		if sh, ok := q.degreeOf(hits, less); !ok || sh < definedShare {
+			continue
+		}
+		// The subject is what the question names, not more: "Die
+		// wichtigsten Inhalte in einer Hausordnung sind:" does not say
+		// what a Hausordnung is.
+		asked := 0
+		for _, t := range s.own {
+			if slices.ContainsFunc(q.concepts, func(c knowledge.Concept) bool { return slices.Contains(c.Terms, t) }) {
+				asked++
+			}
+		}
+		if 2*asked >= len(s.own) {
+			return i
+		}
+	}
+	return -1
+}
+
+// A defining sentence's subject has at most maxSubjectWords words and
+// holds at least definedShare of the question (weighted by rarity).
+const (
+	maxSubjectWords = 8
+	definedShare    = 0.8
+)
+
+var (
+	copula      = regexp.MustCompile(`(?i)\b(ist|sind|bedeutet|bedeuten|bezeichnet|heißt|heisst|is|are|means|refers to)\b`)
+	conditional = re(`^(wenn|falls|ob|weil|da|sobald|if|when|whether|because|once)\b`)
+)
+
 // asks reports whether a line of a page is a question.
 func asks(text string) bool { return strings.HasSuffix(strings.TrimSpace(text), "?") }
 
@@ -1036,6 +1095,11 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		for faqEnd = faqAt + 1; faqEnd < len(flat) && !asks(flat[faqEnd].text); faqEnd++ {
 		}
 	}
+	// A definition question's defining sentence is part of the answer.
+	defined := -1
+	if faqAt < 0 {
+		defined = e.definedAt(flat, q)
+	}
 	for from := range flat {
 		if !startsAnswer(from) {
 			continue
@@ -1083,7 +1147,7 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if sh, ok := q.degreeShare(union); ok {
 				v += unionWeight * sh
 			}
-			if v > best {
+			if v > best && (defined < 0 || from <= defined && defined <= to) {
 				best, bestFrom, bestTo = v, from, to
 			}
 		}

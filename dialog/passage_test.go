@@ -175,6 +175,15 @@ func passagePages() []knowledge.Page {
 			"3. Wohnsitz anmelden",
 			"Melde Deinen Wohnsitz bei Deiner Gemeinde an.",
 		)},
+		{ID: "nachhilfe", Title: "Nachhilfeunterricht - Allgemeine Informationen", Language: "de", URL: "https://www.musterstadt.example/nachhilfe", Sections: desc(
+			"Nachhilfeunterricht oder Lernunterstützung ist eine zusätzliche Unterstützung für ein Schulfach außerhalb des Klassenzimmers.",
+			"In der Regel müssen Sie dafür selbst aufkommen.",
+			"Nachhilfeunterricht und Lernunterstützung sind zum Beispiel dann sinnvoll, wenn ein Schüler nicht in das nächste Schuljahr versetzt werden könnte, wenn sein Schulabschluss gefährdet ist oder wenn er viele der im Unterricht vermittelten Inhalte nicht kennt.",
+			"Sprechen Sie mit den Lehrern der Schule und fragen Sie, ob Nachhilfeunterricht oder Lernunterstützung eine gute Idee ist.",
+			"Vielleicht kann die Schule selbst dafür sorgen.",
+			"In manchen Fällen ist es möglich, Lernförderung über das Bildungs- und Teilhabepaket zu erhalten.",
+			"Sie können die Unterstützung in Ihrem Sozialbürgerhaus beantragen.",
+		)},
 		{ID: "discounter", Title: "Einkaufen im Supermarkt", Language: "de", URL: "https://www.musterstadt.example/einkaufen", Sections: desc(
 			"In Supermärkten gibt es Lebensmittel, Getränke und Dinge für den Haushalt.",
 			"Die meisten Supermärkte haben von Montag bis Samstag von 8 bis 20 Uhr geöffnet.",
@@ -189,7 +198,8 @@ func passagePages() []knowledge.Page {
 // "…kulturwerkstatt" page), a run of unlikely sentences does not outweigh
 // the one with the number asked for, an answer runs on past its budget
 // while the sentences after it answer too, and the page's contact lines
-// (address, phone, opening hours) answer only where or when.
+// (address, phone, opening hours) answer only where or when; a definition
+// question's answer holds the sentence that defines what it asks.
 func TestPassageAnswersTheQuestion(t *testing.T) {
 	e := pagesEngine(t, passagePages())
 	for _, tc := range []struct {
@@ -205,6 +215,10 @@ func TestPassageAnswersTheQuestion(t *testing.T) {
 		{"Was passiert, wenn man die Aufenthaltsdauer überschreitet?", "schwarzarbeit", []string{
 			"Wenn Sie die Aufenthaltsdauer überschreiten", "Die Ausländerbehörde kann den Aufenthalt dann beenden.",
 			"Eine Wiedereinreise ist nur möglich", "Es kann auch zu einem gerichtlichen Strafverfahren kommen."}},
+		// A definition question is answered with the sentence that
+		// defines, though the sentences after it use its words again.
+		{"Was ist Nachhilfeunterricht oder Lernunterstützung?", "nachhilfe", []string{
+			"Nachhilfeunterricht oder Lernunterstützung ist eine zusätzliche Unterstützung für ein Schulfach"}},
 	} {
 		r := askDE(t, e, tc.q)
 		if len(r.Sources) == 0 || r.Sources[0].PageID != tc.page {
