@@ -1095,11 +1095,14 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 		for faqEnd = faqAt + 1; faqEnd < len(flat) && !asks(flat[faqEnd].text); faqEnd++ {
 		}
 	}
-	// A definition question's defining sentence is part of the answer.
+	// A definition question's defining sentence is part of the answer
+	// where a passage within the limits can hold it (free: the best
+	// passage without it).
 	defined := -1
 	if faqAt < 0 {
 		defined = e.definedAt(flat, q)
 	}
+	free, freeFrom, freeTo := math.Inf(-1), -1, 0
 	for from := range flat {
 		if !startsAnswer(from) {
 			continue
@@ -1147,10 +1150,17 @@ func (e *Engine) selectPassage(page *knowledge.Page, ps pageSentences, q questio
 			if sh, ok := q.degreeShare(union); ok {
 				v += unionWeight * sh
 			}
+			if v > free {
+				free, freeFrom, freeTo = v, from, to
+			}
 			if v > best && (defined < 0 || from <= defined && defined <= to) {
 				best, bestFrom, bestTo = v, from, to
 			}
 		}
+	}
+	if bestFrom < 0 {
+		// No passage the limits allow holds the defining sentence.
+		bestFrom, bestTo = freeFrom, freeTo
 	}
 	if bestFrom < 0 {
 		return p
