@@ -764,24 +764,38 @@ func questionHeading(flat []unit, q question, rule *aspectRule) int {
 			continue
 		}
 		if asked == nil {
-			asked = map[string]bool{}
-			for _, c := range q.concepts {
-				for _, t := range c.Terms {
-					asked[t] = true
-				}
-			}
+			asked = q.termSet()
 		}
-		n := 0
-		for _, t := range u.own {
-			if asked[t] {
-				n++
-			}
-		}
-		if sh := float64(n) / float64(len(u.own)); sh >= faqShare && sh > best {
+		if sh := shareIn(asked, u.own); sh >= faqShare && sh > best {
 			at, best = i, sh
 		}
 	}
 	return at
+}
+
+// termSet returns the terms of the question's concepts.
+func (q *question) termSet() map[string]bool {
+	set := map[string]bool{}
+	for _, c := range q.concepts {
+		for _, t := range c.Terms {
+			set[t] = true
+		}
+	}
+	return set
+}
+
+// shareIn is the share of terms that set holds (0 for none).
+func shareIn(set map[string]bool, terms []string) float64 {
+	if len(terms) == 0 {
+		return 0
+	}
+	n := 0
+	for _, t := range terms {
+		if set[t] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(terms))
 }
 
 // definedAt returns the unit of flat that defines what a definition
@@ -796,8 +810,10 @@ func (e *Engine) definedAt(flat []unit, q question) int {
 	if !definition.MatchString(fold(q.text)) {
 		return -1
 	}
+	var asked map[string]bool // the question's terms, once a subject is worth counting
 	for i, u := range flat {
-		if u.item || asks(u.text) || !slices.Contains(u.hits, true) {
+		// The subject holds no more of the question than its sentence.
+		if u.item || asks(u.text) || u.x[sfOverlap] < definedShare {
 			continue
 		}
 		loc := copula.FindStringIndex(u.text)
@@ -818,13 +834,10 @@ func (e *Engine) definedAt(flat []unit, q question) int {
 		// The subject is what the question names, not more: "Die
 		// wichtigsten Inhalte in einer Hausordnung sind:" does not say
 		// what a Hausordnung is.
-		asked := 0
-		for _, t := range s.own {
-			if slices.ContainsFunc(q.concepts, func(c knowledge.Concept) bool { return slices.Contains(c.Terms, t) }) {
-				asked++
-			}
+		if asked == nil {
+			asked = q.termSet()
 		}
-		if 2*asked >= len(s.own) {
+		if shareIn(asked, s.own) >= 0.5 {
 			return i
 		}
 	}
