@@ -555,3 +555,26 @@ func TestServiceRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestDefinitionOutsideTheAskedSection: "Was sind die Kosten für den
+// Anwohnerparkausweis?" reads as a definition question, and a sentence of
+// the description ("Die Kosten für den Anwohnerparkausweis sind …") as
+// its definition, though the question names only the page's topic; the
+// answer is kept to the fee section, which cannot hold that sentence, so
+// the fee is shown without it — not "the page names no fee".
+func TestDefinitionOutsideTheAskedSection(t *testing.T) {
+	e := pagesEngine(t, []knowledge.Page{
+		{ID: "park", Title: "Parkausweis für Anwohner", Language: "de", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionOther, Text: "Die Kosten für den Anwohnerparkausweis sind in jedem Bezirk gleich.\nSie beantragen ihn im Bürgeramt."},
+			{Kind: knowledge.SectionFees, Heading: "Gebühren", Text: "Die Gebühr beträgt 10,20 Euro für zwei Jahre."},
+		}},
+		{ID: "hund", Title: "Hund anmelden", Language: "de", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionOther, Text: "Den Hund melden Sie beim Finanzamt an."},
+		}},
+	})
+	q := "Was sind die Kosten für den Anwohnerparkausweis?"
+	r := askDE(t, e, q)
+	if r.Decision.Kind != dialog.KindAnswer || !strings.Contains(r.Text, "10,20 Euro") {
+		t.Errorf("%q: %s %q, want an answer with the fee", q, r.Decision.Kind, r.Text)
+	}
+}
