@@ -810,25 +810,20 @@ func (e *Engine) definedAt(flat []unit, q question) int {
 	if !definition.MatchString(fold(q.text)) {
 		return -1
 	}
-	// held: how much of the question a sentence holds; of a question
+	// share: how much of the question a sentence holds; of a question
 	// that names nothing but the page's topic ("Was ist ein
-	// Anwohnerparkausweis?"), the share of its words.
-	held := func(hits []bool, less []float64) float64 {
+	// Anwohnerparkausweis?"), the share of its topic words, which are all
+	// its words.
+	share := func(hits []bool, less []float64) float64 {
 		if sh, ok := q.degreeOf(hits, less); ok {
 			return sh
 		}
-		n := 0
-		for _, h := range hits {
-			if h {
-				n++
-			}
-		}
-		return float64(n) / float64(max(1, len(hits)))
+		return q.topicShare(hits)
 	}
 	var asked map[string]bool // the question's terms, once a subject is worth counting
 	for i, u := range flat {
 		// The subject holds no more of the question than its sentence.
-		if u.item || asks(u.text) || held(u.hits, u.less) < definedShare {
+		if u.item || asks(u.text) || share(u.hits, u.less) < definedShare {
 			continue
 		}
 		loc := copula.FindStringIndex(u.text)
@@ -843,7 +838,7 @@ func (e *Engine) definedAt(flat []unit, q question) int {
 		s.terms, s.own = termsOf(e.an.Concepts(subject, q.lang))
 		hits := make([]bool, len(q.concepts))
 		less, _ := q.matched(s, hits)
-		if held(hits, less) < definedShare {
+		if share(hits, less) < definedShare {
 			continue
 		}
 		// The subject is what the question names, not more: "Die
