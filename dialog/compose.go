@@ -1584,15 +1584,17 @@ func (q *question) weightedShare(deg func(i int) float64) (float64, bool) {
 }
 
 // render turns a passage into text for the style: the page title and the
-// sentences (list items as bullets; spoken and short styles run lists into
-// one sentence and leave the title to the link or the closing words).
+// sentences (list items as bullets, a numbered list's items with the
+// page's numbers, since steps and ranks are part of what it says; spoken
+// and short styles run lists into one sentence and leave the title to the
+// link or the closing words).
 func render(title string, p passage, style Style, lim composeLimits) string {
 	var b strings.Builder
 	if style != StyleSpoken {
 		b.WriteString(title)
 		b.WriteString("\n")
 	}
-	var items []string
+	var items, marks []string
 	flush := func() {
 		if len(items) == 0 {
 			return
@@ -1604,15 +1606,19 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			}
 			appendSentence(&b, run)
 		} else {
-			for _, it := range items {
+			for i, it := range items {
 				if !strings.HasSuffix(b.String(), "\n") {
 					b.WriteString("\n")
 				}
-				b.WriteString("• ")
+				if marks[i] != "" {
+					b.WriteString(marks[i] + " ")
+				} else {
+					b.WriteString("• ")
+				}
 				b.WriteString(it)
 			}
 		}
-		items = items[:0]
+		items, marks = items[:0], marks[:0]
 	}
 	for _, s := range p.sentences {
 		// Read out, the lines of an address run on like a list's items:
@@ -1622,7 +1628,7 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			if !association.MatchString(s.folded) {
 				text = strings.TrimRight(text, ".;,")
 			}
-			items = append(items, text)
+			items, marks = append(items, text), append(marks, s.mark)
 			continue
 		}
 		flush()

@@ -578,3 +578,35 @@ func TestDefinitionOutsideTheAskedSection(t *testing.T) {
 		t.Errorf("%q: %s %q, want an answer with the fee", q, r.Decision.Kind, r.Text)
 	}
 }
+
+// TestNumberedStepsKeepTheirNumbers: a page's numbered list (the steps of
+// a procedure) is shown with the page's numbers, a bulleted one with
+// bullets; SMS and voice run the items into one sentence without them.
+func TestNumberedStepsKeepTheirNumbers(t *testing.T) {
+	e := sampleEngine(t)
+	for _, tc := range []struct {
+		style     dialog.Style
+		q         string
+		want, not []string
+	}{
+		{dialog.StyleFull, "Wie läuft die Beantragung eines Personalausweises ab?",
+			[]string{"\n1. Buchen Sie einen Termin im Bürgerbüro", "\n2. Beim Termin nimmt das Bürgerbüro"}, []string{"• Buchen Sie"}},
+		{dialog.StyleShort, "Wie läuft die Beantragung eines Personalausweises ab?",
+			[]string{"Buchen Sie einen Termin im Bürgerbüro"}, []string{"1. Buchen", "2. Beim"}},
+	} {
+		r, err := e.Respond(context.Background(), dialog.Turn{Text: tc.q, Language: "de", Style: tc.style, Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%s %q:\n%s\nwant %q", tc.style, tc.q, r.Text, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(r.Text, w) {
+				t.Errorf("%s %q:\n%s\ndo not want %q", tc.style, tc.q, r.Text, w)
+			}
+		}
+	}
+}

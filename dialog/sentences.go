@@ -26,6 +26,9 @@ type sentence struct {
 	// cues: the aspect rules whose cue the sentence matches (their bits),
 	// worked out once per page instead of on every turn.
 	cues uint64
+	// mark is a numbered list item's number as the page writes it ("1.",
+	// "2)"); empty for a bulleted item and for sentences.
+	mark string
 }
 
 // pageSentences are a page's sentences per section, with their terms.
@@ -216,7 +219,11 @@ func splitSentences(text string) []sentence {
 		if loc := listItem.FindStringIndex(line); loc != nil {
 			item := strings.TrimSpace(line[loc[1]:])
 			if item != "" {
-				out = append(out, sentence{text: item, item: true})
+				mark := strings.TrimSpace(line[loc[0]:loc[1]])
+				if mark == "" || mark[0] < '0' || mark[0] > '9' {
+					mark = ""
+				}
+				out = append(out, sentence{text: item, item: true, mark: mark})
 			}
 			continue
 		}
