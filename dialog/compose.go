@@ -1589,12 +1589,20 @@ func (q *question) weightedShare(deg func(i int) float64) (float64, bool) {
 // and short styles run lists into one sentence and leave the title to the
 // link or the closing words).
 func render(title string, p passage, style Style, lim composeLimits) string {
+	return renderMore(title, p, style, lim, nil)
+}
+
+// renderMore is render with a line after a list item that more (when not
+// nil) says something after: that the page's list goes on (see
+// listRest).
+func renderMore(title string, p passage, style Style, lim composeLimits, more func(i int) string) string {
 	var b strings.Builder
 	if style != StyleSpoken {
 		b.WriteString(title)
 		b.WriteString("\n")
 	}
 	var items, marks []string
+	var at []int // the items' indices in p.sentences
 	flush := func() {
 		if len(items) == 0 {
 			return
@@ -1616,11 +1624,16 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 					b.WriteString("• ")
 				}
 				b.WriteString(it)
+				if more != nil {
+					if m := more(at[i]); m != "" {
+						b.WriteString("\n" + m)
+					}
+				}
 			}
 		}
-		items, marks = items[:0], marks[:0]
+		items, marks, at = items[:0], marks[:0], at[:0]
 	}
-	for _, s := range p.sentences {
+	for i, s := range p.sentences {
 		// Read out, the lines of an address run on like a list's items:
 		// "Verwaltungsgericht München, Bayerstraße 30, 80335 München."
 		if s.item || style == StyleSpoken && !s.heading && blockLine(s) {
@@ -1628,7 +1641,7 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 			if !association.MatchString(s.folded) {
 				text = strings.TrimRight(text, ".;,")
 			}
-			items, marks = append(items, text), append(marks, s.mark)
+			items, marks, at = append(items, text), append(marks, s.mark), append(at, i)
 			continue
 		}
 		flush()
@@ -1650,6 +1663,39 @@ func render(title string, p passage, style Style, lim composeLimits) string {
 	}
 	flush()
 	return strings.TrimSpace(b.String())
+}
+
+// listRest returns, for each list item of the passage after which the
+// page's list goes on with items the passage does not show, how many
+// such items follow (keyed by the item's index in p.sentences): an answer
+// that shows three of six documents must not read as the whole list.
+func listRest(ps pageSentences, p passage) map[int]int {
+	type at struct{ section, pos int }
+	shown := make(map[at]bool, len(p.sentences))
+	for _, s := range p.sentences {
+		shown[at{s.section, s.pos}] = true
+	}
+	var out map[int]int
+	for i, s := range p.sentences {
+		if !s.item || s.section < 0 || s.section >= len(ps) {
+			continue
+		}
+		sents := ps[s.section]
+		if s.pos < 0 || s.pos >= len(sents) || sents[s.pos].text != s.text {
+			continue
+		}
+		n := 0
+		for k := s.pos + 1; k < len(sents) && sents[k].item && !shown[at{s.section, k}]; k++ {
+			n++
+		}
+		if n > 0 {
+			if out == nil {
+				out = map[int]int{}
+			}
+			out[i] = n
+		}
+	}
+	return out
 }
 
 // appendSentence adds a sentence to an answer: after a space, or on a line

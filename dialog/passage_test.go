@@ -2,6 +2,7 @@ package dialog_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -607,6 +608,49 @@ func TestNumberedStepsKeepTheirNumbers(t *testing.T) {
 			if strings.Contains(r.Text, w) {
 				t.Errorf("%s %q:\n%s\ndo not want %q", tc.style, tc.q, r.Text, w)
 			}
+		}
+	}
+}
+
+// TestCutListSaysHowManyMore: an answer that shows only the first items
+// of a page's list says how many more the page lists, so that three of
+// twelve documents do not read as the whole list; a list shown whole, and
+// SMS and voice answers (which run a list into one sentence), say nothing
+// of the kind.
+func TestCutListSaysHowManyMore(t *testing.T) {
+	var docs []string
+	for i := 1; i <= 12; i++ {
+		docs = append(docs, fmt.Sprintf("- Nachweis Nummer %d über die Eignung der Betriebsräume, ausgestellt von der zuständigen Stelle", i))
+	}
+	e := pagesEngine(t, []knowledge.Page{
+		{ID: "gaststaette", Title: "Gaststättenerlaubnis beantragen", Language: "de", URL: "https://www.musterstadt.example/gaststaette", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Wer eine Gaststätte mit Alkoholausschank betreiben will, braucht eine Gaststättenerlaubnis."},
+			{Kind: knowledge.SectionDocuments, Heading: "Unterlagen", Text: strings.Join(docs, "\n")},
+		}},
+		{ID: "hund", Title: "Hund anmelden", Language: "de", URL: "https://www.musterstadt.example/hund", Sections: []knowledge.Section{
+			{Kind: knowledge.SectionDescription, Text: "Wer einen Hund hält, muss ihn innerhalb von zwei Wochen anmelden."},
+			{Kind: knowledge.SectionDocuments, Heading: "Unterlagen", Text: "- Personalausweis\n- Nachweis der Haftpflichtversicherung"},
+		}},
+	})
+	r := answeredFrom(t, e, "Welche Unterlagen brauche ich für die Gaststättenerlaubnis?", "gaststaette")
+	shown := strings.Count(r.Text, "\n• Nachweis Nummer")
+	if shown == 0 || shown == 12 {
+		t.Fatalf("want some but not all of the twelve documents shown:\n%s", r.Text)
+	}
+	if want := fmt.Sprintf("\n… und %d weitere auf der Seite", 12-shown); !strings.Contains(r.Text, want) {
+		t.Errorf("the answer shows %d of 12 documents:\n%s\nwant %q", shown, r.Text, want)
+	}
+	r = answeredFrom(t, e, "Welche Unterlagen brauche ich für die Hundeanmeldung?", "hund")
+	if !strings.Contains(r.Text, "Nachweis der Haftpflichtversicherung") || strings.Contains(r.Text, "weitere auf der Seite") {
+		t.Errorf("a list shown whole:\n%s", r.Text)
+	}
+	for _, style := range []dialog.Style{dialog.StyleShort, dialog.StyleSpoken} {
+		r, err := e.Respond(context.Background(), dialog.Turn{Text: "Welche Unterlagen brauche ich für die Gaststättenerlaubnis?", Language: "de", Style: style, Context: conversation.Context{Turns: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.Text, "weitere auf der Seite") {
+			t.Errorf("%s: %s", style, r.Text)
 		}
 	}
 }

@@ -34,7 +34,10 @@ type phrases struct {
 	Clarify               string
 	OtherLanguage         string // the page is in another language
 	MoreOnPage            string // %s = URL
-	SeePage               string // spoken: "the page is called %s"
+	// MoreItems, MoreItem close a list the answer cuts short: how many
+	// items the page lists after it (%d).
+	MoreItems, MoreItem string
+	SeePage             string // spoken: "the page is called %s"
 
 	AskCost, AskDocuments, AskHours, AskDeadline string
 	// NotCovered says, per aspect asked, that the page does not say it
@@ -43,6 +46,23 @@ type phrases struct {
 	// NotCoveredOffer follows it: a person can help.
 	NotCoveredOffer string
 	Topics          []string // examples for "what can you do"
+}
+
+// moreItems says after a list item how many items the page lists after
+// it (rest, see listRest); nil when no list is cut short.
+func (p phrases) moreItems(rest map[int]int) func(int) string {
+	if len(rest) == 0 {
+		return nil
+	}
+	return func(i int) string {
+		switch n := rest[i]; {
+		case n == 1:
+			return p.MoreItem
+		case n > 1:
+			return fmt.Sprintf(p.MoreItems, n)
+		}
+		return ""
+	}
 }
 
 func phrasesFor(lang string) phrases {
@@ -72,6 +92,8 @@ func phrasesFor(lang string) phrases {
 			Clarify:               "Which of these do you mean?",
 			OtherLanguage:         "(This page is only available in German.)",
 			MoreOnPage:            "More: %s",
+			MoreItems:             "… and %d more on the page",
+			MoreItem:              "… and 1 more on the page",
 			SeePage:               "You'll find more on the city's page \"%s\".",
 			AskCost:               "What does it cost?",
 			AskDocuments:          "Which documents do I need?",
@@ -122,6 +144,8 @@ func phrasesFor(lang string) phrases {
 		Clarify:               "Welche dieser Leistungen meinen Sie?",
 		OtherLanguage:         "(Diese Seite gibt es nur auf Englisch.)",
 		MoreOnPage:            "Mehr dazu: %s",
+		MoreItems:             "… und %d weitere auf der Seite",
+		MoreItem:              "… und ein weiterer Punkt auf der Seite",
 		SeePage:               "Mehr finden Sie auf der Seite der Stadt „%s“.",
 		AskCost:               "Was kostet das?",
 		AskDocuments:          "Welche Unterlagen brauche ich?",
