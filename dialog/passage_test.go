@@ -312,15 +312,22 @@ func TestShortAnswersWithContactAndLabel(t *testing.T) {
 		if budget := map[dialog.Style]int{dialog.StyleShort: 280, dialog.StyleSpoken: 320}[tc.style]; quoted > budget {
 			t.Errorf("%s %q: %d characters quoted, more than the %d of a %s answer:\n%s", tc.style, tc.q, quoted, budget, tc.style, r.Text)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(r.Text, w) {
-				t.Errorf("%s %q:\n%s\nwant %q in the answer", tc.style, tc.q, r.Text, w)
-			}
+		wantInText(t, fmt.Sprintf("%s %q", tc.style, tc.q), r.Text, tc.want, tc.avoid)
+	}
+}
+
+// wantInText reports each of want that text lacks and each of avoid that
+// it holds.
+func wantInText(t *testing.T, label, text string, want, avoid []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s:\n%s\nwant %q in the answer", label, text, w)
 		}
-		for _, a := range tc.avoid {
-			if strings.Contains(r.Text, a) {
-				t.Errorf("%s %q:\n%s\nwant no %q in the answer", tc.style, tc.q, r.Text, a)
-			}
+	}
+	for _, a := range avoid {
+		if strings.Contains(text, a) {
+			t.Errorf("%s:\n%s\nwant no %q in the answer", label, text, a)
 		}
 	}
 }
@@ -599,16 +606,7 @@ func TestNumberedStepsKeepTheirNumbers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(r.Text, w) {
-				t.Errorf("%s %q:\n%s\nwant %q", tc.style, tc.q, r.Text, w)
-			}
-		}
-		for _, w := range tc.not {
-			if strings.Contains(r.Text, w) {
-				t.Errorf("%s %q:\n%s\ndo not want %q", tc.style, tc.q, r.Text, w)
-			}
-		}
+		wantInText(t, fmt.Sprintf("%s %q", tc.style, tc.q), r.Text, tc.want, tc.not)
 	}
 }
 
