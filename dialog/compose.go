@@ -1587,51 +1587,53 @@ func (q *question) weightedShare(deg func(i int) float64) (float64, bool) {
 // sentences (list items as bullets, a numbered list's items with the
 // page's numbers, since steps and ranks are part of what it says; spoken
 // and short styles run lists into one sentence and leave the title to the
-// link or the closing words).
-func render(title string, p passage, style Style, lim composeLimits) string {
-	return renderMore(title, p, style, lim, nil)
-}
-
-// renderMore is render with a line after a list item that more (when not
-// nil) says something after: that the page's list goes on (see
-// listRest).
-func renderMore(title string, p passage, style Style, lim composeLimits, more func(i int) string) string {
+// link or the closing words). more, when not nil, gives the line to
+// write after the item p.sentences[i] ("" for none): that the page's list
+// goes on (see listRest).
+func render(title string, p passage, style Style, lim composeLimits, more func(i int) string) string {
 	var b strings.Builder
 	if style != StyleSpoken {
 		b.WriteString(title)
 		b.WriteString("\n")
 	}
-	var items, marks []string
-	var at []int // the items' indices in p.sentences
+	type listed struct {
+		text, mark string
+		at         int // index in p.sentences
+	}
+	var items []listed
 	flush := func() {
 		if len(items) == 0 {
 			return
 		}
 		if style == StyleSpoken || style == StyleShort {
-			run := strings.Join(items, ", ")
+			texts := make([]string, len(items))
+			for i, it := range items {
+				texts[i] = it.text
+			}
+			run := strings.Join(texts, ", ")
 			if !strings.HasSuffix(run, ".") {
 				run += "."
 			}
 			appendSentence(&b, run)
 		} else {
-			for i, it := range items {
+			for _, it := range items {
 				if !strings.HasSuffix(b.String(), "\n") {
 					b.WriteString("\n")
 				}
-				if marks[i] != "" {
-					b.WriteString(marks[i] + " ")
+				if it.mark != "" {
+					b.WriteString(it.mark + " ")
 				} else {
 					b.WriteString("• ")
 				}
-				b.WriteString(it)
+				b.WriteString(it.text)
 				if more != nil {
-					if m := more(at[i]); m != "" {
+					if m := more(it.at); m != "" {
 						b.WriteString("\n" + m)
 					}
 				}
 			}
 		}
-		items, marks, at = items[:0], marks[:0], at[:0]
+		items = items[:0]
 	}
 	for i, s := range p.sentences {
 		// Read out, the lines of an address run on like a list's items:
@@ -1641,7 +1643,7 @@ func renderMore(title string, p passage, style Style, lim composeLimits, more fu
 			if !association.MatchString(s.folded) {
 				text = strings.TrimRight(text, ".;,")
 			}
-			items, marks, at = append(items, text), append(marks, s.mark), append(at, i)
+			items = append(items, listed{text, s.mark, i})
 			continue
 		}
 		flush()

@@ -106,7 +106,7 @@ func passageShare(cs []fitCase) (float64, int) {
 		ps := c.e.sentences(c.page)
 		lim := limitsFor(StyleFull).forTitle(c.page.Title, StyleFull)
 		pass := c.e.selectPassage(c.page, ps, c.q, lim)
-		text := " " + normLine(render(c.page.Title, pass, StyleFull, lim)) + " "
+		text := " " + normLine(render(c.page.Title, pass, StyleFull, lim, nil)) + " "
 		got := 0
 		for _, a := range c.answers {
 			if strings.Contains(text, " "+a+" ") {
@@ -114,7 +114,7 @@ func passageShare(cs []fitCase) (float64, int) {
 			}
 		}
 		sum += float64(got) / float64(len(c.answers))
-		lens = append(lens, len([]rune(render(c.page.Title, pass, StyleFull, lim))))
+		lens = append(lens, len([]rune(render(c.page.Title, pass, StyleFull, lim, nil))))
 	}
 	if len(cs) == 0 {
 		return 0, 0

@@ -146,11 +146,11 @@ func TestRenderStyles(t *testing.T) {
 		{text: "Ihren alten Ausweis", item: true},
 		{text: "ein Passfoto", item: true},
 	}}
-	full := render("Personalausweis", p, StyleFull, limitsFor(StyleFull))
+	full := render("Personalausweis", p, StyleFull, limitsFor(StyleFull), nil)
 	if full != "Personalausweis\nBitte bringen Sie mit:\n• Ihren alten Ausweis\n• ein Passfoto" {
 		t.Errorf("full = %q", full)
 	}
-	spoken := render("Personalausweis", p, StyleSpoken, limitsFor(StyleSpoken))
+	spoken := render("Personalausweis", p, StyleSpoken, limitsFor(StyleSpoken), nil)
 	if spoken != "Bitte bringen Sie mit: Ihren alten Ausweis, ein Passfoto." {
 		t.Errorf("spoken = %q", spoken)
 	}

@@ -465,7 +465,7 @@ func (e *Engine) compose(ctx context.Context, r Reply, c composition) Reply {
 	if c.style == StyleFull || c.style == StyleMail {
 		more = p.moreItems(listRest(ps, pass))
 	}
-	text := renderMore(page.Title, pass, c.style, lim, more)
+	text := render(page.Title, pass, c.style, lim, more)
 	if e.phraser != nil && c.style == StyleFull && len(pass.sentences) > 0 {
 		if phrased, err := e.phrase(ctx, c.question, c.lang, page, pass); err == nil {
 			text = phrased

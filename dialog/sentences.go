@@ -220,7 +220,7 @@ func splitSentences(text string) []sentence {
 			item := strings.TrimSpace(line[loc[1]:])
 			if item != "" {
 				mark := strings.TrimSpace(line[loc[0]:loc[1]])
-				if mark == "" || mark[0] < '0' || mark[0] > '9' {
+				if mark[0] < '0' || mark[0] > '9' { // a bullet
 					mark = ""
 				}
 				out = append(out, sentence{text: item, item: true, mark: mark})
