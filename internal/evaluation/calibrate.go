@@ -83,6 +83,55 @@ func FitCalibration(samples []Sample, l2 float64) (dialog.Calibration, error) {
 	return dialog.CalibrationFrom(w), nil
 }
 
+// CalibrationOffset is the shift of the confidence, in logits, that best
+// fits the samples (maximum likelihood): 0 when the model's confidence
+// means what it says on them, above 0 when it is too low — as it was for
+// pages found through the dictionary, before their weight was refitted.
+func CalibrationOffset(cal dialog.Calibration, samples []Sample) float64 {
+	scored := make([]scoredCase, len(samples))
+	for i, s := range samples {
+		scored[i] = scoredCase{cal.Confidence(s.Evidence), s.Right}
+	}
+	return logitOffset(scored)
+}
+
+// logitOffset is CalibrationOffset of confidences already scored.
+func logitOffset(scored []scoredCase) float64 {
+	zs := make([]float64, len(scored))
+	for i, s := range scored {
+		c := math.Min(math.Max(s.score, 1e-9), 1-1e-9)
+		zs[i] = math.Log(c / (1 - c))
+	}
+	// Newton's method on the log-likelihood, which is concave in the
+	// shift; the shift stays within ±maxOffset when the samples are all
+	// right or all wrong.
+	d := 0.0
+	for range 100 {
+		var g, h float64
+		for i, z := range zs {
+			p := 1 / (1 + math.Exp(-(z + d)))
+			if scored[i].right {
+				g += 1 - p
+			} else {
+				g -= p
+			}
+			h += p * (1 - p)
+		}
+		if h == 0 {
+			break
+		}
+		step := g / h
+		d = math.Max(-maxOffset, math.Min(maxOffset, d+step))
+		if math.Abs(step) < 1e-9 {
+			break
+		}
+	}
+	return math.Round(d*100) / 100
+}
+
+// maxOffset bounds CalibrationOffset, in logits.
+const maxOffset = 10
+
 // CalibrationFigures are what a model does on samples: how well its
 // confidence separates right from wrong best pages, and at the engine's
 // thresholds how many wrong pages it would answer outright and how many

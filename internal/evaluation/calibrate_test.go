@@ -44,6 +44,32 @@ func TestFitCalibration(t *testing.T) {
 	}
 }
 
+func TestCalibrationOffset(t *testing.T) {
+	truth := dialog.Calibration{Bias: -4, Coverage: 5, Vector: 3, Unknown: -2, Margin: 1.5, TitleNamed: 1}
+	samples := samplesFrom(truth, 20000, 9)
+	tests := []struct {
+		name string
+		cal  dialog.Calibration
+		want float64
+	}{
+		{"the model the samples follow", truth, 0},
+		{"a model 0.8 logits too low", func() dialog.Calibration { c := truth; c.Bias -= 0.8; return c }(), 0.8},
+		{"a model 0.5 logits too high", func() dialog.Calibration { c := truth; c.Bias += 0.5; return c }(), -0.5},
+	}
+	for _, tt := range tests {
+		if got := CalibrationOffset(tt.cal, samples); math.Abs(got-tt.want) > 0.1 {
+			t.Errorf("%s: offset %.2f, want %.2f ± 0.1", tt.name, got, tt.want)
+		}
+	}
+	right := Sample{Evidence: dialog.Evidence{Coverage: 1}, Right: true}
+	if got := CalibrationOffset(truth, []Sample{right, right}); got != maxOffset {
+		t.Errorf("only right samples: offset %.2f, want the bound %v", got, float64(maxOffset))
+	}
+	if got := CalibrationOffset(truth, nil); got != 0 {
+		t.Errorf("no samples: offset %.2f, want 0", got)
+	}
+}
+
 func TestFitCalibrationEdges(t *testing.T) {
 	right := Sample{Evidence: dialog.Evidence{Coverage: 0.9, Vector: 0.6, Margin: 1}, Right: true}
 	wrong := Sample{Evidence: dialog.Evidence{Coverage: 0.1, Vector: 0.1, Unknown: 0.5}}

@@ -255,7 +255,8 @@ func runSet(t *testing.T, s devSet, cfg dialog.Config) []Result {
 // TestFitConfidence fits the confidence model on the development sets and
 // prints, per set, the ROC AUC and the confident-wrong rate of the current
 // weights, of weights fitted on all sets and of weights fitted without the
-// set (held out).
+// set (held out), and the current weights' offset (CalibrationOffset:
+// how far their confidence is too low on the set, in logits).
 //
 //	CIVIBOT_FIT=1 go test ./internal/evaluation -run TestFitConfidence -v -timeout 30m
 func TestFitConfidence(t *testing.T) {
@@ -283,7 +284,7 @@ func TestFitConfidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %5s %5s | %-22s | %-22s | %-22s\n", "set", "right", "wrong", "current AUC cw rho", "fitted AUC cw rho", "held-out AUC cw rho")
+	fmt.Fprintf(&b, "%-10s %5s %5s | %-28s | %-22s | %-22s\n", "set", "right", "wrong", "current AUC cw rho offset", "fitted AUC cw rho", "held-out AUC cw rho")
 	for _, name := range names {
 		var rest []Sample
 		for _, other := range names {
@@ -297,8 +298,8 @@ func TestFitConfidence(t *testing.T) {
 		}
 		ss := bySet[name]
 		c, f, h := Figures(def, ss, answerAt, handoffBelow), Figures(fitted, ss, answerAt, handoffBelow), Figures(held, ss, answerAt, handoffBelow)
-		fmt.Fprintf(&b, "%-10s %5d %5d | %.3f %.3f %.3f    | %.3f %.3f %.3f    | %.3f %.3f %.3f\n", name, c.Right, c.Wrong,
-			c.AUC, c.ConfidentWrong, c.RightHandedOff, f.AUC, f.ConfidentWrong, f.RightHandedOff, h.AUC, h.ConfidentWrong, h.RightHandedOff)
+		fmt.Fprintf(&b, "%-10s %5d %5d | %.3f %.3f %.3f %+6.2f  | %.3f %.3f %.3f    | %.3f %.3f %.3f\n", name, c.Right, c.Wrong,
+			c.AUC, c.ConfidentWrong, c.RightHandedOff, CalibrationOffset(def, ss), f.AUC, f.ConfidentWrong, f.RightHandedOff, h.AUC, h.ConfidentWrong, h.RightHandedOff)
 	}
 	t.Logf("cw: wrong best page at or above %.2f among all turns; rho: right best page below %.2f among right ones\n%s", answerAt, handoffBelow, b.String())
 	t.Logf("fitted on all sets:\n%s", CalibrationYAML(fitted))

@@ -40,8 +40,12 @@ type ConfidenceFigures struct {
 	// ConfidentWrong is the share of cases with expected pages answered
 	// outright from a page that is not expected.
 	ConfidentWrong *float64 `json:"confident_wrong"`
-	Right          int      `json:"right"`
-	Wrong          int      `json:"wrong"`
+	// Offset is how far the confidence is too low, in logits (see
+	// CalibrationOffset): 0 when a case answered with confidence c has
+	// the right page about c of the time.
+	Offset float64 `json:"offset"`
+	Right  int     `json:"right"`
+	Wrong  int     `json:"wrong"`
 }
 
 // AnswerFigures are about the text shown, on cases that say which
@@ -209,6 +213,7 @@ func Summarize(results []Result, o Options, byKind bool) Metrics {
 	if retrieval > 0 {
 		conf.ConfidentWrong = ratio(confWrong, retrieval)
 		conf.AUC = rocAUC(scored)
+		conf.Offset = logitOffset(scored)
 		m.Confidence = &conf
 	}
 	if annotated {

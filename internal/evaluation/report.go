@@ -25,8 +25,8 @@ func PrintReport(w io.Writer, m Metrics) {
 	fmt.Fprintf(w, "wrong handoff  %s   (answerable cases handed off)\n", fmtRatio(m.WrongHandoff))
 	fmt.Fprintf(w, "clarify        %s   (cases with expected pages answered with a clarifying question)\n", fmtRatio(m.Clarify))
 	if c := m.Confidence; c != nil {
-		fmt.Fprintf(w, "confidence     ROC AUC %s (right %d vs wrong %d best pages); confident wrong %s\n",
-			strings.TrimSpace(fmtRatio(c.AUC)), c.Right, c.Wrong, strings.TrimSpace(fmtRatio(c.ConfidentWrong)))
+		fmt.Fprintf(w, "confidence     ROC AUC %s (right %d vs wrong %d best pages); confident wrong %s; too low by %+.2f logits\n",
+			strings.TrimSpace(fmtRatio(c.AUC)), c.Right, c.Wrong, strings.TrimSpace(fmtRatio(c.ConfidentWrong)), c.Offset)
 	}
 	if a := m.Answers; a != nil {
 		med := "–"
