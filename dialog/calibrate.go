@@ -99,12 +99,13 @@ func CalibrationFrom(w []float64) Calibration {
 // dog page asked "Bei uns wohnt seit gestern ein Vierbeiner …").
 //
 // CrossLanguage is refitted alone, the other weights held: with -0.72
-// the confidence of a page found through the dictionary was too low by
-// 0.32 logits on English questions over German pages and by 0.52 on
-// German questions over English pages (evaluation.CalibrationOffset; the
-// same questions in one language are off by -0.04 and -0.13), so the
-// handoff threshold declined answerable questions asked across languages
-// that it answered in one. -0.40 is the fit on English over German pages;
+// the confidence a decision is made with (after an answer's caps) was too
+// low by 0.32 logits on English questions over German pages and by 0.52
+// on German questions over English pages ("too low by" in civibot eval's
+// report; the same questions in one language are off by -0.04 and
+// -0.13), so the handoff threshold declined answerable questions asked
+// across languages that it answered in one. The model's raw confidence
+// shows the gap less clearly (TestFitConfidence, docs/benchmarks.md). -0.40 is the fit on English over German pages;
 // over the sets that mix both (Berlin, Hamburg) the confidence separates
 // right from wrong pages better with it (docs/benchmarks.md).
 func DefaultCalibration() Calibration {

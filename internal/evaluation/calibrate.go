@@ -83,10 +83,11 @@ func FitCalibration(samples []Sample, l2 float64) (dialog.Calibration, error) {
 	return dialog.CalibrationFrom(w), nil
 }
 
-// CalibrationOffset is the shift of the confidence, in logits, that best
-// fits the samples (maximum likelihood): 0 when the model's confidence
-// means what it says on them, above 0 when it is too low — as it was for
-// pages found through the dictionary, before their weight was refitted.
+// CalibrationOffset is the shift of the model's confidence, in logits,
+// that best fits the samples (maximum likelihood): 0 when the confidence
+// means what it says on them, above 0 when it is too low, below 0 when it
+// is too high. It is a fit of one shift with every confidence fixed, which
+// logistic.Fit (weights over features, no fixed offsets) does not model.
 func CalibrationOffset(cal dialog.Calibration, samples []Sample) float64 {
 	scored := make([]scoredCase, len(samples))
 	for i, s := range samples {
