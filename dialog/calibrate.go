@@ -105,9 +105,10 @@ func CalibrationFrom(w []float64) Calibration {
 // report; the same questions in one language are off by -0.04 and
 // -0.13), so the handoff threshold declined answerable questions asked
 // across languages that it answered in one. The model's raw confidence
-// shows the gap less clearly (TestFitConfidence, docs/benchmarks.md). -0.40 is the fit on English over German pages;
-// over the sets that mix both (Berlin, Hamburg) the confidence separates
-// right from wrong pages better with it (docs/benchmarks.md).
+// shows the gap less clearly (TestFitConfidence, docs/benchmarks.md).
+// -0.40 is the fit on English over German pages; over the sets that mix
+// both (Berlin, Hamburg) the confidence separates right from wrong pages
+// better with it (docs/benchmarks.md).
 func DefaultCalibration() Calibration {
 	return Calibration{Bias: -3.79, Coverage: 0.94, RareCoverage: 0.75, Vector: 1.05, Unknown: -1.6, Margin: 2.09,
 		TitleNamed: 0.67, TitleCovered: 0.03, SiblingMissing: -0.23, Agreement: 0.89, CrossLanguage: -0.4, Short: -0.12,
