@@ -208,7 +208,7 @@ func irregularForms(s string) (string, []string) {
 // alternatives become separate synonyms.
 func dictSynonyms(s string) []string {
 	var out []string
-	for _, syn := range strings.Split(s, ";") {
+	for _, syn := range splitSynonyms(s) {
 		syn = cleanDictPhrase(syn)
 		if syn == "" || strings.ContainsAny(syn[len(syn)-1:], ".!?") || strings.Contains(syn, "…") {
 			continue // an example sentence or an elided phrase
@@ -220,6 +220,30 @@ func dictSynonyms(s string) []string {
 		}
 	}
 	return out
+}
+
+// splitSynonyms splits a sub-entry at the semicolons between its
+// synonyms, not at those inside an annotation: "Krieg {m} (mit jdm./gegen
+// etw.) :: war (with sb.; on/against sth.)" has one English synonym, "war";
+// split inside the brackets it had "against" too, and "Abendprogramm {n}
+// (TV; Radio)" was "Radio".
+func splitSynonyms(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '{', '[', '(', '<':
+			depth++
+		case '}', ']', ')', '>':
+			depth = max(depth-1, 0)
+		case ';':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 // dictPlaceholders are the dictionary's stand-ins for objects ("to
@@ -348,9 +372,10 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // senseWeight; 3: abbreviations between slashes dropped, see
 // dictAbbreviation; 4: the source forms of each translation, see
 // asWritten; 5: English verbs' irregular forms, see irregularForms; 6:
-// the senses of compound parts, see partSenses) does
+// the senses of compound parts, see partSenses; 7: no synonyms split
+// inside an annotation, see splitSynonyms) does
 // not take an older table from the cache.
-const transTableVersion = 6
+const transTableVersion = 7
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

@@ -76,6 +76,10 @@ func TestParseDictLine(t *testing.T) {
 		{"Deutschland {n} /DE/ (Kfz: /D/) [geogr.] | Norddeutschland {n} :: Germany | Northern Germany; North Germany",
 			[]dictPair{{"Deutschland", "Germany", false, false}, {"Norddeutschland", "Northern Germany", false, false}, {"Norddeutschland", "North Germany", false, false}}, true},
 		{"Adresse {f} /Adr./ :: address /addr./", []dictPair{{"Adresse", "address", false, false}}, true},
+		// A semicolon inside an annotation separates no synonyms: "war"
+		// is no "against", "Abendprogramm" no "Radio".
+		{"Krieg {m} (mit jdm./gegen etw.) [pol.] :: war (with sb.; on/against sth.)", []dictPair{{"Krieg", "war", false, false}}, true},
+		{"Abendprogramm {n} (TV; Radio) :: evening programme", []dictPair{{"Abendprogramm", "evening programme", false, false}}, true},
 		// Phrases longer than four words are idioms, not names.
 		{"Antrag {m} :: application for something to be done by the city", nil, true},
 		// An English verb's irregular forms translate the German verb
