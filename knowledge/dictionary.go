@@ -138,6 +138,7 @@ func parseDictLine(line string, fn func(dictPair), n *int) bool {
 	for i := range des {
 		en, forms := irregularForms(ens[i])
 		dl, el := dictSynonyms(des[i]), dictSynonyms(en)
+		dl, el = append(dl, dictAbbreviations(des[i])...), append(el, dictAbbreviations(en)...)
 		for _, d := range dl {
 			for _, e := range el {
 				fn(dictPair{de: d, en: e, adm: adm})
@@ -258,8 +259,13 @@ var dictPlaceholders = map[string]bool{
 // cleanDictPhrase removes annotations in brackets of any kind, the leading
 // "to " of English verbs and object placeholders.
 func cleanDictPhrase(s string) string {
+	return stripDictWords(dropAnnotations(s))
+}
+
+// dropAnnotations removes what a phrase holds in brackets of any kind.
+func dropAnnotations(s string) string {
 	if !strings.ContainsAny(s, "{[(<}])>") {
-		return stripDictWords(s)
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -279,7 +285,7 @@ func cleanDictPhrase(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return stripDictWords(b.String())
+	return b.String()
 }
 
 // stripDictWords drops the leading "to " of English verbs, object
@@ -309,6 +315,45 @@ func stripDictWords(s string) string {
 // Adr." as a sentence for its final dot.
 func dictAbbreviation(w string) bool {
 	return len(w) > 2 && w[0] == '/' && w[len(w)-1] == '/'
+}
+
+// dictAbbreviations returns the abbreviations a sub-entry notes between
+// slashes outside its annotations that name a thing of their own: three
+// characters or more, two capitals or more, no dot, and not a stop word of
+// either language ("Frühsommer-Meningoenzephalitis {f} /FSME/ ::
+// tick-borne encephalitis /TBE/" gives "/FSME/" and "/TBE/", the slashes
+// kept to tell them from words; see buildTranslations). They are
+// synonyms of the sub-entry's words: a citizen asks "Ab wann kann mein
+// Kind gegen FSME geimpft werden?" where the English page says "TBE", and
+// the dictionary has no entry for either. Shorter ones ("/DE/", "/Er/")
+// and those with a dot ("/Adr./") are also words or spellings of words
+// the pages use otherwise ("de" of a web address, the pronoun "er").
+func dictAbbreviations(s string) []string {
+	if !strings.Contains(s, "/") {
+		return nil
+	}
+	var out []string
+	for _, syn := range splitSynonyms(s) {
+		for _, w := range strings.Fields(dropAnnotations(syn)) {
+			if !dictAbbreviation(w) {
+				continue
+			}
+			a := w[1 : len(w)-1]
+			upper := 0
+			for _, r := range a {
+				if unicode.IsUpper(r) {
+					upper++
+				}
+			}
+			words := splitWords(a)
+			if utf8.RuneCountInString(a) < 3 || upper < 2 || strings.ContainsAny(a, "./") || len(words) != 1 ||
+				isStopAny(words[0].folded) || slices.Contains(out, w) {
+				continue
+			}
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // slashAlternatives expands "permit/pass" in a phrase into one phrase per
@@ -373,9 +418,9 @@ func readTranslations(path string, langs map[string]bool, vocab map[string]int32
 // dictAbbreviation; 4: the source forms of each translation, see
 // asWritten; 5: English verbs' irregular forms, see irregularForms; 6:
 // the senses of compound parts, see partSenses; 7: no synonyms split
-// inside an annotation, see splitSynonyms) does
-// not take an older table from the cache.
-const transTableVersion = 7
+// inside an annotation, see splitSynonyms; 8: abbreviations as synonyms,
+// see dictAbbreviations) does not take an older table from the cache.
+const transTableVersion = 8
 
 // cachedTranslations is readTranslations with a cache: building a table
 // means reading the whole dictionary (seconds), and the same pages (the

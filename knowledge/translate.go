@@ -175,7 +175,12 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		if !ok {
 			return
 		}
-		if s, ok := analyse(src, from, nil); ok {
+		s, ok := analyse(src, from, nil)
+		// An abbreviation the pages write as it is asked is their name
+		// for something ("AVV", the city's transport association, in the
+		// English pages too), not the dictionary's ("/AVV/", a data
+		// processing agreement).
+		if ok && !(strings.HasPrefix(src, "/") && len(s.stems) == 1 && inKB(s.stems[0])) {
 			add(from, s, d, adm)
 		}
 	}
@@ -184,7 +189,7 @@ func buildTranslations(r io.Reader, name string, minPairs int, langs map[string]
 		if langs["de"] {
 			direction("en", "de", p.en, p.de, p.adm)
 		}
-		if langs["de"] && !p.form {
+		if langs["de"] && !p.form && !strings.HasPrefix(p.de, "/") && !strings.HasPrefix(p.en, "/") {
 			parts.collect(p)
 		}
 		if langs["en"] && !p.form {

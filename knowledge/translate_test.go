@@ -76,6 +76,12 @@ func TestParseDictLine(t *testing.T) {
 		{"Deutschland {n} /DE/ (Kfz: /D/) [geogr.] | Norddeutschland {n} :: Germany | Northern Germany; North Germany",
 			[]dictPair{{"Deutschland", "Germany", false, false}, {"Norddeutschland", "Northern Germany", false, false}, {"Norddeutschland", "North Germany", false, false}}, true},
 		{"Adresse {f} /Adr./ :: address /addr./", []dictPair{{"Adresse", "address", false, false}}, true},
+		// An abbreviation of three characters or more with two capitals
+		// is a synonym of its sub-entry, its slashes kept.
+		{"Gehirnentzündung {f} [med.] | Frühsommer-Meningoenzephalitis {f} /FSME/ :: encephalitis | tick-borne encephalitis /TBE/",
+			[]dictPair{{"Gehirnentzündung", "encephalitis", false, false},
+				{"Frühsommer-Meningoenzephalitis", "tick-borne encephalitis", false, false}, {"Frühsommer-Meningoenzephalitis", "/TBE/", false, false},
+				{"/FSME/", "tick-borne encephalitis", false, false}, {"/FSME/", "/TBE/", false, false}}, true},
 		// A semicolon inside an annotation separates no synonyms: "war"
 		// is no "against", "Abendprogramm" no "Radio".
 		{"Krieg {m} (mit jdm./gegen etw.) [pol.] :: war (with sb.; on/against sth.)", []dictPair{{"Krieg", "war", false, false}}, true},
@@ -678,6 +684,57 @@ func TestTranslationIrregularPast(t *testing.T) {
 	}
 	if slices.Sort(got); !slices.Equal(got, []string{"forget", "forgotten"}) {
 		t.Errorf("vergessen → %v, want [forget forgotten]", got)
+	}
+}
+
+// TestTranslationAbbreviations: the dictionary's abbreviations translate
+// ("FSME" asked, "TBE" on the English page; the dictionary has no entry
+// for either), except one the pages write as it is asked: there it is
+// the city's own name ("AVV", its transport association), not the
+// dictionary's ("/AVV/", a data processing agreement).
+func TestTranslationAbbreviations(t *testing.T) {
+	entries := "Frühsommer-Meningoenzephalitis {f} /FSME/ [med.] :: tick-borne encephalitis /TBE/\n" +
+		"Auftragsverarbeitungsvertrag {m} /AVV/ :: data processing agreement /DPA/\n"
+	vocab := map[string]int32{}
+	for _, w := range []string{"tbe", "avv", "agreement", "data", "processing"} {
+		vocab[stem(w, "en")] = 1
+	}
+	tab, err := buildTranslations(strings.NewReader(entries), "test", 1, map[string]bool{"en": true}, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := func(word string) []string {
+		var out []string
+		for _, tr := range tab.From["de"][stem(word, "de")] {
+			out = append(out, tr.Text)
+		}
+		return out
+	}
+	if got := texts("fsme"); !slices.Contains(got, "/TBE/") {
+		t.Errorf("FSME → %v, want /TBE/", got)
+	}
+	if got := texts("avv"); len(got) != 0 {
+		t.Errorf("AVV → %v: the pages write it as asked, want no translation", got)
+	}
+	if got := texts("auftragsverarbeitungsvertrag"); !slices.Contains(got, "data processing agreement") {
+		t.Errorf("Auftragsverarbeitungsvertrag → %v, want data processing agreement", got)
+	}
+	page := func(id, title, text string) Page {
+		return Page{ID: id, Title: title, Language: "en", Sections: []Section{{Kind: SectionDescription, Text: text}}}
+	}
+	kb := buildWithDictionary(t, entries, []Page{
+		page("tbe", "Vaccinations for children", "Children can be vaccinated against TBE from the age of one."),
+		page("measles", "Measles vaccination", "Children are vaccinated against measles twice."),
+	})
+	hits, err := kb.Search(context.Background(), Query{Text: "Ab wann kann mein Kind gegen FSME geimpft werden?", Language: "de"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 {
+		t.Fatal("FSME over English pages: no page found, want tbe")
+	}
+	if hits[0].Page.ID != "tbe" || slices.Contains(hits[0].Missing, "fsme") {
+		t.Errorf("FSME over English pages: first %v (missing %v), want tbe with fsme found", ids(hits), hits[0].Missing)
 	}
 }
 
