@@ -1658,6 +1658,11 @@ func render(title string, p passage, style Style, lim composeLimits, more func(i
 			b.WriteString("\n")
 			continue
 		}
+		if i > 0 && continues(p.sentences[i-1], s) && !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString(" ")
+			b.WriteString(s.text)
+			continue
+		}
 		if s.newLine && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 			b.WriteString("\n")
 		}
@@ -1666,6 +1671,32 @@ func render(title string, p passage, style Style, lim composeLimits, more func(i
 	flush()
 	return strings.TrimSpace(b.String())
 }
+
+// continues reports whether s goes on with the sentence of the page line
+// before it, prev, which the page broke where a link was ("Die Standorte
+// finden Sie" / "hier.", "You can find" / "our courses here."): s follows
+// prev in its section, starts lower case and ends a sentence that prev,
+// which starts upper case and has three words or more, does not. An
+// answer shows the two as one sentence. Two lower-case lines in a row, or
+// a line of one or two words before, are more likely the items of a list
+// the page did not mark ("das Jahreseinkommen …" / "die Miete …",
+// "Meldebescheinigung" / "alle Dokumente, die Ihr Kind betreffen …").
+// Headings, list items, contact lines and a line with a web or mail
+// address (a broken address, "gemeinde@korb." / "de") stay on lines of
+// their own.
+func continues(prev, s sentence) bool {
+	if prev.heading || s.heading || prev.item || s.item || prev.contact || s.contact || s.newLine {
+		return false
+	}
+	if prev.section != s.section || s.pos != prev.pos+1 || endsSentence(prev.text) || !endsSentence(s.text) ||
+		!startsLower(s.text) || startsLower(prev.text) || len(strings.Fields(prev.text)) < 3 {
+		return false
+	}
+	return !addressLike.MatchString(prev.text) && !addressLike.MatchString(s.text)
+}
+
+// addressLike matches text with a web or mail address.
+var addressLike = regexp.MustCompile(`@|(?i)\bwww\.|https?://`)
 
 // listRest returns, for each list item of the passage after which the
 // page's list goes on with items the passage does not show, how many

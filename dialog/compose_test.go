@@ -156,6 +156,67 @@ func TestRenderStyles(t *testing.T) {
 	}
 }
 
+// TestRenderJoinsBrokenSentence: a sentence the page broke over two lines
+// where a link was ("finden Sie" / "hier.") reads as one sentence; lines
+// that are not its continuation stay on lines of their own.
+func TestRenderJoinsBrokenSentence(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		sents []sentence
+		want  string
+	}{
+		{"link text on its own line", []sentence{
+			{text: "Die Standorte der Bibliotheken finden Sie", pos: 3},
+			{text: "hier.", pos: 4},
+		}, "Bücherei\nDie Standorte der Bibliotheken finden Sie hier."},
+		{"English too", []sentence{
+			{text: "You can find", section: 1, pos: 0},
+			{text: "our courses here.", section: 1, pos: 1},
+			{text: "They are free.", section: 1, pos: 2},
+		}, "Bücherei\nYou can find our courses here. They are free."},
+		{"not the next line of the page", []sentence{
+			{text: "Die Standorte der Bibliotheken finden Sie", pos: 3},
+			{text: "hier.", pos: 5},
+		}, "Bücherei\nDie Standorte der Bibliotheken finden Sie\nhier."},
+		{"another section", []sentence{
+			{text: "Die Standorte der Bibliotheken finden Sie", section: 0, pos: 3},
+			{text: "hier.", section: 1, pos: 4},
+		}, "Bücherei\nDie Standorte der Bibliotheken finden Sie\nhier."},
+		{"after a heading", []sentence{
+			{text: "Angebot und Anmeldung", heading: true},
+			{text: "hier heruntergeladen werden.", pos: 1},
+		}, "Bücherei\nAngebot und Anmeldung\nhier heruntergeladen werden."},
+		{"a label line and a lower-case line that ends no sentence", []sentence{
+			{text: "Mittwoch", pos: 0},
+			{text: "geschlossen", pos: 1},
+		}, "Bücherei\nMittwoch\ngeschlossen"},
+		{"lines of a list the page did not mark", []sentence{
+			{text: "Nachweise:", pos: 0},
+			{text: "das Jahreseinkommen aller Haushaltsmitglieder", pos: 1},
+			{text: "die Miete.", pos: 2},
+		}, "Bücherei\nNachweise:\ndas Jahreseinkommen aller Haushaltsmitglieder\ndie Miete."},
+		{"a one-word line before", []sentence{
+			{text: "Meldebescheinigung", pos: 0},
+			{text: "alle Dokumente Ihres Kindes.", pos: 1},
+		}, "Bücherei\nMeldebescheinigung\nalle Dokumente Ihres Kindes."},
+		{"a mail address", []sentence{
+			{text: "Schreiben Sie an", pos: 0},
+			{text: "info@stadt.example.", pos: 1},
+		}, "Bücherei\nSchreiben Sie an\ninfo@stadt.example."},
+		{"a contact line", []sentence{
+			{text: "Bürgerbüro Mitte", pos: 0, contact: true},
+			{text: "im zweiten Stock.", pos: 1, contact: true},
+		}, "Bücherei\nBürgerbüro Mitte\nim zweiten Stock."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := render("Bücherei", passage{sentences: tc.sents}, StyleFull, limitsFor(StyleFull), nil)
+			if got != tc.want {
+				t.Errorf("render = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestHeadingNotGluedToNextSentence: a line of the page that does not end
 // a sentence (a heading or label) stays on its own line in the answer.
 func TestHeadingNotGluedToNextSentence(t *testing.T) {
