@@ -1681,22 +1681,16 @@ func render(title string, p passage, style Style, lim composeLimits, more func(i
 // a line of one or two words before, are more likely the items of a list
 // the page did not mark ("das Jahreseinkommen …" / "die Miete …",
 // "Meldebescheinigung" / "alle Dokumente, die Ihr Kind betreffen …").
-// Headings, list items, contact lines and a line with a web or mail
-// address (a broken address, "gemeinde@korb." / "de") stay on lines of
-// their own.
+// Headings, list items, and contact lines or lines with a web or mail
+// address (see reaches; a broken address, "gemeinde@korb." / "de") stay
+// on lines of their own.
 func continues(prev, s sentence) bool {
-	if prev.heading || s.heading || prev.item || s.item || prev.contact || s.contact || s.newLine {
+	if prev.heading || s.heading || prev.item || s.item || s.newLine || reaches(prev) || reaches(s) {
 		return false
 	}
-	if prev.section != s.section || s.pos != prev.pos+1 || endsSentence(prev.text) || !endsSentence(s.text) ||
-		!startsLower(s.text) || startsLower(prev.text) || len(strings.Fields(prev.text)) < 3 {
-		return false
-	}
-	return !addressLike.MatchString(prev.text) && !addressLike.MatchString(s.text)
+	return prev.section == s.section && s.pos == prev.pos+1 && !endsSentence(prev.text) && endsSentence(s.text) &&
+		startsLower(s.text) && !startsLower(prev.text) && len(strings.Fields(prev.text)) >= 3
 }
-
-// addressLike matches text with a web or mail address.
-var addressLike = regexp.MustCompile(`@|(?i)\bwww\.|https?://`)
 
 // listRest returns, for each list item of the passage after which the
 // page's list goes on with items the passage does not show, how many

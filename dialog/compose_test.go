@@ -209,6 +209,9 @@ func TestRenderJoinsBrokenSentence(t *testing.T) {
 		}, "Bücherei\nBürgerbüro Mitte\nim zweiten Stock."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.sents {
+				tc.sents[i].folded = fold(tc.sents[i].text)
+			}
 			got := render("Bücherei", passage{sentences: tc.sents}, StyleFull, limitsFor(StyleFull), nil)
 			if got != tc.want {
 				t.Errorf("render = %q, want %q", got, tc.want)
